@@ -1,0 +1,103 @@
+// Takt headless edge runtime: Node-RED settings for `npm start` and for edge boxes.
+// Everything a site changes comes from the environment (see flows/README.md and the README's table):
+//   PORT, TAKT_HOST, TAKT_USER_DIR, TAKT_FLOW_FILE, TAKT_ADMIN_USER, TAKT_ADMIN_PASSWORD,
+//   TAKT_HTTP_USER, TAKT_HTTP_PASSWORD, TAKT_CREDENTIAL_SECRET, TAKT_HTTPS_KEY, TAKT_HTTPS_CERT,
+//   TAKT_LOG_LEVEL, TAKT_DISABLE_EDITOR
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const env = process.env;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+function fail(message) {
+  // Settings errors must stop start-up with a clear line, not a stack trace deep in Node-RED.
+  console.error(`takt settings: ${message}`);
+  process.exit(1);
+}
+
+/** A bcrypt hash from the environment, as Node-RED's adminAuth and httpNodeAuth expect. */
+function bcryptHash(name) {
+  const value = env[name];
+  if (!value) return undefined;
+  if (!/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(value)) {
+    fail(`${name} must be a bcrypt hash (make one with: npm run hash-pw), not a plain password`);
+  }
+  return value;
+}
+
+function readFile(name) {
+  try {
+    return fs.readFileSync(env[name]);
+  } catch (err) {
+    return fail(`${name}: cannot read ${env[name]} (${err.code || err.message})`);
+  }
+}
+
+const port = env.PORT === undefined || env.PORT === '' ? 1880 : Number(env.PORT);
+if (!Number.isInteger(port) || port < 0 || port > 65535)
+  fail(`PORT must be a port number, got "${env.PORT}"`);
+
+const logLevel = (env.TAKT_LOG_LEVEL || 'info').toLowerCase();
+if (!LOG_LEVELS.includes(logLevel)) fail(`TAKT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+const adminUser = env.TAKT_ADMIN_USER || 'admin';
+const adminHash = bcryptHash('TAKT_ADMIN_PASSWORD');
+// HTTP endpoints of flows (http in, dashboards): their own user if set, else the admin user when set.
+const httpHash = bcryptHash('TAKT_HTTP_PASSWORD') || adminHash;
+const httpUser = env.TAKT_HTTP_PASSWORD ? env.TAKT_HTTP_USER || 'operator' : adminUser;
+
+let https;
+if (env.TAKT_HTTPS_KEY || env.TAKT_HTTPS_CERT) {
+  if (!env.TAKT_HTTPS_KEY || !env.TAKT_HTTPS_CERT)
+    fail('set both TAKT_HTTPS_KEY and TAKT_HTTPS_CERT, or neither');
+  https = { key: readFile('TAKT_HTTPS_KEY'), cert: readFile('TAKT_HTTPS_CERT') };
+}
+
+module.exports = {
+  uiHost: env.TAKT_HOST || '127.0.0.1',
+  uiPort: port,
+  https,
+  requireHttps: Boolean(https),
+
+  userDir: env.TAKT_USER_DIR || path.join(root, '.takt'),
+  flowFile: env.TAKT_FLOW_FILE || path.join(__dirname, 'plant-demo.json'),
+  flowFilePretty: true,
+  // Loads this repository's own nodes (package.json "node-red" section) without publishing them.
+  nodesDir: [root],
+
+  // Without TAKT_CREDENTIAL_SECRET Node-RED makes a key and keeps it in the userDir (.config.runtime.json).
+  credentialSecret: env.TAKT_CREDENTIAL_SECRET || undefined,
+
+  adminAuth: adminHash
+    ? {
+        type: 'credentials',
+        users: [{ username: adminUser, password: adminHash, permissions: '*' }],
+      }
+    : undefined,
+  httpNodeAuth: httpHash ? { user: httpUser, pass: httpHash } : undefined,
+  httpStaticAuth: httpHash ? { user: httpUser, pass: httpHash } : undefined,
+  disableEditor: env.TAKT_DISABLE_EDITOR === '1' || env.TAKT_DISABLE_EDITOR === 'true',
+
+  // Node state that must survive restarts goes to the file store (flushed every 30 s and on stop);
+  // the memory store stays available for scratch values: flow.get('x', 'memory').
+  contextStorage: {
+    default: { module: 'localfilesystem' },
+    memory: { module: 'memory' },
+  },
+
+  logging: { console: { level: logLevel, metrics: false, audit: false } },
+  // Edge boxes are often offline: no update checks, no tours.
+  telemetry: { enabled: false },
+  diagnostics: { enabled: true, ui: false },
+  editorTheme: {
+    projects: { enabled: false },
+    tours: false,
+    palette: { categories: ['takt', 'common', 'function', 'network', 'sequence', 'parser', 'storage'] },
+    page: { title: 'Takt' },
+    header: { title: 'Takt' },
+  },
+  exportGlobalContextKeys: false,
+  functionExternalModules: false,
+};

@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './time';
+export * from './sample';
+export * from './state';

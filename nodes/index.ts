@@ -1,0 +1,9 @@
+/**
+ * The library API of @takt/node-red-mes: every engine, usable without a Node-RED runtime.
+ *
+ *   import { core } from '@takt/node-red-mes';
+ *   core.toSample({ topic: 'acme/line1/press/temp', value: '71.5' }, { now: Date.now() });
+ *
+ * Each feature's engine is exported as one namespace (spc, schedule, energy, ... as they land).
+ */
+export * as core from './core';

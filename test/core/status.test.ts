@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { TaktError } from '../../nodes/core/errors';
+import { clip, errorStatus, type NodeStatus, throttledStatus } from '../../nodes/core/status';
+
+describe('core/status', () => {
+  it('keeps status text under 20 characters', () => {
+    assert.equal(clip('short'), 'short');
+    const c = clip('a very long status text indeed');
+    assert.equal(c.length, 19);
+    assert.ok(c.endsWith('…'));
+  });
+
+  it('shows an error code without its feature prefix', () => {
+    assert.deepEqual(errorStatus(new TaktError('sample.badTopic', 'x')), {
+      fill: 'red',
+      shape: 'dot',
+      text: 'badTopic',
+    });
+    assert.equal(errorStatus(new Error('boom')).text, 'boom');
+  });
+
+  it('throttles bursts: the first update shows at once, the last of a burst shows later', async () => {
+    const seen: NodeStatus[] = [];
+    const t = throttledStatus((s) => seen.push(s), 50);
+    t.update({ text: '1' });
+    t.update({ text: '2' });
+    t.update({ text: '3' });
+    assert.deepEqual(
+      seen.map((s) => s.text),
+      ['1'],
+    );
+    await new Promise((r) => setTimeout(r, 120));
+    assert.deepEqual(
+      seen.map((s) => s.text),
+      ['1', '3'],
+    );
+    t.now({ text: 'err' });
+    t.update({ text: '4' });
+    t.dispose();
+    await new Promise((r) => setTimeout(r, 120));
+    assert.deepEqual(
+      seen.map((s) => s.text),
+      ['1', '3', 'err'],
+    );
+  });
+});
