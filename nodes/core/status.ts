@@ -47,19 +47,21 @@ export function errorStatus(err: unknown): NodeStatus {
  * `flush()` shows a pending update at once; `dispose()` cancels the timer (call it from `close`).
  */
 export function throttledStatus(set: (s: NodeStatus) => void, intervalMs = 1000) {
-  let pending: NodeStatus | undefined;
+  // A pending update may be a function, evaluated only when shown: building the text (i18n, number
+  // formatting) per message would cost more than the node's own work.
+  let pending: NodeStatus | (() => NodeStatus) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let last = 0;
   const flush = () => {
     timer = undefined;
     if (pending) {
-      set(pending);
+      set(typeof pending === 'function' ? pending() : pending);
       pending = undefined;
       last = Date.now();
     }
   };
   return {
-    update(s: NodeStatus): void {
+    update(s: NodeStatus | (() => NodeStatus)): void {
       pending = s;
       const wait = intervalMs - (Date.now() - last);
       if (wait <= 0) flush();

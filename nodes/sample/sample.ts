@@ -51,7 +51,7 @@ const init: NodeInitializer = (RED) => {
           Object.assign(msg, { topic: s.topic, payload: s.value, ts: s.ts, quality: s.quality });
           count++;
         }
-        shown.update(status.ready(RED._('sample.status.count', { count })));
+        shown.update(() => status.ready(RED._('sample.status.count', { count })));
         send(msg);
         done();
       } catch (err) {

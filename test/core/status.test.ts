@@ -43,4 +43,23 @@ describe('core/status', () => {
       ['1', '3', 'err'],
     );
   });
+
+  it('builds a status given as a function only when it is shown', async () => {
+    const seen: NodeStatus[] = [];
+    let built = 0;
+    const t = throttledStatus((s) => seen.push(s), 50);
+    for (let i = 1; i <= 100; i++) {
+      t.update(() => {
+        built++;
+        return { text: String(i) };
+      });
+    }
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(built, 2); // the first, shown at once, and the last of the burst
+    assert.deepEqual(
+      seen.map((s) => s.text),
+      ['1', '100'],
+    );
+    t.dispose();
+  });
 });
