@@ -2,7 +2,7 @@
 // Everything a site changes comes from the environment (see flows/README.md and the README's table):
 //   PORT, TAKT_HOST, TAKT_USER_DIR, TAKT_FLOW_FILE, TAKT_ADMIN_USER, TAKT_ADMIN_PASSWORD,
 //   TAKT_HTTP_USER, TAKT_HTTP_PASSWORD, TAKT_CREDENTIAL_SECRET, TAKT_HTTPS_KEY, TAKT_HTTPS_CERT,
-//   TAKT_LOG_LEVEL, TAKT_DISABLE_EDITOR
+//   TAKT_LOG_LEVEL, TAKT_DISABLE_EDITOR, MQTT_URL, TAKT_MQTT_PORT, TAKT_OPCUA_PORT, TAKT_SIM_TIME_FACTOR
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -53,6 +53,45 @@ if (env.TAKT_HTTPS_KEY || env.TAKT_HTTPS_CERT) {
   if (!env.TAKT_HTTPS_KEY || !env.TAKT_HTTPS_CERT)
     fail('set both TAKT_HTTPS_KEY and TAKT_HTTPS_CERT, or neither');
   https = { key: readFile('TAKT_HTTPS_KEY'), cert: readFile('TAKT_HTTPS_CERT') };
+}
+
+// The plant demo's simulator: OPC UA port and speed, used as ${TAKT_OPCUA_PORT} and ${TAKT_SIM_TIME_FACTOR}
+// in flows/plant-demo.json (Node-RED substitutes environment variables in node properties).
+env.TAKT_OPCUA_PORT = env.TAKT_OPCUA_PORT || '4840';
+env.TAKT_SIM_TIME_FACTOR = env.TAKT_SIM_TIME_FACTOR || '60';
+
+// An embedded MQTT broker (aedes) on 127.0.0.1 unless MQTT_URL names a real one, so the demo needs no
+// external service. Flows reach it as ${MQTT_URL}.
+if (!env.MQTT_URL) {
+  const mqttPort =
+    env.TAKT_MQTT_PORT === undefined || env.TAKT_MQTT_PORT === '' ? 1883 : Number(env.TAKT_MQTT_PORT);
+  if (!Number.isInteger(mqttPort) || mqttPort < 1 || mqttPort > 65535)
+    fail('TAKT_MQTT_PORT must be a port number');
+  env.MQTT_URL = `mqtt://127.0.0.1:${mqttPort}`;
+  startEmbeddedBroker(mqttPort);
+}
+
+function startEmbeddedBroker(mqttPort) {
+  import('aedes')
+    .then(async ({ Aedes }) => {
+      const broker = await Aedes.createBroker();
+      const server = require('node:net').createServer(broker.handle);
+      server.on('error', (err) => {
+        const why =
+          err.code === 'EADDRINUSE'
+            ? 'the port is in use (flows use whatever broker listens there)'
+            : err.message;
+        console.warn(`takt: embedded MQTT broker not started on 127.0.0.1:${mqttPort}: ${why}`);
+        broker.close();
+      });
+      server.listen(mqttPort, '127.0.0.1', () =>
+        console.log(`takt: embedded MQTT broker on mqtt://127.0.0.1:${mqttPort}`),
+      );
+      const stop = () => server.close() && broker.close();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    })
+    .catch((err) => console.warn(`takt: no embedded MQTT broker (${err.message}); set MQTT_URL to a broker`));
 }
 
 module.exports = {

@@ -7,3 +7,4 @@
  * Each feature's engine is exported as one namespace (spc, schedule, energy, ... as they land).
  */
 export * as core from './core';
+export * as sim from './sim';

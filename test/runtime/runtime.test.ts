@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/paths';
 import { commsListener, getJson, type NodeSet, type Runtime, startRuntime } from '../helpers/runtime';
-import { waitUntil } from '../helpers/net';
+import { freePort, waitUntil } from '../helpers/net';
+import { AttributeIds, makeBrowsePath, OPCUACertificateManager, OPCUAClient } from 'node-opcua';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const bcrypt: { hashSync(pw: string, rounds: number): string } = require('bcryptjs');
@@ -16,6 +17,11 @@ const bcrypt: { hashSync(pw: string, rounds: number): string } = require('bcrypt
 const pkg: { 'node-red': { nodes: Record<string, string> } } = require(join(ROOT, 'package.json'));
 
 const SETTINGS = ['-s', join(ROOT, 'flows', 'settings.js')];
+
+/** Free ports for the demo's simulator and embedded broker, so tests never collide with a local service. */
+async function demoPorts(): Promise<Record<string, string>> {
+  return { TAKT_OPCUA_PORT: String(await freePort()), TAKT_MQTT_PORT: String(await freePort()) };
+}
 
 describe('headless edge runtime (npm start)', function () {
   this.timeout(90000);
@@ -29,48 +35,60 @@ describe('headless edge runtime (npm start)', function () {
     rmSync(userDir, { recursive: true, force: true });
   });
 
-  it('serves the editor API without auth, loads every Takt node and runs the demo flow', async () => {
-    rt = await startRuntime({ args: SETTINGS, env: { TAKT_USER_DIR: userDir } });
-    const flows = await getJson<{ type: string }[]>(`${rt.url}/flows`);
+  it('serves the editor API without auth, loads every Takt node and runs the demo plant with its simulator', async () => {
+    const opcuaPort = await freePort();
+    const mqttPort = await freePort();
+    rt = await startRuntime({
+      args: SETTINGS,
+      env: { TAKT_USER_DIR: userDir, TAKT_OPCUA_PORT: String(opcuaPort), TAKT_MQTT_PORT: String(mqttPort) },
+    });
+    const flows = await getJson<{ id: string; type: string }[]>(`${rt.url}/flows`);
     assert.equal(flows.status, 200);
-    assert.ok(
-      flows.body?.some((n) => n.type === 'takt-sample'),
-      'the demo flow uses takt-sample',
-    );
+    const sim = flows.body?.find((n) => n.type === 'takt-sim');
+    assert.ok(sim, 'the demo flow runs the plant simulator');
 
     const sets = await getJson<NodeSet[]>(`${rt.url}/nodes`);
     const takt = (sets.body ?? []).filter((s) => s.module === '@takt/node-red-mes');
     const loaded = takt.flatMap((s) => (s.enabled && !s.err ? s.types : []));
     assert.deepEqual(loaded.sort(), Object.keys(pkg['node-red'].nodes).sort());
 
-    // The demo's debug node publishes each sample on the editor's comms channel.
-    const comms = commsListener(rt.url, '#');
+    // The simulator's status (from the pack's message catalogue) and its OPC UA server.
+    const comms = commsListener(rt.url, 'status/#');
     await comms.opened;
     try {
-      const msg = await waitUntil(
-        () => comms.messages.find((m) => m.topic === 'debug'),
-        'a debug message from the demo flow',
-        10000,
-      );
-      const body = JSON.parse((msg.data as { msg: string }).msg) as {
-        topic: string;
-        payload: number;
-        quality: string;
-      };
-      assert.equal(body.topic, 'acme/plant1/curing/line1/oven/temperature');
-      assert.equal(typeof body.payload, 'number');
-      assert.equal(body.quality, 'good');
-      // The node status comes from the pack's message catalogue ("__count__ samples").
-      const sampleNode = flows.body?.find((n) => n.type === 'takt-sample') as { id: string } | undefined;
       const st = await waitUntil(
-        () => comms.messages.find((m) => m.topic === `status/${sampleNode?.id}`),
-        'a status from takt-sample',
-        10000,
+        () =>
+          comms.messages.find(
+            (m) => m.topic === `status/${sim.id}` && (m.data as { fill?: string }).fill === 'green',
+          ),
+        'the simulator to report it is running',
+        20000,
       );
-      assert.match((st.data as { text: string }).text, /^\d+ samples$/);
+      assert.equal((st.data as { text: string }).text, `60x :${opcuaPort}`);
     } finally {
       comms.close();
     }
+    const client = OPCUAClient.create({
+      endpointMustExist: false,
+      connectionStrategy: { maxRetry: 0 },
+      clientCertificateManager: new OPCUACertificateManager({
+        rootFolder: join(userDir, 'pki-client'),
+        automaticallyAcceptUnknownCertificate: true,
+      }),
+    });
+    await client.connect(`opc.tcp://127.0.0.1:${opcuaPort}/UA/Takt`);
+    try {
+      const s = await client.createSession();
+      const r = await s.translateBrowsePath(
+        makeBrowsePath('i=85', '/1:Plant1/1:Line1/1:Oven1/1:Temperature'),
+      );
+      const dv = await s.read({ nodeId: r.targets![0].targetId, attributeId: AttributeIds.Value });
+      assert.equal(typeof dv.value.value, 'number');
+      await s.close();
+    } finally {
+      await client.disconnect();
+    }
+    assert.match(rt.log(), new RegExp(`embedded MQTT broker on mqtt://127.0.0.1:${mqttPort}`));
     assert.doesNotMatch(rt.log(), /\[error\]/);
   });
 
@@ -78,7 +96,12 @@ describe('headless edge runtime (npm start)', function () {
     const hash = bcrypt.hashSync('s3cret-pw', 8);
     rt = await startRuntime({
       args: SETTINGS,
-      env: { TAKT_USER_DIR: userDir, TAKT_ADMIN_PASSWORD: hash, TAKT_ADMIN_USER: 'controls' },
+      env: {
+        TAKT_USER_DIR: userDir,
+        TAKT_ADMIN_PASSWORD: hash,
+        TAKT_ADMIN_USER: 'controls',
+        ...(await demoPorts()),
+      },
     });
     assert.equal((await getJson(`${rt.url}/flows`)).status, 401);
 
@@ -147,7 +170,7 @@ describe('headless edge runtime (npm start)', function () {
       const r = await getJson<{ msg?: string }>(`${rt!.url}/context/global/starts?store=default`);
       return r.body?.msg;
     };
-    const env = { TAKT_USER_DIR: userDir, TAKT_FLOW_FILE: flowFile };
+    const env = { TAKT_USER_DIR: userDir, TAKT_FLOW_FILE: flowFile, ...(await demoPorts()) };
     rt = await startRuntime({ args: SETTINGS, env });
     await waitUntil(async () => (await starts()) === '1', 'starts = 1');
     await rt.stop();

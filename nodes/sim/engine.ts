@@ -1,0 +1,581 @@
+/**
+ * The plant simulator: a deterministic, seeded model of a production line advanced in fixed time steps.
+ * No I/O: servers (OPC UA, Sparkplug B) and the Node-RED node publish what it computes.
+ *
+ * Same model, seed and start time give the same data, whatever the time factor or the wall clock: the
+ * state advances in fixed steps (`stepMs`), every machine draws from its own random stream, and the
+ * vibration waveform of a simulated second is a function of (seed, machine, second, state) computed
+ * only when someone reads it.
+ */
+import { TaktError } from '../core/errors';
+import type { Quality } from '../core/sample';
+import { bearingFrequencies, type BearingFrequencies } from './bearing';
+import { FAULT_KINDS, type FaultKind, type MachineModel, type PlantModel } from './model';
+import { Rng } from './random';
+
+export type MachineState = 'Idle' | 'Running' | 'Setup' | 'Down';
+export const STATE_CODES: Record<MachineState, number> = { Idle: 0, Running: 1, Setup: 2, Down: 3 };
+
+/** Reason codes for non-running states (ReasonCode variable; 0 while running). */
+export const REASONS = {
+  none: 0,
+  starved: 10,
+  changeover: 20,
+  mechanical: 101,
+  bearingFailure: 102,
+  injectedBreakdown: 103,
+  overheatTrip: 104,
+} as const;
+
+export type TagType = 'Double' | 'Int32' | 'UInt32' | 'String' | 'DoubleArray';
+
+export interface TagInfo {
+  machine: string;
+  line: string;
+  /** Variable name, e.g. "Temperature" (the OPC UA browse name). */
+  name: string;
+  /** ISA-95 path: enterprise/site/area/line/machine/name (the sample topic). */
+  topic: string;
+  type: TagType;
+  unit?: string;
+  /** Engineering range (EURange) for analog values. */
+  range?: [number, number];
+  description: string;
+}
+
+export type TagValue = number | string | number[];
+
+/** One injected or scheduled fault: the ground truth analytics are scored against. */
+export interface FaultRecord {
+  id: number;
+  machine: string;
+  kind: FaultKind;
+  severity: number;
+  /** Simulated epoch ms. */
+  start: number;
+  /** Simulated epoch ms; absent while the fault lasts. */
+  end?: number;
+  source: 'method' | 'message' | 'schedule' | 'random';
+  /** How it ended: cleared, repaired, tool change, failure (a bearing fault that ran to breakdown). */
+  endReason?: string;
+}
+
+export interface FaultEvent {
+  event: 'start' | 'end';
+  fault: FaultRecord;
+}
+
+/** A finished part with its quality measurement. */
+export interface PartEvent {
+  machine: string;
+  topic: string;
+  ts: number;
+  value: number;
+  good: boolean;
+}
+
+export interface StateEvent {
+  machine: string;
+  ts: number;
+  from: MachineState;
+  to: MachineState;
+  reason: number;
+}
+
+export interface AdvanceResult {
+  parts: PartEvent[];
+  states: StateEvent[];
+  /** Faults that started or ended during the advance, in order (records are those of groundTruth). */
+  faults: FaultEvent[];
+}
+
+export interface SimOptions {
+  seed?: number;
+  /** Simulated epoch ms at start; default: the wall clock, rounded down to the second. */
+  startTime?: number;
+  /** Fixed step of the state machines and physics. */
+  stepMs?: number;
+  /** Random faults per simulated day over the whole plant (0 = none). */
+  faultsPerDay?: number;
+}
+
+interface ActiveFault {
+  record: FaultRecord;
+  /** Bearing severity grows from record.severity to 1 over this many seconds. */
+  growthPerS?: number;
+}
+
+const BEARING_DAYS_TO_FAILURE = 2; // a bearing fault of severity 0 fails in two simulated days
+const TOOL_WEAR_SIGMA_PER_PART = 0.02; // mean drift per part at severity 1, in process sigmas
+const MEAN_STARVED_S = 180;
+const SQRT3_400V_PF = Math.sqrt(3) * 400 * 0.85;
+
+class MachineSim {
+  readonly m: MachineModel;
+  readonly line: string;
+  readonly rng: Rng;
+  readonly freqs: BearingFrequencies;
+  readonly prefix: string;
+  state: MachineState = 'Running';
+  reason: number = REASONS.none;
+  stateUntil = Infinity;
+  good = 0;
+  scrap = 0;
+  partsSinceSetup = 0;
+  progress = 0;
+  cycleS: number;
+  temperature: number;
+  power = 0;
+  energyKwh = 0;
+  vibrationRms: number;
+  lastMeasurement: number;
+  toolWearOffset = 0;
+  faults: ActiveFault[] = [];
+  stream: number;
+
+  constructor(m: MachineModel, line: string, prefix: string, seed: number, stream: number) {
+    this.m = m;
+    this.line = line;
+    this.prefix = prefix;
+    this.stream = stream;
+    this.rng = new Rng(seed, stream);
+    this.freqs = bearingFrequencies(m.bearing, m.shaftRpm);
+    this.cycleS = m.idealCycleTimeS;
+    this.temperature = m.temperature.runningC;
+    this.vibrationRms = m.vibration.baselineRmsMmS;
+    this.lastMeasurement = m.quality.nominal;
+  }
+
+  fault(kind: FaultKind): ActiveFault | undefined {
+    return this.faults.find((f) => f.record.kind === kind);
+  }
+
+  bearingSeverity(): number {
+    return this.fault('bearing')?.record.severity ?? 0;
+  }
+}
+
+export class PlantSimulator {
+  readonly model: PlantModel;
+  readonly seed: number;
+  readonly stepMs: number;
+  readonly startTime: number;
+  /** Every fault so far, in start order. */
+  readonly groundTruth: FaultRecord[] = [];
+  private readonly machines = new Map<string, MachineSim>();
+  private readonly tagList: TagInfo[] = [];
+  private time: number;
+  private nextFaultId = 1;
+  private scheduleIndex = 0;
+  private readonly schedule: { at: number; machine: string; kind: FaultKind; severity: number }[];
+  private readonly randomRng: Rng;
+  private readonly faultsPerDay: number;
+  private nextRandomFault = Infinity;
+
+  constructor(model: PlantModel, opts: SimOptions = {}) {
+    this.model = model;
+    this.seed = (opts.seed ?? 1) >>> 0;
+    this.stepMs = opts.stepMs ?? 100;
+    if (!(this.stepMs >= 1 && this.stepMs <= 60000))
+      throw new TaktError('sim.badStep', 'stepMs must be 1..60000');
+    this.startTime = opts.startTime ?? Math.floor(Date.now() / 1000) * 1000;
+    this.time = this.startTime;
+    let stream = 0;
+    for (const line of model.lines) {
+      for (const m of line.machines) {
+        const prefix = [model.enterprise, model.site, model.area, line.id, m.id].join('/');
+        this.machines.set(m.id, new MachineSim(m, line.id, prefix, this.seed, stream++));
+        this.tagList.push(...machineTags(m, line.id, prefix));
+      }
+    }
+    this.schedule = (model.faultSchedule ?? [])
+      .map((f) => ({
+        at: this.startTime + f.atS * 1000,
+        machine: f.machine,
+        kind: f.kind,
+        severity: f.severity,
+      }))
+      .sort((a, b) => a.at - b.at);
+    this.randomRng = new Rng(this.seed, 10007);
+    this.faultsPerDay = opts.faultsPerDay ?? 0;
+    if (this.faultsPerDay > 0)
+      this.nextRandomFault = this.time + this.randomRng.exponential(86400000 / this.faultsPerDay);
+  }
+
+  /** Simulated time, epoch ms. */
+  get now(): number {
+    return this.time;
+  }
+
+  /** Every tag the plant publishes, in a stable order. */
+  tags(): readonly TagInfo[] {
+    return this.tagList;
+  }
+
+  machineIds(): string[] {
+    return [...this.machines.keys()];
+  }
+
+  bearing(machine: string): BearingFrequencies {
+    return this.get(machine).freqs;
+  }
+
+  /** Advances the simulated time by `ms` (rounded down to whole steps); returns what happened. */
+  advance(ms: number): AdvanceResult {
+    const out: AdvanceResult = { parts: [], states: [], faults: [] };
+    const steps = Math.floor(ms / this.stepMs);
+    for (let i = 0; i < steps; i++) this.step(out);
+    return out;
+  }
+
+  /** Starts a fault; throws TaktError for an unknown machine, kind or a severity outside (0, 1]. */
+  inject(
+    machine: string,
+    kind: string,
+    severity: number,
+    source: FaultRecord['source'] = 'message',
+  ): FaultRecord {
+    const ms = this.machines.get(machine);
+    if (!ms) {
+      throw new TaktError(
+        'sim.unknownMachine',
+        `unknown machine "${machine}" (machines: ${this.machineIds().join(', ')})`,
+        'machine',
+      );
+    }
+    if (!(FAULT_KINDS as readonly string[]).includes(kind)) {
+      throw new TaktError(
+        'sim.unknownFault',
+        `unknown fault kind "${kind}" (kinds: ${FAULT_KINDS.join(', ')})`,
+        'kind',
+      );
+    }
+    if (typeof severity !== 'number' || !(severity > 0 && severity <= 1)) {
+      throw new TaktError(
+        'sim.badSeverity',
+        `severity must be a number in (0, 1], got ${String(severity)}`,
+        'severity',
+      );
+    }
+    const k = kind as FaultKind;
+    const existing = ms.fault(k);
+    if (existing) this.endFault(ms, existing, 'replaced', undefined);
+    const record: FaultRecord = {
+      id: this.nextFaultId++,
+      machine,
+      kind: k,
+      severity,
+      start: this.time,
+      source,
+    };
+    const active: ActiveFault = { record };
+    if (k === 'bearing') active.growthPerS = 1 / (BEARING_DAYS_TO_FAILURE * 86400);
+    ms.faults.push(active);
+    this.groundTruth.push(record);
+    if (k === 'breakdown') this.setState(ms, 'Down', REASONS.injectedBreakdown, severity * 3600, undefined);
+    return record;
+  }
+
+  /** Ends the faults of one machine (or of all); returns the records that ended. */
+  clear(machine?: string): FaultRecord[] {
+    if (machine !== undefined && !this.machines.has(machine)) {
+      throw new TaktError('sim.unknownMachine', `unknown machine "${machine}"`, 'machine');
+    }
+    const ended: FaultRecord[] = [];
+    for (const ms of this.machines.values()) {
+      if (machine !== undefined && ms.m.id !== machine) continue;
+      for (const f of [...ms.faults]) ended.push(this.endFault(ms, f, 'cleared', undefined));
+      if (ms.state === 'Down' && ms.reason === REASONS.injectedBreakdown) ms.stateUntil = this.time;
+    }
+    return ended;
+  }
+
+  /** Current value of every tag except the waveform (read that with `waveform()`), keyed by topic. */
+  snapshot(): Map<string, { value: TagValue; ts: number; quality: Quality }> {
+    const out = new Map<string, { value: TagValue; ts: number; quality: Quality }>();
+    const ts = this.time;
+    for (const ms of this.machines.values()) {
+      const p = ms.prefix;
+      const q = ms.m.quality;
+      const set = (name: string, value: TagValue) => out.set(`${p}/${name}`, { value, ts, quality: 'good' });
+      set('State', ms.state);
+      set('StateCode', STATE_CODES[ms.state]);
+      set('ReasonCode', ms.reason);
+      set('GoodCount', ms.good);
+      set('ScrapCount', ms.scrap);
+      set('IdealCycleTime', ms.m.idealCycleTimeS);
+      set('ActualCycleTime', round(ms.cycleS, 3));
+      set('MotorCurrent', round((ms.power * 1000) / SQRT3_400V_PF, 3));
+      set('Temperature', round(ms.temperature, 3));
+      set('Power', round(ms.power, 3));
+      set('Energy', round(ms.energyKwh, 4));
+      set('VibrationRms', round(ms.vibrationRms, 4));
+      set('VibrationSampleRate', ms.m.vibration.sampleRateHz);
+      set('ShaftSpeed', ms.state === 'Running' ? ms.m.shaftRpm : 0);
+      set(q.name, ms.lastMeasurement);
+      set(`${q.name}Nominal`, q.nominal);
+      set(`${q.name}Tolerance`, q.tolerance);
+    }
+    return out;
+  }
+
+  /**
+   * The vibration waveform (acceleration in standard gravities, gn) of the current simulated second for a machine: shaft 1x
+   * and 2x, broadband noise, and, with a bearing fault, impulses at BPFO that ring a structural
+   * resonance and grow with severity (plus low-frequency energy late in the fault's life).
+   */
+  waveform(machine: string): number[] {
+    const ms = this.get(machine);
+    const { sampleRateHz: fs, samples: n } = ms.m.vibration;
+    const second = Math.floor((this.time - this.startTime) / 1000);
+    const rng = new Rng(this.seed ^ (second * 2654435761), 20011 + ms.stream);
+    const out = new Array<number>(n);
+    const running = ms.state === 'Running';
+    const fr = ms.freqs.shaftHz;
+    const g = 9.80665;
+    // 1x amplitude (g) that gives the baseline velocity RMS: a = v·√2·2πf.
+    const a1 = running ? ((ms.m.vibration.baselineRmsMmS / 1000) * Math.SQRT2 * 2 * Math.PI * fr) / g : 0;
+    const noise = running ? 0.01 : 0.002;
+    const ph1 = rng.next() * 2 * Math.PI;
+    const ph2 = rng.next() * 2 * Math.PI;
+    for (let i = 0; i < n; i++) {
+      const t = i / fs;
+      out[i] =
+        a1 * Math.sin(2 * Math.PI * fr * t + ph1) +
+        0.3 * a1 * Math.sin(4 * Math.PI * fr * t + ph2) +
+        noise * rng.normal();
+    }
+    const s = ms.bearingSeverity();
+    if (running && s > 0) {
+      const resonanceHz = 3500;
+      const decayS = 0.0008;
+      const amp = 0.05 + 1.5 * s; // g per impact
+      const period = 1 / ms.freqs.bpfo;
+      const ring = Math.ceil(6 * decayS * fs);
+      for (let tk = rng.next() * period; tk < n / fs; tk += period * (1 + 0.01 * rng.normal())) {
+        const k0 = Math.ceil(tk * fs);
+        const a = amp * (1 + 0.1 * rng.normal());
+        for (let k = k0; k < Math.min(n, k0 + ring); k++) {
+          const dt = k / fs - tk;
+          out[k] += a * Math.exp(-dt / decayS) * Math.sin(2 * Math.PI * resonanceHz * dt);
+        }
+      }
+      // Late stage: the damaged race modulates the load at BPFO (velocity-relevant, low frequency).
+      const late = a1 * 4 * s * s;
+      for (let i = 0; i < n; i++) out[i] += late * Math.sin((2 * Math.PI * ms.freqs.bpfo * i) / fs);
+    }
+    return out;
+  }
+
+  private get(machine: string): MachineSim {
+    const ms = this.machines.get(machine);
+    if (!ms) throw new TaktError('sim.unknownMachine', `unknown machine "${machine}"`, 'machine');
+    return ms;
+  }
+
+  private step(out: AdvanceResult): void {
+    const dt = this.stepMs / 1000;
+    this.time += this.stepMs;
+    while (this.scheduleIndex < this.schedule.length && this.schedule[this.scheduleIndex].at <= this.time) {
+      const f = this.schedule[this.scheduleIndex++];
+      out.faults.push({ event: 'start', fault: this.inject(f.machine, f.kind, f.severity, 'schedule') });
+    }
+    while (this.time >= this.nextRandomFault) {
+      const ids = this.machineIds();
+      const machine = ids[Math.floor(this.randomRng.next() * ids.length)];
+      const kind = FAULT_KINDS[Math.floor(this.randomRng.next() * FAULT_KINDS.length)];
+      out.faults.push({
+        event: 'start',
+        fault: this.inject(machine, kind, 0.3 + 0.7 * this.randomRng.next(), 'random'),
+      });
+      this.nextRandomFault += this.randomRng.exponential(86400000 / this.faultsPerDay);
+    }
+    for (const ms of this.machines.values()) this.stepMachine(ms, dt, out);
+  }
+
+  private stepMachine(ms: MachineSim, dt: number, out: AdvanceResult): void {
+    const m = ms.m;
+    const rng = ms.rng;
+    // Faults that evolve by themselves.
+    const bearing = ms.fault('bearing');
+    if (bearing && ms.state === 'Running') {
+      bearing.record.severity = Math.min(1, bearing.record.severity + (bearing.growthPerS ?? 0) * dt);
+      if (bearing.record.severity >= 1) {
+        this.endFault(ms, bearing, 'failure', out);
+        this.setState(ms, 'Down', REASONS.bearingFailure, rng.exponential(m.mttrMin * 60) * 3, out);
+      }
+    }
+    // State machine.
+    if (ms.state !== 'Running' && this.time >= ms.stateUntil) {
+      const breakdown = ms.fault('breakdown');
+      if (breakdown) this.endFault(ms, breakdown, 'repaired', out);
+      this.setState(ms, 'Running', REASONS.none, Infinity, out);
+    }
+    if (ms.state === 'Running') {
+      const overheat = ms.fault('overheat');
+      if (rng.next() < dt / (m.mtbfH * 3600)) {
+        this.setState(ms, 'Down', REASONS.mechanical, rng.exponential(m.mttrMin * 60), out);
+      } else if (
+        overheat &&
+        ms.temperature > m.temperature.runningC + 0.9 * 60 * overheat.record.severity + 5
+      ) {
+        this.setState(ms, 'Down', REASONS.overheatTrip, rng.exponential(m.mttrMin * 60), out);
+      } else if (
+        m.starvedShare > 0 &&
+        rng.next() < (dt * m.starvedShare) / (MEAN_STARVED_S * (1 - m.starvedShare))
+      ) {
+        this.setState(ms, 'Idle', REASONS.starved, rng.exponential(MEAN_STARVED_S), out);
+      } else {
+        ms.progress += dt / ms.cycleS;
+        if (ms.progress >= 1) {
+          ms.progress -= 1;
+          this.finishPart(ms, out);
+        }
+      }
+    }
+    // Physics.
+    const t = m.temperature;
+    const overheatC = (ms.fault('overheat')?.record.severity ?? 0) * 60;
+    const target =
+      ms.state === 'Running'
+        ? t.runningC + overheatC
+        : ms.state === 'Down'
+          ? t.ambientC
+          : t.ambientC + 0.6 * (t.runningC - t.ambientC) + overheatC * 0.5;
+    ms.temperature +=
+      (target - ms.temperature) * (1 - Math.exp(-dt / t.timeConstantS)) + 0.02 * rng.normal() * Math.sqrt(dt);
+    const s = ms.bearingSeverity();
+    const base =
+      m.powerKw[
+        ms.state === 'Running'
+          ? 'running'
+          : ms.state === 'Idle'
+            ? 'idle'
+            : ms.state === 'Setup'
+              ? 'setup'
+              : 'down'
+      ];
+    ms.power = Math.max(0, base * (1 + 0.02 * rng.normal()) * (ms.state === 'Running' ? 1 + 0.08 * s : 1));
+    ms.energyKwh += (ms.power * dt) / 3600;
+    const vBase = m.vibration.baselineRmsMmS;
+    ms.vibrationRms =
+      ms.state === 'Running'
+        ? vBase * (1 + 0.03 * rng.normal()) * (1 + 3 * s * s)
+        : vBase * 0.05 * (1 + 0.1 * Math.abs(rng.normal()));
+  }
+
+  private finishPart(ms: MachineSim, out: AdvanceResult): void {
+    const m = ms.m;
+    const q = m.quality;
+    const wear = ms.fault('toolWear');
+    if (wear) ms.toolWearOffset += TOOL_WEAR_SIGMA_PER_PART * wear.record.severity * q.sigma;
+    const shift = (ms.fault('shift')?.record.severity ?? 0) * 2 * q.sigma;
+    const value = round(q.nominal + ms.toolWearOffset + shift + q.sigma * ms.rng.normal(), 6);
+    const good = Math.abs(value - q.nominal) <= q.tolerance && ms.rng.next() >= m.scrapRate;
+    if (good) ms.good++;
+    else ms.scrap++;
+    ms.lastMeasurement = value;
+    out.parts.push({ machine: m.id, topic: `${ms.prefix}/${q.name}`, ts: this.time, value, good });
+    // Next cycle: a little slower than ideal, more so as the bearing wears.
+    ms.cycleS =
+      m.idealCycleTimeS * (1 + Math.abs(0.04 + 0.02 * ms.rng.normal()) + 0.05 * ms.bearingSeverity());
+    ms.partsSinceSetup++;
+    if (ms.partsSinceSetup >= m.setupEveryParts) {
+      ms.partsSinceSetup = 0;
+      // A changeover includes a tool change: tool wear ends here.
+      if (wear) this.endFault(ms, wear, 'tool change', out);
+      ms.toolWearOffset = 0;
+      this.setState(ms, 'Setup', REASONS.changeover, m.setupMin * 60, out);
+    }
+  }
+
+  private setState(
+    ms: MachineSim,
+    to: MachineState,
+    reason: number,
+    durationS: number,
+    out: AdvanceResult | undefined,
+  ): void {
+    const from = ms.state;
+    ms.state = to;
+    ms.reason = reason;
+    ms.stateUntil =
+      durationS === Infinity ? Infinity : this.time + Math.max(this.stepMs, Math.round(durationS * 1000));
+    if (to !== 'Running') ms.progress = 0;
+    if (out && from !== to) out.states.push({ machine: ms.m.id, ts: this.time, from, to, reason });
+  }
+
+  private endFault(ms: MachineSim, f: ActiveFault, why: string, out: AdvanceResult | undefined): FaultRecord {
+    ms.faults = ms.faults.filter((x) => x !== f);
+    f.record.end = this.time;
+    f.record.endReason = why;
+    if (f.record.kind === 'toolWear') ms.toolWearOffset = 0;
+    if (out) out.faults.push({ event: 'end', fault: f.record });
+    return f.record;
+  }
+}
+
+function round(x: number, digits: number): number {
+  const k = 10 ** digits;
+  return Math.round(x * k) / k;
+}
+
+function machineTags(m: MachineModel, line: string, prefix: string): TagInfo[] {
+  const t = (
+    name: string,
+    type: TagType,
+    description: string,
+    unit?: string,
+    range?: [number, number],
+  ): TagInfo => ({
+    machine: m.id,
+    line,
+    name,
+    topic: `${prefix}/${name}`,
+    type,
+    description,
+    ...(unit !== undefined ? { unit } : {}),
+    ...(range !== undefined ? { range } : {}),
+  });
+  const maxKw = Math.max(m.powerKw.running, m.powerKw.idle, m.powerKw.setup) * 1.5;
+  const q = m.quality;
+  return [
+    t('State', 'String', 'Machine state: Running, Idle, Setup or Down'),
+    t('StateCode', 'Int32', 'Machine state as a number: 0 Idle, 1 Running, 2 Setup, 3 Down'),
+    t(
+      'ReasonCode',
+      'Int32',
+      'Why not running: 0 none, 10 starved, 20 changeover, 101 mechanical, 102 bearing failure, 103 injected breakdown, 104 overheat trip',
+    ),
+    t('GoodCount', 'UInt32', 'Good parts since start'),
+    t('ScrapCount', 'UInt32', 'Scrap parts since start'),
+    t('IdealCycleTime', 'Double', 'Ideal cycle time', 's', [0, m.idealCycleTimeS * 3]),
+    t('ActualCycleTime', 'Double', 'Cycle time of the current part', 's', [0, m.idealCycleTimeS * 3]),
+    t('MotorCurrent', 'Double', 'Main drive current', 'A', [0, (maxKw * 1000) / SQRT3_400V_PF]),
+    t('Temperature', 'Double', 'Process temperature', '°C', [
+      m.temperature.ambientC - 20,
+      m.temperature.runningC + 100,
+    ]),
+    t('Power', 'Double', 'Electrical power', 'kW', [0, maxKw]),
+    t('Energy', 'Double', 'Energy meter', 'kWh', [0, 1e9]),
+    t('VibrationRms', 'Double', 'Vibration velocity RMS (ISO 10816)', 'mm/s', [0, 50]),
+    t(
+      'VibrationWaveform',
+      'DoubleArray',
+      `Raw acceleration in standard gravities, ${m.vibration.samples} samples, refreshed each second`,
+      'gn',
+      [-50, 50],
+    ),
+    t('VibrationSampleRate', 'Double', 'Sampling rate of the waveform', 'Hz', [0, 1e6]),
+    t('ShaftSpeed', 'Double', 'Shaft speed', 'rpm', [0, m.shaftRpm * 1.5]),
+    t(
+      q.name,
+      'Double',
+      `Quality measurement of the last part (nominal ${q.nominal} ± ${q.tolerance} ${q.unit})`,
+      q.unit,
+      [q.nominal - 10 * q.tolerance, q.nominal + 10 * q.tolerance],
+    ),
+    t(`${q.name}Nominal`, 'Double', 'Nominal value of the quality measurement', q.unit),
+    t(`${q.name}Tolerance`, 'Double', 'Tolerance (±) of the quality measurement', q.unit),
+  ];
+}

@@ -1,0 +1,13 @@
+/** The plant simulator as a library: `import { sim } from '@takt/node-red-mes'`. */
+export { bearingFrequencies, type BearingFrequencies } from './bearing';
+export * from './engine';
+export * from './model';
+export { SampleTracker } from './samples';
+export { SimRunner, type RunnerOptions } from './runner';
+export {
+  SimOpcuaServer,
+  SIM_SECURITY_POLICIES,
+  type SimServerOptions,
+  type SimSecurityPolicy,
+} from './opcua-server';
+export { SparkplugEdgeNode, type SparkplugOptions } from './sparkplug';

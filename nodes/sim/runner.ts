@@ -1,0 +1,153 @@
+/**
+ * Runs a PlantSimulator in real time (times a factor) and feeds its servers: the OPC UA server, the
+ * Sparkplug B edge node, and a JSON-lines ground-truth log. Shared by the takt-sim node and the
+ * `takt-sim` command.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EventEmitter } from 'node:events';
+import { TaktError } from '../core/errors';
+import {
+  type AdvanceResult,
+  type FaultEvent,
+  type FaultRecord,
+  PlantSimulator,
+  type SimOptions,
+} from './engine';
+import type { PlantModel } from './model';
+import { SimOpcuaServer, type SimServerOptions } from './opcua-server';
+import { SparkplugEdgeNode, type SparkplugOptions } from './sparkplug';
+
+export interface RunnerOptions extends SimOptions {
+  /** Simulated seconds per wall-clock second, 1..3600. */
+  timeFactor?: number;
+  /** Wall-clock period of a tick. */
+  tickMs?: number;
+  opcua?: SimServerOptions;
+  sparkplug?: SparkplugOptions;
+  /** Append every fault start and end as a JSON line to this file. */
+  groundTruthFile?: string;
+}
+
+export interface RunnerEvents {
+  tick: [AdvanceResult];
+  /** A fault started or ended (ground truth). */
+  fault: [FaultEvent];
+  /** A server problem that does not stop the simulation (e.g. the MQTT broker went away). */
+  warning: [Error];
+}
+
+export class SimRunner extends EventEmitter<RunnerEvents> {
+  readonly sim: PlantSimulator;
+  readonly opcua: SimOpcuaServer | undefined;
+  readonly sparkplug: SparkplugEdgeNode | undefined;
+  readonly timeFactor: number;
+  private readonly tickMs: number;
+  private readonly logFile: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private owedMs = 0;
+  private lastWall = 0;
+  private lastSecond = -1;
+
+  constructor(model: PlantModel, opts: RunnerOptions = {}) {
+    super();
+    const tf = opts.timeFactor ?? 1;
+    if (!(tf >= 1 && tf <= 3600))
+      throw new TaktError('sim.badTimeFactor', `time factor must be 1..3600, got ${tf}`, 'timeFactor');
+    this.timeFactor = tf;
+    this.tickMs = opts.tickMs ?? 100;
+    this.sim = new PlantSimulator(model, opts);
+    this.logFile = opts.groundTruthFile;
+    if (opts.opcua) {
+      this.opcua = new SimOpcuaServer(this.sim, opts.opcua);
+      this.opcua.on('fault', (f) => this.record('start', f));
+      this.opcua.on('cleared', (list) => list.forEach((f) => this.record('end', f)));
+    }
+    if (opts.sparkplug) {
+      this.sparkplug = new SparkplugEdgeNode(this.sim, opts.sparkplug);
+      this.sparkplug.on('error', (err) => this.emit('warning', err));
+    }
+  }
+
+  /**
+   * Starts the clock, then the servers. When a server cannot start (e.g. its port is in use) the promise
+   * rejects but the simulation keeps running without it: the caller decides whether to `stop()`.
+   */
+  async start(): Promise<void> {
+    if (this.logFile) mkdirSync(dirname(this.logFile), { recursive: true });
+    this.lastWall = performance.now();
+    this.timer ??= setInterval(() => this.tick(), this.tickMs);
+    try {
+      await this.opcua?.start();
+      this.opcua?.publishWaveforms();
+    } catch (err) {
+      await this.opcua?.stop();
+      throw err;
+    } finally {
+      // Sparkplug: the broker may come later; mqtt.js keeps reconnecting, births follow each connection.
+      this.sparkplug?.start().catch((err: Error) => this.emit('warning', err));
+    }
+  }
+
+  /** Advances by the wall time since the last tick times the time factor. */
+  private tick(): void {
+    const now = performance.now();
+    this.owedMs += (now - this.lastWall) * this.timeFactor;
+    this.lastWall = now;
+    const steps = Math.floor(this.owedMs / this.sim.stepMs);
+    if (steps <= 0) return;
+    this.owedMs -= steps * this.sim.stepMs;
+    this.advance(steps * this.sim.stepMs);
+  }
+
+  /** Advances the simulation now by `ms` and publishes (also used by tests and the node's manual mode). */
+  advance(ms: number): AdvanceResult {
+    const r = this.sim.advance(ms);
+    for (const f of r.faults) this.record(f.event, f.fault);
+    this.opcua?.publish();
+    const second = Math.floor((this.sim.now - this.sim.startTime) / 1000);
+    if (second !== this.lastSecond) {
+      this.lastSecond = second;
+      this.opcua?.publishWaveforms();
+    }
+    this.sparkplug?.publish(r);
+    this.emit('tick', r);
+    return r;
+  }
+
+  inject(
+    machine: string,
+    kind: string,
+    severity: number,
+    source: FaultRecord['source'] = 'message',
+  ): FaultRecord {
+    const f = this.sim.inject(machine, kind, severity, source);
+    this.record('start', f);
+    this.opcua?.publish();
+    return f;
+  }
+
+  clear(machine?: string): FaultRecord[] {
+    const ended = this.sim.clear(machine);
+    for (const f of ended) this.record('end', f);
+    this.opcua?.publish();
+    return ended;
+  }
+
+  private record(event: 'start' | 'end', fault: FaultRecord): void {
+    if (this.logFile) {
+      try {
+        appendFileSync(this.logFile, `${JSON.stringify({ event, ...fault })}\n`);
+      } catch (err) {
+        this.emit('warning', err as Error);
+      }
+    }
+    this.emit('fault', { event, fault });
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([this.opcua?.stop(), this.sparkplug?.stop()]);
+  }
+}
