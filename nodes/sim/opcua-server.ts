@@ -37,7 +37,10 @@ export interface SimServerOptions {
   users?: { user: string; password: string }[];
   allowAnonymous?: boolean;
   securityPolicies?: SimSecurityPolicy[];
-  /** Load mode: `tags` extra Double variables under Objects/<Site>/Load, each changing `rateHz` times a second. */
+  /**
+   * Load mode: `tags` extra Double variables under Objects/<Site>/Load, each changing `rateHz` times a
+   * second; every tag's value is the number of the tick that set it (1, 2, 3, ...).
+   */
   load?: { tags: number; rateHz: number };
 }
 
@@ -389,14 +392,9 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
       while (next <= now) {
         this.loadTick++;
         const ts = new Date();
-        for (let i = 0; i < this.loadVars.length; i++) {
-          const value = Math.sin((this.loadTick + i) / 10) * 100 + i;
-          this.loadVars[i].setValueFromSource(
-            new Variant({ dataType: DataType.Double, value }),
-            StatusCodes.Good,
-            ts,
-          );
-        }
+        // The value is the tick counter, so a client can tell exactly which changes it missed.
+        const v = new Variant({ dataType: DataType.Double, value: this.loadTick });
+        for (const node of this.loadVars) node.setValueFromSource(v, StatusCodes.Good, ts);
         this.loadChanges += this.loadVars.length;
         next += everyMs;
       }
