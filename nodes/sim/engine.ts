@@ -41,6 +41,8 @@ export interface TagInfo {
   /** Engineering range (EURange) for analog values. */
   range?: [number, number];
   description: string;
+  /** Clients may write it (a setpoint or offset the machine applies). */
+  writable?: boolean;
 }
 
 export type TagValue = number | string | number[];
@@ -130,6 +132,8 @@ class MachineSim {
   vibrationRms: number;
   lastMeasurement: number;
   toolWearOffset = 0;
+  /** Process offset set by a client (e.g. a tool offset from a run-to-run controller), in quality units. */
+  offset = 0;
   faults: ActiveFault[] = [];
   stream: number;
 
@@ -276,6 +280,20 @@ export class PlantSimulator {
     return record;
   }
 
+  /** Sets a machine's process offset (quality units); it shifts every later part's measurement. */
+  setOffset(machine: string, offset: number): void {
+    const ms = this.get(machine);
+    const limit = 10 * ms.m.quality.tolerance;
+    if (!Number.isFinite(offset) || Math.abs(offset) > limit) {
+      throw new TaktError(
+        'sim.badOffset',
+        `offset for ${machine} must be a number within ±${limit} ${ms.m.quality.unit}`,
+        'offset',
+      );
+    }
+    ms.offset = offset;
+  }
+
   /** Ends the faults of one machine (or of all); returns the records that ended. */
   clear(machine?: string): FaultRecord[] {
     if (machine !== undefined && !this.machines.has(machine)) {
@@ -315,6 +333,7 @@ export class PlantSimulator {
       set(q.name, ms.lastMeasurement);
       set(`${q.name}Nominal`, q.nominal);
       set(`${q.name}Tolerance`, q.tolerance);
+      set(`${q.name}Offset`, ms.offset);
     }
     return out;
   }
@@ -470,7 +489,7 @@ export class PlantSimulator {
     const wear = ms.fault('toolWear');
     if (wear) ms.toolWearOffset += TOOL_WEAR_SIGMA_PER_PART * wear.record.severity * q.sigma;
     const shift = (ms.fault('shift')?.record.severity ?? 0) * 2 * q.sigma;
-    const value = round(q.nominal + ms.toolWearOffset + shift + q.sigma * ms.rng.normal(), 6);
+    const value = round(q.nominal + ms.offset + ms.toolWearOffset + shift + q.sigma * ms.rng.normal(), 6);
     const good = Math.abs(value - q.nominal) <= q.tolerance && ms.rng.next() >= m.scrapRate;
     if (good) ms.good++;
     else ms.scrap++;
@@ -577,5 +596,15 @@ function machineTags(m: MachineModel, line: string, prefix: string): TagInfo[] {
     ),
     t(`${q.name}Nominal`, 'Double', 'Nominal value of the quality measurement', q.unit),
     t(`${q.name}Tolerance`, 'Double', 'Tolerance (±) of the quality measurement', q.unit),
+    {
+      ...t(
+        `${q.name}Offset`,
+        'Double',
+        'Process offset applied to every part (writable: a tool offset)',
+        q.unit,
+        [-10 * q.tolerance, 10 * q.tolerance],
+      ),
+      writable: true,
+    },
   ];
 }

@@ -190,7 +190,7 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
     const snap = this.sim.snapshot();
     const ts = new Date(this.sim.now);
     for (const [topic, v] of this.vars) {
-      if (v.tag.type === 'DoubleArray') continue;
+      if (v.tag.type === 'DoubleArray' || v.tag.writable) continue;
       const cur = snap.get(topic);
       if (!cur || cur.value === v.last) continue;
       v.last = cur.value;
@@ -274,6 +274,29 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
           arrayType: VariantArrayType.Array,
           value: new Float64Array(0),
         }),
+      }) as unknown as UAVariable;
+    }
+    if (tag.writable) {
+      // A setpoint: clients write it, the simulator applies it (out-of-range writes are refused).
+      return ns.addAnalogDataItem({
+        ...common,
+        dataType: 'Double',
+        accessLevel: 'CurrentRead | CurrentWrite',
+        userAccessLevel: 'CurrentRead | CurrentWrite',
+        engineeringUnitsRange: { low: tag.range?.[0] ?? -1e9, high: tag.range?.[1] ?? 1e9 },
+        engineeringUnits: euInformation(tag.unit ?? ''),
+        value: {
+          get: () =>
+            new Variant({ dataType: DataType.Double, value: this.sim.snapshot().get(tag.topic)?.value ?? 0 }),
+          set: (v: Variant) => {
+            try {
+              this.sim.setOffset(tag.machine, Number(v.value));
+              return StatusCodes.Good;
+            } catch {
+              return StatusCodes.BadOutOfRange;
+            }
+          },
+        },
       }) as unknown as UAVariable;
     }
     if (tag.type === 'Double' && tag.unit !== undefined) {

@@ -97,7 +97,7 @@ describe('sim/PlantSimulator', () => {
   it('lists every tag with type and unit, and the snapshot has a value for each but the waveform', () => {
     const sim = new PlantSimulator(DEFAULT_PLANT, { seed: 1, startTime: START });
     const tags = sim.tags();
-    assert.equal(tags.length, 4 * 18);
+    assert.equal(tags.length, 4 * 19);
     const snap = sim.snapshot();
     for (const t of tags) {
       if (t.type === 'DoubleArray') assert.equal(snap.has(t.topic), false);
@@ -132,6 +132,17 @@ describe('sim/PlantSimulator', () => {
     assert.deepEqual(ended, [f]);
     assert.equal(f.end, START + 12 * HOUR);
     assert.equal(f.endReason, 'cleared');
+  });
+
+  it('applies a written process offset to every later part, and refuses one out of range', () => {
+    const q = DEFAULT_PLANT.lines[0].machines[0].quality;
+    const sim = new PlantSimulator(plant(), { seed: 9, startTime: START });
+    const before = parts(sim, 6 * HOUR);
+    sim.setOffset('CNC1', -0.01);
+    const after = parts(sim, 6 * HOUR);
+    assert.ok(Math.abs(mean(after) - mean(before) + 0.01) < 0.3 * q.sigma, `${mean(after) - mean(before)}`);
+    assert.equal(sim.snapshot().get('Acme/Plant1/Machining/Line1/CNC1/BoreDiameterOffset')!.value, -0.01);
+    assert.throws(() => sim.setOffset('CNC1', 1), /within ±0\.25 mm/);
   });
 
   it('an injected breakdown stops the machine for severity x 60 min, then it runs again', () => {

@@ -217,6 +217,25 @@ describe('sim OPC UA server', function () {
     );
   });
 
+  it('takes a written process offset (a setpoint) and refuses one out of range', async () => {
+    const s = await open();
+    const nodeId = await nodeIdOf(s, 'Plant1/Line1/Packer1/WeightOffset');
+    const ok = await s.write({
+      nodeId,
+      attributeId: AttributeIds.Value,
+      value: { value: { dataType: DataType.Double, value: 1.5 } },
+    });
+    assert.equal(ok.name, 'Good');
+    const dv = await s.read({ nodeId, attributeId: AttributeIds.Value });
+    assert.equal(dv.value.value, 1.5);
+    const bad = await s.write({
+      nodeId,
+      attributeId: AttributeIds.Value,
+      value: { value: { dataType: DataType.Double, value: 1e6 } },
+    });
+    assert.equal(bad.name, 'BadOutOfRange');
+  });
+
   it('answers BadInvalidArgument, with the reason, for an unknown machine or fault kind', async () => {
     const s = await open();
     const site = await nodeIdOf(s, 'Plant1');

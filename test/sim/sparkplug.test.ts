@@ -65,7 +65,7 @@ async function sparkplugRoundTrip(url: string): Promise<void> {
         aliases.set(key, `${d.device}/${m.name}`);
       }
     }
-    assert.equal(aliases.size, 4 * 17); // every tag but the waveform
+    assert.equal(aliases.size, 4 * 18); // every tag but the waveform
 
     // DDATA: aliases only, sequence numbers continue modulo 256 across all messages of the node.
     await waitUntil(() => seen.filter((s) => s.kind === 'DDATA').length >= 10, '10 DDATA messages', 10000);
