@@ -160,6 +160,8 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
         maxMonitoredItemsQueueSize: 10000,
       },
     });
+    this.vars.clear();
+    this.loadVars = [];
     try {
       await server.initialize();
       this.build(server);
@@ -255,11 +257,14 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
   }
 
   private addVariable(ns: Namespace, machine: UAObject, tag: TagInfo): UAVariable {
+    // Measurements are read-only; only the tags marked writable (setpoints) accept writes.
     const common = {
       componentOf: machine,
       browseName: tag.name,
       description: tag.description,
       minimumSamplingInterval: 0,
+      accessLevel: 'CurrentRead',
+      userAccessLevel: 'CurrentRead',
     };
     if (tag.type === 'DoubleArray') {
       return ns.addAnalogDataItem({
@@ -280,6 +285,7 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
       // A setpoint: clients write it, the simulator applies it (out-of-range writes are refused).
       return ns.addAnalogDataItem({
         ...common,
+        minimumSamplingInterval: 100,
         dataType: 'Double',
         accessLevel: 'CurrentRead | CurrentWrite',
         userAccessLevel: 'CurrentRead | CurrentWrite',
