@@ -8,3 +8,4 @@
  */
 export * as core from './core';
 export * as sim from './sim';
+export * as spc from './spc';

@@ -1,0 +1,95 @@
+/**
+ * The takt-spc node's editor settings as an SpcMonitor configuration (no Node-RED import: unit-testable).
+ */
+import type { NodeDef } from 'node-red';
+import { TaktError } from '../core/errors';
+import type { Grouping, MonitorConfig } from './monitor';
+import type { RuleSpec } from './rules';
+import type { ChartType } from './types';
+
+export interface SpcNodeDef extends NodeDef {
+  chartType?: string;
+  phaseOne?: string | number;
+  grouping?: string;
+  subgroupSize?: string | number;
+  windowSec?: string | number;
+  groupField?: string;
+  property?: string;
+  sampleSize?: string | number;
+  rules?: string;
+  nsigmas?: string | number;
+  lambda?: string | number;
+  decisionInterval?: string | number;
+  shift?: string | number;
+  headStart?: string | number;
+  iterate?: boolean;
+  autocorrelation?: boolean;
+  lsl?: string | number;
+  usl?: string | number;
+  target?: string | number;
+  r2r?: boolean;
+  r2rGain?: string | number;
+  r2rLambda?: string | number;
+}
+
+/** Optional number from an editor field ('' = not set). */
+function opt(v: unknown, field: string): number | undefined {
+  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n))
+    throw new TaktError('spc.badConfig', `${field}: "${String(v)}" is not a number`, field);
+  return n;
+}
+
+function parseRules(v: string | undefined): RuleSpec {
+  const s = (v ?? 'nelson').trim();
+  if (s === 'nelson' || s === 'we' || s === '') return (s || 'nelson') as RuleSpec;
+  return s.split(/[\s,]+/).map(Number);
+}
+
+/** The node's settings as a monitor configuration; throws naming the field at fault. */
+export function toMonitorConfig(def: SpcNodeDef): MonitorConfig {
+  const cfg: MonitorConfig = {
+    type: (def.chartType || 'imr') as ChartType,
+    phaseOne: opt(def.phaseOne, 'phaseOne') ?? 25,
+    rules: parseRules(def.rules),
+    grouping: (def.grouping || 'payload') as Grouping,
+    iterate: def.iterate === true,
+    autocorrelation: def.autocorrelation === true,
+  };
+  const num: [keyof MonitorConfig, unknown][] = [
+    ['nsigmas', def.nsigmas],
+    ['lambda', def.lambda],
+    ['decisionInterval', def.decisionInterval],
+    ['shift', def.shift],
+    ['headStart', def.headStart],
+    ['subgroupSize', def.subgroupSize],
+    ['sampleSize', def.sampleSize],
+  ];
+  for (const [k, v] of num) {
+    const n = opt(v, k);
+    if (n !== undefined) (cfg as unknown as Record<string, number>)[k] = n;
+  }
+  const win = opt(def.windowSec, 'windowSec');
+  if (win !== undefined) cfg.windowMs = win * 1000;
+  const lsl = opt(def.lsl, 'lsl');
+  const usl = opt(def.usl, 'usl');
+  const target = opt(def.target, 'target');
+  if (lsl !== undefined || usl !== undefined) {
+    cfg.spec = {
+      ...(lsl !== undefined ? { lsl } : {}),
+      ...(usl !== undefined ? { usl } : {}),
+      ...(target !== undefined ? { target } : {}),
+    };
+  }
+  if (def.r2r) {
+    const gain = opt(def.r2rGain, 'r2rGain');
+    const lambda = opt(def.r2rLambda, 'r2rLambda');
+    cfg.r2r = {
+      ...(gain !== undefined ? { gain } : {}),
+      ...(lambda !== undefined ? { lambda } : {}),
+      ...(target !== undefined ? { target } : {}),
+    };
+  }
+  return cfg;
+}

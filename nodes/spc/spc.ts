@@ -1,0 +1,162 @@
+/**
+ * takt-spc: statistical process control on a stream of samples. A thin adaptor around SpcMonitor
+ * (monitor.ts): reads config and msg, persists frozen limits under the userDir, sets status.
+ * Outputs: 1 every point (msg.spc, payload as it came), 2 alarms only (payload = readable text),
+ * 3 run-to-run adjustment proposals (payload = proposed setpoint), for a human approval step.
+ */
+import type { Node, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { TaktError } from '../core/errors';
+import { toQuality } from '../core/sample';
+import { JsonStore, nodeStateFile } from '../core/state';
+import { errorStatus, status, throttledStatus } from '../core/status';
+import { toEpochMs } from '../core/time';
+import { type SpcNodeDef, toMonitorConfig } from './config';
+import { type MonitorState, SpcMonitor, type SpcSampleIn } from './monitor';
+
+type Msg = NodeMessageInFlow & {
+  ts?: unknown;
+  quality?: unknown;
+  size?: unknown;
+  action?: unknown;
+  setpoint?: unknown;
+};
+
+const ACTIONS = ['reset', 're-estimate', 'setpoint'] as const;
+
+const init: NodeInitializer = (RED) => {
+  function SpcNode(this: Node, def: SpcNodeDef) {
+    RED.nodes.createNode(this, def);
+    const shown = throttledStatus((s) => this.status(s));
+    let monitor: SpcMonitor;
+    try {
+      monitor = new SpcMonitor(toMonitorConfig(def));
+    } catch (err) {
+      this.error((err as Error).message);
+      this.status(errorStatus(err));
+      this.on('input', (_msg, _send, done) => done(err as Error));
+      return;
+    }
+    const property = def.property || 'payload';
+    const groupField = def.groupField || 'batch';
+    const userDir = (RED.settings as { userDir?: string }).userDir;
+    const store = userDir ? new JsonStore<MonitorState>(nodeStateFile(userDir, 'spc', this.id)) : undefined;
+    try {
+      if (store && monitor.loadState(store.load())) this.log(RED._('spc.log.restored'));
+    } catch (err) {
+      this.warn((err as Error).message);
+    }
+    let skipped = 0;
+    const of = monitor.config.phaseOne;
+    let shownKey = '';
+    const showState = (ooc?: readonly number[]) => {
+      if (monitor.state === 'collecting') {
+        shownKey = 'collecting';
+        shown.update(() =>
+          status.connecting(RED._('spc.status.collecting', { n: monitor.collectedCount, of })),
+        );
+      } else if (ooc && ooc.length) {
+        const rule = ooc.join(',');
+        if (shownKey === rule) return;
+        shownKey = rule;
+        shown.update(() => status.error(RED._('spc.status.ooc', { rule })));
+      } else if (shownKey !== 'ok') {
+        shownKey = 'ok';
+        shown.update(() => status.ready(RED._('spc.status.inControl')));
+      }
+    };
+    showState();
+
+    this.on('input', (msg: Msg, send, done) => {
+      try {
+        if (msg.action !== undefined) {
+          const action = ACTIONS.find((a) => a === msg.action);
+          if (!action)
+            throw new TaktError(
+              'spc.badAction',
+              `action: "${String(msg.action)}" is not one of ${ACTIONS.join(', ')}`,
+              'action',
+            );
+          if (action === 'reset') {
+            monitor.reset();
+            store?.remove();
+          } else if (action === 're-estimate') {
+            monitor.reestimate(Date.now());
+            store?.save(monitor.saveState() as MonitorState);
+          } else {
+            const sp = msg.setpoint;
+            if (typeof sp !== 'number' || !Number.isFinite(sp)) {
+              throw new TaktError(
+                'spc.badSetpoint',
+                'setpoint: msg.setpoint must be a finite number',
+                'setpoint',
+              );
+            }
+            monitor.acceptSetpoint(sp);
+          }
+          shownKey = '';
+          showState();
+          done();
+          return;
+        }
+        if (toQuality(msg.quality) === 'bad') {
+          skipped++;
+          shownKey = 'skipped';
+          shown.update(() => status.warning(RED._('spc.status.skipped', { count: skipped })));
+          done();
+          return;
+        }
+        const ts = msg.ts === undefined || msg.ts === null ? Date.now() : toEpochMs(msg.ts);
+        const byField = monitor.config.grouping === 'field';
+        const key = byField ? (RED.util.getMessageProperty(msg, groupField) as unknown) : undefined;
+        const size = typeof msg.size === 'number' ? msg.size : undefined;
+        const input: SpcSampleIn = {
+          value:
+            property === 'payload' ? msg.payload : (RED.util.getMessageProperty(msg, property) as unknown),
+          ts,
+        };
+        if (size !== undefined) input.size = size;
+        if (key !== undefined) input.key = String(key);
+        const ev = monitor.push(input);
+        if (ev?.frozen && store) {
+          try {
+            store.save(monitor.saveState() as MonitorState);
+          } catch (err) {
+            this.warn(`frozen limits not saved: ${(err as Error).message}`);
+          }
+        }
+        if (!ev) {
+          showState();
+          done();
+          return;
+        }
+        const out = msg as Msg & { spc: unknown };
+        out.spc = ev;
+        const alarm = ev.alarms.length
+          ? {
+              ...msg,
+              _msgid: msg._msgid,
+              payload: ev.alarms.map((a) => a.text).join('; '),
+              alarms: ev.alarms,
+              spc: ev,
+            }
+          : null;
+        const r2r = ev.r2r ? { ...msg, payload: ev.r2r.setpoint, r2r: ev.r2r, spc: ev } : null;
+        showState(ev.alarms.length ? ev.alarms.map((a) => a.rule) : ev.violations);
+        send(alarm || r2r ? [out, alarm, r2r] : out);
+        done();
+      } catch (err) {
+        shown.now(errorStatus(err));
+        done(err as Error);
+      }
+    });
+
+    this.on('close', (removed: boolean, done: () => void) => {
+      shown.dispose();
+      if (removed) store?.remove();
+      done();
+    });
+  }
+  RED.nodes.registerType('takt-spc', SpcNode);
+};
+
+export = init;
