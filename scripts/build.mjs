@@ -28,7 +28,9 @@ function walk(dir) {
 const nodesSrc = join(root, 'nodes');
 let copied = 0;
 for (const file of walk(nodesSrc)) {
-  if (file.endsWith('.html') || file.split(/[\\/]/).includes('locales')) {
+  // Editor templates, message catalogues and help, and shipped model files (nodes/<feature>/models/*.onnx|json).
+  const parts = file.split(/[\\/]/);
+  if (file.endsWith('.html') || parts.includes('locales') || (parts.at(-2) === 'models' && /\.(onnx|json)$/.test(file))) {
     const to = join(dist, 'nodes', file);
     mkdirSync(dirname(to), { recursive: true });
     cpSync(join(nodesSrc, file), to);
@@ -48,4 +50,4 @@ for (const d of nodeDirs) {
   }
   cpSync(join(root, 'icons'), join(d, 'icons'), { recursive: true });
 }
-console.log(`build: compiled, ${copied} editor/locale files, icons in ${nodeDirs.size} folder(s)`);
+console.log(`build: compiled, ${copied} editor, locale and model files, icons in ${nodeDirs.size} folder(s)`);

@@ -30,6 +30,16 @@ export interface SpcNodeDef extends NodeDef {
   r2r?: boolean;
   r2rGain?: string | number;
   r2rLambda?: string | number;
+  /** Classify the recent window with the neural-network pattern model. */
+  patterns?: boolean;
+  /** Path of a pattern model file; empty = the model shipped with the package. */
+  patternModel?: string;
+}
+
+/** The pattern model to load, or undefined when pattern recognition is off ('' = the shipped model). */
+export function patternModelPath(def: SpcNodeDef): string | undefined {
+  if (def.patterns !== true) return undefined;
+  return typeof def.patternModel === 'string' ? def.patternModel.trim() : '';
 }
 
 /** Optional number from an editor field ('' = not set). */

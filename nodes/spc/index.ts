@@ -50,6 +50,7 @@ export {
 export {
   SpcMonitor,
   describeAlarm,
+  withPattern,
   GROUPINGS,
   type Alarm,
   type FrozenInfo,
@@ -60,4 +61,20 @@ export {
   type SpcSampleIn,
   type Zone,
 } from './monitor';
+export {
+  OnnxPatternClassifier,
+  PatternGenerator,
+  patternFeatures,
+  featureMatrix,
+  featureLength,
+  readOnnxMetadata,
+  DEFAULT_PATTERN_MODEL,
+  DEFAULT_PATTERN_RANGES,
+  PATTERN_WINDOW,
+  PATTERN_SUMMARY,
+  type PatternModelInfo,
+  type PatternRanges,
+  type PatternSpec,
+  type GeneratedPattern,
+} from './patterns';
 export * from './types';

@@ -17,6 +17,8 @@ import {
   type ChangePoint,
   EwmaR2R,
   type R2ROptions,
+  type PatternClass,
+  type PatternResult,
   type R2RProposal,
   recommendChart,
   type Recommendation,
@@ -113,6 +115,8 @@ export interface SpcEvent {
   frozen?: FrozenInfo;
   alarms: Alarm[];
   r2r?: R2RProposal;
+  /** Pattern of the recent window, when a pattern classifier is attached (phase II, window full). */
+  pattern?: { class: PatternClass; confidence: number };
 }
 
 /** What persists across restarts: the frozen limits and how they were made. */
@@ -221,6 +225,19 @@ function hhmm(ts: number): string {
 }
 
 const fmt = (v: number) => Number(v.toPrecision(6)).toString();
+
+/**
+ * Adds a classifier's verdict on the recent window to an event: `ev.pattern`, and, unless the window looks
+ * normal, its name in every alarm text (e.g. "…, pattern: upward shift (97%)"). Returns the event.
+ */
+export function withPattern(ev: SpcEvent, r: PatternResult): SpcEvent {
+  ev.pattern = { class: r.pattern, confidence: r.confidence };
+  if (r.pattern !== 'normal') {
+    const tag = `, pattern: ${r.pattern.replace('-', ' ')} (${Math.round(100 * r.confidence)}%)`;
+    for (const a of ev.alarms) a.text += tag;
+  }
+  return ev;
+}
 
 /** The readable text of an alarm (English; engines do no i18n). */
 export function describeAlarm(
@@ -411,6 +428,15 @@ export class SpcMonitor {
   recentZ(n: number): Float64Array {
     const h = this.hist.last(n);
     return Float64Array.from(h.x.map((x, i) => (x - h.center[i]) / h.se[i]));
+  }
+
+  /**
+   * The standardised recent window for a pattern classifier: the last `n` z values (fewer if fewer points
+   * have been judged since the limits froze), or undefined in phase I and for T² and MEWMA charts.
+   */
+  patternWindow(n: number): Float64Array | undefined {
+    if (!this.stream || this.hist.length === 0) return undefined;
+    return this.recentZ(n);
   }
 
   /**

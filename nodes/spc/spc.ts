@@ -5,13 +5,14 @@
  * 3 run-to-run adjustment proposals (payload = proposed setpoint), for a human approval step.
  */
 import type { Node, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { TaktError } from '../core/errors';
+import { errorMessage, TaktError } from '../core/errors';
 import { toQuality } from '../core/sample';
 import { JsonStore, nodeStateFile } from '../core/state';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { toEpochMs } from '../core/time';
-import { type SpcNodeDef, toMonitorConfig } from './config';
-import { type MonitorState, SpcMonitor, type SpcSampleIn } from './monitor';
+import { patternModelPath, type SpcNodeDef, toMonitorConfig } from './config';
+import { type MonitorState, SpcMonitor, type SpcEvent, type SpcSampleIn, withPattern } from './monitor';
+import { OnnxPatternClassifier } from './patterns';
 
 type Msg = NodeMessageInFlow & {
   ts?: unknown;
@@ -65,6 +66,26 @@ const init: NodeInitializer = (RED) => {
       }
     };
     showState();
+
+    // Pattern recognition: the model loads once; a missing or bad model is reported and the chart goes on
+    // without patterns. Classification is asynchronous, so with it on, points are sent through a promise
+    // chain that keeps them in arrival order (the window itself is taken when the sample arrives).
+    const modelPath = patternModelPath(def);
+    let patternN = 200; // until the model has loaded, hand over the whole history; classify keeps its window
+    const patterns =
+      modelPath === undefined
+        ? undefined
+        : OnnxPatternClassifier.load(modelPath || undefined).then(
+            (c) => {
+              patternN = c.window;
+              return c;
+            },
+            (err: unknown) => {
+              this.error(`pattern recognition off: ${errorMessage(err)}`);
+              return undefined;
+            },
+          );
+    let tail: Promise<void> = Promise.resolve();
 
     this.on('input', (msg: Msg, send, done) => {
       try {
@@ -129,21 +150,46 @@ const init: NodeInitializer = (RED) => {
           done();
           return;
         }
-        const out = msg as Msg & { spc: unknown };
-        out.spc = ev;
-        const alarm = ev.alarms.length
-          ? {
-              ...msg,
-              _msgid: msg._msgid,
-              payload: ev.alarms.map((a) => a.text).join('; '),
-              alarms: ev.alarms,
-              spc: ev,
-            }
-          : null;
-        const r2r = ev.r2r ? { ...msg, payload: ev.r2r.setpoint, r2r: ev.r2r, spc: ev } : null;
-        showState(ev.alarms.length ? ev.alarms.map((a) => a.rule) : ev.violations);
-        send(alarm || r2r ? [out, alarm, r2r] : out);
-        done();
+        const deliver = (e: SpcEvent) => {
+          const out = msg as Msg & { spc: unknown };
+          out.spc = e;
+          const alarm = e.alarms.length
+            ? {
+                ...msg,
+                _msgid: msg._msgid,
+                payload: e.alarms.map((a) => a.text).join('; '),
+                alarms: e.alarms,
+                spc: e,
+              }
+            : null;
+          const r2r = e.r2r ? { ...msg, payload: e.r2r.setpoint, r2r: e.r2r, spc: e } : null;
+          showState(e.alarms.length ? e.alarms.map((a) => a.rule) : e.violations);
+          send(alarm || r2r ? [out, alarm, r2r] : out);
+        };
+        if (!patterns) {
+          deliver(ev);
+          done();
+          return;
+        }
+        const z = ev.phase === 2 ? monitor.patternWindow(patternN) : undefined;
+        const verdict = z
+          ? patterns.then((c) => (c && z.length >= c.window ? c.classify(z) : undefined))
+          : undefined;
+        verdict?.catch(() => undefined); // handled in the chain below; never an unhandled rejection meanwhile
+        tail = tail.then(async () => {
+          try {
+            const r = verdict ? await verdict : undefined;
+            if (r) withPattern(ev, r);
+          } catch (err) {
+            this.warn(`pattern not classified: ${errorMessage(err)}`);
+          }
+          try {
+            deliver(ev);
+            done();
+          } catch (err) {
+            done(err as Error);
+          }
+        });
       } catch (err) {
         shown.now(errorStatus(err));
         done(err as Error);
@@ -153,7 +199,14 @@ const init: NodeInitializer = (RED) => {
     this.on('close', (removed: boolean, done: () => void) => {
       shown.dispose();
       if (removed) store?.remove();
-      done();
+      if (!patterns) return done();
+      tail
+        .then(() => patterns)
+        .then((c) => c?.dispose())
+        .then(
+          () => done(),
+          () => done(),
+        );
     });
   }
   RED.nodes.registerType('takt-spc', SpcNode);

@@ -1,0 +1,622 @@
+/**
+ * Control-chart pattern recognition (CCPR): the seeded synthetic pattern generator the network is trained
+ * and tested on, the feature preparation shared by training and inference, and `OnnxPatternClassifier`,
+ * which runs the shipped ONNX model with onnxruntime-node behind the `PatternClassifier` interface.
+ *
+ * Pattern definitions (Pham and Oztemel 1992; Guh 2005; Western Electric handbook), on a window of N
+ * standardised points z = (statistic − centre)/σ, with r(t) ~ N(0, 1) and t = 0 … N − 1:
+ *   normal          z = r
+ *   shift ±         z = r ± s·[t ≥ t₀],   s ∈ [1, 3], onset t₀ ∈ [1, N/2] (inside the window)
+ *   trend ±         z = r ± d·t,          d ∈ [0.1, 0.3] σ per sample
+ *   cycle           z = r + a·sin(2πt/T + φ), a ∈ [1, 3], T ∈ [8, 16], φ ∈ [0, 2π)
+ *   systematic      z = r + g·(−1)^(t+k), g ∈ [1, 3], k ∈ {0, 1}
+ *   stratification  z = σ′·r,             σ′ ∈ [0.2, 0.4]
+ *   mixture         z = r + m·bₜ,         m ∈ [1.5, 3], bₜ = ±1 at random (a process switching between two means)
+ * Every parameter is drawn uniformly from its range for each window, so the model learns the classes and
+ * not one setting of them.
+ *
+ * No Node-RED import; onnxruntime-node is loaded lazily, only when a classifier is loaded.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { InferenceSession } from 'onnxruntime-node';
+import { TaktError } from '../core/errors';
+import { PATTERN_CLASSES, type PatternClass, type PatternClassifier, type PatternResult } from './insight';
+
+/** Points in the window the shipped model looks at. */
+export const PATTERN_WINDOW = 32;
+
+/** Names of the summary features appended to the window (in this order); version 1 of the layout. */
+export const PATTERN_SUMMARY = [
+  'mean',
+  'std',
+  'drift',
+  'lag1',
+  'lag1Detrended',
+  'stepVsLine',
+  'kurtosis',
+  'cyclePower',
+] as const;
+export const PATTERN_FEATURES_VERSION = '1';
+
+/** Length of the feature vector for a window of `window` points. */
+export function featureLength(window = PATTERN_WINDOW): number {
+  return window + PATTERN_SUMMARY.length;
+}
+
+/** The default model: shipped next to the compiled module (dist/nodes/spc/models/). */
+export const DEFAULT_PATTERN_MODEL = join(__dirname, 'models', 'spc-patterns.onnx');
+
+// ---------------------------------------------------------------- seeded random numbers
+
+/** A seeded generator: sfc32 (Doty-Humphrey) seeded through splitmix32; uniform in (0, 1) and N(0, 1). */
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  private spare: number | undefined;
+
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const mix = () => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = mix();
+    this.b = mix();
+    this.c = mix();
+    this.d = mix();
+    for (let i = 0; i < 12; i++) this.next();
+  }
+
+  /** Uniform in (0, 1). */
+  next(): number {
+    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
+    this.d = (this.d + 1) >>> 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) >>> 0;
+    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
+    this.c = (this.c + t) >>> 0;
+    return (t + 0.5) / 4294967296;
+  }
+
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** Integer in [lo, hi], both included. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+
+  /** Standard normal (Box-Muller, both deviates used). */
+  normal(): number {
+    if (this.spare !== undefined) {
+      const v = this.spare;
+      this.spare = undefined;
+      return v;
+    }
+    const r = Math.sqrt(-2 * Math.log(this.next()));
+    const th = 2 * Math.PI * this.next();
+    this.spare = r * Math.sin(th);
+    return r * Math.cos(th);
+  }
+}
+
+// ---------------------------------------------------------------- generator
+
+export interface PatternRanges {
+  shift: [number, number];
+  /** Onset of a shift as a fraction of the window: t₀ ∈ [max(1, lo·N), hi·N]. */
+  shiftOnset: [number, number];
+  trend: [number, number];
+  cycleAmplitude: [number, number];
+  cyclePeriod: [number, number];
+  systematic: [number, number];
+  stratification: [number, number];
+  mixture: [number, number];
+}
+
+export const DEFAULT_PATTERN_RANGES: Readonly<PatternRanges> = {
+  shift: [1, 3],
+  shiftOnset: [0, 0.5],
+  trend: [0.1, 0.3],
+  cycleAmplitude: [1, 3],
+  cyclePeriod: [8, 16],
+  systematic: [1, 3],
+  stratification: [0.2, 0.4],
+  mixture: [1.5, 3],
+};
+
+/** How one window was made (for tests and diagnostics). */
+export interface PatternSpec {
+  pattern: PatternClass;
+  /** Shift size, trend slope, cycle amplitude, systematic departure, stratification sigma or mixture offset. */
+  magnitude: number;
+  /** Shift onset (first shifted point). */
+  onset?: number;
+  period?: number;
+  phase?: number;
+}
+
+export interface GeneratedPattern {
+  z: Float64Array;
+  spec: PatternSpec;
+}
+
+/** Seeded generator of standardised control-chart windows of each pattern class. */
+export class PatternGenerator {
+  readonly window: number;
+  readonly ranges: PatternRanges;
+  private readonly rng: Rng;
+
+  constructor(seed: number, opts: { window?: number; ranges?: Partial<PatternRanges> } = {}) {
+    if (!Number.isInteger(seed)) throw new TaktError('spc.badOption', 'seed: must be an integer', 'seed');
+    const window = opts.window ?? PATTERN_WINDOW;
+    if (!Number.isInteger(window) || window < 16)
+      throw new TaktError('spc.badOption', 'window: needs a whole number of at least 16 points', 'window');
+    this.window = window;
+    this.ranges = { ...DEFAULT_PATTERN_RANGES, ...opts.ranges };
+    this.rng = new Rng(seed);
+  }
+
+  /** One window of the given class. */
+  sample(pattern: PatternClass): GeneratedPattern {
+    const N = this.window;
+    const R = this.ranges;
+    const g = this.rng;
+    const z = new Float64Array(N);
+    for (let t = 0; t < N; t++) z[t] = g.normal();
+    const spec: PatternSpec = { pattern, magnitude: 0 };
+    switch (pattern) {
+      case 'normal':
+        break;
+      case 'upward-shift':
+      case 'downward-shift': {
+        const s = g.uniform(...R.shift) * (pattern === 'upward-shift' ? 1 : -1);
+        const t0 = g.int(Math.max(1, Math.round(R.shiftOnset[0] * N)), Math.round(R.shiftOnset[1] * N));
+        for (let t = t0; t < N; t++) z[t] += s;
+        spec.magnitude = s;
+        spec.onset = t0;
+        break;
+      }
+      case 'upward-trend':
+      case 'downward-trend': {
+        const d = g.uniform(...R.trend) * (pattern === 'upward-trend' ? 1 : -1);
+        for (let t = 0; t < N; t++) z[t] += d * t;
+        spec.magnitude = d;
+        break;
+      }
+      case 'cycle': {
+        const a = g.uniform(...R.cycleAmplitude);
+        const T = g.uniform(...R.cyclePeriod);
+        const phi = g.uniform(0, 2 * Math.PI);
+        for (let t = 0; t < N; t++) z[t] += a * Math.sin((2 * Math.PI * t) / T + phi);
+        spec.magnitude = a;
+        spec.period = T;
+        spec.phase = phi;
+        break;
+      }
+      case 'systematic': {
+        const d = g.uniform(...R.systematic);
+        const k = g.int(0, 1);
+        for (let t = 0; t < N; t++) z[t] += (t + k) % 2 === 0 ? d : -d;
+        spec.magnitude = d;
+        spec.phase = k;
+        break;
+      }
+      case 'stratification': {
+        const s = g.uniform(...R.stratification);
+        for (let t = 0; t < N; t++) z[t] *= s;
+        spec.magnitude = s;
+        break;
+      }
+      case 'mixture': {
+        const m = g.uniform(...R.mixture);
+        for (let t = 0; t < N; t++) z[t] += g.next() < 0.5 ? m : -m;
+        spec.magnitude = m;
+        break;
+      }
+      default:
+        throw new TaktError('spc.badOption', `pattern: unknown class "${String(pattern)}"`, 'pattern');
+    }
+    return { z, spec };
+  }
+
+  /** `perClass` windows of every class, shuffled; labels index PATTERN_CLASSES. */
+  set(perClass: number): { windows: Float64Array[]; labels: Uint8Array; specs: PatternSpec[] } {
+    if (!Number.isInteger(perClass) || perClass < 1)
+      throw new TaktError('spc.badOption', 'perClass: needs a whole number of at least 1', 'perClass');
+    const n = perClass * PATTERN_CLASSES.length;
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.rng.next() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const windows: Float64Array[] = new Array<Float64Array>(n);
+    const labels = new Uint8Array(n);
+    const specs: PatternSpec[] = new Array<PatternSpec>(n);
+    for (let k = 0; k < n; k++) {
+      const label = order[k] % PATTERN_CLASSES.length;
+      const g = this.sample(PATTERN_CLASSES[label]);
+      windows[k] = g.z;
+      labels[k] = label;
+      specs[k] = g.spec;
+    }
+    return { windows, labels, specs };
+  }
+}
+
+// ---------------------------------------------------------------- features
+
+/**
+ * The network input for one window: the standardised points themselves, then eight summary statistics that
+ * are hard for a small ReLU network to form from raw points (all scale-free except mean, std and drift, which
+ * are in in-control sigma): mean; standard deviation; least-squares drift over the window (slope·(N−1));
+ * lag-1 autocorrelation about the mean and about the fitted line; log of the residual sum of squares of the
+ * best single step over that of the line (negative: a step fits better, a shift; positive: a trend);
+ * kurtosis (low for two-level mixtures and cycles); and the largest share of the window's variance at one
+ * frequency with a period of 6 to 20 points (cycles).
+ */
+export function patternFeatures(z: ArrayLike<number>, out?: Float64Array, offset = 0): Float64Array {
+  const N = z.length;
+  if (N < 8) throw new TaktError('spc.tooFew', `window: ${N} points, at least 8 needed`, 'window');
+  const f = out ?? new Float64Array(featureLength(N));
+  let sum = 0;
+  for (let t = 0; t < N; t++) {
+    const v = z[t];
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new TaktError('spc.notNumeric', `window[${t}]: ${String(v)} is not a finite number`, 'window');
+    f[offset + t] = v;
+    sum += v;
+  }
+  const m = sum / N;
+  let ss = 0;
+  let m4 = 0;
+  let c1 = 0;
+  let st = 0;
+  const tm = (N - 1) / 2;
+  let stt = 0;
+  for (let t = 0; t < N; t++) {
+    const d = z[t] - m;
+    ss += d * d;
+    m4 += d * d * d * d;
+    if (t > 0) c1 += d * (z[t - 1] - m);
+    st += (t - tm) * d;
+    stt += (t - tm) * (t - tm);
+  }
+  const tiny = 1e-12;
+  const varp = ss / N;
+  const slope = st / stt;
+  // residuals about the fitted line
+  let rss = 0;
+  let rc1 = 0;
+  let prev = 0;
+  for (let t = 0; t < N; t++) {
+    const e = z[t] - m - slope * (t - tm);
+    rss += e * e;
+    if (t > 0) rc1 += e * prev;
+    prev = e;
+  }
+  // best single step: SSE = SS − max_k k(N−k)/N · (mean after − mean before)²
+  let bestGain = 0;
+  let before = 0;
+  for (let k = 1; k < N; k++) {
+    before += z[k - 1];
+    const mb = before / k;
+    const ma = (sum - before) / (N - k);
+    const gain = ((k * (N - k)) / N) * (ma - mb) * (ma - mb);
+    if (gain > bestGain) bestGain = gain;
+  }
+  const stepSse = Math.max(ss - bestGain, 0);
+  // periodogram share at periods 6..20 (a fine grid, the period need not divide the window)
+  let power = 0;
+  for (let T = 6; T <= 20; T += 0.5) {
+    const w = (2 * Math.PI) / T;
+    let re = 0;
+    let im = 0;
+    for (let t = 0; t < N; t++) {
+      const d = z[t] - m;
+      re += d * Math.cos(w * t);
+      im += d * Math.sin(w * t);
+    }
+    const p = (re * re + im * im) / N;
+    if (p > power) power = p;
+  }
+  const o = offset + N;
+  f[o] = m;
+  f[o + 1] = Math.sqrt(ss / (N - 1));
+  f[o + 2] = slope * (N - 1);
+  f[o + 3] = c1 / (ss + tiny);
+  f[o + 4] = rc1 / (rss + tiny);
+  f[o + 5] = Math.log((stepSse + tiny) / (rss + tiny));
+  f[o + 6] = m4 / N / (varp * varp + tiny);
+  f[o + 7] = power / (ss + tiny);
+  return f;
+}
+
+/** Features of many windows as one row-major matrix [n, featureLength(window)]. */
+export function featureMatrix(windows: readonly ArrayLike<number>[], window = PATTERN_WINDOW): Float64Array {
+  const F = featureLength(window);
+  const X = new Float64Array(windows.length * F);
+  windows.forEach((w, i) => {
+    if (w.length !== window)
+      throw new TaktError(
+        'spc.badWindow',
+        `window ${i}: ${w.length} points, the model takes ${window}`,
+        'window',
+      );
+    patternFeatures(w, X, i * F);
+  });
+  return X;
+}
+
+// ---------------------------------------------------------------- ONNX metadata (no protobuf library at runtime)
+
+/**
+ * Reads `metadata_props` (ModelProto field 14, StringStringEntryProto {1: key, 2: value}) from an ONNX file's
+ * bytes by walking the protobuf wire format of the top-level message only. onnxruntime-node does not expose
+ * custom metadata, and the protobuf library used to write the model is a build-time dependency.
+ */
+export function readOnnxMetadata(buf: Uint8Array): Record<string, string> {
+  const out: Record<string, string> = {};
+  const bad = (why: string): never => {
+    throw new TaktError('spc.modelInvalid', `pattern model: not an ONNX model (${why})`, 'model');
+  };
+  const varint = (pos: { p: number }, end: number): number => {
+    let v = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (pos.p >= end) bad('truncated varint');
+      const b = buf[pos.p++];
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 128;
+    }
+    return bad('varint too long');
+  };
+  const utf8 = new TextDecoder('utf-8', { fatal: false });
+  const pos = { p: 0 };
+  const end = buf.length;
+  let sawIr = false;
+  while (pos.p < end) {
+    const key = varint(pos, end);
+    const field = Math.floor(key / 8);
+    const wire = key % 8;
+    if (field === 0) bad('field number 0');
+    if (wire === 0) {
+      const v = varint(pos, end);
+      if (field === 1 && v > 0) sawIr = true;
+    } else if (wire === 1) pos.p += 8;
+    else if (wire === 5) pos.p += 4;
+    else if (wire === 2) {
+      const len = varint(pos, end);
+      const start = pos.p;
+      const stop = start + len;
+      if (stop > end) bad('truncated field');
+      if (field === 14) {
+        const inner = { p: start };
+        let k = '';
+        let v = '';
+        while (inner.p < stop) {
+          const ik = varint(inner, stop);
+          if (ik % 8 !== 2) bad('metadata entry');
+          const l = varint(inner, stop);
+          if (inner.p + l > stop) bad('truncated metadata');
+          const s = utf8.decode(buf.subarray(inner.p, inner.p + l));
+          if (Math.floor(ik / 8) === 1) k = s;
+          else if (Math.floor(ik / 8) === 2) v = s;
+          inner.p += l;
+        }
+        out[k] = v;
+      }
+      pos.p = stop;
+    } else bad(`wire type ${wire}`);
+    if (pos.p > end) bad('truncated');
+  }
+  if (!sawIr) bad('no ir_version');
+  return out;
+}
+
+// ---------------------------------------------------------------- ONNX classifier
+
+/** What the classifier knows about its model (from the model's metadata_props). */
+export interface PatternModelInfo {
+  path: string;
+  classes: PatternClass[];
+  window: number;
+  features: number;
+  input: string;
+  output: string;
+  metadata: Record<string, string>;
+}
+
+interface Pending {
+  z: Float64Array;
+  resolve: (r: PatternResult) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The neural-network pattern classifier: runs the ONNX model (feature normalisation, MLP, softmax all in the
+ * graph) with onnxruntime-node. The session is created once, in `load`. `classify` is asynchronous, as
+ * onnxruntime is: calls made while a run is in flight are queued and scored together in the next run (one
+ * batch), and results resolve in the order the calls were made.
+ */
+export class OnnxPatternClassifier implements PatternClassifier {
+  readonly window: number;
+  readonly info: PatternModelInfo;
+  private session: InferenceSession | undefined;
+  private readonly ort: typeof import('onnxruntime-node');
+  private queue: Pending[] = [];
+  private running = false;
+
+  private constructor(
+    ort: typeof import('onnxruntime-node'),
+    session: InferenceSession,
+    info: PatternModelInfo,
+  ) {
+    this.ort = ort;
+    this.session = session;
+    this.info = info;
+    this.window = info.window;
+  }
+
+  /** Loads a model file (default: the shipped one); a missing or unusable file gives a TaktError. */
+  static async load(path: string = DEFAULT_PATTERN_MODEL): Promise<OnnxPatternClassifier> {
+    if (!existsSync(path)) {
+      throw new TaktError(
+        'spc.modelMissing',
+        `pattern model: no file at ${path} (the package ships it; in a checkout run the training script, npm run train:spc-patterns)`,
+        'model',
+      );
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (err) {
+      throw new TaktError(
+        'spc.modelMissing',
+        `pattern model: cannot read ${path}: ${(err as Error).message}`,
+        'model',
+      );
+    }
+    const meta = readOnnxMetadata(bytes);
+    const classes = (meta['takt.classes'] ?? '').split(',').filter((s) => s !== '');
+    const window = Number(meta['takt.window']);
+    const features = Number(meta['takt.features']);
+    const unknown = classes.filter((c) => !(PATTERN_CLASSES as readonly string[]).includes(c));
+    if (
+      classes.length < 2 ||
+      unknown.length > 0 ||
+      !Number.isInteger(window) ||
+      window < 8 ||
+      features !== featureLength(window) ||
+      meta['takt.featuresVersion'] !== PATTERN_FEATURES_VERSION
+    ) {
+      throw new TaktError(
+        'spc.modelInvalid',
+        `pattern model ${path}: not a Takt pattern model (metadata takt.classes, takt.window, takt.features, takt.featuresVersion ${PATTERN_FEATURES_VERSION} missing or wrong${unknown.length ? `; unknown classes ${unknown.join(', ')}` : ''})`,
+        'model',
+      );
+    }
+    const ort = await import('onnxruntime-node');
+    let session: InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (err) {
+      throw new TaktError(
+        'spc.modelInvalid',
+        `pattern model ${path}: onnxruntime cannot load it: ${(err as Error).message}`,
+        'model',
+      );
+    }
+    const info: PatternModelInfo = {
+      path,
+      classes: classes as PatternClass[],
+      window,
+      features,
+      input: session.inputNames[0],
+      output: session.outputNames.includes('probabilities') ? 'probabilities' : session.outputNames[0],
+      metadata: meta,
+    };
+    return new OnnxPatternClassifier(ort, session, info);
+  }
+
+  /** Class probabilities of many windows, row-major [n, classes]. */
+  async probabilities(windows: readonly ArrayLike<number>[]): Promise<Float32Array> {
+    const session = this.session;
+    if (!session)
+      throw new TaktError('spc.modelClosed', 'pattern model: the classifier was disposed', 'model');
+    const { features, classes, input, output } = this.info;
+    if (windows.length === 0) return new Float32Array(0);
+    const X = Float32Array.from(featureMatrix(windows, this.window));
+    const tensor = new this.ort.Tensor('float32', X, [windows.length, features]);
+    const res = await session.run({ [input]: tensor }, [output]);
+    const data = res[output].data;
+    if (!(data instanceof Float32Array) || data.length !== windows.length * classes.length)
+      throw new TaktError(
+        'spc.modelInvalid',
+        `pattern model: output ${output} has an unexpected shape`,
+        'model',
+      );
+    return data;
+  }
+
+  /** Classifies many windows in one run. */
+  async classifyBatch(windows: readonly ArrayLike<number>[]): Promise<PatternResult[]> {
+    const P = await this.probabilities(windows);
+    const C = this.info.classes.length;
+    return windows.map((_, i) => this.result(P.subarray(i * C, (i + 1) * C)));
+  }
+
+  /** Classifies the last `window` points (a longer array is cut to its most recent points). */
+  classify(z: Float64Array): Promise<PatternResult> {
+    if (!(z instanceof Float64Array) && !Array.isArray(z))
+      return Promise.reject(new TaktError('spc.badWindow', 'window: expected an array of numbers', 'window'));
+    if (z.length < this.window)
+      return Promise.reject(
+        new TaktError(
+          'spc.badWindow',
+          `window: ${z.length} points, the model needs ${this.window}`,
+          'window',
+        ),
+      );
+    const w =
+      z.length === this.window ? Float64Array.from(z) : Float64Array.from(z.slice(z.length - this.window));
+    try {
+      patternFeatures(w); // validate now, so one bad window cannot fail a whole batch
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return new Promise<PatternResult>((resolve, reject) => {
+      this.queue.push({ z: w, resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  /** Releases the onnxruntime session; pending calls are rejected. */
+  async dispose(): Promise<void> {
+    const s = this.session;
+    this.session = undefined;
+    for (const p of this.queue.splice(0))
+      p.reject(new TaktError('spc.modelClosed', 'pattern model: the classifier was disposed', 'model'));
+    if (s) await s.release();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, 1024);
+        try {
+          const results = await this.classifyBatch(batch.map((p) => p.z));
+          batch.forEach((p, i) => p.resolve(results[i]));
+        } catch (err) {
+          for (const p of batch) p.reject(err as Error);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private result(p: Float32Array): PatternResult {
+    let best = 0;
+    const scores: Partial<Record<PatternClass, number>> = {};
+    this.info.classes.forEach((c, j) => {
+      scores[c] = p[j];
+      if (p[j] > p[best]) best = j;
+    });
+    return { pattern: this.info.classes[best], confidence: p[best], scores };
+  }
+}

@@ -1,0 +1,347 @@
+/**
+ * Trains the control-chart pattern network and writes it as ONNX: the repo's training script for the model
+ * that ships in the package (nodes/spc/models/spc-patterns.onnx, with a JSON card beside it).
+ *
+ *   npm run train:spc-patterns -- [--seed 11] [--per-class 2000] [--epochs 80] [--patience 8]
+ *                                 [--max-seconds 300] [--out nodes/spc/models/spc-patterns.onnx]
+ *
+ * Every epoch draws a fresh training set from the seeded generator (no window is seen twice, so the network
+ * cannot memorise), validation uses its own seed (seed + 1); the weights of the best validation epoch are
+ * kept, the learning rate halves after 3 epochs without improvement and training stops after `patience`.
+ * The graph: Sub/Mul (input standardisation) → Gemm → Relu → Gemm → Relu → Gemm → Softmax, opset 17, IR 8,
+ * with the class names, window, feature layout and training figures in metadata_props.
+ *
+ * Uses onnx-proto (a devDependency): this module is a build tool, not loaded by the nodes at runtime.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { onnx } from 'onnx-proto';
+import { TaktError } from '../core/errors';
+import { PATTERN_CLASSES } from './insight';
+import { Mlp, type MlpParams } from './mlp';
+import {
+  featureLength,
+  featureMatrix,
+  PATTERN_FEATURES_VERSION,
+  PATTERN_SUMMARY,
+  PATTERN_WINDOW,
+  PatternGenerator,
+  Rng,
+} from './patterns';
+
+export interface TrainOptions {
+  seed?: number;
+  window?: number;
+  hidden?: number[];
+  perClass?: number;
+  validationPerClass?: number;
+  epochs?: number;
+  patience?: number;
+  batch?: number;
+  lr?: number;
+  maxSeconds?: number;
+  log?: (line: string) => void;
+}
+
+export interface TrainResult {
+  params: MlpParams;
+  seed: number;
+  validationSeed: number;
+  window: number;
+  epochs: number;
+  bestEpoch: number;
+  trainAccuracy: number;
+  validationAccuracy: number;
+  seconds: number;
+}
+
+/** Share of rows whose most probable class is the label. */
+export function accuracy(P: Float64Array | Float32Array, y: ArrayLike<number>, classes: number): number {
+  let ok = 0;
+  for (let i = 0; i < y.length; i++) {
+    let best = 0;
+    for (let j = 1; j < classes; j++) if (P[i * classes + j] > P[i * classes + best]) best = j;
+    if (best === y[i]) ok++;
+  }
+  return ok / y.length;
+}
+
+export function trainPatternModel(o: TrainOptions = {}): TrainResult {
+  const seed = o.seed ?? 11;
+  const window = o.window ?? PATTERN_WINDOW;
+  const hidden = o.hidden ?? [64, 32];
+  const perClass = o.perClass ?? 2000;
+  const epochs = o.epochs ?? 80;
+  const patience = o.patience ?? 8;
+  const batch = o.batch ?? 64;
+  const maxMs = (o.maxSeconds ?? 300) * 1000;
+  const log = o.log ?? (() => undefined);
+  const C = PATTERN_CLASSES.length;
+  const F = featureLength(window);
+  const t0 = Date.now();
+
+  const gen = new PatternGenerator(seed, { window });
+  const validationSeed = seed + 1;
+  const val = new PatternGenerator(validationSeed, { window }).set(o.validationPerClass ?? 500);
+  const Xv = featureMatrix(val.windows, window);
+  const net = Mlp.random([F, ...hidden, C], seed + 2);
+  const shuffle = new Rng(seed + 3);
+  let lr = o.lr ?? 2e-3;
+  let best = { acc: -1, loss: Infinity, epoch: 0, params: net.snapshot() };
+  let sinceBest = 0;
+  let sinceLr = 0;
+  let epoch = 0;
+  let lastTrain: { X: Float64Array; y: Uint8Array } = { X: new Float64Array(0), y: new Uint8Array(0) };
+  for (epoch = 1; epoch <= epochs; epoch++) {
+    const set = gen.set(perClass);
+    const X = featureMatrix(set.windows, window);
+    const n = set.labels.length;
+    if (epoch === 1) net.fitInput(X, n);
+    lastTrain = { X, y: set.labels };
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(shuffle.next() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let loss = 0;
+    let batches = 0;
+    for (let s = 0; s < n; s += batch) {
+      loss += net.trainBatch(X, set.labels, order.slice(s, s + batch), { lr, weightDecay: 1e-5 });
+      batches++;
+    }
+    const Pv = net.predict(Xv, val.labels.length);
+    let vloss = 0;
+    for (let i = 0; i < val.labels.length; i++)
+      vloss -= Math.log(Math.max(Pv[i * C + val.labels[i]], 1e-300));
+    vloss /= val.labels.length;
+    const vacc = accuracy(Pv, val.labels, C);
+    const improved = vacc > best.acc || (vacc === best.acc && vloss < best.loss);
+    if (improved) {
+      best = { acc: vacc, loss: vloss, epoch, params: net.snapshot() };
+      sinceBest = 0;
+      sinceLr = 0;
+    } else {
+      sinceBest++;
+      sinceLr++;
+    }
+    log(
+      `epoch ${String(epoch).padStart(3)}  train loss ${(loss / batches).toFixed(4)}  val loss ${vloss.toFixed(4)}  val acc ${(100 * vacc).toFixed(2)}%  lr ${lr.toExponential(1)}${improved ? '  *' : ''}`,
+    );
+    if (sinceLr >= 3) {
+      lr /= 2;
+      sinceLr = 0;
+    }
+    if (sinceBest >= patience || Date.now() - t0 > maxMs) break;
+  }
+  const bestNet = new Mlp(best.params);
+  const trainAccuracy = accuracy(bestNet.predict(lastTrain.X, lastTrain.y.length), lastTrain.y, C);
+  return {
+    params: best.params,
+    seed,
+    validationSeed,
+    window,
+    epochs: Math.min(epoch, epochs),
+    bestEpoch: best.epoch,
+    trainAccuracy,
+    validationAccuracy: best.acc,
+    seconds: (Date.now() - t0) / 1000,
+  };
+}
+
+// ---------------------------------------------------------------- ONNX export
+
+function floatTensor(name: string, dims: number[], values: Float64Array): onnx.ITensorProto {
+  const f = Float32Array.from(values);
+  return {
+    name,
+    dims,
+    dataType: onnx.TensorProto.DataType.FLOAT,
+    rawData: new Uint8Array(f.buffer, f.byteOffset, f.byteLength),
+  };
+}
+
+function valueInfo(name: string, width: number): onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: onnx.TensorProto.DataType.FLOAT,
+        shape: { dim: [{ dimParam: 'N' }, { dimValue: width }] },
+      },
+    },
+  };
+}
+
+const intAttr = (name: string, i: number): onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.INT,
+  i,
+});
+
+/**
+ * The network as ONNX bytes: input `features` [N, in], output `probabilities` [N, classes]; the input
+ * standardisation is in the graph. `metadata` goes to metadata_props.
+ */
+export function mlpToOnnx(p: MlpParams, metadata: Record<string, string> = {}): Uint8Array {
+  const L = p.sizes.length - 1;
+  const init: onnx.ITensorProto[] = [
+    floatTensor('in_mean', [p.sizes[0]], p.inMean),
+    floatTensor('in_scale', [p.sizes[0]], p.inScale),
+  ];
+  const nodes: onnx.INodeProto[] = [
+    { name: 'centre', opType: 'Sub', input: ['features', 'in_mean'], output: ['x_centred'] },
+    { name: 'scale', opType: 'Mul', input: ['x_centred', 'in_scale'], output: ['x0'] },
+  ];
+  let x = 'x0';
+  for (let l = 0; l < L; l++) {
+    init.push(floatTensor(`W${l}`, [p.sizes[l + 1], p.sizes[l]], p.W[l]));
+    init.push(floatTensor(`b${l}`, [p.sizes[l + 1]], p.b[l]));
+    const last = l === L - 1;
+    const z = last ? 'logits' : `z${l}`;
+    nodes.push({
+      name: `dense${l}`,
+      opType: 'Gemm',
+      input: [x, `W${l}`, `b${l}`],
+      output: [z],
+      attribute: [intAttr('transB', 1)],
+    });
+    if (!last) {
+      nodes.push({ name: `relu${l}`, opType: 'Relu', input: [z], output: [`h${l}`] });
+      x = `h${l}`;
+    }
+  }
+  nodes.push({
+    name: 'softmax',
+    opType: 'Softmax',
+    input: ['logits'],
+    output: ['probabilities'],
+    attribute: [intAttr('axis', 1)],
+  });
+  const model: onnx.IModelProto = {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    producerName: 'takt',
+    producerVersion: '1',
+    domain: 'org.takt',
+    modelVersion: 1,
+    docString: 'Control-chart pattern classifier (MLP) of @takt/node-red-mes',
+    graph: {
+      name: 'spc_patterns',
+      node: nodes,
+      initializer: init,
+      input: [valueInfo('features', p.sizes[0])],
+      output: [valueInfo('probabilities', p.sizes[L])],
+    },
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+  };
+  const err = onnx.ModelProto.verify(model);
+  if (err) throw new TaktError('spc.badModel', `onnx: ${err}`, 'model');
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
+/** Decodes the MLP back from an ONNX file written by `mlpToOnnx` (for tests and tools). */
+export function mlpFromOnnx(bytes: Uint8Array): { params: MlpParams; metadata: Record<string, string> } {
+  const m = onnx.ModelProto.decode(bytes);
+  const g = m.graph;
+  if (!g) throw new TaktError('spc.modelInvalid', 'onnx: no graph', 'model');
+  const t = new Map<string, Float64Array>();
+  const dims = new Map<string, number[]>();
+  for (const i of g.initializer ?? []) {
+    const raw = i.rawData ?? new Uint8Array(0);
+    const copy = new Uint8Array(raw.byteLength);
+    copy.set(raw);
+    const name = i.name ?? '';
+    t.set(name, Float64Array.from(new Float32Array(copy.buffer)));
+    dims.set(
+      name,
+      (i.dims ?? []).map((d) => Number(d)),
+    );
+  }
+  const get = (n: string) => {
+    const v = t.get(n);
+    if (!v) throw new TaktError('spc.modelInvalid', `onnx: no initializer ${n}`, 'model');
+    return v;
+  };
+  const W: Float64Array[] = [];
+  const b: Float64Array[] = [];
+  const sizes = [get('in_mean').length];
+  for (let l = 0; t.has(`W${l}`); l++) {
+    W.push(get(`W${l}`));
+    b.push(get(`b${l}`));
+    sizes.push((dims.get(`W${l}`) as number[])[0]);
+  }
+  const metadata: Record<string, string> = {};
+  for (const e of m.metadataProps ?? []) metadata[e.key ?? ''] = e.value ?? '';
+  return { params: { sizes, inMean: get('in_mean'), inScale: get('in_scale'), W, b }, metadata };
+}
+
+/** The metadata_props a Takt pattern model carries. */
+export function patternMetadata(r: TrainResult): Record<string, string> {
+  return {
+    'takt.kind': 'spc-patterns',
+    'takt.classes': PATTERN_CLASSES.join(','),
+    'takt.window': String(r.window),
+    'takt.features': String(featureLength(r.window)),
+    'takt.featuresVersion': PATTERN_FEATURES_VERSION,
+    'takt.featureNames': `z[0..${r.window - 1}],${PATTERN_SUMMARY.join(',')}`,
+    'takt.architecture': r.params.sizes.join('-'),
+    'takt.seed': String(r.seed),
+    'takt.validationAccuracy': r.validationAccuracy.toFixed(4),
+  };
+}
+
+// ---------------------------------------------------------------- command line
+
+function flag(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  if (i >= 0 && i + 1 < argv.length) return argv[i + 1];
+  const eq = argv.find((a) => a.startsWith(`--${name}=`));
+  return eq?.slice(name.length + 3);
+}
+
+function main(): void {
+  const argv = process.argv.slice(2);
+  const num = (name: string): number | undefined => {
+    const v = flag(argv, name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`--${name} needs a number`);
+    return n;
+  };
+  // dist/nodes/spc -> repository root
+  const root = join(__dirname, '..', '..', '..');
+  const out = resolve(flag(argv, 'out') ?? join(root, 'nodes', 'spc', 'models', 'spc-patterns.onnx'));
+  const r = trainPatternModel({
+    seed: num('seed'),
+    perClass: num('per-class'),
+    epochs: num('epochs'),
+    patience: num('patience'),
+    maxSeconds: num('max-seconds'),
+    log: (l) => console.log(l),
+  });
+  const bytes = mlpToOnnx(r.params, patternMetadata(r));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, bytes);
+  const card = {
+    model: 'spc-patterns.onnx',
+    classes: PATTERN_CLASSES,
+    window: r.window,
+    features: `z[0..${r.window - 1}] + ${PATTERN_SUMMARY.join(', ')} (featuresVersion ${PATTERN_FEATURES_VERSION})`,
+    architecture: r.params.sizes.join('-'),
+    seed: r.seed,
+    validationSeed: r.validationSeed,
+    epochs: r.epochs,
+    bestEpoch: r.bestEpoch,
+    trainAccuracy: Number(r.trainAccuracy.toFixed(4)),
+    validationAccuracy: Number(r.validationAccuracy.toFixed(4)),
+    trainingSeconds: Number(r.seconds.toFixed(1)),
+    date: new Date().toISOString().slice(0, 10),
+    bytes: bytes.length,
+  };
+  writeFileSync(out.replace(/\.onnx$/, '.json'), `${JSON.stringify(card, null, 2)}\n`);
+  console.log(
+    `wrote ${out} (${bytes.length} bytes): ${card.architecture}, validation accuracy ${(100 * r.validationAccuracy).toFixed(2)}% at epoch ${r.bestEpoch}, ${card.trainingSeconds} s`,
+  );
+}
+
+if (require.main === module) main();
