@@ -1,0 +1,337 @@
+/**
+ * One MQTT client shared by every node that uses a broker (the takt-mqtt-broker config node owns it).
+ * An explicit state machine around mqtt.js:
+ *
+ *   idle -> connecting -> connected -> (lost) -> backoff -> connecting -> connected ... -> closed
+ *
+ * mqtt.js's own reconnect timer is off (reconnectPeriod 0): after a failed attempt or a lost connection
+ * this class waits `reconnectInitialMs`, doubling per failed attempt up to `reconnectMaxMs` (with
+ * jitter), then calls `client.reconnect()`. Users are reference-counted (the first `register` connects,
+ * the last `deregister` ends the client). Subscriptions are kept here, once per distinct topic filter,
+ * and made again on every new connection, so users never resubscribe themselves.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { TaktError } from '../core/errors';
+
+export interface BrokerTls {
+  /** PEM file paths on the edge box. */
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  rejectUnauthorized: boolean;
+}
+
+export interface BrokerOptions {
+  /** mqtt://, mqtts://, ws:// or wss:// */
+  url: string;
+  /** Empty: one is generated ("takt_" and random hex). */
+  clientId?: string;
+  username?: string;
+  password?: string;
+  keepaliveSec?: number;
+  /** MQTT protocol version: 4 (3.1.1, default) or 5. */
+  protocolVersion?: 4 | 5;
+  tls?: BrokerTls;
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export type BrokerState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
+
+export type MessageHandler = (topic: string, payload: Buffer) => void;
+
+export interface BrokerEvents {
+  /** Every state change, with a short cause for `backoff` (e.g. "refused", "not authorised"). */
+  state: [BrokerState, string | undefined];
+  /** A user's subscriptions were acknowledged on the current connection (or refused: the error). */
+  subscribed: [object, Error | undefined];
+  /** A user's handler threw (the message is dropped for that user only). */
+  handlerError: [object, Error];
+}
+
+const SCHEMES = /^(mqtts?|wss?):\/\/[^/\s]+/;
+
+/** Checks and completes broker options; throws TaktError naming the field. */
+export function checkBrokerOptions(o: BrokerOptions): BrokerOptions {
+  const url = o.url.trim();
+  if (!SCHEMES.test(url)) {
+    throw new TaktError(
+      'mqtt.badUrl',
+      `broker URL "${o.url}" must look like mqtt://host:1883, mqtts://, ws:// or wss://`,
+      'url',
+    );
+  }
+  const keepalive = o.keepaliveSec ?? 60;
+  if (!(Number.isInteger(keepalive) && keepalive >= 0 && keepalive <= 65535)) {
+    throw new TaktError('mqtt.badKeepalive', `keepalive must be 0..65535 s, got ${keepalive}`, 'keepalive');
+  }
+  const initial = o.reconnectInitialMs ?? 1000;
+  const max = o.reconnectMaxMs ?? 30000;
+  if (!(initial > 0 && max >= initial)) {
+    throw new TaktError(
+      'mqtt.badBackoff',
+      `reconnect back-off must be > 0 ms and its cap at least as long (${initial} / ${max})`,
+      'reconnectMaxMs',
+    );
+  }
+  const clientId = (o.clientId ?? '').trim() || `takt_${randomBytes(6).toString('hex')}`;
+  if (/[+#]/.test(clientId)) throw new TaktError('mqtt.badClientId', 'client id must not contain + or #');
+  return { ...o, url, clientId, keepaliveSec: keepalive, reconnectInitialMs: initial, reconnectMaxMs: max };
+}
+
+/** True when an MQTT topic matches a subscription filter ('+', '#', and $share/<group>/ prefixes). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.startsWith('$share/') ? filter.split('/').slice(2).join('/') : filter;
+  const fp = f.split('/');
+  const tp = topic.split('/');
+  // Wildcards at the first level do not match topics starting with '$' (MQTT 4.7.2).
+  if (topic.startsWith('$') && (fp[0] === '+' || fp[0] === '#')) return false;
+  for (let i = 0; i < fp.length; i++) {
+    if (fp[i] === '#') return true;
+    if (i >= tp.length) return false;
+    if (fp[i] !== '+' && fp[i] !== tp[i]) return false;
+  }
+  return fp.length === tp.length;
+}
+
+/** A short, named cause for a failed or lost connection (shown in node status, under 20 characters). */
+export function describeMqttError(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  const known: [RegExp, string][] = [
+    [/Not authorized|Bad username or password|not authori[sz]ed/i, 'not authorised'],
+    [/identifier rejected|Client Identifier not valid/i, 'client id rejected'],
+    [/self[- ]signed|unable to verify|certificate|CERT_|UNABLE_TO_GET_ISSUER/i, 'cert not trusted'],
+    [/ECONNREFUSED/, 'refused'],
+    [/ENOTFOUND|EAI_AGAIN/, 'host not found'],
+    [/ETIMEDOUT|timeout/i, 'timed out'],
+    [/ECONNRESET|EPIPE|connection closed|socket/i, 'connection lost'],
+  ];
+  for (const [re, label] of known) if (re.test(text) || re.test(code)) return label;
+  return text.split('\n')[0].slice(0, 120);
+}
+
+interface UserEntry {
+  filters: string[];
+  handler: MessageHandler;
+  qos: 0 | 1 | 2;
+}
+
+export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
+  readonly options: BrokerOptions;
+  private readonly clientOptions: IClientOptions;
+  private stateValue: BrokerState = 'idle';
+  private client: MqttClient | undefined;
+  private readonly users = new Set<object>();
+  private readonly subs = new Map<object, UserEntry>();
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private lastError: string | undefined;
+
+  /** Validates the options and reads the TLS files (throws TaktError: the config is unusable). */
+  constructor(options: BrokerOptions) {
+    super();
+    this.options = checkBrokerOptions(options);
+    const o = this.options;
+    const tls: IClientOptions = {};
+    if (o.tls) {
+      const read = (file: string | undefined, what: string) => {
+        if (!file) return undefined;
+        try {
+          return readFileSync(file);
+        } catch (err) {
+          throw new TaktError('mqtt.badTls', `${what} file ${file}: ${(err as Error).message}`, what);
+        }
+      };
+      const ca = read(o.tls.caFile, 'CA');
+      const cert = read(o.tls.certFile, 'certificate');
+      const key = read(o.tls.keyFile, 'key');
+      if ((cert === undefined) !== (key === undefined)) {
+        throw new TaktError(
+          'mqtt.badTls',
+          'a client certificate needs its key file, and the other way round',
+        );
+      }
+      if (ca) tls.ca = ca;
+      if (cert) tls.cert = cert;
+      if (key) tls.key = key;
+      tls.rejectUnauthorized = o.tls.rejectUnauthorized;
+    }
+    this.clientOptions = {
+      ...tls,
+      clientId: o.clientId,
+      keepalive: o.keepaliveSec,
+      protocolVersion: o.protocolVersion ?? 4,
+      clean: true,
+      reconnectPeriod: 0, // ours: see scheduleRetry
+      resubscribe: false, // ours: see onConnect
+      connectTimeout: o.connectTimeoutMs ?? 10000,
+      manualConnect: true,
+      ...(o.username ? { username: o.username } : {}),
+      ...(o.password ? { password: o.password } : {}),
+    };
+  }
+
+  get state(): BrokerState {
+    return this.stateValue;
+  }
+
+  /** The cause of the last failure, while not connected. */
+  get cause(): string | undefined {
+    return this.stateValue === 'connected' ? undefined : this.lastError;
+  }
+
+  get connected(): boolean {
+    return this.stateValue === 'connected';
+  }
+
+  /** Registers a user; the first one opens the connection. */
+  register(user: object): void {
+    this.users.add(user);
+    if (this.stateValue === 'idle' || this.stateValue === 'closed') this.open();
+  }
+
+  /** Removes a user and its subscriptions; the last one ends the connection. */
+  async deregister(user: object): Promise<void> {
+    this.users.delete(user);
+    const entry = this.subs.get(user);
+    this.subs.delete(user);
+    if (this.users.size === 0) return this.close();
+    if (entry && this.client?.connected) {
+      const still = new Set([...this.subs.values()].flatMap((e) => e.filters));
+      const gone = entry.filters.filter((f) => !still.has(f));
+      if (gone.length) await this.client.unsubscribeAsync(gone).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Subscribes a registered user to topic filters (replacing its earlier ones). The handler gets every
+   * message whose topic matches one of them; `subscribed` is emitted for the user on each connection.
+   */
+  subscribe(user: object, filters: string[], handler: MessageHandler, qos: 0 | 1 | 2 = 0): void {
+    if (!this.users.has(user)) this.register(user);
+    this.subs.set(user, { filters: [...filters], handler, qos });
+    if (this.client?.connected) this.subscribeUsers([user]);
+  }
+
+  /** Publishes when connected; rejects at once otherwise (nothing is queued across outages). */
+  async publish(
+    topic: string,
+    payload: Buffer | Uint8Array | string,
+    opts: { qos?: 0 | 1 | 2; retain?: boolean } = {},
+  ): Promise<void> {
+    const c = this.client;
+    if (!c || !c.connected) {
+      throw new TaktError(
+        'mqtt.notConnected',
+        `not connected to ${this.options.url}${this.lastError ? `: ${this.lastError}` : ''}`,
+      );
+    }
+    await c.publishAsync(topic, typeof payload === 'string' ? payload : Buffer.from(payload), {
+      qos: opts.qos ?? 0,
+      retain: opts.retain ?? false,
+    });
+  }
+
+  private setState(s: BrokerState, why?: string): void {
+    this.stateValue = s;
+    this.emit('state', s, why);
+  }
+
+  private open(): void {
+    const client = mqtt.connect(this.options.url, this.clientOptions);
+    this.client = client;
+    client.on('connect', () => {
+      if (this.client !== client) return;
+      this.attempt = 0;
+      this.lastError = undefined;
+      this.setState('connected');
+      this.subscribeUsers([...this.subs.keys()]);
+    });
+    client.on('error', (err) => {
+      if (this.client === client) this.lastError = describeMqttError(err);
+    });
+    client.on('close', () => {
+      if (this.client !== client || this.stateValue === 'closed') return;
+      this.scheduleRetry(this.lastError ?? 'connection lost');
+    });
+    client.on('message', (topic, payload) => this.dispatch(topic, payload));
+    this.setState('connecting');
+    client.connect();
+  }
+
+  private dispatch(topic: string, payload: Buffer): void {
+    for (const [user, e] of this.subs) {
+      if (!e.filters.some((f) => topicMatches(f, topic))) continue;
+      try {
+        e.handler(topic, payload);
+      } catch (err) {
+        this.emit('handlerError', user, err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+  }
+
+  /** Subscribes the filters of the given users (each filter once, at the highest QoS asked for). */
+  private subscribeUsers(users: object[]): void {
+    const client = this.client;
+    if (!client) return;
+    const wanted = new Map<string, 0 | 1 | 2>();
+    for (const u of users) {
+      const e = this.subs.get(u);
+      for (const f of e?.filters ?? []) wanted.set(f, Math.max(wanted.get(f) ?? 0, e?.qos ?? 0) as 0 | 1 | 2);
+    }
+    if (wanted.size === 0) return;
+    const map = Object.fromEntries([...wanted].map(([f, qos]) => [f, { qos }]));
+    client.subscribe(map, (err, granted) => {
+      if (this.client !== client) return;
+      const refused = new Set((granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic));
+      for (const u of users) {
+        const mine = this.subs.get(u)?.filters.filter((f) => refused.has(f));
+        if (!mine) continue; // deregistered meanwhile
+        const error =
+          err ??
+          (mine.length
+            ? new TaktError('mqtt.subscribeRefused', `the broker refused ${mine.join(', ')}`)
+            : undefined);
+        this.emit('subscribed', u, error);
+      }
+    });
+  }
+
+  private scheduleRetry(why: string): void {
+    if (this.retryTimer) return;
+    if (this.users.size === 0) return void this.close();
+    const initial = this.options.reconnectInitialMs ?? 1000;
+    const max = this.options.reconnectMaxMs ?? 30000;
+    const delay = Math.min(max, initial * 2 ** Math.min(this.attempt, 16)) * (0.8 + Math.random() * 0.4);
+    this.attempt++;
+    this.lastError = why;
+    this.setState('backoff', why);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const c = this.client;
+      if (!c || this.stateValue === 'closed') return;
+      this.setState('connecting', `retry ${this.attempt}`);
+      c.reconnect();
+    }, delay);
+  }
+
+  /** Ends the client (used when the last user leaves, and by the config node on close). */
+  async close(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const c = this.client;
+    this.client = undefined;
+    this.attempt = 0;
+    if (this.stateValue !== 'closed' && this.stateValue !== 'idle') this.setState('closed');
+    else this.stateValue = 'closed';
+    if (!c) return;
+    c.removeAllListeners('message');
+    // A live connection says goodbye (DISCONNECT); a dead one is dropped at once.
+    await c.endAsync(!c.connected).catch(() => undefined);
+  }
+}
