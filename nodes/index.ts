@@ -7,5 +7,6 @@
  * Each feature's engine is exported as one namespace (spc, schedule, energy, ... as they land).
  */
 export * as core from './core';
+export * as mqtt from './mqtt';
 export * as sim from './sim';
 export * as spc from './spc';

@@ -14,7 +14,7 @@ interface NodeRedApi {
   stop(): Promise<void>;
   nodes: { getNode(id: string): { receive(msg: object): void } | null };
   hooks: {
-    add(name: string, fn: (evt: { destination: { id: string } }) => void): void;
+    add(name: string, fn: (evt: { destination: { id: string }; msg: Record<string, unknown> }) => void): void;
     remove(name: string): void;
   };
   runtime: {
@@ -34,8 +34,14 @@ export interface EmbeddedRuntime {
   stop(): Promise<void>;
 }
 
-/** Starts Node-RED in this process with Takt's nodes (package.json "node-red") and no editor. */
-export async function startEmbedded(countAt: string[]): Promise<EmbeddedRuntime> {
+/**
+ * Starts Node-RED in this process with Takt's nodes (package.json "node-red") and no editor. Messages
+ * delivered to the nodes in `countAt` are counted, and handed to `onMessage` when given.
+ */
+export async function startEmbedded(
+  countAt: string[],
+  onMessage?: (nodeId: string, msg: Record<string, unknown>) => void,
+): Promise<EmbeddedRuntime> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red') as NodeRedApi;
   const userDir = mkdtempSync(join(tmpdir(), 'takt-bench-'));
@@ -55,7 +61,10 @@ export async function startEmbedded(countAt: string[]): Promise<EmbeddedRuntime>
   RED.hooks.add('onReceive.takt-bench', (evt) => {
     const id = evt.destination.id;
     const n = received.get(id);
-    if (n !== undefined) received.set(id, n + 1);
+    if (n !== undefined) {
+      received.set(id, n + 1);
+      onMessage?.(id, evt.msg);
+    }
   });
   return {
     RED,

@@ -88,6 +88,7 @@ export interface Decoded {
   value: Json;
   ts: number;
   quality: Quality;
+  /** The StatusCode's name (e.g. "BadSensorFailure"); looked up only for values that are not good. */
   statusCode: string;
   /** The server's queue overflowed: changes were lost before this one (OPC UA Overflow info bit). */
   overflow: boolean;
@@ -100,7 +101,7 @@ export function decodeDataValue(dv: DataValue, enumStrings?: readonly string[]):
     value: decodeVariant(dv.value, enumStrings),
     ts: ts.getTime(),
     quality: qualityFromStatusCode(code),
-    statusCode: dv.statusCode.name,
+    statusCode: code === 0 ? 'Good' : dv.statusCode.name,
     overflow: (code & 0x0c00) === 0x0400 && (code & 0x0080) !== 0,
   };
 }

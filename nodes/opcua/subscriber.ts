@@ -108,7 +108,8 @@ export class OpcuaSubscriber extends EventEmitter<SubscriberEvents> {
       TimestampsToReturn.Both,
     );
     const byId = new Map<string, ResolvedItem>(good.map((g) => [g.nodeId, g]));
-    const topics = new Map<string, string>(good.map((g) => [g.nodeId, topicFor(o.topicPrefix, g.names)]));
+    // By the group's item index: no NodeId formatting per change.
+    const topics = good.map((g) => topicFor(o.topicPrefix, g.names));
     let batch: OpcuaSample[] = [];
     let flushing = false;
     const flush = () => {
@@ -117,12 +118,11 @@ export class OpcuaSubscriber extends EventEmitter<SubscriberEvents> {
       batch = [];
       if (b.length) this.emit('samples', b);
     };
-    group.on('changed', (item: ClientMonitoredItemBase, dv: DataValue) => {
-      const id = item.itemToMonitor.nodeId.toString();
+    group.on('changed', (_item: ClientMonitoredItemBase, dv: DataValue, index: number) => {
       const d = decodeDataValue(dv);
       if (d.overflow) this.overflows++;
       this.received++;
-      batch.push({ topic: topics.get(id) ?? id, value: d.value, ts: d.ts, quality: d.quality });
+      batch.push({ topic: topics[index], value: d.value, ts: d.ts, quality: d.quality });
       // All changes of one publish response are dispatched in one go: flush them together.
       if (!flushing) {
         flushing = true;
@@ -140,7 +140,7 @@ export class OpcuaSubscriber extends EventEmitter<SubscriberEvents> {
         const g = good[i];
         bad.push({ ...g, error: code.name });
         badSamples.push({
-          topic: topics.get(g.nodeId) ?? g.nodeId,
+          topic: topics[i],
           value: code.name,
           ts: now,
           quality: 'bad',
