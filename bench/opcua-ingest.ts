@@ -68,20 +68,30 @@ async function measure(tally: Tally, seconds: number, afterWarmup?: () => void):
   await sleep(seconds * 1000);
   tally.on = false;
   const cpu = cpuMs() - c0;
-  return { delivered: tally.delivered, offered: tally.offered(), cpuMsPer1k: (cpu / Math.max(1, tally.delivered)) * 1000, seconds };
+  return {
+    delivered: tally.delivered,
+    offered: tally.offered(),
+    cpuMsPer1k: (cpu / Math.max(1, tally.delivered)) * 1000,
+    seconds,
+  };
 }
 
 async function bare(url: string, dir: string, seconds: number): Promise<Phase> {
   const client = OPCUAClient.create({
     endpointMustExist: false,
     connectionStrategy: { maxRetry: 0 },
-    clientCertificateManager: new OPCUACertificateManager({ rootFolder: join(dir, 'pki-bare'), automaticallyAcceptUnknownCertificate: true }),
+    clientCertificateManager: new OPCUACertificateManager({
+      rootFolder: join(dir, 'pki-bare'),
+      automaticallyAcceptUnknownCertificate: true,
+    }),
   });
   await client.connect(url);
   const session = await client.createSession();
   const folder = await session.translateBrowsePath(makeBrowsePath('i=85', '/1:Plant1/1:Load'));
   const refs = await session.browse({ nodeId: folder.targets![0].targetId, resultMask: 63 });
-  const ids = (refs.references ?? []).filter((r) => r.browseName.name?.startsWith('Tag')).map((r) => r.nodeId);
+  const ids = (refs.references ?? [])
+    .filter((r) => r.browseName.name?.startsWith('Tag'))
+    .map((r) => r.nodeId);
   // The same subscription parameters as takt-opcua-in's defaults below.
   const sub = ClientSubscription.create(session, {
     requestedPublishingInterval: 500,
@@ -98,7 +108,9 @@ async function bare(url: string, dir: string, seconds: number): Promise<Phase> {
     TimestampsToReturn.Both,
   );
   const names = ids.map((id) => id.toString());
-  group.on('changed', (_item: ClientMonitoredItemBase, dv: DataValue, index: number) => tally.add(names[index], dv.value.value as number));
+  group.on('changed', (_item: ClientMonitoredItemBase, dv: DataValue, index: number) =>
+    tally.add(names[index], dv.value.value as number),
+  );
   await new Promise<void>((r) => group.once('initialized', () => r()));
   const phase = await measure(tally, seconds);
   await sub.terminate();
@@ -113,7 +125,17 @@ async function main() {
   const url = `opc.tcp://127.0.0.1:${port}/UA/Takt`;
   const server = spawn(
     process.execPath,
-    [join(ROOT, 'dist/nodes/sim/cli.js'), '--port', String(port), '--load-tags', String(TAGS), '--load-rate', String(RATE), '--pki', join(dir, 'pki')],
+    [
+      join(ROOT, 'dist/nodes/sim/cli.js'),
+      '--port',
+      String(port),
+      '--load-tags',
+      String(TAGS),
+      '--load-rate',
+      String(RATE),
+      '--pki',
+      join(dir, 'pki'),
+    ],
     { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -123,16 +145,35 @@ async function main() {
   // The runtime is up (with no flow) while the bare client is measured, so both run in the same process state.
   let tally = new Tally();
   const rt = await startEmbedded(['end'], (_id, msg) => {
-    if (Array.isArray(msg.payload)) for (const s of msg.payload as { topic: string; value: number }[]) tally.add(s.topic, s.value);
+    if (Array.isArray(msg.payload))
+      for (const s of msg.payload as { topic: string; value: number }[]) tally.add(s.topic, s.value);
     else tally.add(msg.topic as string, msg.payload as number);
   });
   const rawFirst = await bare(url, dir, SECONDS);
 
   const flow = (mode: 'batch' | 'change') => [
     { id: 'tab', type: 'tab', label: 'ingest' },
-    { id: 'ep', type: 'takt-opcua-endpoint', url, securityMode: 'None', securityPolicy: 'None', authType: 'anonymous' },
+    {
+      id: 'ep',
+      type: 'takt-opcua-endpoint',
+      url,
+      securityMode: 'None',
+      securityPolicy: 'None',
+      authType: 'anonymous',
+    },
     // The same sampling (0: every change, reported by exception) and publishing (500 ms) as the bare client.
-    { id: 'in', z: 'tab', type: 'takt-opcua-in', endpoint: 'ep', items: '/Plant1/Load/*', samplingInterval: 0, publishingInterval: 500, queueSize: 11, mode, wires: [['end']] },
+    {
+      id: 'in',
+      z: 'tab',
+      type: 'takt-opcua-in',
+      endpoint: 'ep',
+      items: '/Plant1/Load/*',
+      samplingInterval: 0,
+      publishingInterval: 500,
+      queueSize: 11,
+      mode,
+      wires: [['end']],
+    },
     { id: 'end', z: 'tab', type: 'junction', wires: [] },
   ];
   await rt.deploy(flow('batch'));
@@ -156,11 +197,51 @@ async function main() {
   const ratio = (p: Phase) => p.delivered / Math.max(1, p.offered);
   printTable([
     ['mode', 'seconds', 'offered/s', 'delivered/s', 'delivered/offered', 'cpu ms/1k', 'cpu vs bare'],
-    ['bare client (1st)', rawFirst.seconds, rawFirst.offered / rawFirst.seconds, rawFirst.delivered / rawFirst.seconds, ratio(rawFirst), rawFirst.cpuMsPer1k, rawFirst.cpuMsPer1k / raw.cpuMsPer1k],
-    ['bare client (2nd)', rawSecond.seconds, rawSecond.offered / rawSecond.seconds, rawSecond.delivered / rawSecond.seconds, ratio(rawSecond), rawSecond.cpuMsPer1k, rawSecond.cpuMsPer1k / raw.cpuMsPer1k],
-    ['(reference)', raw.seconds, raw.offered / raw.seconds, raw.delivered / raw.seconds, ratio(raw), raw.cpuMsPer1k, 1],
-    ['node batch', batch.seconds, batch.offered / batch.seconds, batch.delivered / batch.seconds, ratio(batch), batch.cpuMsPer1k, batch.cpuMsPer1k / raw.cpuMsPer1k],
-    ['node per change', perChange.seconds, perChange.offered / perChange.seconds, perChange.delivered / perChange.seconds, ratio(perChange), perChange.cpuMsPer1k, perChange.cpuMsPer1k / raw.cpuMsPer1k],
+    [
+      'bare client (1st)',
+      rawFirst.seconds,
+      rawFirst.offered / rawFirst.seconds,
+      rawFirst.delivered / rawFirst.seconds,
+      ratio(rawFirst),
+      rawFirst.cpuMsPer1k,
+      rawFirst.cpuMsPer1k / raw.cpuMsPer1k,
+    ],
+    [
+      'bare client (2nd)',
+      rawSecond.seconds,
+      rawSecond.offered / rawSecond.seconds,
+      rawSecond.delivered / rawSecond.seconds,
+      ratio(rawSecond),
+      rawSecond.cpuMsPer1k,
+      rawSecond.cpuMsPer1k / raw.cpuMsPer1k,
+    ],
+    [
+      '(reference)',
+      raw.seconds,
+      raw.offered / raw.seconds,
+      raw.delivered / raw.seconds,
+      ratio(raw),
+      raw.cpuMsPer1k,
+      1,
+    ],
+    [
+      'node batch',
+      batch.seconds,
+      batch.offered / batch.seconds,
+      batch.delivered / batch.seconds,
+      ratio(batch),
+      batch.cpuMsPer1k,
+      batch.cpuMsPer1k / raw.cpuMsPer1k,
+    ],
+    [
+      'node per change',
+      perChange.seconds,
+      perChange.offered / perChange.seconds,
+      perChange.delivered / perChange.seconds,
+      ratio(perChange),
+      perChange.cpuMsPer1k,
+      perChange.cpuMsPer1k / raw.cpuMsPer1k,
+    ],
   ]);
   console.log(`RSS over the node batch run: ${rssStart} MB after warm-up, ${rssEnd} MB at the end`);
   const r4 = (x: number) => Number(x.toFixed(4));
@@ -169,8 +250,16 @@ async function main() {
     tags: TAGS,
     offeredPerS: Math.round(raw.offered / raw.seconds),
     cpuMsPer1kRaw: r4(raw.cpuMsPer1k),
-    batch: { deliveredRatio: r4(ratio(batch)), cpuMsPer1k: r4(batch.cpuMsPer1k), cpuRatio: r4(batch.cpuMsPer1k / raw.cpuMsPer1k) },
-    perChange: { deliveredRatio: r4(ratio(perChange)), cpuMsPer1k: r4(perChange.cpuMsPer1k), cpuRatio: r4(perChange.cpuMsPer1k / raw.cpuMsPer1k) },
+    batch: {
+      deliveredRatio: r4(ratio(batch)),
+      cpuMsPer1k: r4(batch.cpuMsPer1k),
+      cpuRatio: r4(batch.cpuMsPer1k / raw.cpuMsPer1k),
+    },
+    perChange: {
+      deliveredRatio: r4(ratio(perChange)),
+      cpuMsPer1k: r4(perChange.cpuMsPer1k),
+      cpuRatio: r4(perChange.cpuMsPer1k / raw.cpuMsPer1k),
+    },
     rssStartMb: rssStart,
     rssEndMb: rssEnd,
   });

@@ -90,8 +90,9 @@ async function browseChildren(session: ClientSession, nodeId: string) {
 /** Browse names from Objects down to a node, following inverse hierarchical references. */
 async function namesOf(session: ClientSession, nodeId: string): Promise<string[]> {
   const names: string[] = [];
-  let current = nodeId;
-  for (let depth = 0; depth < 16 && current !== OBJECTS; depth++) {
+  const objects = resolveNodeId(OBJECTS).toString();
+  let current = resolveNodeId(nodeId).toString();
+  for (let depth = 0; depth < 16 && current !== objects; depth++) {
     const [bn] = await session.read([{ nodeId: current, attributeId: 3 /* BrowseName */ }]);
     names.unshift(String((bn.value.value as { name?: string } | null)?.name ?? current));
     const up = await session.browse({
@@ -161,6 +162,52 @@ export async function resolveItems(session: ClientSession, specs: ItemSpec[]): P
         else if (item.kind === 'descendants') queue.push({ nodeId: id, names: childNames });
       }
     }
+  }
+  return out;
+}
+
+/**
+ * Names of enumeration values for variables whose DataType is an enumeration with EnumStrings (or
+ * EnumValues), by NodeId; variables of other types are absent. One batched read per call.
+ */
+export async function enumNames(session: ClientSession, nodeIds: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (nodeIds.length === 0) return out;
+  const types = await session.read(nodeIds.map((nodeId) => ({ nodeId, attributeId: 14 /* DataType */ })));
+  const cache = new Map<string, string[] | undefined>();
+  for (const [i, dv] of types.entries()) {
+    const dt = dv.value.value as NodeId | null;
+    // Built-in types (namespace 0, ids up to 25) are never enumerations.
+    if (!dt || (dt.namespace === 0 && typeof dt.value === 'number' && dt.value <= 25)) continue;
+    const key = dt.toString();
+    if (!cache.has(key)) {
+      const props = await session.browse({
+        nodeId: key,
+        browseDirection: BrowseDirection.Forward,
+        referenceTypeId: 'i=46',
+        resultMask: 63,
+      });
+      const ref = props.references?.find(
+        (r) => r.browseName.name === 'EnumStrings' || r.browseName.name === 'EnumValues',
+      );
+      let names: string[] | undefined;
+      if (ref) {
+        const [v] = await session.read([{ nodeId: ref.nodeId, attributeId: 13 /* Value */ }]);
+        const arr = (v.value.value ?? []) as {
+          text?: string | null;
+          value?: unknown;
+          displayName?: { text?: string | null };
+        }[];
+        if (ref.browseName.name === 'EnumStrings') names = arr.map((x) => x.text ?? '');
+        else {
+          names = [];
+          for (const x of arr) names[Number(x.value)] = x.displayName?.text ?? '';
+        }
+      }
+      cache.set(key, names);
+    }
+    const names = cache.get(key);
+    if (names) out.set(nodeIds[i], names);
   }
   return out;
 }

@@ -19,7 +19,7 @@ import {
 } from 'node-opcua';
 import type { Sample } from '../core/sample';
 import { decodeDataValue, type Json } from './decode';
-import { type ItemSpec, type ResolvedItem, resolveItems } from './items';
+import { enumNames, type ItemSpec, type ResolvedItem, resolveItems } from './items';
 
 export interface SubscribeOptions {
   items: ItemSpec[];
@@ -110,6 +110,11 @@ export class OpcuaSubscriber extends EventEmitter<SubscriberEvents> {
     const byId = new Map<string, ResolvedItem>(good.map((g) => [g.nodeId, g]));
     // By the group's item index: no NodeId formatting per change.
     const topics = good.map((g) => topicFor(o.topicPrefix, g.names));
+    const enums = await enumNames(
+      session,
+      good.map((g) => g.nodeId),
+    );
+    const enumByIndex = good.map((g) => enums.get(g.nodeId));
     let batch: OpcuaSample[] = [];
     let flushing = false;
     const flush = () => {
@@ -119,7 +124,7 @@ export class OpcuaSubscriber extends EventEmitter<SubscriberEvents> {
       if (b.length) this.emit('samples', b);
     };
     group.on('changed', (_item: ClientMonitoredItemBase, dv: DataValue, index: number) => {
-      const d = decodeDataValue(dv);
+      const d = decodeDataValue(dv, enumByIndex[index]);
       if (d.overflow) this.overflows++;
       this.received++;
       batch.push({ topic: topics[index], value: d.value, ts: d.ts, quality: d.quality });
@@ -166,11 +171,15 @@ export class OpcuaSubscriber extends EventEmitter<SubscriberEvents> {
     const values = good.length
       ? await session.read(good.map((g) => ({ nodeId: g.nodeId, attributeId: AttributeIds.Value })))
       : [];
+    const enums = await enumNames(
+      session,
+      good.map((g) => g.nodeId),
+    );
     const now = Date.now();
     return resolved.map((r) => {
       if (r.error)
         return { topic: topicFor(topicPrefix, r.names), value: r.error, ts: now, quality: 'bad' as const };
-      const d = decodeDataValue(values[good.indexOf(r)]);
+      const d = decodeDataValue(values[good.indexOf(r)], enums.get(r.nodeId));
       return {
         topic: topicFor(topicPrefix, r.names),
         value: d.quality === 'bad' ? d.statusCode : d.value,

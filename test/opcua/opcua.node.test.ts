@@ -147,6 +147,77 @@ describe('takt-opcua nodes against the simulator', function () {
     );
   });
 
+  it('decodes enumerations by name and structures as objects', async () => {
+    // Server_ServerStatus_State (ServerState enumeration) and Server_ServerStatus (a structure).
+    await load(NODES, flow({ items: 'i=2259\ni=2256' }));
+    const out = nextMessages<SampleMsg>(
+      'out',
+      2,
+      10000,
+      (m) => (m as { _readOnce?: boolean })._readOnce === true,
+    );
+    getNode('in').receive({ _readOnce: true });
+    const [status, state] = (await out).sort((a, b) => a.topic.length - b.topic.length);
+    assert.equal(status.topic, 'Acme/Server/ServerStatus');
+    assert.equal(state.topic, 'Acme/Server/ServerStatus/State');
+    assert.equal(state.payload, 'Running');
+    const s = status.payload as { buildInfo: { productName: string }; startTime: string };
+    assert.equal(s.buildInfo.productName, 'Takt plant simulator');
+    assert.ok(!Number.isNaN(Date.parse(s.startTime)));
+  });
+
+  it('shares one session among the nodes of an endpoint, and browses for the editor', async () => {
+    const server = (runner.opcua as unknown as { server: { engine: { currentSessionCount: number } } })
+      .server;
+    const before = server.engine.currentSessionCount;
+    await load(NODES, [
+      ...flow({ items: '/Plant1/Line1/CNC1/Power' }),
+      {
+        id: 'in2',
+        z: 'tab',
+        type: 'takt-opcua-in',
+        endpoint: 'ep',
+        items: '/Plant1/Line1/Oven1/Power',
+        wires: [['out']],
+      },
+    ]);
+    await nextMessages<SampleMsg>('out', 4, 15000);
+    assert.equal(server.engine.currentSessionCount - before, 1, 'one session for two readers');
+
+    const top = await helper.request().get('/takt-opcua/ep/browse').expect(200);
+    const plant = (top.body as { nodeId: string; browseName: string; nodeClass: string }[]).find(
+      (r) => r.browseName === 'Plant1',
+    );
+    assert.ok(plant && plant.nodeClass === 'Object');
+    const line = await helper
+      .request()
+      .get('/takt-opcua/ep/browse')
+      .query({ nodeId: plant.nodeId })
+      .expect(200);
+    const line1 = (line.body as { nodeId: string; browseName: string }[]).find(
+      (r) => r.browseName === 'Line1',
+    )!;
+    const machines = await helper
+      .request()
+      .get('/takt-opcua/ep/browse')
+      .query({ nodeId: line1.nodeId })
+      .expect(200);
+    const cnc = (machines.body as { nodeId: string; browseName: string }[]).find(
+      (r) => r.browseName === 'CNC1',
+    )!;
+    const vars = (
+      await helper.request().get('/takt-opcua/ep/browse').query({ nodeId: cnc.nodeId }).expect(200)
+    ).body as {
+      browseName: string;
+      nodeClass: string;
+      dataType?: string;
+    }[];
+    const temp = vars.find((v) => v.browseName === 'Temperature');
+    assert.deepEqual([temp?.nodeClass, temp?.dataType], ['Variable', 'Double']);
+    assert.equal(vars.find((v) => v.browseName === 'GoodCount')?.dataType, 'UInt32');
+    await helper.request().get('/takt-opcua/nope/browse').expect(404);
+  });
+
   it('marks a bad item bad and keeps the others flowing', async () => {
     await load(
       NODES,
