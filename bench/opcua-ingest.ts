@@ -6,7 +6,6 @@
  *
  *   npm run bench:opcua-ingest -- [--tags 1000] [--rate 10] [--seconds 20] [--minutes M (soak of batch mode)]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,14 +14,13 @@ import {
   ClientMonitoredItemGroup,
   ClientSubscription,
   makeBrowsePath,
-  OPCUACertificateManager,
-  OPCUAClient,
   TimestampsToReturn,
   type ClientMonitoredItemBase,
   type DataValue,
 } from 'node-opcua';
+import { spawnSimulator, testClient } from '../test/helpers/opcua';
 import { freePort } from '../test/helpers/net';
-import { cpuMs, finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
+import { cpuMs, finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
 import { startEmbedded } from './lib/runtime';
 
 const flags = parseFlags();
@@ -77,14 +75,7 @@ async function measure(tally: Tally, seconds: number, afterWarmup?: () => void):
 }
 
 async function bare(url: string, dir: string, seconds: number): Promise<Phase> {
-  const client = OPCUAClient.create({
-    endpointMustExist: false,
-    connectionStrategy: { maxRetry: 0 },
-    clientCertificateManager: new OPCUACertificateManager({
-      rootFolder: join(dir, 'pki-bare'),
-      automaticallyAcceptUnknownCertificate: true,
-    }),
-  });
+  const client = testClient(join(dir, 'pki-bare'));
   await client.connect(url);
   const session = await client.createSession();
   const folder = await session.translateBrowsePath(makeBrowsePath('i=85', '/1:Plant1/1:Load'));
@@ -123,10 +114,8 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'takt-bench-ingest-'));
   const port = await freePort();
   const url = `opc.tcp://127.0.0.1:${port}/UA/Takt`;
-  const server = spawn(
-    process.execPath,
+  const server = await spawnSimulator(
     [
-      join(ROOT, 'dist/nodes/sim/cli.js'),
       '--port',
       String(port),
       '--load-tags',
@@ -136,11 +125,8 @@ async function main() {
       '--pki',
       join(dir, 'pki'),
     ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
+    dir,
   );
-  let out = '';
-  server.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  while (!out.includes('OPC UA opc.tcp://')) await sleep(100);
 
   // The runtime is up (with no flow) while the bare client is measured, so both run in the same process state.
   let tally = new Tally();
@@ -190,8 +176,7 @@ async function main() {
   const rawSecond = await bare(url, dir, SECONDS);
   const raw = rawSecond.cpuMsPer1k < rawFirst.cpuMsPer1k ? rawSecond : rawFirst;
   await rt.stop();
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  await server.stop();
   rmSync(dir, { recursive: true, force: true });
 
   const ratio = (p: Phase) => p.delivered / Math.max(1, p.offered);

@@ -6,7 +6,6 @@
  *
  *   npm run bench:sim -- [--tags 1000] [--rate 10] [--seconds 30] [--warmup 5]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,14 +14,13 @@ import {
   ClientMonitoredItemGroup,
   ClientSubscription,
   makeBrowsePath,
-  OPCUACertificateManager,
-  OPCUAClient,
   TimestampsToReturn,
   type ClientMonitoredItemBase,
   type DataValue,
 } from 'node-opcua';
+import { spawnSimulator, testClient } from '../test/helpers/opcua';
 import { freePort } from '../test/helpers/net';
-import { cpuMs, finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
+import { cpuMs, finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
 
 const flags = parseFlags();
 const TAGS = numberFlag(flags, 'tags', 1000);
@@ -35,10 +33,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'takt-bench-sim-'));
   const port = await freePort();
-  const server = spawn(
-    process.execPath,
+  const server = await spawnSimulator(
     [
-      join(ROOT, 'dist/nodes/sim/cli.js'),
       '--port',
       String(port),
       '--load-tags',
@@ -48,24 +44,10 @@ async function main() {
       '--pki',
       join(dir, 'pki'),
     ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
+    dir,
   );
-  let out = '';
-  server.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const deadline = Date.now() + 30000;
-  while (!out.includes('OPC UA opc.tcp://')) {
-    if (Date.now() > deadline) throw new Error(`simulator did not start:\n${out}`);
-    await sleep(100);
-  }
 
-  const client = OPCUAClient.create({
-    endpointMustExist: false,
-    connectionStrategy: { maxRetry: 0 },
-    clientCertificateManager: new OPCUACertificateManager({
-      rootFolder: join(dir, 'pki-client'),
-      automaticallyAcceptUnknownCertificate: true,
-    }),
-  });
+  const client = testClient(join(dir, 'pki-client'));
   await client.connect(`opc.tcp://127.0.0.1:${port}/UA/Takt`);
   const session = await client.createSession();
   const folder = await session.translateBrowsePath(makeBrowsePath('i=85', '/1:Plant1/1:Load'));
@@ -129,8 +111,7 @@ async function main() {
   await sub.terminate();
   await session.close();
   await client.disconnect();
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  await server.stop();
   rmSync(dir, { recursive: true, force: true });
   finalLine({
     bench: 'sim',

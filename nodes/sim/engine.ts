@@ -11,7 +11,7 @@ import { TaktError } from '../core/errors';
 import type { Quality } from '../core/sample';
 import { bearingFrequencies, type BearingFrequencies } from './bearing';
 import { FAULT_KINDS, type FaultKind, type MachineModel, type PlantModel } from './model';
-import { Rng } from './random';
+import { Rng } from '../core/random';
 
 export type MachineState = 'Idle' | 'Running' | 'Setup' | 'Down';
 export const STATE_CODES: Record<MachineState, number> = { Idle: 0, Running: 1, Setup: 2, Down: 3 };

@@ -47,65 +47,9 @@ export function featureLength(window = PATTERN_WINDOW): number {
 /** The default model: shipped next to the compiled module (dist/nodes/spc/models/). */
 export const DEFAULT_PATTERN_MODEL = join(__dirname, 'models', 'spc-patterns.onnx');
 
-// ---------------------------------------------------------------- seeded random numbers
-
-/** A seeded generator: sfc32 (Doty-Humphrey) seeded through splitmix32; uniform in (0, 1) and N(0, 1). */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-  private spare: number | undefined;
-
-  constructor(seed: number) {
-    let s = seed >>> 0;
-    const mix = () => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = mix();
-    this.b = mix();
-    this.c = mix();
-    this.d = mix();
-    for (let i = 0; i < 12; i++) this.next();
-  }
-
-  /** Uniform in (0, 1). */
-  next(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
-    return (t + 0.5) / 4294967296;
-  }
-
-  uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
-  }
-
-  /** Integer in [lo, hi], both included. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-
-  /** Standard normal (Box-Muller, both deviates used). */
-  normal(): number {
-    if (this.spare !== undefined) {
-      const v = this.spare;
-      this.spare = undefined;
-      return v;
-    }
-    const r = Math.sqrt(-2 * Math.log(this.next()));
-    const th = 2 * Math.PI * this.next();
-    this.spare = r * Math.sin(th);
-    return r * Math.cos(th);
-  }
-}
+// Seeded random numbers: the shared generator (re-exported, as tests and the training script use it from here).
+import { Rng } from '../core/random';
+export { Rng };
 
 // ---------------------------------------------------------------- generator
 

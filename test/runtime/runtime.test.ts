@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/paths';
 import { commsListener, getJson, type NodeSet, type Runtime, startRuntime } from '../helpers/runtime';
+import { testClient } from '../helpers/opcua';
 import { freePort, waitUntil } from '../helpers/net';
-import { AttributeIds, makeBrowsePath, OPCUACertificateManager, OPCUAClient } from 'node-opcua';
+import { AttributeIds, makeBrowsePath } from 'node-opcua';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const bcrypt: { hashSync(pw: string, rounds: number): string } = require('bcryptjs');
@@ -68,14 +69,7 @@ describe('headless edge runtime (npm start)', function () {
     } finally {
       comms.close();
     }
-    const client = OPCUAClient.create({
-      endpointMustExist: false,
-      connectionStrategy: { maxRetry: 0 },
-      clientCertificateManager: new OPCUACertificateManager({
-        rootFolder: join(userDir, 'pki-client'),
-        automaticallyAcceptUnknownCertificate: true,
-      }),
-    });
+    const client = testClient(join(userDir, 'pki-client'));
     await client.connect(`opc.tcp://127.0.0.1:${opcuaPort}/UA/Takt`);
     try {
       const s = await client.createSession();

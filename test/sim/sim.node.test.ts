@@ -4,10 +4,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AttributeIds, OPCUACertificateManager, OPCUAClient, UserTokenType } from 'node-opcua';
+import { AttributeIds, UserTokenType } from 'node-opcua';
 import { toSample } from '../../nodes/core/sample';
 import { DEFAULT_PLANT } from '../../nodes/sim/model';
-import { freePort, waitUntil } from '../helpers/net';
+import { spawnSimulator, testClient } from '../helpers/opcua';
+import { freePort } from '../helpers/net';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 import { ROOT } from '../helpers/paths';
 
@@ -144,14 +145,7 @@ describe('takt-sim node', function () {
       sim: { user: 'op', password: 'op-secret-1' },
     });
     await nextStatus('sim', (s) => s.fill === 'green', 15000);
-    const client = OPCUAClient.create({
-      endpointMustExist: false,
-      connectionStrategy: { maxRetry: 0 },
-      clientCertificateManager: new OPCUACertificateManager({
-        rootFolder: join(userDir, 'pki-client'),
-        automaticallyAcceptUnknownCertificate: true,
-      }),
-    });
+    const client = testClient(join(userDir, 'pki-client'));
     await client.connect(`opc.tcp://127.0.0.1:${port}/UA/Takt`);
     try {
       await assert.rejects(client.createSession({ type: UserTokenType.Anonymous }));
@@ -173,29 +167,11 @@ describe('takt-sim command', function () {
   this.timeout(30000);
 
   it('serves the default plant on --port until stopped', async () => {
-    const { spawn } = await import('node:child_process');
     const dir = mkdtempSync(join(tmpdir(), 'takt-sim-cli-'));
     const port = await freePort();
-    const proc = spawn(
-      process.execPath,
-      [join(ROOT, 'dist/nodes/sim/cli.js'), '--port', String(port), '--pki', join(dir, 'pki')],
-      {
-        cwd: dir,
-      },
-    );
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const sim = await spawnSimulator(['--port', String(port), '--pki', join(dir, 'pki')], dir);
     try {
-      await waitUntil(() => out.includes('OPC UA opc.tcp://'), 'the endpoint line', 20000);
-      const client = OPCUAClient.create({
-        endpointMustExist: false,
-        connectionStrategy: { maxRetry: 0 },
-        clientCertificateManager: new OPCUACertificateManager({
-          rootFolder: join(dir, 'pki-client'),
-          automaticallyAcceptUnknownCertificate: true,
-        }),
-      });
+      const client = testClient(join(dir, 'pki-client'));
       await client.connect(`opc.tcp://127.0.0.1:${port}/UA/Takt`);
       const s = await client.createSession();
       const r = await s.translateBrowsePath({
@@ -214,8 +190,7 @@ describe('takt-sim command', function () {
       await s.close();
       await client.disconnect();
     } finally {
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
+      await sim.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
