@@ -4,7 +4,6 @@
  */
 import { join } from 'node:path';
 import type { NodeDef, NodeInitializer } from 'node-red';
-import { BrowseDirection, NodeClass } from 'node-opcua';
 import { errorMessage } from '../core/errors';
 import {
   type EndpointAuth,
@@ -13,6 +12,7 @@ import {
   type SecurityPolicyName,
 } from './connection';
 import type { EndpointCredentials, EndpointNode } from './endpoint-node';
+import { browseLevel } from './items';
 
 interface EndpointDef extends NodeDef {
   url: string;
@@ -85,39 +85,8 @@ const init: NodeInitializer = (RED) => {
       ep.connection.register(req);
       ep.connection
         .whenConnected(10000)
-        .then(async (session) => {
-          const r = await session.browse({
-            nodeId,
-            browseDirection: BrowseDirection.Forward,
-            referenceTypeId: 'i=33',
-            includeSubtypes: true,
-            nodeClassMask: NodeClass.Object | NodeClass.Variable,
-            resultMask: 63,
-          });
-          const refs = r.references ?? [];
-          const vars = refs.filter((x) => x.nodeClass === NodeClass.Variable);
-          const dts = vars.length
-            ? await session.read(vars.map((v) => ({ nodeId: v.nodeId, attributeId: 14 /* DataType */ })))
-            : [];
-          const names = new Map<string, string>();
-          for (const [i, v] of vars.entries()) {
-            const dtId = dts[i]?.value.value?.toString() ?? '';
-            if (dtId && !names.has(dtId)) {
-              const [bn] = await session.read([{ nodeId: dtId, attributeId: 3 }]);
-              names.set(dtId, String((bn.value.value as { name?: string } | null)?.name ?? dtId));
-            }
-            names.set(v.nodeId.toString(), names.get(dtId) ?? '');
-          }
-          res.json(
-            refs.map((x) => ({
-              nodeId: x.nodeId.toString(),
-              browseName: x.browseName.name,
-              namespaceIndex: x.browseName.namespaceIndex,
-              nodeClass: x.nodeClass === NodeClass.Variable ? 'Variable' : 'Object',
-              dataType: x.nodeClass === NodeClass.Variable ? names.get(x.nodeId.toString()) : undefined,
-            })),
-          );
-        })
+        .then((session) => browseLevel(session, nodeId))
+        .then((entries) => res.json(entries))
         .catch((err: unknown) => res.status(502).json({ error: errorMessage(err) }))
         .finally(() => void ep.connection?.deregister(req));
     },

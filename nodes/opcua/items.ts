@@ -211,3 +211,52 @@ export async function enumNames(session: ClientSession, nodeIds: string[]): Prom
   }
   return out;
 }
+
+export interface BrowseEntry {
+  nodeId: string;
+  browseName: string;
+  namespaceIndex: number;
+  nodeClass: 'Object' | 'Variable';
+  /** Variables: the DataType's name, e.g. "Double". */
+  dataType?: string;
+  /** Analog variables: the EngineeringUnits display name, e.g. "°C". */
+  unit?: string;
+}
+
+/** One level of the address space below a node (objects and variables), for the editor's browse tree. */
+export async function browseLevel(session: ClientSession, nodeId: string): Promise<BrowseEntry[]> {
+  const refs = await browseChildren(session, nodeId);
+  const out: BrowseEntry[] = [];
+  const typeNames = new Map<string, string>();
+  for (const ref of refs) {
+    const entry: BrowseEntry = {
+      nodeId: ref.nodeId.toString(),
+      browseName: ref.browseName.name ?? '',
+      namespaceIndex: ref.browseName.namespaceIndex,
+      nodeClass: ref.nodeClass === NodeClass.Variable ? 'Variable' : 'Object',
+    };
+    if (entry.nodeClass === 'Variable') {
+      const [dt] = await session.read([{ nodeId: entry.nodeId, attributeId: 14 /* DataType */ }]);
+      const dtId = dt.value.value?.toString() ?? '';
+      if (dtId && !typeNames.has(dtId)) {
+        const [bn] = await session.read([{ nodeId: dtId, attributeId: 3 /* BrowseName */ }]);
+        typeNames.set(dtId, String((bn.value.value as { name?: string } | null)?.name ?? dtId));
+      }
+      entry.dataType = typeNames.get(dtId);
+      const props = await session.browse({
+        nodeId: entry.nodeId,
+        browseDirection: BrowseDirection.Forward,
+        referenceTypeId: 'i=46',
+        resultMask: 63,
+      });
+      const eu = props.references?.find((p) => p.browseName.name === 'EngineeringUnits');
+      if (eu) {
+        const [v] = await session.read([{ nodeId: eu.nodeId, attributeId: 13 /* Value */ }]);
+        const text = (v.value.value as { displayName?: { text?: string | null } } | null)?.displayName?.text;
+        if (text) entry.unit = text;
+      }
+    }
+    out.push(entry);
+  }
+  return out;
+}

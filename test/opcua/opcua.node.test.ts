@@ -211,9 +211,10 @@ describe('takt-opcua nodes against the simulator', function () {
       browseName: string;
       nodeClass: string;
       dataType?: string;
+      unit?: string;
     }[];
     const temp = vars.find((v) => v.browseName === 'Temperature');
-    assert.deepEqual([temp?.nodeClass, temp?.dataType], ['Variable', 'Double']);
+    assert.deepEqual([temp?.nodeClass, temp?.dataType, temp?.unit], ['Variable', 'Double', '°C']);
     assert.equal(vars.find((v) => v.browseName === 'GoodCount')?.dataType, 'UInt32');
     await helper.request().get('/takt-opcua/nope/browse').expect(404);
   });
