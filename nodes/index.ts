@@ -8,5 +8,6 @@
  */
 export * as core from './core';
 export * as mqtt from './mqtt';
+export * as schedule from './schedule';
 export * as sim from './sim';
 export * as spc from './spc';

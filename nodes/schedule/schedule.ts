@@ -1,0 +1,106 @@
+/**
+ * takt-schedule: keeps the current production plan and repairs it live. A thin adaptor: the input
+ * is read here, every rule is in the engine (live.ts, solve.ts).
+ *
+ * In: a SchedulingProblem (plan from scratch) or an event ({ event: "breakdown" | "repaired" | "rush" |
+ * "progress" | "cancel", ... }); msg.reset clears the plan. One solve at a time: messages queue.
+ * Out: 1) the plan with KPIs and stability, 2) per-machine dispatch lists, 3) Gantt rows.
+ */
+import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { errorStatus, status, throttledStatus } from '../core/status';
+import { LivePlanner, type LiveResult } from './live';
+
+interface ScheduleNodeDef extends NodeDef {
+  property?: string;
+  planTime?: string | number;
+  repairTime?: string | number;
+  workers?: string | number;
+  stability?: string | number;
+}
+
+type Msg = NodeMessageInFlow & { reset?: unknown; schedule?: unknown };
+
+const num = (v: unknown, dflt: number) =>
+  v === '' || v === undefined || !Number.isFinite(Number(v)) ? dflt : Number(v);
+
+const init: NodeInitializer = (RED) => {
+  function ScheduleNode(this: Node, def: ScheduleNodeDef) {
+    RED.nodes.createNode(this, def);
+    const property = def.property || 'payload';
+    const planner = new LivePlanner({
+      planTimeMs: Math.max(0, num(def.planTime, 10)) * 1000,
+      repairTimeMs: Math.max(0, num(def.repairTime, 1000)),
+      workers: Math.max(0, Math.floor(num(def.workers, 1))),
+      stabilityWeight: Math.max(0, num(def.stability, 0)),
+    });
+    const shown = throttledStatus((s) => this.status(s), 500);
+    let queue: Promise<void> = Promise.resolve();
+    let active: AbortController | null = null;
+    let closed = false;
+
+    const done = (r: LiveResult) => {
+      const k = r.kpis;
+      return k.status === 'optimal'
+        ? status.ready(RED._('schedule.status.optimal', { makespan: k.makespan }))
+        : status.ready(RED._('schedule.status.gap', { makespan: k.makespan, gap: k.gapPct }));
+    };
+
+    const handle = async (msg: Msg, send: (m: (Msg | null)[]) => void) => {
+      if (msg.reset) {
+        planner.reset();
+        shown.now(status.idle(RED._('schedule.status.idle')));
+        return;
+      }
+      const input: unknown = RED.util.getMessageProperty(msg, property);
+      active = new AbortController();
+      shown.now(status.busy(RED._('schedule.status.solving', { pct: 0 })));
+      const opts = {
+        signal: active.signal,
+        onProgress: (p: { fraction: number; best: number; lowerBound: number }) =>
+          shown.update(() =>
+            status.busy(
+              RED._('schedule.status.progress', {
+                pct: Math.round(p.fraction * 100),
+                gap: p.best > 0 ? (((p.best - p.lowerBound) / p.best) * 100).toFixed(1) : '0',
+              }),
+            ),
+          ),
+      };
+      const isEvent = typeof input === 'object' && input !== null && 'event' in input;
+      const r = isEvent ? await planner.apply(input, opts) : await planner.planFrom(input as never, opts);
+      active = null;
+      if (closed) return; // cancelled by close: nothing to send
+      shown.now(done(r));
+      const { dispatch, gantt, ...plan } = r;
+      send([
+        { ...msg, payload: plan, schedule: { kpis: r.kpis, stability: r.stability, trigger: r.trigger } },
+        { ...msg, payload: dispatch },
+        { ...msg, payload: gantt },
+      ]);
+    };
+
+    this.on('input', (msg: Msg, send, done) => {
+      queue = queue.then(async () => {
+        if (closed) return done();
+        try {
+          await handle(msg, send as (m: (Msg | null)[]) => void);
+          done();
+        } catch (err) {
+          active = null;
+          shown.now(errorStatus(err));
+          done(err as Error);
+        }
+      });
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      active?.abort();
+      shown.dispose();
+      void queue.finally(() => done());
+    });
+  }
+  RED.nodes.registerType('takt-schedule', ScheduleNode);
+};
+
+export = init;
