@@ -30,7 +30,11 @@ let copied = 0;
 for (const file of walk(nodesSrc)) {
   // Editor templates, message catalogues and help, and shipped model files (nodes/<feature>/models/*.onnx|json).
   const parts = file.split(/[\\/]/);
-  if (file.endsWith('.html') || parts.includes('locales') || (parts.at(-2) === 'models' && /\.(onnx|json)$/.test(file))) {
+  if (
+    file.endsWith('.html') ||
+    parts.includes('locales') ||
+    (parts.at(-2) === 'models' && /\.(onnx|json)$/.test(file))
+  ) {
     const to = join(dist, 'nodes', file);
     mkdirSync(dirname(to), { recursive: true });
     cpSync(join(nodesSrc, file), to);
