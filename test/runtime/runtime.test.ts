@@ -19,9 +19,16 @@ const pkg: { 'node-red': { nodes: Record<string, string> } } = require(join(ROOT
 
 const SETTINGS = ['-s', join(ROOT, 'flows', 'settings.js')];
 
-/** Free ports for the demo's simulator and embedded broker, so tests never collide with a local service. */
+/**
+ * Free ports for the demo's simulator and embedded broker, so tests never collide with a local service;
+ * MQTT_URL emptied so the demo starts its own broker even where CI exports a Mosquitto URL.
+ */
 async function demoPorts(): Promise<Record<string, string>> {
-  return { TAKT_OPCUA_PORT: String(await freePort()), TAKT_MQTT_PORT: String(await freePort()) };
+  return {
+    TAKT_OPCUA_PORT: String(await freePort()),
+    TAKT_MQTT_PORT: String(await freePort()),
+    MQTT_URL: '',
+  };
 }
 
 describe('headless edge runtime (npm start)', function () {
@@ -37,12 +44,10 @@ describe('headless edge runtime (npm start)', function () {
   });
 
   it('serves the editor API without auth, loads every Takt node and runs the demo plant with its simulator', async () => {
-    const opcuaPort = await freePort();
-    const mqttPort = await freePort();
-    rt = await startRuntime({
-      args: SETTINGS,
-      env: { TAKT_USER_DIR: userDir, TAKT_OPCUA_PORT: String(opcuaPort), TAKT_MQTT_PORT: String(mqttPort) },
-    });
+    const ports = await demoPorts();
+    const opcuaPort = Number(ports.TAKT_OPCUA_PORT);
+    const mqttPort = Number(ports.TAKT_MQTT_PORT);
+    rt = await startRuntime({ args: SETTINGS, env: { TAKT_USER_DIR: userDir, ...ports } });
     const flows = await getJson<{ id: string; type: string }[]>(`${rt.url}/flows`);
     assert.equal(flows.status, 200);
     const sim = flows.body?.find((n) => n.type === 'takt-sim');
