@@ -115,6 +115,13 @@ export function describeError(err: unknown): string {
 
 type SessionUser = (session: ClientSession) => Promise<void> | void;
 
+/** A certificate file's DER bytes, whether the file holds PEM text or DER. */
+export function derCertificate(file: Buffer): Buffer {
+  const text = file.toString('latin1');
+  const m = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(text);
+  return m ? Buffer.from(m[1].replace(/\s+/g, ''), 'base64') : file;
+}
+
 export class OpcuaConnection extends EventEmitter<ConnectionEvents> {
   readonly options: EndpointOptions;
   private stateValue: ConnectionState = 'idle';
@@ -199,9 +206,9 @@ export class OpcuaConnection extends EventEmitter<ConnectionEvents> {
     if (a.type === 'x509') {
       return {
         type: UserTokenType.Certificate,
-        certificateData: readFileSync(a.certificateFile),
+        certificateData: derCertificate(readFileSync(a.certificateFile)),
         privateKey: readFileSync(a.privateKeyFile, 'utf8'),
-      } as unknown as UserIdentityInfo;
+      };
     }
     return { type: UserTokenType.Anonymous };
   }

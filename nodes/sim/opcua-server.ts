@@ -5,6 +5,7 @@
  * SignAndEncrypt; anonymous and username/password users; a load mode of N extra tags for benchmarks.
  */
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import {
   DataType,
   type EUInformation,
@@ -149,6 +150,11 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
       securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
       allowAnonymous: o.allowAnonymous ?? true,
       serverCertificateManager: certificateManager,
+      // X.509 user certificates: the simulator is a test server and accepts any (as it does client certificates).
+      userCertificateManager: new OPCUACertificateManager({
+        rootFolder: join(o.pkiDir, 'users'),
+        automaticallyAcceptUnknownCertificate: true,
+      }),
       userManager: {
         isValidUser: (username: string, password: string) =>
           users.some((u) => u.user === username && u.password === password),

@@ -4,6 +4,7 @@
  * trust, write with coercion, method calls, and a server restart in the middle of a subscription.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -251,6 +252,53 @@ describe('takt-opcua nodes against the simulator', function () {
     assert.match(untrusted.text ?? '', /not trusted/);
     const res = await helper.request().post('/takt-opcua/ep/trust').expect(200);
     assert.match((res.body as { message: string }).message, /trusted/);
+    const msgs = await nextMessages<SampleMsg>('out', 1, 20000);
+    assert.equal(msgs[0].topic, 'Acme/Plant1/Line1/CNC1/Power');
+  });
+
+  it('authenticates with an X.509 user certificate (PEM files)', async function () {
+    // A user certificate and key as a plant's PKI would issue them (made with openssl here).
+    const cert = join(dir, 'user-cert.pem');
+    const key = join(dir, 'user-key.pem');
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=takt-operator',
+      ],
+      {
+        encoding: 'utf8',
+        // node-opcua sets OPENSSL_CONF to "undefined" in this process: let openssl use its default config.
+        env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'OPENSSL_CONF')),
+      },
+    );
+    if (r.error && process.env.CI !== 'true') return this.skip();
+    assert.equal(r.status, 0, r.stderr);
+    await load(
+      NODES,
+      flow(
+        { items: '/Plant1/Line1/CNC1/Power' },
+        {
+          securityMode: 'SignAndEncrypt',
+          securityPolicy: 'Basic256Sha256',
+          authType: 'x509',
+          certificateFile: cert,
+          privateKeyFile: key,
+          trustOnFirstUse: true,
+        },
+      ),
+    );
     const msgs = await nextMessages<SampleMsg>('out', 1, 20000);
     assert.equal(msgs[0].topic, 'Acme/Plant1/Line1/CNC1/Power');
   });
