@@ -6,6 +6,7 @@
  *
  * Each feature's engine is exported as one namespace (spc, schedule, energy, ... as they land).
  */
+export * as approve from './approve';
 export * as core from './core';
 export * as mqtt from './mqtt';
 export * as schedule from './schedule';

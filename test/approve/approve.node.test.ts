@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const approveNode = require('../../nodes/approve/approve');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+interface Out {
+  payload: unknown;
+  topic?: string;
+  approval: { id: string; outcome: string; by: string; decisions: { user: string; decision: string }[] };
+}
+
+describe('takt-approve node', function () {
+  this.timeout(20000);
+  let userDir: string;
+  beforeEach(() => {
+    userDir = mkdtempSync(join(tmpdir(), 'takt-approve-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({});
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  const flow = (extra: object = {}) => [
+    { id: 'tab', type: 'tab' },
+    {
+      id: 'a',
+      z: 'tab',
+      type: 'takt-approve',
+      timeout: 30,
+      timeoutUnit: 'min',
+      onTimeout: 'rejected',
+      wires: [['yes'], ['no']],
+      ...extra,
+    },
+    { id: 'yes', z: 'tab', type: 'helper' },
+    { id: 'no', z: 'tab', type: 'helper' },
+    { id: 'c', z: 'tab', type: 'catch', scope: ['a'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'tab', type: 'helper' },
+  ];
+
+  const pending = async () =>
+    (await helper.request().get('/takt-approve/a/pending').expect(200)).body as {
+      id: string;
+      summary: string;
+      required: number;
+    }[];
+
+  it('holds an action, lists it, and lets it through when approved over the admin API', async () => {
+    await load([approveNode, catchNode], flow());
+    const waiting = nextStatus('a', (s) => s.text === '1 waiting');
+    getNode('a').receive({ topic: 'CNC1/offset', payload: -0.005, summary: 'CNC1 bore offset -0.005 mm' });
+    await waiting;
+    const [p] = await pending();
+    assert.equal(p.summary, 'CNC1 bore offset -0.005 mm');
+    const out = nextMessages<Out>('yes', 1);
+    await helper
+      .request()
+      .post('/takt-approve/a/decide')
+      .send({ approvalId: p.id, decision: 'approve', user: 'ana', comment: 'ok' })
+      .expect(200);
+    const [m] = await out;
+    assert.deepEqual(
+      [m.topic, m.payload, m.approval.outcome, m.approval.decisions[0].user],
+      ['CNC1/offset', -0.005, 'approved', 'ana'],
+    );
+    assert.deepEqual(await pending(), []);
+  });
+
+  it('rejects on a rejection message and applies the two-person rule to critical actions', async () => {
+    await load([approveNode, catchNode], flow());
+    getNode('a').receive({ payload: 'shed oven', critical: true });
+    const [p] = await pending();
+    assert.equal(p.required, 2);
+    getNode('a').receive({ approval: { id: p.id, decision: 'approve', user: 'ana' } });
+    const caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('a').receive({ approval: { id: p.id, decision: 'approve', user: 'ana' } });
+    assert.match((await caught)[0].error.message, /ana has already decided/);
+    const out = nextMessages<Out>('yes', 1);
+    getNode('a').receive({ approval: { id: p.id, decision: 'approve', user: 'ben' } });
+    assert.deepEqual(
+      (await out)[0].approval.decisions.map((d) => d.user),
+      ['ana', 'ben'],
+    );
+
+    getNode('a').receive({ payload: 'start washer early' });
+    const [q] = await pending();
+    const no = nextMessages<Out>('no', 1);
+    getNode('a').receive({ approval: { id: q.id, decision: 'reject', user: 'ben', comment: 'not now' } });
+    assert.equal((await no)[0].approval.outcome, 'rejected');
+  });
+
+  it('expires with the default outcome on the second output', async () => {
+    await load([approveNode, catchNode], flow({ timeout: 0.2, timeoutUnit: 's' }));
+    const no = nextMessages<Out>('no', 1, 5000);
+    getNode('a').receive({ payload: 'buy 40 bearings' });
+    const [m] = await no;
+    assert.deepEqual(
+      [m.payload, m.approval.outcome, m.approval.by],
+      ['buy 40 bearings', 'rejected', 'timeout'],
+    );
+  });
+
+  it('keeps waiting actions across a restart and writes a verifiable audit chain', async () => {
+    await load([approveNode, catchNode], flow());
+    getNode('a').receive({ payload: 'new schedule v7' });
+    const [p] = await pending();
+    await helper.unload();
+    await load([approveNode, catchNode], flow());
+    assert.deepEqual(
+      (await pending()).map((x) => x.id),
+      [p.id],
+    );
+    const out = nextMessages<Out>('yes', 1);
+    getNode('a').receive({ approval: { id: p.id, decision: 'approve', user: 'ana' } });
+    await out;
+    const v = (await helper.request().get('/takt-approve/a/verify').expect(200)).body as {
+      ok: boolean;
+      records: number;
+    };
+    assert.equal(v.ok, true);
+    assert.equal(v.records, 3); // proposed, decision, approved
+
+    // Tampering with the log is found, and the node refuses to run on a broken chain.
+    await helper.unload();
+    const file = join(userDir, 'takt', 'approve', 'a-audit.jsonl');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"ana"', '"eve"'));
+    await load([approveNode, catchNode], flow());
+    const caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('a').receive({ payload: 'anything' });
+    assert.match((await caught)[0].error.message, /audit log .* is broken at line 2/);
+  });
+});
