@@ -6,9 +6,11 @@
  *
  * Each feature's engine is exported as one namespace (spc, schedule, energy, ... as they land).
  */
+export * as anomaly from './anomaly';
 export * as approve from './approve';
 export * as core from './core';
 export * as mqtt from './mqtt';
 export * as schedule from './schedule';
 export * as sim from './sim';
 export * as spc from './spc';
+export * as vibration from './vibration';

@@ -1,0 +1,41 @@
+/**
+ * The anomaly engine (exported as `anomaly` from the package): models trained in the pack (PCA T²+Q, dense
+ * autoencoder), ONNX export, ONNX inference with onnxruntime-node, health index and remaining useful life.
+ * No Node-RED import.
+ *
+ *   import { anomaly } from '@takt/node-red-mes';
+ *   const t = anomaly.trainModel(X, n, names, { kind: 'pca' });
+ *   writeFileSync('m.onnx', anomaly.modelToOnnx(t));
+ *   const m = await anomaly.OnnxAnomalyModel.load('m.onnx');
+ *   const [r] = await m.score([{ rms: 0.4, kurtosis: 3.1 }]);
+ */
+export {
+  trainModel,
+  scoreMatrix,
+  scorePca,
+  modelToOnnx,
+  META,
+  MODEL_KINDS,
+  type AeParams,
+  type ModelCard,
+  type ModelKind,
+  type ModelParams,
+  type PcaParams,
+  type Scores,
+  type TrainedModel,
+  type TrainOptions,
+} from './models';
+export {
+  OnnxAnomalyModel,
+  type FeatureRow,
+  type MissingPolicy,
+  type ScoreResult,
+  type ScorerOptions,
+} from './scorer';
+export { HealthTracker, type HealthOptions, type HealthState, type Rul } from './health';
+export { saveModel, parseCsv, type SavedModel } from './files';
+export * as onnxGraph from './onnx';
+export { symmetricEigen, quantile, movingMean } from './linalg';
+export { LiveAnomaly, type LiveOptions, type LiveResult } from './live';
+export { RowCollector } from './collect';
+export { startTraining, type TrainHandle, type TrainJob, type TrainResult } from './train-job';

@@ -1,0 +1,78 @@
+/** Small dense linear algebra and statistics for the anomaly models (row-major Float64Array matrices). */
+
+/**
+ * Eigen-decomposition of a symmetric d×d matrix by cyclic Jacobi rotations. Returns the eigenvalues in
+ * descending order and the matching eigenvectors as the columns of a d×d matrix.
+ */
+export function symmetricEigen(A0: Float64Array, d: number): { values: Float64Array; vectors: Float64Array } {
+  const A = Float64Array.from(A0);
+  const V = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) V[i * d + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    let diag = 0;
+    for (let p = 0; p < d; p++) {
+      diag += A[p * d + p] ** 2;
+      for (let q = p + 1; q < d; q++) off += A[p * d + q] ** 2;
+    }
+    if (off <= 1e-30 * Math.max(diag, 1e-300)) break;
+    for (let p = 0; p < d; p++) {
+      for (let q = p + 1; q < d; q++) {
+        const apq = A[p * d + q];
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (A[q * d + q] - A[p * d + p]) / (2 * apq);
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < d; k++) {
+          const akp = A[k * d + p];
+          const akq = A[k * d + q];
+          A[k * d + p] = c * akp - s * akq;
+          A[k * d + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < d; k++) {
+          const apk = A[p * d + k];
+          const aqk = A[q * d + k];
+          A[p * d + k] = c * apk - s * aqk;
+          A[q * d + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < d; k++) {
+          const vkp = V[k * d + p];
+          const vkq = V[k * d + q];
+          V[k * d + p] = c * vkp - s * vkq;
+          V[k * d + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => A[b * d + b] - A[a * d + a]);
+  const values = new Float64Array(d);
+  const vectors = new Float64Array(d * d);
+  order.forEach((src, dst) => {
+    values[dst] = A[src * d + src];
+    for (let k = 0; k < d; k++) vectors[k * d + dst] = V[k * d + src];
+  });
+  return { values, vectors };
+}
+
+/** Quantile (linear interpolation) of a sample; q in [0, 1]. */
+export function quantile(xs: ArrayLike<number>, q: number): number {
+  const s = Float64Array.from(xs).sort();
+  if (s.length === 0) return Number.NaN;
+  const pos = Math.min(1, Math.max(0, q)) * (s.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(s.length - 1, lo + 1);
+  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
+}
+
+/** Trailing moving mean of `w` points (shorter at the start). */
+export function movingMean(xs: ArrayLike<number>, w: number): Float64Array {
+  const out = new Float64Array(xs.length);
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) {
+    s += xs[i];
+    if (i >= w) s -= xs[i - w];
+    out[i] = s / Math.min(i + 1, w);
+  }
+  return out;
+}

@@ -1,0 +1,252 @@
+/**
+ * Inference with onnxruntime-node for any ONNX model whose input is a float matrix of features: the session is
+ * created once per file, rows are scored in batches, and `per-feature contributions` come from the model's
+ * `contributions` output when it has one. Feature names, threshold and output names come from the model's
+ * metadata (Takt models) or from the caller. onnxruntime is imported lazily.
+ */
+import { readFileSync } from 'node:fs';
+import type { InferenceSession } from 'onnxruntime-node';
+import { TaktError } from '../core/errors';
+import { META } from './models';
+import { readOnnxHeader } from './onnx';
+
+export type MissingPolicy = 'error' | 'impute';
+
+export interface ScorerOptions {
+  /** Feature names in input order; default from the model's metadata. */
+  features?: string[];
+  input?: string;
+  scoreOutput?: string;
+  contributionsOutput?: string;
+  /** Alarm threshold on the score; default from the model's metadata. */
+  threshold?: number;
+  /** NaN or missing features: an error (default) or the training mean from the metadata. */
+  missing?: MissingPolicy;
+}
+
+export interface ScoreResult {
+  score: number;
+  threshold: number;
+  isAnomaly: boolean;
+  /** Per-feature share of the score (empty when the model has no contributions output). */
+  contributions: Record<string, number>;
+  /** The feature that contributes most. */
+  driver?: string;
+  imputed?: string[];
+}
+
+export type FeatureRow = readonly number[] | Readonly<Record<string, unknown>>;
+
+export class OnnxAnomalyModel {
+  readonly path: string;
+  readonly features: string[];
+  readonly threshold: number;
+  readonly input: string;
+  readonly scoreOutput: string;
+  readonly contributionsOutput: string | undefined;
+  readonly metadata: Record<string, string>;
+  readonly missing: MissingPolicy;
+  private readonly means: number[] | undefined;
+  private session: InferenceSession | undefined;
+  private readonly ort: typeof import('onnxruntime-node');
+
+  private constructor(
+    ort: typeof import('onnxruntime-node'),
+    session: InferenceSession,
+    f: Omit<OnnxAnomalyModel, 'rows' | 'scoreRows' | 'score' | 'dispose'> & { means?: number[] },
+  ) {
+    this.ort = ort;
+    this.session = session;
+    this.path = f.path;
+    this.features = f.features;
+    this.threshold = f.threshold;
+    this.input = f.input;
+    this.scoreOutput = f.scoreOutput;
+    this.contributionsOutput = f.contributionsOutput;
+    this.metadata = f.metadata;
+    this.missing = f.missing;
+    this.means = f.means;
+  }
+
+  /** Loads a model file; a file that is not ONNX, or lacks features or threshold, gives a TaktError. */
+  static async load(path: string, o: ScorerOptions = {}): Promise<OnnxAnomalyModel> {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (err) {
+      throw new TaktError(
+        'anomaly.modelMissing',
+        `model: cannot read ${path}: ${(err as Error).message}`,
+        'model',
+      );
+    }
+    const h = readOnnxHeader(bytes, `model ${path}`);
+    const meta = h.metadata;
+    const parse = <T>(key: string): T | undefined => {
+      try {
+        return meta[key] ? (JSON.parse(meta[key]) as T) : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const features = o.features?.length ? o.features : parse<string[]>(META.features);
+    if (!Array.isArray(features) || features.length === 0)
+      throw new TaktError(
+        'anomaly.noFeatures',
+        `features: model ${path} names no features; list them in the node`,
+        'features',
+      );
+    const threshold = o.threshold ?? Number(meta[META.threshold]);
+    if (!Number.isFinite(threshold))
+      throw new TaktError(
+        'anomaly.noThreshold',
+        `threshold: model ${path} has none in its metadata; set one in the node`,
+        'threshold',
+      );
+    const input = o.input || meta[META.input] || h.inputs[0];
+    if (!h.inputs.includes(input))
+      throw new TaktError(
+        'anomaly.badOption',
+        `input: model has no input "${input}" (has ${h.inputs.join(', ')})`,
+        'input',
+      );
+    const scoreOutput = o.scoreOutput || meta[META.score] || h.outputs[0];
+    if (!h.outputs.includes(scoreOutput))
+      throw new TaktError(
+        'anomaly.badOption',
+        `scoreOutput: model has no output "${scoreOutput}" (has ${h.outputs.join(', ')})`,
+        'scoreOutput',
+      );
+    const c = o.contributionsOutput || meta[META.contributions] || 'contributions';
+    const ort = await import('onnxruntime-node');
+    let session: InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (err) {
+      throw new TaktError(
+        'anomaly.notOnnx',
+        `model ${path}: onnxruntime cannot load it: ${(err as Error).message}`,
+        'model',
+      );
+    }
+    return new OnnxAnomalyModel(ort, session, {
+      path,
+      features,
+      threshold,
+      input,
+      scoreOutput,
+      contributionsOutput: h.outputs.includes(c) ? c : undefined,
+      metadata: meta,
+      missing: o.missing ?? 'error',
+      means: parse<number[]>(META.means),
+    });
+  }
+
+  /** Turns rows (arrays in feature order or records keyed by feature name) into a float matrix. */
+  rows(rows: readonly FeatureRow[]): { X: Float32Array; imputed: string[][] } {
+    const d = this.features.length;
+    const X = new Float32Array(rows.length * d);
+    const imputed: string[][] = [];
+    rows.forEach((r, i) => {
+      const miss: string[] = [];
+      if (Array.isArray(r)) {
+        if (r.length !== d)
+          throw new TaktError(
+            'anomaly.featureCount',
+            `payload: ${r.length} values, the model takes ${d} (${this.features.join(', ')})`,
+            'payload',
+          );
+      } else if (r === null || typeof r !== 'object') {
+        throw new TaktError(
+          'anomaly.badPayload',
+          'payload: expected an array of numbers or an object of named features',
+          'payload',
+        );
+      }
+      for (let j = 0; j < d; j++) {
+        const name = this.features[j];
+        const v = Array.isArray(r) ? (r as number[])[j] : (r as Record<string, unknown>)[name];
+        if (typeof v === 'number' && Number.isFinite(v)) X[i * d + j] = v;
+        else miss.push(name);
+      }
+      if (miss.length) {
+        if (this.missing !== 'impute' || !this.means || this.means.length !== d)
+          throw new TaktError(
+            'anomaly.missing',
+            `payload: missing or not a number: ${miss.join(', ')}${this.missing === 'impute' ? ' (the model has no training means to impute from)' : ''}`,
+            miss[0],
+          );
+        for (const name of miss) {
+          const j = this.features.indexOf(name);
+          X[i * d + j] = this.means[j];
+        }
+      }
+      imputed.push(miss);
+    });
+    return { X, imputed };
+  }
+
+  /** Scores a float matrix (n×d): the score column and, if the model has them, the contributions. */
+  async scoreRows(
+    X: Float32Array,
+    n: number,
+  ): Promise<{ score: Float32Array; contributions?: Float32Array }> {
+    const s = this.session;
+    if (!s) throw new TaktError('anomaly.closed', 'model: disposed', 'model');
+    const d = this.features.length;
+    const outs = this.contributionsOutput ? [this.scoreOutput, this.contributionsOutput] : [this.scoreOutput];
+    const res = await s.run({ [this.input]: new this.ort.Tensor('float32', X, [n, d]) }, outs);
+    const score = res[this.scoreOutput].data;
+    if (!(score instanceof Float32Array) || score.length !== n)
+      throw new TaktError(
+        'anomaly.badOutput',
+        `model: output ${this.scoreOutput} is not one float per row`,
+        'scoreOutput',
+      );
+    const c = this.contributionsOutput ? res[this.contributionsOutput].data : undefined;
+    return { score, contributions: c instanceof Float32Array && c.length === n * d ? c : undefined };
+  }
+
+  /** Scores a batch of rows. */
+  async score(rows: readonly FeatureRow[]): Promise<ScoreResult[]> {
+    if (rows.length === 0) return [];
+    const { X, imputed } = this.rows(rows);
+    const { score, contributions } = await this.scoreRows(X, rows.length);
+    const d = this.features.length;
+    return rows.map((_, i) => {
+      const contrib: Record<string, number> = {};
+      let driver: string | undefined;
+      if (contributions) {
+        let best = -Infinity;
+        for (let j = 0; j < d; j++) {
+          const v = contributions[i * d + j];
+          contrib[this.features[j]] = v;
+          if (v > best) {
+            best = v;
+            driver = this.features[j];
+          }
+        }
+      }
+      const r: ScoreResult = {
+        score: score[i],
+        threshold: this.threshold,
+        isAnomaly: score[i] > this.threshold,
+        contributions: contrib,
+      };
+      if (driver !== undefined) r.driver = driver;
+      if (imputed[i].length) r.imputed = imputed[i];
+      return r;
+    });
+  }
+
+  async dispose(): Promise<void> {
+    const s = this.session;
+    this.session = undefined;
+    await s?.release();
+  }
+}

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '../../nodes/core/random';
+import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const anomalyNode = require('../../nodes/anomaly/anomaly');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const trainNode = require('../../nodes/anomaly/train');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+interface Scored {
+  anomaly: {
+    score: number;
+    threshold: number;
+    isAnomaly: boolean;
+    driver: string;
+    healthIndex: number;
+    model: string;
+  };
+}
+
+const rng = new Rng(2);
+const normal = () => {
+  const a = rng.normal();
+  return { temp: 40 + a, current: 10 + 0.5 * a + 0.05 * rng.normal(), flow: 30 - a + 0.1 * rng.normal() };
+};
+
+const flow = (model = '') => [
+  { id: 'tab', type: 'tab' },
+  {
+    id: 't',
+    z: 'tab',
+    type: 'takt-train',
+    kind: 'pca',
+    rows: 60,
+    modelName: 'pump',
+    wires: [['a', 'trained']],
+  },
+  { id: 'a', z: 'tab', type: 'takt-anomaly', model, wires: [['out']] },
+  { id: 'trained', z: 'tab', type: 'helper' },
+  { id: 'out', z: 'tab', type: 'helper' },
+  { id: 'c', z: 'tab', type: 'catch', scope: ['a', 't'], uncaught: false, wires: [['caught']] },
+  { id: 'caught', z: 'tab', type: 'helper' },
+];
+
+describe('takt-train and takt-anomaly nodes', () => {
+  let userDir: string;
+  beforeEach(() => {
+    userDir = mkdtempSync(join(tmpdir(), 'takt-anomaly-node-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({});
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('trains in a worker, hands the model to takt-anomaly and scores rows', async () => {
+    await load([anomalyNode, trainNode, catchNode], flow());
+    const trained = nextMessages<{ payload: string; card: { features: string[]; rows: number } }>(
+      'trained',
+      1,
+      20000,
+    );
+    const ready = nextStatus('a', (s) => s.fill === 'green', 20000);
+    for (let i = 0; i < 60; i++) getNode('t').receive({ payload: normal() });
+    const [m] = await trained;
+    assert.equal(m.payload, join(userDir, 'takt', 'models', 'pump.onnx'));
+    assert.ok(existsSync(m.payload));
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(userDir, 'takt', 'models', 'pump.json'), 'utf8')).features,
+      ['temp', 'current', 'flow'],
+    );
+    assert.deepEqual(m.card.features, ['temp', 'current', 'flow']);
+    await ready;
+    const out = nextMessages<Scored>('out', 2);
+    getNode('a').receive({ payload: { temp: 40, current: 10, flow: 30, zone: 'A' } });
+    getNode('a').receive({ payload: { temp: 40, current: 13, flow: 30 } });
+    const [ok, bad] = await out;
+    assert.equal(ok.anomaly.isAnomaly, false);
+    assert.equal(bad.anomaly.isAnomaly, true);
+    assert.equal(bad.anomaly.driver, 'current');
+  });
+
+  it('reports a model that is not ONNX and a wrong row, keeping the last good model', async () => {
+    // A good model first, written by a train node in an earlier flow.
+    await load([anomalyNode, trainNode, catchNode], flow());
+    const trained = nextMessages<{ payload: string }>('trained', 1, 20000);
+    for (let i = 0; i < 60; i++) getNode('t').receive({ payload: normal() });
+    await trained;
+    await helper.unload();
+    mkdirSync(join(userDir, 'takt', 'models'), { recursive: true });
+    writeFileSync(join(userDir, 'takt', 'models', 'junk.onnx'), 'not a model');
+
+    await load([anomalyNode, trainNode, catchNode], flow('pump.onnx'));
+    const caught = nextMessages<{ error: { message: string } }>('caught', 2, 10000);
+    const out = nextMessages<Scored>('out', 1, 10000);
+    const red = nextStatus('a', (s) => s.fill === 'red', 10000);
+    getNode('a').receive({ model: 'junk.onnx' });
+    await red;
+    getNode('a').receive({ payload: [40, 10] });
+    getNode('a').receive({ payload: { temp: 40, current: 10, flow: 30 } });
+    const errs = await caught;
+    assert.match(errs[0].error.message, /not an ONNX model/);
+    assert.match(errs[1].error.message, /2 values, the model takes 3/);
+    const [r] = await out;
+    assert.match(r.anomaly.model, /pump\.onnx$/);
+    assert.equal(r.anomaly.isAnomaly, false);
+  });
+
+  it('refuses to train on fewer rows than features', async () => {
+    await load([anomalyNode, trainNode, catchNode], flow());
+    const caught = nextMessages<{ error: { message: string } }>('caught', 1, 20000);
+    getNode('t').receive({ payload: normal() });
+    getNode('t').receive({ action: 'train' });
+    const [e] = await caught;
+    assert.match(e.error.message, /1 training rows for 3 features/);
+  });
+});
