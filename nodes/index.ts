@@ -9,6 +9,7 @@
 export * as anomaly from './anomaly';
 export * as approve from './approve';
 export * as core from './core';
+export * as forecast from './forecast';
 export * as mqtt from './mqtt';
 export * as schedule from './schedule';
 export * as sim from './sim';
