@@ -11,6 +11,7 @@ export * as approve from './approve';
 export * as core from './core';
 export * as forecast from './forecast';
 export * as mqtt from './mqtt';
+export * as oee from './oee';
 export * as schedule from './schedule';
 export * as sim from './sim';
 export * as spc from './spc';

@@ -1,0 +1,2 @@
+/** OEE engine: `import { oee } from '@takt/node-red-mes'`. */
+export * from './oee';

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getNode, helper, load, nextMessages } from '../helpers/nodered';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const oeeNode = require('../../nodes/oee/oee-node');
+const simNode = require('../../nodes/sim/sim');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+interface Rec {
+  topic: string;
+  payload: {
+    machine: string;
+    shift: string;
+    closed: boolean;
+    plannedMin: number;
+    availability: number;
+    performance: number;
+    quality: number;
+    oee: number;
+    good: number;
+    scrap: number;
+    total: number;
+  };
+}
+
+// One-hour shifts all day, so the simulator at 3600x closes a shift every wall-clock second.
+const hourly = JSON.stringify(
+  Array.from({ length: 24 }, (_, h) => ({
+    name: `h${h}`,
+    start: `${String(h).padStart(2, '0')}:00`,
+    end: `${String((h + 1) % 24).padStart(2, '0')}:00`,
+  })),
+);
+
+describe('takt-oee node', function () {
+  this.timeout(30000);
+  let userDir: string;
+  beforeEach(() => {
+    userDir = mkdtempSync(join(tmpdir(), 'takt-oee-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({});
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('closes shift records for every machine of the simulated line', async () => {
+    await load(
+      [oeeNode, simNode, catchNode],
+      [
+        { id: 'tab', type: 'tab' },
+        {
+          id: 'sim',
+          z: 'tab',
+          type: 'takt-sim',
+          opcuaPort: 0,
+          timeFactor: 3600,
+          seed: 4,
+          wires: [['oee'], []],
+        },
+        {
+          id: 'oee',
+          z: 'tab',
+          type: 'takt-oee',
+          shifts: hourly,
+          breaks: '[]',
+          liveInterval: 1,
+          wires: [['live'], ['shifts']],
+        },
+        { id: 'live', z: 'tab', type: 'helper' },
+        { id: 'shifts', z: 'tab', type: 'helper' },
+      ],
+    );
+    // The first shift is partial (it counts from the first sample); take each machine's second one.
+    const records = await nextMessages<Rec>('shifts', 8, 20000);
+    const full = new Map<string, Rec['payload']>();
+    const seen = new Set<string>();
+    for (const r of records) {
+      if (seen.has(r.payload.machine)) full.set(r.payload.machine, r.payload);
+      seen.add(r.payload.machine);
+    }
+    assert.deepEqual([...full.keys()].sort(), ['CNC1', 'Oven1', 'Packer1', 'Press1']);
+    for (const r of full.values()) {
+      assert.equal(r.plannedMin, 60);
+      assert.equal(r.closed, true);
+      assert.equal(r.good + r.scrap, r.total);
+      assert.ok(r.total > 0, `${r.machine} made parts`);
+      for (const k of ['availability', 'performance', 'quality'] as const)
+        assert.ok(r[k] > 0 && r[k] <= 1, `${r.machine} ${k} ${r[k]}`);
+      assert.ok(Math.abs(r.oee - r.availability * r.performance * r.quality) < 1e-12);
+    }
+    // The CNC mill (45 s ideal cycle) makes at most 80 parts an hour.
+    assert.ok(full.get('CNC1')!.total <= 80);
+  });
+
+  it('sends live values on request and refuses a bad calendar', async () => {
+    await load(
+      [oeeNode, catchNode],
+      [
+        { id: 'tab', type: 'tab' },
+        {
+          id: 'oee',
+          z: 'tab',
+          type: 'takt-oee',
+          shifts: '[{"name":"day","start":"00:00","end":"00:00"}]',
+          breaks: '[]',
+          liveInterval: 60,
+          wires: [['live'], ['shifts']],
+        },
+        { id: 'live', z: 'tab', type: 'helper' },
+        { id: 'shifts', z: 'tab', type: 'helper' },
+        {
+          id: 'bad',
+          z: 'tab',
+          type: 'takt-oee',
+          shifts: '[{"name":"x","start":"25:99","end":"06:00"}]',
+          wires: [[], []],
+        },
+        { id: 'c', z: 'tab', type: 'catch', scope: ['bad'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', z: 'tab', type: 'helper' },
+      ],
+    );
+    const t = Date.now();
+    getNode('oee').receive({
+      payload: [
+        { topic: 'acme/L1/M1/IdealCycleTime', value: 30, ts: t - 600000 },
+        { topic: 'acme/L1/M1/State', value: 'Running', ts: t - 600000 },
+        { topic: 'acme/L1/M1/GoodCount', value: 0, ts: t - 600000 },
+        { topic: 'acme/L1/M1/GoodCount', value: 18, ts: t },
+      ],
+    });
+    const live = nextMessages<Rec>('live', 1);
+    getNode('oee').receive({ action: 'report' });
+    const [m] = await live;
+    assert.equal(m.topic, 'M1/oee');
+    assert.equal(m.payload.total, 18);
+    assert.ok(
+      Math.abs(m.payload.performance - 0.9) < 1e-9,
+      `18 x 30 s in 10 min = 0.9, got ${m.payload.performance}`,
+    );
+    const caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('bad').receive({ payload: 1 });
+    assert.match((await caught)[0].error.message, /shifts\[0\]\.start: "25:99" is not HH:MM/);
+  });
+});

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { Calendar, OeeTracker } from '../../nodes/oee/oee';
+
+const DAY = Date.UTC(2026, 10, 26);
+const at = (hh: number, mm = 0) => DAY + (hh * 60 + mm) * 60000;
+const close = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) < 1e-9, `${what}: ${a} vs ${b}`);
+
+const calendar = {
+  shifts: [
+    { name: 'early', start: '06:00', end: '14:00' },
+    { name: 'late', start: '14:00', end: '22:00' },
+  ],
+  breaks: [{ start: '10:00', end: '10:30' }],
+};
+
+describe('oee/Calendar', () => {
+  it('finds the shift instance and its planned time without breaks and planned downtime', () => {
+    const c = new Calendar({ ...calendar, plannedDowntime: [{ start: at(12), end: at(12, 15) }] });
+    const s = c.at(at(9))!;
+    assert.deepEqual([s.name, s.start, s.end], ['early', at(6), at(14)]);
+    assert.deepEqual(s.planned, [
+      [at(6), at(10)],
+      [at(10, 30), at(12)],
+      [at(12, 15), at(14)],
+    ]);
+    assert.equal(c.at(at(23)), undefined);
+  });
+
+  it('handles a night shift across midnight and a local time offset', () => {
+    const c = new Calendar({ shifts: [{ name: 'night', start: '22:00', end: '06:00' }], utcOffsetMin: 60 });
+    // 02:00 local on the 27th is 01:00 UTC; the shift began 22:00 local on the 26th = 21:00 UTC.
+    const s = c.at(DAY + 86400000 + 60 * 60000)!;
+    assert.deepEqual([s.name, s.start, s.end], ['night', at(21), at(21) + 8 * 3600000]);
+  });
+});
+
+describe('oee/OeeTracker (a hand-computed shift)', () => {
+  // Early shift 06:00-14:00 with a 30 min break: 450 planned minutes. Ideal cycle 60 s.
+  // Running 06:00; Down 08:00-08:30 (1 failure); Running; Setup 11:00-11:20; Running;
+  // Idle 12:00-12:02 (minor stop, < 5 min); Running; Idle 13:00-13:10 (a long stop); Running to 14:00.
+  // Parts: 351 in all, 9 scrap, 3 of them within 10 min after the setup (start-up losses).
+  // Operating = 450 - 30 - 20 - 10 = 390 min; A = 390/450; P = 351 x 1 min / 390 = 0.9; Q = 342/351;
+  // OEE = 0.8667 x 0.9 x 0.97436 = 0.76.
+  function shift(): OeeTracker {
+    const t = new OeeTracker('CNC1', { calendar, idealCycleS: 60 });
+    t.setCounts(at(6), { good: 1000, scrap: 50 }); // counters from before the shift
+    t.setState(at(6), 'Running');
+    t.setState(at(8), 'Down');
+    t.setState(at(8, 30), 'Running');
+    t.setCounts(at(10), { good: 1150, scrap: 53 });
+    t.setState(at(11), 'Setup');
+    t.setState(at(11, 20), 'Running');
+    t.setCounts(at(11, 25), { good: 1160, scrap: 56 }); // 3 scrap right after the setup
+    t.setState(at(12), 'Idle');
+    t.setState(at(12, 2), 'Running');
+    t.setState(at(13), 'Idle');
+    t.setState(at(13, 10), 'Running');
+    t.setCounts(at(13, 59), { good: 1342, scrap: 59 });
+    return t;
+  }
+
+  it('reports availability, performance, quality and OEE at shift end', () => {
+    const closed = shift().setState(at(14, 5), 'Running');
+    assert.equal(closed.length, 1);
+    const r = closed[0];
+    assert.deepEqual([r.shift, r.closed, r.start, r.end], ['early', true, at(6), at(14)]);
+    close(r.plannedMin, 450, 'planned');
+    close(r.operatingMin, 390, 'operating');
+    close(r.availability, 390 / 450, 'A');
+    close(r.performance, 0.9, 'P');
+    close(r.quality, 342 / 351, 'Q');
+    close(r.oee, 0.76, 'OEE');
+    assert.deepEqual([r.good, r.scrap, r.total], [342, 9, 351]);
+  });
+
+  it('splits the six big losses and gives MTBF and MTTR', () => {
+    const [r] = shift().tick(at(14));
+    close(r.losses.equipmentFailure, 30, 'failure');
+    close(r.losses.setupAdjustment, 20, 'setup');
+    close(r.losses.idlingMinorStops, 12, 'idling');
+    close(r.losses.reducedSpeed, 390 - 2 - 351, 'speed');
+    close(r.losses.processDefects, 6, 'defects');
+    close(r.losses.reducedYield, 3, 'yield');
+    assert.equal(r.failures, 1);
+    close(r.mtbfMin!, 390, 'MTBF');
+    close(r.mttrMin!, 30, 'MTTR');
+  });
+
+  it('gives live values for the shift so far', () => {
+    const t = shift(); // last data at 13:59
+    const live = t.live()!;
+    assert.equal(live.closed, false);
+    assert.equal(live.until, at(13, 59));
+    close(live.plannedMin, 449, 'planned so far'); // 06:00-13:59 less the 30 min break
+    assert.deepEqual(t.tick(at(13, 30)), [], 'a clock behind the data changes nothing');
+  });
+
+  it('refuses states it does not know and time going backwards', () => {
+    const t = shift();
+    assert.throws(() => t.setState(at(13, 59), 'Broken' as 'Down'), /not one of Running, Idle, Setup, Down/);
+    assert.throws(() => t.setState(at(7), 'Down'), /older than the last one/);
+    assert.throws(() => t.setCounts(at(13, 59), { good: -1 }), /not a count/);
+  });
+});
