@@ -15,4 +15,5 @@ export * as oee from './oee';
 export * as schedule from './schedule';
 export * as sim from './sim';
 export * as spc from './spc';
+export * as uns from './uns';
 export * as vibration from './vibration';

@@ -1,0 +1,2 @@
+/** Unified-namespace writer engine: `import { uns } from '@takt/node-red-mes'`. */
+export * from './uns';
