@@ -12,6 +12,7 @@ export * as core from './core';
 export * as forecast from './forecast';
 export * as mqtt from './mqtt';
 export * as oee from './oee';
+export * as prep from './prep';
 export * as schedule from './schedule';
 export * as sim from './sim';
 export * as spc from './spc';
