@@ -62,9 +62,20 @@ const init: NodeInitializer = (RED) => {
       bad ? status.warning(`${monitored} items, ${bad} bad`) : status.connected(`subscribed ${monitored}`);
     const toMsg = (s: OpcuaSample) => ({ topic: s.topic, payload: s.value, ts: s.ts, quality: s.quality });
 
+    // The server flags values it had to drop from a full queue (Overflow bit): never silent.
+    let overflowsWarned = 0;
+    let lastOverflowWarn = 0;
     subscriber.on('samples', (samples) => {
       if (batchMode) this.send({ topic: topicPrefix || 'opcua', payload: samples });
       else this.send([samples.map(toMsg)]);
+      if (subscriber.overflows > overflowsWarned && Date.now() - lastOverflowWarn > 10000) {
+        overflowsWarned = subscriber.overflows;
+        lastOverflowWarn = Date.now();
+        this.warn(
+          `the server's queue overflowed ${overflowsWarned} time(s): changes were lost; raise the queue size or lower the publishing interval`,
+        );
+        shown.now(status.warning(`overflow ${overflowsWarned}`));
+      }
     });
     subscriber.on('ready', (r) => {
       monitored = r.monitored;

@@ -439,3 +439,64 @@ describe('takt-opcua nodes against the simulator', function () {
     assert.equal(server.engine.currentSubscriptionCount, 1, 'one subscription on the server');
   });
 });
+
+describe('takt-opcua-in under overload', function () {
+  this.timeout(60000);
+  let dir: string;
+  let runner: SimRunner;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'takt-opcua-overflow-'));
+    runner = new SimRunner(DEFAULT_PLANT, {
+      opcua: { port: await freePort(), pkiDir: join(dir, 'pki-server'), load: { tags: 3, rateHz: 50 } },
+    });
+    await runner.start();
+  });
+  after(async () => {
+    await runner.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => helper.settings({ userDir: dir }));
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({});
+  });
+
+  it('warns when the server reports dropped changes (queue overflow) instead of losing them silently', async () => {
+    // 50 changes/s per tag into a queue of 2 emptied once a second: the server must drop and flag.
+    await load(NODES, [
+      { id: 'tab', type: 'tab' },
+      {
+        id: 'ep',
+        type: 'takt-opcua-endpoint',
+        url: runner.opcua!.endpointUrl,
+        securityMode: 'None',
+        securityPolicy: 'None',
+        authType: 'anonymous',
+      },
+      {
+        id: 'in',
+        z: 'tab',
+        type: 'takt-opcua-in',
+        endpoint: 'ep',
+        items: '/Plant1/Load/*',
+        samplingInterval: 0,
+        publishingInterval: 1000,
+        queueSize: 2,
+        mode: 'batch',
+        wires: [['out']],
+      },
+      { id: 'out', z: 'tab', type: 'helper' },
+    ]);
+    const warned = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no overflow warning')), 20000);
+      getNode('in').on('call:warn', ((c: { args: [string] }) => {
+        if (/overflowed/.test(c.args[0])) {
+          clearTimeout(t);
+          resolve(c.args[0]);
+        }
+      }) as never);
+    });
+    assert.match(warned, /queue overflowed \d+ time\(s\): changes were lost/);
+  });
+});
