@@ -147,16 +147,14 @@ const init: NodeInitializer = (RED) => {
       const n = nodeOf(String(req.params.id));
       if (!n?.book) return void res.status(404).json({ error: 'no such approval node (deployed?)' });
       res.json(
-        n.book
-          .list()
-          .map((p) => ({
-            id: p.id,
-            summary: p.summary,
-            createdAt: p.createdAt,
-            expiresAt: p.expiresAt,
-            required: p.required,
-            decisions: p.decisions,
-          })),
+        n.book.list().map((p) => ({
+          id: p.id,
+          summary: p.summary,
+          createdAt: p.createdAt,
+          expiresAt: p.expiresAt,
+          required: p.required,
+          decisions: p.decisions,
+        })),
       );
     },
   );
