@@ -5,12 +5,9 @@
  *
  *   npm run bench:spc -- [--samples 200000] [--messages 100000] [--rounds 3]
  */
-import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as spc from '../nodes/spc';
-import { cpuMs, finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
+import { cpuMs, finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
+import { startEmbedded } from './lib/runtime';
 
 const flags = parseFlags();
 const SAMPLES = numberFlag(flags, 'samples', 200000);
@@ -95,75 +92,8 @@ function engineBench(): { rows: (string | number)[][]; perChart: Record<string, 
   return { rows, perChart };
 }
 
-interface NodeRedApi {
-  init(server: unknown, settings: object): void;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  nodes: { getNode(id: string): { receive(msg: object): void } | null };
-  hooks: {
-    add(name: string, fn: (evt: { destination: { id: string } }) => void): void;
-    remove(name: string): void;
-  };
-  runtime: {
-    flows: { setFlows(opts: { flows: { flows: object[] }; deploymentType?: string }): Promise<unknown> };
-  };
-}
-
-/**
- * An embedded runtime that loads takt-spc: from package.json once it is registered there, otherwise from
- * dist/nodes/spc as a local node folder (spc.js with spc.html and locales beside it).
- */
-async function startRuntime(): Promise<{
-  RED: NodeRedApi;
-  counts: Map<string, number>;
-  stop(): Promise<void>;
-  source: string;
-}> {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    'node-red'?: { nodes?: Record<string, string> };
-  };
-  const registered = Boolean(pkg['node-red']?.nodes?.['takt-spc']);
-  const local = join(ROOT, 'dist', 'nodes', 'spc');
-  if (!registered && !existsSync(join(local, 'spc.html'))) {
-    throw new Error('takt-spc is neither in package.json nor built with its spc.html in dist/nodes/spc');
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RED = require('node-red') as NodeRedApi;
-  const userDir = mkdtempSync(join(tmpdir(), 'takt-bench-spc-'));
-  RED.init(createServer(), {
-    userDir,
-    flowFile: join(userDir, 'flows.json'),
-    nodesDir: registered ? [ROOT] : [ROOT, local],
-    httpAdminRoot: false,
-    httpNodeRoot: false,
-    disableEditor: true,
-    credentialSecret: false,
-    logging: { console: { level: 'warn' } },
-    telemetry: { enabled: false },
-  });
-  await RED.start();
-  const counts = new Map<string, number>([
-    ['end-s', 0],
-    ['end-p', 0],
-  ]);
-  RED.hooks.add('onReceive.takt-bench-spc', (evt) => {
-    const n = counts.get(evt.destination.id);
-    if (n !== undefined) counts.set(evt.destination.id, n + 1);
-  });
-  return {
-    RED,
-    counts,
-    source: registered ? 'package.json' : 'dist/nodes/spc (local)',
-    async stop() {
-      RED.hooks.remove('onReceive.takt-bench-spc');
-      await RED.stop();
-      rmSync(userDir, { recursive: true, force: true });
-    },
-  };
-}
-
 async function nodeBench() {
-  const rt = await startRuntime();
+  const rt = await startEmbedded(['end-s', 'end-p']);
   const flows = [
     { id: 'tab', type: 'tab', label: 'bench' },
     {
@@ -179,12 +109,7 @@ async function nodeBench() {
     { id: 'pass', z: 'tab', type: 'change', rules: [], wires: [['end-p']] },
     { id: 'end-p', z: 'tab', type: 'junction', wires: [] },
   ];
-  await rt.RED.runtime.flows.setFlows({ flows: { flows }, deploymentType: 'full' });
-  const deadline = Date.now() + 30000;
-  while (!rt.RED.nodes.getNode('spc') || !rt.RED.nodes.getNode('pass')) {
-    if (Date.now() > deadline) throw new Error('flow did not start: is takt-spc loadable?');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await rt.deploy(flows);
   const z = normals(1 << 16, 7);
   const message = (i: number) => ({
     topic: 'line1/grinder/bore',
@@ -192,7 +117,7 @@ async function nodeBench() {
     ts: 1764144000000 + i,
   });
   const run = async (entry: string, exit: string, n: number) => {
-    rt.counts.set(exit, 0);
+    rt.reset();
     const node = rt.RED.nodes.getNode(entry)!;
     const c0 = cpuMs();
     const t0 = performance.now();
@@ -200,7 +125,7 @@ async function nodeBench() {
       node.receive(message(i));
       if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
     }
-    while ((rt.counts.get(exit) ?? 0) < n) await new Promise((r) => setImmediate(r));
+    while ((rt.received.get(exit) ?? 0) < n) await new Promise((r) => setImmediate(r));
     return { ms: performance.now() - t0, cpu: cpuMs() - c0 };
   };
   await run('spc', 'end-s', 100); // phase I: the limits freeze
@@ -227,7 +152,6 @@ async function nodeBench() {
   await rt.stop();
   return {
     rows,
-    source: rt.source,
     msgPerS: Math.round((MESSAGES * ROUNDS * 1000) / sTot),
     passMsgPerS: Math.round((MESSAGES * ROUNDS * 1000) / pTot),
     ratio: Number((pTot / sTot).toFixed(3)),
@@ -243,7 +167,6 @@ async function main() {
     `\ntakt-spc (I-MR, Nelson rules, phase II) vs pass-through, ${MESSAGES} messages x ${ROUNDS} rounds`,
   );
   const node = await nodeBench();
-  console.log(`takt-spc loaded from ${node.source}`);
   printTable(node.rows);
   finalLine({
     bench: 'spc',
