@@ -10,6 +10,7 @@ export * as anomaly from './anomaly';
 export * as approve from './approve';
 export * as core from './core';
 export * as forecast from './forecast';
+export * as influx from './influx';
 export * as mqtt from './mqtt';
 export * as oee from './oee';
 export * as prep from './prep';

@@ -1,0 +1,165 @@
+/**
+ * takt-influx-out: writes samples, explicit points and analytics results to InfluxDB through an
+ * InfluxWriter (batching, gzip, retries, disk-backed store-and-forward queue under the userDir).
+ * Status: points written per second, queued, dropped.
+ */
+import { join } from 'node:path';
+import type { NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { TaktError } from '../core/errors';
+import type { Coercion } from '../core/sample';
+import { errorStatus, status, throttledStatus } from '../core/status';
+import { MessageEncoder } from './encoder';
+import { defaultMapping, type MessageIn, parseLevels, type QualityAs, type WriteWhat } from './mapping';
+import { DROP_POLICIES, type DropPolicy } from './queue';
+import type { InfluxOutNode, InfluxServerNode } from './server-node';
+import { httpTarget } from './transport';
+import { DEFAULT_RETRY, InfluxWriter } from './writer';
+
+interface OutDef extends NodeDef {
+  server: string;
+  levels?: string;
+  measurement?: string;
+  field?: string;
+  valueType?: Coercion;
+  qualityAs?: QualityAs;
+  write?: WriteWhat;
+  analytics?: string;
+  prefix?: string;
+  batchSize?: string | number;
+  flushInterval?: string | number;
+  queueMB?: string | number;
+  queueHours?: string | number;
+  dropPolicy?: DropPolicy;
+}
+
+type Msg = NodeMessageInFlow & Record<string, unknown>;
+
+const num = (v: unknown, dflt: number, min = 1) => {
+  const n = Number(v);
+  return v === undefined || v === '' || !Number.isFinite(n) || n < min ? dflt : n;
+};
+
+/** 1234 -> "1.2k", for status texts under 20 characters. */
+const compact = (n: number) =>
+  n < 1000 ? String(n) : n < 1e6 ? `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)}k` : `${(n / 1e6).toFixed(1)}M`;
+
+const init: NodeInitializer = (RED) => {
+  function InfluxOut(this: InfluxOutNode, def: OutDef) {
+    RED.nodes.createNode(this, def);
+    const server = RED.nodes.getNode(def.server) as InfluxServerNode | null;
+    let writer: InfluxWriter;
+    let failure = 'offline';
+    let encoder: MessageEncoder;
+    try {
+      if (!server?.server)
+        throw new TaktError(
+          'influx.noServer',
+          server?.configError ?? 'server: no InfluxDB server configured',
+          'server',
+        );
+      const mapping = defaultMapping({
+        levels: parseLevels(def.levels || 'enterprise/site/area/line/cell/measurement'),
+        ...(def.measurement ? { measurement: def.measurement } : {}),
+        field: def.field || 'value',
+        valueType: def.valueType === 'number' ? 'number' : 'auto',
+        qualityAs: def.qualityAs === 'tag' || def.qualityAs === 'field' ? def.qualityAs : 'none',
+      });
+      encoder = new MessageEncoder(mapping, server.backslashes, def.write ?? 'both', def.prefix ?? '');
+      const userDir = (RED.settings as { userDir?: string }).userDir;
+      const batchSize = Math.round(num(def.batchSize, 5000));
+      const policy = DROP_POLICIES.find((p) => p === def.dropPolicy) ?? 'drop-oldest';
+      writer = new InfluxWriter({
+        target: httpTarget(server.server),
+        queue: {
+          ...(userDir
+            ? { dir: join(userDir, 'takt', 'influx-queue', this.id.replace(/[^\w.-]/g, '_')) }
+            : {}),
+          maxBytes: num(def.queueMB, 512) * 1024 * 1024,
+          maxAgeMs: num(def.queueHours, 168) * 3600e3,
+          policy,
+        },
+        batchSize,
+        flushIntervalMs: Math.round(num(def.flushInterval, 1000)),
+        maxInFlight: 6,
+        // Up to about 250,000 points wait in memory for a free request before batches go to the disk queue.
+        maxPending: Math.max(4, Math.ceil(250000 / batchSize)),
+        retry: DEFAULT_RETRY,
+        onState: (s, err) => {
+          if (err) failure = err.status ? `HTTP ${err.status}` : 'offline';
+          if (err) this.warn(`${server.server?.url}: ${err.message}; retrying, data is kept in the queue`);
+          else if (s === 'connected') this.log(`writing to ${server.server?.url}`);
+        },
+        onDrop: (reason, points, detail) =>
+          this.error(
+            `${points} points dropped (${reason === 'full' ? 'queue full' : reason === 'age' ? 'too old in queue' : `refused: ${detail}`})`,
+          ),
+      });
+    } catch (err) {
+      this.error((err as Error).message);
+      this.status(errorStatus(err));
+      this.on('input', (_msg, _send, done) => done(err as Error));
+      return;
+    }
+    this.writer = writer;
+    if (writer.stats().queued > 0)
+      this.log(`${writer.stats().queued} points in the queue from before, replaying`);
+    const analytics = (def.analytics ?? 'spc,anomaly,oee')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const shown = throttledStatus((s) => this.status(s));
+    let lastWritten = 0;
+    let lastAt = Date.now();
+    let lastError: unknown;
+    const tick = setInterval(() => {
+      const st = writer.stats();
+      const now = Date.now();
+      const rate = Math.round(((st.written - lastWritten) * 1000) / Math.max(1, now - lastAt));
+      lastWritten = st.written;
+      lastAt = now;
+      const dropped = st.dropped.full + st.dropped.age + st.dropped.rejected;
+      // Numbers and units only, the same in every language.
+      const text = `${compact(rate)}/s q:${compact(st.queued + st.buffered)} d:${compact(dropped)}`;
+      if (lastError) return;
+      if (st.state === 'backoff' || st.state === 'retrying') {
+        shown.update(
+          status.disconnected(`${failure} q:${compact(st.queued + st.buffered)} d:${compact(dropped)}`),
+        );
+      } else if (dropped > 0) shown.update(status.warning(text));
+      else shown.update(status.connected(text));
+    }, 1000);
+
+    const add = (line: string) => writer.add(line);
+    this.on('input', (msg: Msg, _send, done) => {
+      try {
+        let results: Record<string, unknown> | undefined;
+        for (const k of analytics) if (msg[k] !== undefined) (results ??= {})[k] = msg[k];
+        encoder.encodeTo(msg as MessageIn, Date.now(), add, results);
+        lastError = undefined;
+        done();
+      } catch (err) {
+        lastError = err;
+        shown.now(errorStatus(err));
+        done(err as Error);
+      }
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      clearInterval(tick);
+      shown.dispose();
+      void writer.close(4000).then(
+        (st) => {
+          if (st.queued > 0) this.log(`${st.queued} points kept in the queue for the next start`);
+          done();
+        },
+        (err: unknown) => {
+          this.error(`closing: ${(err as Error).message}`);
+          done();
+        },
+      );
+    });
+  }
+  RED.nodes.registerType('takt-influx-out', InfluxOut);
+};
+
+export = init;

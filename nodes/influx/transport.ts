@@ -1,0 +1,143 @@
+/**
+ * The HTTP side of writing: a `WriteTarget` posts one line-protocol body to InfluxDB's v2 API
+ * (/api/v2/write: org, bucket, token; also VictoriaMetrics) or v1 API (/write: database, retention
+ * policy, user/password; InfluxDB 1.x and VictoriaMetrics), through @influxdata/influxdb-client's
+ * transport (gzip, TLS options, time-out). Failures are classified for the writer: retry, hold or reject.
+ */
+import { HttpError, InfluxDB, type Transport } from '@influxdata/influxdb-client';
+import { TaktError } from '../core/errors';
+
+export type ApiVersion = 'v1' | 'v2';
+
+export interface TlsOptions {
+  rejectUnauthorized?: boolean;
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
+
+export interface ServerOptions {
+  url: string;
+  api: ApiVersion;
+  /** v2 */
+  org?: string;
+  bucket?: string;
+  token?: string;
+  /** v1 */
+  database?: string;
+  retentionPolicy?: string;
+  username?: string;
+  password?: string;
+  /** Gzip bodies above 1 kB. */
+  gzip?: boolean;
+  timeoutMs?: number;
+  tls?: TlsOptions;
+}
+
+/** How a failed write is handled: retried later (network, 5xx, 429, 404, 401/403), or refused for good (400). */
+export type FailureKind = 'retry' | 'auth' | 'reject';
+
+export class WriteError extends Error {
+  readonly kind: FailureKind;
+  readonly status?: number;
+  constructor(kind: FailureKind, message: string, status?: number) {
+    super(message);
+    this.name = 'WriteError';
+    this.kind = kind;
+    if (status !== undefined) this.status = status;
+  }
+}
+
+export interface WriteTarget {
+  /** Resolves when the server accepted the body; rejects with a `WriteError`. */
+  write(body: string, signal?: AbortSignal): Promise<void>;
+  readonly description: string;
+}
+
+export function validateServer(o: ServerOptions): ServerOptions {
+  let u: URL;
+  try {
+    u = new URL(o.url);
+  } catch {
+    throw new TaktError('influx.badUrl', `url: "${o.url}" is not a URL`, 'url');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    throw new TaktError('influx.badUrl', `url: "${o.url}" must start with http:// or https://`, 'url');
+  }
+  if (o.api === 'v2') {
+    if (!o.bucket) throw new TaktError('influx.noBucket', 'bucket: the v2 API needs a bucket', 'bucket');
+  } else if (o.api === 'v1') {
+    if (!o.database)
+      throw new TaktError('influx.noDatabase', 'database: the v1 API needs a database', 'database');
+  } else {
+    throw new TaktError('influx.badApi', `api: "${String(o.api)}" is not v1 or v2`, 'api');
+  }
+  return o;
+}
+
+export function writePath(o: ServerOptions): string {
+  const q = new URLSearchParams();
+  if (o.api === 'v2') {
+    q.set('org', o.org ?? '');
+    q.set('bucket', o.bucket ?? '');
+  } else {
+    q.set('db', o.database ?? '');
+    if (o.retentionPolicy) q.set('rp', o.retentionPolicy);
+  }
+  q.set('precision', 'ms');
+  return `${o.api === 'v2' ? '/api/v2/write' : '/write'}?${q.toString()}`;
+}
+
+/** The client library's transport for a server (also used by the query side). */
+export function clientFor(o: ServerOptions): {
+  client: InfluxDB;
+  transport: Transport;
+  headers: Record<string, string>;
+} {
+  const client = new InfluxDB({
+    url: o.url,
+    ...(o.api === 'v2' && o.token ? { token: o.token } : {}),
+    timeout: o.timeoutMs ?? 10000,
+    ...(o.tls ? { transportOptions: { ...o.tls } } : {}),
+  });
+  const headers: Record<string, string> = {};
+  if (o.api === 'v1' && o.username) {
+    headers.authorization = `Basic ${Buffer.from(`${o.username}:${o.password ?? ''}`).toString('base64')}`;
+  }
+  return { client, transport: client.transport, headers };
+}
+
+export function classify(err: unknown): WriteError {
+  if (err instanceof WriteError) return err;
+  if (err instanceof HttpError) {
+    const s = err.statusCode;
+    const text = `HTTP ${s}${err.body ? `: ${err.body.slice(0, 300)}` : ''}`;
+    if (s === 401 || s === 403) return new WriteError('auth', text, s);
+    if (s === 400 || s === 413 || s === 422) return new WriteError('reject', text, s);
+    return new WriteError('retry', text, s);
+  }
+  const e = err as { code?: string; message?: string };
+  return new WriteError('retry', e.code ? `${e.code}: ${e.message ?? ''}` : (e.message ?? String(err)));
+}
+
+export function httpTarget(options: ServerOptions): WriteTarget {
+  const o = validateServer(options);
+  const { transport, headers } = clientFor(o);
+  const path = writePath(o);
+  const sendHeaders = { 'content-type': 'text/plain; charset=utf-8', ...headers };
+  return {
+    description: `${o.url} (${o.api === 'v2' ? `bucket ${o.bucket}` : `db ${o.database}`})`,
+    async write(body, signal) {
+      try {
+        await transport.request(path, body, {
+          method: 'POST',
+          headers: sendHeaders,
+          ...(o.gzip ? { gzipThreshold: 1000 } : {}),
+          ...(signal ? { signal } : {}),
+        });
+      } catch (err) {
+        throw classify(err);
+      }
+    },
+  };
+}
