@@ -9,6 +9,7 @@
 export * as anomaly from './anomaly';
 export * as approve from './approve';
 export * as core from './core';
+export * as energy from './energy';
 export * as forecast from './forecast';
 export * as influx from './influx';
 export * as mqtt from './mqtt';

@@ -1,0 +1,160 @@
+/**
+ * takt-energy: keeps the energy problem, re-optimises it when prices, forecasts or loads change,
+ * and sends the plan, per-load start commands at their times, and a chart series. Thin adaptor: the
+ * model and solver are in optimise.ts.
+ *
+ * In: msg.payload = EnergyProblem (replaces it), or msg.topic "prices" | "baseLoadKw" |
+ * "renewableKw" | "loads" with the array as payload (updates that part); msg.startTs = epoch ms of
+ * slot 0 (default: now, rounded down to the slot); msg.reset clears the plan and the timers.
+ * Out: 1) the plan (msg.energy has status and gap), 2) start commands, 3) chart series.
+ */
+import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { TaktError } from '../core/errors';
+import { errorStatus, status, throttledStatus } from '../core/status';
+import { optimise } from './optimise';
+import type { EnergyPlan, EnergyProblem } from './types';
+
+interface EnergyNodeDef extends NodeDef {
+  timeLimit?: string | number;
+}
+type Msg = NodeMessageInFlow & { reset?: unknown; startTs?: unknown; energy?: unknown };
+const PARTS = ['prices', 'baseLoadKw', 'renewableKw', 'loads'] as const;
+
+/** Runs of consecutive slots: one start command per run. */
+function runs(slots: number[]): number[][] {
+  const out: number[][] = [];
+  for (const t of slots) {
+    const last = out[out.length - 1];
+    if (last && last[last.length - 1] === t - 1) last.push(t);
+    else out.push([t]);
+  }
+  return out;
+}
+
+const init: NodeInitializer = (RED) => {
+  function EnergyNode(this: Node, def: EnergyNodeDef) {
+    RED.nodes.createNode(this, def);
+    const limitMs = Math.max(0.2, Number(def.timeLimit) > 0 ? Number(def.timeLimit) : 10) * 1000;
+    const shown = throttledStatus((s) => this.status(s), 500);
+    let problem: Partial<EnergyProblem> = {};
+    let timers: NodeJS.Timeout[] = [];
+    let queue: Promise<void> = Promise.resolve();
+    let active: AbortController | null = null;
+    let closed = false;
+    const clearTimers = () => {
+      timers.forEach((t) => clearTimeout(t));
+      timers = [];
+    };
+    shown.now(status.idle(RED._('energy.status.idle')));
+
+    const schedule = (
+      plan: EnergyPlan,
+      p: EnergyProblem,
+      startTs: number,
+      msg: Msg,
+      send: (m: (Msg | null)[]) => void,
+    ) => {
+      clearTimers();
+      const slotMs = p.slotMinutes * 60000;
+      for (const [id, slots] of Object.entries(plan.loads))
+        for (const run of runs(slots)) {
+          const at = startTs + run[0] * slotMs;
+          const until = at + run.length * slotMs;
+          const cmd = { action: 'start', load: id, slot: run[0], slots: run.length, at, until };
+          if (until <= Date.now()) continue; // over already
+          const wait = Math.max(0, at - Date.now()); // a run that has begun starts at once
+          timers.push(setTimeout(() => send([null, { ...msg, topic: id, payload: cmd }, null]), wait));
+        }
+    };
+
+    const handle = async (msg: Msg, send: (m: (Msg | null)[]) => void) => {
+      if (msg.reset) {
+        clearTimers();
+        problem = {};
+        shown.now(status.idle(RED._('energy.status.idle')));
+        return;
+      }
+      const topic = typeof msg.topic === 'string' ? msg.topic : '';
+      const next: Partial<EnergyProblem> = (PARTS as readonly string[]).includes(topic)
+        ? { ...problem, [topic]: msg.payload }
+        : typeof msg.payload === 'object' && msg.payload !== null && !Array.isArray(msg.payload)
+          ? { ...(msg.payload as EnergyProblem) }
+          : (() => {
+              throw new TaktError(
+                'energy.badInput',
+                'msg.payload must be an EnergyProblem, or an array with topic prices, baseLoadKw, renewableKw or loads',
+              );
+            })();
+      if (!Array.isArray(next.prices) || !Array.isArray(next.loads)) {
+        problem = next; // keep assembling: prices and loads are still missing
+        shown.now(status.idle(RED._('energy.status.waiting')));
+        return;
+      }
+      const p = { slotMinutes: 15, ...next } as EnergyProblem;
+      active = new AbortController();
+      shown.now(status.busy(RED._('energy.status.solving')));
+      const plan = await optimise(p, {
+        timeLimitMs: limitMs,
+        signal: active.signal,
+        onProgress: (q) =>
+          shown.update(() =>
+            status.busy(
+              RED._('energy.status.progress', { gap: q.gap !== undefined ? (q.gap * 100).toFixed(1) : '?' }),
+            ),
+          ),
+      });
+      active = null;
+      problem = next; // only a problem that solved replaces the last good one
+      if (closed) return;
+      const slotMs = p.slotMinutes * 60000;
+      const startTs =
+        typeof msg.startTs === 'number' ? msg.startTs : Math.floor(Date.now() / slotMs) * slotMs;
+      shown.now(
+        status.ready(
+          plan.optimal
+            ? RED._('energy.status.optimal', { cost: plan.totalCost.toFixed(2) })
+            : RED._('energy.status.gap', { gap: (plan.gap * 100).toFixed(1) }),
+        ),
+      );
+      const chart = plan.importKw.flatMap((v, t) => {
+        const x = startTs + t * slotMs;
+        return [
+          { series: 'import kW', x, y: v },
+          { series: 'price', x, y: p.prices[t] },
+          { series: 'renewables kW', x, y: p.renewableKw?.[t] ?? 0 },
+        ];
+      });
+      send([
+        { ...msg, payload: plan, energy: { optimal: plan.optimal, gap: plan.gap, startTs } },
+        null,
+        { ...msg, payload: chart },
+      ]);
+      schedule(plan, p, startTs, msg, send);
+    };
+
+    this.on('input', (msg: Msg, send, done) => {
+      queue = queue.then(async () => {
+        if (closed) return done();
+        try {
+          await handle(msg, send as (m: (Msg | null)[]) => void);
+          done();
+        } catch (err) {
+          active = null;
+          shown.now(errorStatus(err));
+          done(err as Error);
+        }
+      });
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      closed = true;
+      active?.abort();
+      clearTimers();
+      shown.dispose();
+      void queue.finally(() => done());
+    });
+  }
+  RED.nodes.registerType('takt-energy', EnergyNode);
+};
+
+export = init;

@@ -1,0 +1,207 @@
+/**
+ * A fast plan without the solver: greedy placement in precedence order, then local search that
+ * re-places one load at a time at its best position given all the others (exact cost including the
+ * demand charge, with a penalty for cap violations). Used as the MILP warm start and as the answer
+ * when the time limit is too short for the solver.
+ */
+import { Rng } from '../core/random';
+import type { Model } from './model';
+import type { LoadSlots } from './types';
+
+const PENALTY = 1e6;
+
+/** Exact cost of a shift profile plus a penalty per kW over the cap. */
+export function penalised(m: Model, shift: Float64Array): number {
+  let energy = 0;
+  let peak = 0;
+  let over = 0;
+  for (let t = 0; t < m.T; t++) {
+    const net = m.base[t] + shift[t] - m.ren[t];
+    if (net > 0) {
+      energy += m.prices[t] * net;
+      if (net > peak) peak = net;
+      if (m.cap !== null && net > m.cap) over += net - m.cap;
+    } else energy += m.exportPrice * net;
+  }
+  return m.hours * energy + m.demandCharge * peak + PENALTY * over;
+}
+
+export interface HeuristicResult {
+  slots: number[][];
+  cost: number;
+}
+
+/** Greedy start (or `init`) followed by one-load re-placement local search within the budget. */
+export function heuristic(m: Model, budgetMs = 500, init?: number[][]): HeuristicResult {
+  const t0 = Date.now();
+  const n = m.loads.length;
+  const shift = new Float64Array(m.T);
+  const slots: number[][] = m.loads.map(() => []);
+  const succ: number[][] = m.loads.map(() => []);
+  m.loads.forEach((l, j) => l.after.forEach((k) => succ[k].push(j)));
+  const placed = new Uint8Array(n);
+
+  const apply = (j: number, sign: number) => {
+    for (const t of slots[j]) shift[t] += sign * m.loads[j].power;
+  };
+  const bounds = (j: number): [number, number] => {
+    const l = m.loads[j];
+    let lo = l.es;
+    let hi = l.lf;
+    for (const k of l.after) if (placed[k]) lo = Math.max(lo, slots[k][slots[k].length - 1] + 1);
+    for (const s of succ[j]) if (placed[s]) hi = Math.min(hi, slots[s][0]);
+    return [lo, hi];
+  };
+  // best placement of load j (removed from shift) in [lo, hi)
+  const place = (j: number) => {
+    const l = m.loads[j];
+    const [lo, hi] = bounds(j);
+    if (!l.preemptive) {
+      let best = Infinity;
+      let bestS = lo;
+      for (let s = lo; s + l.dur <= hi; s++) {
+        for (let t = s; t < s + l.dur; t++) shift[t] += l.power;
+        const c = penalised(m, shift);
+        for (let t = s; t < s + l.dur; t++) shift[t] -= l.power;
+        if (c < best - 1e-12) {
+          best = c;
+          bestS = s;
+        }
+      }
+      slots[j] = Array.from({ length: l.dur }, (_, i) => bestS + i);
+    } else {
+      const chosen: number[] = [];
+      const used = new Uint8Array(m.T);
+      for (let i = 0; i < l.dur; i++) {
+        let best = Infinity;
+        let bestT = -1;
+        for (let t = lo; t < hi; t++) {
+          if (used[t]) continue;
+          shift[t] += l.power;
+          const c = penalised(m, shift);
+          shift[t] -= l.power;
+          if (c < best - 1e-12) {
+            best = c;
+            bestT = t;
+          }
+        }
+        if (bestT < 0) bestT = lo + i; // window too narrow: cannot happen after validation
+        used[bestT] = 1;
+        shift[bestT] += l.power;
+        chosen.push(bestT);
+      }
+      for (const t of chosen) shift[t] -= l.power;
+      slots[j] = chosen.sort((a, b) => a - b);
+    }
+    apply(j, 1);
+    placed[j] = 1;
+  };
+
+  // greedy: precedence order, biggest energy first among ready loads
+  const order = [...m.topo];
+  const ready = (j: number) => m.loads[j].after.every((k) => placed[k]);
+  if (init) {
+    init.forEach((sl, j) => {
+      slots[j] = sl.slice();
+      apply(j, 1);
+      placed[j] = 1;
+    });
+    order.length = 0;
+  }
+  while (order.length) {
+    let pick = -1;
+    for (let i = 0; i < order.length; i++) {
+      const j = order[i];
+      if (!ready(j)) continue;
+      const e = m.loads[j].power * m.loads[j].dur;
+      if (pick < 0 || e > m.loads[order[pick]].power * m.loads[order[pick]].dur) pick = i;
+    }
+    const j = order.splice(pick, 1)[0];
+    // successors are not placed yet: keep room for them via lf
+    place(j);
+  }
+  let cost = penalised(m, shift);
+  // local search: re-place each load given the others until no improvement or out of time
+  for (let pass = 0; pass < 50 && Date.now() - t0 < budgetMs; pass++) {
+    let improved = false;
+    for (let j = 0; j < n && Date.now() - t0 < budgetMs; j++) {
+      const old = slots[j];
+      apply(j, -1);
+      placed[j] = 0;
+      place(j);
+      const c = penalised(m, shift);
+      if (c < cost - 1e-9) {
+        cost = c;
+        improved = true;
+      } else if (c > cost + 1e-9) {
+        apply(j, -1);
+        slots[j] = old;
+        apply(j, 1);
+      }
+    }
+    if (!improved) break;
+  }
+  return { slots, cost: penalised(m, shift) };
+}
+
+/**
+ * Iterated local search from a plan: move a few random loads to random positions inside their
+ * precedence bounds, re-run the local search, keep the result when it is cheaper. Deterministic
+ * for a seed; stops at the budget.
+ */
+export function iteratedSearch(
+  m: Model,
+  start: HeuristicResult,
+  budgetMs: number,
+  seed = 1,
+  onImprove?: (r: HeuristicResult) => void,
+  stopped: () => boolean = () => false,
+): HeuristicResult {
+  const t0 = Date.now();
+  let idle = 0;
+  const rng = new Rng(seed);
+  let best = start;
+  const n = m.loads.length;
+  if (n === 0) return best;
+  const succ: number[][] = m.loads.map(() => []);
+  m.loads.forEach((l, j) => l.after.forEach((k) => succ[k].push(j)));
+  // stops at the budget, on request, or after a long run of kicks without improvement
+  while (Date.now() - t0 < budgetMs && !stopped() && idle < 100 + 10 * n) {
+    idle++;
+    const slots = best.slots.map((x) => x.slice());
+    const kicks = rng.int(1, Math.min(3, n));
+    for (let k = 0; k < kicks; k++) {
+      const j = rng.int(0, n - 1);
+      const l = m.loads[j];
+      let lo = l.es;
+      let hi = l.lf;
+      for (const p of l.after) lo = Math.max(lo, slots[p][slots[p].length - 1] + 1);
+      for (const q of succ[j]) hi = Math.min(hi, slots[q][0]);
+      if (hi - lo < l.dur) continue;
+      if (!l.preemptive) {
+        const st = rng.int(lo, hi - l.dur);
+        slots[j] = Array.from({ length: l.dur }, (_, i) => st + i);
+      } else {
+        const pool = Array.from({ length: hi - lo }, (_, i) => lo + i);
+        for (let i = pool.length - 1; i > 0; i--) {
+          const r = rng.int(0, i);
+          [pool[i], pool[r]] = [pool[r], pool[i]];
+        }
+        slots[j] = pool.slice(0, l.dur).sort((a, b) => a - b);
+      }
+    }
+    const r = heuristic(m, Math.max(1, budgetMs - (Date.now() - t0)), slots);
+    if (r.cost < best.cost - 1e-9) {
+      best = r;
+      idle = 0;
+      onImprove?.(r);
+    }
+  }
+  return best;
+}
+
+export function toLoadSlots(m: Model, slots: number[][]): LoadSlots {
+  const out: LoadSlots = {};
+  m.loads.forEach((l, j) => (out[l.id] = slots[j].slice()));
+  return out;
+}

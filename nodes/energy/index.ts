@@ -1,0 +1,7 @@
+/** Energy management engines (no Node-RED): load-shifting MILP, plan evaluation, live demand limiter. */
+export { evaluate, optimise, baseline } from './optimise';
+export { DemandLimiter } from './limiter';
+export type { LimiterCommand, LimiterConfig, LimiterLoad, LimiterState } from './limiter';
+export { buildLp } from './lp';
+export { compileProblem } from './model';
+export type * from './types';
