@@ -4,7 +4,7 @@
  * offers N tags x R Hz; every value is the server's tick number, so delivered and offered are counted
  * exactly per tag. CPU is this process's (runtime or bare client; the server is elsewhere).
  *
- *   npm run bench:opcua-ingest -- [--tags 1000] [--rate 10] [--seconds 20] [--minutes M (soak of batch mode)]
+ *   npm run bench:opcua-ingest -- [--tags 1000] [--rate 10] [--seconds 20] [--rounds 3] [--minutes M (soak of batch mode)]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ const TAGS = numberFlag(flags, 'tags', 1000);
 const RATE = numberFlag(flags, 'rate', 10);
 const SECONDS = numberFlag(flags, 'seconds', 20);
 const SOAK_MIN = numberFlag(flags, 'minutes', 0);
+const ROUNDS = numberFlag(flags, 'rounds', 3);
 const WARMUP_S = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
@@ -135,8 +136,6 @@ async function main() {
       for (const s of msg.payload as { topic: string; value: number }[]) tally.add(s.topic, s.value);
     else tally.add(msg.topic as string, msg.payload as number);
   });
-  const rawFirst = await bare(url, dir, SECONDS);
-
   const flow = (mode: 'batch' | 'change') => [
     { id: 'tab', type: 'tab', label: 'ingest' },
     {
@@ -162,91 +161,79 @@ async function main() {
     },
     { id: 'end', z: 'tab', type: 'junction', wires: [] },
   ];
-  await rt.deploy(flow('batch'));
-  // Memory over the batch run (the soak with --minutes): RSS after the warm-up and at the end.
+  // Rounds of bare client, node in batch mode and node per change, each after the others in the same
+  // process: CPU figures on a shared machine drift, so the medians over rounds are compared.
+  const phases = { bare: [] as Phase[], batch: [] as Phase[], change: [] as Phase[] };
   let rssStart = 0;
-  const batch = await measure(tally, SOAK_MIN > 0 ? SOAK_MIN * 60 : SECONDS, () => (rssStart = rssMb()));
-  const rssEnd = rssMb();
-  tally = new Tally();
-  await rt.deploy(flow('change'));
-  const perChange = await measure(tally, SECONDS);
-  // The bare client again, now that the process is as warm as it was for the node: the cheaper of the two
-  // bare runs is the reference, so warm-up never flatters the node.
-  await rt.deploy([{ id: 'tab', type: 'tab', label: 'empty' }]);
-  const rawSecond = await bare(url, dir, SECONDS);
-  const raw = rawSecond.cpuMsPer1k < rawFirst.cpuMsPer1k ? rawSecond : rawFirst;
+  let rssEnd = 0;
+  const rows: (string | number)[][] = [
+    ['round', 'mode', 'seconds', 'offered/s', 'delivered/offered', 'cpu ms/1k'],
+  ];
+  const row = (r: number, mode: string, p: Phase) =>
+    rows.push([
+      r,
+      mode,
+      p.seconds,
+      p.offered / p.seconds,
+      p.delivered / Math.max(1, p.offered),
+      p.cpuMsPer1k,
+    ]);
+  for (let r = 1; r <= ROUNDS; r++) {
+    await rt.deploy([{ id: 'tab', type: 'tab', label: 'empty' }]);
+    phases.bare.push(await bare(url, dir, SECONDS));
+    row(r, 'bare client', phases.bare.at(-1)!);
+    tally = new Tally();
+    await rt.deploy(flow('batch'));
+    // The first batch run is the soak when --minutes is given: RSS after its warm-up and at its end.
+    const soak = r === 1 && SOAK_MIN > 0;
+    phases.batch.push(
+      await measure(tally, soak ? SOAK_MIN * 60 : SECONDS, r === 1 ? () => (rssStart = rssMb()) : undefined),
+    );
+    if (r === 1) rssEnd = rssMb();
+    row(r, 'node batch', phases.batch.at(-1)!);
+    tally = new Tally();
+    await rt.deploy(flow('change'));
+    phases.change.push(await measure(tally, SECONDS));
+    row(r, 'node per change', phases.change.at(-1)!);
+  }
   await rt.stop();
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
 
-  const ratio = (p: Phase) => p.delivered / Math.max(1, p.offered);
-  printTable([
-    ['mode', 'seconds', 'offered/s', 'delivered/s', 'delivered/offered', 'cpu ms/1k', 'cpu vs bare'],
-    [
-      'bare client (1st)',
-      rawFirst.seconds,
-      rawFirst.offered / rawFirst.seconds,
-      rawFirst.delivered / rawFirst.seconds,
-      ratio(rawFirst),
-      rawFirst.cpuMsPer1k,
-      rawFirst.cpuMsPer1k / raw.cpuMsPer1k,
-    ],
-    [
-      'bare client (2nd)',
-      rawSecond.seconds,
-      rawSecond.offered / rawSecond.seconds,
-      rawSecond.delivered / rawSecond.seconds,
-      ratio(rawSecond),
-      rawSecond.cpuMsPer1k,
-      rawSecond.cpuMsPer1k / raw.cpuMsPer1k,
-    ],
-    [
-      '(reference)',
-      raw.seconds,
-      raw.offered / raw.seconds,
-      raw.delivered / raw.seconds,
-      ratio(raw),
-      raw.cpuMsPer1k,
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const cpu = (ps: Phase[]) => median(ps.map((p) => p.cpuMsPer1k));
+  const delivered = (ps: Phase[]) =>
+    ps.reduce((s, p) => s + p.delivered, 0) /
+    Math.max(
       1,
-    ],
-    [
-      'node batch',
-      batch.seconds,
-      batch.offered / batch.seconds,
-      batch.delivered / batch.seconds,
-      ratio(batch),
-      batch.cpuMsPer1k,
-      batch.cpuMsPer1k / raw.cpuMsPer1k,
-    ],
-    [
-      'node per change',
-      perChange.seconds,
-      perChange.offered / perChange.seconds,
-      perChange.delivered / perChange.seconds,
-      ratio(perChange),
-      perChange.cpuMsPer1k,
-      perChange.cpuMsPer1k / raw.cpuMsPer1k,
-    ],
-  ]);
-  console.log(`RSS over the node batch run: ${rssStart} MB after warm-up, ${rssEnd} MB at the end`);
+      ps.reduce((s, p) => s + p.offered, 0),
+    );
+  const rawCpu = cpu(phases.bare);
+  rows.push(['median', 'bare client', '', '', delivered(phases.bare), rawCpu]);
+  rows.push(['median', 'node batch', '', '', delivered(phases.batch), cpu(phases.batch)]);
+  rows.push(['median', 'node per change', '', '', delivered(phases.change), cpu(phases.change)]);
+  printTable(rows);
+  console.log(`RSS over the first node batch run: ${rssStart} MB after warm-up, ${rssEnd} MB at the end`);
   const r4 = (x: number) => Number(x.toFixed(4));
+  const offered = phases.bare.reduce((s, p) => s + p.offered / p.seconds, 0) / phases.bare.length;
   finalLine({
     bench: 'opcua-ingest',
     tags: TAGS,
-    offeredPerS: Math.round(raw.offered / raw.seconds),
-    cpuMsPer1kRaw: r4(raw.cpuMsPer1k),
+    offeredPerS: Math.round(offered),
+    cpuMsPer1kRaw: r4(rawCpu),
     batch: {
-      deliveredRatio: r4(ratio(batch)),
-      cpuMsPer1k: r4(batch.cpuMsPer1k),
-      cpuRatio: r4(batch.cpuMsPer1k / raw.cpuMsPer1k),
+      deliveredRatio: r4(delivered(phases.batch)),
+      cpuMsPer1k: r4(cpu(phases.batch)),
+      cpuRatio: r4(cpu(phases.batch) / rawCpu),
     },
     perChange: {
-      deliveredRatio: r4(ratio(perChange)),
-      cpuMsPer1k: r4(perChange.cpuMsPer1k),
-      cpuRatio: r4(perChange.cpuMsPer1k / raw.cpuMsPer1k),
+      deliveredRatio: r4(delivered(phases.change)),
+      cpuMsPer1k: r4(cpu(phases.change)),
+      cpuRatio: r4(cpu(phases.change) / rawCpu),
     },
     rssStartMb: rssStart,
     rssEndMb: rssEnd,
+    rounds: ROUNDS,
   });
 }
 
