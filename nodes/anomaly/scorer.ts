@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { InferenceSession } from 'onnxruntime-node';
 import { TaktError } from '../core/errors';
+import { openOnnxSession } from '../core/onnx';
 import { META } from './models';
 import { readOnnxHeader } from './onnx';
 
@@ -118,22 +119,10 @@ export class OnnxAnomalyModel {
         'scoreOutput',
       );
     const c = o.contributionsOutput || meta[META.contributions] || 'contributions';
-    const ort = await import('onnxruntime-node');
-    let session: InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
-    } catch (err) {
-      throw new TaktError(
-        'anomaly.notOnnx',
-        `model ${path}: onnxruntime cannot load it: ${(err as Error).message}`,
-        'model',
-      );
-    }
+    const { ort, session } = await openOnnxSession(
+      bytes,
+      (reason) => new TaktError('anomaly.notOnnx', `model ${path}: ${reason}`, 'model'),
+    );
     return new OnnxAnomalyModel(ort, session, {
       path,
       features,

@@ -21,6 +21,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { TaktError } from '../core/errors';
+import { openOnnxSession } from '../core/onnx';
 import { PATTERN_CLASSES, type PatternClass, type PatternClassifier, type PatternResult } from './insight';
 
 /** Points in the window the shipped model looks at. */
@@ -448,22 +449,10 @@ export class OnnxPatternClassifier implements PatternClassifier {
         'model',
       );
     }
-    const ort = await import('onnxruntime-node');
-    let session: InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
-    } catch (err) {
-      throw new TaktError(
-        'spc.modelInvalid',
-        `pattern model ${path}: onnxruntime cannot load it: ${(err as Error).message}`,
-        'model',
-      );
-    }
+    const { ort, session } = await openOnnxSession(
+      bytes,
+      (reason) => new TaktError('spc.modelInvalid', `pattern model ${path}: ${reason}`, 'model'),
+    );
     const info: PatternModelInfo = {
       path,
       classes: classes as PatternClass[],
