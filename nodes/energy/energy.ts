@@ -10,6 +10,7 @@
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { TaktError } from '../core/errors';
+import { SerialJobs } from '../core/jobs';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { optimise } from './optimise';
 import type { EnergyPlan, EnergyProblem } from './types';
@@ -38,9 +39,7 @@ const init: NodeInitializer = (RED) => {
     const shown = throttledStatus((s) => this.status(s), 500);
     let problem: Partial<EnergyProblem> = {};
     let timers: NodeJS.Timeout[] = [];
-    let queue: Promise<void> = Promise.resolve();
-    let active: AbortController | null = null;
-    let closed = false;
+    const jobs = new SerialJobs();
     const clearTimers = () => {
       timers.forEach((t) => clearTimeout(t));
       timers = [];
@@ -67,7 +66,7 @@ const init: NodeInitializer = (RED) => {
         }
     };
 
-    const handle = async (msg: Msg, send: (m: (Msg | null)[]) => void) => {
+    const handle = async (msg: Msg, send: (m: (Msg | null)[]) => void, signal: AbortSignal) => {
       if (msg.reset) {
         clearTimers();
         problem = {};
@@ -91,11 +90,10 @@ const init: NodeInitializer = (RED) => {
         return;
       }
       const p = { slotMinutes: 15, ...next } as EnergyProblem;
-      active = new AbortController();
       shown.now(status.busy(RED._('energy.status.solving')));
       const plan = await optimise(p, {
         timeLimitMs: limitMs,
-        signal: active.signal,
+        signal,
         onProgress: (q) =>
           shown.update(() =>
             status.busy(
@@ -103,9 +101,8 @@ const init: NodeInitializer = (RED) => {
             ),
           ),
       });
-      active = null;
       problem = next; // only a problem that solved replaces the last good one
-      if (closed) return;
+      if (jobs.closed) return;
       const slotMs = p.slotMinutes * 60000;
       const startTs =
         typeof msg.startTs === 'number' ? msg.startTs : Math.floor(Date.now() / slotMs) * slotMs;
@@ -133,25 +130,19 @@ const init: NodeInitializer = (RED) => {
     };
 
     this.on('input', (msg: Msg, send, done) => {
-      queue = queue.then(async () => {
-        if (closed) return done();
-        try {
-          await handle(msg, send as (m: (Msg | null)[]) => void);
-          done();
-        } catch (err) {
-          active = null;
-          shown.now(errorStatus(err));
-          done(err as Error);
-        }
-      });
+      jobs.run(
+        (signal) => handle(msg, send as (m: (Msg | null)[]) => void, signal),
+        (err) => {
+          if (err) shown.now(errorStatus(err));
+          done(err);
+        },
+      );
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      closed = true;
-      active?.abort();
       clearTimers();
       shown.dispose();
-      void queue.finally(() => done());
+      void jobs.close().finally(() => done());
     });
   }
   RED.nodes.registerType('takt-energy', EnergyNode);

@@ -7,6 +7,7 @@
  * Out: 1) the plan with KPIs and stability, 2) per-machine dispatch lists, 3) Gantt rows.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { SerialJobs } from '../core/jobs';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { LivePlanner, type LiveResult } from './live';
 
@@ -34,9 +35,7 @@ const init: NodeInitializer = (RED) => {
       stabilityWeight: Math.max(0, num(def.stability, 0)),
     });
     const shown = throttledStatus((s) => this.status(s), 500);
-    let queue: Promise<void> = Promise.resolve();
-    let active: AbortController | null = null;
-    let closed = false;
+    const jobs = new SerialJobs();
 
     const done = (r: LiveResult) => {
       const k = r.kpis;
@@ -45,17 +44,16 @@ const init: NodeInitializer = (RED) => {
         : status.ready(RED._('schedule.status.gap', { makespan: k.makespan, gap: k.gapPct }));
     };
 
-    const handle = async (msg: Msg, send: (m: (Msg | null)[]) => void) => {
+    const handle = async (msg: Msg, send: (m: (Msg | null)[]) => void, signal: AbortSignal) => {
       if (msg.reset) {
         planner.reset();
         shown.now(status.idle(RED._('schedule.status.idle')));
         return;
       }
       const input: unknown = RED.util.getMessageProperty(msg, property);
-      active = new AbortController();
       shown.now(status.busy(RED._('schedule.status.solving', { pct: 0 })));
       const opts = {
-        signal: active.signal,
+        signal,
         onProgress: (p: { fraction: number; best: number; lowerBound: number }) =>
           shown.update(() =>
             status.busy(
@@ -68,8 +66,7 @@ const init: NodeInitializer = (RED) => {
       };
       const isEvent = typeof input === 'object' && input !== null && 'event' in input;
       const r = isEvent ? await planner.apply(input, opts) : await planner.planFrom(input as never, opts);
-      active = null;
-      if (closed) return; // cancelled by close: nothing to send
+      if (jobs.closed) return; // cancelled by close: nothing to send
       shown.now(done(r));
       const { dispatch, gantt, ...plan } = r;
       send([
@@ -80,24 +77,18 @@ const init: NodeInitializer = (RED) => {
     };
 
     this.on('input', (msg: Msg, send, done) => {
-      queue = queue.then(async () => {
-        if (closed) return done();
-        try {
-          await handle(msg, send as (m: (Msg | null)[]) => void);
-          done();
-        } catch (err) {
-          active = null;
-          shown.now(errorStatus(err));
-          done(err as Error);
-        }
-      });
+      jobs.run(
+        (signal) => handle(msg, send as (m: (Msg | null)[]) => void, signal),
+        (err) => {
+          if (err) shown.now(errorStatus(err));
+          done(err);
+        },
+      );
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      closed = true;
-      active?.abort();
       shown.dispose();
-      void queue.finally(() => done());
+      void jobs.close().finally(() => done());
     });
   }
   RED.nodes.registerType('takt-schedule', ScheduleNode);
