@@ -38,6 +38,15 @@ export interface BrokerOptions {
   reconnectInitialMs?: number;
   reconnectMaxMs?: number;
   connectTimeoutMs?: number;
+  /** The MQTT last will, published by the broker if this client vanishes (Sparkplug's NDEATH). */
+  will?: BrokerWill;
+}
+
+export interface BrokerWill {
+  topic: string;
+  payload: Uint8Array;
+  qos: 0 | 1 | 2;
+  retain: boolean;
 }
 
 export type BrokerState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
@@ -171,6 +180,7 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
       resubscribe: false, // ours: see onConnect
       connectTimeout: o.connectTimeoutMs ?? 10000,
       manualConnect: true,
+      ...(o.will ? { will: { ...o.will, payload: Buffer.from(o.will.payload) } } : {}),
       ...(o.username ? { username: o.username } : {}),
       ...(o.password ? { password: o.password } : {}),
     };
@@ -187,6 +197,15 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
 
   get connected(): boolean {
     return this.stateValue === 'connected';
+  }
+
+  /** Replaces the last will's payload; the broker gets it with the next CONNECT (this session keeps its own). */
+  setWillPayload(payload: Uint8Array): void {
+    const will = this.clientOptions.will;
+    if (!will) throw new TaktError('mqtt.noWill', 'this connection was made without a last will');
+    will.payload = Buffer.from(payload);
+    // mqtt.js builds each CONNECT packet, reconnections included, from its client's options.
+    if (this.client?.options.will) this.client.options.will.payload = will.payload;
   }
 
   /** Registers a user; the first one opens the connection. */

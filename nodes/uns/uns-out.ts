@@ -1,17 +1,20 @@
 /**
  * takt-uns-out: publishes samples to an MQTT unified namespace on the ISA-95 topic path, retained and at
  * QoS 1, as { value, ts, quality, unit? }. While the broker is away the last value per topic is kept and
- * published on reconnection.
+ * published on reconnection. In Sparkplug B mode (sparkplug-mode.ts) it is an edge node instead.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { errorMessage, TaktError } from '../core/errors';
 import { isBatch } from '../core/sample';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import type { BrokerNode } from '../mqtt/broker-node';
+import { sparkplugMode, type SparkplugDef } from './sparkplug-mode';
 import { LastValueBuffer, toUnsMessage, type UnsMessage } from './uns';
 
-interface UnsDef extends NodeDef {
+interface UnsDef extends NodeDef, SparkplugDef {
   broker: string;
+  /** 'uns' (default): retained JSON per topic; 'sparkplug': a Sparkplug B edge node. */
+  mode?: string;
   prefix?: string;
   retain?: boolean;
   qos?: string | number;
@@ -30,6 +33,16 @@ const init: NodeInitializer = (RED) => {
       this.status(status.disconnected(broker ? 'bad config' : 'no broker'));
       this.error(why);
       this.on('input', (_m, _s, done) => done(new TaktError('uns.noBroker', why)));
+      return;
+    }
+    if (def.mode === 'sparkplug') {
+      try {
+        sparkplugMode(this, def, conn.options);
+      } catch (err) {
+        this.status(errorStatus(err));
+        this.error(errorMessage(err));
+        this.on('input', (_m, _s, done) => done(err as Error));
+      }
       return;
     }
     const qos = ([0, 1, 2] as const).find((q) => q === Number(def.qos ?? 1)) ?? 1;
