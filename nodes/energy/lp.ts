@@ -5,7 +5,8 @@
  * narrowed by precedence), a running indicator x{j}_{t} linked by x_t = x_{t-1} + s_t - s_{t-d};
  * binary x{j}_{t} for preemptive loads. Slot balance i_t - e_t - sum P_j x_jt = base_t - ren_t, with
  * a binary z_t only where buying and selling at once would pay (price < exportPrice). Precedence is
- * the strong time-indexed form "k started by tau => j finished by tau" through cumulative variables.
+ * the strong time-indexed form "j started (or running, if preemptive) by tau => k finished by tau",
+ * through cumulative start variables and, for a preemptive k, a monotone "finished" indicator.
  * Peak: peak >= i_t, plus start-indexed cuts (a contiguous load started at s lifts the peak to at
  * least its power plus the highest base-minus-solar of its run) and a constant lower bound,
  * and symmetry breaking between identical contiguous loads.
@@ -93,39 +94,53 @@ export function buildLp(m: Model): Lp {
     }
     return { c: 0, terms: [[`c${j}_${tau}`, 1]] };
   };
-  const doneCount = (k: number, tau: number): Expr => {
+  // "k finished before tau" for a preemptive k: f_k,tau in [0, 1], nondecreasing in tau, and
+  // x_k,t + f_k,t <= 1, so f_k,tau > 0 only when k runs in no slot from tau on. (Integral x make
+  // f a proper indicator; a fractional x of k after tau caps f, which is what makes this form
+  // stronger than counting finished slots.)
+  const finishedBy = (k: number, tau: number): Expr => {
     const l = m.loads[k];
-    if (!l.preemptive) {
-      const e = startedBy(k, tau - l.dur);
-      return { c: e.c * l.dur, terms: e.terms.map(([v, a]): Term => [v, a * l.dur]) };
+    const first = l.es + l.dur;
+    if (tau < first) return { c: 0, terms: [] };
+    if (tau >= l.lf) return { c: 1, terms: [] };
+    if (!made.has(`f${k}`)) {
+      made.add(`f${k}`);
+      for (let t = first; t < l.lf; t++) {
+        bounds.push(` 0 <= f${k}_${t} <= 1`);
+        row(
+          `fx${k}_${t}`,
+          [
+            [`f${k}_${t}`, 1],
+            [`x${k}_${t}`, 1],
+          ],
+          '<=',
+          1,
+        );
+        if (t > first)
+          row(
+            `fm${k}_${t}`,
+            [
+              [`f${k}_${t - 1}`, 1],
+              [`f${k}_${t}`, -1],
+            ],
+            '<=',
+            0,
+          );
+      }
     }
-    if (tau <= l.es) return { c: 0, terms: [] };
-    if (tau >= l.lf) return { c: l.dur, terms: [] };
-    for (let t = l.es + 1; t <= tau; t++) {
-      const name = `w${k}_${t}`;
-      if (made.has(name)) continue;
-      made.add(name);
-      const terms: Term[] = [
-        [name, 1],
-        [`x${k}_${t - 1}`, -1],
-      ];
-      if (t > l.es + 1) terms.push([`w${k}_${t - 1}`, -1]);
-      row(`defw${k}_${t}`, terms, '=', 0);
-    }
-    return { c: 0, terms: [[`w${k}_${tau}`, 1]] };
+    return { c: 0, terms: [[`f${k}_${tau}`, 1]] };
   };
+  // j started (contiguous) or running (preemptive) at tau  =>  k finished by tau
   m.loads.forEach((l, j) => {
     for (const k of l.after) {
       const pk = m.loads[k];
       for (let tau = l.es; tau < Math.min(l.lf, pk.lf); tau++) {
         const a: Expr = l.preemptive ? { c: 0, terms: [[`x${j}_${tau}`, 1]] } : startedBy(j, tau);
-        const d = doneCount(k, tau);
-        // dur_k * a - d <= 0
-        const terms: Term[] = [
-          ...a.terms.map(([v, c]): Term => [v, c * pk.dur]),
-          ...d.terms.map(([v, c]): Term => [v, -c]),
-        ];
-        const rhs = d.c - a.c * pk.dur;
+        const d: Expr = pk.preemptive ? finishedBy(k, tau) : startedBy(k, tau - pk.dur);
+        // a - d <= 0
+        const terms: Term[] = [...a.terms, ...d.terms.map(([v, c]): Term => [v, -c])];
+        const rhs = d.c - a.c;
+        // (no terms: both sides constant, and the windows narrowed by precedence make that hold)
         if (terms.length) row(`prec${j}_${k}_${tau}`, terms, '<=', rhs);
       }
     }
@@ -192,6 +207,19 @@ export function buildLp(m: Model): Lp {
         '<=',
         mExp,
       );
+    }
+    // Surplus cut: a load absorbs at most min(P_j, S_t) of the solar surplus S_t in its slot, so
+    // e_t + sum_j min(P_j, S_t) x_jt >= S_t. Without it the LP relaxation fills the surplus exactly
+    // with fractions of big loads, which is what makes preemptive loads' bound weak.
+    if (mExp > 0) {
+      const cut: Term[] = [[`e${t}`, 1]];
+      let tighter = false;
+      m.loads.forEach((l, j) => {
+        if (t < l.es || t >= l.lf || l.power <= 0) return;
+        if (l.power > mExp) tighter = true;
+        cut.push([`x${j}_${t}`, Math.min(l.power, mExp)]);
+      });
+      if (tighter) row(`sur${t}`, cut, '>=', mExp);
     }
     peakLb = Math.max(peakLb, net0[t]);
   }
@@ -269,7 +297,8 @@ export function variableValues(m: Model, slots: number[][], peakLb: number): Map
         v.set(`c${j}_${t}`, st <= t ? 1 : 0);
       }
     } else {
-      for (let t = l.es + 1; t < l.lf; t++) v.set(`w${j}_${t}`, s.filter((x) => x < t).length);
+      const end = Math.max(...s) + 1;
+      for (let t = l.es + l.dur; t < l.lf; t++) v.set(`f${j}_${t}`, t >= end ? 1 : 0);
     }
   });
   let peak = peakLb;

@@ -203,8 +203,9 @@ describe('energy.optimise: hand-checkable optima', () => {
     close(free.totalCost, -0.5);
   });
 
-  it('matches brute force on small random instances (cap, charge, export, precedence, preemption)', async function () {
-    const rng = new Rng(8);
+  /** Small random instances checked against brute force; `chains` forces a preemptive predecessor. */
+  async function matchesBruteForce(seed: number, chains: boolean): Promise<number> {
+    const rng = new Rng(seed);
     let checked = 0;
     for (let k = 0; k < 14; k++) {
       const T = 7;
@@ -220,13 +221,14 @@ describe('energy.optimise: hand-checkable optima', () => {
           durationSlots: dur,
           release,
           deadline: Math.min(T, release + dur + rng.int(1, 4)),
-          preemptive: rng.next() < 0.4,
+          preemptive: (chains && j === 0) || rng.next() < 0.4,
         };
-        if (j > 0 && rng.next() < 0.3) {
+        if (j > 0 && (chains ? j === 1 : rng.next() < 0.3)) {
           l.after = [`L${j - 1}`];
           l.release = 0;
           l.deadline = T;
         }
+        if (chains && j === 0) l.deadline = T - 1;
         loads.push(l);
       }
       const p: EnergyProblem = {
@@ -255,6 +257,16 @@ describe('energy.optimise: hand-checkable optima', () => {
       assert.ok(plan.bound !== undefined && plan.bound <= best + 1e-6, `bound ${plan.bound} above ${best}`);
       checked++;
     }
+    return checked;
+  }
+
+  it('matches brute force on small random instances (cap, charge, export, precedence, preemption)', async function () {
+    const checked = await matchesBruteForce(8, false);
+    assert.ok(checked >= 8, `only ${checked} feasible instances`);
+  });
+
+  it('matches brute force when a preemptive load must finish before another starts', async function () {
+    const checked = await matchesBruteForce(21, true);
     assert.ok(checked >= 8, `only ${checked} feasible instances`);
   });
 });
