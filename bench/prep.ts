@@ -13,13 +13,10 @@
  *
  *   npm run bench:prep -- [--seconds 20] [--rounds 3]
  */
-import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Rng } from '../nodes/core/random';
 import * as prep from '../nodes/prep';
-import { cpuMs, finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
+import { cpuMs, finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
+import { startEmbedded } from './lib/runtime';
 
 const flags = parseFlags();
 const SECONDS = numberFlag(flags, 'seconds', 20);
@@ -105,58 +102,14 @@ function engineBench(t0: number) {
   };
 }
 
-interface NodeRedApi {
-  init(server: unknown, settings: object): void;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  nodes: { getNode(id: string): { receive(msg: object): void } | null };
-  hooks: {
-    add(name: string, fn: (evt: { destination: { id: string }; msg: Record<string, unknown> }) => void): void;
-    remove(name: string): void;
-  };
-  runtime: {
-    flows: { setFlows(opts: { flows: { flows: object[] }; deploymentType?: string }): Promise<unknown> };
-  };
-}
-
-/** An embedded runtime that loads the prep nodes from package.json, or from dist/nodes/prep until listed. */
+/** takt-align -> takt-clean beside a pass-through node, in an embedded runtime; ends are junctions. */
 async function startRuntime(onDiag: (counts: prep.AlignCounts) => void) {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    'node-red'?: { nodes?: Record<string, string> };
-  };
-  const registered = Boolean(pkg['node-red']?.nodes?.['takt-align']);
-  const local = join(ROOT, 'dist', 'nodes', 'prep');
-  if (!registered && !existsSync(join(local, 'align.html')))
-    throw new Error('takt-align is neither in package.json nor built with its align.html in dist/nodes/prep');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const RED = require('node-red') as NodeRedApi;
-  const userDir = mkdtempSync(join(tmpdir(), 'takt-bench-prep-'));
-  RED.init(createServer(), {
-    userDir,
-    flowFile: join(userDir, 'flows.json'),
-    nodesDir: registered ? [ROOT] : [ROOT, local],
-    httpAdminRoot: false,
-    httpNodeRoot: false,
-    disableEditor: true,
-    credentialSecret: false,
-    logging: { console: { level: 'warn' } },
-    telemetry: { enabled: false },
+  const rt = await startEmbedded(['end-r', 'end-p', 'end-d'], (id, msg) => {
+    if (id !== 'end-d') return;
+    const p = msg.payload as { counts?: prep.AlignCounts };
+    if (p?.counts && 'received' in p.counts) onDiag(p.counts);
   });
-  await RED.start();
-  const counts = new Map<string, number>([
-    ['end-r', 0],
-    ['end-p', 0],
-  ]);
-  RED.hooks.add('onReceive.takt-bench-prep', (evt) => {
-    const id = evt.destination.id;
-    const n = counts.get(id);
-    if (n !== undefined) counts.set(id, n + 1);
-    if (id === 'end-d') {
-      const p = evt.msg.payload as { counts?: prep.AlignCounts };
-      if (p?.counts && 'received' in p.counts) onDiag(p.counts);
-    }
-  });
-  const flows = [
+  await rt.deploy([
     { id: 'tab', type: 'tab', label: 'bench' },
     {
       id: 'align',
@@ -183,23 +136,8 @@ async function startRuntime(onDiag: (counts: prep.AlignCounts) => void) {
     { id: 'end-d', z: 'tab', type: 'junction', wires: [] },
     { id: 'pass', z: 'tab', type: 'change', rules: [], wires: [['end-p']] },
     { id: 'end-p', z: 'tab', type: 'junction', wires: [] },
-  ];
-  await RED.runtime.flows.setFlows({ flows: { flows }, deploymentType: 'full' });
-  const deadline = Date.now() + 30000;
-  while (!RED.nodes.getNode('align') || !RED.nodes.getNode('pass')) {
-    if (Date.now() > deadline) throw new Error('flow did not start: are takt-align and takt-clean loadable?');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    RED,
-    counts,
-    source: registered ? 'package.json' : 'dist/nodes/prep (local)',
-    async stop() {
-      RED.hooks.remove('onReceive.takt-bench-prep');
-      await RED.stop();
-      rmSync(userDir, { recursive: true, force: true });
-    },
-  };
+  ]);
+  return rt;
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -231,13 +169,13 @@ async function nodeBench(t0: number) {
     return { cpu: cpuMs() - c0, counts: diag as prep.AlignCounts };
   };
   const runPass = async (msgs: object[]) => {
-    rt.counts.set('end-p', 0);
+    rt.received.set('end-p', 0);
     const c0 = cpuMs();
     for (let i = 0; i < msgs.length; i++) {
       pass.receive(msgs[i]);
       if (i % 1000 === 999) await tick();
     }
-    while ((rt.counts.get('end-p') ?? 0) < msgs.length) await tick();
+    while ((rt.received.get('end-p') ?? 0) < msgs.length) await tick();
     return { cpu: cpuMs() - c0 };
   };
 
@@ -254,7 +192,7 @@ async function nodeBench(t0: number) {
     c.filtered;
   // warm-up on round 0's data (JIT, runtime caches); the counts from here on are what the rounds add
   const warmData = toSingle(runData(0)).slice(0, 50000);
-  const warm = await runAlign(warmData, 50000);
+  const warm = await runAlign(warmData, warmData.length);
   await runPass(warmData);
   let before = accountedOf(warm.counts);
   const rows: (string | number)[][] = [
@@ -305,7 +243,6 @@ async function nodeBench(t0: number) {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return {
     rows,
-    source: rt.source,
     cpuRatioSingle: median(ratios.single),
     cpuRatioBatch: median(ratios.batch),
     accountedRatio: (accountedOf(last) - accountedOf(warm.counts)) / sent,
@@ -334,7 +271,6 @@ async function main() {
   console.log(`cleaning: ${JSON.stringify(eng.clean)}`);
   console.log(`\ntakt-align -> takt-clean vs pass-through (change node), ${ROUNDS} rounds`);
   const node = await nodeBench(Math.floor(Date.now() / 1000) * 1000);
-  console.log(`nodes loaded from ${node.source}`);
   printTable(node.rows);
   console.log(
     'CPU figures are noisy on a shared 2-core machine: compare the ratios, measured in the same run.',

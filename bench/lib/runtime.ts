@@ -72,7 +72,10 @@ export async function startEmbedded(
     async deploy(flows) {
       await RED.runtime.flows.setFlows({ flows: { flows }, deploymentType: 'full' });
       // setFlows resolves before the new nodes exist: wait until every node of the flow is up.
-      const ids = flows.filter((n) => (n as { z?: string }).z).map((n) => (n as { id: string }).id);
+      // (junctions are wiring, not nodes: they are not looked up)
+      const ids = flows
+        .filter((n) => (n as { z?: string }).z && (n as { type?: string }).type !== 'junction')
+        .map((n) => (n as { id: string }).id);
       const deadline = Date.now() + 30000;
       while (!ids.every((id) => RED.nodes.getNode(id))) {
         if (Date.now() > deadline)
