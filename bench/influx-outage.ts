@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { InfluxOutNode } from '../nodes/influx/server-node';
 import type { WriterStats } from '../nodes/influx/writer';
 import { VmProcess, vmCount } from '../test/influx/db';
-import { startInfluxRuntime } from '../test/influx/runtime';
+import { startEmbedded } from './lib/runtime';
 import { finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
 
 const flags = parseFlags();
@@ -41,7 +41,8 @@ const topic = (s: number) => `acme/outage/press/l${s % 10}/c1/tag${s}`;
 
 async function child(a: ChildArgs): Promise<void> {
   const send = (m: FromChild) => process.send?.(m);
-  const rt = await startInfluxRuntime(a.userDir, [
+  const rt = await startEmbedded([], undefined, { userDir: a.userDir });
+  await rt.deploy([
     { id: 'tab', type: 'tab' },
     {
       id: 'srv',
@@ -63,7 +64,7 @@ async function child(a: ChildArgs): Promise<void> {
       queueMB: 1024,
     },
   ]);
-  const o = rt.node('o') as InfluxOutNode;
+  const o = rt.RED.nodes.getNode('o') as unknown as InfluxOutNode;
   const stats = () => o.writer!.stats();
   let resume: (() => void) | undefined;
   process.on('message', (m) => {

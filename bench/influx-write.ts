@@ -19,7 +19,7 @@ import { defaultMapping } from '../nodes/influx/mapping';
 import { httpTarget } from '../nodes/influx/transport';
 import { DEFAULT_RETRY, InfluxWriter } from '../nodes/influx/writer';
 import { freePort } from '../test/helpers/net';
-import { startInfluxRuntime } from '../test/influx/runtime';
+import { startEmbedded } from './lib/runtime';
 import type { InfluxOutNode } from '../nodes/influx/server-node';
 import { finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
 
@@ -159,12 +159,13 @@ async function takt(url: string, run: string, queueDir: string): Promise<Result>
 
 /** The takt-influx-out node itself, in an embedded Node-RED (started once, used for every round). */
 async function startNode(url: string, userDir: string) {
-  const rt = await startInfluxRuntime(userDir, [
+  const rt = await startEmbedded([], undefined, { userDir: userDir });
+  await rt.deploy([
     { id: 'tab', type: 'tab' },
     { id: 'srv', type: 'takt-influx-server', url, api: 'v2', org: 'takt', bucket: 'bench', gzip: true },
     { id: 'o', z: 'tab', type: 'takt-influx-out', server: 'srv', batchSize: BATCH, flushInterval: 1000 },
   ]);
-  const o = rt.node('o') as InfluxOutNode;
+  const o = rt.RED.nodes.getNode('o') as unknown as InfluxOutNode;
   const written = () => o.writer?.stats().written ?? 0;
   return {
     stop: () => rt.stop(),

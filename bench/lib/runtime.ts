@@ -36,15 +36,18 @@ export interface EmbeddedRuntime {
 
 /**
  * Starts Node-RED in this process with Takt's nodes (package.json "node-red") and no editor. Messages
- * delivered to the nodes in `countAt` are counted, and handed to `onMessage` when given.
+ * delivered to the nodes in `countAt` are counted, and handed to `onMessage` when given. Config nodes'
+ * credentials go inline under `credentials` in the flows, as the editor deploys them.
  */
 export async function startEmbedded(
   countAt: string[],
   onMessage?: (nodeId: string, msg: Record<string, unknown>) => void,
+  opts: { userDir?: string } = {},
 ): Promise<EmbeddedRuntime> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red') as NodeRedApi;
-  const userDir = mkdtempSync(join(tmpdir(), 'takt-bench-'));
+  // A given user directory outlives the runtime (a restart test starts a second one on it).
+  const userDir = opts.userDir ?? mkdtempSync(join(tmpdir(), 'takt-bench-'));
   RED.init(createServer(), {
     userDir,
     flowFile: join(userDir, 'flows.json'),
@@ -94,7 +97,7 @@ export async function startEmbedded(
     async stop() {
       RED.hooks.remove('onReceive.takt-bench');
       await RED.stop();
-      rmSync(userDir, { recursive: true, force: true });
+      if (!opts.userDir) rmSync(userDir, { recursive: true, force: true });
     },
   };
 }
