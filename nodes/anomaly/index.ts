@@ -1,7 +1,7 @@
 /**
  * The anomaly engine (exported as `anomaly` from the package): models trained in the pack (PCA T²+Q, dense
- * autoencoder), ONNX export, ONNX inference with onnxruntime-node, health index and remaining useful life.
- * No Node-RED import.
+ * autoencoder, MSET; slow features at weight 0, thresholds calibrated out of sample), ONNX export, ONNX
+ * inference with onnxruntime-node, health index and remaining useful life. No Node-RED import.
  *
  *   import { anomaly } from '@takt/node-red-mes';
  *   const t = anomaly.trainModel(X, n, names, { kind: 'pca' });
@@ -16,7 +16,9 @@ export {
   modelToOnnx,
   META,
   MODEL_KINDS,
+  CALIBRATIONS,
   type AeParams,
+  type Calibration,
   type ModelCard,
   type ModelKind,
   type ModelParams,
@@ -35,7 +37,7 @@ export {
 export { HealthTracker, type HealthOptions, type HealthState, type Rul } from './health';
 export { saveModel, parseCsv, type SavedModel } from './files';
 export * as onnxGraph from './onnx';
-export { symmetricEigen, quantile, movingMean } from './linalg';
+export { symmetricEigen, quantile, movingMean, slowShare } from './linalg';
 export { LiveAnomaly, type LiveOptions, type LiveResult } from './live';
 export { RowCollector } from './collect';
 export { startTraining, type TrainHandle, type TrainJob, type TrainResult } from './train-job';

@@ -76,3 +76,25 @@ export function movingMean(xs: ArrayLike<number>, w: number): Float64Array {
   }
   return out;
 }
+
+/**
+ * Share of column `j`'s variance (X n×d, row-major) that lies between consecutive blocks of `block` rows (the
+ * last block may be shorter): the one-way ANOVA η² = Σ_b n_b (mean_b − mean)² / Σ_i (x_i − mean)². About
+ * 1/block for white noise, near 1 for a feature that drifts slowly over the window; 0 for a constant.
+ */
+export function slowShare(X: ArrayLike<number>, n: number, d: number, j: number, block: number): number {
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += X[i * d + j] / n;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += (X[i * d + j] - mean) ** 2;
+  if (!(total > 0)) return 0;
+  let between = 0;
+  for (let b0 = 0; b0 < n; b0 += block) {
+    const b1 = Math.min(n, b0 + block);
+    let m = 0;
+    for (let i = b0; i < b1; i++) m += X[i * d + j];
+    m /= b1 - b0;
+    between += (b1 - b0) * (m - mean) ** 2;
+  }
+  return between / total;
+}

@@ -9,12 +9,24 @@
  *                stopping on a held-out fifth; score = mean squared reconstruction error, contributions its terms.
  *
  * Normalisation is in the graph. Weights are kept as float32 so that the in-process scorer (`scoreMatrix`) and
- * onnxruntime compute with the same numbers. The threshold is calibrated on the training rows: a quantile of
- * the training scores times a factor, for the raw score and for its moving mean (the health index).
+ * onnxruntime compute with the same numbers.
+ *
+ * Slow features: a feature whose variance in the training window lies mostly between consecutive blocks of rows
+ * (its between-block share, `slowShare` in linalg.ts, above `TrainOptions.slowShare`, default 0.5) drifts on a
+ * time scale the window cannot show, so its spread is unknown and any later drift would raise alarms. It gets
+ * weight 0 (inverse scale 0 in the graph): it stays a model input, contributes nothing, and the card lists it
+ * under `ignored`. Blocks are the health-index window, at least 10 rows and at most an eighth of the training
+ * window (shorter windows, under 80 rows, skip the test). If every feature is slow, none is ignored.
+ *
+ * Threshold: a quantile of calibration scores times a factor, for the raw score and for its moving mean (the
+ * health index). By default (`calibration: 'blocked'`) the calibration scores are out of sample: the training
+ * rows are cut into `folds` (default 4) consecutive blocks, and each block is scored by a model fitted on the
+ * others, so the threshold reflects how the model scores rows it has not seen (including drift between
+ * blocks). `calibration: 'in-sample'` scores the training rows with the final model itself.
  */
 import { TaktError } from '../core/errors';
 import { Rng } from '../core/random';
-import { movingMean, quantile, symmetricEigen } from './linalg';
+import { movingMean, quantile, slowShare, symmetricEigen } from './linalg';
 import { fitMset, msetGraph, type MsetParams, scoreMsetZ } from './mset';
 import { encodeModel, floatTensor, int64Tensor, intAttr, op } from './onnx';
 
@@ -22,6 +34,9 @@ export type { MsetParams };
 
 export const MODEL_KINDS = ['pca', 'autoencoder', 'mset'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
+
+export const CALIBRATIONS = ['blocked', 'in-sample'] as const;
+export type Calibration = (typeof CALIBRATIONS)[number];
 
 interface Normalised {
   d: number;
@@ -48,6 +63,8 @@ export interface AeParams extends Normalised {
   /** Layer l weights [sizes[l+1], sizes[l]] row-major, biases [sizes[l+1]]. */
   W: Float32Array[];
   B: Float32Array[];
+  /** Weight of each squared residual in the score: 1/d, 0 for an ignored feature. */
+  outW: Float32Array;
 }
 
 export type ModelParams = PcaParams | AeParams | MsetParams;
@@ -79,6 +96,12 @@ export interface TrainOptions {
   thresholdFactor?: number;
   /** Moving-mean window of the health index, in rows (default 30). */
   smoothing?: number;
+  /** Threshold calibration scores: out of sample over consecutive blocks (default) or in sample. */
+  calibration?: Calibration;
+  /** Blocks of the 'blocked' calibration (default 4, at least 2). */
+  folds?: number;
+  /** Features whose between-block variance share exceeds this get weight 0 (default 0.5; 1 keeps all). */
+  slowShare?: number;
   onProgress?: (fraction: number, text: string) => void;
 }
 
@@ -92,6 +115,12 @@ export interface ModelCard {
   smoothedThreshold: number;
   thresholdQuantile: number;
   thresholdFactor: number;
+  /** How the thresholds were calibrated ('in-sample' when the window is too short for blocks). */
+  calibration: Calibration;
+  folds: number;
+  /** Between-block variance share of each feature in the training window, and the features given weight 0. */
+  slowShare: number[];
+  ignored: string[];
   metrics: Record<string, number>;
   trainedAt: string;
 }
@@ -105,7 +134,8 @@ function bad(code: string, field: string, message: string): never {
   throw new TaktError(code, `${field}: ${message}`, field);
 }
 
-function normaliser(X: Float64Array, n: number, d: number): Normalised {
+/** Mean and inverse standard deviation of each feature; inverse scale 0 for the ignored ones. */
+function normaliser(X: Float64Array, n: number, d: number, ignore: readonly boolean[]): Normalised {
   const mean = new Float64Array(d);
   const sd = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X[i * d + j] / n;
@@ -113,7 +143,7 @@ function normaliser(X: Float64Array, n: number, d: number): Normalised {
   const invScale = new Float32Array(d);
   for (let j = 0; j < d; j++) {
     const s = Math.sqrt(sd[j]);
-    invScale[j] = 1 / Math.max(s, 1e-6 * Math.max(1, Math.abs(mean[j])));
+    invScale[j] = ignore[j] ? 0 : 1 / Math.max(s, 1e-6 * Math.max(1, Math.abs(mean[j])));
   }
   return { d, mean: Float32Array.from(mean), invScale };
 }
@@ -136,8 +166,8 @@ function checkMatrix(X: ArrayLike<number>, n: number, d: number, features: reado
 
 // ---------------------------------------------------------------- PCA
 
-function fitPca(X: Float64Array, n: number, d: number, o: TrainOptions): PcaParams {
-  const norm = normaliser(X, n, d);
+function fitPca(X: Float64Array, n: number, d: number, o: TrainOptions, ignore: boolean[]): PcaParams {
+  const norm = normaliser(X, n, d, ignore);
   const Z = standardise(norm, X, n);
   const C = new Float64Array(d * d);
   for (let i = 0; i < n; i++)
@@ -290,7 +320,7 @@ function scoreAe(p: AeParams, X: ArrayLike<number>, n: number): Scores {
     const out = aeForward(p, z, acts);
     let s = 0;
     for (let j = 0; j < d; j++) {
-      const c = (z[j] - out[j]) ** 2 / d;
+      const c = (z[j] - out[j]) ** 2 * p.outW[j];
       contributions[i * d + j] = c;
       s += c;
     }
@@ -305,8 +335,10 @@ function fitAe(
   n: number,
   d: number,
   o: TrainOptions,
+  ignore: boolean[],
 ): { p: AeParams; metrics: Record<string, number> } {
-  const norm = normaliser(X, n, d);
+  const norm = normaliser(X, n, d, ignore);
+  const outW = Float32Array.from({ length: d }, (_, j) => (ignore[j] ? 0 : 1 / d));
   const Z = standardise(norm, X, n);
   const wide = Math.max(8, 2 * d);
   const hidden = o.hidden ?? [wide, Math.max(2, Math.ceil(d / 2)), wide];
@@ -343,6 +375,7 @@ function fitAe(
     sizes,
     W: W.map((w) => Float32Array.from(w)),
     B: B.map((b) => Float32Array.from(b)),
+    outW,
   });
   const lossOf = (rows: number[]): number => {
     const p = live();
@@ -351,7 +384,7 @@ function fitAe(
     for (const r of rows) {
       const z = Z.subarray(r * d, (r + 1) * d);
       const out = aeForward(p, z, acts);
-      for (let j = 0; j < d; j++) s += (z[j] - out[j]) ** 2 / d;
+      for (let j = 0; j < d; j++) s += (z[j] - out[j]) ** 2 * outW[j];
     }
     return s / Math.max(1, rows.length);
   };
@@ -387,8 +420,8 @@ function fitAe(
         let delta = new Float64Array(d);
         for (let j = 0; j < d; j++) {
           const e = x[j] - z[j];
-          sum += (e * e) / d;
-          delta[j] = (2 * e) / d / rows.length;
+          sum += e * e * outW[j];
+          delta[j] = (2 * e * outW[j]) / rows.length;
         }
         for (let l = L - 1; l >= 0; l--) {
           const nin = sizes[l];
@@ -453,11 +486,11 @@ function aeGraph(p: AeParams) {
       x = `h${l}`;
     }
   }
-  initializers.push(floatTensor('inv_d', [1], [1 / d]), int64Tensor('axes', [1]));
+  initializers.push(floatTensor('out_w', [d], p.outW), int64Tensor('axes', [1]));
   nodes.push(
     op('Sub', ['z', 'recon'], ['resid']),
     op('Mul', ['resid', 'resid'], ['sq']),
-    op('Mul', ['sq', 'inv_d'], ['contributions']),
+    op('Mul', ['sq', 'out_w'], ['contributions']),
     op('ReduceSum', ['contributions', 'axes'], ['score'], [intAttr('keepdims', 1)]),
   );
   return {
@@ -479,9 +512,32 @@ export function scoreMatrix(p: ModelParams, X: ArrayLike<number>, n: number): Sc
   return { n, d: p.d, ...scoreMsetZ(p, standardise(p, X, n), n) };
 }
 
+/** Fits one model of `kind` on n rows (n×d), the ignored features at weight 0. */
+function fitKind(
+  kind: ModelKind,
+  X: Float64Array,
+  n: number,
+  d: number,
+  o: TrainOptions,
+  ignore: boolean[],
+): { params: ModelParams; metrics: Record<string, number> } {
+  if (kind === 'pca') {
+    const p = fitPca(X, n, d, o, ignore);
+    return { params: p, metrics: { components: p.k, explainedVariance: p.explained } };
+  }
+  if (kind === 'mset') {
+    const norm = normaliser(X, n, d, ignore);
+    const p = fitMset(standardise(norm, X, n), n, d, norm, o.memory);
+    return { params: p, metrics: { memory: p.m } };
+  }
+  const r = fitAe(X, n, d, o, ignore);
+  return { params: r.p, metrics: r.metrics };
+}
+
 /**
- * Trains a model on `n` rows of normal data (n×features.length, row-major) and calibrates its thresholds.
- * Fewer rows than features, NaN, or an unknown kind give a TaktError.
+ * Trains a model on `n` rows of normal data (n×features.length, row-major), gives slow features weight 0 and
+ * calibrates its thresholds (module comment). Fewer rows than features, NaN, or an unknown option give a
+ * TaktError.
  */
 export function trainModel(
   X: ArrayLike<number>,
@@ -507,28 +563,50 @@ export function trainModel(
   const w = Math.max(1, Math.round(o.smoothing ?? 30));
   if (!(tq > 0 && tq <= 1)) bad('anomaly.badOption', 'thresholdQuantile', 'must be in (0, 1]');
   if (!(tf > 0)) bad('anomaly.badOption', 'thresholdFactor', 'must be positive');
+  const calibration = o.calibration ?? 'blocked';
+  if (!(CALIBRATIONS as readonly string[]).includes(calibration))
+    bad(
+      'anomaly.badOption',
+      'calibration',
+      `"${String(calibration)}" is not one of ${CALIBRATIONS.join(', ')}`,
+    );
+  const folds = o.folds ?? 4;
+  if (!(Number.isInteger(folds) && folds >= 2)) bad('anomaly.badOption', 'folds', 'must be an integer >= 2');
+  const slowLimit = o.slowShare ?? 0.5;
+  if (!(slowLimit > 0 && slowLimit <= 1)) bad('anomaly.badOption', 'slowShare', 'must be in (0, 1]');
   const Xf = Float64Array.from(X);
   o.onProgress?.(0, `training ${kind} on ${n} rows`);
-  let params: ModelParams;
-  let metrics: Record<string, number>;
-  if (kind === 'pca') {
-    const p = fitPca(Xf, n, d, o);
-    params = p;
-    metrics = { components: p.k, explainedVariance: p.explained };
-  } else if (kind === 'mset') {
-    const norm = normaliser(Xf, n, d);
-    const p = fitMset(standardise(norm, Xf, n), n, d, norm, o.memory);
-    params = p;
-    metrics = { memory: p.m };
-  } else {
-    const r = fitAe(Xf, n, d, o);
-    params = r.p;
-    metrics = r.metrics;
-  }
+  // Slow features (module comment): weight 0 when most of their training variance is between blocks.
+  const block = Math.min(Math.max(10, w), Math.floor(n / 8));
+  const shares = Array.from({ length: d }, (_, j) => (block >= 10 ? slowShare(Xf, n, d, j, block) : 0));
+  let ignore = shares.map((v) => v > slowLimit);
+  if (ignore.every(Boolean)) ignore = ignore.map(() => false);
+  // Calibration scores: out of fold over consecutive blocks when every fold keeps enough rows to fit.
+  const blocked = calibration === 'blocked' && n - Math.ceil(n / folds) > Math.max(d, 10);
+  const share = blocked ? 1 / (folds + 1) : 1;
+  const progress = o.onProgress;
+  const main: TrainOptions = { ...o, onProgress: progress && ((f, text) => progress(f * share, text)) };
+  const { params, metrics } = fitKind(kind, Xf, n, d, main, ignore);
   const s = scoreMatrix(params, Xf, n).score;
-  const threshold = quantile(s, tq) * tf;
-  const smoothedThreshold = quantile(movingMean(s, w), tq) * tf;
+  let cal = s;
+  if (blocked) {
+    cal = new Float64Array(n);
+    const quiet: TrainOptions = { ...o, onProgress: undefined };
+    for (let b = 0; b < folds; b++) {
+      progress?.(share * (b + 1), `calibrating: block ${b + 1} of ${folds}`);
+      const lo = Math.floor((b * n) / folds);
+      const hi = Math.floor(((b + 1) * n) / folds);
+      const rest = new Float64Array((n - (hi - lo)) * d);
+      rest.set(Xf.subarray(0, lo * d));
+      rest.set(Xf.subarray(hi * d), lo * d);
+      const fold = fitKind(kind, rest, n - (hi - lo), d, quiet, ignore).params;
+      cal.set(scoreMatrix(fold, Xf.subarray(lo * d, hi * d), hi - lo).score, lo);
+    }
+  }
+  const threshold = quantile(cal, tq) * tf;
+  const smoothedThreshold = quantile(movingMean(cal, w), tq) * tf;
   metrics.meanTrainingScore = s.reduce((a, b) => a + b, 0) / n;
+  if (blocked) metrics.meanCalibrationScore = cal.reduce((a, b) => a + b, 0) / n;
   const min: number[] = [];
   const max: number[] = [];
   const mean: number[] = [];
@@ -559,6 +637,10 @@ export function trainModel(
       smoothedThreshold,
       thresholdQuantile: tq,
       thresholdFactor: tf,
+      calibration: blocked ? 'blocked' : 'in-sample',
+      folds: blocked ? folds : 1,
+      slowShare: shares,
+      ignored: features.filter((_, j) => ignore[j]),
       metrics,
       trainedAt: new Date().toISOString(),
     },
