@@ -238,9 +238,21 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
     const c = this.client;
     this.client = undefined;
     if (!c) return;
-    // A clean stop publishes the death certificate itself (the broker sends the will only on a lost connection).
-    if (c.connected)
-      await c.publishAsync(this.topic('NDEATH'), this.deathPayload(), { qos: 1 }).catch(() => undefined);
-    await c.endAsync();
+    // A clean stop publishes the death certificate itself (the broker sends the will only on a lost
+    // connection). The broker may be stopping too (an embedded one): wait for its acknowledgement at most
+    // 2 s, then drop the connection, which makes the broker (if still there) send the will instead.
+    let acked = false;
+    if (c.connected) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        c.publishAsync(this.topic('NDEATH'), this.deathPayload(), { qos: 1 }).then(
+          () => (acked = true),
+          () => undefined,
+        ),
+        new Promise((r) => (timer = setTimeout(r, 2000))),
+      ]);
+      clearTimeout(timer);
+    }
+    await c.endAsync(!acked);
   }
 }
