@@ -1,0 +1,425 @@
+/**
+ * What the pack's dashboard widgets draw, computed on the runtime side: pure reducers from the messages
+ * of takt-schedule, takt-spc and takt-approve to small view models the browser components render as SVG.
+ * No Node-RED import; the widget adaptors hold one state object each and send its `view()` to the browser.
+ */
+import { TaktError } from '../core/errors';
+
+// ---------------------------------------------------------------- Gantt (takt-schedule)
+
+export interface GanttBar {
+  machine: string;
+  job: string;
+  op: number;
+  start: number;
+  end: number;
+  state: 'done' | 'running' | 'planned';
+  late: boolean;
+  /** A maintenance job (its id starts with the maintenance prefix): drawn as planned downtime. */
+  maintenance: boolean;
+}
+
+export interface GanttDowntime {
+  machine: string;
+  start: number;
+  /** null while a breakdown is open (drawn up to the end of the view). */
+  end: number | null;
+  reason: string;
+}
+
+export interface GanttView {
+  machines: string[];
+  jobs: string[];
+  bars: GanttBar[];
+  downtime: GanttDowntime[];
+  now: number;
+  /** The time window to draw. */
+  from: number;
+  to: number;
+  trigger: string;
+  makespan: number | null;
+  lateJobs: number | null;
+  /** Unit of the plan's times, shown on the axis. */
+  unit: string;
+}
+
+export interface GanttOptions {
+  /** How much of the past to keep in view, in plan time units (default 60). */
+  history: number;
+  /** The least future to show (default 240). */
+  horizon: number;
+  unit: string;
+  /** Jobs whose id starts with this are maintenance, not production (default "MAINT"). */
+  maintenancePrefix: string;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+function badInput(what: string): never {
+  throw new TaktError('dashboard.badInput', what, 'payload');
+}
+
+/**
+ * The Gantt chart's state. Feed it what goes into takt-schedule (problems, events: for the downtime
+ * blocks) and what comes out of it (plans, or Gantt rows), plus `{ now }` clock ticks.
+ */
+export class GanttState {
+  private bars: GanttBar[] = [];
+  private machines: string[] = [];
+  private planned = new Map<string, GanttDowntime[]>();
+  private breakdowns: GanttDowntime[] = [];
+  private now = 0;
+  private trigger = '';
+  private makespan: number | null = null;
+  private lateJobs: number | null = null;
+  private due = new Map<string, number>();
+  readonly options: GanttOptions;
+
+  constructor(options: Partial<GanttOptions> = {}) {
+    this.options = { history: 60, horizon: 240, unit: 'min', maintenancePrefix: 'MAINT', ...options };
+  }
+
+  /** Applies one message payload; returns false when it was nothing the Gantt knows. */
+  apply(payload: unknown): boolean {
+    if (Array.isArray(payload)) return this.rows(payload);
+    if (!isObj(payload)) badInput('the Gantt takes a plan, Gantt rows, a problem, an event or { now }');
+    if (isObj(payload.schedule)) return this.plan(payload);
+    if (Array.isArray(payload.machines) && Array.isArray(payload.jobs)) return this.problem(payload);
+    if (typeof payload.event === 'string') return this.event(payload);
+    const now = num(payload.now);
+    if (now !== undefined) {
+      this.now = Math.max(this.now, now);
+      return true;
+    }
+    return false;
+  }
+
+  private isMaintenance(job: string): boolean {
+    return this.options.maintenancePrefix !== '' && job.startsWith(this.options.maintenancePrefix);
+  }
+
+  private addMachine(id: string) {
+    if (!this.machines.includes(id)) this.machines.push(id);
+  }
+
+  private plan(p: Obj): boolean {
+    const s = p.schedule as Obj;
+    if (!Array.isArray(s.operations)) badInput('plan.schedule.operations must be an array');
+    const now = num(p.now) ?? this.now;
+    this.now = Math.max(this.now, now);
+    const jobEnd = new Map<string, number>();
+    const ops = (s.operations as unknown[]).map((o) => {
+      if (
+        !isObj(o) ||
+        typeof o.machine !== 'string' ||
+        num(o.start) === undefined ||
+        num(o.end) === undefined
+      )
+        badInput('each operation needs machine, start and end');
+      const job = String(o.job);
+      jobEnd.set(job, Math.max(jobEnd.get(job) ?? -Infinity, o.end as number));
+      return {
+        machine: o.machine,
+        job,
+        op: Number(o.op) || 0,
+        start: o.start as number,
+        end: o.end as number,
+      };
+    });
+    this.bars = ops.map((o) => ({
+      ...o,
+      state: o.end <= now ? 'done' : o.start < now ? 'running' : 'planned',
+      late: (jobEnd.get(o.job) ?? 0) > (this.due.get(o.job) ?? Infinity),
+      maintenance: this.isMaintenance(o.job),
+    }));
+    for (const o of ops) this.addMachine(o.machine);
+    this.trigger = typeof p.trigger === 'string' ? p.trigger : 'plan';
+    this.makespan = num(s.makespan) ?? null;
+    const lateJobs = isObj(p.kpis) ? num(p.kpis.lateJobs) : num(s.lateJobs);
+    this.lateJobs = lateJobs ?? null;
+    return true;
+  }
+
+  private rows(rows: unknown[]): boolean {
+    this.bars = rows.map((r) => {
+      if (
+        !isObj(r) ||
+        typeof r.machine !== 'string' ||
+        num(r.start) === undefined ||
+        num(r.end) === undefined
+      )
+        badInput('each Gantt row needs machine, start and end');
+      const state = r.state === 'done' || r.state === 'running' ? r.state : 'planned';
+      return {
+        machine: r.machine,
+        job: String(r.job),
+        op: Number(r.op) || 0,
+        start: r.start as number,
+        end: r.end as number,
+        state,
+        late: r.late === true,
+        maintenance: this.isMaintenance(String(r.job)),
+      };
+    });
+    for (const b of this.bars) this.addMachine(b.machine);
+    return true;
+  }
+
+  private problem(p: Obj): boolean {
+    this.planned.clear();
+    this.breakdowns = [];
+    this.due.clear();
+    for (const m of p.machines as unknown[]) {
+      if (!isObj(m) || typeof m.id !== 'string') badInput('each machine needs an id');
+      this.addMachine(m.id);
+      const windows = Array.isArray(m.unavailable) ? m.unavailable : [];
+      this.planned.set(
+        m.id,
+        windows.filter(isObj).map((w) => ({
+          machine: m.id as string,
+          start: Number(w.start),
+          end: Number(w.end),
+          reason: typeof w.reason === 'string' ? w.reason : 'unavailable',
+        })),
+      );
+    }
+    for (const j of p.jobs as unknown[]) {
+      if (isObj(j) && num(j.due) !== undefined) this.due.set(String(j.id), j.due as number);
+    }
+    const now = num(p.now);
+    if (now !== undefined) this.now = Math.max(this.now, now);
+    return true;
+  }
+
+  private event(e: Obj): boolean {
+    const machine = typeof e.machine === 'string' ? e.machine : undefined;
+    if (e.event === 'breakdown' && machine) {
+      const start = num(e.from) ?? this.now;
+      const until = num(e.until);
+      this.addMachine(machine);
+      this.breakdowns.push({
+        machine,
+        start,
+        end: until ?? null,
+        reason: typeof e.reason === 'string' ? e.reason : until !== undefined ? 'maintenance' : 'breakdown',
+      });
+      return true;
+    }
+    if (e.event === 'repaired' && machine) {
+      const at = num(e.at) ?? this.now;
+      for (const b of this.breakdowns)
+        if (b.machine === machine && b.end === null) b.end = Math.max(at, b.start);
+      return true;
+    }
+    if (e.event === 'rush' && isObj(e.job) && num(e.job.due) !== undefined)
+      this.due.set(String(e.job.id), e.job.due as number);
+    return true;
+  }
+
+  view(): GanttView {
+    const { history, horizon, unit } = this.options;
+    const from = Math.max(0, this.now - history);
+    const lastEnd = this.bars.reduce((m, b) => Math.max(m, b.end), 0);
+    const to = Math.max(this.now + horizon, Math.min(lastEnd, this.now + 4 * horizon), from + 1);
+    const visible = (s: number, e: number | null) => (e === null || e > from) && s < to;
+    const bars = this.bars.filter((b) => visible(b.start, b.end));
+    const downtime = [...[...this.planned.values()].flat(), ...this.breakdowns].filter((d) =>
+      visible(d.start, d.end),
+    );
+    const jobs = [...new Set(this.bars.filter((b) => !b.maintenance).map((b) => b.job))].sort();
+    return {
+      machines: [...this.machines],
+      jobs,
+      bars,
+      downtime,
+      now: this.now,
+      from,
+      to,
+      trigger: this.trigger,
+      makespan: this.makespan,
+      lateJobs: this.lateJobs,
+      unit,
+    };
+  }
+}
+
+// ---------------------------------------------------------------- Control chart (takt-spc)
+
+export interface ChartPoint {
+  index: number;
+  ts: number | null;
+  value: number;
+  center: number | null;
+  ucl: number | null;
+  lcl: number | null;
+  zone: string | null;
+  violations: number[];
+}
+
+export interface ControlChartView {
+  title: string;
+  chartType: string;
+  points: ChartPoint[];
+  /** The latest limits, for the centre line, limits and zone bands. */
+  center: number | null;
+  ucl: number | null;
+  lcl: number | null;
+  /** Zone edges: centre ± 1 and 2 sigma of the statistic (the limits are ± 3). */
+  zones: { a: [number, number]; b: [number, number] } | null;
+  phase: string;
+  collecting: { n: number; of: number } | null;
+  lastAlarm: string | null;
+  violationsShown: number;
+}
+
+/** The last N points of a takt-spc stream (msg.spc) with the latest limits. */
+export class ControlChartState {
+  private points: ChartPoint[] = [];
+  private chartType = '';
+  private phase = '';
+  private collecting: { n: number; of: number } | null = null;
+  private lastAlarm: string | null = null;
+
+  constructor(
+    readonly maxPoints = 100,
+    readonly title = '',
+  ) {
+    if (!(Number.isInteger(maxPoints) && maxPoints >= 2))
+      throw new TaktError('dashboard.badConfig', 'points must be a whole number of at least 2', 'points');
+  }
+
+  /** Takes msg.spc (one point) and, when given, msg.payload of the alarms output (text). */
+  push(spc: unknown, alarmText?: unknown): void {
+    if (!isObj(spc)) badInput('the control chart takes takt-spc points (msg.spc)');
+    const value = num(spc.stat);
+    if (value === undefined) badInput('msg.spc.stat must be a number');
+    const violations = Array.isArray(spc.violations)
+      ? spc.violations.filter((v): v is number => typeof v === 'number')
+      : [];
+    this.points.push({
+      index: num(spc.index) ?? (this.points.at(-1)?.index ?? -1) + 1,
+      ts: num(spc.ts) ?? null,
+      value,
+      center: num(spc.center) ?? null,
+      ucl: num(spc.ucl) ?? null,
+      lcl: num(spc.lcl) ?? null,
+      zone: typeof spc.zone === 'string' ? spc.zone : null,
+      violations,
+    });
+    if (this.points.length > this.maxPoints) this.points.splice(0, this.points.length - this.maxPoints);
+    this.chartType = typeof spc.type === 'string' ? spc.type : this.chartType;
+    this.phase = typeof spc.phase === 'string' || typeof spc.phase === 'number' ? String(spc.phase) : '';
+    const c = spc.collecting;
+    this.collecting = isObj(c) && num(c.n) !== undefined ? { n: c.n as number, of: Number(c.of) } : null;
+    if (typeof alarmText === 'string' && alarmText) this.lastAlarm = alarmText;
+    else if (violations.length && Array.isArray(spc.alarms) && isObj(spc.alarms[0]))
+      this.lastAlarm = String(spc.alarms[0].text ?? '');
+  }
+
+  reset(): void {
+    this.points = [];
+    this.lastAlarm = null;
+  }
+
+  view(): ControlChartView {
+    const last = [...this.points].reverse().find((p) => p.center !== null && p.ucl !== null);
+    const center = last?.center ?? null;
+    const ucl = last?.ucl ?? null;
+    const lcl = last?.lcl ?? null;
+    let zones: ControlChartView['zones'] = null;
+    if (center !== null && ucl !== null) {
+      const up = (ucl - center) / 3;
+      const down = lcl !== null ? (center - lcl) / 3 : up;
+      zones = { b: [center - down, center + up], a: [center - 2 * down, center + 2 * up] };
+    }
+    return {
+      title: this.title,
+      chartType: this.chartType,
+      points: this.points.map((p) => ({ ...p, violations: [...p.violations] })),
+      center,
+      ucl,
+      lcl,
+      zones,
+      phase: this.phase,
+      collecting: this.collecting,
+      lastAlarm: this.lastAlarm,
+      violationsShown: this.points.filter((p) => p.violations.length > 0).length,
+    };
+  }
+}
+
+// ---------------------------------------------------------------- Approvals inbox (takt-approve)
+
+export interface PendingLike {
+  id: string;
+  summary: string;
+  createdAt: number;
+  expiresAt: number | null;
+  required: number;
+  decisions: { user: string; decision: string; at: number }[];
+}
+
+export interface InboxItem {
+  id: string;
+  summary: string;
+  createdAt: number;
+  expiresAt: number | null;
+  required: number;
+  approvedBy: string[];
+}
+
+export interface InboxView {
+  items: InboxItem[];
+  /** The last few settled actions, newest first. */
+  recent: { id: string; summary: string; outcome: string; by: string; at: number }[];
+}
+
+/** The inbox rows, oldest request first. */
+export function inboxItems(pending: readonly PendingLike[]): InboxItem[] {
+  return [...pending]
+    .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
+    .map((p) => ({
+      id: p.id,
+      summary: p.summary,
+      createdAt: p.createdAt,
+      expiresAt: p.expiresAt,
+      required: p.required,
+      approvedBy: p.decisions.filter((d) => d.decision === 'approve').map((d) => d.user),
+    }));
+}
+
+/**
+ * Who decides: the dashboard user when a Dashboard 2 user plugin put one on msg._client
+ * (username, name or email), else the configured default name.
+ */
+export function approverName(client: unknown, fallback: string): string {
+  if (isObj(client) && isObj(client.user)) {
+    for (const k of ['username', 'name', 'email', 'userId']) {
+      const v = client.user[k];
+      if (typeof v === 'string' && v.trim()) return v.trim();
+    }
+  }
+  return fallback;
+}
+
+/** The message takt-approve takes as a decision, from what the inbox's buttons send. */
+export function decisionMessage(
+  action: unknown,
+  user: string,
+): { approval: { id: string; decision: 'approve' | 'reject'; user: string; comment?: string } } {
+  if (!isObj(action) || typeof action.id !== 'string' || !action.id)
+    badInput('a decision needs the id of the waiting action');
+  if (action.decision !== 'approve' && action.decision !== 'reject')
+    badInput('decision must be "approve" or "reject"');
+  if (!user) badInput('a decision needs the approver name (set a default approver)');
+  const comment =
+    typeof action.comment === 'string' && action.comment.trim() ? action.comment.trim() : undefined;
+  return { approval: { id: action.id, decision: action.decision, user, ...(comment ? { comment } : {}) } };
+}
+
+/** A short signature of the pending list, to push the inbox only when it changed. */
+export function inboxSignature(items: readonly InboxItem[]): string {
+  return items.map((i) => `${i.id}:${i.approvedBy.join(',')}`).join('|');
+}
