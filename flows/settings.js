@@ -94,6 +94,8 @@ function startEmbeddedBroker(mqttPort) {
     .catch((err) => console.warn(`takt: no embedded MQTT broker (${err.message}); set MQTT_URL to a broker`));
 }
 
+const noEditor = env.TAKT_DISABLE_EDITOR === '1' || env.TAKT_DISABLE_EDITOR === 'true';
+
 module.exports = {
   uiHost: env.TAKT_HOST || '127.0.0.1',
   uiPort: port,
@@ -117,7 +119,17 @@ module.exports = {
     : undefined,
   httpNodeAuth: httpHash ? { user: httpUser, pass: httpHash } : undefined,
   httpStaticAuth: httpHash ? { user: httpUser, pass: httpHash } : undefined,
-  disableEditor: env.TAKT_DISABLE_EDITOR === '1' || env.TAKT_DISABLE_EDITOR === 'true',
+  disableEditor: noEditor,
+  // The editor serves nodes' resources/ folders; without it the dashboard widgets' browser code is
+  // served from here, at the same address.
+  httpStatic: noEditor
+    ? [
+        {
+          path: path.join(root, 'resources'),
+          root: `/resources/${require(path.join(root, 'package.json')).name}/`,
+        },
+      ]
+    : undefined,
 
   // Node state that must survive restarts goes to the file store (flushed every 30 s and on stop);
   // the memory store stays available for scratch values: flow.get('x', 'memory').
