@@ -84,6 +84,8 @@ export interface AlignCounts {
   /** Discovery mode: samples of topics left out on purpose (not matching `include`, or text values). */
   filtered: number;
   featureChanges: number;
+  /** Jumps of the data clock accepted because samples of several topics agreed on them. */
+  clockJumps: number;
   rows: number;
   skippedRows: number;
 }
@@ -153,6 +155,7 @@ export class Aligner {
     unknownTopic: 0,
     filtered: 0,
     featureChanges: 0,
+    clockJumps: 0,
     rows: 0,
     skippedRows: 0,
   };
@@ -175,6 +178,10 @@ export class Aligner {
   private nextK = NaN;
   private maxTs = -Infinity;
   private wallAtMax = 0;
+  /** A jump of the data clock seen in rejected "future" samples: their newest ts and their topics. */
+  private jumpTs = NaN;
+  private jumpTopics = new Set<string>();
+  private jumpCount = 0;
   private out: FeatureRow[] = [];
   private restored = false;
 
@@ -319,13 +326,38 @@ export class Aligner {
     else this.issues.add({ code: kind, message: message(), topic: s.topic, ts: s.ts });
   }
 
+  /**
+   * Whether a sample too far ahead of both the wall clock and the newest sample shows that the data clock
+   * itself jumped (a simulator or a replay running faster than real time, after a pause): it does once
+   * samples of two topics (or three of a lone topic) agree on the new time within `maxJumpMs`. One
+   * device with a wild timestamp never has that agreement, so its samples stay rejected.
+   */
+  private clockJumped(s: AlignSample): boolean {
+    if (!(Math.abs(s.ts - this.jumpTs) <= this.maxJumpMs)) {
+      this.jumpTs = s.ts;
+      this.jumpTopics = new Set([s.topic]);
+      this.jumpCount = 1;
+      return false;
+    }
+    this.jumpTs = Math.max(this.jumpTs, s.ts);
+    this.jumpTopics.add(s.topic);
+    this.jumpCount++;
+    const agreed = this.order.length > 1 ? this.jumpTopics.size >= 2 : this.jumpCount >= 3;
+    if (!agreed) return false;
+    this.jumpTs = NaN;
+    this.jumpTopics = new Set();
+    this.jumpCount = 0;
+    this.counts.clockJumps++;
+    return true;
+  }
+
   /** Takes one sample; rows that it completes are collected for `takeRows()`. */
   push(s: AlignSample, now: number): void {
     const c = this.counts;
     c.received++;
     const ts = s.ts;
     if (!Number.isFinite(ts)) return this.reject('badTs', s, () => `${s.topic}: unreadable timestamp`);
-    if (ts > now + this.futureMs && !(ts <= this.maxTs + this.maxJumpMs)) {
+    if (ts > now + this.futureMs && !(ts <= this.maxTs + this.maxJumpMs) && !this.clockJumped(s)) {
       return this.reject('future', s, () => `${s.topic}: ts ${new Date(ts).toISOString()} is in the future`);
     }
     if (this.maxPastMs > 0 && ts < now - this.maxPastMs) {

@@ -176,6 +176,41 @@ describe('prep Aligner', () => {
     assert.equal(a.counts.future, 1);
   });
 
+  it('follows a jump of the data clock once two topics agree on it, and not a lone wild timestamp', () => {
+    const a = new Aligner({ periodMs: 1000, features: [{ topic: 'm/a' }, { topic: 'm/b' }] });
+    for (let i = 0; i < 10; i++) {
+      a.push(s('m/a', i * 1000, i), NOW);
+      a.push(s('m/b', i * 1000, -i), NOW);
+    }
+    // One device far ahead: rejected, and stays rejected however often it repeats itself.
+    for (let i = 0; i < 5; i++) a.push(s('m/a', 7200000 + i * 1000, 99), NOW);
+    assert.equal(a.counts.future, 5);
+    // The source (a simulator after a pause, say) jumps 5 min ahead on every topic at once.
+    const J = 10000 + 300000;
+    a.push(s('m/a', J, 1), NOW);
+    a.push(s('m/b', J, 2), NOW);
+    for (let i = 1; i <= 3; i++) {
+      a.push(s('m/a', J + i * 1000, 1 + i), NOW);
+      a.push(s('m/b', J + i * 1000, 2 + i), NOW);
+    }
+    a.flush();
+    const c = a.counts;
+    assert.equal(c.future, 6, 'the wild ones and the first sample of the jump');
+    assert.equal(c.clockJumps, 1);
+    const rows = a.takeRows();
+    assert.deepEqual(rows.at(-1)?.features, { a: 4, b: 5 });
+    assert.equal(a.accountedRatio(), 1);
+  });
+
+  it('follows a jump of a lone topic after three samples agree', () => {
+    const a = new Aligner({ periodMs: 1000, features: [{ topic: 'm/a' }] });
+    a.push(s('m/a', 0, 0), NOW);
+    for (let i = 0; i < 4; i++) a.push(s('m/a', 600000 + i * 1000, i), NOW);
+    a.flush();
+    assert.deepEqual([a.counts.future, a.counts.clockJumps], [2, 1]);
+    assert.deepEqual(a.takeRows().at(-1)?.features, { a: 3 });
+  });
+
   it('discovers numeric topics, names them uniquely and appends a late one, counted', () => {
     const a = new Aligner({ periodMs: 1000 });
     a.push(s('l/CNC1/Temperature', 100, 20), NOW);
