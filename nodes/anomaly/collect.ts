@@ -1,8 +1,10 @@
 /**
  * Collects training rows from a flow for takt-train: records keyed by feature name (the first record fixes the
- * names when none are configured: its numeric fields, in order) or arrays in feature order. No Node-RED import.
+ * names when none are configured: its numeric fields, in order), rows of the prep nodes (their `features`), or
+ * arrays in feature order. No Node-RED import.
  */
 import { TaktError } from '../core/errors';
+import { rowFeatures } from '../core/sample';
 
 export class RowCollector {
   features: string[];
@@ -41,7 +43,7 @@ export class RowCollector {
         'payload: expected a record of named features or an array of numbers',
         'payload',
       );
-    const rec = r as Record<string, unknown>;
+    const rec = rowFeatures(r as Record<string, unknown>);
     if (this.features.length === 0)
       this.features = Object.keys(rec).filter((k) => typeof rec[k] === 'number');
     this.add(this.features.map((f) => [f, rec[f]]));

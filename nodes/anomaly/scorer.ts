@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { InferenceSession } from 'onnxruntime-node';
 import { TaktError } from '../core/errors';
 import { openOnnxSession } from '../core/onnx';
+import { rowFeatures } from '../core/sample';
 import { META } from './models';
 import { readOnnxHeader } from './onnx';
 
@@ -136,7 +137,7 @@ export class OnnxAnomalyModel {
     });
   }
 
-  /** Turns rows (arrays in feature order or records keyed by feature name) into a float matrix. */
+  /** Turns rows (arrays in feature order, records keyed by feature name, prep rows) into a float matrix. */
   rows(rows: readonly FeatureRow[]): { X: Float32Array; imputed: string[][] } {
     const d = this.features.length;
     const X = new Float32Array(rows.length * d);
@@ -157,9 +158,10 @@ export class OnnxAnomalyModel {
           'payload',
         );
       }
+      const rec = Array.isArray(r) ? undefined : rowFeatures(r as Record<string, unknown>);
       for (let j = 0; j < d; j++) {
         const name = this.features[j];
-        const v = Array.isArray(r) ? (r as number[])[j] : (r as Record<string, unknown>)[name];
+        const v = rec ? rec[name] : (r as number[])[j];
         if (typeof v === 'number' && Number.isFinite(v)) X[i * d + j] = v;
         else miss.push(name);
       }

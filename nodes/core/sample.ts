@@ -163,3 +163,12 @@ export function toBatch(items: readonly unknown[], defaultTopic: unknown, opts: 
 export function isBatch(x: unknown): x is unknown[] {
   return Array.isArray(x) && x.length > 0 && x.every(isSampleLike);
 }
+
+/**
+ * The named values of a feature row: a row of the prep nodes (`{ ts, features: { name: value }, quality }`)
+ * gives its `features`; any other record is taken as the features themselves.
+ */
+export function rowFeatures(r: Record<string, unknown>): Record<string, unknown> {
+  const f = r.features;
+  return f !== null && typeof f === 'object' && !Array.isArray(f) ? (f as Record<string, unknown>) : r;
+}

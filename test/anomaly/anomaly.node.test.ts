@@ -86,6 +86,26 @@ describe('takt-train and takt-anomaly nodes', () => {
     assert.equal(bad.anomaly.driver, 'current');
   });
 
+  it('takes the rows of the prep nodes ({ ts, features, quality }) for training and scoring', async () => {
+    await load([anomalyNode, trainNode, catchNode], flow());
+    const trained = nextMessages<{ card: { features: string[] } }>('trained', 1, 20000);
+    const ready = nextStatus('a', (s) => s.fill === 'green', 20000);
+    const row = (f: Record<string, number>, i: number) => ({
+      payload: { ts: 1000 * i, features: f, quality: { temp: 'good', current: 'good', flow: 'good' } },
+    });
+    for (let i = 0; i < 60; i++) getNode('t').receive(row(normal(), i));
+    const [m] = await trained;
+    assert.deepEqual(m.card.features, ['temp', 'current', 'flow'], 'the features, not ts');
+    await ready;
+    const out = nextMessages<Scored>('out', 2);
+    getNode('a').receive(row({ temp: 40, current: 10, flow: 30 }, 61));
+    getNode('a').receive(row({ temp: 40, current: 13, flow: 30 }, 62));
+    const [ok, bad] = await out;
+    assert.equal(ok.anomaly.isAnomaly, false);
+    assert.equal(bad.anomaly.isAnomaly, true);
+    assert.equal(bad.anomaly.driver, 'current');
+  });
+
   it('reports a model that is not ONNX and a wrong row, keeping the last good model', async () => {
     // A good model first, written by a train node in an earlier flow.
     await load([anomalyNode, trainNode, catchNode], flow());
