@@ -103,6 +103,22 @@ function variant(tag: TagInfo, value: TagValue): Variant {
   return new Variant({ dataType: SCALAR[tag.type], value });
 }
 
+/**
+ * Server initialisations per PKI folder, one at a time: two simulators in one runtime share the folder, and
+ * two servers creating its certificate and key at the same moment leave an unreadable key behind.
+ */
+const pkiQueue = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(key: string, job: () => Promise<T>): Promise<T> {
+  const run = (pkiQueue.get(key) ?? Promise.resolve()).then(job, job);
+  pkiQueue.set(key, run);
+  const forget = () => {
+    if (pkiQueue.get(key) === run) pkiQueue.delete(key);
+  };
+  run.then(forget, forget);
+  return run;
+}
+
 export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
   private readonly sim: PlantSimulator;
   private readonly opts: SimServerOptions;
@@ -169,7 +185,7 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
     this.vars.clear();
     this.loadVars = [];
     try {
-      await server.initialize();
+      await oneAtATime(o.pkiDir, () => server.initialize());
       this.build(server);
       await server.start();
     } catch (err) {
