@@ -9,9 +9,11 @@
 export * as anomaly from './anomaly';
 export * as approve from './approve';
 export * as core from './core';
+export * as dashboard from './dashboard/views';
 export * as energy from './energy';
 export * as forecast from './forecast';
 export * as influx from './influx';
+export * as models from './models';
 export * as mqtt from './mqtt';
 export * as oee from './oee';
 export * as prep from './prep';

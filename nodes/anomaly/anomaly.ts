@@ -3,10 +3,13 @@
  * named features, an array in model order, or an array of records (one batch); msg.anomaly gets
  * { score, threshold, isAnomaly, contributions, driver, healthIndex, smoothed, alarm, rul? }. A message with
  * msg.model (a path, as takt-train sends) loads that model; the node also reloads its file when it changes.
- * A model that fails to load is reported and the last good one stays.
+ * A model that fails to load is reported and the last good one stays. With a takt-model node set (modelRef) the
+ * node serves that registry's champion and follows it when it changes (promotion, rollback).
  */
 import type { Node, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { errorMessage } from '../core/errors';
+import { followChampion } from '../models/follow';
+import { modelSource } from '../models/source';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { toEpochMs } from '../core/time';
 import { type AnomalyNodeDef, resolveModel, toLiveOptions } from './config';
@@ -20,8 +23,10 @@ const init: NodeInitializer = (RED) => {
     const shown = throttledStatus((s) => this.status(s));
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     let live: LiveAnomaly;
+    let source: ReturnType<typeof modelSource> | undefined;
     try {
       live = new LiveAnomaly(resolveModel(userDir, def.model ?? ''), toLiveOptions(def));
+      if (def.modelRef) source = modelSource((id) => RED.nodes.getNode(id), def.modelRef);
     } catch (err) {
       this.error((err as Error).message);
       this.status(errorStatus(err));
@@ -33,7 +38,20 @@ const init: NodeInitializer = (RED) => {
       this.error(`model not loaded: ${errorMessage(err)}`);
       shown.now(errorStatus(err));
     };
-    if (def.model) {
+    let unfollow: (() => void) | undefined;
+    if (source) {
+      const { features, threshold } = live.options;
+      unfollow = followChampion(
+        source.server,
+        live,
+        { features, threshold },
+        {
+          loading: () => shown.now(status.connecting(RED._('anomaly.status.loading'))),
+          ready: (v) => shown.now(status.ready(RED._('anomaly.status.version', { v }))),
+          failed,
+        },
+      );
+    } else if (def.model) {
       shown.now(status.connecting(RED._('anomaly.status.loading')));
       live.load().then(ready, failed);
       if (def.watch !== false) live.watch((err) => (err ? failed(err) : ready()));
@@ -56,6 +74,12 @@ const init: NodeInitializer = (RED) => {
       }
       if (msg.action === 'reset') {
         live.resetHealth();
+        done();
+        return;
+      }
+      if (source && !source.server.current && !source.server.error) {
+        // A registry model with no version served yet: nothing to score, not an error (the first is on its way).
+        shown.update(() => status.idle(RED._('anomaly.status.noModel')));
         done();
         return;
       }
@@ -86,6 +110,7 @@ const init: NodeInitializer = (RED) => {
     });
 
     this.on('close', (_removed: boolean, done: () => void) => {
+      unfollow?.();
       shown.dispose();
       live.dispose().then(
         () => done(),

@@ -7,6 +7,8 @@ import { MODEL_KINDS, type ModelKind, type TrainOptions } from './models';
 
 export interface AnomalyNodeDef extends NodeDef {
   model?: string;
+  /** A takt-model config node: serve its champion instead of a file. */
+  modelRef?: string;
   features?: string;
   threshold?: string | number;
   scoreOutput?: string;

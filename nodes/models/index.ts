@@ -1,0 +1,69 @@
+/**
+ * The model lifecycle engine (exported as `models` from the package): a versioned registry with verified loads,
+ * champion pointer and hash-chained audit log; drift (PSI and two-sample KS per feature against the training
+ * reference); shadow and feedback metrics per version; retraining in a worker and gated promotion.
+ * No Node-RED import.
+ *
+ *   import { models } from '@takt/node-red-mes';
+ *   const reg = new models.ModelRegistry('/data/registry', 'pump');
+ *   await reg.register({ onnx, reference: rows }, { who: 'ana', why: 'first model' });
+ *   const mon = new models.DriftMonitor(reg.reference(1)!);
+ *   const report = mon.push({ flow: 31, pressure: 1.2 });
+ */
+export { ModelRegistry, type Actor, type RegisterInput, type RegistryListener } from './registry';
+export {
+  DriftMonitor,
+  DRIFT_DEFAULTS,
+  kolmogorovQ,
+  ksTwoSample,
+  psi,
+  quantileEdges,
+  type DriftOptions,
+  type DriftReport,
+  type DriftRow,
+  type SeriesDrift,
+} from './drift';
+export {
+  ShadowBook,
+  toLabel,
+  type Decision,
+  type Label,
+  type ShadowSnapshot,
+  type VersionCounts,
+  type VersionMetrics,
+} from './metrics';
+export {
+  evaluate,
+  promoteGated,
+  retrain,
+  worseBy,
+  MIN_HOLDOUT,
+  PROMOTION_MARGIN,
+  type PromoteRequest,
+  type PromoteResult,
+  type RetrainHandle,
+  type RetrainRequest,
+  type RetrainResult,
+} from './lifecycle';
+export { ChampionServer, type Served, type ServerEvent, type ServerListener } from './server';
+export { buildReference, sampleIndices, REFERENCE_MAX } from './reference';
+export { followChampion, type FollowCallbacks } from './follow';
+export {
+  ModelOps,
+  OPS_ACTIONS,
+  type OpsAction,
+  type OpsOptions,
+  type OpsState,
+  type ShadowResult,
+  type VersionDecision,
+} from './ops';
+export { rowsOf, toVector, type Row } from './rows';
+export { checkSignature, openVerified, readSignature, sha256, type OnnxSignature } from './verify';
+export type {
+  AuditAction,
+  AuditEntry,
+  ChampionPointer,
+  Evaluation,
+  ReferenceSample,
+  VersionCard,
+} from './types';

@@ -1,0 +1,278 @@
+/**
+ * Retraining and gated promotion.
+ *
+ * Retrain: recent normal rows (time order) are split into a training part and the latest `holdoutShare`
+ * (default 20 %) as the held-out window; a challenger of the champion's kind and settings is trained in a worker
+ * thread with the anomaly training code (../anomaly/train-job.ts), both models are evaluated on the held-out
+ * window, and the challenger is registered as a new version, never as champion.
+ *
+ * Promotion metric, at each version's own calibrated threshold: the false-alarm rate on held-out normal rows
+ * (rows scoring above the threshold / rows) and, when labelled fault rows exist (operator-confirmed faults),
+ * the detection rate on them. A challenger is worse, and its promotion refused, when its false-alarm rate
+ * exceeds the champion's by more than `margin` (default 0.02), or its detection rate falls short of the
+ * champion's by more than `margin`. No Node-RED import.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { TaktError } from '../core/errors';
+import { MODEL_KINDS, type ModelKind, type TrainOptions } from '../anomaly/models';
+import { OnnxAnomalyModel } from '../anomaly/scorer';
+import { startTraining } from '../anomaly/train-job';
+import type { ModelRegistry } from './registry';
+import { checkRows } from './reference';
+import type { ChampionPointer, Evaluation, VersionCard } from './types';
+
+export const PROMOTION_MARGIN = 0.02;
+export const MIN_HOLDOUT = 10;
+
+/** Scores held-out normal rows and labelled fault rows at the model's threshold. */
+export async function evaluate(
+  model: OnnxAnomalyModel,
+  version: number,
+  normal: readonly number[][],
+  faults: readonly number[][] = [],
+): Promise<Evaluation> {
+  const alarms = async (rows: readonly number[][]) =>
+    rows.length ? (await model.score(rows)).filter((r) => r.isAnomaly).length : 0;
+  const falseAlarms = await alarms(normal);
+  const detected = await alarms(faults);
+  const e: Evaluation = {
+    version,
+    rows: normal.length,
+    falseAlarms,
+    falseAlarmRate: normal.length ? falseAlarms / normal.length : 0,
+    faults: faults.length,
+    detected,
+  };
+  if (faults.length) e.detectionRate = detected / faults.length;
+  return e;
+}
+
+/** Why `challenger` is worse than `champion` (empty when it is not). */
+export function worseBy(challenger: Evaluation, champion: Evaluation, margin = PROMOTION_MARGIN): string[] {
+  const why: string[] = [];
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  if (challenger.falseAlarmRate > champion.falseAlarmRate + margin)
+    why.push(
+      `false-alarm rate ${pct(challenger.falseAlarmRate)} against the champion's ${pct(champion.falseAlarmRate)} on ${challenger.rows} held-out rows`,
+    );
+  if (
+    challenger.detectionRate !== undefined &&
+    champion.detectionRate !== undefined &&
+    challenger.detectionRate < champion.detectionRate - margin
+  )
+    why.push(
+      `detection ${pct(challenger.detectionRate)} against the champion's ${pct(champion.detectionRate)} on ${challenger.faults} confirmed faults`,
+    );
+  return why;
+}
+
+export interface PromoteRequest {
+  approvedBy: string;
+  why: string;
+  /** Held-out normal rows when the version has none of its own (e.g. recent rows the flow recorded). */
+  normal?: number[][];
+  /** Operator-confirmed fault rows. */
+  faults?: number[][];
+  margin?: number;
+}
+
+export interface PromoteResult {
+  pointer: ChampionPointer;
+  challenger?: Evaluation;
+  champion?: Evaluation;
+}
+
+/**
+ * Promotes a version after an explicit approval, refusing it (and recording the refusal in the audit log)
+ * when it is worse than the champion on the held-out window.
+ */
+export async function promoteGated(
+  registry: ModelRegistry,
+  version: number,
+  req: PromoteRequest,
+): Promise<PromoteResult> {
+  if (typeof req.approvedBy !== 'string' || req.approvedBy.trim() === '')
+    throw new TaktError(
+      'models.notApproved',
+      'approvedBy: promotion needs the name of the person who approves it',
+      'approvedBy',
+    );
+  const card = registry.card(version);
+  const cur = registry.champion();
+  if (!cur || cur.version === version)
+    return { pointer: await registry.promote(version, req.approvedBy, req.why) };
+  const normal = registry.holdout(version) ?? req.normal ?? [];
+  if (normal.length < MIN_HOLDOUT)
+    throw new TaktError(
+      'models.noHoldout',
+      `${card.name} v${version}: ${normal.length} held-out rows, the comparison with the champion needs at least ${MIN_HOLDOUT}`,
+      'holdout',
+    );
+  checkRows(normal, card.features, 'holdout');
+  const faults = req.faults ?? [];
+  checkRows(faults, card.features, 'faults');
+  const ch = await registry.open(version);
+  const cp = await registry.open(cur.version);
+  let challenger: Evaluation;
+  let champion: Evaluation;
+  try {
+    challenger = await evaluate(ch.model, version, normal, faults);
+    champion = await evaluate(cp.model, cur.version, normal, faults);
+  } finally {
+    await ch.model.dispose();
+    await cp.model.dispose();
+  }
+  const why = worseBy(challenger, champion, req.margin);
+  if (why.length) {
+    registry.record('refused', cur.version, version, {
+      who: req.approvedBy,
+      why: `worse: ${why.join('; ')}`,
+    });
+    throw new TaktError(
+      'models.worse',
+      `${card.name} v${version} not promoted: ${why.join('; ')}`,
+      'version',
+    );
+  }
+  return { pointer: await registry.promote(version, req.approvedBy, req.why), challenger, champion };
+}
+
+export interface RetrainRequest {
+  /** Recent normal rows in time order, arrays in the champion's feature order. */
+  rows: number[][];
+  /** Source times of the rows (epoch ms), for the card's training range. */
+  times?: number[];
+  faults?: number[][];
+  holdoutShare?: number;
+  minRows?: number;
+  who: string;
+  why: string;
+  /** Training options over the champion's (kind, epochs, seed, ...). */
+  options?: Omit<TrainOptions, 'onProgress'>;
+}
+
+export interface RetrainResult {
+  card: VersionCard;
+  challenger: Evaluation;
+  champion?: Evaluation;
+}
+
+export interface RetrainHandle {
+  promise: Promise<RetrainResult>;
+  cancel(): void;
+}
+
+function meanSd(X: Float64Array, n: number, d: number): { mean: number[]; sd: number[] } {
+  const mean = new Array<number>(d).fill(0);
+  const sd = new Array<number>(d).fill(0);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X[i * d + j] / n;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) sd[j] += (X[i * d + j] - mean[j]) ** 2 / Math.max(1, n - 1);
+  return { mean, sd: sd.map(Math.sqrt) };
+}
+
+/** Trains a challenger off the event loop and registers it (never as champion). */
+export function retrain(
+  registry: ModelRegistry,
+  req: RetrainRequest,
+  onProgress?: (fraction: number, text: string) => void,
+): RetrainHandle {
+  let cancelTraining = () => undefined as void;
+  let cancelled = false;
+  const promise = (async (): Promise<RetrainResult> => {
+    const cur = registry.champion();
+    if (!cur)
+      throw new TaktError('models.noChampion', `${registry.name}: no champion to retrain from`, 'version');
+    const base = registry.card(cur.version);
+    const d = base.features.length;
+    checkRows(req.rows, base.features, 'rows');
+    const minRows = req.minRows ?? 50;
+    if (req.rows.length < minRows)
+      throw new TaktError(
+        'models.tooFewRows',
+        `rows: ${req.rows.length} recorded normal rows, a retrain needs at least ${minRows}`,
+        'rows',
+      );
+    const share = req.holdoutShare ?? 0.2;
+    if (!(share > 0 && share < 0.9))
+      throw new TaktError('models.badOption', 'holdoutShare: must be between 0 and 0.9', 'holdoutShare');
+    const nHold = Math.max(MIN_HOLDOUT, Math.floor(req.rows.length * share));
+    const trainRows = req.rows.slice(0, req.rows.length - nHold);
+    const holdout = req.rows.slice(req.rows.length - nHold);
+    const n = trainRows.length;
+    const X = new Float64Array(n * d);
+    trainRows.forEach((r, i) => r.forEach((v, j) => (X[i * d + j] = v)));
+    const kind = (MODEL_KINDS as readonly string[]).includes(base.kind ?? '')
+      ? (base.kind as ModelKind)
+      : 'pca';
+    const options: Omit<TrainOptions, 'onProgress'> = { kind, ...base.train, ...req.options };
+    const version = (registry.versions().at(-1) ?? 0) + 1;
+    const staging = join(registry.dir, '.staging');
+    const name = `v${version}-${Date.now()}`;
+    if (cancelled) throw new TaktError('models.cancelled', 'retrain: cancelled', 'retrain');
+    const job = startTraining({ X, n, features: base.features, options, dir: staging, name }, onProgress);
+    cancelTraining = job.cancel;
+    const trained = await job.promise;
+    try {
+      const challengerModel = await OnnxAnomalyModel.load(trained.model);
+      const faults = req.faults ?? [];
+      let challenger: Evaluation;
+      let champion: Evaluation | undefined;
+      try {
+        challenger = await evaluate(challengerModel, version, holdout, faults);
+      } finally {
+        await challengerModel.dispose();
+      }
+      const cp = await registry.open(cur.version);
+      try {
+        champion = await evaluate(cp.model, cur.version, holdout, faults);
+      } finally {
+        await cp.model.dispose();
+      }
+      const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
+      const training: VersionCard['training'] = { rows: n };
+      const from = iso(req.times?.[0]);
+      const to = iso(req.times?.[n - 1]);
+      if (from) training.from = from;
+      if (to) training.to = to;
+      const c = trained.card;
+      const { card } = await registry.register(
+        {
+          onnx: readFileSync(trained.model),
+          features: base.features,
+          threshold: c.threshold,
+          kind: c.kind,
+          training,
+          normalisation: meanSd(X, n, d),
+          smoothing: c.smoothing,
+          smoothedThreshold: c.smoothedThreshold,
+          train: {
+            thresholdQuantile: c.thresholdQuantile,
+            thresholdFactor: c.thresholdFactor,
+            smoothing: c.smoothing,
+          },
+          metrics: c.metrics,
+          reference: trainRows,
+          holdout,
+          evaluation: { challenger, champion },
+          parent: cur.version,
+          note: req.why,
+        },
+        { who: req.who, why: `retrained from v${cur.version} on ${n} rows: ${req.why}` },
+      );
+      challenger.version = card.version;
+      return { card, challenger, champion };
+    } finally {
+      rmSync(trained.model, { force: true });
+      rmSync(trained.cardFile, { force: true });
+    }
+  })();
+  return {
+    promise,
+    cancel: () => {
+      cancelled = true;
+      cancelTraining();
+    },
+  };
+}

@@ -1,0 +1,384 @@
+/**
+ * A model registry: one folder per model name holding each version as `v<N>.onnx` plus its card `v<N>.json`
+ * (and sidecars `v<N>.ref.json`, the drift reference, and `v<N>.holdout.json`, the held-out window),
+ * `champion.json` (the version being served) and `audit.jsonl` (an append-only, hash-chained log of every
+ * change: who, when, from which version to which, why). No Node-RED import.
+ *
+ * Registering never makes a champion, except the very first version of a name. Promotion (with an approver)
+ * and rollback move the pointer; both verify the target (hash, signature, a test row) first, so a corrupt or
+ * mismatched version is refused and the champion stays.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditLog, type AuditRecord } from '../approve/audit';
+import { TaktError } from '../core/errors';
+import { JsonStore, writeFileAtomic } from '../core/state';
+import type { OnnxAnomalyModel } from '../anomaly/scorer';
+import { buildReference } from './reference';
+import type {
+  AuditAction,
+  AuditEntry,
+  ChampionPointer,
+  Evaluation,
+  ReferenceSample,
+  VersionCard,
+} from './types';
+import { checkSignature, openVerified, readSignature, sha256 } from './verify';
+
+export interface RegisterInput {
+  onnx: Uint8Array;
+  /** Feature names in input order; default from the model's metadata. */
+  features?: string[];
+  /** Alarm threshold; default from the model's metadata. */
+  threshold?: number;
+  kind?: string;
+  training?: { from?: string; to?: string; rows: number };
+  normalisation?: { mean: number[]; sd: number[] };
+  smoothing?: number;
+  smoothedThreshold?: number;
+  train?: VersionCard['train'];
+  metrics?: Record<string, number>;
+  /** Training rows (arrays in feature order): up to 1000 are kept as the drift reference. */
+  reference?: number[][];
+  /** Held-out rows kept for the promotion check. */
+  holdout?: number[][];
+  evaluation?: { challenger: Evaluation; champion?: Evaluation };
+  parent?: number;
+  note?: string;
+}
+
+export interface Actor {
+  who: string;
+  why: string;
+}
+
+export type RegistryListener = (pointer: ChampionPointer | undefined) => void;
+
+const NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+const FILE = /^v(\d+)\.(onnx|json)$/;
+
+export class ModelRegistry {
+  readonly name: string;
+  readonly dir: string;
+  private readonly pointer: JsonStore<ChampionPointer>;
+  private log: AuditLog<AuditEntry> | undefined;
+  private readonly listeners = new Set<RegistryListener>();
+  /** Mutations run one at a time. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(root: string, name: string) {
+    if (!NAME.test(name))
+      throw new TaktError(
+        'models.badName',
+        `name: "${name}" must be a plain folder name (letters, digits, . _ -)`,
+        'name',
+      );
+    this.name = name;
+    this.dir = join(root, name);
+    this.pointer = new JsonStore<ChampionPointer>(join(this.dir, 'champion.json'));
+  }
+
+  get pointerFile(): string {
+    return this.pointer.file;
+  }
+
+  get auditFile(): string {
+    return join(this.dir, 'audit.jsonl');
+  }
+
+  onChange(fn: RegistryListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Every version number with a model file or a card, ascending. */
+  versions(): number[] {
+    if (!existsSync(this.dir)) return [];
+    const set = new Set<number>();
+    for (const f of readdirSync(this.dir)) {
+      const m = FILE.exec(f);
+      if (m) set.add(Number(m[1]));
+    }
+    return [...set].sort((a, b) => a - b);
+  }
+
+  /** The champion pointer, or undefined before the first version. */
+  champion(): ChampionPointer | undefined {
+    return this.pointer.load();
+  }
+
+  path(version: number): string {
+    return join(this.dir, `v${version}.onnx`);
+  }
+
+  /** A version's card; `models.unknownVersion` or `models.missingCard` when there is none. */
+  card(version: number): VersionCard {
+    if (!Number.isInteger(version) || version < 1 || !this.versions().includes(version))
+      throw new TaktError(
+        'models.unknownVersion',
+        `version: ${this.name} has no version ${String(version)} (has ${this.versions().join(', ') || 'none'})`,
+        'version',
+      );
+    const file = join(this.dir, `v${version}.json`);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new TaktError(
+        'models.missingCard',
+        `${this.name} v${version}: the card v${version}.json is missing; the model cannot be verified`,
+        'card',
+      );
+    }
+    let card: VersionCard;
+    try {
+      card = JSON.parse(text) as VersionCard;
+    } catch {
+      throw new TaktError(
+        'models.badCard',
+        `${this.name} v${version}: v${version}.json is not valid JSON`,
+        'card',
+      );
+    }
+    if (
+      card.version !== version ||
+      !Array.isArray(card.features) ||
+      card.features.length === 0 ||
+      typeof card.sha256 !== 'string' ||
+      !Number.isFinite(card.threshold)
+    )
+      throw new TaktError(
+        'models.badCard',
+        `${this.name} v${version}: the card lacks version, features, sha256 or threshold`,
+        'card',
+      );
+    return card;
+  }
+
+  cards(): VersionCard[] {
+    const out: VersionCard[] = [];
+    for (const v of this.versions()) {
+      try {
+        out.push(this.card(v));
+      } catch {
+        // listed by status as missing; loading it gives the error
+      }
+    }
+    return out;
+  }
+
+  /** Verifies a version and opens it for scoring (the caller disposes the model). */
+  async open(version: number): Promise<{ card: VersionCard; model: OnnxAnomalyModel }> {
+    const card = this.card(version);
+    const model = await openVerified(this.path(version), card);
+    return { card, model };
+  }
+
+  /** The version's drift reference sample, or undefined when it was registered without one. */
+  reference(version: number): ReferenceSample | undefined {
+    const card = this.card(version);
+    if (!card.reference) return undefined;
+    return new JsonStore<ReferenceSample>(join(this.dir, card.reference)).load();
+  }
+
+  /** The held-out rows saved with a retrained version. */
+  holdout(version: number): number[][] | undefined {
+    const card = this.card(version);
+    if (!card.holdout) return undefined;
+    return new JsonStore<number[][]>(join(this.dir, card.holdout)).load();
+  }
+
+  /** The audit log's entries with their times (epoch ms), oldest first. */
+  audit(): (AuditEntry & { seq: number; ts: number })[] {
+    if (!existsSync(this.auditFile)) return [];
+    return readFileSync(this.auditFile, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => {
+        const r = JSON.parse(l) as AuditRecord<AuditEntry>;
+        return { ...r.entry, seq: r.seq, ts: r.ts };
+      });
+  }
+
+  /** Appends an audit entry (for steps decided outside the registry, e.g. a refused promotion). */
+  record(action: AuditAction, from: number | null, to: number | null, actor: Actor): AuditEntry {
+    this.log ??= new AuditLog<AuditEntry>(this.auditFile);
+    const entry: AuditEntry = {
+      action,
+      who: actor.who,
+      when: new Date().toISOString(),
+      from,
+      to,
+      why: actor.why,
+    };
+    this.log.append(entry);
+    return entry;
+  }
+
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const job = this.tail.then(f);
+    this.tail = job.catch(() => undefined);
+    return job;
+  }
+
+  private emit(): void {
+    const p = this.champion();
+    for (const fn of this.listeners) fn(p);
+  }
+
+  /**
+   * Registers a new version (never champion, except the first of this name). The model is verified before
+   * anything is kept: bytes that are not ONNX, or whose input does not take the features, are refused.
+   */
+  register(input: RegisterInput, actor: Actor): Promise<{ card: VersionCard; champion: boolean }> {
+    return this.serial(async () => {
+      const version = (this.versions().at(-1) ?? 0) + 1;
+      const where = `${this.name} v${version}`;
+      const sig = await readSignature(input.onnx, where);
+      const features = input.features?.length ? input.features : sig.features;
+      if (!features?.length)
+        throw new TaktError(
+          'models.noFeatures',
+          `${where}: the model names no features; give them with the registration`,
+          'features',
+        );
+      const threshold = input.threshold ?? sig.threshold;
+      if (threshold === undefined || !Number.isFinite(threshold))
+        throw new TaktError(
+          'models.noThreshold',
+          `${where}: the model has no threshold in its metadata; give one with the registration`,
+          'threshold',
+        );
+      checkSignature(sig, features, where);
+      const card: VersionCard = {
+        name: this.name,
+        version,
+        file: `v${version}.onnx`,
+        sha256: sha256(input.onnx),
+        created: new Date().toISOString(),
+        createdBy: actor.who,
+        input: sig.input,
+        features: [...features],
+        threshold,
+        training: input.training ?? { rows: 0 },
+        metrics: input.metrics ?? {},
+        approvedBy: null,
+      };
+      const kind = input.kind ?? sig.kind;
+      if (kind) card.kind = kind;
+      if (input.normalisation) card.normalisation = input.normalisation;
+      if (input.smoothing !== undefined) card.smoothing = input.smoothing;
+      if (input.smoothedThreshold !== undefined) card.smoothedThreshold = input.smoothedThreshold;
+      if (input.train) card.train = input.train;
+      if (input.evaluation) card.evaluation = input.evaluation;
+      if (input.parent !== undefined) card.parent = input.parent;
+      if (input.note) card.note = input.note;
+      const path = this.path(version);
+      const written: string[] = [path];
+      writeFileAtomic(path, input.onnx);
+      try {
+        const model = await openVerified(path, card);
+        try {
+          if (input.reference?.length) {
+            const ref = await buildReference(input.reference, card.features, model);
+            card.reference = `v${version}.ref.json`;
+            written.push(join(this.dir, card.reference));
+            writeFileAtomic(join(this.dir, card.reference), JSON.stringify(ref));
+          }
+        } finally {
+          await model.dispose();
+        }
+        if (input.holdout?.length) {
+          card.holdout = `v${version}.holdout.json`;
+          written.push(join(this.dir, card.holdout));
+          writeFileAtomic(join(this.dir, card.holdout), JSON.stringify(input.holdout));
+        }
+        writeFileAtomic(join(this.dir, `v${version}.json`), JSON.stringify(card, null, 2));
+      } catch (err) {
+        for (const f of written) rmSync(f, { force: true });
+        throw err;
+      }
+      this.record('register', this.champion()?.version ?? null, version, actor);
+      let champion = false;
+      if (!this.champion()) {
+        this.pointer.save({ version, since: card.created, by: actor.who, history: [] });
+        this.record('promote', null, version, { who: actor.who, why: 'first version of the model' });
+        champion = true;
+        this.emit();
+      }
+      return { card, champion };
+    });
+  }
+
+  /** Makes `version` the champion; needs an approver, verifies the version first. */
+  promote(version: number, approvedBy: string, why: string): Promise<ChampionPointer> {
+    return this.serial(async () => {
+      if (typeof approvedBy !== 'string' || approvedBy.trim() === '')
+        throw new TaktError(
+          'models.notApproved',
+          'approvedBy: promotion needs the name of the person who approves it',
+          'approvedBy',
+        );
+      const cur = this.champion();
+      const card = this.card(version);
+      if (cur?.version === version)
+        throw new TaktError(
+          'models.alreadyChampion',
+          `${this.name} v${version} is already the champion`,
+          'version',
+        );
+      const { model } = await this.open(version);
+      await model.dispose();
+      const now = new Date().toISOString();
+      const p: ChampionPointer = {
+        version,
+        since: now,
+        by: approvedBy,
+        history: cur ? [...cur.history, cur.version] : [],
+      };
+      this.pointer.save(p);
+      writeFileAtomic(
+        join(this.dir, `v${version}.json`),
+        JSON.stringify({ ...card, approvedBy, approvedAt: now }, null, 2),
+      );
+      this.record('promote', cur?.version ?? null, version, { who: approvedBy, why });
+      this.emit();
+      return p;
+    });
+  }
+
+  /** Serves an earlier version again: `to`, or the champion before the current one. */
+  rollback(to: number | undefined, actor: Actor): Promise<ChampionPointer> {
+    return this.serial(async () => {
+      const cur = this.champion();
+      if (!cur)
+        throw new TaktError('models.noChampion', `${this.name} has no champion to roll back`, 'version');
+      const target = to ?? cur.history.at(-1);
+      if (target === undefined)
+        throw new TaktError(
+          'models.noPrevious',
+          `${this.name} v${cur.version} is the first champion; name a version to roll back to`,
+          'version',
+        );
+      if (target === cur.version)
+        throw new TaktError(
+          'models.alreadyChampion',
+          `${this.name} v${target} is already the champion`,
+          'version',
+        );
+      const { model } = await this.open(target);
+      await model.dispose();
+      const at = cur.history.lastIndexOf(target);
+      const p: ChampionPointer = {
+        version: target,
+        since: new Date().toISOString(),
+        by: actor.who,
+        history: at >= 0 ? cur.history.slice(0, at) : [...cur.history, cur.version],
+      };
+      this.pointer.save(p);
+      this.record('rollback', cur.version, target, actor);
+      this.emit();
+      return p;
+    });
+  }
+}
