@@ -370,17 +370,22 @@ describe('prep nodes', () => {
     };
 
     it('03 feeds the simulator through align and clean into rows for the anomaly model', async () => {
-      await load(
-        [simNode, alignNode, cleanNode, injectNode],
-        example('03 - Clean feature rows for the anomaly model.json'),
-      );
-      const [first, second] = await nextMessages<RowMsg>('c3c0de0000000005', 2, 30000);
+      // The clean rows are caught where the example hands them to the model (train first, then score);
+      // the model part is tested with the anomaly nodes, and the whole flow by test/examples.
+      const model = new Set(['takt-train', 'takt-anomaly']);
+      const flow = (
+        example('03 - Clean feature rows for the anomaly model.json') as Record<string, unknown>[]
+      )
+        .filter((n) => !model.has(n.type as string))
+        .map((n) => (n.name === 'train first, then score' ? { id: n.id, z: 'tab', type: 'helper' } : n));
+      await load([simNode, alignNode, cleanNode, injectNode], flow);
+      const [first, second] = await nextMessages<RowMsg>('c3c0de0000000008', 2, 30000);
       const names = first.payload.names;
       for (const tag of ['CNC1/Temperature', 'Press1/MotorCurrent', 'Oven1/Power', 'Packer1/VibrationRms'])
         assert.ok(names.includes(tag), `${tag} in ${names.join(', ')}`);
       assert.equal(first.payload.vector.length, names.length);
       assert.ok(first.payload.vector.every((v) => typeof v === 'number'));
-      assert.equal(second.ts - first.ts, 10000);
+      assert.equal(second.ts - first.ts, 5000);
     });
 
     it('02 cuts subgroups of 5 bore diameters from the simulator', async () => {
