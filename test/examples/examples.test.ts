@@ -434,8 +434,10 @@ async function runBatch(rt: Runtime, examples: Example[]): Promise<Map<string, O
         else if (d.level === undefined) seen.set(d.id, (seen.get(d.id) ?? 0) + 1);
       } else if (m.topic.startsWith('status/')) {
         const id = m.topic.slice('status/'.length);
-        lastStatus.set(id, m.data as { fill?: string; shape?: string; text?: string });
-        seen.set(`status:${id}`, (seen.get(`status:${id}`) ?? 0) + 1);
+        const st = m.data as { fill?: string; shape?: string; text?: string };
+        lastStatus.set(id, st);
+        // A status with no text is a node clearing its status (a debug node does at start), not news.
+        if (st?.text) seen.set(`status:${id}`, (seen.get(`status:${id}`) ?? 0) + 1);
       }
     }
   };
@@ -640,6 +642,7 @@ describe('example flows (examples/**/*.json in a runtime with the simulator)', f
       const o = outcomes.get(file);
       assert.ok(o, 'ran');
       const warned =
+        (o.errors.length ? `\nerrors:\n  ${[...new Set(o.errors)].join('\n  ')}` : '') +
         (o.warnings.length ? `\nwarnings:\n  ${[...new Set(o.warnings)].join('\n  ')}` : '') +
         `\nlast statuses:\n  ${o.statuses.join('\n  ')}`;
       assert.equal(o.stepFailure, undefined, `${o.stepFailure}${warned}`);
