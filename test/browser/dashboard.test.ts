@@ -120,7 +120,13 @@ describe('operator dashboard in chromium (npm start)', function () {
     const page = await browser!.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${rt!.url}/dashboard/line1`);
+    // The address the README gives: the dashboard opens on the line's page by itself.
+    await page.goto(`${rt!.url}/dashboard`);
+    await waitUntil(
+      () => page.url().endsWith('/dashboard/line1'),
+      'the dashboard to open the Line1 page',
+      20000,
+    );
 
     // Every widget draws live values.
     await waitFor(page, '.takt-gantt-bar', 5, 'the Gantt chart to draw the plan');
