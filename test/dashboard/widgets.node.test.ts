@@ -147,8 +147,9 @@ describe('dashboard widget nodes', function () {
     assert.equal(v.title, 'Bore');
   });
 
-  it('approvals: lists what takt-approve holds and sends a button press back as the dashboard user', async () => {
-    await load(
+  /** A takt-approve node "a" whose inbox widget "i" (default approver "station 3") feeds decisions back. */
+  const loadInbox = () =>
+    load(
       [fakeGroup, inboxNode, approveNode],
       [
         ...base,
@@ -166,6 +167,9 @@ describe('dashboard widget nodes', function () {
         { id: 'no', type: 'helper', z: 'tab' },
       ],
     );
+
+  it('approvals: lists what takt-approve holds and sends a button press back as the dashboard user', async () => {
+    await loadInbox();
     getNode('a').receive({ payload: { setpoint: 25.01 }, summary: 'move the CNC1 offset' });
     const items = await new Promise<{ id: string; summary: string }[]>((resolve, reject) => {
       const t0 = Date.now();
@@ -198,24 +202,7 @@ describe('dashboard widget nodes', function () {
   });
 
   it('approvals: without a dashboard user the default approver decides; a reject goes out on output 2', async () => {
-    await load(
-      [fakeGroup, inboxNode, approveNode],
-      [
-        ...base,
-        { id: 'a', type: 'takt-approve', z: 'tab', timeout: 0, wires: [['ok'], ['no']] },
-        {
-          id: 'i',
-          type: 'takt-ui-approvals',
-          z: 'tab',
-          group: 'grp',
-          approve: 'a',
-          approver: 'station 3',
-          wires: [['a']],
-        },
-        { id: 'ok', type: 'helper', z: 'tab' },
-        { id: 'no', type: 'helper', z: 'tab' },
-      ],
-    );
+    await loadInbox();
     getNode('a').receive({ payload: 1, summary: 'shed load' });
     const id = (getNode('a') as unknown as { book: { list(): { id: string }[] } }).book.list()[0]!.id;
     const rejected = nextMessages<{ approval: { outcome: string; decisions: { user: string }[] } }>('no');
