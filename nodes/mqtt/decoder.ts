@@ -15,19 +15,14 @@
  * Topics: spBv1.0/<group>/<NBIRTH|NDATA|NDEATH|NCMD>/<edge node> and
  *         spBv1.0/<group>/<DBIRTH|DDATA|DDEATH|DCMD>/<edge node>/<device>.
  */
-import { get as getSparkplug } from 'sparkplug-payload';
 import type { TypeStr, UMetric, UPayload, UTemplate } from 'sparkplug-payload/lib/sparkplugbpayload';
 import * as proto from 'sparkplug-payload/lib/sparkplugPayloadProto';
 import { TaktError } from '../core/errors';
 import type { Quality, Sample, SampleValue } from '../core/sample';
 import { MAX_TS } from '../core/time';
+import { codec, NAMESPACE, REBIRTH_METRIC } from './codec';
 
-const sp = getSparkplug('spBv1.0');
-if (!sp) throw new Error('sparkplug-payload does not know the spBv1.0 namespace');
-const codec = sp;
-
-export const NAMESPACE = 'spBv1.0';
-export const REBIRTH_METRIC = 'Node Control/Rebirth';
+export { NAMESPACE, REBIRTH_METRIC } from './codec';
 
 export const MESSAGE_TYPES = [
   'NBIRTH',

@@ -9,14 +9,10 @@
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { get as getSparkplug } from 'sparkplug-payload';
 import type { UMetric, UPayload } from 'sparkplug-payload/lib/sparkplugbpayload';
 import { TaktError } from '../core/errors';
+import { checkSparkplugId, codec, NAMESPACE, REBIRTH_METRIC } from '../mqtt/codec';
 import type { AdvanceResult, PlantSimulator, TagInfo, TagValue } from './engine';
-
-const sp = getSparkplug('spBv1.0');
-if (!sp) throw new Error('sparkplug-payload does not know the spBv1.0 namespace');
-const codec = sp;
 
 export interface SparkplugOptions {
   url: string;
@@ -67,8 +63,7 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
       ['groupId', opts.groupId],
       ['edgeNodeId', opts.edgeNodeId],
     ] as const) {
-      if (!v || /[/+#]/.test(v))
-        throw new TaktError('sim.badSparkplugId', `Sparkplug ${k} "${v}" must be non-empty, without / + #`);
+      checkSparkplugId(v, k, 'sim.badSparkplugId');
     }
     this.sim = sim;
     this.opts = opts;
@@ -84,7 +79,7 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
   }
 
   private topic(kind: string, device?: string): string {
-    const base = `spBv1.0/${this.opts.groupId}/${kind}/${this.opts.edgeNodeId}`;
+    const base = `${NAMESPACE}/${this.opts.groupId}/${kind}/${this.opts.edgeNodeId}`;
     return device ? `${base}/${device}` : base;
   }
 
@@ -159,7 +154,7 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
       seq: this.nextSeq(),
       metrics: [
         { name: 'bdSeq', type: 'UInt64', value: this.bdSeq },
-        { name: 'Node Control/Rebirth', type: 'Boolean', value: false },
+        { name: REBIRTH_METRIC, type: 'Boolean', value: false },
         {
           name: 'Properties/Plant',
           type: 'String',
@@ -224,7 +219,7 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
   private onCommand(topic: string, payload: Buffer): void {
     try {
       const p = codec.decodePayload(new Uint8Array(payload));
-      const rebirth = (p.metrics ?? []).some((m) => m.name === 'Node Control/Rebirth' && m.value === true);
+      const rebirth = (p.metrics ?? []).some((m) => m.name === REBIRTH_METRIC && m.value === true);
       if (rebirth) this.birth();
     } catch (err) {
       this.emit(

@@ -13,18 +13,12 @@
  * While offline only the last value of each metric is kept (as in the plain UNS mode): the births at
  * reconnection carry them.
  */
-import { get as getSparkplug } from 'sparkplug-payload';
 import type { TypeStr, UMetric, UPayload } from 'sparkplug-payload/lib/sparkplugbpayload';
 import { TaktError } from '../core/errors';
 import type { Quality } from '../core/sample';
 import { toQuality, toTopic } from '../core/sample';
 import { toEpochMs } from '../core/time';
-
-const sp = getSparkplug('spBv1.0');
-if (!sp) throw new Error('sparkplug-payload does not know the spBv1.0 namespace');
-const codec = sp;
-
-export const REBIRTH = 'Node Control/Rebirth';
+import { checkSparkplugId, codec, NAMESPACE, REBIRTH_METRIC } from '../mqtt/codec';
 
 /** Sparkplug metric property values for OPC-style quality (192 good, 64 uncertain, 0 bad). */
 const QUALITY_CODE: Record<Quality, number> = { good: 192, uncertain: 64, bad: 0 };
@@ -69,16 +63,7 @@ interface Metric {
   quality: Quality;
 }
 
-function checkId(v: string, field: string): string {
-  if (!v || /[/+#]/.test(v)) {
-    throw new TaktError(
-      'uns.badSparkplugId',
-      `Sparkplug ${field} "${v}" must be non-empty, without / + #`,
-      field,
-    );
-  }
-  return v;
-}
+const checkId = (v: string, field: string) => checkSparkplugId(v, field, 'uns.badSparkplugId');
 
 function typeOf(v: MetricValue): TypeStr {
   return typeof v === 'number' ? 'Double' : typeof v === 'boolean' ? 'Boolean' : 'String';
@@ -119,7 +104,7 @@ export class SparkplugEdge {
   }
 
   topic(kind: string, device?: string): string {
-    const base = `spBv1.0/${this.groupId}/${kind}/${this.edgeNodeId}`;
+    const base = `${NAMESPACE}/${this.groupId}/${kind}/${this.edgeNodeId}`;
     return device === undefined ? base : `${base}/${device}`;
   }
 
@@ -157,7 +142,7 @@ export class SparkplugEdge {
         timestamp: now,
         metrics: [
           { name: 'bdSeq', type: 'UInt64', value: this.bdSeqValue },
-          { name: REBIRTH, type: 'Boolean', value: false },
+          { name: REBIRTH_METRIC, type: 'Boolean', value: false },
         ],
       }),
     ];
@@ -233,7 +218,7 @@ export class SparkplugEdge {
     } catch (err) {
       throw new TaktError('uns.badCommand', `malformed Sparkplug command: ${(err as Error).message}`);
     }
-    const rebirth = (p.metrics ?? []).some((m) => m.name === REBIRTH && m.value === true);
+    const rebirth = (p.metrics ?? []).some((m) => m.name === REBIRTH_METRIC && m.value === true);
     return rebirth && this.born ? this.birth(now) : [];
   }
 
