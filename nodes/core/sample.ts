@@ -165,10 +165,12 @@ export function isBatch(x: unknown): x is unknown[] {
 }
 
 /**
- * The named values of a feature row: a row of the prep nodes (`{ ts, features: { name: value }, quality }`)
- * gives its `features`; any other record is taken as the features themselves.
+ * The named values of a feature row: a row of the prep nodes (`{ ts, features: { name: value }, quality,
+ * names, vector }`) gives its `features`; any other record is taken as the features themselves.
  */
 export function rowFeatures(r: Record<string, unknown>): Record<string, unknown> {
   const f = r.features;
-  return f !== null && typeof f === 'object' && !Array.isArray(f) ? (f as Record<string, unknown>) : r;
+  return f !== null && typeof f === 'object' && !Array.isArray(f) && Array.isArray(r.vector)
+    ? (f as Record<string, unknown>)
+    : r;
 }

@@ -3,16 +3,15 @@
  * either (a batch), or a takt-align row ({ features: { name: value }, names, vector }). No Node-RED import.
  */
 import { TaktError } from '../core/errors';
+import { rowFeatures } from '../core/sample';
 
 export type Row = readonly unknown[] | Readonly<Record<string, unknown>>;
 
 const isRecord = (x: unknown): x is Record<string, unknown> =>
   typeof x === 'object' && x !== null && !Array.isArray(x);
 
-/** A takt-align row carries its values under `features`. */
-function unwrap(x: unknown): unknown {
-  return isRecord(x) && isRecord(x.features) && Array.isArray(x.vector) ? x.features : x;
-}
+/** A prep row carries its values under `features`. */
+const unwrap = (x: unknown): unknown => (isRecord(x) ? rowFeatures(x) : x);
 
 /** The rows in a payload, and whether it was a batch. */
 export function rowsOf(payload: unknown, field = 'payload'): { rows: Row[]; batch: boolean } {

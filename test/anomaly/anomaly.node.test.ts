@@ -90,8 +90,15 @@ describe('takt-train and takt-anomaly nodes', () => {
     await load([anomalyNode, trainNode, catchNode], flow());
     const trained = nextMessages<{ card: { features: string[] } }>('trained', 1, 20000);
     const ready = nextStatus('a', (s) => s.fill === 'green', 20000);
+    const names = ['temp', 'current', 'flow'];
     const row = (f: Record<string, number>, i: number) => ({
-      payload: { ts: 1000 * i, features: f, quality: { temp: 'good', current: 'good', flow: 'good' } },
+      payload: {
+        ts: 1000 * i,
+        features: f,
+        quality: { temp: 'good', current: 'good', flow: 'good' },
+        names,
+        vector: names.map((n) => f[n]),
+      },
     });
     for (let i = 0; i < 60; i++) getNode('t').receive(row(normal(), i));
     const [m] = await trained;
