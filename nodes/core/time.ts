@@ -32,3 +32,19 @@ export function toEpochMs(value: unknown, field = 'ts'): number {
   }
   return Math.round(ms);
 }
+
+/**
+ * Waits for `p` at most `ms`: its value, or undefined once the time is up (`p` is left to settle on its
+ * own). For goodbyes that a peer may never acknowledge, such as a last MQTT message while the broker stops.
+ */
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

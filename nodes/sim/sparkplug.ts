@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { UMetric, UPayload } from 'sparkplug-payload/lib/sparkplugbpayload';
 import { TaktError } from '../core/errors';
+import { within } from '../core/time';
 import { checkSparkplugId, codec, NAMESPACE, REBIRTH_METRIC } from '../mqtt/codec';
 import type { AdvanceResult, PlantSimulator, TagInfo, TagValue } from './engine';
 
@@ -236,18 +237,15 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
     // A clean stop publishes the death certificate itself (the broker sends the will only on a lost
     // connection). The broker may be stopping too (an embedded one): wait for its acknowledgement at most
     // 2 s, then drop the connection, which makes the broker (if still there) send the will instead.
-    let acked = false;
-    if (c.connected) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
+    const acked =
+      c.connected &&
+      (await within(
         c.publishAsync(this.topic('NDEATH'), this.deathPayload(), { qos: 1 }).then(
-          () => (acked = true),
-          () => undefined,
+          () => true,
+          () => false,
         ),
-        new Promise((r) => (timer = setTimeout(r, 2000))),
-      ]);
-      clearTimeout(timer);
-    }
+        2000,
+      )) === true;
     await c.endAsync(!acked);
   }
 }

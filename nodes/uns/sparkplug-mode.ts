@@ -7,6 +7,7 @@ import type { Node, NodeMessageInFlow } from 'node-red';
 import { errorMessage } from '../core/errors';
 import { isBatch } from '../core/sample';
 import { errorStatus, status, throttledStatus } from '../core/status';
+import { within } from '../core/time';
 import { MqttBrokerConnection, type BrokerOptions } from '../mqtt/connection';
 import { SparkplugEdge, type EdgeSample, type SpMessage } from './sparkplug-edge';
 
@@ -92,10 +93,13 @@ export function sparkplugMode(node: Node, def: SparkplugDef, broker: BrokerOptio
   node.on('close', (_removed: boolean, done: () => void) => {
     shown.dispose();
     conn.off('state', onState);
-    // A clean stop says NDEATH itself: the broker sends the will only when a client vanishes.
+    // A clean stop says NDEATH itself: the broker sends the will only when a client vanishes. A broker
+    // that is stopping too may never acknowledge it: wait at most 2 s (the will covers the rest).
     const bye =
       conn.state === 'connected'
-        ? conn.publish(edge.topic('NDEATH'), edge.death().payload, { qos: 1 }).catch(() => undefined)
+        ? within(conn.publish(edge.topic('NDEATH'), edge.death().payload, { qos: 1 }), 2000).catch(
+            () => undefined,
+          )
         : Promise.resolve();
     void bye
       .then(() => conn.deregister(node))

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MAX_TS, toEpochMs } from '../../nodes/core';
+import { MAX_TS, toEpochMs, within } from '../../nodes/core';
 
 describe('core/time toEpochMs', () => {
   const ms = Date.UTC(2026, 10, 26, 8, 30, 15, 250);
@@ -29,5 +29,14 @@ describe('core/time toEpochMs', () => {
     assert.throws(() => toEpochMs(MAX_TS + 1), /not a valid timestamp/);
     assert.throws(() => toEpochMs({}), /expected epoch ms/);
     assert.throws(() => toEpochMs(''), /expected epoch ms/);
+  });
+});
+
+describe('core/time within', () => {
+  it("gives the promise's value when it settles in time, undefined when it does not", async () => {
+    assert.equal(await within(Promise.resolve(7), 1000), 7);
+    const never = new Promise<number>(() => undefined);
+    assert.equal(await within(never, 20), undefined);
+    await assert.rejects(within(Promise.reject(new Error('refused')), 1000), /refused/);
   });
 });
