@@ -32,7 +32,14 @@ export interface Lp {
 
 const lastStart = (m: Model, j: number) => m.loads[j].lf - m.loads[j].dur;
 
-export function buildLp(m: Model): Lp {
+export interface LpOptions {
+  /** Leave out the Binaries section: the LP relaxation. */
+  relax?: boolean;
+  /** Upper bound on the peak variable (a cutoff from an incumbent; only with a demand charge). */
+  peakUb?: number;
+}
+
+export function buildLp(m: Model, options: LpOptions = {}): Lp {
   const rows: string[] = [];
   const bounds: string[] = [];
   const bins: string[] = [];
@@ -254,7 +261,12 @@ export function buildLp(m: Model): Lp {
         '>=',
         0,
       );
-    bounds.push(` peak >= ${num(peakLb)}`);
+    const ub = options.peakUb;
+    bounds.push(
+      ub !== undefined && Number.isFinite(ub)
+        ? ` ${num(peakLb)} <= peak <= ${num(Math.max(peakLb, ub))}`
+        : ` peak >= ${num(peakLb)}`,
+    );
     obj.push(['peak', m.demandCharge]);
   }
   const objParts = obj.map(([v, a]) => `${a < 0 ? '-' : '+'} ${num(Math.abs(a))} ${v}`);
@@ -268,7 +280,7 @@ export function buildLp(m: Model): Lp {
     ...rows,
     'Bounds',
     ...bounds,
-    ...(bins.length ? ['Binaries', ...chunk(bins)] : []),
+    ...(bins.length && !options.relax ? ['Binaries', ...chunk(bins)] : []),
     'End',
     '',
   ].join('\n');

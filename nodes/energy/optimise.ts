@@ -64,7 +64,7 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
       'energy.badTimeLimit',
       `timeLimitMs must be a number >= 0, got ${JSON.stringify(limit)}`,
     );
-  const mipRelGap = options.mipRelGap ?? 1e-6;
+  const mipRelGap = options.mipRelGap ?? 1e-4;
   const m = compileProblem(problem); // bad input fails here, before any thread starts
   const deadline = t0 + limit;
   const progress = (cost: number, bound?: number) =>

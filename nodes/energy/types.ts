@@ -73,7 +73,7 @@ export interface OptimiseProgress {
 export interface OptimiseOptions {
   /** Wall-clock budget; the solver is asked for less because HiGHS overshoots. Default 10000. */
   timeLimitMs?: number;
-  /** Relative MIP gap at which the solver stops (default 1e-6). */
+  /** Relative MIP gap at which the solver stops and calls the plan optimal (default 1e-4, HiGHS' own default). */
   mipRelGap?: number;
   signal?: AbortSignal;
   onProgress?: (p: OptimiseProgress) => void;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { TaktError } from '../../nodes/core/errors';
 import { Rng } from '../../nodes/core/random';
 import { heuristic, iteratedSearch, toLoadSlots } from '../../nodes/energy/heuristic';
+import { buildLp } from '../../nodes/energy/lp';
 import { compileProblem } from '../../nodes/energy/model';
 import { evaluate, optimise } from '../../nodes/energy/optimise';
 import type { EnergyProblem, ShiftableLoad } from '../../nodes/energy/types';
@@ -203,8 +204,12 @@ describe('energy.optimise: hand-checkable optima', () => {
     close(free.totalCost, -0.5);
   });
 
-  /** Small random instances checked against brute force; `chains` forces a preemptive predecessor. */
-  async function matchesBruteForce(seed: number, chains: boolean): Promise<number> {
+  /**
+   * Small random instances checked against brute force; `chains` forces a preemptive predecessor,
+   * `charge` a demand charge on every instance (the path with the peak cutoff and the capped
+   * energy-only sub-problem).
+   */
+  async function matchesBruteForce(seed: number, chains: boolean, charge = false): Promise<number> {
     const rng = new Rng(seed);
     let checked = 0;
     for (let k = 0; k < 14; k++) {
@@ -237,16 +242,17 @@ describe('energy.optimise: hand-checkable optima', () => {
         baseLoadKw: Array.from({ length: T }, () => rng.int(0, 6)),
         renewableKw: Array.from({ length: T }, () => rng.int(0, 8)),
         exportPrice: rng.next() < 0.5 ? 0.05 : 0,
-        demandChargePerKw: rng.next() < 0.5 ? rng.uniform(0.1, 1) : 0,
+        demandChargePerKw: charge ? rng.uniform(0.5, 3) : rng.next() < 0.5 ? rng.uniform(0.1, 1) : 0,
         peakLimitKw: rng.next() < 0.5 ? rng.int(10, 20) : null,
         loads,
       };
       const best = bruteForce(p);
       if (best === null) {
-        await assert.rejects(optimise(p, { worker: false }), TaktError);
+        await assert.rejects(optimise(p, { worker: false, mipRelGap: 1e-9 }), TaktError);
         continue;
       }
-      const plan = await optimise(p, { worker: false });
+      // a tight gap: the exact optimum, to compare with brute force
+      const plan = await optimise(p, { worker: false, mipRelGap: 1e-9 });
       close(plan.totalCost, best, 1e-6);
       const again = costByHand(p, plan.loads);
       assert.notEqual(again, null);
@@ -268,6 +274,30 @@ describe('energy.optimise: hand-checkable optima', () => {
   it('matches brute force when a preemptive load must finish before another starts', async function () {
     const checked = await matchesBruteForce(21, true);
     assert.ok(checked >= 8, `only ${checked} feasible instances`);
+  });
+
+  it('matches brute force with a demand charge on every instance (peak cutoff from the incumbent)', async function () {
+    const checked = await matchesBruteForce(33, false, true);
+    assert.ok(checked >= 8, `only ${checked} feasible instances`);
+  });
+});
+
+describe('energy LP text', () => {
+  const p: EnergyProblem = {
+    slotMinutes: 60,
+    prices: [0.3, 0.1, 0.2],
+    demandChargePerKw: 0.5,
+    loads: [{ id: 'a', powerKw: 4, durationSlots: 2 }],
+  };
+  it('the relaxation leaves out the binaries; a peak cutoff bounds the peak variable', () => {
+    const m = compileProblem(p);
+    const full = buildLp(m).text;
+    assert.match(full, /\nBinaries\n/);
+    assert.match(full, /\n peak >= 4\n/);
+    assert.doesNotMatch(buildLp(m, { relax: true }).text, /Binaries/);
+    assert.match(buildLp(m, { peakUb: 6.5 }).text, /\n 4 <= peak <= 6.5\n/);
+    // a cutoff below the valid lower bound is lifted to it rather than making the model infeasible
+    assert.match(buildLp(m, { peakUb: 3 }).text, /\n 4 <= peak <= 4\n/);
   });
 });
 
