@@ -12,7 +12,7 @@ import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red
 import { TaktError } from '../core/errors';
 import { SerialJobs } from '../core/jobs';
 import { errorStatus, status, throttledStatus } from '../core/status';
-import { optimise } from './optimise';
+import { optimise, warmUp } from './optimise';
 import type { EnergyPlan, EnergyProblem } from './types';
 
 interface EnergyNodeDef extends NodeDef {
@@ -45,6 +45,7 @@ const init: NodeInitializer = (RED) => {
       timers = [];
     };
     shown.now(status.idle(RED._('energy.status.idle')));
+    void warmUp(); // load the solver now, not when the first problem arrives
 
     const schedule = (
       plan: EnergyPlan,

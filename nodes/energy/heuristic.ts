@@ -32,7 +32,7 @@ export interface HeuristicResult {
 }
 
 /** Greedy start (or `init`) followed by one-load re-placement local search within the budget. */
-export function heuristic(m: Model, budgetMs = 500, init?: number[][]): HeuristicResult {
+export function heuristic(m: Model, budgetMs = 500, init?: number[][], pairs = false): HeuristicResult {
   const t0 = Date.now();
   const n = m.loads.length;
   const shift = new Float64Array(m.T);
@@ -139,9 +139,50 @@ export function heuristic(m: Model, budgetMs = 500, init?: number[][]): Heuristi
         apply(j, 1);
       }
     }
+    if (!improved && pairs && Date.now() - t0 < budgetMs) improved = pairPass();
     if (!improved) break;
   }
   return { slots, cost: penalised(m, shift) };
+
+  // two-load moves: take both out, put them back one after the other (either order), each at its
+  // best place; this is what lets two loads trade places under a peak or a cap
+  function pairPass(): boolean {
+    let any = false;
+    for (let j = 0; j < n && Date.now() - t0 < budgetMs; j++)
+      for (let k = j + 1; k < n; k++) {
+        if (m.loads[j].after.includes(k) || m.loads[k].after.includes(j)) continue;
+        const oj = slots[j];
+        const ok = slots[k];
+        let done = false;
+        for (const [a, b] of [
+          [j, k],
+          [k, j],
+        ]) {
+          apply(j, -1);
+          apply(k, -1);
+          placed[j] = 0;
+          placed[k] = 0;
+          place(a);
+          place(b);
+          const c = penalised(m, shift);
+          if (c < cost - 1e-9) {
+            cost = c;
+            done = true;
+            break;
+          }
+          apply(j, -1);
+          apply(k, -1);
+          slots[j] = oj;
+          slots[k] = ok;
+          apply(j, 1);
+          apply(k, 1);
+          placed[j] = 1;
+          placed[k] = 1;
+        }
+        if (done) any = true;
+      }
+    return any;
+  }
 }
 
 /**
@@ -156,6 +197,7 @@ export function iteratedSearch(
   seed = 1,
   onImprove?: (r: HeuristicResult) => void,
   stopped: () => boolean = () => false,
+  pairs = false,
 ): HeuristicResult {
   const t0 = Date.now();
   let idle = 0;
@@ -190,7 +232,7 @@ export function iteratedSearch(
         slots[j] = pool.slice(0, l.dur).sort((a, b) => a - b);
       }
     }
-    const r = heuristic(m, Math.max(1, budgetMs - (Date.now() - t0)), slots);
+    const r = heuristic(m, Math.max(1, budgetMs - (Date.now() - t0)), slots, pairs);
     if (r.cost < best.cost - 1e-9) {
       best = r;
       idle = 0;
@@ -198,6 +240,42 @@ export function iteratedSearch(
     }
   }
   return best;
+}
+
+/**
+ * Rounds an LP-relaxation solution to a plan: in precedence order, each contiguous load starts where
+ * its start variable is largest, each preemptive load takes its `dur` largest slots, both after
+ * their predecessors end. Returns null when a load no longer fits (the caller keeps its plan).
+ */
+export function roundRelaxation(m: Model, value: (name: string) => number): number[][] | null {
+  const slots: number[][] = m.loads.map(() => []);
+  for (const j of m.topo) {
+    const l = m.loads[j];
+    let lo = l.es;
+    for (const k of l.after) lo = Math.max(lo, slots[k][slots[k].length - 1] + 1);
+    if (lo + l.dur > l.lf) return null;
+    if (!l.preemptive) {
+      let best = -Infinity;
+      let start = lo;
+      for (let st = lo; st + l.dur <= l.lf; st++) {
+        const w = value(`s${j}_${st}`);
+        if (w > best + 1e-9) {
+          best = w;
+          start = st;
+        }
+      }
+      slots[j] = Array.from({ length: l.dur }, (_, i) => start + i);
+    } else {
+      const ranked: [number, number][] = [];
+      for (let t = lo; t < l.lf; t++) ranked.push([value(`x${j}_${t}`), t]);
+      ranked.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+      slots[j] = ranked
+        .slice(0, l.dur)
+        .map((r) => r[1])
+        .sort((a, b) => a - b);
+    }
+  }
+  return slots;
 }
 
 export function toLoadSlots(m: Model, slots: number[][]): LoadSlots {

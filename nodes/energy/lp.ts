@@ -280,6 +280,8 @@ export function buildLp(m: Model, options: LpOptions = {}): Lp {
     ...rows,
     'Bounds',
     ...bounds,
+    // relaxed binaries keep their [0, 1] bounds (a column has [0, inf) by default in LP format)
+    ...(options.relax ? bins.map((b) => ` ${b} <= 1`) : []),
     ...(bins.length && !options.relax ? ['Binaries', ...chunk(bins)] : []),
     'End',
     '',

@@ -3,11 +3,13 @@
  * once, then HiGHS improving it until optimal or the time limit), and returns the EnergyPlan.
  * energy.evaluate(problem, loads): exact cost and feasibility of any plan.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { TaktError } from '../core/errors';
 import { type CoreResult, solveCore } from './highs';
 import { toLoadSlots } from './heuristic';
+import { sharedPlanBuffer } from './shared-plan';
 import { baselineSlots, compileProblem, costOf, evaluateModel, type Model } from './model';
 import type { EnergyEvaluation, EnergyPlan, EnergyProblem, LoadSlots, OptimiseOptions } from './types';
 
@@ -16,14 +18,82 @@ export interface WorkerInit {
   deadline: number;
   mipRelGap: number;
   stop: SharedArrayBuffer;
+  /**
+   * With a second thread: the buffer through which the local search there hands its plans to the
+   * solver (solve: skip the local search and read plans; search: publish them).
+   */
+  plan?: SharedArrayBuffer;
 }
+export type ToWorker =
+  { type: 'warm' } | { type: 'solve'; init: WorkerInit } | { type: 'search'; init: WorkerInit };
 export type FromWorker =
+  | { type: 'ready' }
   | { type: 'plan'; slots: number[][]; cost: number; bound?: number | undefined }
   | { type: 'done'; result: CoreResult }
   | { type: 'error'; message: string; code?: string | undefined; field?: string | undefined };
 
 export const WORKER_FILE = join(__dirname, 'worker.js');
 const DEFAULT_LIMIT = 10000;
+
+/**
+ * One solver thread is kept between calls, idle and unref'd (it does not hold the process open):
+ * loading HiGHS' WebAssembly costs about 0.3 s, more than a plain day-ahead solve. A thread that
+ * failed, timed out or was stopped mid-solve is terminated instead of kept.
+ */
+let idle: Worker | null = null;
+
+function takeWorker(): Worker {
+  const w = idle;
+  if (w) {
+    idle = null;
+    w.ref();
+    return w;
+  }
+  return new Worker(WORKER_FILE);
+}
+
+const EVENTS = ['message', 'error', 'exit'] as const;
+
+function keepWorker(w: Worker): void {
+  for (const e of EVENTS) w.removeAllListeners(e);
+  if (idle) {
+    void w.terminate();
+    return;
+  }
+  idle = w;
+  w.unref();
+  const drop = () => {
+    if (idle === w) idle = null;
+  };
+  w.once('error', drop);
+  w.once('exit', drop);
+}
+
+/**
+ * Starts the solver thread and loads HiGHS in it, so that the next optimise() does not wait for
+ * it; resolves once loaded (or at once when a thread is already idle).
+ */
+export function warmUp(): Promise<void> {
+  if (idle) return Promise.resolve();
+  const w = new Worker(WORKER_FILE);
+  return new Promise<void>((resolve) => {
+    const ready = () => {
+      keepWorker(w);
+      resolve();
+    };
+    w.once('message', ready);
+    w.once('error', () => resolve());
+    w.once('exit', () => resolve());
+    w.postMessage({ type: 'warm' } satisfies ToWorker);
+  });
+}
+
+/** Terminates the idle solver thread (tests, shutdown). */
+export async function releaseSolver(): Promise<void> {
+  const w = idle;
+  idle = null;
+  if (w) await w.terminate();
+}
 
 export function evaluate(problem: EnergyProblem, loads: LoadSlots): EnergyEvaluation {
   return evaluateModel(compileProblem(problem), loads);
@@ -54,6 +124,16 @@ function toPlan(m: Model, r: CoreResult, elapsedMs: number): EnergyPlan {
   };
   if (r.bound !== undefined) plan.bound = r.bound;
   return plan;
+}
+
+/** The solver's result, or the search thread's plan when that is cheaper (judged by the solver's bound). */
+function withBest(r: CoreResult, other: CoreResult | null, mipRelGap: number): CoreResult {
+  if (!other || other.cost >= r.cost - 1e-9 || other.cost >= 1e5) return r;
+  const gap =
+    r.bound === undefined
+      ? Infinity
+      : Math.max(0, (other.cost - r.bound) / Math.max(1e-9, Math.abs(other.cost)));
+  return { ...other, bound: r.bound, gap, optimal: r.optimal || gap <= mipRelGap };
 }
 
 export async function optimise(problem: EnergyProblem, options: OptimiseOptions = {}): Promise<EnergyPlan> {
@@ -88,50 +168,80 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
 
   const stop = new SharedArrayBuffer(4);
   const flag = new Int32Array(stop);
+  // with a peak term and a second core, the local search runs in its own thread beside HiGHS
+  const threads = Math.floor(options.threads ?? Math.min(2, availableParallelism()));
+  const parallel = threads >= 2 && (m.demandCharge > 0 || m.cap !== null) && m.loads.length > 1;
   return new Promise<EnergyPlan>((resolve, reject) => {
-    const init: WorkerInit = { problem, deadline, mipRelGap, stop };
-    const w = new Worker(WORKER_FILE, { workerData: init });
+    const init: WorkerInit = {
+      problem,
+      deadline,
+      mipRelGap,
+      stop,
+      ...(parallel ? { plan: sharedPlanBuffer(m) } : {}),
+    };
+    const w = takeWorker();
+    w.postMessage({ type: 'solve', init } satisfies ToWorker);
     let last: CoreResult | null = null;
     let settled = false;
+    let searcher: Worker | null = null;
+    if (parallel) {
+      const s = new Worker(WORKER_FILE);
+      searcher = s;
+      s.on('message', (msg: FromWorker) => {
+        if (settled || msg.type !== 'plan') return;
+        if (!last || msg.cost < last.cost)
+          last = { slots: msg.slots, cost: msg.cost, optimal: false, gap: Infinity, source: 'heuristic' };
+        progress(msg.cost);
+      });
+      s.on('error', () => undefined); // the solver's answer stands on its own
+      s.postMessage({ type: 'search', init: { ...init, deadline: deadline - 200 } } satisfies ToWorker);
+    }
     const onAbort = () => Atomics.store(flag, 0, 1);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
     // a hard stop well after the deadline, in case the solver does not reach a callback
     const guard = setTimeout(() => {
       if (!settled && last) {
-        settle();
+        settle(false);
         resolve(toPlan(m, last, Date.now() - t0));
       }
     }, limit + 5000);
-    const settle = () => {
+    // reuse: the thread answered and is between jobs; otherwise it is terminated
+    const settle = (reuse: boolean) => {
       settled = true;
       clearTimeout(guard);
       options.signal?.removeEventListener('abort', onAbort);
-      void w.terminate();
+      if (searcher) void searcher.terminate();
+      if (reuse) keepWorker(w);
+      else {
+        for (const e of EVENTS) w.removeAllListeners(e);
+        void w.terminate();
+      }
     };
     w.on('message', (msg: FromWorker) => {
-      if (settled) return;
+      if (settled || msg.type === 'ready') return;
       if (msg.type === 'plan') {
         if (!last || msg.cost < last.cost)
           last = { slots: msg.slots, cost: msg.cost, optimal: false, gap: Infinity, source: 'heuristic' };
         progress(msg.cost, msg.bound);
       } else if (msg.type === 'done') {
-        settle();
-        resolve(toPlan(m, msg.result, Date.now() - t0));
+        settle(true);
+        resolve(toPlan(m, withBest(msg.result, last, mipRelGap), Date.now() - t0));
       } else {
-        settle();
+        // a TaktError is about the problem; anything else may have left the solver unusable
+        settle(msg.code !== undefined);
         reject(msg.code ? new TaktError(msg.code, msg.message, msg.field) : new Error(msg.message));
       }
     });
     w.on('error', (err) => {
       if (settled) return;
-      settle();
+      settle(false);
       if (last && last.cost < 1e5) resolve(toPlan(m, last, Date.now() - t0));
       else reject(err);
     });
     w.on('exit', (code) => {
       if (settled) return;
-      settle();
+      settle(false);
       if (last && last.cost < 1e5) resolve(toPlan(m, last, Date.now() - t0));
       else reject(new Error(`energy solver thread exited with code ${code}`));
     });

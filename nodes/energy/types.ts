@@ -77,6 +77,11 @@ export interface OptimiseOptions {
   mipRelGap?: number;
   signal?: AbortSignal;
   onProgress?: (p: OptimiseProgress) => void;
+  /**
+   * Threads to use (default: 2 when the machine has two cores or more). With 2 and a demand charge
+   * or a peak cap, a local search runs in a second thread beside the solver.
+   */
+  threads?: number;
   /** Solve in a worker thread (default true); false runs in this thread and blocks it. */
   worker?: boolean;
 }

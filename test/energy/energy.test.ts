@@ -4,7 +4,8 @@ import { Rng } from '../../nodes/core/random';
 import { heuristic, iteratedSearch, toLoadSlots } from '../../nodes/energy/heuristic';
 import { buildLp } from '../../nodes/energy/lp';
 import { compileProblem } from '../../nodes/energy/model';
-import { evaluate, optimise } from '../../nodes/energy/optimise';
+import { evaluate, optimise, releaseSolver, warmUp } from '../../nodes/energy/optimise';
+import { SharedPlan, sharedPlanBuffer } from '../../nodes/energy/shared-plan';
 import type { EnergyProblem, ShiftableLoad } from '../../nodes/energy/types';
 
 const close = (a: number, b: number, tol = 1e-6) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
@@ -298,6 +299,49 @@ describe('energy LP text', () => {
     assert.match(buildLp(m, { peakUb: 6.5 }).text, /\n 4 <= peak <= 6.5\n/);
     // a cutoff below the valid lower bound is lifted to it rather than making the model infeasible
     assert.match(buildLp(m, { peakUb: 3 }).text, /\n 4 <= peak <= 4\n/);
+  });
+});
+
+describe('energy solver threads', () => {
+  const p: EnergyProblem = {
+    slotMinutes: 60,
+    prices: [0.3, 0.1, 0.2, 0.1, 0.4, 0.1, 0.2],
+    baseLoadKw: [2, 4, 1, 3, 0, 5, 2],
+    renewableKw: [0, 1, 6, 8, 5, 0, 0],
+    exportPrice: 0.05,
+    demandChargePerKw: 0.8,
+    peakLimitKw: 16,
+    loads: [
+      { id: 'a', powerKw: 6, durationSlots: 2 },
+      { id: 'b', powerKw: 5, durationSlots: 2, preemptive: true, after: ['a'] },
+      { id: 'c', powerKw: 7, durationSlots: 1 },
+      { id: 'd', powerKw: 4, durationSlots: 3 },
+    ],
+  };
+  after(() => releaseSolver());
+
+  it('alone and with the local search in a second thread, both reach the brute-force optimum', async () => {
+    const best = bruteForce(p) as number;
+    await warmUp();
+    for (const threads of [1, 2]) {
+      const plan = await optimise(p, { threads, mipRelGap: 1e-9, timeLimitMs: 5000 });
+      close(plan.totalCost, best, 1e-6);
+      assert.equal(evaluate(p, plan.loads).feasible, true);
+      assert.equal(plan.optimal, true, `threads ${threads}`);
+    }
+  });
+
+  it('a shared plan is taken once, whole, after each publish', () => {
+    const m = compileProblem(p);
+    const buf = sharedPlanBuffer(m);
+    const writer = new SharedPlan(m, buf);
+    const reader = new SharedPlan(m, buf);
+    assert.equal(reader.take(), null);
+    writer.publish([[0, 1], [2, 4], [5], [3, 4, 5]], 12.5);
+    assert.deepEqual(reader.take(), { slots: [[0, 1], [2, 4], [5], [3, 4, 5]], cost: 12.5 });
+    assert.equal(reader.take(), null);
+    writer.publish([[1, 2], [3, 5], [0], [4, 5, 6]], 11);
+    assert.equal(reader.take()?.cost, 11);
   });
 });
 
