@@ -16,7 +16,7 @@ import { Rng } from '../nodes/core/random';
 import { buildLp, slotsFromValues } from '../nodes/energy/lp';
 import { compileProblem } from '../nodes/energy/model';
 import { evaluate, optimise, warmUp } from '../nodes/energy/optimise';
-import type { EnergyProblem, LoadSlots, ShiftableLoad } from '../nodes/energy/types';
+import type { EnergyPlan, EnergyProblem, LoadSlots, ShiftableLoad } from '../nodes/energy/types';
 import { finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
 
 type Kind = 'plain' | 'charge' | 'cap' | 'charge+cap';
@@ -222,19 +222,43 @@ async function main(): Promise<void> {
       week: true,
     });
   }
+  const noPlan: { name: string; code: string; cbcFound: boolean }[] = [];
   for (const job of jobs) {
     let firstMs = -1;
     let firstCost = Number.NaN;
     const t0 = Date.now();
-    const plan = await optimise(job.p, {
-      timeLimitMs: job.limit,
-      onProgress: (q) => {
-        if (firstMs < 0) {
-          firstMs = Date.now() - t0;
-          firstCost = q.best;
-        }
-      },
-    });
+    let plan: EnergyPlan;
+    try {
+      plan = await optimise(job.p, {
+        timeLimitMs: job.limit,
+        onProgress: (q) => {
+          if (firstMs < 0) {
+            firstMs = Date.now() - t0;
+            firstCost = q.best;
+          }
+        },
+      });
+    } catch (err) {
+      // a tight random cap can leave no plan (or none findable in the limit): say so, ask CBC too
+      if (!(err instanceof TaktError)) throw err;
+      const ref = cbc ? runCbc(job.p, cbcSec) : null;
+      noPlan.push({ name: job.name, code: err.code, cbcFound: ref !== null && ref.cost !== null });
+      const row = [job.name, job.p.prices.length, job.p.loads.length, job.kind, 'n/a', `none (${err.code})`];
+      row.push(
+        'n/a',
+        'n/a',
+        Date.now() - t0,
+        firstMs,
+        firstCost,
+        'n/a',
+        ref?.cost ?? 'n/a',
+        ref?.status ?? 'n/a',
+        'n/a',
+      );
+      rows.push(row);
+      printTable([header, row].slice(1));
+      continue;
+    }
     const check = evaluate(job.p, plan.loads);
     const savingsPct = (100 * plan.savings) / Math.abs(plan.baselineCost || 1);
     const ref = cbc ? runCbc(job.p, cbcSec) : null;
@@ -285,6 +309,8 @@ async function main(): Promise<void> {
     meanGapPct: r4(mean(results.map((r) => r.gapPct).filter((g) => Number.isFinite(g)))),
     provenOptimal: results.filter((r) => r.optimal).length,
     allFeasible: results.every((r) => r.feasible),
+    noPlan: noPlan.length,
+    noPlanButCbcFoundOne: noPlan.filter((x) => x.cbcFound).length,
     reference: cbc ? 'cbc' : 'unavailable',
     cbcSec: cbc ? cbcSec : null,
     meanGapToCbcPct: r4(mean(vs)),

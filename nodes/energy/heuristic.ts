@@ -9,6 +9,8 @@ import type { Model } from './model';
 import type { LoadSlots } from './types';
 
 const PENALTY = 1e6;
+/** Iterated local search: how much worse than the best a plan may be for the walk to go on from it. */
+const ACCEPT = 0.001;
 
 /** Exact cost of a shift profile plus a penalty per kW over the cap. */
 export function penalised(m: Model, shift: Float64Array): number {
@@ -187,8 +189,10 @@ export function heuristic(m: Model, budgetMs = 500, init?: number[][], pairs = f
 
 /**
  * Iterated local search from a plan: move a few random loads to random positions inside their
- * precedence bounds, re-run the local search, keep the result when it is cheaper. Deterministic
- * for a seed; stops at the budget.
+ * precedence bounds and re-run the local search. The walk goes on from the result when it is
+ * cheaper than the current plan or within ACCEPT of the best (threshold acceptance: plain descent
+ * stalls in the first deep valley of peak-bound instances, measured on fresh day instances, seeds
+ * 1-4: up to 0.6% better plans in the same time). Deterministic for a seed; stops at the budget.
  */
 export function iteratedSearch(
   m: Model,
@@ -203,14 +207,15 @@ export function iteratedSearch(
   let idle = 0;
   const rng = new Rng(seed);
   let best = start;
+  let cur = start;
   const n = m.loads.length;
   if (n === 0) return best;
   const succ: number[][] = m.loads.map(() => []);
   m.loads.forEach((l, j) => l.after.forEach((k) => succ[k].push(j)));
-  // stops at the budget, on request, or after a long run of kicks without improvement
-  while (Date.now() - t0 < budgetMs && !stopped() && idle < 100 + 10 * n) {
+  // stops at the budget, on request, or after a long run of kicks without a better best
+  while (Date.now() - t0 < budgetMs && !stopped() && idle < 100 + 50 * n) {
     idle++;
-    const slots = best.slots.map((x) => x.slice());
+    const slots = cur.slots.map((x) => x.slice());
     const kicks = rng.int(1, Math.min(3, n));
     for (let k = 0; k < kicks; k++) {
       const j = rng.int(0, n - 1);
@@ -235,9 +240,10 @@ export function iteratedSearch(
     const r = heuristic(m, Math.max(1, budgetMs - (Date.now() - t0)), slots, pairs);
     if (r.cost < best.cost - 1e-9) {
       best = r;
+      cur = r;
       idle = 0;
       onImprove?.(r);
-    }
+    } else if (r.cost < cur.cost - 1e-9 || r.cost <= best.cost + ACCEPT * Math.abs(best.cost)) cur = r;
   }
   return best;
 }

@@ -371,6 +371,13 @@ describe('energy heuristic (warm start)', () => {
     const iPlan = toLoadSlots(m, i.slots);
     assert.equal(evaluate(p, iPlan).feasible, true);
     assert.ok(i.cost <= h.cost + 1e-9 && i.cost >= best - 1e-9);
+    // two-load moves start where one-load moves stop: never worse, still feasible
+    const pair = heuristic(m, 1000, undefined, true);
+    assert.equal(evaluate(p, toLoadSlots(m, pair.slots)).feasible, true);
+    assert.ok(pair.cost <= h.cost + 1e-9 && pair.cost >= best - 1e-9);
+    const ip = iteratedSearch(m, pair, 500, 3, undefined, undefined, true);
+    assert.equal(evaluate(p, toLoadSlots(m, ip.slots)).feasible, true);
+    assert.ok(ip.cost <= pair.cost + 1e-9 && ip.cost >= best - 1e-9);
   });
 });
 
