@@ -17,6 +17,8 @@ import type { EnergyPlan, EnergyProblem } from './types';
 
 interface EnergyNodeDef extends NodeDef {
   timeLimit?: string | number;
+  /** 'auto' (default): two threads on a machine with two cores or more; '1': one. */
+  threads?: string;
 }
 type Msg = NodeMessageInFlow & { reset?: unknown; startTs?: unknown; energy?: unknown };
 const PARTS = ['prices', 'baseLoadKw', 'renewableKw', 'loads'] as const;
@@ -36,6 +38,7 @@ const init: NodeInitializer = (RED) => {
   function EnergyNode(this: Node, def: EnergyNodeDef) {
     RED.nodes.createNode(this, def);
     const limitMs = Math.max(0.2, Number(def.timeLimit) > 0 ? Number(def.timeLimit) : 10) * 1000;
+    const threads = def.threads === '1' ? { threads: 1 } : {};
     const shown = throttledStatus((s) => this.status(s), 500);
     let problem: Partial<EnergyProblem> = {};
     let timers: NodeJS.Timeout[] = [];
@@ -94,6 +97,7 @@ const init: NodeInitializer = (RED) => {
       shown.now(status.busy(RED._('energy.status.solving')));
       const plan = await optimise(p, {
         timeLimitMs: limitMs,
+        ...threads,
         signal,
         onProgress: (q) =>
           shown.update(() =>

@@ -65,6 +65,24 @@ describe('takt-energy node', function () {
     assert.deepEqual([s.payload.action, s.payload.slot, s.payload.slots], ['start', 2, 2]);
   });
 
+  it('with one thread configured, still plans a capped problem with a demand charge', async () => {
+    await load([energyNode, catchNode], flow({ threads: '1' }));
+    const plan = nextMessages<{ payload: EnergyPlan }>('plan');
+    getNode('e').receive({
+      payload: {
+        ...problem(),
+        demandChargePerKw: 1,
+        peakLimitKw: 12,
+        loads: [...problem().loads, { id: 'washer', powerKw: 5, durationSlots: 2, preemptive: true }],
+      },
+    });
+    const [p] = await plan;
+    // the oven takes the two cheap slots; the washer cannot join it under the cap of 12 kW
+    assert.deepEqual(p.payload.loads.oven, [2, 3]);
+    assert.equal(p.payload.peakKw, 10);
+    assert.equal(p.payload.optimal, true);
+  });
+
   it('assembles the problem from loads and prices sent on their topics', async () => {
     await load([energyNode, catchNode], flow());
     const plan = nextMessages<{ payload: EnergyPlan }>('plan');
