@@ -7,7 +7,7 @@ import highsLoader from 'highs';
 import { TaktError } from '../core/errors';
 import { type HeuristicResult, heuristic, iteratedSearch, penalised, roundRelaxation } from './heuristic';
 import { buildLp, slotsFromValues, variableValues } from './lp';
-import type { Model } from './model';
+import { costOf, type Model, relativeGap, shiftOf } from './model';
 import type { SharedPlan } from './shared-plan';
 
 type Highs = Awaited<ReturnType<typeof highsLoader>>;
@@ -40,12 +40,6 @@ export interface CoreHooks {
   /** Plans that thread publishes, handed to the solver while it runs. */
   shared?: SharedPlan;
 }
-
-const shiftOf = (m: Model, slots: number[][]) => {
-  const s = new Float64Array(m.T);
-  m.loads.forEach((l, j) => slots[j].forEach((t) => (s[t] += l.power)));
-  return s;
-};
 
 /** One HiGHS run of an LP text: status, bound and the plan read back (null when none). */
 interface RunResult {
@@ -168,13 +162,6 @@ export function searchPeak(
   );
 }
 
-const peakOf = (m: Model, slots: number[][]) => {
-  const shift = shiftOf(m, slots);
-  let peak = 0;
-  for (let t = 0; t < m.T; t++) peak = Math.max(peak, m.base[t] + shift[t] - m.ren[t]);
-  return peak;
-};
-
 const complete = (m: Model, slots: number[][] | null): slots is number[][] =>
   slots !== null && slots.every((s, j) => s.length === m.loads[j].dur);
 
@@ -190,13 +177,14 @@ export async function solveCore(m: Model, hooks: CoreHooks): Promise<CoreResult>
   const highs = await loadHighs();
   const left = () => (hooks.deadline - Date.now()) / 1000;
   const solverTime = () => left() - Math.min(1, 0.1 * left());
-  const consider = (slots: number[][] | null, source: CoreResult['source']) => {
+  // adopts a cheaper plan and reports it; a plan that comes with a solver bound is reported anyway,
+  // for the bound
+  const consider = (slots: number[][] | null, source: CoreResult['source'], bound?: number) => {
     if (!complete(m, slots)) return;
     const cost = penalised(m, shiftOf(m, slots));
-    if (cost < best.cost - 1e-9) {
-      best = { ...best, slots, cost, source };
-      if (cost < 1e5) hooks.onPlan?.(slots, cost);
-    }
+    const better = cost < best.cost - 1e-9;
+    if (better) best = { ...best, slots, cost, source };
+    if (cost < 1e5 && (better || bound !== undefined)) hooks.onPlan?.(slots, cost, bound);
   };
 
   // the best plan the local-search thread has published so far, if any
@@ -252,7 +240,7 @@ export async function solveCore(m: Model, hooks: CoreHooks): Promise<CoreResult>
     if (!relax.infeasible && relax.optimal && Number.isFinite(relax.objective)) energyLb = relax.objective;
     if (Number.isFinite(energyLb) && !hooks.stopped() && left() > 0.2) {
       takeShared();
-      const peak = peakOf(m, best.slots);
+      const peak = costOf(m, shiftOf(m, best.slots)).peakKw;
       const atPeak: Model = { ...energyOnly, cap: peak + 1e-7 };
       const sub = run(highs, atPeak, buildLp(atPeak).text, {
         timeLimitS: Math.max(0.05, 0.3 * solverTime()),
@@ -273,7 +261,6 @@ export async function solveCore(m: Model, hooks: CoreHooks): Promise<CoreResult>
   if (hooks.stopped() || left() < 0.1) return finish(best, best.cost < 1e5, m);
 
   const lp = buildLp(m, peakCut === null ? {} : { peakUb: peakCut });
-  let incumbent = best.cost; // the solver's, for deciding whether a shared plan is worth offering
   const result = run(highs, m, lp.text, {
     timeLimitS: solverTime(),
     mipRelGap: hooks.mipRelGap,
@@ -281,15 +268,10 @@ export async function solveCore(m: Model, hooks: CoreHooks): Promise<CoreResult>
     peakLb: lp.peakLb,
     stopped: hooks.stopped,
     deadline: hooks.deadline,
-    onImproving: (slots, bound) => {
-      const cost = penalised(m, shiftOf(m, slots));
-      incumbent = Math.min(incumbent, cost);
-      hooks.onPlan?.(slots, cost, bound);
-    },
+    onImproving: (slots, bound) => consider(slots, 'milp', bound),
     offer: () => {
       const p = hooks.shared?.take();
-      if (!p || p.cost >= incumbent - 1e-9) return null;
-      incumbent = p.cost;
+      if (!p || p.cost >= best.cost - 1e-9) return null;
       consider(p.slots, 'heuristic');
       return p.slots;
     },
@@ -314,8 +296,7 @@ export async function solveCore(m: Model, hooks: CoreHooks): Promise<CoreResult>
   // the bound of the cut model holds for the original too: a plan outside it costs at least the
   // incumbent the cutoff was taken from
   const bound = Number.isFinite(result.bound) ? Math.min(result.bound, best.cost) : undefined;
-  const gap =
-    bound === undefined ? Infinity : Math.max(0, (best.cost - bound) / Math.max(1e-9, Math.abs(best.cost)));
+  const gap = bound === undefined ? Infinity : relativeGap(best.cost, bound);
   best = { ...best, gap, optimal: result.optimal || gap <= hooks.mipRelGap };
   if (bound !== undefined) best.bound = bound;
   if (best.optimal && best.gap > hooks.mipRelGap) best.gap = 0;

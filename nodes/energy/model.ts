@@ -194,6 +194,18 @@ export function compileProblem(p: EnergyProblem): Model {
 }
 
 /** Cost of a per-slot load profile (kW of shiftable load per slot). */
+/** Shiftable power per slot for a plan given as slots per load (in model order). */
+export function shiftOf(m: Model, slots: number[][]): Float64Array {
+  const shift = new Float64Array(m.T);
+  m.loads.forEach((l, j) => slots[j].forEach((t) => (shift[t] += l.power)));
+  return shift;
+}
+
+/** Relative gap between a plan's cost and a lower bound (0 when the bound meets the cost). */
+export function relativeGap(cost: number, bound: number): number {
+  return Math.max(0, (cost - bound) / Math.max(1e-9, Math.abs(cost)));
+}
+
 export function costOf(m: Model, shift: ArrayLike<number>): EnergyCost {
   const importKw: number[] = [];
   const exportKw: number[] = [];

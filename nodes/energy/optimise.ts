@@ -10,7 +10,15 @@ import { TaktError } from '../core/errors';
 import { type CoreResult, solveCore } from './highs';
 import { toLoadSlots } from './heuristic';
 import { sharedPlanBuffer } from './shared-plan';
-import { baselineSlots, compileProblem, costOf, evaluateModel, type Model } from './model';
+import {
+  baselineSlots,
+  compileProblem,
+  costOf,
+  evaluateModel,
+  type Model,
+  relativeGap,
+  shiftOf,
+} from './model';
 import type { EnergyEvaluation, EnergyPlan, EnergyProblem, LoadSlots, OptimiseOptions } from './types';
 
 export interface WorkerInit {
@@ -108,9 +116,7 @@ export function baseline(problem: EnergyProblem): { loads: LoadSlots; totalCost:
 
 function toPlan(m: Model, r: CoreResult, elapsedMs: number): EnergyPlan {
   const loads = toLoadSlots(m, r.slots);
-  const shift = new Float64Array(m.T);
-  m.loads.forEach((l, j) => r.slots[j].forEach((t) => (shift[t] += l.power)));
-  const cost = costOf(m, shift);
+  const cost = costOf(m, shiftOf(m, r.slots));
   const baselineCost = evaluateModel(m, baselineSlots(m)).totalCost;
   const plan: EnergyPlan = {
     loads,
@@ -126,13 +132,13 @@ function toPlan(m: Model, r: CoreResult, elapsedMs: number): EnergyPlan {
   return plan;
 }
 
-/** The solver's result, or the search thread's plan when that is cheaper (judged by the solver's bound). */
+/**
+ * The solver's result, or the cheapest plan either thread reported when that is cheaper (the local
+ * search thread's, in practice), judged against the solver's bound.
+ */
 function withBest(r: CoreResult, other: CoreResult | null, mipRelGap: number): CoreResult {
   if (!other || other.cost >= r.cost - 1e-9 || other.cost >= 1e5) return r;
-  const gap =
-    r.bound === undefined
-      ? Infinity
-      : Math.max(0, (other.cost - r.bound) / Math.max(1e-9, Math.abs(other.cost)));
+  const gap = r.bound === undefined ? Infinity : relativeGap(other.cost, r.bound);
   return { ...other, bound: r.bound, gap, optimal: r.optimal || gap <= mipRelGap };
 }
 
@@ -150,9 +156,7 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
   const progress = (cost: number, bound?: number) =>
     options.onProgress?.({
       best: cost,
-      ...(bound !== undefined && Number.isFinite(bound)
-        ? { bound, gap: Math.max(0, (cost - bound) / Math.max(1e-9, Math.abs(cost))) }
-        : {}),
+      ...(bound !== undefined && Number.isFinite(bound) ? { bound, gap: relativeGap(cost, bound) } : {}),
       elapsedMs: Date.now() - t0,
     });
 
@@ -183,15 +187,18 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
     w.postMessage({ type: 'solve', init } satisfies ToWorker);
     let last: CoreResult | null = null;
     let settled = false;
+    // a plan from either thread: keep the cheapest as the fallback, show progress
+    const onPlan = (msg: Extract<FromWorker, { type: 'plan' }>) => {
+      if (!last || msg.cost < last.cost)
+        last = { slots: msg.slots, cost: msg.cost, optimal: false, gap: Infinity, source: 'heuristic' };
+      progress(msg.cost, msg.bound);
+    };
     let searcher: Worker | null = null;
     if (parallel) {
       const s = new Worker(WORKER_FILE);
       searcher = s;
       s.on('message', (msg: FromWorker) => {
-        if (settled || msg.type !== 'plan') return;
-        if (!last || msg.cost < last.cost)
-          last = { slots: msg.slots, cost: msg.cost, optimal: false, gap: Infinity, source: 'heuristic' };
-        progress(msg.cost);
+        if (!settled && msg.type === 'plan') onPlan(msg);
       });
       s.on('error', () => undefined); // the solver's answer stands on its own
       s.postMessage({ type: 'search', init: { ...init, deadline: deadline - 200 } } satisfies ToWorker);
@@ -220,11 +227,8 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
     };
     w.on('message', (msg: FromWorker) => {
       if (settled || msg.type === 'ready') return;
-      if (msg.type === 'plan') {
-        if (!last || msg.cost < last.cost)
-          last = { slots: msg.slots, cost: msg.cost, optimal: false, gap: Infinity, source: 'heuristic' };
-        progress(msg.cost, msg.bound);
-      } else if (msg.type === 'done') {
+      if (msg.type === 'plan') onPlan(msg);
+      else if (msg.type === 'done') {
         settle(true);
         resolve(toPlan(m, withBest(msg.result, last, mipRelGap), Date.now() - t0));
       } else {
