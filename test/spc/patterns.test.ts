@@ -21,6 +21,7 @@ import {
   readOnnxMetadata,
   Rng,
 } from '../../nodes/spc/patterns';
+import { HeldOutPatterns, MIN_AFFECTED } from '../../bench/lib/heldout-patterns';
 import { gauss, lcg } from './random';
 import { accuracy, mlpFromOnnx, mlpToOnnx, trainPatternModel } from '../../nodes/spc/train-patterns';
 
@@ -417,6 +418,23 @@ describe('spc patterns: the MLP, its ONNX export and the shipped model', () => {
       assert.ok(normals >= 0.86, `normal windows of AR(1) noise, limits estimated: recall ${normals}`);
       const shifts = await recall(sets.shifts);
       assert.ok(shifts >= 0.92, `shifts starting before or inside the window: recall ${shifts}`);
+    } finally {
+      await clf.dispose();
+    }
+  });
+
+  it('the shipped model classifies at least 97% of the held-out generator’s live and standard views (the bench’s generator, fresh seeds)', async () => {
+    // the convention both generators share
+    assert.equal(MIN_AFFECTED, MIN_AFFECTED_POINTS);
+    const clf = await OnnxPatternClassifier.load();
+    try {
+      for (const live of [true, false]) {
+        const set = new HeldOutPatterns(live ? 31 : 32, live).set(spc.PATTERN_CLASSES, 150);
+        const P = await clf.probabilities(set.windows);
+        const acc = accuracy(P, set.labels, spc.PATTERN_CLASSES.length);
+        // 1,350 windows: a standard error of about 0.4 points at 98%
+        assert.ok(acc >= 0.97, `${live ? 'live' : 'standard'} view: accuracy ${acc}`);
+      }
     } finally {
       await clf.dispose();
     }
