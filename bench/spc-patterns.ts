@@ -1,11 +1,15 @@
 /**
- * bench:spc-patterns — accuracy of the shipped control-chart pattern model (ONNX, run by onnxruntime-node)
- * on a seeded held-out synthetic set the training never saw (training used seeds 11 and 12), with its
- * confusion matrix and per-class recall, against two non-learned references in the same run: the Nelson
- * run rules mapped to pattern classes (what a chart without the network can say), and a nearest-centroid
- * classifier on the same standardised features.
+ * bench:spc-patterns — accuracy of the shipped control-chart pattern model (ONNX, run by onnxruntime-node).
  *
- *   npm run bench:spc-patterns -- [--seed 2026] [--per-class 500] [--model path/to/model.onnx]
+ * 1. On a seeded set of the training generator's standard view (a seed the training never used), with its
+ *    confusion matrix and per-class recall, against two non-learned references in the same run: the Nelson
+ *    run rules mapped to pattern classes (what a chart without the network can say), and a nearest-centroid
+ *    classifier on the same standardised features.
+ * 2. On the held-out generator (bench/lib/heldout-patterns.ts: other ranges and conventions, written apart
+ *    from the training code), in its standard view and in its live view (onset inside or before the window,
+ *    AR(1) noise, centre and sigma estimated from a phase I), `--rounds` rounds of fresh seeds, medians.
+ *
+ *   npm run bench:spc-patterns -- [--seed 2026] [--per-class 500] [--rounds 3] [--model path/to/model.onnx]
  */
 import * as spc from '../nodes/spc';
 import {
@@ -17,10 +21,12 @@ import {
   PatternGenerator,
 } from '../nodes/spc/patterns';
 import { finalLine, fmt, numberFlag, parseFlags, printTable } from './lib/cli';
+import { HeldOutPatterns, MIN_AFFECTED } from './lib/heldout-patterns';
 
 const flags = parseFlags();
 const SEED = numberFlag(flags, 'seed', 2026);
 const PER_CLASS = numberFlag(flags, 'per-class', 500);
+const ROUNDS = numberFlag(flags, 'rounds', 3);
 const MODEL = typeof flags.model === 'string' ? flags.model : DEFAULT_PATTERN_MODEL;
 const CLASSES = spc.PATTERN_CLASSES;
 const C = CLASSES.length;
@@ -94,11 +100,49 @@ function confusion(pred: Uint8Array, labels: Uint8Array): number[][] {
 const acc = (m: number[][]) => m.reduce((s, r, i) => s + r[i], 0) / m.flat().reduce((a, b) => a + b, 0);
 const SHORT = ['norm', 'up-sh', 'dn-sh', 'up-tr', 'dn-tr', 'cycle', 'syst', 'strat', 'mixt'];
 
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const h = Math.floor(v.length / 2);
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+};
+
+/** The network's class (as an index of CLASSES) of every window. */
+async function predict(clf: OnnxPatternClassifier, windows: Float64Array[]): Promise<Uint8Array> {
+  const P = await clf.probabilities(windows);
+  const K = clf.info.classes.length;
+  const out = new Uint8Array(windows.length);
+  for (let i = 0; i < windows.length; i++) {
+    let b = 0;
+    for (let j = 1; j < K; j++) if (P[i * K + j] > P[i * K + b]) b = j;
+    out[i] = idx(clf.info.classes[b]);
+  }
+  return out;
+}
+
+interface HeldOutRun {
+  accuracy: number[];
+  rules: number[];
+  recall: number[][];
+}
+
+/** `ROUNDS` fresh held-out sets of one view, scored by the network and the rules. */
+async function heldOut(clf: OnnxPatternClassifier, live: boolean): Promise<HeldOutRun> {
+  const run: HeldOutRun = { accuracy: [], rules: [], recall: CLASSES.map(() => []) };
+  for (let r = 0; r < ROUNDS; r++) {
+    const set = new HeldOutPatterns(SEED + 1000 * (r + 1) + (live ? 1 : 0), live).set(CLASSES, PER_CLASS);
+    const m = confusion(await predict(clf, set.windows), set.labels);
+    run.accuracy.push(acc(m));
+    run.rules.push(acc(confusion(Uint8Array.from(set.windows, rulesClass), set.labels)));
+    m.forEach((row, i) => run.recall[i].push(row[i] / PER_CLASS));
+  }
+  return run;
+}
+
 async function main(): Promise<void> {
   const test = new PatternGenerator(SEED).set(PER_CLASS);
   const n = test.labels.length;
   console.log(
-    `held-out set: ${PER_CLASS} windows of ${PATTERN_WINDOW} points per class, seed ${SEED} (${n} windows)`,
+    `training generator, standard view: ${PER_CLASS} windows of ${PATTERN_WINDOW} points per class, seed ${SEED} (${n} windows)`,
   );
 
   const clf = await OnnxPatternClassifier.load(MODEL);
@@ -106,15 +150,8 @@ async function main(): Promise<void> {
     `model: ${MODEL} (${clf.info.metadata['takt.architecture'] ?? '?'}, trained with seed ${clf.info.metadata['takt.seed'] ?? '?'})`,
   );
   const t0 = performance.now();
-  const P = await clf.probabilities(test.windows);
+  const net = await predict(clf, test.windows);
   const ms = performance.now() - t0;
-  const net = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    let b = 0;
-    for (let j = 1; j < C; j++) if (P[i * C + j] > P[i * C + b]) b = j;
-    net[i] = idx(clf.info.classes[b]);
-  }
-  await clf.dispose();
 
   const rules = Uint8Array.from(test.windows, rulesClass);
   // centroids from a reference set of its own seed (neither the training nor the held-out seed)
@@ -146,15 +183,46 @@ async function main(): Promise<void> {
     `\nnetwork: ${fmt((n / ms) * 1000)} windows/s in one batch (features + onnxruntime, 1 thread); ` +
       `error ${fmt(100 * (1 - acc(mNet)))}% against ${fmt(100 * (1 - acc(mRules)))}% for the rules`,
   );
+
+  console.log(
+    `\nheld-out generator (bench/lib/heldout-patterns.ts), ${ROUNDS} rounds of ${PER_CLASS} windows per class, ` +
+      `a shift or trend labelled once it has affected at least ${MIN_AFFECTED} points; medians over the rounds`,
+  );
+  const std = await heldOut(clf, false);
+  const live = await heldOut(clf, true);
+  await clf.dispose();
+  const pc = (x: number) => `${fmt(100 * x)}%`;
+  printTable([
+    ['class', 'standard view', 'live view'],
+    ...CLASSES.map((c, i) => [c, pc(median(std.recall[i])), pc(median(live.recall[i]))]),
+    ['overall accuracy', pc(median(std.accuracy)), pc(median(live.accuracy))],
+    ['Nelson rules', pc(median(std.rules)), pc(median(live.rules))],
+    [
+      'rounds (network)',
+      std.accuracy.map((a) => fmt(100 * a)).join(' '),
+      live.accuracy.map((a) => fmt(100 * a)).join(' '),
+    ],
+  ]);
+  const r4 = (x: number) => Number(x.toFixed(4));
   finalLine({
     bench: 'spc-patterns',
     samples: n,
     seed: SEED,
     window: PATTERN_WINDOW,
-    accuracy: Number(acc(mNet).toFixed(4)),
-    baselineAccuracy: Number(acc(mRules).toFixed(4)),
-    centroidAccuracy: Number(acc(mCent).toFixed(4)),
+    accuracy: r4(acc(mNet)),
+    baselineAccuracy: r4(acc(mRules)),
+    centroidAccuracy: r4(acc(mCent)),
     ratio: Number((acc(mNet) / acc(mRules)).toFixed(3)),
+    heldOutGenerator: 'bench/lib/heldout-patterns.ts',
+    heldOutRounds: ROUNDS,
+    heldOutSamples: PER_CLASS * C,
+    minAffected: MIN_AFFECTED,
+    standardAccuracy: r4(median(std.accuracy)),
+    liveAccuracy: r4(median(live.accuracy)),
+    standardBaselineAccuracy: r4(median(std.rules)),
+    liveBaselineAccuracy: r4(median(live.rules)),
+    standardRecall: Object.fromEntries(CLASSES.map((c, i) => [c, r4(median(std.recall[i]))])),
+    liveRecall: Object.fromEntries(CLASSES.map((c, i) => [c, r4(median(live.recall[i]))])),
   });
 }
 

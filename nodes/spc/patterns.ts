@@ -15,6 +15,16 @@
  * Every parameter is drawn uniformly from its range for each window, so the model learns the classes and
  * not one setting of them.
  *
+ * That is the standard view. A sliding window over a running chart sees more (the live view, `LiveView`):
+ *   noise   AR(1) r(t) = φ·r(t−1) + √(1 − φ²)·e(t), unit variance, φ ∈ [−0.3, 0.3]
+ *   limits  the window is standardised with an estimated centre and sigma: z = (x − εc)/f, εc ∈ [−0.25, 0.25],
+ *           f ∈ [0.85, 1.15]
+ *   onset   a shift or trend starts anywhere from N points before the window to point N − 16 inside it:
+ *           z = r ± s·[t ≥ t₀] or r ± d·(t − t₀)·[t ≥ t₀]
+ * A shift or trend is labelled (and generated) only once it has affected at least `MIN_AFFECTED_POINTS`
+ * (16, half the window) points: a shift in the last few points cannot be told from noise.
+ * The trainer draws a share of live windows and uses wider ranges (`TRAINING_PATTERN_RANGES`).
+ *
  * No Node-RED import; onnxruntime-node is loaded lazily, only when a classifier is loaded.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -77,15 +87,59 @@ export const DEFAULT_PATTERN_RANGES: Readonly<PatternRanges> = {
   mixture: [1.5, 3],
 };
 
+/** The ranges the shipped model is trained on: the standard ones widened, so a stronger pattern is no stranger. */
+export const TRAINING_PATTERN_RANGES: Readonly<PatternRanges> = {
+  shift: [1, 4],
+  shiftOnset: [0, 0.5],
+  trend: [0.1, 0.4],
+  cycleAmplitude: [1, 4],
+  cyclePeriod: [6, 20],
+  systematic: [1, 4],
+  stratification: [0.1, 0.45],
+  mixture: [1.5, 4],
+};
+
+/**
+ * Points a shift or trend must have affected before a window is labelled with it (generated live windows; half
+ * the window when that is shorter than 32).
+ */
+export const MIN_AFFECTED_POINTS = 16;
+
+/** What a sliding window over a running chart sees beyond the standard view (see the module comment). */
+export interface LiveView {
+  /** Share of the windows drawn as live views; the rest are standard. */
+  share: number;
+  /** AR(1) coefficient of the noise (the noise keeps unit variance). */
+  ar: [number, number];
+  /** The window is divided by a factor in this range (sigma estimated with that error). */
+  sigmaError: [number, number];
+  /** Error of the estimated centre, in sigma. */
+  centreError: [number, number];
+  /** Share of live shifts and trends that started before the window (up to N points before). */
+  before: number;
+}
+
+export const DEFAULT_LIVE_VIEW: Readonly<LiveView> = {
+  share: 0.6,
+  ar: [-0.3, 0.3],
+  sigmaError: [0.85, 1.15],
+  centreError: [-0.25, 0.25],
+  before: 0.3,
+};
+
 /** How one window was made (for tests and diagnostics). */
 export interface PatternSpec {
   pattern: PatternClass;
   /** Shift size, trend slope, cycle amplitude, systematic departure, stratification sigma or mixture offset. */
   magnitude: number;
-  /** Shift onset (first shifted point). */
+  /** Shift or trend onset (first shifted point; negative: that many points before the window). */
   onset?: number;
   period?: number;
   phase?: number;
+  /** Live view only: AR(1) coefficient of the noise, sigma factor and centre error of the standardisation. */
+  ar?: number;
+  sigmaFactor?: number;
+  centreError?: number;
 }
 
 export interface GeneratedPattern {
@@ -97,15 +151,29 @@ export interface GeneratedPattern {
 export class PatternGenerator {
   readonly window: number;
   readonly ranges: PatternRanges;
+  /** Live views drawn, if any (off by default: every window is a standard view). */
+  readonly live: LiveView | undefined;
   private readonly rng: Rng;
 
-  constructor(seed: number, opts: { window?: number; ranges?: Partial<PatternRanges> } = {}) {
+  constructor(
+    seed: number,
+    opts: { window?: number; ranges?: Partial<PatternRanges>; live?: boolean | Partial<LiveView> } = {},
+  ) {
     if (!Number.isInteger(seed)) throw new TaktError('spc.badOption', 'seed: must be an integer', 'seed');
     const window = opts.window ?? PATTERN_WINDOW;
     if (!Number.isInteger(window) || window < 16)
       throw new TaktError('spc.badOption', 'window: needs a whole number of at least 16 points', 'window');
     this.window = window;
     this.ranges = { ...DEFAULT_PATTERN_RANGES, ...opts.ranges };
+    this.live =
+      opts.live === undefined || opts.live === false
+        ? undefined
+        : { ...DEFAULT_LIVE_VIEW, ...(opts.live === true ? {} : opts.live) };
+    if (
+      this.live &&
+      !(this.live.share >= 0 && this.live.share <= 1 && Math.max(...this.live.ar.map(Math.abs)) < 1)
+    )
+      throw new TaktError('spc.badOption', 'live: share in [0, 1] and |ar| < 1 needed', 'live');
     this.rng = new Rng(seed);
   }
 
@@ -114,17 +182,32 @@ export class PatternGenerator {
     const N = this.window;
     const R = this.ranges;
     const g = this.rng;
+    const live = this.live !== undefined && g.next() < this.live.share ? this.live : undefined;
     const z = new Float64Array(N);
-    for (let t = 0; t < N; t++) z[t] = g.normal();
     const spec: PatternSpec = { pattern, magnitude: 0 };
+    if (live) {
+      const phi = g.uniform(...live.ar);
+      const inn = Math.sqrt(1 - phi * phi);
+      let r = g.normal();
+      for (let t = 0; t < N; t++) {
+        z[t] = r;
+        r = phi * r + inn * g.normal();
+      }
+      spec.ar = phi;
+    } else for (let t = 0; t < N; t++) z[t] = g.normal();
+    // live onset: up to N points before the window, or inside it with at least MIN_AFFECTED_POINTS affected
+    const minAffected = Math.min(MIN_AFFECTED_POINTS, Math.floor(N / 2));
+    const liveOnset = () => (g.next() < (live as LiveView).before ? g.int(-N, 0) : g.int(1, N - minAffected));
     switch (pattern) {
       case 'normal':
         break;
       case 'upward-shift':
       case 'downward-shift': {
         const s = g.uniform(...R.shift) * (pattern === 'upward-shift' ? 1 : -1);
-        const t0 = g.int(Math.max(1, Math.round(R.shiftOnset[0] * N)), Math.round(R.shiftOnset[1] * N));
-        for (let t = t0; t < N; t++) z[t] += s;
+        const t0 = live
+          ? liveOnset()
+          : g.int(Math.max(1, Math.round(R.shiftOnset[0] * N)), Math.round(R.shiftOnset[1] * N));
+        for (let t = Math.max(0, t0); t < N; t++) z[t] += s;
         spec.magnitude = s;
         spec.onset = t0;
         break;
@@ -132,8 +215,10 @@ export class PatternGenerator {
       case 'upward-trend':
       case 'downward-trend': {
         const d = g.uniform(...R.trend) * (pattern === 'upward-trend' ? 1 : -1);
-        for (let t = 0; t < N; t++) z[t] += d * t;
+        const t0 = live ? liveOnset() : 0;
+        for (let t = Math.max(0, t0); t < N; t++) z[t] += d * (t - t0);
         spec.magnitude = d;
+        spec.onset = t0;
         break;
       }
       case 'cycle': {
@@ -168,6 +253,13 @@ export class PatternGenerator {
       }
       default:
         throw new TaktError('spc.badOption', `pattern: unknown class "${String(pattern)}"`, 'pattern');
+    }
+    if (live) {
+      const f = g.uniform(...live.sigmaError);
+      const c = g.uniform(...live.centreError);
+      for (let t = 0; t < N; t++) z[t] = (z[t] - c) / f;
+      spec.sigmaFactor = f;
+      spec.centreError = c;
     }
     return { z, spec };
   }

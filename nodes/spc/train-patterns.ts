@@ -2,11 +2,13 @@
  * Trains the control-chart pattern network and writes it as ONNX: the repo's training script for the model
  * that ships in the package (nodes/spc/models/spc-patterns.onnx, with a JSON card beside it).
  *
- *   npm run train:spc-patterns -- [--seed 11] [--per-class 2000] [--epochs 80] [--patience 8]
- *                                 [--max-seconds 300] [--out nodes/spc/models/spc-patterns.onnx]
+ *   npm run train:spc-patterns -- [--seed 11] [--per-class 4000] [--epochs 80] [--patience 10]
+ *                                 [--hidden 64,32] [--max-seconds 1200] [--out nodes/spc/models/spc-patterns.onnx]
  *
  * Every epoch draws a fresh training set from the seeded generator (no window is seen twice, so the network
- * cannot memorise), validation uses its own seed (seed + 1); the weights of the best validation epoch are
+ * cannot memorise): the training ranges (TRAINING_PATTERN_RANGES) with a share of live views (DEFAULT_LIVE_VIEW:
+ * onsets inside or before the window, AR(1) noise, centre and sigma estimated with error; see patterns.ts).
+ * Validation uses its own seed (seed + 1) of the same generator; the weights of the best validation epoch are
  * kept, the learning rate halves after 3 epochs without improvement and training stops after `patience`.
  * The graph: Sub/Mul (input standardisation) → Gemm → Relu → Gemm → Relu → Gemm → Softmax, opset 17, IR 8,
  * with the class names, window, feature layout and training figures in metadata_props.
@@ -25,8 +27,13 @@ import {
   PATTERN_FEATURES_VERSION,
   PATTERN_SUMMARY,
   PATTERN_WINDOW,
+  DEFAULT_LIVE_VIEW,
+  MIN_AFFECTED_POINTS,
   PatternGenerator,
+  type PatternRanges,
+  type LiveView,
   Rng,
+  TRAINING_PATTERN_RANGES,
 } from './patterns';
 
 export interface TrainOptions {
@@ -40,6 +47,9 @@ export interface TrainOptions {
   batch?: number;
   lr?: number;
   maxSeconds?: number;
+  /** Pattern ranges (default TRAINING_PATTERN_RANGES) and live views (default on, DEFAULT_LIVE_VIEW). */
+  ranges?: Partial<PatternRanges>;
+  live?: boolean | Partial<LiveView>;
   log?: (line: string) => void;
 }
 
@@ -70,19 +80,20 @@ export function trainPatternModel(o: TrainOptions = {}): TrainResult {
   const seed = o.seed ?? 11;
   const window = o.window ?? PATTERN_WINDOW;
   const hidden = o.hidden ?? [64, 32];
-  const perClass = o.perClass ?? 2000;
+  const perClass = o.perClass ?? 4000;
   const epochs = o.epochs ?? 80;
-  const patience = o.patience ?? 8;
+  const patience = o.patience ?? 10;
   const batch = o.batch ?? 64;
-  const maxMs = (o.maxSeconds ?? 300) * 1000;
+  const maxMs = (o.maxSeconds ?? 1200) * 1000;
   const log = o.log ?? (() => undefined);
   const C = PATTERN_CLASSES.length;
   const F = featureLength(window);
   const t0 = Date.now();
 
-  const gen = new PatternGenerator(seed, { window });
+  const view = { window, ranges: { ...TRAINING_PATTERN_RANGES, ...o.ranges }, live: o.live ?? true };
+  const gen = new PatternGenerator(seed, view);
   const validationSeed = seed + 1;
-  const val = new PatternGenerator(validationSeed, { window }).set(o.validationPerClass ?? 500);
+  const val = new PatternGenerator(validationSeed, view).set(o.validationPerClass ?? 500);
   const Xv = featureMatrix(val.windows, window);
   const net = Mlp.random([F, ...hidden, C], seed + 2);
   const shuffle = new Rng(seed + 3);
@@ -286,6 +297,7 @@ export function patternMetadata(r: TrainResult): Record<string, string> {
     'takt.featureNames': `z[0..${r.window - 1}],${PATTERN_SUMMARY.join(',')}`,
     'takt.architecture': r.params.sizes.join('-'),
     'takt.seed': String(r.seed),
+    'takt.trainingView': 'training ranges, standard and live views',
     'takt.validationAccuracy': r.validationAccuracy.toFixed(4),
   };
 }
@@ -298,6 +310,9 @@ function flag(argv: string[], name: string): string | undefined {
   const eq = argv.find((a) => a.startsWith(`--${name}=`));
   return eq?.slice(name.length + 3);
 }
+
+/** A range as text for the model card ("1 to 4"), so the card stays one line per setting. */
+const span = (r: readonly number[]) => `${r[0]} to ${r[1]}`;
 
 function main(): void {
   const argv = process.argv.slice(2);
@@ -317,6 +332,13 @@ function main(): void {
     epochs: num('epochs'),
     patience: num('patience'),
     maxSeconds: num('max-seconds'),
+    hidden: flag(argv, 'hidden')
+      ?.split(',')
+      .map((h) => {
+        const n = Number(h);
+        if (!Number.isInteger(n) || n < 1) throw new Error('--hidden needs layer widths, e.g. 64,32');
+        return n;
+      }),
     log: (l) => console.log(l),
   });
   const bytes = mlpToOnnx(r.params, patternMetadata(r));
@@ -328,6 +350,11 @@ function main(): void {
     window: r.window,
     features: `z[0..${r.window - 1}] + ${PATTERN_SUMMARY.join(', ')} (featuresVersion ${PATTERN_FEATURES_VERSION})`,
     architecture: r.params.sizes.join('-'),
+    ranges: Object.fromEntries(Object.entries(TRAINING_PATTERN_RANGES).map(([k, v]) => [k, span(v)])),
+    liveView: Object.fromEntries(
+      Object.entries(DEFAULT_LIVE_VIEW).map(([k, v]) => [k, Array.isArray(v) ? span(v) : v]),
+    ),
+    minAffectedPoints: MIN_AFFECTED_POINTS,
     seed: r.seed,
     validationSeed: r.validationSeed,
     epochs: r.epochs,
