@@ -7,6 +7,7 @@
  */
 import { TaktError } from '../core/errors';
 import { chart, toNumber } from './charts';
+import type { ConstantsMode } from './constants';
 import { normalCdf, normalQuantile } from './numeric';
 
 export interface CapabilitySpec {
@@ -72,8 +73,15 @@ export function andersonDarling(x: readonly number[]): { a2: number; a2Adjusted:
   return { a2, a2Adjusted: aa, p: Math.min(1, Math.max(0, p)) };
 }
 
-/** Capability indices of observations (number[]) or subgroups (number[][]) against spec limits. */
-export function capability(data: number[] | number[][], spec: CapabilitySpec): CapabilityResult {
+/**
+ * Capability indices of observations (number[]) or subgroups (number[][]) against spec limits. The within
+ * sigma takes d2 from qcc's tables unless `options.constants` is 'exact'.
+ */
+export function capability(
+  data: number[] | number[][],
+  spec: CapabilitySpec,
+  options: { constants?: ConstantsMode } = {},
+): CapabilityResult {
   if (typeof spec !== 'object' || spec === null) {
     throw new TaktError('spc.badSpec', 'spec: expected { lsl, usl, target? }', 'spec');
   }
@@ -93,9 +101,10 @@ export function capability(data: number[] | number[][], spec: CapabilitySpec): C
     throw new TaktError('spc.noData', 'data: expected observations or subgroups', 'data');
   }
   const grouped = Array.isArray(data[0]);
+  const k = options.constants === undefined ? {} : { constants: options.constants };
   const c = grouped
-    ? chart({ type: 'xbar-r', data: data as number[][] })
-    : chart({ type: 'imr', data: data as number[] });
+    ? chart({ type: 'xbar-r', data: data as number[][], ...k })
+    : chart({ type: 'imr', data: data as number[], ...k });
   const all = grouped ? (data as number[][]).flat() : (data as number[]);
   const n = all.length;
   const center = c.center;

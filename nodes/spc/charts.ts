@@ -15,11 +15,12 @@
  *          quantile, phase II prediction limit p(m + 1)(m − 1)/(m(m − p)) · F(p, m − p) quantile.
  *   MEWMA  Lowry et al. (1992) with time-varying covariance; limit = decision interval, or the χ²(p) quantile.
  *
- * The constants d2, d3 and c4 are computed exactly (constants.ts); qcc rounds d2 and d3 to three decimals,
- * so sigma and limits differ from qcc's by up to about 0.05%, centres and statistics agree exactly.
+ * The constants d2 and d3 come by default from qcc's published tables (constants.ts), so sigma, limits and
+ * the statistics built on sigma (CUSUM sums) agree with qcc to rounding; `constants: 'exact'` computes
+ * them exactly instead (sigma and limits then differ from qcc's by up to about 0.05%). c4 is exact in both.
  */
 import { TaktError } from '../core/errors';
-import { c4, d2, d3 } from './constants';
+import { type Constants, constants, type ConstantsMode, toConstantsMode } from './constants';
 import { betaQuantile, chiSquareQuantile, fQuantile, invertSpd, normalSf } from './numeric';
 import { BEYOND_LIMITS_ONLY, RuleEngine, type RuleEngineState, ruleSet, type RuleSpec } from './rules';
 import {
@@ -148,7 +149,9 @@ export const sd = (g: readonly number[]): number => {
 export function withinSigma(
   groups: readonly number[][],
   method: 'R' | 'S',
+  mode: ConstantsMode = 'table',
 ): { sigma: number; estimator: string } {
+  const K = constants(mode);
   if (method === 'R' && groups.some((g) => g.length > 25)) {
     let num = 0;
     let df = 0;
@@ -157,18 +160,18 @@ export function withinSigma(
       num += s * s * (g.length - 1);
       df += g.length - 1;
     }
-    return { sigma: Math.sqrt(num / df) / c4(df + 1), estimator: 'RMSDF' };
+    return { sigma: Math.sqrt(num / df) / K.c4(df + 1), estimator: 'RMSDF' };
   }
   let s = 0;
-  for (const g of groups) s += method === 'R' ? range(g) / d2(g.length) : sd(g) / c4(g.length);
+  for (const g of groups) s += method === 'R' ? range(g) / K.d2(g.length) : sd(g) / K.c4(g.length);
   return { sigma: s / groups.length, estimator: method === 'R' ? 'UWAVE-R' : 'UWAVE-SD' };
 }
 
 /** σ of individual observations from the average moving range (qcc "MR"). */
-export function mrSigma(x: readonly number[]): number {
+export function mrSigma(x: readonly number[], mode: ConstantsMode = 'table'): number {
   let s = 0;
   for (let i = 1; i < x.length; i++) s += Math.abs(x[i] - x[i - 1]);
-  return s / (x.length - 1) / d2(2);
+  return s / (x.length - 1) / constants(mode).d2(2);
 }
 
 function weightedMean(values: readonly number[], weights: readonly number[]): number {
@@ -280,6 +283,7 @@ interface EstimateOptions {
   confidence?: number;
   limits?: KnownLimits;
   decisionIntervalGiven: boolean;
+  constants: ConstantsMode;
 }
 
 function defaultConfidence(nsigmas: number, p: number): number {
@@ -302,19 +306,20 @@ function estimate(type: ChartType, samples: Sample[], o: EstimateOptions): Chart
 function estimateRaw(type: ChartType, samples: Sample[], o: EstimateOptions): ChartParams {
   const base = { type, nsigmas: o.nsigmas, rules: o.rules, samples: samples.length };
   const known = o.limits;
+  const K = constants(o.constants);
   const sizes = samples.map((s) => s.size);
   const values = samples.map((s) => s.value);
   switch (type) {
     case 'xbar-r':
     case 'xbar-s': {
       const groups = samples.map((s) => s.group as number[]);
-      const est = withinSigma(groups, type === 'xbar-r' ? 'R' : 'S');
+      const est = withinSigma(groups, type === 'xbar-r' ? 'R' : 'S', o.constants);
       const sigma = known?.sigma ?? est.sigma;
       const secStats = groups.map(type === 'xbar-r' ? range : sd);
       const secondaryCenter =
         known?.sigma !== undefined
           ? weightedMean(
-              sizes.map((n) => (type === 'xbar-r' ? d2(n) : c4(n)) * sigma),
+              sizes.map((n) => (type === 'xbar-r' ? K.d2(n) : K.c4(n)) * sigma),
               sizes,
             )
           : weightedMean(secStats, sizes);
@@ -324,6 +329,7 @@ function estimateRaw(type: ChartType, samples: Sample[], o: EstimateOptions): Ch
         sigma,
         estimator: known?.sigma !== undefined ? 'known' : est.estimator,
         secondaryCenter,
+        constants: o.constants,
       };
     }
     case 'imr': {
@@ -333,13 +339,14 @@ function estimateRaw(type: ChartType, samples: Sample[], o: EstimateOptions): Ch
       let mr = 0;
       for (let i = 1; i < values.length; i++) mr += Math.abs(values[i] - values[i - 1]);
       const mrBar = values.length > 1 ? mr / (values.length - 1) : NaN;
-      const sigma = known?.sigma ?? mrBar / d2(2);
+      const sigma = known?.sigma ?? mrBar / K.d2(2);
       return {
         ...base,
         center: known?.center ?? mean(values),
         sigma,
         estimator: known?.sigma !== undefined ? 'known' : 'MR',
-        secondaryCenter: known?.sigma !== undefined ? d2(2) * sigma : mrBar,
+        secondaryCenter: known?.sigma !== undefined ? K.d2(2) * sigma : mrBar,
+        constants: o.constants,
       };
     }
     case 'p':
@@ -387,21 +394,23 @@ function estimateRaw(type: ChartType, samples: Sample[], o: EstimateOptions): Ch
         ({ sigma, estimator } = withinSigma(
           samples.map((s) => s.group as number[]),
           'R',
+          o.constants,
         ));
       } else {
         if (values.length < 2)
           fail('spc.noData', 'data', 'at least 2 observations are needed to estimate sigma');
-        sigma = mrSigma(values);
+        sigma = mrSigma(values, o.constants);
         estimator = 'MR';
       }
       const center = known?.center ?? weightedMean(values, sizes);
       return type === 'ewma'
-        ? { ...base, center, sigma, estimator, lambda: o.lambda }
+        ? { ...base, center, sigma, estimator, lambda: o.lambda, constants: o.constants }
         : {
             ...base,
             center,
             sigma,
             estimator,
+            constants: o.constants,
             decisionInterval: o.decisionInterval,
             shift: o.shift,
             headStart: o.headStart,
@@ -502,10 +511,12 @@ export class ChartStream {
   private neg: number;
   private mz: number[];
   private readonly mrSe: number;
+  private readonly K: Constants;
 
   constructor(params: ChartParams) {
     this.params = params;
-    this.mrSe = params.type === 'imr' ? d3(2) * params.sigma : 0;
+    this.K = constants(params.constants);
+    this.mrSe = params.type === 'imr' ? this.K.d3(2) * params.sigma : 0;
     const beyondOnly = BEYOND_ONLY_TYPES.includes(params.type);
     this.engine = new RuleEngine(beyondOnly ? BEYOND_LIMITS_ONLY : ruleSet(params.rules), params.nsigmas);
     // R and S charts take the same rules; successive moving ranges are correlated, so MR is judged on rule 1.
@@ -603,10 +614,10 @@ export class ChartStream {
           this.prev = s.value;
         } else if (P.type === 'xbar-r') {
           sec = range(s.group as number[]);
-          secSe = d3(s.size) * P.sigma;
+          secSe = this.K.d3(s.size) * P.sigma;
         } else {
           sec = sd(s.group as number[]);
-          secSe = Math.sqrt(1 - c4(s.size) ** 2) * P.sigma;
+          secSe = Math.sqrt(1 - this.K.c4(s.size) ** 2) * P.sigma;
         }
         if (sec !== undefined) {
           const c2 = P.secondaryCenter as number;
@@ -622,7 +633,7 @@ export class ChartStream {
             ucl: u2,
             z: z2,
             size: s.size,
-            violations: this.engine2.push(z2, sec > u2 || sec < l2),
+            violations: this.engine2.push(z2, sec > u2 || sec < l2, sec),
           };
         }
         break;
@@ -742,7 +753,7 @@ export class ChartStream {
       ucl,
       z,
       size: s.size,
-      violations: this.engine.push(z, stat > ucl || stat < lcl),
+      violations: this.engine.push(z, stat > ucl || stat < lcl, stat),
     };
     if (value !== undefined) point.value = value;
     return secondary ? { point, secondary } : { point };
@@ -793,6 +804,7 @@ function resolveOptions(opts: ChartOptions): Resolved {
     lambda,
     decisionInterval,
     decisionIntervalGiven: opts.decisionInterval !== undefined,
+    constants: toConstantsMode(opts.constants),
     shift,
     headStart,
     rules,
@@ -821,6 +833,16 @@ export function chart(opts: ChartOptions): ChartResult {
     opts.newData === undefined ? [] : parseAll(type, opts.newData, opts.newSizes, 'newData', dim);
 
   const warnings: string[] = [];
+  if (type === 'xbar-r' && o.constants === 'table') {
+    const K = constants('table');
+    const sizes = [...phase1, ...phase2].map((p) => p.size);
+    const d2Beyond = o.limits?.sigma !== undefined && sizes.some((n) => K.beyondTable(n, 'd2'));
+    if (d2Beyond || sizes.some((n) => K.beyondTable(n, 'd3'))) {
+      warnings.push(
+        "subgroups beyond qcc's tables (d2 to n = 25, d3 to n = 50): their constants are computed exactly",
+      );
+    }
+  }
   let included = phase1.map((_, i) => i);
   const maxRounds = opts.iterate === true ? 10 : typeof opts.iterate === 'number' ? opts.iterate : 0;
   if (maxRounds > 0 && !ITERABLE.includes(type)) {

@@ -3,6 +3,7 @@
  */
 import type { NodeDef } from 'node-red';
 import { TaktError } from '../core/errors';
+import { toConstantsMode } from './constants';
 import type { Grouping, MonitorConfig } from './monitor';
 import type { RuleSpec } from './rules';
 import type { ChartType } from './types';
@@ -34,6 +35,8 @@ export interface SpcNodeDef extends NodeDef {
   patterns?: boolean;
   /** Path of a pattern model file; empty = the model shipped with the package. */
   patternModel?: string;
+  /** 'table' (qcc's published d2/d3, the default) or 'exact'. */
+  constants?: string;
 }
 
 /** The pattern model to load, or undefined when pattern recognition is off ('' = the shipped model). */
@@ -66,6 +69,7 @@ export function toMonitorConfig(def: SpcNodeDef): MonitorConfig {
     grouping: (def.grouping || 'payload') as Grouping,
     iterate: def.iterate === true,
     autocorrelation: def.autocorrelation === true,
+    constants: toConstantsMode(def.constants, 'constants'),
   };
   const num: [keyof MonitorConfig, unknown][] = [
     ['nsigmas', def.nsigmas],

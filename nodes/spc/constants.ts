@@ -1,6 +1,11 @@
 /**
- * Unbiasing constants of control charts, computed exactly for any subgroup size rather than read from
- * a three-decimal table (qcc and most textbooks round d2 and d3 to three decimals):
+ * Unbiasing constants of control charts, from one provider with two modes:
+ *
+ *   'table' (default)  d2 and d3 as R's qcc publishes them in qcc.options(): "exp.R.unscaled" (d2, three
+ *                      decimals, n = 2..25) and "se.R.unscaled" (d3, seven decimals, n = 2..50), the values
+ *                      of the textbook tables; c4 from its closed form, as qcc computes it. Sizes beyond a
+ *                      table (qcc stops there) take the exact value.
+ *   'exact'            every constant computed for any subgroup size:
  *
  *   c4(n) = sqrt(2 / (n - 1)) · Γ(n / 2) / Γ((n - 1) / 2)                     (gamma function)
  *   d2(n) = E[W] = ∫ 1 − Φ(x)ⁿ − (1 − Φ(x))ⁿ dx                                (W: range of n N(0,1))
@@ -9,6 +14,10 @@
  * The integrals use composite Simpson rules on a uniform grid (step 0.01 for d2, 0.02 for d3) over
  * x ∈ [−9, 9], w ∈ [0, 14], where the integrands are smooth; the results agree with the closed forms
  * for n = 2 and 3 to better than 1e-9. Values are cached per n.
+ *
+ * With the tables, sigma, limits and every statistic built on them (CUSUM sums, EWMA limits) agree with
+ * qcc to rounding; the exact constants differ from the tables by up to 0.05% (d2(2) = 1.128379 against
+ * 1.128), and so do the estimates built on them.
  */
 import { TaktError } from '../core/errors';
 import { lnGamma, normalCdf } from './numeric';
@@ -100,4 +109,133 @@ export function d3(n: number): number {
     d3Cache.set(n, v);
   }
   return v;
+}
+
+// ---------------------------------------------------------------- published tables and the provider
+
+/** How d2 and d3 are obtained: qcc's published tables (default) or computed exactly. */
+export type ConstantsMode = 'table' | 'exact';
+export const CONSTANTS_MODES: readonly ConstantsMode[] = ['table', 'exact'];
+
+/** qcc.options("exp.R.unscaled"): d2 for n = 2..25, index = n (entries 0 and 1 unused). */
+export const QCC_D2: readonly number[] = [
+  NaN,
+  NaN,
+  1.128,
+  1.693,
+  2.059,
+  2.326,
+  2.534,
+  2.704,
+  2.847,
+  2.97,
+  3.078,
+  3.173,
+  3.258,
+  3.336,
+  3.407,
+  3.472,
+  3.532,
+  3.588,
+  3.64,
+  3.689,
+  3.735,
+  3.778,
+  3.819,
+  3.858,
+  3.895,
+  3.931,
+];
+
+/** qcc.options("se.R.unscaled"): d3 for n = 2..50, index = n (entries 0 and 1 unused). */
+export const QCC_D3: readonly number[] = [
+  NaN,
+  NaN,
+  0.8525033,
+  0.8883697,
+  0.8798108,
+  0.8640855,
+  0.8480442,
+  0.8332108,
+  0.8198378,
+  0.8078413,
+  0.7970584,
+  0.787323,
+  0.7784873,
+  0.7704257,
+  0.763033,
+  0.7562217,
+  0.7499188,
+  0.7440627,
+  0.7386021,
+  0.7334929,
+  0.728698,
+  0.7241851,
+  0.7199267,
+  0.7158987,
+  0.7120802,
+  0.7084528,
+  0.7050004,
+  0.7017086,
+  0.6985648,
+  0.6955576,
+  0.692677,
+  0.6899137,
+  0.6872596,
+  0.6847074,
+  0.6822502,
+  0.6798821,
+  0.6775973,
+  0.675391,
+  0.6732584,
+  0.6711952,
+  0.6691976,
+  0.6672619,
+  0.6653848,
+  0.6635632,
+  0.6617943,
+  0.6600754,
+  0.6584041,
+  0.656778,
+  0.655195,
+  0.6536532,
+  0.6521506,
+];
+
+/** The constants a chart uses, in one mode. */
+export interface Constants {
+  readonly mode: ConstantsMode;
+  d2(n: number): number;
+  d3(n: number): number;
+  c4(n: number): number;
+  /** True when n lies beyond the published tables (its d2 or d3 is then computed exactly). */
+  beyondTable(n: number, which: 'd2' | 'd3'): boolean;
+}
+
+const fromTable = (table: readonly number[], exact: (n: number) => number) => (n: number) =>
+  Number.isInteger(n) && n >= 2 && n < table.length ? table[n] : exact(n);
+
+const TABLE: Constants = {
+  mode: 'table',
+  d2: fromTable(QCC_D2, d2),
+  d3: fromTable(QCC_D3, d3),
+  c4,
+  beyondTable: (n, which) => n >= (which === 'd2' ? QCC_D2 : QCC_D3).length,
+};
+const EXACT: Constants = { mode: 'exact', d2, d3, c4, beyondTable: () => false };
+
+/** The constants provider: qcc's published tables ('table', the default) or exact values ('exact'). */
+export function constants(mode: ConstantsMode = 'table'): Constants {
+  return toConstantsMode(mode) === 'exact' ? EXACT : TABLE;
+}
+
+/** Validates a constants mode (undefined = 'table'); throws a TaktError naming the field. */
+export function toConstantsMode(v: unknown, field = 'constants'): ConstantsMode {
+  if (v === undefined || v === null || v === '') return 'table';
+  if (v === 'table' || v === 'exact') return v;
+  throw new TaktError(
+    'spc.badOption',
+    `${field}: ${JSON.stringify(v)} is not a constants mode ("table" or "exact")`,
+    field,
+  );
 }

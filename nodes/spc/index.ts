@@ -27,7 +27,18 @@ export {
   type RuleSpec,
 } from './rules';
 export { capability, andersonDarling, type CapabilityResult, type CapabilitySpec } from './capability';
-export { c4, d2, d3 } from './constants';
+export {
+  c4,
+  d2,
+  d3,
+  constants,
+  toConstantsMode,
+  CONSTANTS_MODES,
+  QCC_D2,
+  QCC_D3,
+  type Constants,
+  type ConstantsMode,
+} from './constants';
 export {
   changePoint,
   autocorrelation,

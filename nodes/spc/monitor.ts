@@ -8,6 +8,7 @@
 import { TaktError } from '../core/errors';
 import { capability, type CapabilityResult, type CapabilitySpec } from './capability';
 import { chart, ChartStream, parseSample, type Sample, toNumber } from './charts';
+import { type ConstantsMode, toConstantsMode } from './constants';
 import {
   Ar1Filter,
   type Ar1Model,
@@ -53,6 +54,8 @@ export interface MonitorConfig {
   spec?: CapabilitySpec;
   /** Run-to-run adjustment proposals (target defaults to the chart centre). */
   r2r?: Omit<R2ROptions, 'target'> & { target?: number };
+  /** d2 and d3 from qcc's published tables ('table', the default) or computed exactly. */
+  constants?: ConstantsMode;
 }
 
 export interface SpcSampleIn {
@@ -197,6 +200,8 @@ export function signature(c: MonitorConfig): string {
     c.subgroupSize ?? 0,
     c.windowMs ?? 0,
     c.autocorrelation ?? false,
+    // only a non-default mode is added, so that limits saved before the option existed still restore
+    ...(c.constants === 'exact' ? ['exact'] : []),
   ]);
 }
 
@@ -316,6 +321,7 @@ export class SpcMonitor {
       );
     }
     ruleSet(config.rules);
+    toConstantsMode(config.constants);
     const grouping = config.grouping ?? 'payload';
     if (!GROUPINGS.includes(grouping))
       throw new TaktError('spc.badOption', `grouping: unknown "${grouping}"`, 'grouping');
@@ -558,6 +564,7 @@ export class SpcMonitor {
       headStart: c.headStart,
       rules: c.rules,
       iterate: c.iterate,
+      constants: c.constants,
     };
     const clean = Object.fromEntries(Object.entries(common).filter(([, v]) => v !== undefined));
     const warnings: string[] = [];
@@ -608,7 +615,7 @@ export class SpcMonitor {
       ['xbar-r', 'xbar-s', 'imr'].includes(c.type)
     ) {
       try {
-        cap = capability(values as number[] | number[][], c.spec);
+        cap = capability(values as number[] | number[][], c.spec, { constants: c.constants });
         warnings.push(...cap.warnings);
       } catch (err) {
         warnings.push(`capability not computed: ${(err as Error).message}`);

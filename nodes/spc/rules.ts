@@ -11,8 +11,12 @@
  *   6  four of five beyond 1k on the same side (the completing point itself beyond)
  *   7  fifteen in a row within 1k (inclusive)
  *   8  eight in a row beyond 1k with points on both sides
- * A rule is reported at every point that completes a matching window, so a run above the centre reports
- * rule 2 at its ninth point and at every later point while it lasts.
+ * Rules 3 and 4 look at the plotted statistic itself (up or down on the chart, as qcc and a person reading
+ * the chart judge them), not at z: where the limits vary with the sample size (p, u, X̄ with unequal
+ * subgroups) the two can move in opposite directions. The zone rules use z.
+ * A rule is reported at every point that completes a full window (rule 5 from the third point of the
+ * chart, rule 6 from the fifth), so a run above the centre reports rule 2 at its ninth point and at every
+ * later point while it lasts.
  */
 import { TaktError } from '../core/errors';
 
@@ -65,6 +69,8 @@ export function ruleSet(spec: RuleSpec | undefined, field = 'rules'): RuleSet {
 export interface RuleEngineState {
   n: number;
   prevZ: number;
+  /** The previous plotted statistic (rules 3 and 4); absent in states saved before it existed. */
+  prevStat?: number;
   prevDiff: number;
   sideRun: number;
   trendRun: number;
@@ -97,6 +103,7 @@ export class RuleEngine {
     return {
       n: 0,
       prevZ: NaN,
+      prevStat: NaN,
       prevDiff: 0,
       sideRun: 0,
       trendRun: 0,
@@ -123,9 +130,11 @@ export class RuleEngine {
 
   /**
    * One point: `z` in sigma units of the plotted statistic, `beyond` true when the point is strictly
-   * outside its own control limits (rule 1 is judged on the limits, which may be clipped).
+   * outside its own control limits (rule 1 is judged on the limits, which may be clipped), `stat` the
+   * plotted statistic whose ups and downs rules 3 and 4 follow (default z, the same when the limits are
+   * constant).
    */
-  push(z: number, beyond: boolean): number[] {
+  push(z: number, beyond: boolean, stat: number = z): number[] {
     const s = this.s;
     const k = this.k;
     const on = this.on;
@@ -140,8 +149,9 @@ export class RuleEngine {
     s.sideRun = side === 0 ? 0 : side === prevSide ? s.sideRun + 1 : 1;
     if (on[2] && s.sideRun >= this.set.runLength) out.push(2);
 
-    // rules 3 and 4 on successive differences
-    const diff = i === 0 ? 0 : z > s.prevZ ? 1 : z < s.prevZ ? -1 : 0;
+    // rules 3 and 4 on successive differences of the plotted statistic
+    const prev = s.prevStat ?? NaN;
+    const diff = i === 0 ? 0 : stat > prev ? 1 : stat < prev ? -1 : 0;
     if (diff === 0) {
       s.trendRun = 1;
       s.altRun = 1;
@@ -157,17 +167,17 @@ export class RuleEngine {
     if (on[3] && s.trendRun >= 6) out.push(3);
     if (on[4] && s.altRun >= 14) out.push(4);
 
-    // rules 5 and 6 on the last 3 and 5 points
+    // rules 5 and 6 on full windows of the last 3 and 5 points
     s.recent.push(z);
     if (s.recent.length > 5) s.recent.shift();
     const r = s.recent;
-    if (on[5] && Math.abs(z) > 2 * k) {
+    if (on[5] && Math.abs(z) > 2 * k && r.length >= 3) {
       const sign = Math.sign(z);
       let c = 0;
       for (let j = Math.max(0, r.length - 3); j < r.length; j++) if (sign * r[j] > 2 * k) c++;
       if (c >= 2) out.push(5);
     }
-    if (on[6] && Math.abs(z) > k && r.length >= 4) {
+    if (on[6] && Math.abs(z) > k && r.length >= 5) {
       const sign = Math.sign(z);
       let c = 0;
       for (let j = Math.max(0, r.length - 5); j < r.length; j++) if (sign * r[j] > k) c++;
@@ -185,6 +195,7 @@ export class RuleEngine {
     if (on[8] && s.outerRun >= 8 && s.lastAbove1 > i - 8 && s.lastBelow1 > i - 8) out.push(8);
 
     s.prevZ = z;
+    s.prevStat = stat;
     return out;
   }
 }
@@ -229,7 +240,7 @@ export function rules(
   const lcl = center - nsigmas * sigma;
   const out: RuleHit[] = [];
   stats.forEach((v, index) => {
-    for (const rule of engine.push((v - center) / sigma, v > ucl || v < lcl)) out.push({ rule, index });
+    for (const rule of engine.push((v - center) / sigma, v > ucl || v < lcl, v)) out.push({ rule, index });
   });
   return out;
 }

@@ -1,6 +1,7 @@
 /**
  * Types of the SPC engine's public contract (issue 11). Keep them stable; extend with optional fields only.
  */
+import type { ConstantsMode } from './constants';
 import type { RuleSpec } from './rules';
 
 export const CHART_TYPES = [
@@ -47,6 +48,11 @@ export interface ChartOptions {
   iterate?: boolean | number;
   /** t2, mewma: confidence level of the limits; default (1 − α)^p with α the two-sided tail of nsigmas. */
   confidence?: number;
+  /**
+   * d2 and d3 from qcc's published tables ('table', the default: results agree with qcc) or computed
+   * exactly ('exact'). c4 is exact in both, as in qcc.
+   */
+  constants?: ConstantsMode;
 }
 
 export interface ChartPoint {
@@ -103,6 +109,8 @@ export interface ChartParams {
   ucl2?: number;
   /** Number of phase-I samples the limits come from. */
   samples: number;
+  /** The constants behind sigma and the R, S and MR limits (absent in limits saved before: 'table'). */
+  constants?: ConstantsMode;
 }
 
 export interface ChartResult {

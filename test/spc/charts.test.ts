@@ -2,9 +2,8 @@
  * Charts against published values: qcc 3.0's vignette "A quick tour of qcc" (its printed summaries of the
  * pistonrings, orangejuice, circuit, pcmanufact, viscosity and boiler examples) and Montgomery's
  * Introduction to Statistical Quality Control (CUSUM example 9.1, EWMA example 9.2).
- * qcc rounds d2 and d3 to three decimals; the engine computes them exactly, so sigma and limits are
- * compared within 0.05% of sigma or of the limit's distance from the centre (plus the printed rounding),
- * while centres and plotted statistics are compared to 1e-9 relative.
+ * By default the engine takes d2 and d3 from qcc's published tables, as qcc does, so every printed value
+ * must agree to its last printed digit; computed values are compared to 1e-9 relative or better.
  */
 import assert from 'node:assert/strict';
 import * as spc from '../../nodes/spc';
@@ -22,9 +21,9 @@ function rel(actual: number, expected: number, tol: number, what: string) {
     `${what}: ${actual} vs ${expected} (rel ${d / Math.abs(expected)})`,
   );
 }
-/** A printed qcc value (sig significant digits) that depends on d2/d3: 0.05% plus print rounding. */
-function printed(actual: number, value: number, sig: number, what: string, around = 0) {
-  const tol = 5e-4 * Math.abs(value - around) + half(value, sig);
+/** A value qcc prints with `sig` significant digits: equal up to the printed rounding. */
+function printed(actual: number, value: number, sig: number, what: string) {
+  const tol = half(value, sig) + 1e-12 * Math.abs(value);
   assert.ok(Math.abs(actual - value) <= tol, `${what}: ${actual} vs printed ${value} (tol ${tol})`);
 }
 
@@ -42,8 +41,8 @@ describe('spc.chart: X-bar R and S (qcc pistonrings)', () => {
     assert.equal(r.estimator, 'UWAVE-R');
     printed(r.sigma, 0.009785039, 7, 'sigma');
     const p = r.points[0];
-    printed(p.lcl, 73.98805, 7, 'LCL', r.center);
-    printed(p.ucl, 74.01431, 7, 'UCL', r.center);
+    printed(p.lcl, 73.98805, 7, 'LCL');
+    printed(p.ucl, 74.0143, 7, 'UCL'); // qcc prints 74.0143 (74.01430)
     r.points.forEach((pt, i) => rel(pt.stat, plainMean(phase1[i]), 1e-12, `mean of subgroup ${i + 1}`));
     assert.ok(r.points.every((pt) => pt.phase === 1 && pt.violations.length === 0));
   });
@@ -53,7 +52,7 @@ describe('spc.chart: X-bar R and S (qcc pistonrings)', () => {
     assert.ok(r.secondary);
     assert.equal(r.secondary.kind, 'R');
     rel(r.secondary.center, 0.02276, 1e-9, 'R centre');
-    printed(r.secondary.points[0].ucl, 0.04812533, 7, 'R UCL', r.secondary.center);
+    printed(r.secondary.points[0].ucl, 0.04812533, 7, 'R UCL');
     assert.equal(r.secondary.points[0].lcl, 0);
   });
 
@@ -94,29 +93,17 @@ describe('spc.chart: X-bar R and S (qcc pistonrings)', () => {
     printed(r.sigma, 0.009856701, 7, 'sigma');
     const n5 = r.points.find((p) => p.size === 5)!;
     const n3 = r.points.find((p) => p.size === 3)!;
-    printed(n5.lcl, 73.98753, 7, 'LCL n=5', r.center);
-    printed(n5.ucl, 74.01398, 7, 'UCL n=5', r.center);
-    printed(n3.lcl, 73.98368, 7, 'LCL n=3', r.center);
-    printed(n3.ucl, 74.01782, 7, 'UCL n=3', r.center);
+    printed(n5.lcl, 73.98753, 7, 'LCL n=5');
+    printed(n5.ucl, 74.01398, 7, 'UCL n=5');
+    printed(n3.lcl, 73.98368, 7, 'LCL n=3');
+    printed(n3.ucl, 74.01782, 7, 'UCL n=3');
     assert.deepEqual(
       [3, 4, 5].map((n) => r.points.filter((p) => p.size === n).length),
       [4, 4, 17],
     );
     rel(r.secondary!.center, 0.02230088, 1e-6, 'R centre (size-weighted)');
-    printed(
-      r.secondary!.points.find((p) => p.size === 5)!.ucl,
-      0.04785198,
-      7,
-      'R UCL n=5',
-      r.secondary!.center,
-    );
-    printed(
-      r.secondary!.points.find((p) => p.size === 3)!.ucl,
-      0.04857007,
-      7,
-      'R UCL n=3',
-      r.secondary!.center,
-    );
+    printed(r.secondary!.points.find((p) => p.size === 5)!.ucl, 0.04785198, 7, 'R UCL n=5');
+    printed(r.secondary!.points.find((p) => p.size === 3)!.ucl, 0.04857007, 7, 'R UCL n=3');
   });
 
   it('switches to the pooled standard deviation (RMSDF) when a subgroup is larger than 25', () => {
@@ -233,8 +220,8 @@ describe('spc.chart: individuals, EWMA and CUSUM', () => {
     rel(r.center, 33.52333, 1e-6, 'centre');
     assert.equal(r.estimator, 'MR');
     printed(r.sigma, 0.4261651, 7, 'sigma');
-    printed(r.points[0].lcl, 32.24484, 7, 'LCL', r.center);
-    printed(r.points[0].ucl, 34.80183, 7, 'UCL', r.center);
+    printed(r.points[0].lcl, 32.24484, 7, 'LCL');
+    printed(r.points[0].ucl, 34.80183, 7, 'UCL');
     assert.equal(r.secondary?.kind, 'MR');
     assert.equal(r.secondary?.points.length, VISCOSITY.length - 1);
     assert.equal(r.secondary?.points[0].stat, Math.abs(VISCOSITY[1] - VISCOSITY[0]));
@@ -242,10 +229,10 @@ describe('spc.chart: individuals, EWMA and CUSUM', () => {
 
   it('EWMA on subgroups (qcc pistonrings, lambda 0.2): time-varying limits, z0 = centre', () => {
     const r = spc.chart({ type: 'ewma', data: PISTONRINGS.slice(0, 25) });
-    printed(r.points[0].lcl, 73.99855, 7, 'LCL 1', r.center);
-    printed(r.points[0].ucl, 74.0038, 7, 'UCL 1', r.center);
-    printed(r.points[24].lcl, 73.9968, 7, 'LCL 25', r.center);
-    printed(r.points[24].ucl, 74.00555, 7, 'UCL 25', r.center);
+    printed(r.points[0].lcl, 73.99855, 7, 'LCL 1');
+    printed(r.points[0].ucl, 74.0038, 7, 'UCL 1');
+    printed(r.points[24].lcl, 73.9968, 7, 'LCL 25');
+    printed(r.points[24].ucl, 74.00555, 7, 'UCL 25');
     const center = plainMean(flat(PISTONRINGS.slice(0, 25)));
     rel(r.points[0].stat, 0.2 * plainMean(PISTONRINGS[0]) + 0.8 * center, 1e-12, 'z1');
     const r2 = spc.chart({
@@ -254,18 +241,18 @@ describe('spc.chart: individuals, EWMA and CUSUM', () => {
       nsigmas: 2.7,
       newData: PISTONRINGS.slice(25),
     });
-    printed(r2.points[0].lcl, 73.99881, 7, 'LCL 1', r2.center);
-    printed(r2.points[1].ucl, 74.0042, 7, 'UCL 2', r2.center);
-    printed(r2.points[39].lcl, 73.99724, 7, 'LCL 40', r2.center);
-    printed(r2.points[39].ucl, 74.00511, 7, 'UCL 40', r2.center);
+    printed(r2.points[0].lcl, 73.99881, 7, 'LCL 1');
+    printed(r2.points[1].ucl, 74.0042, 7, 'UCL 2');
+    printed(r2.points[39].lcl, 73.99724, 7, 'LCL 40');
+    printed(r2.points[39].ucl, 74.00511, 7, 'UCL 40');
   });
 
   it('EWMA on individuals (qcc viscosity, nsigmas 2.7)', () => {
     const r = spc.chart({ type: 'ewma', data: VISCOSITY, nsigmas: 2.7 });
-    printed(r.points[0].lcl, 33.2932, 7, 'LCL 1', r.center);
-    printed(r.points[1].ucl, 33.81804, 7, 'UCL 2', r.center);
-    printed(r.points[14].lcl, 33.14002, 7, 'LCL 15', r.center);
-    printed(r.points[14].ucl, 33.90664, 7, 'UCL 15', r.center);
+    printed(r.points[0].lcl, 33.2932, 7, 'LCL 1');
+    printed(r.points[1].ucl, 33.81804, 7, 'UCL 2');
+    printed(r.points[14].lcl, 33.14002, 7, 'LCL 15');
+    printed(r.points[14].ucl, 33.90664, 7, 'UCL 15');
   });
 
   // Montgomery, Introduction to SQC, example 9.1 (table 9.1): mu0 = 10, sigma = 1, the mean shifts to 11 after 20.
@@ -508,6 +495,112 @@ describe('spc.chart: X-bar S with unequal subgroups', () => {
     r.secondary!.points.forEach((p, i) => {
       rel(p.ucl, sbar + 3 * sigma * Math.sqrt(1 - spc.c4(sizes[i]) ** 2), 1e-12, `S UCL ${i}`);
       rel(r.points[i].ucl - r.center, (3 * sigma) / Math.sqrt(sizes[i]), 1e-9, `X-bar UCL ${i}`);
+    });
+  });
+});
+
+describe("spc.chart: d2 and d3 from qcc's published tables (default) or computed exactly", () => {
+  // qcc.options("exp.R.unscaled") and ("se.R.unscaled"), typed from qcc's source for the sizes used here
+  const D2: Record<number, number> = { 2: 1.128, 3: 1.693, 4: 2.059, 5: 2.326, 7: 2.704 };
+  const D3: Record<number, number> = { 2: 0.8525033, 5: 0.8640855, 7: 0.8332108, 30: 0.692677 };
+  const u = lcg(26);
+  const groupsOf = (n: number, count: number) =>
+    Array.from({ length: count }, () => Array.from({ length: n }, () => 10 + gauss(u)));
+  const rangeOf = (g: number[]) => Math.max(...g) - Math.min(...g);
+  const movingRanges = (x: number[]) => x.slice(1).map((v, i) => Math.abs(v - x[i]));
+
+  it('X-bar R with subgroups of 7: sigma = R-bar / 2.704 and R limits R-bar ± 3 · 0.8332108 · sigma', () => {
+    const groups = groupsOf(7, 20);
+    const rbar = plainMean(groups.map(rangeOf));
+    const r = spc.chart({ type: 'xbar-r', data: groups });
+    const sigma = rbar / D2[7];
+    rel(r.sigma, sigma, 1e-12, 'sigma');
+    rel(r.points[0].ucl, r.center + (3 * sigma) / Math.sqrt(7), 1e-12, 'X-bar UCL');
+    const R = r.secondary!.points[0];
+    rel(R.lcl, rbar - 3 * D3[7] * sigma, 1e-12, 'R LCL');
+    rel(R.ucl, rbar + 3 * D3[7] * sigma, 1e-12, 'R UCL');
+    assert.ok(R.lcl > 0);
+    assert.equal(r.params.constants, 'table');
+    // the exact constants move the R chart's lower limit by more than 0.1%
+    const x = spc.chart({ type: 'xbar-r', data: groups, constants: 'exact' });
+    assert.equal(x.params.constants, 'exact');
+    const sx = rbar / spc.d2(7);
+    rel(x.sigma, sx, 1e-12, 'exact sigma');
+    rel(x.secondary!.points[0].lcl, rbar - 3 * spc.d3(7) * sx, 1e-12, 'exact R LCL');
+    assert.ok(Math.abs(x.secondary!.points[0].lcl / R.lcl - 1) > 1e-3);
+  });
+
+  it('X-bar R with subgroups of 3, 4 and 5: sigma = mean of R / d2(n) from the table', () => {
+    const groups = [...groupsOf(3, 4), ...groupsOf(4, 4), ...groupsOf(5, 6)];
+    const r = spc.chart({ type: 'xbar-r', data: groups });
+    rel(r.sigma, plainMean(groups.map((g) => rangeOf(g) / D2[g.length])), 1e-12, 'UWAVE-R');
+  });
+
+  it('I-MR: sigma = MR-bar / 1.128, MR limit MR-bar + 3 · 0.8525033 · sigma (exact: / 2/sqrt(pi))', () => {
+    const mrbar = plainMean(movingRanges(VISCOSITY));
+    const r = spc.chart({ type: 'imr', data: VISCOSITY });
+    rel(r.sigma, mrbar / D2[2], 1e-12, 'sigma');
+    rel(r.secondary!.points[0].ucl, mrbar + 3 * D3[2] * (mrbar / D2[2]), 1e-12, 'MR UCL');
+    const x = spc.chart({ type: 'imr', data: VISCOSITY, constants: 'exact' });
+    rel(x.sigma, mrbar / (2 / Math.sqrt(Math.PI)), 1e-12, 'exact sigma');
+    // a stream built from saved limits keeps their constants
+    const s = new spc.ChartStream(x.params);
+    s.push(VISCOSITY[0]);
+    rel(s.push(VISCOSITY[1]).secondary!.ucl, x.secondary!.points[0].ucl, 1e-15, 'stream MR UCL');
+  });
+
+  it('CUSUM on individuals: both sums agree to 1e-9 with a hand calculation from sigma = MR-bar / 1.128', () => {
+    const sigma = plainMean(movingRanges(VISCOSITY)) / D2[2];
+    const center = plainMean(VISCOSITY);
+    const r = spc.chart({ type: 'cusum', data: VISCOSITY });
+    rel(r.sigma, sigma, 1e-12, 'sigma');
+    let pos = 0;
+    let neg = 0;
+    VISCOSITY.forEach((x, i) => {
+      const z = (x - center) / sigma;
+      pos = Math.max(0, pos + z - 0.5);
+      neg = Math.max(0, neg - z - 0.5);
+      const p = r.points[i];
+      if (pos === 0) assert.equal(p.upper, 0);
+      else rel(p.upper!, pos, 1e-9, `C+ ${i}`);
+      if (neg === 0) assert.equal(p.lower, 0);
+      else rel(p.lower!, -neg, 1e-9, `C- ${i}`);
+    });
+    assert.ok(r.points.some((p) => p.upper! > 0.5) && r.points.some((p) => p.lower! < -0.5));
+  });
+
+  it('EWMA on individuals and on subgroups: limits from sigma = MR-bar / 1.128 or R-bar / 2.326', () => {
+    const w = (lambda: number, t: number) =>
+      Math.sqrt((lambda / (2 - lambda)) * (1 - (1 - lambda) ** (2 * t)));
+    const sigma = plainMean(movingRanges(VISCOSITY)) / D2[2];
+    const r = spc.chart({ type: 'ewma', data: VISCOSITY, nsigmas: 2.7 });
+    r.points.forEach((p, i) => rel(p.ucl, r.center + 2.7 * sigma * w(0.2, i + 1), 1e-12, `UCL ${i + 1}`));
+    const phase1 = PISTONRINGS.slice(0, 25);
+    const sg = plainMean(phase1.map(rangeOf)) / D2[5];
+    const g = spc.chart({ type: 'ewma', data: phase1 });
+    rel(g.points[24].lcl, g.center - (3 * sg * w(0.2, 25)) / Math.sqrt(5), 1e-12, 'LCL 25');
+  });
+
+  it("beyond qcc's tables (d3 to n = 50) the exact value is used, with a warning", () => {
+    const n30 = spc.chart({ type: 'xbar-r', data: groupsOf(30, 3) });
+    assert.equal(n30.estimator, 'RMSDF');
+    assert.equal(n30.warnings, undefined);
+    const r30 = n30.secondary!.points[0];
+    rel(r30.ucl, n30.secondary!.center + 3 * D3[30] * n30.sigma, 1e-12, 'R UCL n = 30 (table)');
+    const n60 = spc.chart({ type: 'xbar-r', data: groupsOf(60, 3) });
+    const r60 = n60.secondary!.points[0];
+    rel(r60.ucl, n60.secondary!.center + 3 * spc.d3(60) * n60.sigma, 1e-12, 'R UCL n = 60 (exact)');
+    assert.match(n60.warnings!.join(' '), /beyond qcc's tables/);
+    assert.equal(
+      spc.chart({ type: 'xbar-r', data: groupsOf(60, 3), constants: 'exact' }).warnings,
+      undefined,
+    );
+  });
+
+  it('refuses an unknown constants mode', () => {
+    assert.throws(() => spc.chart({ type: 'imr', data: [1, 2, 3], constants: 'rounded' as 'table' }), {
+      code: 'spc.badOption',
+      message: /constants: "rounded" is not a constants mode/,
     });
   });
 });

@@ -46,3 +46,52 @@ describe('spc/constants: unbiasing constants computed exactly', () => {
     assert.throws(() => spc.c4(2.5), /subgroup size must be an integer/);
   });
 });
+
+describe("spc/constants: qcc's published tables and the provider", () => {
+  it('the tables are qcc.options("exp.R.unscaled") for n = 2..25 and ("se.R.unscaled") for n = 2..50', () => {
+    assert.equal(spc.QCC_D2.length, 26);
+    assert.equal(spc.QCC_D3.length, 51);
+    // end points and a few textbook values, as printed in qcc's source
+    assert.deepEqual(
+      [2, 5, 10, 25].map((n) => spc.QCC_D2[n]),
+      [1.128, 2.326, 3.078, 3.931],
+    );
+    assert.deepEqual(
+      [2, 5, 25, 50].map((n) => spc.QCC_D3[n]),
+      [0.8525033, 0.8640855, 0.7084528, 0.6521506],
+    );
+  });
+
+  it('every table entry is close to its exact value (d2 rounded to 3 decimals, d3 within 2e-5): no typo', () => {
+    for (let n = 2; n <= 25; n++) close(spc.QCC_D2[n], spc.d2(n), 5e-4 + 1e-9, `d2(${n})`);
+    // qcc's seven-decimal d3 entries differ from the integral by up to 1.2e-5 (n = 26)
+    for (let n = 2; n <= 50; n++) close(spc.QCC_D3[n], spc.d3(n), 2e-5, `d3(${n})`);
+    // and d2 rises, d3 falls from n = 3 on, as the range distribution does
+    for (let n = 3; n <= 25; n++) assert.ok(spc.QCC_D2[n] > spc.QCC_D2[n - 1]);
+    for (let n = 4; n <= 50; n++) assert.ok(spc.QCC_D3[n] < spc.QCC_D3[n - 1]);
+  });
+
+  it("'table' (the default) reads the tables and falls back to the exact value beyond them", () => {
+    const t = spc.constants();
+    assert.equal(t.mode, 'table');
+    assert.equal(t.d2(2), 1.128);
+    assert.equal(t.d3(7), 0.8332108);
+    assert.equal(t.d2(26), spc.d2(26));
+    assert.equal(t.d3(51), spc.d3(51));
+    assert.equal(t.c4(5), spc.c4(5));
+    assert.deepEqual(
+      [t.beyondTable(25, 'd2'), t.beyondTable(26, 'd2'), t.beyondTable(50, 'd3'), t.beyondTable(51, 'd3')],
+      [false, true, false, true],
+    );
+  });
+
+  it("'exact' computes every constant", () => {
+    const x = spc.constants('exact');
+    assert.equal(x.d2(2), spc.d2(2));
+    assert.equal(x.d3(7), spc.d3(7));
+    assert.equal(x.beyondTable(100, 'd3'), false);
+    assert.throws(() => spc.constants('rounded' as 'table'), { code: 'spc.badOption' });
+    assert.equal(spc.toConstantsMode(undefined), 'table');
+    assert.equal(spc.toConstantsMode('exact'), 'exact');
+  });
+});

@@ -224,5 +224,27 @@ describe('takt-spc settings', () => {
       ['xbar-r', 30, 4, [1, 2, 5], { lsl: 1 }, { gain: 2 }],
     );
     assert.throws(() => toMonitorConfig({ ...base, nsigmas: 'three' }), /nsigmas: "three" is not a number/);
+    // constants: qcc's tables unless the editor says exact; anything else is refused
+    assert.equal(cfg.constants, 'table');
+    assert.equal(toMonitorConfig({ ...base, constants: 'exact' }).constants, 'exact');
+    assert.throws(() => toMonitorConfig({ ...base, constants: 'rounded' }), /constants: "rounded"/);
+  });
+
+  it('freezes limits with the configured constants, and a change of them re-estimates', () => {
+    const x = Array.from({ length: 20 }, (_, i) => 10 + Math.sin(i * 1.7));
+    const mr = x.slice(1).reduce((a, v, i) => a + Math.abs(v - x[i]), 0) / 19;
+    const table = new spc.SpcMonitor({ type: 'imr', phaseOne: 20 });
+    const ft = feed(table, x)[19].frozen!;
+    assert.ok(Math.abs(ft.sigma - mr / 1.128) < 1e-12);
+    const exact = new spc.SpcMonitor({ type: 'imr', phaseOne: 20, constants: 'exact' });
+    const fx = feed(exact, x)[19].frozen!;
+    assert.ok(Math.abs(fx.sigma - mr / spc.d2(2)) < 1e-12);
+    // limits saved with the tables are not restored into a monitor set to exact constants
+    const again = new spc.SpcMonitor({ type: 'imr', phaseOne: 20, constants: 'exact' });
+    assert.equal(again.loadState(table.saveState()), false);
+    assert.equal(new spc.SpcMonitor({ type: 'imr', phaseOne: 20 }).loadState(table.saveState()), true);
+    assert.throws(() => new spc.SpcMonitor({ type: 'imr', phaseOne: 20, constants: 'x' as 'table' }), {
+      code: 'spc.badOption',
+    });
   });
 });

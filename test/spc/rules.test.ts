@@ -100,6 +100,73 @@ describe('spc.rules: rule sets, zones and input', () => {
     assert.ok(!r.points[5].violations.includes(1));
   });
 
+  it('rules 5 and 6 report only at a point that completes a full window of 3 or 5 points', () => {
+    // two points beyond 2 sigma at the start: no window of three yet
+    assert.deepEqual(run([2.5, 2.5], [5]), []);
+    assert.deepEqual(run([2.5, 2.5, 0], [5]), []);
+    // the third point completes the first window (two of three beyond, the third itself beyond)
+    assert.deepEqual(run([0, 2.5, 2.5], [5]), hits(5, 2));
+    assert.deepEqual(run([2.5, 2.5, 2.5], [5]), hits(5, 2));
+    // four points beyond 1 sigma at the start: rule 6 waits for the fifth
+    assert.deepEqual(run([1.5, 1.5, 1.5, 1.5], [6]), []);
+    assert.deepEqual(run([1.5, 1.5, 1.5, 1.5, 1.5], [6]), hits(6, 4));
+    // the same holds on a chart: an I-MR chart whose first two points lie beyond 2 sigma
+    const r = spc.chart({ type: 'imr', data: [12.5, 12.5, 10], limits: { center: 10, sigma: 1 } });
+    assert.deepEqual(
+      r.points.map((p) => p.violations),
+      [[], [], []],
+    );
+  });
+
+  it('rule 3 follows the plotted proportion of a p chart with unequal sizes, not z', () => {
+    // p rises 0.110, 0.115, ..., 0.135 while the sizes alternate 400 / 200: z goes up and down
+    const sizes = [400, 200, 400, 200, 400, 200];
+    const data = [44, 23, 48, 25, 52, 27];
+    const r = spc.chart({ type: 'p', data, sizes, limits: { center: 0.1 }, rules: [3] });
+    const z = r.points.map((p) => p.z);
+    assert.ok(z[2] > z[3] && z[4] > z[5], 'z is not monotone');
+    assert.deepEqual(
+      r.points.map((p) => p.violations),
+      [[], [], [], [], [], [3]],
+    );
+  });
+
+  it('rule 3 stays silent on a flat run of plotted points whose z rises (growing sizes)', () => {
+    // p = 0.12 six times, sizes 100 to 600: z rises from 0.67 to 1.63, the chart line is flat
+    const sizes = [100, 200, 300, 400, 500, 600];
+    const data = sizes.map((n) => 0.12 * n);
+    const r = spc.chart({ type: 'p', data, sizes, limits: { center: 0.1 }, rules: [3] });
+    assert.ok(
+      r.points.every((p, i) => i === 0 || p.z > r.points[i - 1].z),
+      'z rises',
+    );
+    assert.ok(r.points.every((p) => p.violations.length === 0));
+    // u chart, same: a constant rate of 2.5 per unit over growing sizes
+    const u = spc.chart({
+      type: 'u',
+      data: sizes.map((n) => n * 2.5),
+      sizes,
+      limits: { center: 2 },
+      rules: [3],
+    });
+    assert.ok(u.points.every((p) => p.violations.length === 0));
+  });
+
+  it('the rule engine judges rules 3 and 4 on the statistic it is given, the zones on z', () => {
+    // z rises steadily (-0.65 to 0.65, seven on each side) while the plotted statistic alternates: rule 4
+    // at the fourteenth point, never rule 3
+    const e = new spc.RuleEngine(spc.NELSON);
+    const out: number[][] = [];
+    for (let i = 0; i < 14; i++) out.push(e.push(-0.65 + i * 0.1, false, i % 2 === 0 ? 5 : 6));
+    assert.deepEqual(out.slice(0, 13).flat(), []);
+    assert.deepEqual(out[13], [4]);
+    // z alternates while the statistic rises: rule 3 at the sixth point, no rule 4
+    const e2 = new spc.RuleEngine(spc.NELSON);
+    const out2: number[][] = [];
+    for (let i = 0; i < 6; i++) out2.push(e2.push(i % 2 === 0 ? 0.2 : -0.2, false, i));
+    assert.deepEqual(out2, [[], [], [], [], [], [3]]);
+  });
+
   it('refuses bad input', () => {
     assert.throws(
       () => spc.rules([1, Number.NaN], { center: 0, sigma: 1 }),

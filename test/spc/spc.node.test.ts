@@ -22,7 +22,7 @@ interface SpcMsg {
     ucl?: number;
     violations: number[];
     collecting?: { n: number; of: number };
-    frozen?: { center: number; ucl: number };
+    frozen?: { center: number; ucl: number; sigma: number };
   };
   alarms?: { rule: number; text: string }[];
   r2r?: { setpoint: number; offset: number };
@@ -157,6 +157,25 @@ describe('takt-spc node', () => {
       'the bad-quality sample was skipped, not charted',
     );
     assert.deepEqual(got[4].spc.collecting, { n: 5, of: 5 });
+  });
+
+  it("takes d2 from qcc's table by default and computes it exactly when the editor says so", async () => {
+    const x = [10, 11, 9, 10.5, 9.5];
+    const mrbar = (1 + 2 + 1.5 + 1) / 4;
+    for (const [extra, d2] of [
+      [{}, 1.128],
+      [{ constants: 'exact' }, 2 / Math.sqrt(Math.PI)],
+    ] as const) {
+      await load(
+        [spcNode, catchNode],
+        flow({ chartType: 'imr', grouping: 'payload', phaseOne: 5, ...extra }),
+      );
+      const pts = nextMessages<SpcMsg>('points', 5);
+      send(x);
+      const frozen = (await pts)[4].spc.frozen!;
+      assert.ok(Math.abs(frozen.sigma - mrbar / d2) < 1e-12, `${frozen.sigma} vs ${mrbar / d2}`);
+      await helper.unload();
+    }
   });
 
   it('sends run-to-run proposals on the third output', async () => {
