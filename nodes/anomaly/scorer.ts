@@ -3,12 +3,17 @@
  * created once per file, rows are scored in batches, and `per-feature contributions` come from the model's
  * `contributions` output when it has one. Feature names, threshold and output names come from the model's
  * metadata (Takt models) or from the caller. onnxruntime is imported lazily.
+ *
+ * A Takt model whose card lists drifting features under `baseline` (models.ts, baseline.ts) scores them against
+ * their adapting level: the model keeps that level from call to call, starting where training ended, so rows
+ * must come in time order (`resetBaseline` starts over).
  */
 import { readFileSync } from 'node:fs';
 import type { InferenceSession } from 'onnxruntime-node';
 import { TaktError } from '../core/errors';
 import { openOnnxSession } from '../core/onnx';
 import { rowFeatures } from '../core/sample';
+import { applyBaseline, type BaselineSpec } from './baseline';
 import { META } from './models';
 import { readOnnxHeader } from './onnx';
 
@@ -49,13 +54,21 @@ export class OnnxAnomalyModel {
   readonly metadata: Record<string, string>;
   readonly missing: MissingPolicy;
   private readonly means: number[] | undefined;
+  private readonly baseline: BaselineSpec | undefined;
+  private level: number[] = [];
   private session: InferenceSession | undefined;
   private readonly ort: typeof import('onnxruntime-node');
 
   private constructor(
     ort: typeof import('onnxruntime-node'),
     session: InferenceSession,
-    f: Omit<OnnxAnomalyModel, 'rows' | 'scoreRows' | 'score' | 'dispose'> & { means?: number[] },
+    f: Omit<
+      OnnxAnomalyModel,
+      'rows' | 'scoreRows' | 'score' | 'dispose' | 'resetBaseline' | 'baselineLevel'
+    > & {
+      means?: number[];
+      baseline?: BaselineSpec;
+    },
   ) {
     this.ort = ort;
     this.session = session;
@@ -68,6 +81,19 @@ export class OnnxAnomalyModel {
     this.metadata = f.metadata;
     this.missing = f.missing;
     this.means = f.means;
+    this.baseline = f.baseline;
+    this.resetBaseline();
+  }
+
+  /** Starts the drifting features' levels over from where training ended. */
+  resetBaseline(): void {
+    this.level = this.baseline ? [...this.baseline.level] : [];
+  }
+
+  /** The drifting features' current levels (empty when the model has none). */
+  get baselineLevel(): Record<string, number> {
+    const b = this.baseline;
+    return b ? Object.fromEntries(b.features.map((f, k) => [f, this.level[k]])) : {};
   }
 
   /** Loads a model file; a file that is not ONNX, or lacks features or threshold, gives a TaktError. */
@@ -134,6 +160,7 @@ export class OnnxAnomalyModel {
       metadata: meta,
       missing: o.missing ?? 'error',
       means: parse<number[]>(META.means),
+      baseline: baselineOf(parse<{ baseline?: BaselineSpec }>(META.card)?.baseline, features, path),
     });
   }
 
@@ -207,6 +234,11 @@ export class OnnxAnomalyModel {
   async score(rows: readonly FeatureRow[]): Promise<ScoreResult[]> {
     if (rows.length === 0) return [];
     const { X, imputed } = this.rows(rows);
+    const b = this.baseline;
+    if (b)
+      applyBaseline(b, X, rows.length, this.features.length, this.level, (i, k) =>
+        imputed[i].includes(b.features[k]),
+      );
     const { score, contributions } = await this.scoreRows(X, rows.length);
     const d = this.features.length;
     return rows.map((_, i) => {
@@ -240,4 +272,29 @@ export class OnnxAnomalyModel {
     this.session = undefined;
     await s?.release();
   }
+}
+
+/** The card's baseline, its columns found by name among the model's features; a malformed one is an error. */
+function baselineOf(
+  b: BaselineSpec | undefined,
+  features: readonly string[],
+  path: string,
+): BaselineSpec | undefined {
+  if (b === undefined) return undefined;
+  const index = Array.isArray(b.features) ? b.features.map((f) => features.indexOf(f)) : [];
+  const ok =
+    index.length > 0 &&
+    index.every((j) => j >= 0) &&
+    Array.isArray(b.level) &&
+    b.level.length === index.length &&
+    b.level.every(Number.isFinite) &&
+    b.alpha > 0 &&
+    b.alpha <= 1;
+  if (!ok)
+    throw new TaktError(
+      'anomaly.badBaseline',
+      `model: ${path} has a drifting-feature baseline that does not match its features (${features.join(', ')})`,
+      'model',
+    );
+  return { ...b, index };
 }
