@@ -1,25 +1,32 @@
 /**
- * SKAB (Skoltech Anomaly Benchmark) with its own protocol: every labelled CSV under the folder (files without an
- * `anomaly` column are skipped); per file, a fresh model trained on the first 400 rows scores the rest; per-row
- * F1, FAR, MAR from TP/FP/TN/FN pooled over all files; NAB scores (standard, low FP, low FN) of the change points
- * (rising and falling edges of the prediction), 60 s windows to the right of each true change point.
+ * SKAB (Skoltech Anomaly Benchmark) with its own protocol: every labelled CSV under the folder; per file, a fresh
+ * model trained on the first 400 rows scores the rest; per-row F1, FAR, MAR from TP/FP/TN/FN pooled over all
+ * files; NAB scores (standard, low FP, low FN) of the change points (rising and falling edges of the prediction),
+ * 60 s windows to the right of each true change point.
  *
- *   npm run bench:skab -- [--data ../shared/datasets/skab] [--select valve1] [--methods pca/slow/blocked,...]
+ *   npm run bench:skab -- [--data ../shared/datasets/skab] [--select valve1] [--methods pca/drift/blocked,...]
+ *                         [--seed 1] [--synthetic 15]
  *
  * Configurations (all eight sensors given to every model; one configuration for all files, nothing per file):
- * model PCA T²+Q, MSET or dense autoencoder (nodes/anomaly) × features `all` (every sensor weighs) or `slow`
- * (the engine's slow-feature rule: a sensor whose training variance lies mostly between 30-row blocks gets
- * weight 0, decided per file on its 400 training rows only) × threshold `in-sample` (largest smoothed training
- * score × 4/3, as SKAB's Conv-AE notebook) or `blocked` (largest smoothed out-of-fold score over 4 consecutive
- * blocks of the training rows, factor 1; the engine default). The alarm is the 30-row moving mean of the score
- * above the smoothed threshold, which is what takt-anomaly's `alarm` (health index >= 1) does on line.
- * `pca-raw` (no smoothing, in-sample maximum) is the baseline closest to the published T²+Q.
+ * model PCA T²+Q, MSET or dense autoencoder (nodes/anomaly) × features (FEATURES below: which sensors count as
+ * drifting, decided per file on its 400 training rows only, and whether a drifting sensor gets weight 0 or is
+ * scored against an adapting level) × threshold `in-sample` (largest smoothed training score × 4/3, as SKAB's
+ * Conv-AE notebook) or `blocked` (largest smoothed out-of-fold score over 4 consecutive blocks of the training
+ * rows, factor 1; the engine default). The alarm is the 30-row moving mean of the score above the smoothed
+ * threshold, which is what takt-anomaly's `alarm` (health index >= 1) does on line. `pca-raw` (no smoothing,
+ * in-sample maximum) is the baseline closest to the published T²+Q. `adapt-*` are bench-only variants (Method).
+ * PCA and MSET are deterministic; the autoencoder has a fixed seed (7).
  *
  * Protocol: the configuration is chosen on one group of files only (`--select`, default valve1) and then reported
- * on the other groups, untouched, and on all files pooled. Rule: highest F1 among the configurations whose FAR
- * upper bound (pooled FAR + 1.645 standard errors from the spread over files, a one-sided 95 % bound) is at most
- * 15 %, because the limit has to hold on files not seen; the pick of the plain rule (FAR itself <= 15 %) is shown
- * too. The table shows every configuration per group; the last line is the chosen configuration, pooled.
+ * on the other groups and on all files pooled. Rule: highest F1 among the configurations whose FAR upper bound
+ * (pooled FAR + 1.645 standard errors from the spread over files, a one-sided 95 % bound) is at most 15 %,
+ * because the limit has to hold on files not seen; the pick of the plain rule (FAR itself <= 15 %) is shown too.
+ * valve2 has been looked at by earlier sessions, so the JSON says it is not truly held out.
+ *
+ * Checks beside the protocol, never used to choose: the unlabelled anomaly-free recording cut into file-length
+ * segments (FAR on long normal running), and a synthetic "other-like" set from a generator in this file (drifting
+ * temperatures, leaks, a partly closed valve, cavitation, imbalance, heating), labelled synthetic in the output.
+ * The final JSON keeps the pooled keys and adds per-group figures, the checks and the protocol statement.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -28,7 +35,9 @@ import {
   type Calibration,
   type DriftMode,
   type ModelKind,
+  scoreMatrix,
   scoreSeries,
+  type TrainedModel,
   trainModel,
 } from '../nodes/anomaly/models';
 import { Rng } from '../nodes/core/random';
@@ -98,6 +107,12 @@ interface Method {
   factor: number;
   /** Baselines are shown but never chosen. */
   baseline?: boolean;
+  /**
+   * Bench-only (not in the engine): after training, every sensor is centred on a level that follows it with this
+   * time constant (rows) while the health index is under the threshold and stands still during an alarm, so a
+   * slow normal change is followed and a fault is not. 0: off.
+   */
+  adapt?: number;
 }
 
 const KINDS: [string, ModelKind][] = [
@@ -118,13 +133,15 @@ const METHODS: Method[] = [
     baseline: true,
   },
 ];
-// Feature rules: `all` every sensor at its level; `slow` the slow-share rule, weight 0 (the engine before issue
-// #26); `drift` slow share or trend, weight 0; `slow-level` and `drift-level` the same rules, the drifting
-// sensors scored against an adapting level (the engine default since #26 is drift-level).
+// Feature rules: `all` every sensor at its level; `drift` slow share or trend, weight 0 (the engine default since
+// issue #26); `slow` the slow-share rule alone, weight 0 (the engine before); `slow-level` and `drift-level` the
+// same rules, the drifting sensors scored against an adapting level (drift: 'baseline'). A tie on the choosing
+// group goes to the configuration listed first: `drift` before `slow`, since valve1 cannot tell them apart (the
+// same sensors drift under both rules on every valve1 file) and the trend rule covers drifts the share misses.
 const FEATURES: [string, number, boolean, DriftMode][] = [
   ['all', 1, false, 'ignore'],
-  ['slow', 0.5, false, 'ignore'],
   ['drift', 0.5, true, 'ignore'],
+  ['slow', 0.5, false, 'ignore'],
   ['slow-level', 0.5, false, 'baseline'],
   ['drift-level', 0.5, true, 'baseline'],
 ];
@@ -144,6 +161,19 @@ for (const [short, kind] of KINDS)
         smoothing: 30,
         factor,
       });
+
+for (const adapt of [150, 300])
+  METHODS.push({
+    name: `pca/drift/blocked/adapt-${adapt}`,
+    kind: 'pca',
+    slowShare: 0.5,
+    trend: true,
+    drift: 'ignore',
+    calibration: 'blocked',
+    smoothing: 30,
+    factor: 1,
+    adapt,
+  });
 
 const TRAIN = 400;
 
@@ -299,8 +329,10 @@ function run(files: SkabFile[], m: Method): Map<string, Counts> {
       seed: 7,
     });
     // Scores and their moving mean run over the file in time order (training rows included), as on line.
-    const s = movingMean(scoreSeries(model, X, n).score, m.smoothing);
     const thr = model.card.smoothedThreshold;
+    const s = m.adapt
+      ? adaptive(model, X, n, m.smoothing, m.adapt)
+      : movingMean(scoreSeries(model, X, n).score, m.smoothing);
     const pred: number[] = [];
     let fp = 0;
     let normal = 0;
@@ -404,6 +436,35 @@ function synthetic(seed: number, k: number): SkabFile {
     f.changepoint.push(i === on || i === on + 60 || i === off - 60 || i === off ? 1 : 0);
   }
   return f;
+}
+
+/**
+ * The `adapt` variant's health index (Method.adapt): training rows as usual; then row by row, each sensor is
+ * shifted by (training mean − its level) before scoring, and the levels move towards the row only while the
+ * health index stays at or under the threshold.
+ */
+function adaptive(model: TrainedModel, X: Float64Array, n: number, w: number, tau: number): Float64Array {
+  const d = model.params.d;
+  const first = scoreSeries(model, X.subarray(0, TRAIN * d), TRAIN).score;
+  const raw = Float64Array.from(first);
+  const out = new Float64Array(n);
+  out.set(movingMean(first, w));
+  const mean = model.card.range.mean;
+  const level = [...mean];
+  // The drifting features' own levels (drift: 'baseline') are not used by this variant.
+  const recent = Array.from(raw.subarray(TRAIN - w));
+  let sum = recent.reduce((a, b) => a + b, 0);
+  const row = new Float64Array(d);
+  for (let i = TRAIN; i < n; i++) {
+    for (let j = 0; j < d; j++) row[j] = X[i * d + j] - level[j] + mean[j];
+    const sc = scoreMatrix(model.params, row, 1).score[0];
+    sum += sc - (recent.shift() ?? 0);
+    recent.push(sc);
+    out[i] = sum / w;
+    if (out[i] <= model.card.smoothedThreshold)
+      for (let j = 0; j < d; j++) level[j] += (X[i * d + j] - level[j]) / tau;
+  }
+  return out;
 }
 
 const LEADERBOARD: [string, number, number, number, number][] = [
