@@ -14,7 +14,7 @@
  * Conv-AE notebook) or `blocked` (largest smoothed out-of-fold score over 4 consecutive blocks of the training
  * rows, factor 1; the engine default). The alarm is the 30-row moving mean of the score above the smoothed
  * threshold, which is what takt-anomaly's `alarm` (health index >= 1) does on line. `pca-raw` (no smoothing,
- * in-sample maximum) is the baseline closest to the published T²+Q. `adapt-*` are bench-only variants (Method).
+ * in-sample maximum) is the baseline closest to the published T²+Q. `follow-*` let the sensors' levels follow slow changes after training (TrainOptions.follow).
  * PCA and MSET are deterministic; the autoencoder has a fixed seed (7).
  *
  * Protocol: the configuration is chosen on one group of files only (`--select`, default valve1) and then reported
@@ -35,9 +35,7 @@ import {
   type Calibration,
   type DriftMode,
   type ModelKind,
-  scoreMatrix,
   scoreSeries,
-  type TrainedModel,
   trainModel,
 } from '../nodes/anomaly/models';
 import { Rng } from '../nodes/core/random';
@@ -108,11 +106,10 @@ interface Method {
   /** Baselines are shown but never chosen. */
   baseline?: boolean;
   /**
-   * Bench-only (not in the engine): after training, every sensor is centred on a level that follows it with this
-   * time constant (rows) while the health index is under the threshold and stands still during an alarm, so a
-   * slow normal change is followed and a fault is not. 0: off.
+   * TrainOptions.follow: after training, the sensors' levels follow slow changes with this time constant (rows)
+   * while the health index is under the threshold and stand still during an alarm. Off when absent.
    */
-  adapt?: number;
+  follow?: number;
 }
 
 const KINDS: [string, ModelKind][] = [
@@ -162,9 +159,9 @@ for (const [short, kind] of KINDS)
         factor,
       });
 
-for (const adapt of [150, 300])
+for (const follow of [150, 300])
   METHODS.push({
-    name: `pca/drift/blocked/adapt-${adapt}`,
+    name: `pca/drift/blocked/follow-${follow}`,
     kind: 'pca',
     slowShare: 0.5,
     trend: true,
@@ -172,7 +169,7 @@ for (const adapt of [150, 300])
     calibration: 'blocked',
     smoothing: 30,
     factor: 1,
-    adapt,
+    follow,
   });
 
 const TRAIN = 400;
@@ -326,13 +323,12 @@ function run(files: SkabFile[], m: Method): Map<string, Counts> {
       slowShare: m.slowShare,
       trend: m.trend,
       drift: m.drift,
+      follow: m.follow,
       seed: 7,
     });
     // Scores and their moving mean run over the file in time order (training rows included), as on line.
     const thr = model.card.smoothedThreshold;
-    const s = m.adapt
-      ? adaptive(model, X, n, m.smoothing, m.adapt)
-      : movingMean(scoreSeries(model, X, n).score, m.smoothing);
+    const s = movingMean(scoreSeries(model, X, n).score, m.smoothing);
     const pred: number[] = [];
     let fp = 0;
     let normal = 0;
@@ -436,35 +432,6 @@ function synthetic(seed: number, k: number): SkabFile {
     f.changepoint.push(i === on || i === on + 60 || i === off - 60 || i === off ? 1 : 0);
   }
   return f;
-}
-
-/**
- * The `adapt` variant's health index (Method.adapt): training rows as usual; then row by row, each sensor is
- * shifted by (training mean − its level) before scoring, and the levels move towards the row only while the
- * health index stays at or under the threshold.
- */
-function adaptive(model: TrainedModel, X: Float64Array, n: number, w: number, tau: number): Float64Array {
-  const d = model.params.d;
-  const first = scoreSeries(model, X.subarray(0, TRAIN * d), TRAIN).score;
-  const raw = Float64Array.from(first);
-  const out = new Float64Array(n);
-  out.set(movingMean(first, w));
-  const mean = model.card.range.mean;
-  const level = [...mean];
-  // The drifting features' own levels (drift: 'baseline') are not used by this variant.
-  const recent = Array.from(raw.subarray(TRAIN - w));
-  let sum = recent.reduce((a, b) => a + b, 0);
-  const row = new Float64Array(d);
-  for (let i = TRAIN; i < n; i++) {
-    for (let j = 0; j < d; j++) row[j] = X[i * d + j] - level[j] + mean[j];
-    const sc = scoreMatrix(model.params, row, 1).score[0];
-    sum += sc - (recent.shift() ?? 0);
-    recent.push(sc);
-    out[i] = sum / w;
-    if (out[i] <= model.card.smoothedThreshold)
-      for (let j = 0; j < d; j++) level[j] += (X[i * d + j] - level[j]) / tau;
-  }
-  return out;
 }
 
 const LEADERBOARD: [string, number, number, number, number][] = [

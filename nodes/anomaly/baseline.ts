@@ -46,3 +46,68 @@ export function applyBaseline(
       X[at] = r;
     }
 }
+
+/** Levels that follow slow changes of the sensors while no alarm is raised (TrainOptions.follow). */
+export interface FollowSpec {
+  /** Time constant of the levels, in rows. */
+  rows: number;
+  /** The features that follow (column indices) and their training means, where their levels start. */
+  index: number[];
+  mean: number[];
+  /** Health index: moving mean of this many scores, compared with this threshold. */
+  smoothing: number;
+  threshold: number;
+}
+
+/**
+ * Follows slow normal changes without learning faults: each row's followed features are shifted by (training
+ * mean − level) before scoring, and after scoring the levels move 1/rows of the way towards the row only while
+ * the health index (moving mean of the scores since the follower started) is at or under the threshold. A slow
+ * drift is followed, a fault stands still in its alarm. Starts after the last training row.
+ */
+export class LevelFollower {
+  readonly spec: FollowSpec;
+  level: number[] = [];
+  private recent: number[] = [];
+  private sum = 0;
+
+  constructor(spec: FollowSpec) {
+    this.spec = spec;
+    this.reset();
+  }
+
+  reset(): void {
+    this.level = [...this.spec.mean];
+    this.recent = [];
+    this.sum = 0;
+  }
+
+  /** Writes row `i` of X (d columns), shifted, into `out` at row `o`; a skipped (imputed) value goes to the mean. */
+  shift(
+    X: ArrayLike<number>,
+    i: number,
+    d: number,
+    out: { [k: number]: number },
+    o: number,
+    skip?: (k: number) => boolean,
+  ): void {
+    const { index, mean } = this.spec;
+    for (let k = 0; k < index.length; k++) {
+      const j = index[k];
+      out[o * d + j] = skip?.(k) ? mean[k] : X[i * d + j] - this.level[k] + mean[k];
+    }
+  }
+
+  /** Records row `i`'s score and moves the levels when the health index allows; returns the health index. */
+  update(X: ArrayLike<number>, i: number, d: number, score: number, skip?: (k: number) => boolean): number {
+    const { index, rows, smoothing, threshold } = this.spec;
+    this.recent.push(score);
+    this.sum += score;
+    if (this.recent.length > smoothing) this.sum -= this.recent.shift() ?? 0;
+    const h = this.sum / this.recent.length;
+    if (h <= threshold)
+      for (let k = 0; k < index.length; k++)
+        if (!skip?.(k)) this.level[k] += (X[i * d + index[k]] - this.level[k]) / rows;
+    return h;
+  }
+}

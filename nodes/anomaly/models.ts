@@ -32,12 +32,12 @@
  */
 import { TaktError } from '../core/errors';
 import { Rng } from '../core/random';
-import { applyBaseline, type BaselineSpec } from './baseline';
+import { applyBaseline, type BaselineSpec, type FollowSpec, LevelFollower } from './baseline';
 import { movingMean, quantile, slowShare, symmetricEigen, trendTest } from './linalg';
 import { fitMset, msetGraph, type MsetParams, scoreMsetZ } from './mset';
 import { encodeModel, floatTensor, int64Tensor, intAttr, op } from './onnx';
 
-export type { BaselineSpec, MsetParams };
+export type { BaselineSpec, FollowSpec, MsetParams };
 
 export const MODEL_KINDS = ['pca', 'autoencoder', 'mset'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -118,6 +118,11 @@ export interface TrainOptions {
   drift?: DriftMode;
   /** Time constant of the adapting level, in rows (default twice the smoothing window). */
   baselineRows?: number;
+  /**
+   * After training, let the levels of the other sensors follow slow changes with this time constant (rows) while
+   * the health index is under its threshold (LevelFollower in baseline.ts); 0 (default) keeps them fixed.
+   */
+  follow?: number;
   onProgress?: (fraction: number, text: string) => void;
 }
 
@@ -142,6 +147,8 @@ export interface ModelCard {
   drifting: string[];
   /** Drifting features scored against an adapting level (baseline.ts); absent when there are none. */
   baseline?: BaselineSpec;
+  /** Levels that follow slow changes after training (TrainOptions.follow); absent when off. */
+  follow?: FollowSpec;
   metrics: Record<string, number>;
   trainedAt: string;
 }
@@ -542,11 +549,30 @@ export function scoreMatrix(p: ModelParams, X: ArrayLike<number>, n: number): Sc
  * against their adapting level from where training started (card.baseline), the rest as scoreMatrix does.
  */
 export function scoreSeries(t: TrainedModel, X: ArrayLike<number>, n: number): Scores {
-  const b = t.card.baseline;
-  if (!b) return scoreMatrix(t.params, X, n);
+  const { baseline: b, follow: f } = t.card;
+  if (!b && !f) return scoreMatrix(t.params, X, n);
+  const d = t.params.d;
   const Y = Float64Array.from(X);
-  applyBaseline(b, Y, n, t.params.d, [...b.start]);
-  return scoreMatrix(t.params, Y, n);
+  if (b) applyBaseline(b, Y, n, d, [...b.start]);
+  if (!f || n <= t.card.rows) return scoreMatrix(t.params, Y, n);
+  // Training rows as they are; after them, row by row behind the follower.
+  const m = t.card.rows;
+  const head = scoreMatrix(t.params, Y.subarray(0, m * d), m);
+  const score = new Float64Array(n);
+  const contributions = new Float64Array(n * d);
+  score.set(head.score);
+  contributions.set(head.contributions);
+  const follower = new LevelFollower(f);
+  const row = new Float64Array(d);
+  for (let i = m; i < n; i++) {
+    row.set(Y.subarray(i * d, (i + 1) * d));
+    follower.shift(Y, i, d, row, 0);
+    const r = scoreMatrix(t.params, row, 1);
+    score[i] = r.score[0];
+    contributions.set(r.contributions, i * d);
+    follower.update(Y, i, d, score[i]);
+  }
+  return { n, d, score, contributions };
 }
 
 /** Fits one model of `kind` on n rows (n×d), the ignored features at weight 0. */
@@ -616,6 +642,8 @@ export function trainModel(
     bad('anomaly.badOption', 'drift', `"${String(driftMode)}" is not one of ${DRIFT_MODES.join(', ')}`);
   const tau = o.baselineRows ?? 2 * w;
   if (!(tau >= 1)) bad('anomaly.badOption', 'baselineRows', 'must be at least 1');
+  const follow = o.follow ?? 0;
+  if (!(follow === 0 || follow >= 1)) bad('anomaly.badOption', 'follow', 'must be 0 (off) or at least 1 row');
   const raw = Float64Array.from(X);
   o.onProgress?.(0, `training ${kind} on ${n} rows`);
   // Drifting features (module comment): most of the training variance between blocks, or a significant trend.
@@ -691,6 +719,7 @@ export function trainModel(
     max.push(hi);
     mean.push(m);
   }
+  const followed = Array.from({ length: d }, (_, j) => j).filter((j) => !adapt.includes(j));
   o.onProgress?.(1, 'trained');
   return {
     params,
@@ -711,6 +740,17 @@ export function trainModel(
       trendZ: trends.map((t) => t.z),
       drifting: features.filter((_, j) => drifting[j]),
       ...(baseline ? { baseline } : {}),
+      ...(follow
+        ? {
+            follow: {
+              rows: follow,
+              index: followed,
+              mean: followed.map((j) => mean[j]),
+              smoothing: w,
+              threshold: smoothedThreshold,
+            },
+          }
+        : {}),
       metrics,
       trainedAt: new Date().toISOString(),
     },

@@ -6,14 +6,16 @@
  *
  * A Takt model whose card lists drifting features under `baseline` (models.ts, baseline.ts) scores them against
  * their adapting level: the model keeps that level from call to call, starting where training ended, so rows
- * must come in time order (`resetBaseline` starts over).
+ * must come in time order (`resetBaseline` starts over). The same holds for a card with `follow`: the other
+ * sensors' levels follow slow changes while the model's own health index is under its threshold, and such a
+ * model scores a batch row by row.
  */
 import { readFileSync } from 'node:fs';
 import type { InferenceSession } from 'onnxruntime-node';
 import { TaktError } from '../core/errors';
 import { openOnnxSession } from '../core/onnx';
 import { rowFeatures } from '../core/sample';
-import { applyBaseline, type BaselineSpec } from './baseline';
+import { applyBaseline, type BaselineSpec, type FollowSpec, LevelFollower } from './baseline';
 import { META } from './models';
 import { readOnnxHeader } from './onnx';
 
@@ -56,6 +58,7 @@ export class OnnxAnomalyModel {
   private readonly means: number[] | undefined;
   private readonly baseline: BaselineSpec | undefined;
   private level: number[] = [];
+  private readonly follower: LevelFollower | undefined;
   private session: InferenceSession | undefined;
   private readonly ort: typeof import('onnxruntime-node');
 
@@ -68,6 +71,7 @@ export class OnnxAnomalyModel {
     > & {
       means?: number[];
       baseline?: BaselineSpec;
+      follow?: FollowSpec;
     },
   ) {
     this.ort = ort;
@@ -82,12 +86,14 @@ export class OnnxAnomalyModel {
     this.missing = f.missing;
     this.means = f.means;
     this.baseline = f.baseline;
+    this.follower = f.follow ? new LevelFollower(f.follow) : undefined;
     this.resetBaseline();
   }
 
-  /** Starts the drifting features' levels over from where training ended. */
+  /** Starts the drifting features' levels (and the followed levels) over from where training ended. */
   resetBaseline(): void {
     this.level = this.baseline ? [...this.baseline.level] : [];
+    this.follower?.reset();
   }
 
   /** The drifting features' current levels (empty when the model has none). */
@@ -161,6 +167,7 @@ export class OnnxAnomalyModel {
       missing: o.missing ?? 'error',
       means: parse<number[]>(META.means),
       baseline: baselineOf(parse<{ baseline?: BaselineSpec }>(META.card)?.baseline, features, path),
+      follow: followOf(parse<{ follow?: FollowSpec }>(META.card)?.follow, features.length, path),
     });
   }
 
@@ -230,6 +237,29 @@ export class OnnxAnomalyModel {
     return { score, contributions: c instanceof Float32Array && c.length === n * d ? c : undefined };
   }
 
+  /** Scores rows one by one behind the level follower (models.ts, TrainOptions.follow). */
+  private async scoreFollowing(
+    X: Float32Array,
+    n: number,
+    imputed: string[][],
+  ): Promise<{ score: Float32Array; contributions?: Float32Array }> {
+    const f = this.follower as LevelFollower;
+    const d = this.features.length;
+    const score = new Float32Array(n);
+    const contributions = this.contributionsOutput ? new Float32Array(n * d) : undefined;
+    const row = new Float32Array(d);
+    for (let i = 0; i < n; i++) {
+      row.set(X.subarray(i * d, (i + 1) * d));
+      const skip = (k: number) => imputed[i].includes(this.features[f.spec.index[k]]);
+      f.shift(X, i, d, row, 0, skip);
+      const r = await this.scoreRows(row, 1);
+      score[i] = r.score[0];
+      if (contributions && r.contributions) contributions.set(r.contributions, i * d);
+      f.update(X, i, d, score[i], skip);
+    }
+    return { score, contributions };
+  }
+
   /** Scores a batch of rows. */
   async score(rows: readonly FeatureRow[]): Promise<ScoreResult[]> {
     if (rows.length === 0) return [];
@@ -239,8 +269,10 @@ export class OnnxAnomalyModel {
       applyBaseline(b, X, rows.length, this.features.length, this.level, (i, k) =>
         imputed[i].includes(b.features[k]),
       );
-    const { score, contributions } = await this.scoreRows(X, rows.length);
     const d = this.features.length;
+    const { score, contributions } = this.follower
+      ? await this.scoreFollowing(X, rows.length, imputed)
+      : await this.scoreRows(X, rows.length);
     return rows.map((_, i) => {
       const contrib: Record<string, number> = {};
       let driver: string | undefined;
@@ -297,4 +329,26 @@ function baselineOf(
       'model',
     );
   return { ...b, index };
+}
+
+/** The card's follower when its columns fit the model's input; a malformed one is an error. */
+function followOf(f: FollowSpec | undefined, d: number, path: string): FollowSpec | undefined {
+  if (f === undefined) return undefined;
+  const ok =
+    Array.isArray(f.index) &&
+    Array.isArray(f.mean) &&
+    f.index.length === f.mean.length &&
+    f.index.every((j) => Number.isInteger(j) && j >= 0 && j < d) &&
+    f.mean.every(Number.isFinite) &&
+    f.rows >= 1 &&
+    Number.isInteger(f.smoothing) &&
+    f.smoothing >= 1 &&
+    Number.isFinite(f.threshold);
+  if (!ok)
+    throw new TaktError(
+      'anomaly.badFollow',
+      `model: ${path} has a level follower that does not fit its input`,
+      'model',
+    );
+  return f;
 }

@@ -141,6 +141,32 @@ describe('drifting features', () => {
     );
   });
 
+  /** The pump process without drift, its vibration creeping up by `ramp` per row from row 500 on, a fault at 1200. */
+  function creeping(n: number, seed: number, ramp: number): Float64Array {
+    const X = process(n, seed, 0, { col: 1, from: 1200, to: 1400, size: 6 });
+    for (let i = 501; i < n; i++) X[i * 5 + 3] += ramp * (i - 500);
+    return X;
+  }
+
+  it('follow: the levels follow a slow change after training, but not a fault', () => {
+    const n = 1500;
+    const X = creeping(n, 21, 0.005);
+    const t = trainModel(X.subarray(0, TRAIN * 5), TRAIN, NAMES, { kind: 'pca', follow: 150 });
+    assert.deepEqual(t.card.follow?.index, [0, 1, 2, 3, 4]);
+    assert.equal(t.card.follow?.threshold, t.card.smoothedThreshold);
+    // fixed levels: the creeping vibration alarms before the fault
+    assert.ok(alarmRate(X, n, {}, TRAIN, 1200) > 0.1, 'fixed levels alarm on the creep');
+    assert.ok(alarmRate(X, n, { follow: 150 }, TRAIN, 1200) < 0.03, 'followed levels do not');
+    // the fault is found and held to its end: the levels stand still during the alarm
+    assert.ok(alarmRate(X, n, { follow: 150 }, 1230, 1400) > 0.95, 'the fault is found');
+    assert.ok(alarmRate(X, n, { follow: 150 }, 1350, 1400) > 0.95, 'and not learnt');
+    for (const follow of [0.5, -1, Number.NaN])
+      assert.throws(
+        () => trainModel(X.subarray(0, TRAIN * 5), TRAIN, NAMES, { follow }),
+        (e: unknown) => e instanceof TaktError && e.field === 'follow',
+      );
+  });
+
   const dir = mkdtempSync(join(tmpdir(), 'takt-drift-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -169,6 +195,34 @@ describe('drifting features', () => {
       const again = await m.score(rows(TRAIN, TRAIN + 1));
       assert.ok(Math.abs(again[0].score - got[0]) < 1e-9);
       assert.deepEqual(Object.keys(m.baselineLevel), ['temp']);
+    } finally {
+      await m.dispose();
+    }
+  });
+
+  it('ONNX scoring follows the levels row by row, as scoreSeries does', async () => {
+    const n = 1300;
+    const X = creeping(n, 22, 0.005);
+    const t = trainModel(X.subarray(0, TRAIN * 5), TRAIN, NAMES, { kind: 'pca', follow: 150 });
+    const want = scoreSeries(t, X, n).score;
+    const { model } = saveModel(t, dir, 'follow-pca');
+    const m = await OnnxAnomalyModel.load(model);
+    try {
+      const rows = (a: number, b: number) =>
+        Array.from({ length: b - a }, (_, i) => Array.from(X.subarray((a + i) * 5, (a + i + 1) * 5)));
+      const got = [...(await m.score(rows(TRAIN, 900))), ...(await m.score(rows(900, n)))].map(
+        (r) => r.score,
+      );
+      got.forEach((s, i) =>
+        assert.ok(
+          Math.abs(s - want[TRAIN + i]) <= 1e-3 * Math.max(1, want[TRAIN + i]),
+          `row ${TRAIN + i}: ${s} vs ${want[TRAIN + i]}`,
+        ),
+      );
+      // with the follower reset, row 1,250 scores against the training levels again, not the followed ones
+      m.resetBaseline();
+      const [fresh] = await m.score(rows(1250, 1251));
+      assert.ok(Math.abs(fresh.score - got[1250 - TRAIN]) > 1e-6);
     } finally {
       await m.dispose();
     }
