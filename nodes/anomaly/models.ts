@@ -24,6 +24,11 @@
  * in time order (`scoreSeries` here, OnnxAnomalyModel on line). `drift: 'ignore'` gives it weight 0 instead
  * (inverse scale 0 in the graph: it stays an input, contributes nothing, and the card lists it under `ignored`).
  *
+ * Following (`follow`, off by default): after training, the other sensors' levels may follow slow changes while
+ * the model's health index stays under its threshold and stand still during an alarm (LevelFollower in
+ * baseline.ts), for processes whose normal running wanders beyond what one training window shows. A drift that
+ * goes on through a long alarm can keep the alarm up after the fault (the levels stood still meanwhile).
+ *
  * Threshold: a quantile of calibration scores times a factor, for the raw score and for its moving mean (the
  * health index). By default (`calibration: 'blocked'`) the calibration scores are out of sample: the training
  * rows are cut into `folds` (default 4) consecutive blocks, and each block is scored by a model fitted on the
