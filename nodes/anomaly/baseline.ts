@@ -51,7 +51,8 @@ export function applyBaseline(
 export interface FollowSpec {
   /** Time constant of the levels, in rows. */
   rows: number;
-  /** The features that follow (column indices) and their training means, where their levels start. */
+  /** The features that follow (names and column indices) and their training means, where their levels start. */
+  features: string[];
   index: number[];
   mean: number[];
   /** Health index: moving mean of this many scores, compared with this threshold. */

@@ -749,6 +749,7 @@ export function trainModel(
         ? {
             follow: {
               rows: follow,
+              features: followed.map((j) => features[j]),
               index: followed,
               mean: followed.map((j) => mean[j]),
               smoothing: w,

@@ -167,7 +167,7 @@ export class OnnxAnomalyModel {
       missing: o.missing ?? 'error',
       means: parse<number[]>(META.means),
       baseline: baselineOf(parse<{ baseline?: BaselineSpec }>(META.card)?.baseline, features, path),
-      follow: followOf(parse<{ follow?: FollowSpec }>(META.card)?.follow, features.length, path),
+      follow: followOf(parse<{ follow?: FollowSpec }>(META.card)?.follow, features, path),
     });
   }
 
@@ -331,14 +331,18 @@ function baselineOf(
   return { ...b, index };
 }
 
-/** The card's follower when its columns fit the model's input; a malformed one is an error. */
-function followOf(f: FollowSpec | undefined, d: number, path: string): FollowSpec | undefined {
+/** The card's follower, its columns found by name among the model's features; a malformed one is an error. */
+function followOf(
+  f: FollowSpec | undefined,
+  features: readonly string[],
+  path: string,
+): FollowSpec | undefined {
   if (f === undefined) return undefined;
+  const index = Array.isArray(f.features) ? f.features.map((x) => features.indexOf(x)) : [];
   const ok =
-    Array.isArray(f.index) &&
+    index.every((j) => j >= 0) &&
     Array.isArray(f.mean) &&
-    f.index.length === f.mean.length &&
-    f.index.every((j) => Number.isInteger(j) && j >= 0 && j < d) &&
+    f.mean.length === index.length &&
     f.mean.every(Number.isFinite) &&
     f.rows >= 1 &&
     Number.isInteger(f.smoothing) &&
@@ -347,8 +351,8 @@ function followOf(f: FollowSpec | undefined, d: number, path: string): FollowSpe
   if (!ok)
     throw new TaktError(
       'anomaly.badFollow',
-      `model: ${path} has a level follower that does not fit its input`,
+      `model: ${path} has a level follower that does not match its features (${features.join(', ')})`,
       'model',
     );
-  return f;
+  return { ...f, index };
 }

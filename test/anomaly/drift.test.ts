@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyBaseline } from '../../nodes/anomaly/baseline';
 import { trendTest } from '../../nodes/anomaly/linalg';
 import {
+  type ModelCard,
+  modelToOnnx,
   movingMean,
   OnnxAnomalyModel,
   saveModel,
@@ -225,6 +227,23 @@ describe('drifting features', () => {
       assert.ok(Math.abs(fresh.score - got[1250 - TRAIN]) > 1e-6);
     } finally {
       await m.dispose();
+    }
+    // a card whose follower or baseline names features the model does not have is refused at load
+    const f = t.card.follow as NonNullable<typeof t.card.follow>;
+    const cards: [string, ModelCard][] = [
+      ['badFollow', { ...t.card, follow: { ...f, features: ['nope', ...f.features.slice(1)] } }],
+      [
+        'badBaseline',
+        { ...t.card, baseline: { features: ['temp'], index: [4], alpha: 2, start: [0], level: [0] } },
+      ],
+    ];
+    for (const [name, card] of cards) {
+      const file = join(dir, `${name}.onnx`);
+      writeFileSync(file, modelToOnnx({ params: t.params, card }));
+      await assert.rejects(
+        OnnxAnomalyModel.load(file),
+        (e: unknown) => e instanceof TaktError && e.code === `anomaly.${name}`,
+      );
     }
   });
 });
