@@ -17,12 +17,13 @@
  * default 0.5), or its block medians trend (Mann-Kendall |z| > 2.576, the 1 % level) by a Theil-Sen slope that
  * would move it more than 2 within-block noise widths over one more window (`trendTest` in linalg.ts). Blocks
  * are the health-index window, at least 10 rows and at most an eighth of the training window (shorter windows,
- * under 80 rows, skip both tests). If every feature drifts, none is treated. By default (`drift: 'baseline'`) a
- * drifting feature is scored by its deviation from a slowly adapting level (baseline.ts, time constant
- * `baselineRows`, default twice the smoothing window), so that its drift is discounted but a step in it still
- * counts; the model is fitted on those deviations, the card carries the levels (`baseline`) and scoring must run
- * in time order (`scoreSeries` here, OnnxAnomalyModel on line). `drift: 'ignore'` gives it weight 0 instead
- * (inverse scale 0 in the graph: it stays an input, contributes nothing, and the card lists it under `ignored`).
+ * under 80 rows, skip both tests). If every feature drifts, none is treated. By default (`drift: 'ignore'`) a
+ * drifting feature gets weight 0 (inverse scale 0 in the graph: it stays an input, contributes nothing, and the
+ * card lists it under `ignored`). With `drift: 'baseline'` it is scored instead by its deviation from a slowly
+ * adapting level (baseline.ts, time constant `baselineRows`, default twice the smoothing window), so that its
+ * drift is discounted but a step in it still counts; the model is fitted on those deviations, the card carries the
+ * levels (`baseline`) and scoring must run in time order (`scoreSeries` here, OnnxAnomalyModel on line). On SKAB's
+ * valve1 files that mode lost to weight 0 (README, bench:skab), hence the default.
  *
  * Following (`follow`, off by default): after training, the other sensors' levels may follow slow changes while
  * the model's health index stays under its threshold and stand still during an alarm (LevelFollower in
@@ -119,7 +120,7 @@ export interface TrainOptions {
   slowShare?: number;
   /** A feature with a significant monotone trend that would carry it 2 noise widths in one window drifts. */
   trend?: boolean;
-  /** Drifting features: scored against an adapting level (default) or given weight 0. */
+  /** Drifting features: weight 0 (default) or scored against an adapting level. */
   drift?: DriftMode;
   /** Time constant of the adapting level, in rows (default twice the smoothing window). */
   baselineRows?: number;
@@ -551,7 +552,8 @@ export function scoreMatrix(p: ModelParams, X: ArrayLike<number>, n: number): Sc
 
 /**
  * Scores rows of a series that starts at the model's first training row, in time order: the drifting features
- * against their adapting level from where training started (card.baseline), the rest as scoreMatrix does.
+ * against their adapting level from where training started (card.baseline), the rows after the training window
+ * behind the level follower (card.follow), the rest as scoreMatrix does.
  */
 export function scoreSeries(t: TrainedModel, X: ArrayLike<number>, n: number): Scores {
   const { baseline: b, follow: f } = t.card;
