@@ -1,7 +1,8 @@
 /**
  * The anomaly engine (exported as `anomaly` from the package): models trained in the pack (PCA T²+Q, dense
- * autoencoder, MSET; slow features at weight 0, thresholds calibrated out of sample), ONNX export, ONNX
- * inference with onnxruntime-node, health index and remaining useful life. No Node-RED import.
+ * autoencoder, MSET; drifting features at weight 0 or against an adapting level, thresholds calibrated out of
+ * sample), ONNX export, ONNX inference with onnxruntime-node, health index and remaining useful life. No
+ * Node-RED import.
  *
  *   import { anomaly } from '@takt/node-red-mes';
  *   const t = anomaly.trainModel(X, n, names, { kind: 'pca' });
@@ -12,13 +13,17 @@
 export {
   trainModel,
   scoreMatrix,
+  scoreSeries,
   scorePca,
   modelToOnnx,
   META,
   MODEL_KINDS,
   CALIBRATIONS,
+  DRIFT_MODES,
   type AeParams,
+  type BaselineSpec,
   type Calibration,
+  type DriftMode,
   type ModelCard,
   type ModelKind,
   type ModelParams,
@@ -37,7 +42,8 @@ export {
 export { HealthTracker, type HealthOptions, type HealthState, type Rul } from './health';
 export { saveModel, parseCsv, type SavedModel } from './files';
 export * as onnxGraph from './onnx';
-export { symmetricEigen, quantile, movingMean, slowShare } from './linalg';
+export { symmetricEigen, quantile, movingMean, slowShare, trendTest, type Trend } from './linalg';
+export { applyBaseline } from './baseline';
 export { LiveAnomaly, type LiveOptions, type LiveResult } from './live';
 export { RowCollector } from './collect';
 export { startTraining, type TrainHandle, type TrainJob, type TrainResult } from './train-job';

@@ -98,3 +98,61 @@ export function slowShare(X: ArrayLike<number>, n: number, d: number, j: number,
   }
   return between / total;
 }
+
+export interface Trend {
+  /** Mann-Kendall statistic of the block medians, standardised (about N(0, 1) without a trend). */
+  z: number;
+  /** Theil-Sen slope of the block medians, per row. */
+  slope: number;
+  /**
+   * Robust spread of the rows around their block's median (1.4826 · MAD); for a coarsely quantised feature whose
+   * MAD is 0, the root mean square of those deviations.
+   */
+  noise: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+};
+
+/**
+ * Robust monotone trend of column `j` (X n×d, row-major) over blocks of `block` rows (a last block shorter than
+ * half a block joins the previous one): Mann-Kendall on the block medians, so that noise correlated within a
+ * block does not count as evidence, and the Theil-Sen slope (median of pairwise slopes) of the same medians
+ * against the blocks' centre rows. Needs at least 4 blocks (else z = 0, slope 0).
+ */
+export function trendTest(X: ArrayLike<number>, n: number, d: number, j: number, block: number): Trend {
+  const bounds: [number, number][] = [];
+  for (let b0 = 0; b0 < n; b0 += block) bounds.push([b0, Math.min(n, b0 + block)]);
+  if (bounds.length > 1 && bounds[bounds.length - 1][1] - bounds[bounds.length - 1][0] < block / 2) {
+    const last = bounds.pop() as [number, number];
+    bounds[bounds.length - 1][1] = last[1];
+  }
+  const meds: number[] = [];
+  const centres: number[] = [];
+  const dev: number[] = [];
+  for (const [b0, b1] of bounds) {
+    const xs: number[] = [];
+    for (let i = b0; i < b1; i++) xs.push(X[i * d + j]);
+    const m = median(xs);
+    meds.push(m);
+    centres.push((b0 + b1 - 1) / 2);
+    for (const x of xs) dev.push(Math.abs(x - m));
+  }
+  const mad = 1.4826 * median(dev);
+  const noise = mad > 0 ? mad : Math.sqrt(dev.reduce((a, x) => a + x * x, 0) / Math.max(1, dev.length));
+  const B = meds.length;
+  if (B < 4) return { z: 0, slope: 0, noise };
+  let S = 0;
+  const slopes: number[] = [];
+  for (let a = 0; a < B; a++)
+    for (let b = a + 1; b < B; b++) {
+      S += Math.sign(meds[b] - meds[a]);
+      slopes.push((meds[b] - meds[a]) / (centres[b] - centres[a]));
+    }
+  const v = (B * (B - 1) * (2 * B + 5)) / 18;
+  const z = S === 0 ? 0 : (S - Math.sign(S)) / Math.sqrt(v);
+  return { z, slope: median(slopes), noise };
+}

@@ -3,12 +3,19 @@
  * created once per file, rows are scored in batches, and `per-feature contributions` come from the model's
  * `contributions` output when it has one. Feature names, threshold and output names come from the model's
  * metadata (Takt models) or from the caller. onnxruntime is imported lazily.
+ *
+ * A Takt model whose card lists drifting features under `baseline` (models.ts, baseline.ts) scores them against
+ * their adapting level: the model keeps that level from call to call, starting where training ended, so rows
+ * must come in time order (`resetBaseline` starts over). The same holds for a card with `follow`: the other
+ * sensors' levels follow slow changes while the model's own health index is under its threshold, and such a
+ * model scores a batch row by row.
  */
 import { readFileSync } from 'node:fs';
 import type { InferenceSession } from 'onnxruntime-node';
 import { TaktError } from '../core/errors';
 import { openOnnxSession } from '../core/onnx';
 import { rowFeatures } from '../core/sample';
+import { applyBaseline, type BaselineSpec, type FollowSpec, LevelFollower } from './baseline';
 import { META } from './models';
 import { readOnnxHeader } from './onnx';
 
@@ -49,13 +56,23 @@ export class OnnxAnomalyModel {
   readonly metadata: Record<string, string>;
   readonly missing: MissingPolicy;
   private readonly means: number[] | undefined;
+  private readonly baseline: BaselineSpec | undefined;
+  private level: number[] = [];
+  private readonly follower: LevelFollower | undefined;
   private session: InferenceSession | undefined;
   private readonly ort: typeof import('onnxruntime-node');
 
   private constructor(
     ort: typeof import('onnxruntime-node'),
     session: InferenceSession,
-    f: Omit<OnnxAnomalyModel, 'rows' | 'scoreRows' | 'score' | 'dispose'> & { means?: number[] },
+    f: Omit<
+      OnnxAnomalyModel,
+      'rows' | 'scoreRows' | 'score' | 'dispose' | 'resetBaseline' | 'baselineLevel'
+    > & {
+      means?: number[];
+      baseline?: BaselineSpec;
+      follow?: FollowSpec;
+    },
   ) {
     this.ort = ort;
     this.session = session;
@@ -68,6 +85,21 @@ export class OnnxAnomalyModel {
     this.metadata = f.metadata;
     this.missing = f.missing;
     this.means = f.means;
+    this.baseline = f.baseline;
+    this.follower = f.follow ? new LevelFollower(f.follow) : undefined;
+    this.resetBaseline();
+  }
+
+  /** Starts the drifting features' levels (and the followed levels) over from where training ended. */
+  resetBaseline(): void {
+    this.level = this.baseline ? [...this.baseline.level] : [];
+    this.follower?.reset();
+  }
+
+  /** The drifting features' current levels (empty when the model has none). */
+  get baselineLevel(): Record<string, number> {
+    const b = this.baseline;
+    return b ? Object.fromEntries(b.features.map((f, k) => [f, this.level[k]])) : {};
   }
 
   /** Loads a model file; a file that is not ONNX, or lacks features or threshold, gives a TaktError. */
@@ -134,6 +166,8 @@ export class OnnxAnomalyModel {
       metadata: meta,
       missing: o.missing ?? 'error',
       means: parse<number[]>(META.means),
+      baseline: baselineOf(parse<{ baseline?: BaselineSpec }>(META.card)?.baseline, features, path),
+      follow: followOf(parse<{ follow?: FollowSpec }>(META.card)?.follow, features, path),
     });
   }
 
@@ -203,12 +237,42 @@ export class OnnxAnomalyModel {
     return { score, contributions: c instanceof Float32Array && c.length === n * d ? c : undefined };
   }
 
+  /** Scores rows one by one behind the level follower (models.ts, TrainOptions.follow). */
+  private async scoreFollowing(
+    X: Float32Array,
+    n: number,
+    imputed: string[][],
+  ): Promise<{ score: Float32Array; contributions?: Float32Array }> {
+    const f = this.follower as LevelFollower;
+    const d = this.features.length;
+    const score = new Float32Array(n);
+    const contributions = this.contributionsOutput ? new Float32Array(n * d) : undefined;
+    const row = new Float32Array(d);
+    for (let i = 0; i < n; i++) {
+      row.set(X.subarray(i * d, (i + 1) * d));
+      const skip = (k: number) => imputed[i].includes(this.features[f.spec.index[k]]);
+      f.shift(X, i, d, row, 0, skip);
+      const r = await this.scoreRows(row, 1);
+      score[i] = r.score[0];
+      if (contributions && r.contributions) contributions.set(r.contributions, i * d);
+      f.update(X, i, d, score[i], skip);
+    }
+    return { score, contributions };
+  }
+
   /** Scores a batch of rows. */
   async score(rows: readonly FeatureRow[]): Promise<ScoreResult[]> {
     if (rows.length === 0) return [];
     const { X, imputed } = this.rows(rows);
-    const { score, contributions } = await this.scoreRows(X, rows.length);
+    const b = this.baseline;
+    if (b)
+      applyBaseline(b, X, rows.length, this.features.length, this.level, (i, k) =>
+        imputed[i].includes(b.features[k]),
+      );
     const d = this.features.length;
+    const { score, contributions } = this.follower
+      ? await this.scoreFollowing(X, rows.length, imputed)
+      : await this.scoreRows(X, rows.length);
     return rows.map((_, i) => {
       const contrib: Record<string, number> = {};
       let driver: string | undefined;
@@ -240,4 +304,55 @@ export class OnnxAnomalyModel {
     this.session = undefined;
     await s?.release();
   }
+}
+
+/** The card's baseline, its columns found by name among the model's features; a malformed one is an error. */
+function baselineOf(
+  b: BaselineSpec | undefined,
+  features: readonly string[],
+  path: string,
+): BaselineSpec | undefined {
+  if (b === undefined) return undefined;
+  const index = Array.isArray(b.features) ? b.features.map((f) => features.indexOf(f)) : [];
+  const ok =
+    index.length > 0 &&
+    index.every((j) => j >= 0) &&
+    Array.isArray(b.level) &&
+    b.level.length === index.length &&
+    b.level.every(Number.isFinite) &&
+    b.alpha > 0 &&
+    b.alpha <= 1;
+  if (!ok)
+    throw new TaktError(
+      'anomaly.badBaseline',
+      `model: ${path} has a drifting-feature baseline that does not match its features (${features.join(', ')})`,
+      'model',
+    );
+  return { ...b, index };
+}
+
+/** The card's follower, its columns found by name among the model's features; a malformed one is an error. */
+function followOf(
+  f: FollowSpec | undefined,
+  features: readonly string[],
+  path: string,
+): FollowSpec | undefined {
+  if (f === undefined) return undefined;
+  const index = Array.isArray(f.features) ? f.features.map((x) => features.indexOf(x)) : [];
+  const ok =
+    index.every((j) => j >= 0) &&
+    Array.isArray(f.mean) &&
+    f.mean.length === index.length &&
+    f.mean.every(Number.isFinite) &&
+    f.rows >= 1 &&
+    Number.isInteger(f.smoothing) &&
+    f.smoothing >= 1 &&
+    Number.isFinite(f.threshold);
+  if (!ok)
+    throw new TaktError(
+      'anomaly.badFollow',
+      `model: ${path} has a level follower that does not match its features (${features.join(', ')})`,
+      'model',
+    );
+  return { ...f, index };
 }
