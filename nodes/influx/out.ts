@@ -1,7 +1,8 @@
 /**
  * takt-influx-out: writes samples, explicit points and analytics results to InfluxDB through an
- * InfluxWriter (batching, gzip, retries, disk-backed store-and-forward queue under the userDir).
- * Status: points written per second, queued, dropped.
+ * InfluxWriter (write-ahead log under the userDir, batching, gzip, retries). A message is done only once
+ * its points are on disk, so anything accepted survives a crash. Status: points written per second,
+ * waiting, dropped.
  */
 import { join } from 'node:path';
 import type { NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
@@ -10,7 +11,7 @@ import type { Coercion } from '../core/sample';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { MessageEncoder } from './encoder';
 import { defaultMapping, type MessageIn, parseLevels, type QualityAs, type WriteWhat } from './mapping';
-import { DROP_POLICIES, type DropPolicy } from './queue';
+import { DROP_POLICIES, type DropPolicy } from './wal';
 import type { InfluxOutNode, InfluxServerNode } from './server-node';
 import { httpTarget } from './transport';
 import { DEFAULT_RETRY, InfluxWriter } from './writer';
@@ -81,7 +82,7 @@ const init: NodeInitializer = (RED) => {
         batchSize,
         flushIntervalMs: Math.round(num(def.flushInterval, 1000)),
         maxInFlight: 6,
-        // Up to about 250,000 points wait in memory for a free request before batches go to the disk queue.
+        // Up to about 250,000 points wait in memory for a free request; later batches are read back from the log.
         maxPending: Math.max(4, Math.ceil(250000 / batchSize)),
         retry: DEFAULT_RETRY,
         onState: (s, err) => {
@@ -102,7 +103,7 @@ const init: NodeInitializer = (RED) => {
     }
     this.writer = writer;
     if (writer.stats().queued > 0)
-      this.log(`${writer.stats().queued} points in the queue from before, replaying`);
+      this.log(`${writer.stats().queued} points in the log from before, replaying`);
     const analytics = (def.analytics ?? 'spc,anomaly,oee')
       .split(',')
       .map((s) => s.trim())
@@ -136,7 +137,13 @@ const init: NodeInitializer = (RED) => {
         for (const k of analytics) if (msg[k] !== undefined) (results ??= {})[k] = msg[k];
         encoder.encodeTo(msg as MessageIn, Date.now(), add, results);
         lastError = undefined;
-        done();
+        // Done (accepted) only once the points are on disk: group commit every few ms.
+        writer.durable((err) => {
+          if (!err) return done();
+          lastError = err;
+          shown.now(errorStatus(err));
+          done(err);
+        });
       } catch (err) {
         lastError = err;
         shown.now(errorStatus(err));
@@ -149,7 +156,7 @@ const init: NodeInitializer = (RED) => {
       shown.dispose();
       void writer.close(4000).then(
         (st) => {
-          if (st.queued > 0) this.log(`${st.queued} points kept in the queue for the next start`);
+          if (st.queued > 0) this.log(`${st.queued} points kept in the log for the next start`);
           done();
         },
         (err: unknown) => {
