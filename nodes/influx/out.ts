@@ -87,12 +87,12 @@ const init: NodeInitializer = (RED) => {
         retry: DEFAULT_RETRY,
         onState: (s, err) => {
           if (err) failure = err.status ? `HTTP ${err.status}` : 'offline';
-          if (err) this.warn(`${server.server?.url}: ${err.message}; retrying, data is kept in the queue`);
+          if (err) this.warn(`${server.server?.url}: ${err.message}; retrying, data is kept in the log`);
           else if (s === 'connected') this.log(`writing to ${server.server?.url}`);
         },
         onDrop: (reason, points, detail) =>
           this.error(
-            `${points} points dropped (${reason === 'full' ? 'queue full' : reason === 'age' ? 'too old in queue' : `refused: ${detail}`})`,
+            `${points} points dropped (${reason === 'full' ? 'log full' : reason === 'age' ? 'too old in the log' : `refused: ${detail}`})`,
           ),
       });
     } catch (err) {
