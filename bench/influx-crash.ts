@@ -91,6 +91,7 @@ async function main(): Promise<void> {
       const target = kills < KILLS ? killAt[kills] : Infinity;
       c.on('message', (raw) => {
         const m = raw as FromChild;
+        if (killed) return; // messages the child sent before it died, still in the pipe
         if ('stats' in m) last = m.stats;
         if ('ready' in m) {
           replayed += m.stats.replayed;
