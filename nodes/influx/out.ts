@@ -121,6 +121,8 @@ const init: NodeInitializer = (RED) => {
       const dropped = st.dropped.full + st.dropped.age + st.dropped.rejected;
       // Numbers and units only, the same in every language.
       const text = `${compact(rate)}/s q:${compact(st.queued + st.buffered)} d:${compact(dropped)}`;
+      const logError = writer.log.lastError;
+      if (logError) return shown.update(errorStatus(logError));
       if (lastError) return;
       if (st.state === 'backoff' || st.state === 'retrying') {
         shown.update(
@@ -137,13 +139,9 @@ const init: NodeInitializer = (RED) => {
         for (const k of analytics) if (msg[k] !== undefined) (results ??= {})[k] = msg[k];
         encoder.encodeTo(msg as MessageIn, Date.now(), add, results);
         lastError = undefined;
-        // Done (accepted) only once the points are on disk: group commit every few ms.
-        writer.durable((err) => {
-          if (!err) return done();
-          lastError = err;
-          shown.now(errorStatus(err));
-          done(err);
-        });
+        // Done (accepted) only once the points are on disk (group commit every few ms); done(err) when the
+        // log could not be written. `done` itself is kept, not a closure per message.
+        writer.durable(done);
       } catch (err) {
         lastError = err;
         shown.now(errorStatus(err));

@@ -86,6 +86,8 @@ interface Segment {
 }
 
 const HEADER = 28;
+/** A group larger than this is written as several records, so reading a batch back reads little more. */
+const RECORD_BYTES = 1 << 20;
 const ACK = 20;
 const SEG = /^(\d{16})\.wal$/;
 const LEGACY = /^(\d{12})-(\d+)-(\d+)\.lp$/;
@@ -195,6 +197,8 @@ export class WriteAheadLog {
   private closed = false;
   private failure: Error | undefined;
   private idle: (() => void)[] = [];
+  /** The lines of the record read last: the next batch usually starts in it. */
+  private cached: { rec: Rec; lines: string[] } | undefined;
 
   constructor(options: WalOptions) {
     if (!(options.segmentBytes > 0))
@@ -379,7 +383,12 @@ export class WriteAheadLog {
   }
 
   /** The record for `lines` in the active segment (a new one when due): header and payload. */
-  private prepare(first: number, lines: string[], at: number): { seg: Segment; parts: [Buffer, Buffer] } {
+  private prepare(
+    first: number,
+    lines: string[],
+    at: number,
+    mayRoll = true,
+  ): { seg: Segment; parts: [Buffer, Buffer] } {
     const payload = Buffer.from(lines.join('\n'), 'utf8');
     const head = Buffer.allocUnsafe(HEADER);
     head.writeUInt32LE(payload.length, 0);
@@ -387,7 +396,7 @@ export class WriteAheadLog {
     head.writeUInt32LE(lines.length, 16);
     head.writeDoubleLE(at, 20);
     head.writeUInt32LE(crc32(payload, crc32(head.subarray(8))), 4);
-    if (!this.active || this.rollNext || this.active.bytes >= this.options.segmentBytes)
+    if (!this.active || (mayRoll && (this.rollNext || this.active.bytes >= this.options.segmentBytes)))
       this.startSegment(first);
     const seg = this.active!;
     seg.recs.push({ first, count: lines.length, at, offset: seg.bytes + HEADER, len: payload.length });
@@ -440,10 +449,28 @@ export class WriteAheadLog {
       this.settleIdle();
       return;
     }
-    let parts: [Buffer, Buffer];
-    let seg: Segment;
+    const at = this.now();
+    const parts: Buffer[] = [];
+    let seg: Segment | undefined;
+    let records = 0;
     try {
-      ({ seg, parts } = this.prepare(first, lines, this.now()));
+      // Records of about RECORD_BYTES, all in one segment (a roll happens only before the first).
+      for (let i = 0; i < lines.length;) {
+        let j = i;
+        let bytes = 0;
+        while (j < lines.length && (j === i || bytes + lines[j].length < RECORD_BYTES))
+          bytes += lines[j++].length + 1;
+        const p = this.prepare(
+          first + i,
+          i === 0 && j === lines.length ? lines : lines.slice(i, j),
+          at,
+          i === 0,
+        );
+        seg = p.seg;
+        parts.push(...p.parts);
+        records++;
+        i = j;
+      }
     } catch (err) {
       this.writingCbs = this.groupCbs;
       this.groupCbs = [];
@@ -454,18 +481,20 @@ export class WriteAheadLog {
     this.writing = true;
     this.writingCbs = this.groupCbs;
     this.groupCbs = [];
+    const target = seg!;
     writev(fd, parts, (err) => {
-      if (err) return this.writeFailed(seg, fd, end, err);
-      fdatasync(fd, (err2) => (err2 ? this.writeFailed(seg, fd, end, err2) : this.finish(end)));
+      if (err) return this.writeFailed(target, records, fd, end, err);
+      fdatasync(fd, (err2) => (err2 ? this.writeFailed(target, records, fd, end, err2) : this.finish(end)));
     });
   }
 
-  private writeFailed(seg: Segment, fd: number, end: number, err: Error): void {
-    // Take the record back out, so the file ends on a whole record (the points are still in memory).
-    const r = seg.recs.pop();
-    if (r) {
-      seg.bytes = r.offset - HEADER;
-      this._bytes -= HEADER + r.len;
+  private writeFailed(seg: Segment, records: number, fd: number, end: number, err: Error): void {
+    // Take the records back out, so the file ends on a whole record (the points are still in memory).
+    const gone = seg.recs.splice(seg.recs.length - records, records);
+    if (gone.length) {
+      const start = gone[0].offset - HEADER;
+      this._bytes -= seg.bytes - start;
+      seg.bytes = start;
       try {
         ftruncateSync(fd, seg.bytes);
       } catch {
@@ -477,7 +506,7 @@ export class WriteAheadLog {
 
   private finish(end: number, err?: Error): void {
     this.writing = false;
-    if (err) this.failure = err;
+    this.failure = err;
     this.durableSeq = end;
     const cbs = this.writingCbs;
     this.writingCbs = [];
@@ -523,7 +552,8 @@ export class WriteAheadLog {
         const r = recs[i];
         if (r.first > x) throw this.missing(x);
         if (r.first + r.count <= x) continue;
-        const lines = this.payload(seg, r).split('\n');
+        if (this.cached?.rec !== r) this.cached = { rec: r, lines: this.payload(seg, r).split('\n') };
+        const lines = this.cached.lines;
         const a = x - r.first;
         const b = Math.min(r.count, to - r.first);
         for (let k = a; k < b; k++) out.push(lines[k]);
@@ -583,6 +613,7 @@ export class WriteAheadLog {
   }
 
   private removeSegment(seg: Segment): void {
+    this.cached = undefined;
     if (seg.readFd !== undefined) closeSync(seg.readFd);
     seg.readFd = undefined;
     if (seg.file) rmSync(seg.file, { force: true });

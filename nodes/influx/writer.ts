@@ -123,6 +123,8 @@ export class InfluxWriter {
     lastError: undefined as string | undefined,
   };
   private drops: Record<DropReason, number> = { full: 0, age: 0, rejected: 0 };
+  /** Points refused by `add` on a full log and not yet reported to onDrop. */
+  private unreported = 0;
 
   constructor(options: WriterOptions) {
     for (const k of ['batchSize', 'flushIntervalMs', 'maxInFlight', 'maxPending'] as const) {
@@ -156,6 +158,7 @@ export class InfluxWriter {
     this.flushTimer = setInterval(() => {
       this.cut();
       this.expire();
+      this.reportRefused();
     }, options.flushIntervalMs);
     this.flushTimer.unref();
     if (this.waiting.length) this.pump();
@@ -186,6 +189,13 @@ export class InfluxWriter {
     this.options.onDrop?.(reason, points, detail);
   }
 
+  private reportRefused(): void {
+    if (this.unreported === 0) return;
+    const n = this.unreported;
+    this.unreported = 0;
+    this.options.onDrop?.('full', n);
+  }
+
   private setState(s: WriterState, err?: WriteError): void {
     if (s === this._state && !err) return;
     this._state = s;
@@ -199,7 +209,9 @@ export class InfluxWriter {
   add(line: string): boolean {
     if (this.closed) throw new TaktError('influx.closed', 'the writer is closed');
     if (this.log.bytes + line.length > this.options.queue.maxBytes && !this.makeRoom(line.length)) {
-      this.dropped('full', 1);
+      // Counted at once, reported with the next flush tick (one report, not one per point).
+      this.drops.full++;
+      this.unreported++;
       return false;
     }
     const seq = this.log.append(line);
@@ -397,6 +409,7 @@ export class InfluxWriter {
   async close(timeoutMs = 5000): Promise<WriterStats> {
     if (this.closed) return this.stats();
     clearInterval(this.flushTimer);
+    this.reportRefused();
     if (this._state === 'connected' || this._state === 'connecting') await this.drained(timeoutMs);
     this.cut();
     this.closed = true;

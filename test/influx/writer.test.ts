@@ -153,7 +153,11 @@ describe('influx writer', () => {
   it('drop-newest: counts the points refused when the log is full', async () => {
     const t = new FakeTarget();
     t.down = true;
-    const w = make(t, { queue: { dir, maxBytes: 100, maxAgeMs: 3600e3, policy: 'drop-newest' } });
+    const reports: [string, number][] = [];
+    const w = make(t, {
+      queue: { dir, maxBytes: 100, maxAgeMs: 3600e3, policy: 'drop-newest' },
+      onDrop: (r, n) => reports.push([r, n]),
+    });
     // Each 5-character line takes 6 bytes of the log: 16 fit under 100 bytes.
     let taken = 0;
     for (let i = 0; i < 30; i++) if (w.add(`m v=${i % 10}`)) taken++;
@@ -164,6 +168,8 @@ describe('influx writer', () => {
     t.down = false;
     w.flush();
     await waitUntil(() => w.stats().written === 16, 'the points taken', 5000, 2);
+    await w.close(100);
+    assert.deepEqual(reports, [['full', 14]], 'one report for the refused points');
   });
 
   it('drop-oldest: gives up the oldest batches to make room and keeps the newest', async () => {
