@@ -76,8 +76,12 @@ async function main(): Promise<void> {
     let from = 0;
     let before = 0; // accepted by earlier runtimes (distinct)
     let kills = 0;
-    let total = 0; // accepted so far, for the table
+    // For the table: accepted so far, the current runtime and its last counters.
+    let total = 0;
+    let gen = 0;
+    let latest: WriterStats | undefined;
     for (let g = 1; ; g++) {
+      gen = g;
       const acceptedFile = join(root, `accepted-${g}.bin`);
       files.push(acceptedFile);
       const args: ChildArgs = { ...base, from, to: N, acceptedFile };
@@ -92,7 +96,7 @@ async function main(): Promise<void> {
       c.on('message', (raw) => {
         const m = raw as FromChild;
         if (killed) return; // messages the child sent before it died, still in the pipe
-        if ('stats' in m) last = m.stats;
+        if ('stats' in m) last = latest = m.stats;
         if ('ready' in m) {
           replayed += m.stats.replayed;
           row(g, `started at point ${from}`, before, m.stats);
@@ -108,12 +112,7 @@ async function main(): Promise<void> {
           back = sleep(OUTAGE_S * 1000).then(async () => {
             await vm.start(port);
             serverUp = true;
-            row(
-              g,
-              `server back after ${Math.round((Date.now() - downAt) / 1000)} s`,
-              before + accepted,
-              last,
-            );
+            row(gen, `server back after ${Math.round((Date.now() - downAt) / 1000)} s`, total, latest);
           });
         }
         if (!killed && total >= target) {
