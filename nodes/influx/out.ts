@@ -1,7 +1,8 @@
 /**
  * takt-influx-out: writes samples, explicit points and analytics results to InfluxDB through an
- * InfluxWriter (batching, gzip, retries, disk-backed store-and-forward queue under the userDir).
- * Status: points written per second, queued, dropped.
+ * InfluxWriter (write-ahead log under the userDir, batching, gzip, retries). A message is done only once
+ * its points are on disk, so anything accepted survives a crash. Status: points written per second,
+ * waiting, dropped.
  */
 import { join } from 'node:path';
 import type { NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
@@ -10,7 +11,7 @@ import type { Coercion } from '../core/sample';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { MessageEncoder } from './encoder';
 import { defaultMapping, type MessageIn, parseLevels, type QualityAs, type WriteWhat } from './mapping';
-import { DROP_POLICIES, type DropPolicy } from './queue';
+import { DROP_POLICIES, type DropPolicy } from './wal';
 import type { InfluxOutNode, InfluxServerNode } from './server-node';
 import { httpTarget } from './transport';
 import { DEFAULT_RETRY, InfluxWriter } from './writer';
@@ -81,17 +82,17 @@ const init: NodeInitializer = (RED) => {
         batchSize,
         flushIntervalMs: Math.round(num(def.flushInterval, 1000)),
         maxInFlight: 6,
-        // Up to about 250,000 points wait in memory for a free request before batches go to the disk queue.
+        // Up to about 250,000 points wait in memory for a free request; later batches are read back from the log.
         maxPending: Math.max(4, Math.ceil(250000 / batchSize)),
         retry: DEFAULT_RETRY,
         onState: (s, err) => {
           if (err) failure = err.status ? `HTTP ${err.status}` : 'offline';
-          if (err) this.warn(`${server.server?.url}: ${err.message}; retrying, data is kept in the queue`);
+          if (err) this.warn(`${server.server?.url}: ${err.message}; retrying, data is kept in the log`);
           else if (s === 'connected') this.log(`writing to ${server.server?.url}`);
         },
         onDrop: (reason, points, detail) =>
           this.error(
-            `${points} points dropped (${reason === 'full' ? 'queue full' : reason === 'age' ? 'too old in queue' : `refused: ${detail}`})`,
+            `${points} points dropped (${reason === 'full' ? 'log full' : reason === 'age' ? 'too old in the log' : `refused: ${detail}`})`,
           ),
       });
     } catch (err) {
@@ -102,7 +103,7 @@ const init: NodeInitializer = (RED) => {
     }
     this.writer = writer;
     if (writer.stats().queued > 0)
-      this.log(`${writer.stats().queued} points in the queue from before, replaying`);
+      this.log(`${writer.stats().queued} points in the log from before, replaying`);
     const analytics = (def.analytics ?? 'spc,anomaly,oee')
       .split(',')
       .map((s) => s.trim())
@@ -120,6 +121,8 @@ const init: NodeInitializer = (RED) => {
       const dropped = st.dropped.full + st.dropped.age + st.dropped.rejected;
       // Numbers and units only, the same in every language.
       const text = `${compact(rate)}/s q:${compact(st.queued + st.buffered)} d:${compact(dropped)}`;
+      const logError = writer.log.lastError;
+      if (logError) return shown.update(errorStatus(logError));
       if (lastError) return;
       if (st.state === 'backoff' || st.state === 'retrying') {
         shown.update(
@@ -136,7 +139,9 @@ const init: NodeInitializer = (RED) => {
         for (const k of analytics) if (msg[k] !== undefined) (results ??= {})[k] = msg[k];
         encoder.encodeTo(msg as MessageIn, Date.now(), add, results);
         lastError = undefined;
-        done();
+        // Done (accepted) only once the points are on disk (group commit every few ms); done(err) when the
+        // log could not be written. `done` itself is kept, not a closure per message.
+        writer.durable(done);
       } catch (err) {
         lastError = err;
         shown.now(errorStatus(err));
@@ -149,7 +154,7 @@ const init: NodeInitializer = (RED) => {
       shown.dispose();
       void writer.close(4000).then(
         (st) => {
-          if (st.queued > 0) this.log(`${st.queued} points kept in the queue for the next start`);
+          if (st.queued > 0) this.log(`${st.queued} points kept in the log for the next start`);
           done();
         },
         (err: unknown) => {

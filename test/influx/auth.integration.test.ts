@@ -64,7 +64,12 @@ describe('influx writer: wrong credentials (401)', function () {
     const now = Date.now();
     let w = open('wrong');
     for (let i = 0; i < 250; i++) w.add(`force,line=l1 value=${i} ${now - 1000 + i}`);
-    await waitUntil(() => w.stats().queued === 250, 'points held', 20000, 20);
+    await waitUntil(
+      () => w.stats().queued === 250 && w.stats().lastError !== undefined,
+      'points held after a refused write',
+      20000,
+      20,
+    );
     assert.match(w.stats().lastError ?? '', /HTTP 401/);
     assert.deepEqual(w.stats().dropped, { full: 0, age: 0, rejected: 0 });
     await w.close(100);

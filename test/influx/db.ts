@@ -1,6 +1,6 @@
 /** Reading back from the real servers in integration tests (VictoriaMetrics export, InfluxDB 1.x /query). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitUntil } from '../helpers/net';
 
@@ -156,4 +156,30 @@ export class InfluxAuthProcess {
     });
     this.proc = undefined;
   }
+}
+
+/** Every value stored in VictoriaMetrics for the label filters (duplicates of a series and time included). */
+export async function vmValues(url: string, labels: Record<string, string>): Promise<number[]> {
+  const sel = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const body = new URLSearchParams({ 'match[]': `{${sel.join(',')}}`, start: '0' });
+  const res = await fetch(`${url}/api/v1/export`, { method: 'POST', body });
+  if (!res.ok) throw new Error(`export: HTTP ${res.status}`);
+  const out: number[] = [];
+  for (const line of (await res.text()).split('\n')) {
+    if (line.trim()) for (const v of (JSON.parse(line) as { values: number[] }).values) out.push(v);
+  }
+  return out;
+}
+
+/** The point indices a crash child wrote to its accepted file (u32 each; a torn last one is ignored). */
+export function readAccepted(file: string): Set<number> {
+  const out = new Set<number>();
+  let b: Buffer;
+  try {
+    b = readFileSync(file);
+  } catch {
+    return out;
+  }
+  for (let off = 0; off + 4 <= b.length; off += 4) out.add(b.readUInt32LE(off));
+  return out;
 }

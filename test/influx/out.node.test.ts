@@ -1,7 +1,7 @@
 /**
  * takt-influx-out in Node-RED (node-red-node-test-helper) writing to the real VictoriaMetrics
  * (INFLUX_V2_URL): samples and analytics results arrive; bad input goes to a Catch node with a red status
- * and the node keeps working; with the server away, a redeploy keeps the queue on disk and writes it later.
+ * and the node keeps working; with the server away, a redeploy keeps the log on disk and writes it later.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { freePort, waitUntil } from '../helpers/net';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 import { requireServer } from '../helpers/servers';
+import type { InfluxOutNode } from '../../nodes/influx/server-node';
 import { vmCount } from './db';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -128,6 +129,14 @@ describe('takt-influx-out node', function () {
       30000,
       250,
     );
-    await waitUntil(() => readdirSync(dir).length === 0, 'queue emptied', 10000, 100);
+    // Confirmed points leave the log: only the segment being appended to and the acks file stay.
+    await waitUntil(
+      () => (getNode('o') as unknown as InfluxOutNode).writer?.stats().queued === 0,
+      'log confirmed',
+      10000,
+      100,
+    );
+    await helper.unload();
+    assert.deepEqual(readdirSync(dir), ['acks']);
   });
 });

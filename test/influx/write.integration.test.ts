@@ -189,7 +189,12 @@ describe('influx writer against real servers', function () {
       const late = `takt_late_${run()}`;
       const w = keep(writerFor({ url, api: 'v1', database: late }, dir));
       writeSamples(w, 500, 'late', 'literal');
-      await waitUntil(() => w.stats().queued === 500, 'points held in the queue', 30000, 50);
+      await waitUntil(
+        () => w.stats().queued === 500 && w.stats().lastError !== undefined,
+        'points held in the log after a failed write',
+        30000,
+        50,
+      );
       assert.match(w.stats().lastError ?? '', /404|database not found/);
       await influxQl(url, '', `CREATE DATABASE ${late}`);
       try {

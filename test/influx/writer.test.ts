@@ -150,14 +150,82 @@ describe('influx writer', () => {
     assert.equal(w.stats().dropped.rejected, 3);
   });
 
-  it('counts the points dropped when the queue is full', async () => {
+  it('drop-newest: counts the points refused when the log is full', async () => {
     const t = new FakeTarget();
     t.down = true;
-    const w = make(t, { queue: { dir, maxBytes: 30, maxAgeMs: 3600e3, policy: 'drop-newest' } });
-    for (let i = 0; i < 12; i++) w.add(`m v=${i}`); // 4 batches of 17 bytes
-    await waitUntil(() => w.stats().dropped.full + w.stats().queued === 12, 'settled', 5000, 2);
-    assert.equal(w.stats().queued, 3);
-    assert.equal(w.stats().dropped.full, 9);
+    const reports: [string, number][] = [];
+    const w = make(t, {
+      queue: { dir, maxBytes: 100, maxAgeMs: 3600e3, policy: 'drop-newest' },
+      onDrop: (r, n) => reports.push([r, n]),
+    });
+    // Each 5-character line takes 6 bytes of the log: 16 fit under 100 bytes.
+    let taken = 0;
+    for (let i = 0; i < 30; i++) if (w.add(`m v=${i % 10}`)) taken++;
+    assert.equal(taken, 16);
+    const s = w.stats();
+    assert.equal(s.dropped.full, 14);
+    assert.equal(s.queued + s.buffered, 16);
+    t.down = false;
+    w.flush();
+    await waitUntil(() => w.stats().written === 16, 'the points taken', 5000, 2);
+    await w.close(100);
+    assert.deepEqual(reports, [['full', 14]], 'one report for the refused points');
+  });
+
+  it('drop-oldest: gives up the oldest batches to make room and keeps the newest', async () => {
+    const t = new FakeTarget();
+    t.down = true;
+    const w = make(t, {
+      queue: { dir, maxBytes: 400, maxAgeMs: 3600e3, policy: 'drop-oldest', segmentBytes: 64 },
+    });
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < 9; i++) w.add(`m v=${round * 9 + i}`);
+      await new Promise<void>((r) => w.durable(() => r()));
+    }
+    const s = w.stats();
+    assert.ok(s.dropped.full > 0, 'something was dropped');
+    assert.equal(s.queued + s.buffered + s.dropped.full, 90);
+    assert.ok(s.queuedBytes <= 400 + 100, `log size ${s.queuedBytes}`);
+    t.down = false;
+    await waitUntil(() => w.stats().queued === 0, 'the rest written', 5000, 2);
+    assert.equal(w.stats().written, 90 - s.dropped.full);
+    assert.equal(t.lines.at(-1), 'm v=89');
+    assert.ok(!t.lines.includes('m v=0'));
+  });
+
+  it('calls back once the points are on disk, and a new writer sends what was not confirmed after a crash', async () => {
+    // Confirms the first two batches, then never answers (a crash follows).
+    let answered = 0;
+    const first: WriteTarget = {
+      description: 'then hangs',
+      write: () => (answered++ < 2 ? Promise.resolve() : new Promise<void>(() => undefined)),
+    };
+    const w = make(first);
+    for (let i = 0; i < 10; i++) w.add(`m v=${i}`);
+    w.flush();
+    await new Promise<void>((r) => w.durable(() => r()));
+    await waitUntil(() => w.stats().written === 6, 'two batches confirmed', 5000, 2);
+    // No close: the process is gone. A new writer on the same folder:
+    const t2 = new FakeTarget();
+    const w2 = make(t2);
+    assert.equal(w2.stats().replayed, 4);
+    await waitUntil(() => w2.stats().written === 4, 'replay after the crash', 5000, 2);
+    assert.deepEqual(t2.lines, ['m v=6', 'm v=7', 'm v=8', 'm v=9']);
+  });
+
+  it('reads batches back from the log when more wait than are kept in memory', async () => {
+    const t = new FakeTarget();
+    t.down = true;
+    const w = make(t, { maxPending: 2 });
+    for (let i = 0; i < 60; i++) w.add(`m v=${i}`);
+    await new Promise<void>((r) => w.durable(() => r()));
+    await waitUntil(() => w.state === 'backoff', 'back-off', 5000, 2);
+    t.down = false;
+    await waitUntil(() => w.stats().written === 60, 'all written', 5000, 2);
+    assert.deepEqual(
+      t.lines,
+      Array.from({ length: 60 }, (_, i) => `m v=${i}`),
+    );
   });
 
   it('persists buffered points on close when the server does not answer in time', async () => {

@@ -1,0 +1,670 @@
+/**
+ * Write-ahead log of line-protocol points for takt-influx-out: every point the node takes is appended to
+ * segment files on disk before its message is done, so it survives a crash, a power cut or an OOM kill,
+ * not only a clean restart, and stays there until the server confirmed it.
+ *
+ * - Points are numbered (`seq`) in the order they are appended. Appends are collected for `groupMs` and
+ *   written as one record with one fdatasync (group commit); `whenDurable` callbacks run after it.
+ * - A record: u32 payload length, u32 CRC-32 (of the rest of the header and the payload), f64 first seq,
+ *   u32 point count, f64 time logged, then the lines joined by "\n". A record cut short by a crash (or
+ *   with a bad checksum) ends its segment: the file is truncated there when the log is opened.
+ * - Segment files `<first seq, 16 digits>.wal` are rolled at `segmentBytes`; a new run starts a new one.
+ * - `ack(from, to)` marks points confirmed (or given up) in an append-only `acks` file; a segment is deleted
+ *   once every point in it is confirmed. Losing the tail of `acks` only means a few points are sent twice.
+ * - Opening the log lists the points not yet confirmed (`pending()`), which the writer sends again.
+ *
+ * Without a folder the log keeps nothing (points live only in the writer's memory) but still counts bytes,
+ * so the size limit works the same. Batch files of the former queue (`<seq>-<time>-<points>.lp`) found in
+ * the folder are taken into the log once.
+ */
+import {
+  closeSync,
+  fdatasync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writev,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { writeFileAtomic } from '../core/state';
+import { TaktError } from '../core/errors';
+
+export type DropPolicy = 'drop-oldest' | 'drop-newest';
+export const DROP_POLICIES: readonly DropPolicy[] = ['drop-oldest', 'drop-newest'];
+/** Why points were given up: log full, too old, or refused by the server. */
+export type DropReason = 'full' | 'age' | 'rejected';
+
+export interface WalOptions {
+  /** Folder for the segment files; undefined keeps nothing on disk. */
+  dir?: string;
+  /** A segment is closed and a new one started past this size. */
+  segmentBytes: number;
+  /** Appends are collected this long before one write and one fdatasync. */
+  groupMs: number;
+  now?: () => number;
+}
+
+/** Points `[from, to)` not yet confirmed, logged at `at` (ms). */
+export interface PendingRange {
+  from: number;
+  to: number;
+  at: number;
+}
+
+export interface WalStats {
+  /** Bytes of the segment files (and of the group not yet written). */
+  bytes: number;
+  segments: number;
+  /** Records cut short or corrupt found (and truncated) when the log was opened. */
+  tornRecords: number;
+  /** Points up to this seq (exclusive) are on disk. */
+  durable: number;
+}
+
+interface Rec {
+  first: number;
+  count: number;
+  at: number;
+  /** Payload offset in the segment file. */
+  offset: number;
+  len: number;
+}
+
+interface Segment {
+  file: string;
+  first: number;
+  bytes: number;
+  recs: Rec[];
+  readFd?: number;
+}
+
+const HEADER = 28;
+/** A group larger than this is written as several records, so reading a batch back reads little more. */
+const RECORD_BYTES = 1 << 20;
+const ACK = 20;
+const SEG = /^(\d{16})\.wal$/;
+const LEGACY = /^(\d{12})-(\d+)-(\d+)\.lp$/;
+const ACKS = 'acks';
+const pad = (n: number) => String(n).padStart(16, '0');
+
+/** Sorted, disjoint, non-adjacent half-open intervals of confirmed seqs. */
+class Spans {
+  from: number[] = [];
+  to: number[] = [];
+
+  get length(): number {
+    return this.from.length;
+  }
+
+  /** Index of the first span with to >= x. */
+  private lower(x: number): number {
+    let lo = 0;
+    let hi = this.to.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (this.to[m] < x) lo = m + 1;
+      else hi = m;
+    }
+    return lo;
+  }
+
+  add(a: number, b: number): void {
+    if (!(b > a)) return;
+    const i = this.lower(a);
+    let j = i;
+    while (j < this.from.length && this.from[j] <= b) {
+      a = Math.min(a, this.from[j]);
+      b = Math.max(b, this.to[j]);
+      j++;
+    }
+    this.from.splice(i, j - i, a);
+    this.to.splice(i, j - i, b);
+  }
+
+  covers(a: number, b: number): boolean {
+    if (!(b > a)) return true;
+    const i = this.lower(a + 1);
+    return i < this.from.length && this.from[i] <= a && this.to[i] >= b;
+  }
+
+  /** The parts of [a, b) not covered. */
+  gaps(a: number, b: number): [number, number][] {
+    const out: [number, number][] = [];
+    let x = a;
+    for (let i = this.lower(a + 1); i < this.from.length && x < b; i++) {
+      if (this.from[i] > x) out.push([x, Math.min(b, this.from[i])]);
+      x = Math.max(x, this.to[i]);
+    }
+    if (x < b) out.push([x, b]);
+    return out;
+  }
+
+  /** Forgets spans that end at or before `x`, keeping the last one (it carries the highest seq). */
+  dropBefore(x: number): void {
+    let n = 0;
+    while (n < this.from.length - 1 && this.to[n] <= x) n++;
+    if (n) {
+      this.from.splice(0, n);
+      this.to.splice(0, n);
+    }
+  }
+
+  get last(): number {
+    return this.to.length ? this.to[this.to.length - 1] : 0;
+  }
+}
+
+function ackRecord(from: number, to: number): Buffer {
+  const b = Buffer.allocUnsafe(ACK);
+  b.writeDoubleLE(from, 0);
+  b.writeDoubleLE(to, 8);
+  b.writeUInt32LE(crc32(b.subarray(0, 16)), 16);
+  return b;
+}
+
+export class WriteAheadLog {
+  readonly options: WalOptions;
+  private readonly now: () => number;
+  private readonly dir: string | undefined;
+  private segments: Segment[] = [];
+  /** The segment being appended to (last of `segments`), with its write descriptor. */
+  private active: Segment | undefined;
+  private writeFd: number | undefined;
+  private rollNext = false;
+  private confirmed = new Spans();
+  private ackFd: number | undefined;
+  private ackRecords = 0;
+  private nextSeq = 0;
+  private durableSeq = 0;
+  private _bytes = 0;
+  private torn = 0;
+  private group: string[] = [];
+  private groupFirst = 0;
+  private groupBytes = 0;
+  /** Callbacks for the group being collected, and for the group being written. */
+  private groupCbs: ((err?: Error) => void)[] = [];
+  private writingCbs: ((err?: Error) => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing = false;
+  private closing: Promise<void> | undefined;
+  private closed = false;
+  private failure: Error | undefined;
+  private idle: (() => void)[] = [];
+  /** The lines of the record read last: the next batch usually starts in it. */
+  private cached: { rec: Rec; lines: string[] } | undefined;
+
+  constructor(options: WalOptions) {
+    if (!(options.segmentBytes > 0))
+      throw new TaktError('influx.badLog', 'segmentBytes: must be positive', 'segmentBytes');
+    if (!(options.groupMs >= 0))
+      throw new TaktError('influx.badLog', 'groupMs: must not be negative', 'groupMs');
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.dir = options.dir;
+    if (this.dir) this.open(this.dir);
+    this.groupFirst = this.nextSeq;
+    this.durableSeq = this.nextSeq;
+  }
+
+  /** True when points are kept on disk. */
+  get persistent(): boolean {
+    return this.dir !== undefined;
+  }
+
+  /** Bytes on disk plus the group waiting to be written. */
+  get bytes(): number {
+    return this._bytes + this.groupBytes;
+  }
+
+  /** Seq of the first point of the segment being appended to (Infinity when none). */
+  get activeFirst(): number {
+    return this.active ? this.active.first : this.groupFirst;
+  }
+
+  stats(): WalStats {
+    return {
+      bytes: this.bytes,
+      segments: this.segments.length,
+      tornRecords: this.torn,
+      durable: this.durableSeq,
+    };
+  }
+
+  // ---- opening ----
+
+  private open(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    const names = readdirSync(dir).sort();
+    this.readAcks(join(dir, ACKS));
+    for (const name of names) {
+      if (SEG.test(name)) this.loadSegment(join(dir, name), Number(SEG.exec(name)![1]));
+      else if (name.endsWith('.tmp')) rmSync(join(dir, name), { force: true });
+    }
+    const lastRec = this.segments.at(-1)?.recs.at(-1);
+    // After a torn record, an ack may name seqs beyond the last record: never hand those out again.
+    this.nextSeq = Math.max(lastRec ? lastRec.first + lastRec.count : 0, this.confirmed.last);
+    const legacy = names.filter((n) => LEGACY.test(n));
+    if (legacy.length) this.importLegacy(dir, legacy);
+    this.ackFd = openSync(join(dir, ACKS), 'a');
+    this.sweep(); // segments confirmed in full before a crash could delete them
+  }
+
+  private readAcks(file: string): void {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(file);
+    } catch {
+      return;
+    }
+    let off = 0;
+    for (; off + ACK <= buf.length; off += ACK) {
+      if (crc32(buf.subarray(off, off + 16)) !== buf.readUInt32LE(off + 16)) break;
+      this.confirmed.add(buf.readDoubleLE(off), buf.readDoubleLE(off + 8));
+      this.ackRecords++;
+    }
+    if (off < buf.length) {
+      // Rewrite without the torn tail, so later appends are readable.
+      writeFileAtomic(file, buf.subarray(0, off));
+    }
+  }
+
+  private loadSegment(file: string, first: number): void {
+    const buf = readFileSync(file);
+    const seg: Segment = { file, first, bytes: 0, recs: [] };
+    let off = 0;
+    while (off + HEADER <= buf.length) {
+      const len = buf.readUInt32LE(off);
+      if (off + HEADER + len > buf.length) break;
+      let c = crc32(buf.subarray(off + 8, off + HEADER));
+      c = crc32(buf.subarray(off + HEADER, off + HEADER + len), c);
+      if (c !== buf.readUInt32LE(off + 4)) break;
+      seg.recs.push({
+        first: buf.readDoubleLE(off + 8),
+        count: buf.readUInt32LE(off + 16),
+        at: buf.readDoubleLE(off + 20),
+        offset: off + HEADER,
+        len,
+      });
+      off += HEADER + len;
+    }
+    if (off < buf.length) {
+      this.torn++;
+      const fd = openSync(file, 'r+');
+      try {
+        ftruncateSync(fd, off);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    if (seg.recs.length === 0) {
+      rmSync(file, { force: true });
+      return;
+    }
+    seg.bytes = off;
+    this._bytes += off;
+    this.segments.push(seg);
+  }
+
+  /** Batch files of the former store-and-forward queue: logged as records, then removed. */
+  private importLegacy(dir: string, names: string[]): void {
+    for (const name of names) {
+      const at = Number(LEGACY.exec(name)![2]);
+      const body = readFileSync(join(dir, name), 'utf8');
+      const lines = body.split('\n').filter((l) => l.length > 0);
+      if (lines.length) {
+        const first = this.nextSeq;
+        this.nextSeq += lines.length;
+        const { parts } = this.prepare(first, lines, at);
+        writeSync(this.writeFd!, parts[0]);
+        writeSync(this.writeFd!, parts[1]);
+        fsyncSync(this.writeFd!);
+      }
+      rmSync(join(dir, name), { force: true });
+    }
+  }
+
+  /** Points found in the log that were never confirmed, oldest first (adjacent ranges merged). */
+  pending(): PendingRange[] {
+    const out: PendingRange[] = [];
+    for (const seg of this.segments) {
+      for (const r of seg.recs) {
+        for (const [a, b] of this.confirmed.gaps(r.first, r.first + r.count)) {
+          const last = out.at(-1);
+          if (last && last.to === a) last.to = b;
+          else out.push({ from: a, to: b, at: r.at });
+        }
+      }
+    }
+    return out;
+  }
+
+  // ---- appending ----
+
+  /** Appends one line (no newline in it) and returns its seq. */
+  append(line: string): number {
+    if (this.closed) throw new TaktError('influx.closed', 'the log is closed');
+    this.group.push(line);
+    this.groupBytes += line.length + 1;
+    if (this.timer === undefined && !this.writing) this.schedule();
+    return this.nextSeq++;
+  }
+
+  /**
+   * Calls `cb` once every point appended so far is on disk (at once without a folder), or with the error
+   * when writing failed.
+   */
+  whenDurable(cb: (err?: Error) => void): void {
+    if (!this.dir) cb();
+    else if (this.group.length) this.groupCbs.push(cb);
+    else if (this.writing) this.writingCbs.push(cb);
+    else cb();
+  }
+
+  /** Points below this seq are on disk. */
+  get durable(): number {
+    return this.durableSeq;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => this.commit(), this.options.groupMs);
+  }
+
+  /** Makes the next commit start a new segment. */
+  roll(): void {
+    this.rollNext = true;
+  }
+
+  /** The record for `lines` in the active segment (a new one when due): header and payload. */
+  private prepare(
+    first: number,
+    lines: string[],
+    at: number,
+    mayRoll = true,
+  ): { seg: Segment; parts: [Buffer, Buffer] } {
+    const payload = Buffer.from(lines.join('\n'), 'utf8');
+    const head = Buffer.allocUnsafe(HEADER);
+    head.writeUInt32LE(payload.length, 0);
+    head.writeDoubleLE(first, 8);
+    head.writeUInt32LE(lines.length, 16);
+    head.writeDoubleLE(at, 20);
+    head.writeUInt32LE(crc32(payload, crc32(head.subarray(8))), 4);
+    if (!this.active || (mayRoll && (this.rollNext || this.active.bytes >= this.options.segmentBytes)))
+      this.startSegment(first);
+    const seg = this.active!;
+    seg.recs.push({ first, count: lines.length, at, offset: seg.bytes + HEADER, len: payload.length });
+    seg.bytes += HEADER + payload.length;
+    this._bytes += HEADER + payload.length;
+    return { seg, parts: [head, payload] };
+  }
+
+  private startSegment(first: number): void {
+    this.rollNext = false;
+    if (this.writeFd !== undefined) closeSync(this.writeFd);
+    this.writeFd = undefined;
+    const seg: Segment = {
+      file: this.dir ? join(this.dir, `${pad(first)}.wal`) : '',
+      first,
+      bytes: 0,
+      recs: [],
+    };
+    if (this.dir) {
+      this.writeFd = openSync(seg.file, 'w');
+      // The new file's name must be on disk too, or a power cut could lose the whole segment.
+      const d = openSync(this.dir, 'r');
+      try {
+        fsyncSync(d);
+      } finally {
+        closeSync(d);
+      }
+    }
+    this.active = seg;
+    this.segments.push(seg);
+    this.sweep();
+  }
+
+  private commit(): void {
+    this.timer = undefined;
+    if (this.writing || this.group.length === 0) {
+      this.settleIdle();
+      return;
+    }
+    const lines = this.group;
+    const first = this.groupFirst;
+    this.group = [];
+    this.groupBytes = 0;
+    this.groupFirst = this.nextSeq;
+    const end = first + lines.length;
+    if (!this.dir) {
+      this.prepare(first, lines, this.now());
+      this.durableSeq = end;
+      this.sweep();
+      this.settleIdle();
+      return;
+    }
+    const at = this.now();
+    const parts: Buffer[] = [];
+    let seg: Segment | undefined;
+    let records = 0;
+    try {
+      // Records of about RECORD_BYTES, all in one segment (a roll happens only before the first).
+      for (let i = 0; i < lines.length;) {
+        let j = i;
+        let bytes = 0;
+        while (j < lines.length && (j === i || bytes + lines[j].length < RECORD_BYTES))
+          bytes += lines[j++].length + 1;
+        const p = this.prepare(
+          first + i,
+          i === 0 && j === lines.length ? lines : lines.slice(i, j),
+          at,
+          i === 0,
+        );
+        seg = p.seg;
+        parts.push(...p.parts);
+        records++;
+        i = j;
+      }
+    } catch (err) {
+      this.writingCbs = this.groupCbs;
+      this.groupCbs = [];
+      this.finish(end, err as Error);
+      return;
+    }
+    const fd = this.writeFd!;
+    this.writing = true;
+    this.writingCbs = this.groupCbs;
+    this.groupCbs = [];
+    const target = seg!;
+    writev(fd, parts, (err) => {
+      if (err) return this.writeFailed(target, records, fd, end, err);
+      fdatasync(fd, (err2) => (err2 ? this.writeFailed(target, records, fd, end, err2) : this.finish(end)));
+    });
+  }
+
+  private writeFailed(seg: Segment, records: number, fd: number, end: number, err: Error): void {
+    // Take the records back out, so the file ends on a whole record (the points are still in memory).
+    const gone = seg.recs.splice(seg.recs.length - records, records);
+    if (gone.length) {
+      const start = gone[0].offset - HEADER;
+      this._bytes -= seg.bytes - start;
+      seg.bytes = start;
+      try {
+        ftruncateSync(fd, seg.bytes);
+      } catch {
+        /* the next open truncates it */
+      }
+    }
+    this.finish(end, err);
+  }
+
+  private finish(end: number, err?: Error): void {
+    this.writing = false;
+    this.failure = err;
+    this.durableSeq = end;
+    const cbs = this.writingCbs;
+    this.writingCbs = [];
+    const e =
+      err && new TaktError('influx.logWrite', `the write-ahead log could not be written: ${err.message}`);
+    for (const cb of cbs) cb(e);
+    this.sweep();
+    // Appends that came during the write go out at once: they have waited at least as long as the write.
+    if (this.group.length && this.timer === undefined) this.commit();
+    else this.settleIdle();
+  }
+
+  /** The last write error (kept until the next success). */
+  get lastError(): Error | undefined {
+    return this.failure;
+  }
+
+  private settleIdle(): void {
+    if (this.writing || this.group.length) return;
+    const w = this.idle;
+    this.idle = [];
+    for (const f of w) f();
+  }
+
+  // ---- reading ----
+
+  /** The lines of points `[from, to)`, joined by "\n". Throws when some are not in the log. */
+  read(from: number, to: number): string {
+    const out: string[] = [];
+    let x = from;
+    for (const seg of this.segments) {
+      if (x >= to) break;
+      const recs = seg.recs;
+      if (!recs.length || recs[recs.length - 1].first + recs[recs.length - 1].count <= x) continue;
+      let lo = 0;
+      let hi = recs.length - 1;
+      while (lo < hi) {
+        const m = (lo + hi + 1) >> 1;
+        if (recs[m].first <= x) lo = m;
+        else hi = m - 1;
+      }
+      for (let i = lo; i < recs.length && x < to; i++) {
+        const r = recs[i];
+        if (r.first > x) throw this.missing(x);
+        if (r.first + r.count <= x) continue;
+        if (this.cached?.rec !== r) this.cached = { rec: r, lines: this.payload(seg, r).split('\n') };
+        const lines = this.cached.lines;
+        const a = x - r.first;
+        const b = Math.min(r.count, to - r.first);
+        for (let k = a; k < b; k++) out.push(lines[k]);
+        x = r.first + b;
+      }
+    }
+    if (x < to) throw this.missing(x);
+    return out.join('\n');
+  }
+
+  private missing(seq: number): TaktError {
+    return new TaktError('influx.logMissing', `point ${seq} is not in the write-ahead log`);
+  }
+
+  private payload(seg: Segment, r: Rec): string {
+    if (!this.dir) throw this.missing(r.first);
+    seg.readFd ??= openSync(seg.file, 'r');
+    const b = Buffer.allocUnsafe(r.len);
+    let got = 0;
+    while (got < r.len) {
+      const n = readSync(seg.readFd, b, got, r.len - got, r.offset + got);
+      if (n === 0) throw this.missing(r.first);
+      got += n;
+    }
+    return b.toString('utf8');
+  }
+
+  // ---- confirming ----
+
+  /** Points `[from, to)` need no more sending (written, or given up and counted by the caller). */
+  ack(from: number, to: number): void {
+    if (!(to > from)) return;
+    this.confirmed.add(from, to);
+    if (this.ackFd !== undefined) {
+      writeSync(this.ackFd, ackRecord(from, to));
+      this.ackRecords++;
+    }
+    this.sweep();
+  }
+
+  private covered(seg: Segment): boolean {
+    for (const r of seg.recs) if (!this.confirmed.covers(r.first, r.first + r.count)) return false;
+    return true;
+  }
+
+  /** Deletes the closed segments whose points are all confirmed; keeps the acks file small. */
+  private sweep(): void {
+    let changed = false;
+    for (let i = 0; i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      if (seg === this.active || !this.covered(seg)) continue;
+      this.removeSegment(seg);
+      this.segments.splice(i--, 1);
+      changed = true;
+    }
+    if (changed) this.compactAcks();
+  }
+
+  private removeSegment(seg: Segment): void {
+    this.cached = undefined;
+    if (seg.readFd !== undefined) closeSync(seg.readFd);
+    seg.readFd = undefined;
+    if (seg.file) rmSync(seg.file, { force: true });
+    this._bytes -= seg.bytes;
+  }
+
+  private compactAcks(): void {
+    const oldest = this.segments.length ? this.segments[0].first : this.groupFirst;
+    this.confirmed.dropBefore(oldest);
+    if (!this.dir || this.ackFd === undefined || this.ackRecords < 2 * this.confirmed.length + 256) return;
+    const file = join(this.dir, ACKS);
+    const parts: Buffer[] = [];
+    for (let i = 0; i < this.confirmed.length; i++)
+      parts.push(ackRecord(this.confirmed.from[i], this.confirmed.to[i]));
+    closeSync(this.ackFd);
+    writeFileAtomic(file, Buffer.concat(parts));
+    this.ackFd = openSync(file, 'a');
+    this.ackRecords = parts.length;
+  }
+
+  // ---- closing ----
+
+  /** Writes what is collected now (no waiting for the group time). */
+  flush(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (!this.writing && this.group.length) this.commit();
+    if (!this.writing && this.group.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /**
+   * Writes the last group and closes the files; a last segment whose points are all confirmed is
+   * deleted. The log cannot be appended to afterwards.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.flush().then(() => {
+      this.closed = true;
+      if (this.writeFd !== undefined) closeSync(this.writeFd);
+      this.writeFd = undefined;
+      this.active = undefined;
+      this.sweep();
+      for (const seg of this.segments) {
+        if (seg.readFd !== undefined) closeSync(seg.readFd);
+        seg.readFd = undefined;
+      }
+      if (this.ackFd !== undefined) closeSync(this.ackFd);
+      this.ackFd = undefined;
+    });
+    return this.closing;
+  }
+}
