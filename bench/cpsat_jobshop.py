@@ -9,12 +9,13 @@ bench gives the Takt solver (JSPLIB: optional '#' lines, "n m", one line per job
 CP-SAT model: one interval per operation (per alternative, optional, for flexible instances), one
 NoOverlap per machine, job order as precedences, minimise the makespan. No hints, no tuning.
 
-Prints one JSON object: status, makespan, bound (CP-SAT's best lower bound), solve wall time, time to
-the returned plan, and the plan itself as [job, op, machine (0-based), start, end] rows, so the bench
+Prints one JSON object: status, makespan, bound (CP-SAT's best lower bound), solve wall and CPU time
+(all threads), time to the returned plan, and the plan itself as [job, op, machine (0-based), start, end] rows, so the bench
 can check it with the same validator as its own plans.
 """
 import argparse
 import json
+import resource
 import sys
 import time
 
@@ -118,15 +119,22 @@ def solve(jobs, n_machines, time_limit, workers):
         def on_solution_callback(self):
             self.last = self.wall_time
 
+    def cpu():
+        u = resource.getrusage(resource.RUSAGE_SELF)  # the whole process: all solver threads
+        return u.ru_utime + u.ru_stime
+
     found = Found()
     t0 = time.perf_counter()
+    c0 = cpu()
     status = solver.solve(model, found)
     wall = time.perf_counter() - t0
+    cpu_s = cpu() - c0
     out = {
         "status": solver.status_name(status),
         "makespan": None,
         "bound": int(round(solver.best_objective_bound)),
         "wallS": round(wall, 3),
+        "cpuS": round(cpu_s, 3),
         "timeToBestS": None if found.last is None else round(found.last, 3),
         "ops": [],
     }

@@ -20,7 +20,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { ROOT, dataDir, finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
+import { ROOT, cpuMs, dataDir, finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
 import { parseFjs, parseJsplib, solve, validate } from '../nodes/schedule';
 import type { Schedule, SchedulingProblem } from '../nodes/schedule';
 
@@ -53,6 +53,7 @@ interface CpsatOut {
   makespan: number | null;
   bound: number;
   wallS: number;
+  cpuS: number;
   timeToBestS: number | null;
   ops: [number, number, number, number, number][];
   version: string;
@@ -63,6 +64,8 @@ interface CpsatResult {
   status: string;
   bound: number | null;
   timeToBestS: number | null;
+  /** CPU seconds of the solve over all its threads: what it got of the shared machine. */
+  cpuS: number | null;
   version: string | null;
 }
 
@@ -98,6 +101,7 @@ function runCpsat(
         status: out.status,
         bound: out.bound,
         timeToBestS: null,
+        cpuS: out.cpuS,
         version: out.version,
       };
     const plan: Schedule = {
@@ -124,11 +128,19 @@ function runCpsat(
       status: out.status,
       bound: out.bound,
       timeToBestS: out.timeToBestS,
+      cpuS: out.cpuS,
       version: out.version,
     };
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return { makespan: null, status: `error: ${msg}`, bound: null, timeToBestS: null, version: null };
+    return {
+      makespan: null,
+      status: `error: ${msg}`,
+      bound: null,
+      timeToBestS: null,
+      cpuS: null,
+      version: null,
+    };
   }
 }
 
@@ -137,7 +149,9 @@ interface Row {
   name: string;
   open: boolean;
   gap: number;
+  cpuS: number;
   cpsatGap: number | null;
+  cpsatCpuS: number | null;
   ratio: number | null;
 }
 
@@ -180,8 +194,8 @@ async function main() {
   console.log(
     'gap % against the optimum, or against the best known upper bound where only bounds are known (*)',
   );
-  const head = ['instance', 'size', 'best known', 'found', 'gap %', 'to best s', 'LB', 'status'];
-  if (cpsat) head.push('CP-SAT', 'gap %', 'to best s', 'status', 'Takt/CP-SAT');
+  const head = ['instance', 'size', 'best known', 'found', 'gap %', 'to best s', 'CPU s', 'LB', 'status'];
+  if (cpsat) head.push('CP-SAT', 'gap %', 'to best s', 'CPU s', 'status', 'Takt/CP-SAT');
   const table: (string | number)[][] = [head];
   console.log(head.join('\t'));
   const rows: Row[] = [];
@@ -193,7 +207,9 @@ async function main() {
     const problem = fjs ? parseFjs(text) : parseJsplib(text);
     if (!b) throw new Error(`${name}: no entry in bounds.json`);
     const known = b.optimum ?? b.upper_bound;
+    const cpu0 = cpuMs(); // this process, worker threads included
     const s = await solve(problem, { timeLimitMs: limit, workers });
+    const cpuS = (cpuMs() - cpu0) / 1000;
     // every plan is checked against the problem: a figure from an invalid plan would be worthless
     const broken = validate(problem, s);
     if (broken.length)
@@ -206,13 +222,24 @@ async function main() {
       s.makespan,
       gap.toFixed(2),
       ((s.timeToBestMs ?? 0) / 1000).toFixed(1),
+      cpuS.toFixed(1),
       s.lowerBound,
       s.status,
     ];
-    const result: Row = { set, name, open: b.optimum === null, gap, cpsatGap: null, ratio: null };
+    const result: Row = {
+      set,
+      name,
+      open: b.optimum === null,
+      gap,
+      cpuS,
+      cpsatGap: null,
+      cpsatCpuS: null,
+      ratio: null,
+    };
     if (cpsat) {
       const c = runCpsat(python, join(dir, file), fjs, problem, limit, workers);
       version = version ?? c.version;
+      result.cpsatCpuS = c.cpuS;
       if (c.makespan !== null) {
         result.cpsatGap = ((c.makespan - known) / known) * 100;
         result.ratio = s.makespan / c.makespan;
@@ -221,6 +248,7 @@ async function main() {
         c.makespan ?? 'no plan',
         result.cpsatGap === null ? '' : result.cpsatGap.toFixed(2),
         c.timeToBestS === null ? '' : c.timeToBestS.toFixed(1),
+        c.cpuS === null ? '' : c.cpuS.toFixed(1),
         c.status.toLowerCase(),
         result.ratio === null ? '' : result.ratio.toFixed(4),
       );
@@ -239,7 +267,8 @@ async function main() {
       'open*',
       'Takt mean gap %',
       'max %',
-      ...(cpsat ? ['CP-SAT mean gap %', 'max %', 'Takt/CP-SAT'] : []),
+      'CPU s',
+      ...(cpsat ? ['CP-SAT mean gap %', 'max %', 'CPU s', 'Takt/CP-SAT', 'shorter: Takt', 'CP-SAT'] : []),
     ],
   ];
   const summarise = (label: string, rs: Row[]): Record<string, number> => {
@@ -250,6 +279,7 @@ async function main() {
       instances: rs.length,
       meanGapPct: r3(mean(gaps)),
       maxGapPct: r3(Math.max(...gaps)),
+      meanCpuS: r3(mean(rs.map((r) => r.cpuS))),
     };
     const line: (string | number)[] = [
       label,
@@ -257,6 +287,7 @@ async function main() {
       rs.filter((r) => r.open).length,
       mean(gaps).toFixed(3),
       Math.max(...gaps).toFixed(2),
+      mean(rs.map((r) => r.cpuS)).toFixed(1),
     ];
     if (cpsat) {
       out.cpsatInstances = cg.length;
@@ -265,10 +296,17 @@ async function main() {
         out.cpsatMaxGapPct = r3(Math.max(...cg));
         out.makespanRatio = Number(mean(ratios).toFixed(5));
       }
+      const cpu = rs.flatMap((r) => (r.cpsatCpuS === null ? [] : [r.cpsatCpuS]));
+      if (cpu.length) out.cpsatMeanCpuS = r3(mean(cpu));
+      out.taktShorter = ratios.filter((x) => x < 1).length;
+      out.cpsatShorter = ratios.filter((x) => x > 1).length;
       line.push(
         cg.length ? mean(cg).toFixed(3) : 'n/a',
         cg.length ? Math.max(...cg).toFixed(2) : '',
+        cpu.length ? mean(cpu).toFixed(1) : '',
         ratios.length ? mean(ratios).toFixed(4) : '',
+        out.taktShorter,
+        out.cpsatShorter,
       );
       if (cg.length < rs.length) line[0] = `${label} (CP-SAT ${cg.length} plans)`;
     }
@@ -287,7 +325,7 @@ async function main() {
   printTable(summary);
   if (cpsat)
     console.log(
-      'Takt/CP-SAT: mean ratio of the makespans (below 1: Takt shorter); CP-SAT time to best excludes Python start-up and model building',
+      'Takt/CP-SAT: mean ratio of the makespans (below 1: Takt shorter); CPU s: what each solve got of the shared cores (all its threads); CP-SAT times exclude Python start-up and model building',
     );
   const line: Record<string, unknown> = {
     bench: 'jobshop',
@@ -297,13 +335,17 @@ async function main() {
     maxGapPct: total.maxGapPct,
     timeLimitMs: limit,
     workers,
+    meanCpuS: total.meanCpuS,
   };
   if (cpsat) {
     line.reference = `OR-Tools CP-SAT ${version ?? '?'}`;
     line.cpsatInstances = total.cpsatInstances;
     line.cpsatMeanGapPct = total.cpsatMeanGapPct ?? null;
     line.cpsatMaxGapPct = total.cpsatMaxGapPct ?? null;
+    line.cpsatMeanCpuS = total.cpsatMeanCpuS ?? null;
     line.makespanRatio = total.makespanRatio ?? null;
+    line.taktShorter = total.taktShorter;
+    line.cpsatShorter = total.cpsatShorter;
   }
   if (sets.length > 1) line.sets = perSet;
   finalLine(line);
