@@ -183,6 +183,10 @@ async function main() {
       .sort((a, b) => a.localeCompare(b)))
       work.push({ set, dir, file, bound: bounds[file.replace(/\.fjs$/, '')] });
   }
+  if (!work.length) {
+    console.error('no instances matched --set and --only');
+    process.exit(2);
+  }
   console.log(
     `jobshop bench: set ${setFlag}, ${work.length} instances, ${limit} ms each, ${workers} workers, ${new Date().toISOString()}`,
   );
@@ -313,11 +317,10 @@ async function main() {
     summary.push(line);
     return out;
   };
-  for (const set of sets)
-    perSet[set] = summarise(
-      set,
-      rows.filter((r) => r.set === set),
-    );
+  for (const set of sets) {
+    const rs = rows.filter((r) => r.set === set);
+    if (rs.length) perSet[set] = summarise(set, rs); // --only can leave a set empty
+  }
   const total = sets.length > 1 ? summarise('all', rows) : perSet[sets[0]];
   console.log('');
   printTable(table);
