@@ -152,7 +152,8 @@ async function main() {
   );
 
   // The bench's own session pauses and resumes the load and reads the simulator's counts.
-  const controlClient = testClient(join(dir, 'pki-control'));
+  // It has no subscription: keep its session alive through the soak, when it is idle for minutes.
+  const controlClient = testClient(join(dir, 'pki-control'), { keepSessionAlive: true });
   await controlClient.connect(url);
   const control = await controlClient.createSession();
 
