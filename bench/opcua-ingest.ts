@@ -1,8 +1,11 @@
 /**
  * bench:opcua-ingest — OPC UA ingest through takt-opcua-in inside a real Node-RED runtime, against a bare
  * node-opcua client subscription measured in the same run. The simulator's load mode (its own process)
- * offers N tags x R Hz; every value is the server's tick number, so delivered and offered are counted
- * exactly per tag. CPU is this process's (runtime or bare client; the server is elsewhere).
+ * offers N tags x R Hz and counts every change it writes, per tag (GetChangeCounts). Each window runs from
+ * a pause of the load (Load/Stop) to the next, so the counts at both ends are final; per tag, what arrived
+ * is compared with what the simulator counted, and a tag never seen counts as all lost. Every value is
+ * the tick that set it, so a value from outside the window is not counted. CPU is this process's (runtime
+ * or bare client; the server is elsewhere); medians of rounds.
  *
  *   npm run bench:opcua-ingest -- [--tags 1000] [--rate 10] [--seconds 20] [--rounds 3] [--minutes M (soak of batch mode)]
  */
@@ -16,11 +19,19 @@ import {
   makeBrowsePath,
   TimestampsToReturn,
   type ClientMonitoredItemBase,
+  type ClientSession,
   type DataValue,
 } from 'node-opcua';
-import { spawnSimulator, testClient } from '../test/helpers/opcua';
+import { getChangeCounts, setLoad, spawnSimulator, testClient } from '../test/helpers/opcua';
 import { freePort } from '../test/helpers/net';
 import { cpuMs, finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
+import {
+  combineDelivery,
+  compareDelivery,
+  countsBetween,
+  DeliveryTally,
+  type Delivery,
+} from './lib/delivery';
 import { startEmbedded } from './lib/runtime';
 
 const flags = parseFlags();
@@ -33,57 +44,67 @@ const WARMUP_S = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssMb = () => Math.round(process.memoryUsage().rss / 1048576);
 
-/** Exact delivered/offered bookkeeping: per tag, the first and last tick seen and how many arrived. */
-class Tally {
-  private first = new Map<string, number>();
-  private last = new Map<string, number>();
-  delivered = 0;
-  on = false;
-  add(tag: string, tick: number): void {
-    if (!this.on) return;
-    if (!this.first.has(tag)) this.first.set(tag, tick);
-    this.last.set(tag, tick);
-    this.delivered++;
-  }
-  offered(): number {
-    let o = 0;
-    for (const [tag, f] of this.first) o += (this.last.get(tag) ?? f) - f + 1;
-    return o;
-  }
-}
+const LOAD = 'Plant1/Load/';
 
 interface Phase {
-  delivered: number;
-  offered: number;
+  delivery: Delivery;
   cpuMsPer1k: number;
   seconds: number;
 }
 
-async function measure(tally: Tally, seconds: number, afterWarmup?: () => void): Promise<Phase> {
-  await sleep(WARMUP_S * 1000);
-  afterWarmup?.();
-  const c0 = cpuMs();
-  tally.on = true;
-  await sleep(seconds * 1000);
-  tally.on = false;
-  const cpu = cpuMs() - c0;
-  return {
-    delivered: tally.delivered,
-    offered: tally.offered(),
-    cpuMsPer1k: (cpu / Math.max(1, tally.delivered)) * 1000,
-    seconds,
-  };
+/** Waits until `count()` has not moved for `quietMs` (at most `maxMs`): the changes in flight have arrived. */
+async function drain(count: () => number, quietMs = 1500, maxMs = 15000): Promise<void> {
+  const end = Date.now() + maxMs;
+  let last = count();
+  let since = Date.now();
+  while (Date.now() < end && Date.now() - since < quietMs) {
+    await sleep(100);
+    const n = count();
+    if (n !== last) {
+      last = n;
+      since = Date.now();
+    }
+  }
 }
 
-async function bare(url: string, dir: string, seconds: number): Promise<Phase> {
+/**
+ * One window after a warm-up: pause the load, let what is in flight arrive, read the counts, open the
+ * window and resume for `seconds`, pause again, let the rest arrive, read the final counts, resume.
+ */
+async function measure(
+  control: ClientSession,
+  tally: DeliveryTally,
+  seconds: number,
+  afterWarmup?: () => void,
+): Promise<Phase> {
+  await sleep(WARMUP_S * 1000);
+  afterWarmup?.();
+  const from = await setLoad(control, false);
+  await drain(() => tally.outside);
+  const before = await getChangeCounts(control, LOAD);
+  tally.open(from);
+  const c0 = cpuMs();
+  const w0 = performance.now();
+  await setLoad(control, true);
+  await sleep(seconds * 1000);
+  tally.close(await setLoad(control, false));
+  const ran = (performance.now() - w0) / 1000; // the window as run (method calls take time too)
+  await drain(() => tally.total());
+  const cpu = cpuMs() - c0;
+  const after = await getChangeCounts(control, LOAD);
+  await setLoad(control, true);
+  const delivery = compareDelivery(countsBetween(before.counts, after.counts), tally.counts());
+  return { delivery, cpuMsPer1k: (cpu / Math.max(1, delivery.delivered)) * 1000, seconds: ran };
+}
+
+async function bare(url: string, dir: string, control: ClientSession, seconds: number): Promise<Phase> {
   const client = testClient(join(dir, 'pki-bare'));
   await client.connect(url);
   const session = await client.createSession();
   const folder = await session.translateBrowsePath(makeBrowsePath('i=85', '/1:Plant1/1:Load'));
   const refs = await session.browse({ nodeId: folder.targets![0].targetId, resultMask: 63 });
-  const ids = (refs.references ?? [])
-    .filter((r) => r.browseName.name?.startsWith('Tag'))
-    .map((r) => r.nodeId);
+  const loadTags = (refs.references ?? []).filter((r) => r.browseName.name?.startsWith('Tag'));
+  const ids = loadTags.map((r) => r.nodeId);
   // The same subscription parameters as takt-opcua-in's defaults below.
   const sub = ClientSubscription.create(session, {
     requestedPublishingInterval: 500,
@@ -92,19 +113,20 @@ async function bare(url: string, dir: string, seconds: number): Promise<Phase> {
     maxNotificationsPerPublish: 0,
     publishingEnabled: true,
   });
-  const tally = new Tally();
+  const tally = new DeliveryTally();
   const group = ClientMonitoredItemGroup.create(
     sub,
     ids.map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })),
     { samplingInterval: 0, queueSize: 11, discardOldest: true },
     TimestampsToReturn.Both,
   );
-  const names = ids.map((id) => id.toString());
+  // Keyed as the simulator counts and takt-opcua-in names them: the browse path from Objects.
+  const names = loadTags.map((r) => `${LOAD}${r.browseName.name}`);
   group.on('changed', (_item: ClientMonitoredItemBase, dv: DataValue, index: number) =>
     tally.add(names[index], dv.value.value as number),
   );
   await new Promise<void>((r) => group.once('initialized', () => r()));
-  const phase = await measure(tally, seconds);
+  const phase = await measure(control, tally, seconds);
   await sub.terminate();
   await session.close();
   await client.disconnect();
@@ -129,8 +151,14 @@ async function main() {
     dir,
   );
 
+  // The bench's own session pauses and resumes the load and reads the simulator's counts.
+  // It has no subscription: keep its session alive through the soak, when it is idle for minutes.
+  const controlClient = testClient(join(dir, 'pki-control'), { keepSessionAlive: true });
+  await controlClient.connect(url);
+  const control = await controlClient.createSession();
+
   // The runtime is up (with no flow) while the bare client is measured, so both run in the same process state.
-  let tally = new Tally();
+  let tally = new DeliveryTally();
   const rt = await startEmbedded(['end'], (_id, msg) => {
     if (Array.isArray(msg.payload))
       for (const s of msg.payload as { topic: string; value: number }[]) tally.add(s.topic, s.value);
@@ -167,70 +195,98 @@ async function main() {
   let rssStart = 0;
   let rssEnd = 0;
   const rows: (string | number)[][] = [
-    ['round', 'mode', 'seconds', 'offered/s', 'delivered/offered', 'cpu ms/1k'],
+    ['round', 'mode', 'seconds', 'offered/s', 'delivered/offered', 'worst tag', 'tags seen', 'cpu ms/1k'],
   ];
   const row = (r: number, mode: string, p: Phase) =>
     rows.push([
       r,
       mode,
       p.seconds,
-      p.offered / p.seconds,
-      p.delivered / Math.max(1, p.offered),
+      p.delivery.offered / p.seconds,
+      p.delivery.deliveredRatio,
+      p.delivery.minTagDeliveredRatio,
+      `${p.delivery.tagsSeen}/${p.delivery.tagsOffered}`,
       p.cpuMsPer1k,
     ]);
   for (let r = 1; r <= ROUNDS; r++) {
     await rt.deploy([{ id: 'tab', type: 'tab', label: 'empty' }]);
-    phases.bare.push(await bare(url, dir, SECONDS));
+    phases.bare.push(await bare(url, dir, control, SECONDS));
     row(r, 'bare client', phases.bare.at(-1)!);
-    tally = new Tally();
+    tally = new DeliveryTally();
     await rt.deploy(flow('batch'));
     // The first batch run is the soak when --minutes is given: RSS after its warm-up and at its end.
     const soak = r === 1 && SOAK_MIN > 0;
     phases.batch.push(
-      await measure(tally, soak ? SOAK_MIN * 60 : SECONDS, r === 1 ? () => (rssStart = rssMb()) : undefined),
+      await measure(
+        control,
+        tally,
+        soak ? SOAK_MIN * 60 : SECONDS,
+        r === 1 ? () => (rssStart = rssMb()) : undefined,
+      ),
     );
     if (r === 1) rssEnd = rssMb();
     row(r, 'node batch', phases.batch.at(-1)!);
-    tally = new Tally();
+    tally = new DeliveryTally();
     await rt.deploy(flow('change'));
-    phases.change.push(await measure(tally, SECONDS));
+    phases.change.push(await measure(control, tally, SECONDS));
     row(r, 'node per change', phases.change.at(-1)!);
   }
   await rt.stop();
+  await control.close();
+  await controlClient.disconnect();
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
 
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const cpu = (ps: Phase[]) => median(ps.map((p) => p.cpuMsPer1k));
-  const delivered = (ps: Phase[]) =>
-    ps.reduce((s, p) => s + p.delivered, 0) /
-    Math.max(
-      1,
-      ps.reduce((s, p) => s + p.offered, 0),
-    );
+  // Delivery over all rounds of a mode: every change counted, and the worst tag of any round.
+  const all = (ps: Phase[]) => combineDelivery(ps.map((p) => p.delivery));
   const rawCpu = cpu(phases.bare);
-  rows.push(['median', 'bare client', '', '', delivered(phases.bare), rawCpu]);
-  rows.push(['median', 'node batch', '', '', delivered(phases.batch), cpu(phases.batch)]);
-  rows.push(['median', 'node per change', '', '', delivered(phases.change), cpu(phases.change)]);
+  const total = (mode: string, ps: Phase[]) => {
+    const d = all(ps);
+    rows.push([
+      'all',
+      mode,
+      '',
+      '',
+      d.deliveredRatio,
+      d.minTagDeliveredRatio,
+      `${d.tagsSeen}/${d.tagsOffered}`,
+      cpu(ps),
+    ]);
+    return d;
+  };
+  const bareAll = total('bare client', phases.bare);
+  const batch = total('node batch', phases.batch);
+  const change = total('node per change', phases.change);
   printTable(rows);
+  console.log('delivered/offered and worst tag over all rounds; cpu ms/1k: median of rounds');
   console.log(`RSS over the first node batch run: ${rssStart} MB after warm-up, ${rssEnd} MB at the end`);
   const r4 = (x: number) => Number(x.toFixed(4));
-  const offered = phases.bare.reduce((s, p) => s + p.offered / p.seconds, 0) / phases.bare.length;
+  const bareSeconds = phases.bare.reduce((s, p) => s + p.seconds, 0);
   finalLine({
     bench: 'opcua-ingest',
     tags: TAGS,
-    offeredPerS: Math.round(offered),
+    offeredPerS: Math.round(bareAll.offered / Math.max(1, bareSeconds)),
     cpuMsPer1kRaw: r4(rawCpu),
     batch: {
-      deliveredRatio: r4(delivered(phases.batch)),
+      deliveredRatio: r4(batch.deliveredRatio),
+      minTagDeliveredRatio: r4(batch.minTagDeliveredRatio),
+      tagsSeen: batch.tagsSeen,
       cpuMsPer1k: r4(cpu(phases.batch)),
       cpuRatio: r4(cpu(phases.batch) / rawCpu),
     },
     perChange: {
-      deliveredRatio: r4(delivered(phases.change)),
+      deliveredRatio: r4(change.deliveredRatio),
+      minTagDeliveredRatio: r4(change.minTagDeliveredRatio),
+      tagsSeen: change.tagsSeen,
       cpuMsPer1k: r4(cpu(phases.change)),
       cpuRatio: r4(cpu(phases.change) / rawCpu),
     },
+    // The node's worst over both modes and all rounds (tags seen: the fewest in any window).
+    minTagDeliveredRatio: r4(Math.min(batch.minTagDeliveredRatio, change.minTagDeliveredRatio)),
+    tagsSeen: Math.min(batch.tagsSeen, change.tagsSeen),
+    bareDeliveredRatio: r4(bareAll.deliveredRatio),
     rssStartMb: rssStart,
     rssEndMb: rssEnd,
     rounds: ROUNDS,

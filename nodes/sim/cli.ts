@@ -19,12 +19,15 @@ const HELP = `takt-sim: a simulated production line over OPC UA (and Sparkplug B
   --faults-per-day N  seeded random faults over the plant (default 0)
   --user NAME:PASS    an OPC UA user (repeatable)
   --no-anonymous      refuse anonymous OPC UA sessions
+  --user-cert FILE    trust this X.509 user certificate, PEM or DER (repeatable); other user
+                      certificates are refused, except those in <pki>/users/trusted/certs
   --mqtt URL          also publish as a Sparkplug B edge node on this broker
   --group ID          Sparkplug group id (default Takt)
   --edge-node ID      Sparkplug edge node id (default: the first line's id)
   --load-tags N       load mode: N extra tags under Objects/<Site>/Load
   --load-rate HZ      how often each load tag changes (default 10)
-  --ground-truth FILE append fault starts and ends as JSON lines (default .takt/sim/ground-truth.jsonl)
+  --ground-truth FILE append fault starts and ends as JSON lines, and on stop the value changes
+                      served per tag (default .takt/sim/ground-truth.jsonl)
   --pki DIR           PKI folder of the server (default .takt/sim/pki)
   --help`;
 
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
         'faults-per-day': { type: 'string' },
         user: { type: 'string', multiple: true },
         'no-anonymous': { type: 'boolean' },
+        'user-cert': { type: 'string', multiple: true },
         mqtt: { type: 'string' },
         group: { type: 'string' },
         'edge-node': { type: 'string' },
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
           pkiDir: resolve(args.pki ?? join('.takt', 'sim', 'pki')),
           users,
           allowAnonymous: !args['no-anonymous'],
+          userCertificates: (args['user-cert'] ?? []).map((f) => resolve(f)),
           load:
             loadTags > 0 ? { tags: loadTags, rateHz: num(args['load-rate'], 'load-rate', 10) } : undefined,
         }
@@ -132,7 +137,11 @@ async function main(): Promise<void> {
     );
   if (args.mqtt) console.log(`takt-sim: Sparkplug B on ${args.mqtt}`);
   const stop = () => {
-    void runner.stop().then(() => process.exit(0));
+    void runner.stop().then(() => {
+      if (runner.opcua)
+        console.log(`takt-sim: ${runner.opcua.changes.total()} value changes served over OPC UA`);
+      process.exit(0);
+    });
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

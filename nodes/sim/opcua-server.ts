@@ -2,9 +2,11 @@
  * The simulator's OPC UA server (node-opcua): Objects/<Site>/<Line>/<Machine>/<Variable> with proper
  * DataTypes, EUInformation and EURange, source timestamps and StatusCodes; methods InjectFault and
  * ClearFaults on the site object; security None, Basic256Sha256 and Aes128_Sha256_RsaOaep in Sign and
- * SignAndEncrypt; anonymous and username/password users; a load mode of N extra tags for benchmarks.
+ * SignAndEncrypt; anonymous, username/password and X.509 users (a trust list of user certificates); a load
+ * mode of N extra tags for benchmarks. Every value change it writes is counted per tag (GetChangeCounts).
  */
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DataType,
@@ -23,6 +25,8 @@ import {
   type UAVariable,
 } from 'node-opcua';
 import { TaktError } from '../core/errors';
+import { derCertificate } from '../opcua/connection';
+import { ChangeCounter } from './counts';
 import type { FaultRecord, PlantSimulator, TagInfo, TagValue } from './engine';
 
 export const SIM_SECURITY_POLICIES = ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep'] as const;
@@ -37,10 +41,17 @@ export interface SimServerOptions {
   /** Username/password users; anonymous access stays on unless allowAnonymous is false. */
   users?: { user: string; password: string }[];
   allowAnonymous?: boolean;
+  /**
+   * X.509 user certificates (PEM or DER files) to trust. They join the user trust list, the folder
+   * `<pkiDir>/users/trusted/certs` (certificates put there are trusted too); any other user certificate is
+   * refused and kept in `<pkiDir>/users/rejected`.
+   */
+  userCertificates?: string[];
   securityPolicies?: SimSecurityPolicy[];
   /**
    * Load mode: `tags` extra Double variables under Objects/<Site>/Load, each changing `rateHz` times a
-   * second; every tag's value is the number of the tick that set it (1, 2, 3, ...).
+   * second; every tag's value is the number of the tick that set it (1, 2, 3, ...). The methods Start and
+   * Stop on the Load object resume and pause it.
    */
   load?: { tags: number; rateHz: number };
 }
@@ -123,12 +134,20 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
   private readonly sim: PlantSimulator;
   private readonly opts: SimServerOptions;
   private server: OPCUAServer | undefined;
-  private readonly vars = new Map<string, { tag: TagInfo; node: UAVariable; last: TagValue | undefined }>();
-  private loadVars: UAVariable[] = [];
+  private readonly vars = new Map<
+    string,
+    { tag: TagInfo; path: string; node: UAVariable; last: TagValue | undefined }
+  >();
+  private loadVars: { path: string; node: UAVariable }[] = [];
   private loadTimer: NodeJS.Timeout | undefined;
-  private loadTick = 0;
-  /** Value changes offered by the load mode since start (for delivered/offered figures). */
-  loadChanges = 0;
+  private tick = 0;
+  private userCertificateManager: OPCUACertificateManager | undefined;
+  /**
+   * Every value change this server has written, per tag, keyed by its browse path from Objects (e.g.
+   * "Plant1/Line1/CNC1/Power", "Plant1/Load/Tag00042"): what it offered its clients. Setpoints written
+   * by clients are not counted.
+   */
+  readonly changes = new ChangeCounter();
 
   constructor(sim: PlantSimulator, opts: SimServerOptions) {
     super();
@@ -156,6 +175,13 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
       rootFolder: o.pkiDir,
       automaticallyAcceptUnknownCertificate: true,
     });
+    // X.509 users: only the certificates on the user trust list (client certificates, by contrast, are
+    // accepted on first use, as a test server's should be).
+    const userCertificateManager = new OPCUACertificateManager({
+      rootFolder: join(o.pkiDir, 'users'),
+      automaticallyAcceptUnknownCertificate: false,
+    });
+    const userCertificates = (o.userCertificates ?? []).map((file) => readCertificateFile(file));
     const server = new OPCUAServer({
       port: o.port,
       host: o.host ?? '127.0.0.1',
@@ -166,16 +192,15 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
       securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
       allowAnonymous: o.allowAnonymous ?? true,
       serverCertificateManager: certificateManager,
-      // X.509 user certificates: the simulator is a test server and accepts any (as it does client certificates).
-      userCertificateManager: new OPCUACertificateManager({
-        rootFolder: join(o.pkiDir, 'users'),
-        automaticallyAcceptUnknownCertificate: true,
-      }),
+      userCertificateManager,
       userManager: {
         isValidUser: (username: string, password: string) =>
           users.some((u) => u.user === username && u.password === password),
       },
       serverCapabilities: {
+        // 0: an item that asks for sampling interval 0 gets every change (node-opcua otherwise folds the
+        // changes of each 100 ms into one), so a client can receive every change the simulator counts.
+        minSupportedSampleRate: 0,
         maxSessions: 50,
         maxSubscriptionsPerSession: 20,
         maxMonitoredItemsPerSubscription: 100000,
@@ -186,6 +211,7 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
     this.loadVars = [];
     try {
       await oneAtATime(o.pkiDir, () => server.initialize());
+      for (const der of userCertificates) await userCertificateManager.trustCertificate(der);
       this.build(server);
       await server.start();
     } catch (err) {
@@ -204,8 +230,56 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
       throw err;
     }
     this.server = server;
+    this.userCertificateManager = userCertificateManager;
     this.publish();
-    if (o.load && o.load.tags > 0) this.startLoad(o.load.rateHz);
+    if (o.load && o.load.tags > 0) this.startLoad();
+  }
+
+  /** Adds a user certificate (PEM or DER file) to the user trust list of the running server. */
+  async trustUserCertificate(file: string): Promise<void> {
+    if (!this.userCertificateManager)
+      throw new TaktError('sim.notStarted', 'the OPC UA server is not running');
+    await this.userCertificateManager.trustCertificate(readCertificateFile(file));
+  }
+
+  /** The load mode's last tick (the value every load tag holds), 0 before the first. */
+  get loadTick(): number {
+    return this.tick;
+  }
+
+  /** Whether the load mode is producing changes. */
+  get loadRunning(): boolean {
+    return this.loadTimer !== undefined;
+  }
+
+  /** Resumes the load mode (no-op without load tags or when running); the ticks missed while paused are not made up. */
+  startLoad(): void {
+    const rateHz = this.opts.load?.rateHz ?? 0;
+    if (!this.server || this.loadVars.length === 0 || this.loadTimer || !(rateHz > 0)) return;
+    const everyMs = 1000 / rateHz;
+    let next = performance.now() + everyMs;
+    const tick = () => {
+      // Catch up on missed ticks so the offered rate is the configured one even under load.
+      const now = performance.now();
+      while (next <= now) {
+        this.tick++;
+        const ts = new Date();
+        // The value is the tick counter, so a client can tell exactly which changes it missed.
+        const v = new Variant({ dataType: DataType.Double, value: this.tick });
+        for (const l of this.loadVars) {
+          l.node.setValueFromSource(v, StatusCodes.Good, ts);
+          this.changes.add(l.path);
+        }
+        next += everyMs;
+      }
+    };
+    this.loadTimer = setInterval(tick, Math.max(1, Math.floor(everyMs / 2)));
+  }
+
+  /** Pauses the load mode: no load tag changes until `startLoad()`; the counts stay as they are. */
+  stopLoad(): void {
+    if (this.loadTimer) clearInterval(this.loadTimer);
+    this.loadTimer = undefined;
   }
 
   /** Writes every tag whose value changed since the last call, with the simulated source timestamp. */
@@ -219,6 +293,7 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
       if (!cur || cur.value === v.last) continue;
       v.last = cur.value;
       v.node.setValueFromSource(variant(v.tag, cur.value), StatusCodes.Good, ts);
+      this.changes.add(v.path);
     }
   }
 
@@ -229,14 +304,15 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
     for (const v of this.vars.values()) {
       if (v.tag.type !== 'DoubleArray') continue;
       v.node.setValueFromSource(variant(v.tag, this.sim.waveform(v.tag.machine)), StatusCodes.Good, ts);
+      this.changes.add(v.path);
     }
   }
 
   async stop(): Promise<void> {
-    if (this.loadTimer) clearInterval(this.loadTimer);
-    this.loadTimer = undefined;
+    this.stopLoad();
     const s = this.server;
     this.server = undefined;
+    this.userCertificateManager = undefined;
     if (s) await s.shutdown(0);
   }
 
@@ -259,22 +335,30 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
         machine = ns.addObject({ componentOf: line, browseName: tag.machine });
         machines.set(tag.machine, machine);
       }
-      this.vars.set(tag.topic, { tag, node: this.addVariable(ns, machine, tag), last: undefined });
+      const path = `${model.site}/${tag.line}/${tag.machine}/${tag.name}`;
+      if (!tag.writable) this.changes.declare(path);
+      this.vars.set(tag.topic, { tag, path, node: this.addVariable(ns, machine, tag), last: undefined });
     }
     this.addMethods(ns, site);
+    this.addCountMethod(ns, site);
     if (this.opts.load && this.opts.load.tags > 0) {
       const folder = ns.addObject({ componentOf: site, browseName: 'Load' });
       for (let i = 0; i < this.opts.load.tags; i++) {
-        this.loadVars.push(
-          ns.addVariable({
+        const name = `Tag${String(i).padStart(5, '0')}`;
+        const path = `${model.site}/Load/${name}`;
+        this.changes.declare(path);
+        this.loadVars.push({
+          path,
+          node: ns.addVariable({
             componentOf: folder,
-            browseName: `Tag${String(i).padStart(5, '0')}`,
+            browseName: name,
             dataType: 'Double',
             minimumSamplingInterval: 0,
             value: new Variant({ dataType: DataType.Double, value: 0 }),
           }),
-        );
+        });
       }
+      this.addLoadMethods(ns, folder);
     }
   }
 
@@ -434,22 +518,94 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
     });
   }
 
-  private startLoad(rateHz: number): void {
-    const everyMs = 1000 / rateHz;
-    let next = performance.now() + everyMs;
-    const tick = () => {
-      // Catch up on missed ticks so the offered rate is the configured one even under load.
-      const now = performance.now();
-      while (next <= now) {
-        this.loadTick++;
-        const ts = new Date();
-        // The value is the tick counter, so a client can tell exactly which changes it missed.
-        const v = new Variant({ dataType: DataType.Double, value: this.loadTick });
-        for (const node of this.loadVars) node.setValueFromSource(v, StatusCodes.Good, ts);
-        this.loadChanges += this.loadVars.length;
-        next += everyMs;
-      }
-    };
-    this.loadTimer = setInterval(tick, Math.max(1, Math.floor(everyMs / 2)));
+  private addCountMethod(ns: Namespace, site: UAObject): void {
+    const counts = ns.addMethod(site, {
+      browseName: 'GetChangeCounts',
+      description:
+        'Value changes the server has written since start, per tag (browse path from Objects), to compare with what a client received',
+      inputArguments: [
+        {
+          name: 'prefix',
+          dataType: DataType.String,
+          description: 'Only tags whose path starts with this, e.g. Plant1/Load/ (empty for all)',
+        },
+      ],
+      outputArguments: [
+        {
+          name: 'counts',
+          dataType: DataType.String,
+          description: 'JSON object: browse path -> changes, e.g. {"Plant1/Line1/CNC1/Power": 1200}',
+        },
+        { name: 'total', dataType: DataType.Double, description: 'Sum of the counts' },
+        {
+          name: 'loadTick',
+          dataType: DataType.UInt32,
+          description: 'Last tick of the load mode (the value of every load tag); 0 without load',
+        },
+      ],
+    });
+    counts.bindMethod(async (args: Variant[], _context: unknown) => {
+      const prefix = String(args[0]?.value ?? '');
+      return {
+        statusCode: StatusCodes.Good,
+        outputArguments: [
+          { dataType: DataType.String, value: JSON.stringify(this.changes.snapshot(prefix)) },
+          { dataType: DataType.Double, value: this.changes.total(prefix) },
+          { dataType: DataType.UInt32, value: this.tick },
+        ],
+      };
+    });
   }
+
+  private addLoadMethods(ns: Namespace, folder: UAObject): void {
+    const out = [{ name: 'loadTick', dataType: DataType.UInt32, description: 'Last tick of the load mode' }];
+    const start = ns.addMethod(folder, {
+      browseName: 'Start',
+      description: 'Resumes the load tags (they start changing again at the configured rate)',
+      outputArguments: out,
+    });
+    start.bindMethod(async (_args: Variant[], _context: unknown) => {
+      this.startLoad();
+      return {
+        statusCode: StatusCodes.Good,
+        outputArguments: [{ dataType: DataType.UInt32, value: this.tick }],
+      };
+    });
+    const stop = ns.addMethod(folder, {
+      browseName: 'Stop',
+      description: 'Pauses the load tags: no change until Start, so GetChangeCounts then gives final counts',
+      outputArguments: out,
+    });
+    stop.bindMethod(async (_args: Variant[], _context: unknown) => {
+      this.stopLoad();
+      return {
+        statusCode: StatusCodes.Good,
+        outputArguments: [{ dataType: DataType.UInt32, value: this.tick }],
+      };
+    });
+  }
+}
+
+/** A certificate file, PEM or DER, as DER bytes. */
+function readCertificateFile(file: string): Buffer {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(file);
+  } catch (err) {
+    throw new TaktError(
+      'sim.badCertificate',
+      `cannot read the user certificate ${file}: ${(err as Error).message}`,
+      'userCertificates',
+    );
+  }
+  const der = derCertificate(raw);
+  // A DER certificate is an ASN.1 SEQUENCE (0x30).
+  if (der.length < 64 || der[0] !== 0x30) {
+    throw new TaktError(
+      'sim.badCertificate',
+      `${file} is not a certificate (PEM or DER)`,
+      'userCertificates',
+    );
+  }
+  return der;
 }

@@ -1,7 +1,7 @@
 /**
  * Runs a PlantSimulator in real time (times a factor) and feeds its servers: the OPC UA server, the
- * Sparkplug B edge node, and a JSON-lines ground-truth log. Shared by the takt-sim node and the
- * `takt-sim` command.
+ * Sparkplug B edge node, and a JSON-lines log: the ground truth of every fault, and on stop the value
+ * changes the OPC UA server wrote per tag. Shared by the takt-sim node and the `takt-sim` command.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,7 +25,10 @@ export interface RunnerOptions extends SimOptions {
   tickMs?: number;
   opcua?: SimServerOptions;
   sparkplug?: SparkplugOptions;
-  /** Append every fault start and end as a JSON line to this file. */
+  /**
+   * Append every fault start and end as a JSON line to this file, and on stop the OPC UA server's change
+   * counts (`{"event":"changeCounts",...}`).
+   */
   groundTruthFile?: string;
 }
 
@@ -135,19 +138,33 @@ export class SimRunner extends EventEmitter<RunnerEvents> {
   }
 
   private record(event: 'start' | 'end', fault: FaultRecord): void {
-    if (this.logFile) {
-      try {
-        appendFileSync(this.logFile, `${JSON.stringify({ event, ...fault })}\n`);
-      } catch (err) {
-        this.emit('warning', err as Error);
-      }
-    }
+    this.log({ event, ...fault });
     this.emit('fault', { event, fault });
   }
 
+  private log(line: object): void {
+    if (!this.logFile) return;
+    try {
+      appendFileSync(this.logFile, `${JSON.stringify(line)}\n`);
+    } catch (err) {
+      this.emit('warning', err as Error);
+    }
+  }
+
   async stop(): Promise<void> {
+    const wasRunning = this.timer !== undefined;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await Promise.allSettled([this.opcua?.stop(), this.sparkplug?.stop()]);
+    // The servers are down: these counts are final for this run.
+    if (wasRunning && this.opcua) {
+      this.log({
+        event: 'changeCounts',
+        at: new Date().toISOString(),
+        simTime: this.sim.now,
+        total: this.opcua.changes.total(),
+        tags: this.opcua.changes.snapshot(),
+      });
+    }
   }
 }

@@ -285,6 +285,8 @@ describe('takt-opcua nodes against the simulator', function () {
     );
     if (r.error && process.env.CI !== 'true') return this.skip();
     assert.equal(r.status, 0, r.stderr);
+    // The simulator accepts only user certificates on its trust list.
+    await runner.opcua!.trustUserCertificate(cert);
     await load(
       NODES,
       flow(
