@@ -79,9 +79,16 @@ function startEmbeddedBroker(mqttPort) {
       server.on('error', (err) => {
         const why =
           err.code === 'EADDRINUSE'
-            ? 'the port is in use (flows use whatever broker listens there)'
+            ? 'the port is in use by another program (another broker, or another npm start)'
             : err.message;
-        console.warn(`takt: embedded MQTT broker not started on 127.0.0.1:${mqttPort}: ${why}`);
+        // Loud: the demo's flows now talk to whatever listens on that port, or to nothing.
+        const bar = '!'.repeat(100);
+        console.warn(
+          `${bar}\ntakt: the embedded MQTT broker did NOT start on 127.0.0.1:${mqttPort}: ${why}.\n` +
+            `takt: the flows' MQTT nodes connect to mqtt://127.0.0.1:${mqttPort} anyway. To fix: stop that program,\n` +
+            `takt: or start with TAKT_MQTT_PORT=<free port> (another embedded broker port),\n` +
+            `takt: or with MQTT_URL=mqtt://host:port (use that broker, no embedded one).\n${bar}`,
+        );
         broker.close();
       });
       server.listen(mqttPort, '127.0.0.1', () =>
@@ -96,14 +103,19 @@ function startEmbeddedBroker(mqttPort) {
 
 const noEditor = env.TAKT_DISABLE_EDITOR === '1' || env.TAKT_DISABLE_EDITOR === 'true';
 
+const userDir = env.TAKT_USER_DIR || path.join(root, '.takt');
+// The demo runs from a copy in the user directory (made on first start, replaced by npm run demo:reset), so a
+// Deploy in the editor never writes over the repository's flows/plant-demo.json.
+const flowFile = env.TAKT_FLOW_FILE || require('./demo-copy.js').demoCopy(userDir);
+
 module.exports = {
   uiHost: env.TAKT_HOST || '127.0.0.1',
   uiPort: port,
   https,
   requireHttps: Boolean(https),
 
-  userDir: env.TAKT_USER_DIR || path.join(root, '.takt'),
-  flowFile: env.TAKT_FLOW_FILE || path.join(__dirname, 'plant-demo.json'),
+  userDir,
+  flowFile,
   flowFilePretty: true,
   // Loads this repository's own nodes (package.json "node-red" section) without publishing them.
   nodesDir: [root],

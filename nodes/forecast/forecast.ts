@@ -33,7 +33,8 @@ const init: NodeInitializer = (RED) => {
   function ForecastNode(this: Node, def: ForecastNodeDef) {
     RED.nodes.createNode(this, def);
     const base: FitOptions = {
-      frequency: parseFrequency(def.frequency),
+      // A flow saved without the field gets the editor's default (12: monthly data, yearly season).
+      frequency: parseFrequency(def.frequency === undefined || def.frequency === '' ? '12' : def.frequency),
       horizon: Number(def.horizon) || 12,
       method: (def.method || 'auto') as Method,
       gaps: (def.gaps || 'error') as GapPolicy,

@@ -99,6 +99,18 @@ describe('takt-forecast and takt-inventory nodes', () => {
     assert.equal(b.backtest?.mase, 1.5);
   });
 
+  it('takes the editor default season (12) when a flow has no frequency field', async () => {
+    const nodes = flow().map((n) => (n.id === 'f' ? { ...n, method: 'snaive', frequency: undefined } : n));
+    await load([forecastNode, inventoryNode, catchNode], nodes);
+    const out = nextMessages<FcMsg>('out', 1);
+    // Two years of a monthly pattern: seasonal naive with season 12 repeats the last year.
+    const year = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+    getNode('f').receive({ payload: [...year, ...year] });
+    const [m] = await out;
+    assert.equal(m.forecast.method, 'snaive');
+    assert.deepEqual(m.payload, [5, 6, 7]);
+  });
+
   it('reports bad input to Catch with a red status and keeps working', async () => {
     await load([forecastNode, inventoryNode, catchNode], flow());
     const caught = nextMessages<ErrMsg>('caught', 2);

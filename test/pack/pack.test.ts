@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/paths';
@@ -77,6 +77,15 @@ describe('npm pack installs into a fresh Node-RED userDir', function () {
       'no tests or benches',
     );
     assert.ok(!files.some((f) => f.endsWith('.map')), 'no source maps');
+    assert.ok(files.includes('LICENSE'), 'the license text package.json names');
+  });
+
+  it('publishes no install-time build script (npm warns about prepare on install)', () => {
+    const installed = JSON.parse(
+      readFileSync(join(work, 'userdir', 'node_modules', ...pkg.name.split('/'), 'package.json'), 'utf8'),
+    ) as { scripts?: Record<string, string> };
+    for (const s of ['prepare', 'preinstall', 'install', 'postinstall'])
+      assert.equal(installed.scripts?.[s], undefined, `no ${s} script`);
   });
 
   it('loads every node type, serving its editor, help, messages and icon', async () => {
