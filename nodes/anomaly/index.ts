@@ -1,7 +1,7 @@
 /**
  * The anomaly engine (exported as `anomaly` from the package): models trained in the pack (PCA T²+Q, dense
  * autoencoder, MSET; slow features at weight 0, thresholds calibrated out of sample), ONNX export, ONNX
- * inference with onnxruntime-node, health index and remaining useful life. No Node-RED import.
+ * inference with onnxruntime-node, health index and the time until it reaches the alarm level. No Node-RED import.
  *
  *   import { anomaly } from '@takt/node-red-mes';
  *   const t = anomaly.trainModel(X, n, names, { kind: 'pca' });
@@ -34,7 +34,7 @@ export {
   type ScoreResult,
   type ScorerOptions,
 } from './scorer';
-export { HealthTracker, type HealthOptions, type HealthState, type Rul } from './health';
+export { HealthTracker, type HealthOptions, type HealthState, type Rul, type TimeToAlarm } from './health';
 export { saveModel, parseCsv, type SavedModel } from './files';
 export * as onnxGraph from './onnx';
 export { symmetricEigen, quantile, movingMean, slowShare } from './linalg';
