@@ -2,7 +2,8 @@
 // Everything a site changes comes from the environment (see flows/README.md and the README's table):
 //   PORT, TAKT_HOST, TAKT_USER_DIR, TAKT_FLOW_FILE, TAKT_ADMIN_USER, TAKT_ADMIN_PASSWORD,
 //   TAKT_HTTP_USER, TAKT_HTTP_PASSWORD, TAKT_CREDENTIAL_SECRET, TAKT_HTTPS_KEY, TAKT_HTTPS_CERT,
-//   TAKT_LOG_LEVEL, TAKT_DISABLE_EDITOR, MQTT_URL, TAKT_MQTT_PORT, TAKT_OPCUA_PORT, TAKT_SIM_TIME_FACTOR
+//   TAKT_LOG_LEVEL, TAKT_DISABLE_EDITOR, MQTT_URL, TAKT_MQTT_PORT, TAKT_OPCUA_PORT, TAKT_SIM_TIME_FACTOR,
+//   TAKT_SIM_SEED, TAKT_SIM_FAULTS_PER_DAY
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -55,10 +56,13 @@ if (env.TAKT_HTTPS_KEY || env.TAKT_HTTPS_CERT) {
   https = { key: readFile('TAKT_HTTPS_KEY'), cert: readFile('TAKT_HTTPS_CERT') };
 }
 
-// The plant demo's simulator: OPC UA port and speed, used as ${TAKT_OPCUA_PORT} and ${TAKT_SIM_TIME_FACTOR}
-// in flows/plant-demo.json (Node-RED substitutes environment variables in node properties).
+// The plant demo's simulator: OPC UA port, speed, random seed and random faults per simulated day, used as
+// ${TAKT_OPCUA_PORT}, ${TAKT_SIM_TIME_FACTOR}, ${TAKT_SIM_SEED} and ${TAKT_SIM_FAULTS_PER_DAY} in
+// flows/plant-demo.json (Node-RED substitutes environment variables in node properties).
 env.TAKT_OPCUA_PORT = env.TAKT_OPCUA_PORT || '4840';
 env.TAKT_SIM_TIME_FACTOR = env.TAKT_SIM_TIME_FACTOR || '60';
+env.TAKT_SIM_SEED = env.TAKT_SIM_SEED || '1';
+env.TAKT_SIM_FAULTS_PER_DAY = env.TAKT_SIM_FAULTS_PER_DAY || '6';
 
 // An embedded MQTT broker (aedes) on 127.0.0.1 unless MQTT_URL names a real one, so the demo needs no
 // external service. Flows reach it as ${MQTT_URL}.

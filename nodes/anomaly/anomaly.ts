@@ -1,7 +1,8 @@
 /**
  * takt-anomaly: scores feature rows with an ONNX model (LiveAnomaly in live.ts). msg.payload is a record of
  * named features, an array in model order, or an array of records (one batch); msg.anomaly gets
- * { score, threshold, isAnomaly, contributions, driver, healthIndex, smoothed, alarm, rul? }. A message with
+ * { score, threshold, isAnomaly, contributions, driver, healthIndex, healthIndexLog, smoothed, alarm, timeToAlarm?,
+ * rul? (deprecated alias of timeToAlarm) }. A message with
  * msg.model (a path, as takt-train sends) loads that model; the node also reloads its file when it changes.
  * A model that fails to load is reported and the last good one stays. With a takt-model node set (modelRef) the
  * node serves that registry's champion and follows it when it changes (promotion, rollback).

@@ -1,11 +1,15 @@
 /**
- * Health index and remaining useful life from a stream of anomaly scores.
+ * Health index and the time until it reaches the alarm level, from a stream of anomaly scores.
  *
  * The health index is the moving mean of the score over `smoothing` points divided by its alarm threshold
- * (the smoothed threshold calibrated on training data): below 1 healthy, 1 the alarm level. The remaining
- * useful life fits an exponential degradation, ln(index) = a + b·t, by least squares over the last `window`
- * points, and extrapolates to index 1; the interval uses the slope ± 2 standard errors. No trend (slope not
- * above 2 standard errors) gives no estimate.
+ * (the smoothed threshold calibrated on training data): below 1 healthy, 1 the alarm level. It has no upper
+ * bound (a failing machine reaches thousands), so `healthIndexLog` = log2(1 + index) gives a scale for
+ * charts: 0 at 0, still 1 at the alarm level, about 10 at a thousand.
+ *
+ * The time to alarm fits an exponential degradation, ln(index) = a + b·t, by least squares over the last
+ * `window` points, and extrapolates to index 1; the interval uses the slope ± 2 standard errors. No trend
+ * (slope not above 2 standard errors) gives no estimate. It is the time until the alarm level, not until a
+ * failure: nothing here knows at what index a machine fails.
  */
 import { TaktError } from '../core/errors';
 
@@ -17,8 +21,8 @@ export interface HealthOptions {
   minPoints?: number;
 }
 
-export interface Rul {
-  /** Time to the alarm level (ms), and its interval. */
+export interface TimeToAlarm {
+  /** Time until the health index reaches the alarm level 1 (ms), and its interval. */
   ms: number;
   lowerMs: number;
   upperMs: number;
@@ -26,12 +30,20 @@ export interface Rul {
   ratePerHour: number;
 }
 
+/** @deprecated the old name of TimeToAlarm (it never was a remaining useful life); goes in the next release. */
+export type Rul = TimeToAlarm;
+
 export interface HealthState {
   smoothed: number;
-  /** Smoothed score over the smoothed threshold (1 = alarm level). */
+  /** Smoothed score over the smoothed threshold (1 = alarm level); unbounded above. */
   healthIndex: number;
+  /** log2(1 + healthIndex): the same order, 1 at the alarm level, readable on a chart during a fault. */
+  healthIndexLog: number;
   alarm: boolean;
-  rul?: Rul;
+  /** Time until the index reaches the alarm level (0 once it has); absent without a rising trend. */
+  timeToAlarm?: TimeToAlarm;
+  /** @deprecated the same object as `timeToAlarm`, under its old name; goes in the next release. */
+  rul?: TimeToAlarm;
 }
 
 export class HealthTracker {
@@ -68,13 +80,21 @@ export class HealthTracker {
     const healthIndex = smoothed / this.threshold;
     this.hist.push({ t: ts, y: Math.log(Math.max(healthIndex, 1e-9)) });
     if (this.hist.length > this.window) this.hist.shift();
-    const out: HealthState = { smoothed, healthIndex, alarm: healthIndex >= 1 };
-    const rul = out.alarm ? { ms: 0, lowerMs: 0, upperMs: 0, ratePerHour: 0 } : this.fit(ts);
-    if (rul) out.rul = rul;
+    const out: HealthState = {
+      smoothed,
+      healthIndex,
+      healthIndexLog: Math.log2(1 + Math.max(0, healthIndex)),
+      alarm: healthIndex >= 1,
+    };
+    const tta = out.alarm ? { ms: 0, lowerMs: 0, upperMs: 0, ratePerHour: 0 } : this.fit(ts);
+    if (tta) {
+      out.timeToAlarm = tta;
+      out.rul = tta;
+    }
     return out;
   }
 
-  private fit(now: number): Rul | undefined {
+  private fit(now: number): TimeToAlarm | undefined {
     const h = this.hist;
     const n = h.length;
     if (n < this.minPoints) return undefined;

@@ -1,8 +1,8 @@
 /**
  * The anomaly engine (exported as `anomaly` from the package): models trained in the pack (PCA T²+Q, dense
  * autoencoder, MSET; drifting features at weight 0 or against an adapting level, thresholds calibrated out of
- * sample), ONNX export, ONNX inference with onnxruntime-node, health index and remaining useful life. No
- * Node-RED import.
+ * sample), ONNX export, ONNX inference with onnxruntime-node, health index and the time until it reaches the
+ * alarm level. No Node-RED import.
  *
  *   import { anomaly } from '@takt/node-red-mes';
  *   const t = anomaly.trainModel(X, n, names, { kind: 'pca' });
@@ -39,7 +39,7 @@ export {
   type ScoreResult,
   type ScorerOptions,
 } from './scorer';
-export { HealthTracker, type HealthOptions, type HealthState, type Rul } from './health';
+export { HealthTracker, type HealthOptions, type HealthState, type Rul, type TimeToAlarm } from './health';
 export { saveModel, parseCsv, type SavedModel } from './files';
 export * as onnxGraph from './onnx';
 export { symmetricEigen, quantile, movingMean, slowShare, trendTest, type Trend } from './linalg';

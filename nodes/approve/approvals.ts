@@ -44,7 +44,12 @@ export interface BookOptions {
   onTimeout: Outcome;
   /** Approvals needed for every action (critical actions always need 2). */
   required: 1 | 2;
+  /** Actions that may wait at once (default MAX_PENDING); one more is refused, so the book never grows. */
+  maxPending?: number;
 }
+
+/** Default cap on the actions waiting in one book (BookOptions.maxPending). */
+export const MAX_PENDING = 1000;
 
 export class ApprovalBook<T> {
   readonly options: BookOptions;
@@ -74,6 +79,13 @@ export class ApprovalBook<T> {
 
   propose(action: T, opts: { now: number; summary?: string; critical?: boolean; id?: string }): Pending<T> {
     const id = opts.id ?? randomUUID();
+    const max = this.options.maxPending ?? MAX_PENDING;
+    if (this.pending.size >= max)
+      throw new TaktError(
+        'approve.full',
+        `${max} actions are already waiting for approval: decide or expire some first (this one is refused)`,
+        'id',
+      );
     if (this.pending.has(id))
       throw new TaktError('approve.duplicate', `an action with id "${id}" is already waiting`, 'id');
     const p: Pending<T> = {

@@ -44,7 +44,7 @@ export interface GanttView {
 }
 
 export interface GanttOptions {
-  /** How much of the past to keep in view, in plan time units (default 60). */
+  /** How much of the past to keep in view, in plan time units (default 60); older breakdowns are dropped. */
   history: number;
   /** The least future to show (default 240). */
   horizon: number;
@@ -52,6 +52,9 @@ export interface GanttOptions {
   /** Jobs whose id starts with this are maintenance, not production (default "MAINT"). */
   maintenancePrefix: string;
 }
+
+/** Due dates the Gantt remembers (for the late flag); the oldest go first beyond this. */
+export const MAX_DUE_DATES = 1000;
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -186,7 +189,7 @@ export class GanttState {
       );
     }
     for (const j of p.jobs as unknown[]) {
-      if (isObj(j) && num(j.due) !== undefined) this.due.set(String(j.id), j.due as number);
+      if (isObj(j) && num(j.due) !== undefined) this.setDue(String(j.id), j.due as number);
     }
     const now = num(p.now);
     if (now !== undefined) this.now = Math.max(this.now, now);
@@ -214,11 +217,30 @@ export class GanttState {
       return true;
     }
     if (e.event === 'rush' && isObj(e.job) && num(e.job.due) !== undefined)
-      this.due.set(String(e.job.id), e.job.due as number);
+      this.setDue(String(e.job.id), e.job.due as number);
     return true;
   }
 
+  private setDue(job: string, due: number): void {
+    this.due.delete(job);
+    this.due.set(job, due);
+    if (this.due.size > MAX_DUE_DATES) this.due.delete(this.due.keys().next().value as string);
+  }
+
+  /** What the state holds (for tests and diagnostics): breakdowns and remembered due dates. */
+  retained(): { breakdowns: number; dueDates: number } {
+    return { breakdowns: this.breakdowns.length, dueDates: this.due.size };
+  }
+
+  /** Breakdowns that ended before the view's window can never be drawn again: they go. */
+  private prune(): void {
+    const from = this.now - this.options.history;
+    if (this.breakdowns.some((b) => b.end !== null && b.end <= from))
+      this.breakdowns = this.breakdowns.filter((b) => b.end === null || b.end > from);
+  }
+
   view(): GanttView {
+    this.prune();
     const { history, horizon, unit } = this.options;
     const from = Math.max(0, this.now - history);
     const lastEnd = this.bars.reduce((m, b) => Math.max(m, b.end), 0);

@@ -88,7 +88,19 @@ export interface LiveOptions {
    * problem does not set it; default 0 (the repair only optimises makespan / tardiness).
    */
   stabilityWeight?: number;
+  /**
+   * Finished jobs kept in the problem after an event (default KEEP_FINISHED_JOBS): older finished jobs, with
+   * their frozen operations, leave it, so a plan that runs for months does not grow. Jobs that consume
+   * materials stay (their use counts against the deliveries). KPIs count the jobs in the problem.
+   */
+  keepFinishedJobs?: number;
+  /** Ended unavailability windows (breakdowns, maintenance) kept per machine (default KEEP_PAST_WINDOWS). */
+  keepPastWindows?: number;
 }
+
+/** Default caps on the past a live plan keeps (LiveOptions.keepFinishedJobs / keepPastWindows). */
+export const KEEP_FINISHED_JOBS = 50;
+export const KEEP_PAST_WINDOWS = 20;
 
 const EVENTS = ['breakdown', 'repaired', 'rush', 'progress', 'cancel', 'material'] as const;
 
@@ -243,6 +255,47 @@ export function stability(before: Schedule, after: Schedule, frozen: Set<string>
   };
 }
 
+/**
+ * Drops the past a plan no longer needs: finished jobs (every operation frozen and ended by `now`, no
+ * material use) beyond the `keepJobs` that finished last, with their frozen operations, and each machine's
+ * unavailability windows that ended by `now` beyond the last `keepWindows`. Nothing that can still move,
+ * nor anything that constrains the future, is dropped.
+ */
+export function prunePast(
+  p: SchedulingProblem,
+  frozen: Map<string, ScheduledOperation>,
+  now: number,
+  keepJobs: number,
+  keepWindows: number,
+): void {
+  const finished: { id: string; end: number }[] = [];
+  for (const j of p.jobs) {
+    let end = -Infinity;
+    let done = j.operations.length > 0;
+    for (let i = 0; i < j.operations.length && done; i++) {
+      const f = frozen.get(key(j.id, i));
+      if (!f || f.end > now || (j.operations[i].consumes?.length ?? 0) > 0) done = false;
+      else end = Math.max(end, f.end);
+    }
+    if (done) finished.push({ id: j.id, end });
+  }
+  if (finished.length > keepJobs) {
+    finished.sort((a, b) => a.end - b.end);
+    const drop = new Set(finished.slice(0, finished.length - keepJobs).map((f) => f.id));
+    for (const j of p.jobs)
+      if (drop.has(j.id)) for (let i = 0; i < j.operations.length; i++) frozen.delete(key(j.id, i));
+    p.jobs = p.jobs.filter((j) => !drop.has(j.id));
+  }
+  for (const m of p.machines) {
+    const w = m.unavailable;
+    if (!w) continue;
+    const ended = w.filter((x) => x.end <= now).sort((a, b) => a.end - b.end);
+    if (ended.length <= keepWindows) continue;
+    const drop = new Set(ended.slice(0, ended.length - keepWindows));
+    m.unavailable = w.filter((x) => !drop.has(x));
+  }
+}
+
 export class LivePlanner {
   private problem: SchedulingProblem | null = null;
   private plan: Schedule | null = null;
@@ -254,6 +307,8 @@ export class LivePlanner {
       repairTimeMs: opts.repairTimeMs ?? 1000,
       workers: opts.workers ?? 1,
       stabilityWeight: opts.stabilityWeight ?? 0,
+      keepFinishedJobs: opts.keepFinishedJobs ?? KEEP_FINISHED_JOBS,
+      keepPastWindows: opts.keepPastWindows ?? KEEP_PAST_WINDOWS,
     };
   }
 
@@ -403,6 +458,7 @@ export class LivePlanner {
         if (!o || o.start >= now || interrupted.has(k)) break;
         frozen.set(k, { ...o });
       }
+    prunePast(p, frozen, now, this.opts.keepFinishedJobs, this.opts.keepPastWindows);
     p.now = now;
     p.frozen = [...frozen.values()];
     if (this.opts.stabilityWeight > 0 && p.objective?.stability === undefined)

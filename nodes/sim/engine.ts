@@ -99,7 +99,12 @@ export interface SimOptions {
   stepMs?: number;
   /** Random faults per simulated day over the whole plant (0 = none). */
   faultsPerDay?: number;
+  /** Ended faults kept in `groundTruth` (default GROUND_TRUTH_KEEP); active ones always stay. */
+  groundTruthKeep?: number;
 }
+
+/** Ended faults the simulator keeps in memory; the runner's ground-truth file has every one. */
+export const GROUND_TRUTH_KEEP = 1000;
 
 interface ActiveFault {
   record: FaultRecord;
@@ -164,8 +169,9 @@ export class PlantSimulator {
   readonly seed: number;
   readonly stepMs: number;
   readonly startTime: number;
-  /** Every fault so far, in start order. */
+  /** The faults so far, in start order: every active one and the last `groundTruthKeep` ended ones. */
   readonly groundTruth: FaultRecord[] = [];
+  private readonly groundTruthKeep: number;
   private readonly machines = new Map<string, MachineSim>();
   private readonly tagList: TagInfo[] = [];
   private time: number;
@@ -202,6 +208,7 @@ export class PlantSimulator {
       .sort((a, b) => a.at - b.at);
     this.randomRng = new Rng(this.seed, 10007);
     this.faultsPerDay = opts.faultsPerDay ?? 0;
+    this.groundTruthKeep = opts.groundTruthKeep ?? GROUND_TRUTH_KEEP;
     if (this.faultsPerDay > 0)
       this.nextRandomFault = this.time + this.randomRng.exponential(86400000 / this.faultsPerDay);
   }
@@ -276,6 +283,7 @@ export class PlantSimulator {
     if (k === 'bearing') active.growthPerS = 1 / (BEARING_DAYS_TO_FAILURE * 86400);
     ms.faults.push(active);
     this.groundTruth.push(record);
+    this.trimGroundTruth();
     if (k === 'breakdown') this.setState(ms, 'Down', REASONS.injectedBreakdown, severity * 3600, undefined);
     return record;
   }
@@ -522,6 +530,19 @@ export class PlantSimulator {
       durationS === Infinity ? Infinity : this.time + Math.max(this.stepMs, Math.round(durationS * 1000));
     if (to !== 'Running') ms.progress = 0;
     if (out && from !== to) out.states.push({ machine: ms.m.id, ts: this.time, from, to, reason });
+  }
+
+  /** Drops the oldest ended faults beyond the cap (active ones stay, whatever their number). */
+  private trimGroundTruth(): void {
+    let ended = 0;
+    for (const f of this.groundTruth) if (f.end !== undefined) ended++;
+    let drop = ended - this.groundTruthKeep;
+    if (drop <= 0) return;
+    for (let i = 0; i < this.groundTruth.length && drop > 0;)
+      if (this.groundTruth[i].end !== undefined) {
+        this.groundTruth.splice(i, 1);
+        drop--;
+      } else i++;
   }
 
   private endFault(ms: MachineSim, f: ActiveFault, why: string, out: AdvanceResult | undefined): FaultRecord {

@@ -1,0 +1,75 @@
+/**
+ * Loaded into the Node-RED process by `npm run soak` (node --require dist/bench/soak-probe.js): every
+ * TAKT_SOAK_INTERVAL_MS it sends the parent, over the IPC channel, the process's memory (after a full
+ * collection when node runs with --expose-gc, so the heap figure is what is still referenced) and the
+ * event-loop delay since the last sample, plus the delay histogram since the parent's "mark" (the start
+ * of the second half). The forced collection itself is kept out of the delay histograms.
+ * Without an IPC channel it does nothing.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+export interface LoopStats {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface ProbeSample {
+  type: 'sample';
+  t: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** Delay (ms) over the last interval, and since the mark (or the start). */
+  loop: LoopStats;
+  loopSinceMark: LoopStats;
+  gc: boolean;
+}
+
+const ms = (ns: number) => Number((ns / 1e6).toFixed(3));
+const stats = (h: ReturnType<typeof monitorEventLoopDelay>): LoopStats =>
+  h.count === 0
+    ? { p50: 0, p99: 0, max: 0, mean: 0 }
+    : { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean) };
+
+if (typeof process.send === 'function') {
+  const interval = Number(process.env.TAKT_SOAK_INTERVAL_MS) || 30000;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  // A second monitor that is only reset at the mark: the delay over the whole second half.
+  const sinceMark = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  sinceMark.enable();
+  const timer = setInterval(() => {
+    delay.disable();
+    sinceMark.disable();
+    const loop = stats(delay);
+    if (gc) gc();
+    const m = process.memoryUsage();
+    const sample: ProbeSample = {
+      type: 'sample',
+      t: Date.now(),
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+      loop,
+      loopSinceMark: stats(sinceMark),
+      gc: Boolean(gc),
+    };
+    process.send?.(sample);
+    delay.reset();
+    delay.enable();
+    sinceMark.enable();
+  }, interval);
+  timer.unref();
+  process.on('message', (m: { type?: string }) => {
+    if (m?.type === 'mark') sinceMark.reset();
+  });
+  // The soak's parent went away: stop as on a service stop, so no runtime is left behind.
+  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}

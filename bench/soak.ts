@@ -1,0 +1,391 @@
+/**
+ * Soak test of the plant demo: the runtime `npm start` runs (flows/settings.js + flows/plant-demo.json) as
+ * a child process at a high time factor, with seeded random faults, the approvals answered by this script
+ * as an authenticated admin user (admin API), and the anomaly models retrained on a plant-time schedule
+ * (the flow's "retrain models" inject, pressed through the admin API). A probe inside the runtime
+ * (soak-probe.ts) samples RSS, heap (after a full collection) and event-loop delay every --interval seconds.
+ * At the end: the slope of RSS and heap over the second half by least squares with its standard error and
+ * the residual noise, the event-loop delay p99 over the second half, and the runtime's error count.
+ *
+ *   npm run soak -- --minutes 60 --time-factor 600 --seed 1
+ *
+ * Flags: --minutes (60), --time-factor (600), --seed (1), --faults-per-day (6), --interval (30 s),
+ * --retrain-hours (24, plant hours between retrainings; 0 = never), --reject-share (0.2 of the
+ * proposals are rejected, seeded), --no-gc (sample the heap without forcing a collection), --keep (keep
+ * the runtime's userDir and log).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
+import { linearTrend } from './lib/trend';
+import type { LoopStats, ProbeSample } from './soak-probe';
+
+const flags = parseFlags();
+const minutes = numberFlag(flags, 'minutes', 60);
+const timeFactor = numberFlag(flags, 'time-factor', 600);
+const seed = numberFlag(flags, 'seed', 1);
+const faultsPerDay = numberFlag(flags, 'faults-per-day', 6);
+const intervalS = numberFlag(flags, 'interval', 30);
+const retrainHours = numberFlag(flags, 'retrain-hours', 24);
+const rejectShare = numberFlag(flags, 'reject-share', 0.2);
+const forceGc = flags['no-gc'] === undefined;
+const keep = flags.keep !== undefined;
+const MB = 1024 * 1024;
+
+interface FlowNode {
+  id: string;
+  type: string;
+  name?: string;
+}
+
+/** mulberry32: the seeded choice of which proposals to reject. */
+function rng(s: number): () => number {
+  let a = s >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  if (Number(process.versions.node.split('.')[0]) < 22) {
+    console.error(`soak: Node ${process.versions.node} is too old; run it with npm run soak (Node 24)`);
+    process.exit(2);
+  }
+  const flow = JSON.parse(readFileSync(join(ROOT, 'flows', 'plant-demo.json'), 'utf8')) as FlowNode[];
+  const approveNode = flow.find((n) => n.type === 'takt-approve');
+  const retrainNode = flow.find((n) => n.type === 'inject' && n.name === 'retrain models');
+  const simNode = flow.find((n) => n.type === 'takt-sim');
+  if (!approveNode || !retrainNode || !simNode)
+    throw new Error('flows/plant-demo.json needs a takt-approve, a takt-sim and a "retrain models" inject');
+
+  const userDir = mkdtempSync(join(tmpdir(), 'takt-soak-'));
+  const password = randomBytes(12).toString('hex');
+  // bcryptjs is a dev dependency (npm run hash-pw uses it too).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const bcrypt = require('bcryptjs') as { hashSync(pw: string, rounds: number): string };
+  const [port, opcuaPort, mqttPort] = [await freePort(), await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    TAKT_HOST: '127.0.0.1',
+    TAKT_USER_DIR: userDir,
+    TAKT_FLOW_FILE: '',
+    TAKT_ADMIN_USER: 'soak',
+    TAKT_ADMIN_PASSWORD: bcrypt.hashSync(password, 8),
+    TAKT_OPCUA_PORT: String(opcuaPort),
+    TAKT_MQTT_PORT: String(mqttPort),
+    MQTT_URL: '',
+    TAKT_SIM_TIME_FACTOR: String(timeFactor),
+    TAKT_SIM_SEED: String(seed),
+    TAKT_SIM_FAULTS_PER_DAY: String(faultsPerDay),
+    TAKT_SOAK_INTERVAL_MS: String(intervalS * 1000),
+  };
+  delete env.TAKT_HTTP_PASSWORD;
+  const nodeArgs = [
+    ...(forceGc ? ['--expose-gc'] : []),
+    '--require',
+    join(ROOT, 'dist', 'bench', 'soak-probe.js'),
+    require.resolve('node-red/red.js'),
+    '-s',
+    join(ROOT, 'flows', 'settings.js'),
+  ];
+  const child = spawn(process.execPath, nodeArgs, {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  // The reference, measured alongside: a bare Node process with the same probe and nothing else to do. Its
+  // event-loop delay is what this (shared, loaded) machine's scheduling alone costs.
+  const idle = spawn(
+    process.execPath,
+    [
+      ...(forceGc ? ['--expose-gc'] : []),
+      '--require',
+      join(ROOT, 'dist', 'bench', 'soak-probe.js'),
+      '-e',
+      'setInterval(() => {}, 60000)',
+    ],
+    { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+  );
+  let idleLast: ProbeSample | undefined;
+  idle.on('message', (m: ProbeSample) => {
+    if (m?.type === 'sample') idleLast = m;
+  });
+  const logLines: string[] = [];
+  const errors: string[] = [];
+  let warnings = 0;
+  let started = false;
+  let partial = '';
+  const onData = (d: Buffer) => {
+    const text = partial + d.toString();
+    const lines = text.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      logLines.push(line);
+      if (/\[error\]/.test(line) || /^(Uncaught|Error:|TypeError|RangeError)/.test(line)) errors.push(line);
+      else if (/\[warn\]/.test(line)) warnings++;
+      if (/Started flows/.test(line)) started = true;
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exitCode = code ?? (signal ? -1 : 0);
+      resolve();
+    }),
+  );
+  const samples: (ProbeSample & { elapsedS: number })[] = [];
+  let t0 = 0;
+
+  const base = `http://127.0.0.1:${port}`;
+  let token = '';
+  const api = async (method: string, path: string, body?: object): Promise<unknown> => {
+    const res = await fetch(base + path, {
+      method,
+      headers: {
+        Accept: 'application/json',
+        Authorization: `Bearer ${token}`,
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+    // Node-RED's inject endpoint answers with plain text ("OK").
+    return /json/.test(res.headers.get('content-type') ?? '') ? (JSON.parse(text) as unknown) : text;
+  };
+
+  console.log(
+    `soak: ${minutes} min at ${timeFactor}x (~${((minutes * timeFactor) / 1440).toFixed(1)} plant days), ` +
+      `seed ${seed}, ${faultsPerDay} random faults per plant day, retrain every ${retrainHours} plant h, ` +
+      `sample every ${intervalS} s${forceGc ? ' (heap after a forced full GC)' : ''}; userDir ${userDir}`,
+  );
+  const startDeadline = Date.now() + 120000;
+  while (!started) {
+    if (exitCode !== undefined) throw new Error(`Node-RED exited at start:\n${logLines.join('\n')}`);
+    if (Date.now() > startDeadline) throw new Error(`Node-RED did not start:\n${logLines.join('\n')}`);
+    await sleep(200);
+  }
+  t0 = Date.now();
+  const tok = await fetch(`${base}/auth/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      client_id: 'node-red-admin',
+      grant_type: 'password',
+      scope: '*',
+      username: 'soak',
+      password,
+    }),
+  });
+  if (!tok.ok) throw new Error(`admin login failed: HTTP ${tok.status}`);
+  token = ((await tok.json()) as { access_token: string }).access_token;
+
+  const endAt = t0 + minutes * 60000;
+  const halfAt = t0 + (minutes * 60000) / 2;
+  let marked = false;
+  const rows: (string | number)[][] = [];
+  const header = [
+    'min',
+    'plant d',
+    'RSS MB',
+    'heap MB',
+    'loop p50',
+    'p99',
+    'max ms',
+    'errors',
+    'appr',
+    'rej',
+    'retrain',
+  ];
+  let approved = 0;
+  let rejected = 0;
+  let retrains = 0;
+  let apiErrors = 0;
+  const choose = rng(seed);
+  child.on('message', (m: ProbeSample) => {
+    if (m?.type !== 'sample') return;
+    const elapsedS = (m.t - t0) / 1000;
+    samples.push({ ...m, elapsedS });
+    const row = [
+      (elapsedS / 60).toFixed(1),
+      ((elapsedS * timeFactor) / 86400).toFixed(2),
+      (m.rss / MB).toFixed(1),
+      (m.heapUsed / MB).toFixed(1),
+      m.loop.p50.toFixed(1),
+      m.loop.p99.toFixed(1),
+      m.loop.max.toFixed(0),
+      errors.length,
+      approved,
+      rejected,
+      retrains,
+    ];
+    if (rows.length % 20 === 0) printTable([header, row]);
+    else printTable([header.map((h) => ' '.repeat(h.length)), row].slice(1));
+    rows.push(row);
+  });
+
+  const retrainEveryMs = retrainHours > 0 ? (retrainHours * 3600000) / timeFactor : Infinity;
+  let nextRetrain = t0 + retrainEveryMs;
+  while (Date.now() < endAt && exitCode === undefined) {
+    try {
+      const pending = (await api('GET', `/takt-approve/${approveNode.id}/pending`)) as { id: string }[];
+      for (const p of pending) {
+        const decision = choose() < rejectShare ? 'reject' : 'approve';
+        await api('POST', `/takt-approve/${approveNode.id}/decide`, {
+          approvalId: p.id,
+          decision,
+          comment: 'soak test',
+        });
+        if (decision === 'approve') approved++;
+        else rejected++;
+      }
+      if (Date.now() >= nextRetrain) {
+        await api('POST', `/inject/${retrainNode.id}`);
+        retrains++;
+        nextRetrain += retrainEveryMs;
+      }
+    } catch (err) {
+      apiErrors++;
+      if (apiErrors <= 5) console.error(`soak: admin API: ${(err as Error).message}`);
+    }
+    if (!marked && Date.now() >= halfAt) {
+      child.send({ type: 'mark' });
+      idle.send({ type: 'mark' });
+      marked = true;
+    }
+    await sleep(Math.min(5000, Math.max(0, endAt - Date.now())));
+  }
+  const crashed = exitCode !== undefined;
+  idle.kill('SIGTERM');
+  if (!crashed) {
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20000);
+    await exited;
+    clearTimeout(killer);
+  }
+
+  // What the simulator did, from its ground-truth log (written where the faults start and end).
+  let faultsStarted = 0;
+  const ended: Record<string, number> = {};
+  try {
+    const dir = join(userDir, 'takt', 'sim');
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('-ground-truth.jsonl')))
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+        if (!line) continue;
+        const e = JSON.parse(line) as { event?: string; endReason?: string };
+        if (e.event === 'start') faultsStarted++;
+        if (e.event === 'end') ended[e.endReason ?? 'other'] = (ended[e.endReason ?? 'other'] ?? 0) + 1;
+      }
+  } catch {
+    // no ground truth written: reported as 0
+  }
+
+  const second = samples.filter((s) => s.elapsedS >= (minutes * 60) / 2);
+  const first = samples.filter((s) => s.elapsedS < (minutes * 60) / 2 && s.elapsedS >= (minutes * 60) / 10);
+  const hours = (s: { elapsedS: number }) => s.elapsedS / 3600;
+  const trend = (set: typeof samples, pick: (s: ProbeSample) => number) =>
+    linearTrend(
+      set.map(hours),
+      set.map((s) => pick(s) / MB),
+    );
+  const rss = trend(second, (s) => s.rss);
+  const heap = trend(second, (s) => s.heapUsed);
+  const rss1 = trend(first, (s) => s.rss);
+  const heap1 = trend(first, (s) => s.heapUsed);
+  const last = samples.at(-1);
+  const loop: LoopStats = last?.loopSinceMark ?? { p50: 0, p99: 0, max: 0, mean: 0 };
+  const idleLoop: LoopStats = idleLast?.loopSinceMark ?? { p50: 0, p99: 0, max: 0, mean: 0 };
+  const halfHours = minutes / 120;
+  const r = (x: number, d = 2) => Number(x.toFixed(d));
+  // "Beyond noise": the fitted growth over the second half exceeds two standard errors of the fit.
+  const beyond = (t: typeof rss) => t.n > 2 && t.slope > 2 * t.slopeSe;
+
+  console.log('');
+  printTable([
+    ['second half', 'slope MB/h', '± 2 SE', 'growth over half MB', 'residual SD MB', 'first-half slope MB/h'],
+    ['RSS', rss.slope, 2 * rss.slopeSe, rss.slope * halfHours, rss.residualSd, rss1.slope],
+    ['heap used', heap.slope, 2 * heap.slopeSe, heap.slope * halfHours, heap.residualSd, heap1.slope],
+  ]);
+  console.log(
+    `event-loop delay over the second half: p50 ${loop.p50} ms, p99 ${loop.p99} ms, max ${loop.max} ms; ` +
+      `a bare Node process alongside: p50 ${idleLoop.p50} ms, p99 ${idleLoop.p99} ms, max ${idleLoop.max} ms; ` +
+      `errors ${errors.length}, warnings ${warnings}, admin API errors ${apiErrors}; ` +
+      `faults started ${faultsStarted} (ended: ${JSON.stringify(ended)}); proposals approved ${approved}, ` +
+      `rejected ${rejected}; retrainings ${retrains}${crashed ? `; THE RUNTIME EXITED (code ${exitCode})` : ''}`,
+  );
+  for (const e of errors.slice(0, 10)) console.log(`  ${e}`);
+  if (keep || crashed || errors.length) {
+    writeFileSync(join(userDir, 'soak.log'), logLines.join('\n'));
+    console.log(`runtime log: ${join(userDir, 'soak.log')}`);
+  } else rmSync(userDir, { recursive: true, force: true });
+
+  finalLine({
+    bench: 'soak',
+    minutes,
+    timeFactor,
+    plantDays: r((minutes * timeFactor) / 1440, 1),
+    seed,
+    faultsPerDay,
+    samples: samples.length,
+    errors: errors.length + (crashed ? 1 : 0),
+    warnings,
+    crashed,
+    rssSlopeMBPerHour: r(rss.slope),
+    rssSlopeSeMBPerHour: r(rss.slopeSe),
+    rssResidualSdMB: r(rss.residualSd),
+    heapSlopeMBPerHour: r(heap.slope),
+    heapSlopeSeMBPerHour: r(heap.slopeSe),
+    heapResidualSdMB: r(heap.residualSd),
+    rssGrowthBeyondNoise: beyond(rss),
+    heapGrowthBeyondNoise: beyond(heap),
+    loopDelayP99Ms: r(loop.p99),
+    loopDelayMaxMs: r(loop.max),
+    // Reference: the same probe in a bare Node process on the same machine over the same half.
+    idleLoopDelayP99Ms: r(idleLoop.p99),
+    loopDelayP99Ratio: idleLoop.p99 > 0 ? r(loop.p99 / idleLoop.p99) : null,
+    rssMBFirst: r((samples[0]?.rss ?? 0) / MB, 1),
+    rssMBLast: r((last?.rss ?? 0) / MB, 1),
+    heapMBLast: r((last?.heapUsed ?? 0) / MB, 1),
+    // Reference from the same run: the slopes over the first half (after a 10% warm-up), while caches fill.
+    rssFirstHalfSlopeMBPerHour: r(rss1.slope),
+    heapFirstHalfSlopeMBPerHour: r(heap1.slope),
+    faultsStarted,
+    faultsCleared: ended.cleared ?? 0,
+    faultsFailed: ended.failure ?? 0,
+    approved,
+    rejected,
+    retrains,
+    heapAfterGc: forceGc,
+  });
+  process.exit(errors.length || crashed ? 1 : 0);
+}
+
+main().catch((err: unknown) => {
+  console.error(`soak: ${(err as Error).stack ?? String(err)}`);
+  process.exit(2);
+});
