@@ -62,6 +62,8 @@ const PLANS: Record<string, Plan> = {
       { press: 'valve closing', until: ['anomaly'] },
     ],
     expect: ['model card', 'anomaly'],
+    // The last press is the closing valve: an alarm on the scoring node is the example's point.
+    red: ['pump health'],
   },
   'approve/01 - Approve a setpoint change.json': {
     steps: [
