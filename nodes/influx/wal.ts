@@ -8,6 +8,9 @@
  * - A record: u32 payload length, u32 CRC-32 (of the rest of the header and the payload), f64 first seq,
  *   u32 point count, f64 time logged, then the lines joined by "\n". A record cut short by a crash (or
  *   with a bad checksum) ends its segment: the file is truncated there when the log is opened.
+ * - The lines of a group are joined and encoded once; the record's bytes are kept in memory (up to
+ *   `cacheBytes`) with where each line ends, so `readBytes` hands out batch bodies as slices of them and
+ *   reads a record back from disk only once it was dropped from memory.
  * - Segment files `<first seq, 16 digits>.wal` are rolled at `segmentBytes`; a new run starts a new one.
  * - `ack(from, to)` marks points confirmed (or given up) in an append-only `acks` file; a segment is deleted
  *   once every point in it is confirmed. Losing the tail of `acks` only means a few points are sent twice.

@@ -7,8 +7,9 @@
  * one point per series and time; the count is in `replayed`).
  *
  * While the server is away, failed batches are retried with exponential back-off and jitter, oldest first,
- * one request at a time until it answers again. Batches wait as ranges of the log: only the first
- * `maxPending` keep their text in memory, the others are read back from disk when their turn comes. The
+ * one request at a time until it answers again. Batches are ranges of the log and keep no text of their
+ * own: the body is a slice of the log record's bytes (in memory, or read back from disk once the log
+ * dropped it from memory); the first `maxPending` waiting batches keep their body once read. The
  * log is bounded by bytes (drop policy) and age, and every point given up is counted. A body the server
  * refuses as malformed (400) is counted as rejected, never retried forever; 401/403 keep the data and
  * retry, since a fixed token must not lose what came in meanwhile.
@@ -57,7 +58,7 @@ export interface WriterOptions {
   /** A partial batch is sent after this long. */
   flushIntervalMs: number;
   maxInFlight: number;
-  /** Waiting batches that keep their text in memory; the others are read back from the log. */
+  /** Waiting batches that keep their body once read; the others read it again from the log. */
   maxPending: number;
   retry: RetryOptions;
   random?: () => number;
@@ -316,7 +317,7 @@ export class InfluxWriter {
     this.checkIdle();
   }
 
-  /** Keeps the text of the first maxPending waiting batches in memory; the rest are read back from disk. */
+  /** Keeps the bodies of the first maxPending waiting batches; the rest read theirs from the log again. */
   private trim(): void {
     if (!this.log.persistent || this.waiting.length <= this.options.maxPending) return;
     const durable = this.log.durable;
