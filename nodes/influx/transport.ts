@@ -49,8 +49,8 @@ export class WriteError extends Error {
 }
 
 export interface WriteTarget {
-  /** Resolves when the server accepted the body; rejects with a `WriteError`. */
-  write(body: string, signal?: AbortSignal): Promise<void>;
+  /** Resolves when the server accepted the body (line protocol, UTF-8); rejects with a `WriteError`. */
+  write(body: Buffer, signal?: AbortSignal): Promise<void>;
   readonly description: string;
 }
 
@@ -128,16 +128,21 @@ export function httpTarget(options: ServerOptions): WriteTarget {
   return {
     description: `${o.url} (${o.api === 'v2' ? `bucket ${o.bucket}` : `db ${o.database}`})`,
     async write(body, signal) {
-      try {
-        await transport.request(path, body, {
-          method: 'POST',
-          headers: sendHeaders,
-          ...(o.gzip ? { gzipThreshold: 1000 } : {}),
-          ...(signal ? { signal } : {}),
-        });
-      } catch (err) {
-        throw classify(err);
-      }
+      // send(), not request(): request() would JSON-encode a body that is not a string, while the Node
+      // transport sends any body through Buffer.from, so the log's bytes go out without a string between.
+      await new Promise<void>((resolve, reject) =>
+        transport.send(
+          path,
+          body as unknown as string,
+          {
+            method: 'POST',
+            headers: sendHeaders,
+            ...(o.gzip ? { gzipThreshold: 1000 } : {}),
+            ...(signal ? { signal } : {}),
+          },
+          { error: (err: Error) => reject(classify(err)), complete: () => resolve() },
+        ),
+      );
     },
   };
 }

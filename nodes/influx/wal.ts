@@ -8,6 +8,9 @@
  * - A record: u32 payload length, u32 CRC-32 (of the rest of the header and the payload), f64 first seq,
  *   u32 point count, f64 time logged, then the lines joined by "\n". A record cut short by a crash (or
  *   with a bad checksum) ends its segment: the file is truncated there when the log is opened.
+ * - The lines of a group are joined and encoded once; the record's bytes are kept in memory (up to
+ *   `cacheBytes`) with where each line ends, so `readBytes` hands out batch bodies as slices of them and
+ *   reads a record back from disk only once it was dropped from memory.
  * - Segment files `<first seq, 16 digits>.wal` are rolled at `segmentBytes`; a new run starts a new one.
  * - `ack(from, to)` marks points confirmed (or given up) in an append-only `acks` file; a segment is deleted
  *   once every point in it is confirmed. Losing the tail of `acks` only means a few points are sent twice.
@@ -48,6 +51,13 @@ export interface WalOptions {
   segmentBytes: number;
   /** Appends are collected this long before one write and one fdatasync. */
   groupMs: number;
+  /**
+   * Bytes of records kept in memory after they are written, so batches are read from there and not from
+   * disk (default 64 MB; without a folder every record not yet confirmed is kept).
+   */
+  cacheBytes?: number;
+  /** Called once the lines appended so far are in records (each commit), before they are on disk. */
+  onLogged?: () => void;
   now?: () => number;
 }
 
@@ -68,6 +78,12 @@ export interface WalStats {
   durable: number;
 }
 
+/** A record's payload in memory and where each of its lines ends in it. */
+interface Mem {
+  buf: Buffer;
+  ends: ArrayLike<number>;
+}
+
 interface Rec {
   first: number;
   count: number;
@@ -75,6 +91,10 @@ interface Rec {
   /** Payload offset in the segment file. */
   offset: number;
   len: number;
+  /** The payload, while it is kept in memory. */
+  mem?: Mem;
+  /** False when its write failed: then it lives only in memory (never evicted). */
+  onDisk: boolean;
 }
 
 interface Segment {
@@ -93,6 +113,7 @@ const SEG = /^(\d{16})\.wal$/;
 const LEGACY = /^(\d{12})-(\d+)-(\d+)\.lp$/;
 const ACKS = 'acks';
 const pad = (n: number) => String(n).padStart(16, '0');
+const NEWLINE = Buffer.from('\n');
 
 /** Sorted, disjoint, non-adjacent half-open intervals of confirmed seqs. */
 class Spans {
@@ -197,8 +218,10 @@ export class WriteAheadLog {
   private closed = false;
   private failure: Error | undefined;
   private idle: (() => void)[] = [];
-  /** The lines of the record read last: the next batch usually starts in it. */
-  private cached: { rec: Rec; lines: string[] } | undefined;
+  /** Records whose payload is in memory, oldest first, and their bytes. */
+  private memRecs: Rec[] = [];
+  private memHead = 0;
+  private memBytes = 0;
 
   constructor(options: WalOptions) {
     if (!(options.segmentBytes > 0))
@@ -291,6 +314,7 @@ export class WriteAheadLog {
         at: buf.readDoubleLE(off + 20),
         offset: off + HEADER,
         len,
+        onDisk: true,
       });
       off += HEADER + len;
     }
@@ -373,6 +397,11 @@ export class WriteAheadLog {
     return this.durableSeq;
   }
 
+  /** Points below this seq are in records (readable), on disk or being written. */
+  get logged(): number {
+    return this.groupFirst;
+  }
+
   private schedule(): void {
     this.timer = setTimeout(() => this.commit(), this.options.groupMs);
   }
@@ -389,7 +418,18 @@ export class WriteAheadLog {
     at: number,
     mayRoll = true,
   ): { seg: Segment; parts: [Buffer, Buffer] } {
-    const payload = Buffer.from(lines.join('\n'), 'utf8');
+    // The lines are joined and encoded once: the same bytes are the record on disk and, kept in memory,
+    // the bodies of the batches sent (see readBytes).
+    const text = lines.join('\n');
+    const payload = Buffer.from(text, 'utf8');
+    const ends = new Uint32Array(lines.length);
+    // Where each line ends: character counts are byte counts when the text is ASCII.
+    const ascii = payload.length === text.length;
+    let end = -1;
+    for (let k = 0; k < lines.length; k++) {
+      end += 1 + (ascii ? lines[k].length : Buffer.byteLength(lines[k], 'utf8'));
+      ends[k] = end;
+    }
     const head = Buffer.allocUnsafe(HEADER);
     head.writeUInt32LE(payload.length, 0);
     head.writeDoubleLE(first, 8);
@@ -399,7 +439,16 @@ export class WriteAheadLog {
     if (!this.active || (mayRoll && (this.rollNext || this.active.bytes >= this.options.segmentBytes)))
       this.startSegment(first);
     const seg = this.active!;
-    seg.recs.push({ first, count: lines.length, at, offset: seg.bytes + HEADER, len: payload.length });
+    const rec: Rec = {
+      first,
+      count: lines.length,
+      at,
+      offset: seg.bytes + HEADER,
+      len: payload.length,
+      onDisk: true,
+    };
+    seg.recs.push(rec);
+    this.keep(rec, { buf: payload, ends });
     seg.bytes += HEADER + payload.length;
     this._bytes += HEADER + payload.length;
     return { seg, parts: [head, payload] };
@@ -446,6 +495,7 @@ export class WriteAheadLog {
       this.prepare(first, lines, this.now());
       this.durableSeq = end;
       this.sweep();
+      this.options.onLogged?.();
       this.settleIdle();
       return;
     }
@@ -486,13 +536,15 @@ export class WriteAheadLog {
       if (err) return this.writeFailed(target, records, fd, end, err);
       fdatasync(fd, (err2) => (err2 ? this.writeFailed(target, records, fd, end, err2) : this.finish(end)));
     });
+    this.options.onLogged?.();
   }
 
   private writeFailed(seg: Segment, records: number, fd: number, end: number, err: Error): void {
-    // Take the records back out, so the file ends on a whole record (the points are still in memory).
-    const gone = seg.recs.splice(seg.recs.length - records, records);
+    // Cut the records off the file, so it ends on a whole record; their points stay readable from memory.
+    const gone = seg.recs.slice(seg.recs.length - records);
     if (gone.length) {
       const start = gone[0].offset - HEADER;
+      for (const r of gone) r.onDisk = false;
       this._bytes -= seg.bytes - start;
       seg.bytes = start;
       try {
@@ -535,7 +587,16 @@ export class WriteAheadLog {
 
   /** The lines of points `[from, to)`, joined by "\n". Throws when some are not in the log. */
   read(from: number, to: number): string {
-    const out: string[] = [];
+    return this.readBytes(from, to).toString('utf8');
+  }
+
+  /**
+   * The lines of points `[from, to)`, joined by "\n", as UTF-8: a slice of the record's bytes kept in
+   * memory when the points are in one record (no copy), else read back from disk. Throws when some are not
+   * in the log.
+   */
+  readBytes(from: number, to: number): Buffer {
+    const out: Buffer[] = [];
     let x = from;
     for (const seg of this.segments) {
       if (x >= to) break;
@@ -552,24 +613,25 @@ export class WriteAheadLog {
         const r = recs[i];
         if (r.first > x) throw this.missing(x);
         if (r.first + r.count <= x) continue;
-        if (this.cached?.rec !== r) this.cached = { rec: r, lines: this.payload(seg, r).split('\n') };
-        const lines = this.cached.lines;
+        const mem = r.mem ?? this.load(seg, r);
         const a = x - r.first;
         const b = Math.min(r.count, to - r.first);
-        for (let k = a; k < b; k++) out.push(lines[k]);
+        if (out.length) out.push(NEWLINE);
+        out.push(mem.buf.subarray(a === 0 ? 0 : mem.ends[a - 1] + 1, mem.ends[b - 1]));
         x = r.first + b;
       }
     }
     if (x < to) throw this.missing(x);
-    return out.join('\n');
+    return out.length === 1 ? out[0] : Buffer.concat(out);
   }
 
   private missing(seq: number): TaktError {
     return new TaktError('influx.logMissing', `point ${seq} is not in the write-ahead log`);
   }
 
-  private payload(seg: Segment, r: Rec): string {
-    if (!this.dir) throw this.missing(r.first);
+  /** Reads a record's payload back from disk into memory. */
+  private load(seg: Segment, r: Rec): Mem {
+    if (!this.dir || !r.onDisk) throw this.missing(r.first);
     seg.readFd ??= openSync(seg.file, 'r');
     const b = Buffer.allocUnsafe(r.len);
     let got = 0;
@@ -578,7 +640,50 @@ export class WriteAheadLog {
       if (n === 0) throw this.missing(r.first);
       got += n;
     }
-    return b.toString('utf8');
+    const ends = new Uint32Array(r.count);
+    let p = -1;
+    for (let k = 0; k < r.count; k++) {
+      const nl = b.indexOf(10, p + 1);
+      p = nl < 0 ? b.length : nl;
+      ends[k] = p;
+    }
+    const mem = { buf: b, ends };
+    this.keep(r, mem);
+    return mem;
+  }
+
+  /** Keeps a record's payload in memory; the oldest kept ones are dropped past `cacheBytes` (read from disk again). */
+  private keep(r: Rec, mem: Mem): void {
+    r.mem = mem;
+    this.memRecs.push(r);
+    this.memBytes += mem.buf.length;
+    if (!this.dir) return;
+    const max = this.options.cacheBytes ?? 64 << 20;
+    while (this.memBytes > max && this.memHead < this.memRecs.length - 1) {
+      const old = this.memRecs[this.memHead];
+      if (!old.onDisk) break;
+      this.forget();
+    }
+  }
+
+  /** Drops the oldest record kept in memory. */
+  private forget(): void {
+    const old = this.memRecs[this.memHead++];
+    if (old.mem) this.memBytes -= old.mem.buf.length;
+    old.mem = undefined;
+    if (this.memHead > 1024 && this.memHead * 2 > this.memRecs.length) {
+      this.memRecs = this.memRecs.slice(this.memHead);
+      this.memHead = 0;
+    }
+  }
+
+  /** Drops the payloads of the oldest kept records once all their points are confirmed. */
+  private forgetConfirmed(): void {
+    while (this.memHead < this.memRecs.length) {
+      const r = this.memRecs[this.memHead];
+      if (r.mem && !this.confirmed.covers(r.first, r.first + r.count)) break;
+      this.forget();
+    }
   }
 
   // ---- confirming ----
@@ -587,6 +692,7 @@ export class WriteAheadLog {
   ack(from: number, to: number): void {
     if (!(to > from)) return;
     this.confirmed.add(from, to);
+    this.forgetConfirmed();
     if (this.ackFd !== undefined) {
       writeSync(this.ackFd, ackRecord(from, to));
       this.ackRecords++;
@@ -613,7 +719,10 @@ export class WriteAheadLog {
   }
 
   private removeSegment(seg: Segment): void {
-    this.cached = undefined;
+    for (const r of seg.recs) {
+      if (r.mem) this.memBytes -= r.mem.buf.length;
+      r.mem = undefined;
+    }
     if (seg.readFd !== undefined) closeSync(seg.readFd);
     seg.readFd = undefined;
     if (seg.file) rmSync(seg.file, { force: true });

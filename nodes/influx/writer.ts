@@ -7,8 +7,9 @@
  * one point per series and time; the count is in `replayed`).
  *
  * While the server is away, failed batches are retried with exponential back-off and jitter, oldest first,
- * one request at a time until it answers again. Batches wait as ranges of the log: only the first
- * `maxPending` keep their text in memory, the others are read back from disk when their turn comes. The
+ * one request at a time until it answers again. Batches are ranges of the log and keep no text of their
+ * own: the body is a slice of the log record's bytes (in memory, or read back from disk once the log
+ * dropped it from memory); the first `maxPending` waiting batches keep their body once read. The
  * log is bounded by bytes (drop policy) and age, and every point given up is counted. A body the server
  * refuses as malformed (400) is counted as rejected, never retried forever; 401/403 keep the data and
  * retry, since a fixed token must not lose what came in meanwhile.
@@ -57,7 +58,7 @@ export interface WriterOptions {
   /** A partial batch is sent after this long. */
   flushIntervalMs: number;
   maxInFlight: number;
-  /** Waiting batches that keep their text in memory; the others are read back from the log. */
+  /** Waiting batches that keep their body once read; the others read it again from the log. */
   maxPending: number;
   retry: RetryOptions;
   random?: () => number;
@@ -93,15 +94,16 @@ interface Item {
   points: number;
   /** When it was logged (for the age limit). */
   at: number;
-  /** The text, or undefined while it is only on disk. */
-  body?: string;
+  /** The body (UTF-8 lines), or undefined until it is read from the log. */
+  body?: Buffer;
   ctrl?: AbortController;
 }
 
 export class InfluxWriter {
   readonly options: WriterOptions;
   readonly log: WriteAheadLog;
-  private buf: string[] = [];
+  /** The batch being filled: points [bufFrom, bufFrom + bufCount) of the log (their text is only there). */
+  private bufCount = 0;
   private bufFrom = 0;
   /** Batches waiting to be sent, in order of seq. */
   private waiting: Item[] = [];
@@ -144,6 +146,8 @@ export class InfluxWriter {
       ...(q.dir ? { dir: q.dir } : {}),
       segmentBytes: q.segmentBytes ?? Math.min(16 << 20, Math.max(64 << 10, Math.floor(q.maxBytes / 16))),
       groupMs: q.groupMs ?? 2,
+      // Batches cut before their lines were in a record go out as soon as the record exists.
+      onLogged: () => this.pump(),
       now: this.now,
     });
     // Whatever the server had not confirmed before the last stop (or crash) goes out first.
@@ -173,7 +177,7 @@ export class InfluxWriter {
       state: this._state,
       written: this.s.written,
       writtenBatches: this.s.writtenBatches,
-      buffered: this.buf.length,
+      buffered: this.bufCount,
       queued: this.waitingPoints + this.inflightPoints,
       queuedBytes: this.log.bytes,
       dropped: { ...this.drops },
@@ -215,9 +219,8 @@ export class InfluxWriter {
       return false;
     }
     const seq = this.log.append(line);
-    if (this.buf.length === 0) this.bufFrom = seq;
-    this.buf.push(line);
-    if (this.buf.length >= this.options.batchSize) this.cut();
+    if (this.bufCount === 0) this.bufFrom = seq;
+    if (++this.bufCount >= this.options.batchSize) this.cut();
     return true;
   }
 
@@ -270,14 +273,10 @@ export class InfluxWriter {
   }
 
   private cut(): void {
-    if (this.buf.length === 0) return;
-    const item: Item = {
-      from: this.bufFrom,
-      points: this.buf.length,
-      at: this.now(),
-      body: this.buf.join('\n'),
-    };
-    this.buf = [];
+    if (this.bufCount === 0) return;
+    // No text here: the body is read from the log's record (the same bytes as on disk) when it is sent.
+    const item: Item = { from: this.bufFrom, points: this.bufCount, at: this.now() };
+    this.bufCount = 0;
     this.waiting.push(item);
     this.waitingPoints += item.points;
     this.pump();
@@ -297,12 +296,15 @@ export class InfluxWriter {
       return;
     }
     const limit = this._state === 'retrying' ? 1 : this.options.maxInFlight;
+    const logged = this.log.logged;
     while (this.inflight.size < limit && this.waiting.length) {
+      // A batch whose last lines are still in the group being collected waits for the next commit.
+      if (this.waiting[0].body === undefined && this.waiting[0].from + this.waiting[0].points > logged) break;
       const item = this.waiting.shift()!;
       this.waitingPoints -= item.points;
       if (item.body === undefined) {
         try {
-          item.body = this.log.read(item.from, item.from + item.points);
+          item.body = this.log.readBytes(item.from, item.from + item.points);
         } catch (err) {
           this.log.ack(item.from, item.from + item.points);
           this.dropped('rejected', item.points, (err as Error).message);
@@ -315,7 +317,7 @@ export class InfluxWriter {
     this.checkIdle();
   }
 
-  /** Keeps the text of the first maxPending waiting batches in memory; the rest are read back from disk. */
+  /** Keeps the bodies of the first maxPending waiting batches; the rest read theirs from the log again. */
   private trim(): void {
     if (!this.log.persistent || this.waiting.length <= this.options.maxPending) return;
     const durable = this.log.durable;
@@ -375,7 +377,7 @@ export class InfluxWriter {
   }
 
   private isIdle(): boolean {
-    return this.buf.length === 0 && this.waiting.length === 0 && this.inflight.size === 0;
+    return this.bufCount === 0 && this.waiting.length === 0 && this.inflight.size === 0;
   }
 
   private checkIdle(): void {

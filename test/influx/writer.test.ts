@@ -17,12 +17,12 @@ class FakeTarget implements WriteTarget {
   attempts = 0;
   down = false;
   failWith: WriteError | undefined;
-  async write(body: string): Promise<void> {
+  async write(body: Buffer): Promise<void> {
     this.attempts++;
     await Promise.resolve();
     if (this.down) throw new WriteError('retry', 'ECONNREFUSED');
     if (this.failWith) throw this.failWith;
-    this.bodies.push(body);
+    this.bodies.push(body.toString('utf8'));
   }
   get lines(): string[] {
     return this.bodies.flatMap((b) => b.split('\n'));
@@ -97,8 +97,9 @@ describe('influx writer', () => {
     const states: string[] = [];
     const w = make(t, { onState: (s) => states.push(s) });
     for (let i = 0; i < 30; i++) w.add(`m v=${i} ${i}`);
-    await waitUntil(() => w.stats().queued === 30, 'all points queued', 5000, 2);
-    assert.ok(states.includes('backoff'));
+    // Batches go out once their lines are in a log record (the next group commit); the first attempt fails.
+    await waitUntil(() => states.includes('backoff'), 'backing off', 5000, 2);
+    assert.equal(w.stats().queued, 30);
     t.down = false;
     await waitUntil(() => w.stats().written === 30, 'replay', 5000, 2);
     assert.deepEqual(
@@ -129,7 +130,8 @@ describe('influx writer', () => {
     const errs: string[] = [];
     const w = make(t, { onState: (_s, e) => e && errs.push(e.message) });
     for (let i = 0; i < 3; i++) w.add(`m v=${i}`);
-    await waitUntil(() => w.stats().queued === 3, 'held', 5000, 2);
+    await waitUntil(() => errs.length > 0, 'the first attempt', 5000, 2);
+    assert.equal(w.stats().queued, 3);
     assert.match(errs[0], /401/);
     assert.equal(w.stats().dropped.rejected, 0);
     t.failWith = undefined;
@@ -231,7 +233,7 @@ describe('influx writer', () => {
   it('persists buffered points on close when the server does not answer in time', async () => {
     const never: WriteTarget = {
       description: 'hangs',
-      write: (_b: string, signal?: AbortSignal) =>
+      write: (_b: Buffer, signal?: AbortSignal) =>
         new Promise((_r, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted')))),
     };
     const w = make(never);
