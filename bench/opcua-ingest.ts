@@ -30,6 +30,7 @@ import {
   compareDelivery,
   countsBetween,
   DeliveryTally,
+  drain,
   type Delivery,
 } from './lib/delivery';
 import { startEmbedded } from './lib/runtime';
@@ -52,21 +53,6 @@ interface Phase {
   seconds: number;
 }
 
-/** Waits until `count()` has not moved for `quietMs` (at most `maxMs`): the changes in flight have arrived. */
-async function drain(count: () => number, quietMs = 1500, maxMs = 15000): Promise<void> {
-  const end = Date.now() + maxMs;
-  let last = count();
-  let since = Date.now();
-  while (Date.now() < end && Date.now() - since < quietMs) {
-    await sleep(100);
-    const n = count();
-    if (n !== last) {
-      last = n;
-      since = Date.now();
-    }
-  }
-}
-
 /**
  * One window after a warm-up: pause the load, let what is in flight arrive, read the counts, open the
  * window and resume for `seconds`, pause again, let the rest arrive, read the final counts, resume.
@@ -80,7 +66,7 @@ async function measure(
   await sleep(WARMUP_S * 1000);
   afterWarmup?.();
   const from = await setLoad(control, false);
-  await drain(() => tally.outside);
+  await drain(() => tally.outside, 1500, 15000);
   const before = await getChangeCounts(control, LOAD);
   tally.open(from);
   const c0 = cpuMs();
@@ -89,7 +75,7 @@ async function measure(
   await sleep(seconds * 1000);
   tally.close(await setLoad(control, false));
   const ran = (performance.now() - w0) / 1000; // the window as run (method calls take time too)
-  await drain(() => tally.total());
+  await drain(() => tally.total(), 1500, 15000);
   const cpu = cpuMs() - c0;
   const after = await getChangeCounts(control, LOAD);
   await setLoad(control, true);

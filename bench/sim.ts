@@ -28,6 +28,7 @@ import {
   compareDelivery,
   countsBetween,
   DeliveryTally,
+  drain,
   type Delivery,
 } from './lib/delivery';
 
@@ -40,21 +41,6 @@ const WARMUP = numberFlag(flags, 'warmup', 5);
 const LOAD = 'Plant1/Load/';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until `count()` has not moved for `quietMs` (at most `maxMs`): the changes in flight have arrived. */
-async function drain(count: () => number, quietMs = 1000, maxMs = 10000): Promise<void> {
-  const end = Date.now() + maxMs;
-  let last = count();
-  let since = Date.now();
-  while (Date.now() < end && Date.now() - since < quietMs) {
-    await sleep(100);
-    const n = count();
-    if (n !== last) {
-      last = n;
-      since = Date.now();
-    }
-  }
-}
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'takt-bench-sim-'));

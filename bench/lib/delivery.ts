@@ -129,3 +129,18 @@ export function combineDelivery(parts: readonly Delivery[]): Delivery {
     extra: parts.reduce((s, p) => s + p.extra, 0),
   };
 }
+
+/** Waits until `count()` has not moved for `quietMs` (at most `maxMs`): the changes in flight have arrived. */
+export async function drain(count: () => number, quietMs = 1000, maxMs = 10000): Promise<void> {
+  const end = Date.now() + maxMs;
+  let last = count();
+  let since = Date.now();
+  while (Date.now() < end && Date.now() - since < quietMs) {
+    await new Promise((r) => setTimeout(r, 100));
+    const n = count();
+    if (n !== last) {
+      last = n;
+      since = Date.now();
+    }
+  }
+}

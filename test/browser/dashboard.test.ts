@@ -13,21 +13,9 @@ import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { freePort, waitUntil } from '../helpers/net';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumAvailable } from '../helpers/browser';
 import { ROOT } from '../helpers/paths';
 import { commsListener, startRuntime, type Runtime } from '../helpers/runtime';
-
-const CHROMIUM = process.env.TAKT_CHROMIUM || '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const isCi = () => process.env.CI === 'true' || process.env.CI === '1';
 
 interface FlowNode {
   id: string;
@@ -61,12 +49,7 @@ describe('operator dashboard in chromium (npm start)', function () {
   const published = new Map<string, string>();
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const why = `chromium is not installed at ${CHROMIUM} (set TAKT_CHROMIUM; .ci/run installs it)`;
-      if (isCi()) throw new Error(`CI=true and ${why}`);
-      console.warn(`      skipped: ${why}`);
-      this.skip();
-    }
+    if (!chromiumAvailable()) this.skip();
     userDir = mkdtempSync(join(tmpdir(), 'takt-dash-'));
     shots = process.env.TAKT_SCREENSHOTS
       ? resolve(process.env.TAKT_SCREENSHOTS)
@@ -92,7 +75,7 @@ describe('operator dashboard in chromium (npm start)', function () {
     await mqttClient.subscribeAsync('#');
     browser = await chromium.launchPersistentContext(join(userDir, 'chromium'), {
       executablePath: CHROMIUM,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       viewport: { width: 1400, height: 1250 },
     });
   });

@@ -8,26 +8,14 @@
  * Without chromium the suite is skipped locally and fails under CI=true.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort, waitUntil } from '../helpers/net';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumAvailable } from '../helpers/browser';
 import { ROOT } from '../helpers/paths';
 import { startRuntime, type Runtime } from '../helpers/runtime';
-
-const CHROMIUM = process.env.TAKT_CHROMIUM || '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const isCi = () => process.env.CI === 'true' || process.env.CI === '1';
 
 /** Every .json file under dir, sorted. */
 function jsonFiles(dir: string): string[] {
@@ -60,12 +48,7 @@ describe('shipped flows in the editor (Import, then the Deploy check)', function
   let page: Page;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const why = `chromium is not installed at ${CHROMIUM} (set TAKT_CHROMIUM; .ci/run installs it)`;
-      if (isCi()) throw new Error(`CI=true and ${why}`);
-      console.warn(`      skipped: ${why}`);
-      this.skip();
-    }
+    if (!chromiumAvailable()) this.skip();
     userDir = mkdtempSync(join(tmpdir(), 'takt-editor-'));
     const flowFile = join(userDir, 'empty.json');
     writeFileSync(flowFile, '[]');
@@ -79,7 +62,7 @@ describe('shipped flows in the editor (Import, then the Deploy check)', function
         MQTT_URL: '',
       },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
