@@ -17,10 +17,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
+import { rng } from '../nodes/schedule/search';
+import { freePort } from '../test/helpers/net';
 import { linearTrend } from './lib/trend';
 import type { LoopStats, ProbeSample } from './soak-probe';
 
@@ -40,30 +41,6 @@ interface FlowNode {
   id: string;
   type: string;
   name?: string;
-}
-
-/** mulberry32: the seeded choice of which proposals to reject. */
-function rng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -226,7 +203,7 @@ async function main(): Promise<void> {
   let rejected = 0;
   let retrains = 0;
   let apiErrors = 0;
-  const choose = rng(seed);
+  const choose = rng(seed); // mulberry32: the seeded choice of which proposals to reject
   child.on('message', (m: ProbeSample) => {
     if (m?.type !== 'sample') return;
     const elapsedS = (m.t - t0) / 1000;
