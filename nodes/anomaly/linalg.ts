@@ -111,11 +111,7 @@ export interface Trend {
   noise: number;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const k = s.length >> 1;
-  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
-};
+const median = (xs: number[]): number => quantile(xs, 0.5);
 
 /**
  * Robust monotone trend of column `j` (X n×d, row-major) over blocks of `block` rows (a last block shorter than
