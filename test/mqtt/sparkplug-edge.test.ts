@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { UPayload } from 'sparkplug-payload/lib/sparkplugbpayload';
+import * as lib from '../../nodes';
 import { TaktError } from '../../nodes/core/errors';
 import { codec } from '../../nodes/mqtt/codec';
 import { rebirthCommand, SparkplugDecoder } from '../../nodes/mqtt/decoder';
@@ -101,6 +102,10 @@ describe('Sparkplug edge engine (shared)', () => {
       err(() => e.define('Oven/1', 'x', 'Double')),
       /^sim\.badSparkplugId/,
     );
+  });
+
+  it('is part of the library’s mqtt namespace', () => {
+    assert.equal(lib.mqtt.SparkplugEdgeEngine, SparkplugEdgeEngine);
   });
 
   it('tells a Rebirth command from others and names the topic of a malformed one', () => {
