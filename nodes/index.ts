@@ -16,6 +16,7 @@ export * as influx from './influx';
 export * as models from './models';
 export * as mqtt from './mqtt';
 export * as oee from './oee';
+export * as opcua from './opcua';
 export * as prep from './prep';
 export * as schedule from './schedule';
 export * as sim from './sim';

@@ -6,7 +6,7 @@
 import type { NodeDef, NodeInitializer } from 'node-red';
 import { errorMessage } from '../core/errors';
 import { MqttBrokerConnection } from './connection';
-import type { BrokerCredentials, BrokerNode } from './broker-node';
+import type { BrokerCredentials, BrokerNode } from './broker-types';
 
 interface BrokerDef extends NodeDef {
   url: string;

@@ -1,5 +1,7 @@
 /** MQTT and Sparkplug B as a library: `import { mqtt } from '@takt/node-red-mes'`. */
 export * from './decoder';
+/** The Sparkplug B edge-node engine shared by the simulator and takt-uns-out. */
+export * from './sparkplug-edge';
 export {
   MqttBrokerConnection,
   checkBrokerOptions,

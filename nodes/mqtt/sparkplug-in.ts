@@ -7,7 +7,7 @@
 import type { Node, NodeDef, NodeInitializer } from 'node-red';
 import { TaktError } from '../core/errors';
 import { type NodeStatus, status, throttledStatus } from '../core/status';
-import type { BrokerNode } from './broker-node';
+import type { BrokerNode } from './broker-types';
 import type { BrokerState } from './connection';
 import {
   type DecodeResult,

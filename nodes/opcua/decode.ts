@@ -4,7 +4,7 @@
  * as base64, LocalizedText as its text, NodeIds and QualifiedNames as their string forms, enumerations
  * by value (with the name when the DataType has EnumStrings), structures (ExtensionObjects) as objects.
  */
-import { DataType, type DataValue, type Variant } from 'node-opcua';
+import { DataType, type DataValue, type Variant, VariantArrayType } from 'node-opcua';
 import { qualityFromStatusCode, type Quality } from '../core/sample';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -78,7 +78,9 @@ export function decodeVariant(v: Variant, enumStrings?: readonly string[]): Json
   if (raw === null || raw === undefined) return null;
   if (ArrayBuffer.isView(raw) && !Buffer.isBuffer(raw))
     return Array.from(raw as unknown as ArrayLike<number>);
-  if (Array.isArray(raw)) return raw.map((x) => scalar(v.dataType, x));
+  // A scalar Int64/UInt64 is itself a [high, low] pair: only a Variant of array type is a list.
+  if (Array.isArray(raw) && v.arrayType !== VariantArrayType.Scalar)
+    return raw.map((x) => scalar(v.dataType, x));
   const value = scalar(v.dataType, raw);
   if (enumStrings && typeof value === 'number' && enumStrings[value] !== undefined) return enumStrings[value];
   return value;

@@ -11,7 +11,7 @@ import {
   type SecurityModeName,
   type SecurityPolicyName,
 } from './connection';
-import type { EndpointCredentials, EndpointNode } from './endpoint-node';
+import type { EndpointCredentials, EndpointNode } from './endpoint-types';
 import { browseLevel } from './items';
 
 interface EndpointDef extends NodeDef {

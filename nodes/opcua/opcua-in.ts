@@ -6,7 +6,7 @@
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { TaktError } from '../core/errors';
 import { errorStatus, status, throttledStatus } from '../core/status';
-import type { EndpointNode } from './endpoint-node';
+import type { EndpointNode } from './endpoint-types';
 import { type ItemSpec, parseItems } from './items';
 import { connectionStatus } from './node-status';
 import { OpcuaSubscriber, type OpcuaSample } from './subscriber';

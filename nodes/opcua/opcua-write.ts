@@ -5,7 +5,7 @@
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { TaktError } from '../core/errors';
 import { errorStatus, status } from '../core/status';
-import type { EndpointNode } from './endpoint-node';
+import type { EndpointNode } from './endpoint-types';
 import { connectionStatus } from './node-status';
 import { callMethod, writeItems } from './write';
 

@@ -9,11 +9,15 @@
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { UMetric, UPayload } from 'sparkplug-payload/lib/sparkplugbpayload';
-import { TaktError } from '../core/errors';
+import { errorMessage, TaktError } from '../core/errors';
 import { within } from '../core/time';
-import { checkSparkplugId, codec, NAMESPACE, REBIRTH_METRIC } from '../mqtt/codec';
-import type { AdvanceResult, PlantSimulator, TagInfo, TagValue } from './engine';
+import {
+  SparkplugEdgeEngine,
+  type EdgeMetricType,
+  type MetricPoint,
+  type SpMessage,
+} from '../mqtt/sparkplug-edge';
+import type { AdvanceResult, PlantSimulator, TagInfo } from './engine';
 
 export interface SparkplugOptions {
   url: string;
@@ -32,65 +36,68 @@ export interface SparkplugEvents {
   error: [Error];
 }
 
-type SpType = 'Double' | 'Int32' | 'UInt32' | 'String';
-const TYPES: Record<Exclude<TagInfo['type'], 'DoubleArray'>, SpType> = {
+const TYPES: Record<Exclude<TagInfo['type'], 'DoubleArray'>, EdgeMetricType> = {
   Double: 'Double',
   Int32: 'Int32',
   UInt32: 'UInt32',
   String: 'String',
 };
 
-interface Metric {
-  tag: TagInfo;
-  alias: number;
-  type: SpType;
-  last: TagValue | undefined;
+/** A simulator tag published as a Sparkplug metric: device = machine, metric name = tag name. */
+interface Ref {
+  topic: string;
+  device: string;
+  name: string;
 }
 
+/**
+ * The transport (mqtt.js, its own session with the NDEATH as will) around the shared Sparkplug edge engine
+ * of the protocol layer, which holds births, bdSeq/seq, aliases and encoding. The simulator declares
+ * every tag up front with its datatype, publishes by exception (changed values, plus every finished part)
+ * and stamps DBIRTH/DDATA with simulated time.
+ */
 export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
   private readonly sim: PlantSimulator;
   private readonly opts: SparkplugOptions;
+  private readonly edge: SparkplugEdgeEngine;
   private client: MqttClient | undefined;
-  private seq = 0;
-  private bdSeq = 0;
-  private births = 0;
-  /** Metrics per device (machine id). */
-  private readonly devices = new Map<string, Metric[]>();
-  private readonly byTopic = new Map<string, Metric>();
+  /** Metrics per device (machine id), in tag order. */
+  private readonly devices = new Map<string, Ref[]>();
+  private readonly byTopic = new Map<string, Ref>();
 
   constructor(sim: PlantSimulator, opts: SparkplugOptions) {
     super();
-    for (const [k, v] of [
-      ['groupId', opts.groupId],
-      ['edgeNodeId', opts.edgeNodeId],
-    ] as const) {
-      checkSparkplugId(v, k, 'sim.badSparkplugId');
-    }
     this.sim = sim;
     this.opts = opts;
-    let alias = 1;
+    this.edge = new SparkplugEdgeEngine({
+      groupId: opts.groupId,
+      edgeNodeId: opts.edgeNodeId,
+      errorScope: 'sim',
+      nodeMetrics: [
+        {
+          name: 'Properties/Plant',
+          type: 'String',
+          value: `${sim.model.enterprise}/${sim.model.site}/${sim.model.area}`,
+        },
+      ],
+    });
     for (const tag of sim.tags()) {
       if (tag.type === 'DoubleArray') continue;
-      const m: Metric = { tag, alias: alias++, type: TYPES[tag.type], last: undefined };
+      this.edge.define(tag.machine, tag.name, TYPES[tag.type]);
+      const ref: Ref = { topic: tag.topic, device: tag.machine, name: tag.name };
       const list = this.devices.get(tag.machine) ?? [];
-      list.push(m);
+      list.push(ref);
       this.devices.set(tag.machine, list);
-      this.byTopic.set(tag.topic, m);
+      this.byTopic.set(tag.topic, ref);
     }
   }
 
   private topic(kind: string, device?: string): string {
-    const base = `${NAMESPACE}/${this.opts.groupId}/${kind}/${this.opts.edgeNodeId}`;
-    return device ? `${base}/${device}` : base;
+    return this.edge.topic(kind, device);
   }
 
   private deathPayload(): Buffer {
-    return Buffer.from(
-      codec.encodePayload({
-        timestamp: Date.now(),
-        metrics: [{ name: 'bdSeq', type: 'UInt64', value: this.bdSeq }],
-      }),
-    );
+    return Buffer.from(this.edge.death().payload);
   }
 
   /** Connects; births are published on every (re)connection. Resolves on the first connection. */
@@ -116,7 +123,7 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
     client.on('close', () => {
       this.emit('disconnected');
       // The next session gets a new bdSeq: its NDEATH (the will) must carry it.
-      this.bdSeq = (this.bdSeq + 1) % 256;
+      this.edge.sessionLost();
       if (client.options.will) client.options.will.payload = this.deathPayload();
     });
     client.on('error', (err) => this.emit('error', err));
@@ -135,52 +142,30 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
     });
   }
 
-  private nextSeq(): number {
-    const s = this.seq;
-    this.seq = (this.seq + 1) % 256;
-    return s;
+  private send(out: readonly SpMessage[]): void {
+    for (const m of out) this.client?.publish(m.topic, Buffer.from(m.payload), { qos: 0 });
   }
 
-  private send(topic: string, payload: UPayload): void {
-    this.client?.publish(topic, Buffer.from(codec.encodePayload(payload)), { qos: 0 });
-  }
-
-  /** NBIRTH then every DBIRTH, with full metric definitions (name, alias, type, value). */
+  /** NBIRTH then every DBIRTH, with full metric definitions (name, alias, type, value) at simulated time. */
   birth(): void {
     if (!this.client?.connected) return;
-    this.seq = 0;
-    const now = Date.now();
-    this.send(this.topic('NBIRTH'), {
-      timestamp: now,
-      seq: this.nextSeq(),
-      metrics: [
-        { name: 'bdSeq', type: 'UInt64', value: this.bdSeq },
-        { name: REBIRTH_METRIC, type: 'Boolean', value: false },
-        {
-          name: 'Properties/Plant',
-          type: 'String',
-          value: `${this.sim.model.enterprise}/${this.sim.model.site}/${this.sim.model.area}`,
-        },
-      ],
-    });
     const snap = this.sim.snapshot();
     const ts = this.sim.now;
-    for (const [device, metrics] of this.devices) {
-      const list: UMetric[] = metrics.map((m) => {
-        const v = snap.get(m.tag.topic)?.value ?? null;
-        m.last = v ?? undefined;
-        return {
-          name: m.tag.name,
-          alias: m.alias,
-          type: m.type,
-          value: v as UMetric['value'],
-          timestamp: ts,
-        };
-      });
-      this.send(this.topic('DBIRTH', device), { timestamp: ts, seq: this.nextSeq(), metrics: list });
+    const points: MetricPoint[] = [];
+    for (const [device, refs] of this.devices) {
+      for (const r of refs) {
+        const v = snap.get(r.topic)?.value;
+        if (v !== undefined && !Array.isArray(v)) points.push({ device, name: r.name, value: v, ts });
+      }
     }
-    this.births++;
-    this.emit('birth', this.births);
+    try {
+      this.edge.updateMetrics(points, false, ts);
+      this.send(this.edge.birth(Date.now(), ts));
+    } catch (err) {
+      this.emit('error', err as Error);
+      return;
+    }
+    this.emit('birth', this.edge.births);
   }
 
   /** DDATA per machine with the metrics that changed (and every finished part's measurement). */
@@ -188,45 +173,35 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
     if (!this.client?.connected) return;
     const snap = this.sim.snapshot();
     const ts = this.sim.now;
-    const changes = new Map<string, UMetric[]>();
-    const add = (device: string, m: UMetric) => {
-      const l = changes.get(device) ?? [];
-      l.push(m);
-      changes.set(device, l);
-    };
+    const points: MetricPoint[] = [];
     // Each part is its own sample: several values of one metric, each with its timestamp.
     const partTopics = new Set<string>();
     for (const p of result?.parts ?? []) {
-      const m = this.byTopic.get(p.topic);
-      if (!m) continue;
+      const r = this.byTopic.get(p.topic);
+      if (!r) continue;
       partTopics.add(p.topic);
-      m.last = p.value;
-      add(p.machine, { alias: m.alias, type: m.type, value: p.value, timestamp: p.ts });
+      points.push({ device: r.device, name: r.name, value: p.value, ts: p.ts });
     }
-    for (const [device, metrics] of this.devices) {
-      for (const m of metrics) {
-        if (partTopics.has(m.tag.topic)) continue;
-        const v = snap.get(m.tag.topic)?.value;
-        if (v === undefined || v === m.last) continue;
-        m.last = v;
-        add(device, { alias: m.alias, type: m.type, value: v as UMetric['value'], timestamp: ts });
+    for (const [device, refs] of this.devices) {
+      for (const r of refs) {
+        if (partTopics.has(r.topic)) continue;
+        const v = snap.get(r.topic)?.value;
+        if (v === undefined || Array.isArray(v) || v === this.edge.valueOf(device, r.name)) continue;
+        points.push({ device, name: r.name, value: v, ts });
       }
     }
-    for (const [device, metrics] of changes) {
-      this.send(this.topic('DDATA', device), { timestamp: ts, seq: this.nextSeq(), metrics });
+    try {
+      this.send(this.edge.updateMetrics(points, true, ts));
+    } catch (err) {
+      this.emit('error', err as Error);
     }
   }
 
   private onCommand(topic: string, payload: Buffer): void {
     try {
-      const p = codec.decodePayload(new Uint8Array(payload));
-      const rebirth = (p.metrics ?? []).some((m) => m.name === REBIRTH_METRIC && m.value === true);
-      if (rebirth) this.birth();
+      if (this.edge.rebirthRequested(new Uint8Array(payload), topic)) this.birth();
     } catch (err) {
-      this.emit(
-        'error',
-        new TaktError('sim.badCommand', `malformed Sparkplug command on ${topic}: ${(err as Error).message}`),
-      );
+      this.emit('error', err instanceof TaktError ? err : new TaktError('sim.badCommand', errorMessage(err)));
     }
   }
 

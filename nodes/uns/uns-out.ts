@@ -7,7 +7,7 @@ import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red
 import { errorMessage, TaktError } from '../core/errors';
 import { isBatch } from '../core/sample';
 import { errorStatus, status, throttledStatus } from '../core/status';
-import type { BrokerNode } from '../mqtt/broker-node';
+import type { BrokerNode } from '../mqtt/broker-types';
 import { sparkplugMode, type SparkplugDef } from './sparkplug-mode';
 import { LastValueBuffer, toUnsMessage, type UnsMessage } from './uns';
 

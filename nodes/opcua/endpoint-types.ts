@@ -1,3 +1,4 @@
+/** The takt-opcua-endpoint config node as its users (opcua-in, opcua-write) see it: types only. */
 import type { Node } from 'node-red';
 import type { OpcuaConnection } from './connection';
 

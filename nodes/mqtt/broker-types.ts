@@ -1,3 +1,4 @@
+/** The takt-mqtt-broker config node as its users (broker, sparkplug-in, uns-out) see it: types only. */
 import type { Node } from 'node-red';
 import type { MqttBrokerConnection } from './connection';
 
