@@ -254,11 +254,12 @@ function compile(plant: Plant, lang: LangData): Compiled {
     ...lang.orderWords,
     ...lang.setTo,
     ...lang.questionWords,
-    ...lang.unsupported,
     ...lang.filler,
     ...lang.drop,
     ...Object.values(lang.contractions),
   ].forEach(push);
+  // known words, but never the target of a typo fix (a near miss must not turn into a refusal)
+  for (const p of lang.unsupported) for (const w of p.split(' ')) seen.add(w);
 
   const cues = new Map<string, Cue[]>();
   const index = (key: string, c: Cue) => {
@@ -530,32 +531,53 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   for (const t of toks) if (!t.used && t.kind === 'word' && !C.lexicon.has(t.text)) unknownWords++;
 
   // cue phrases at each position: exact, or another form of the same words ("halted" for "halt") for less
-  const cueHits = new Map<string, { at: number; len: number; w: number }[]>();
+  // A phrase may enclose a plant name ("switch [the mill] on", "shut [the packer] down"); a word fixed
+  // from a typo counts for less (the fix is a guess).
+  const spanOf = (seq: string[], at: string[], i: number): number[] | undefined => {
+    const span: number[] = [];
+    let k = i;
+    for (const t of seq) {
+      let gap = 0;
+      while (span.length && at[k] !== t && toks[k]?.used === 'entity' && gap < 4) {
+        k++;
+        gap++;
+      }
+      if (at[k] !== t) return undefined;
+      span.push(k++);
+    }
+    return span;
+  };
+  const cueHits = new Map<string, { at: number; span: number[]; w: number }[]>();
   for (let i = 0; i < words.length; i++) {
     const cands = new Set([...(C.cues.get(words[i]) ?? []), ...(C.cues.get(`~${stems[i]}`) ?? [])]);
     for (const c of cands) {
-      const n = c.tokens.length;
       let w = 0;
-      if (c.tokens.every((t, k) => words[i + k] === t)) w = c.w;
-      else if (c.stems.every((t, k) => stems[i + k] === t)) w = 0.7 * c.w;
-      if (!w) continue;
+      let span = spanOf(c.tokens, words, i);
+      if (span) w = c.w;
+      else if ((span = spanOf(c.stems, stems, i))) w = 0.7 * c.w;
+      if (!span) continue;
+      if (span.some((k) => toks[k].fixed)) w *= 0.6;
       const l = cueHits.get(c.intent) ?? [];
-      l.push({ at: i, len: n, w });
+      l.push({ at: i, span, w });
       cueHits.set(c.intent, l);
     }
   }
+  // a machine named with no other topic is a status question ("CNC1?", "check on the packer")
+  const topicElsewhere = [...cueHits.entries()].some(
+    ([intent, hits]) => intent !== 'status' && hits.some((h) => h.w >= 1.5),
+  );
   const scores = new Map<Exclude<Intent, 'out_of_scope'>, { s: number; cueAt: number[] }>();
   for (const intent of Object.keys(INTENT_SLOTS) as Exclude<Intent, 'out_of_scope'>[]) {
     const matches = cueHits.get(intent) ?? [];
-    matches.sort((a, b) => b.len - a.len || b.w - a.w);
+    matches.sort((a, b) => b.span.length - a.span.length || b.w - a.w);
     const taken = new Set<number>();
     const cueAt: number[] = [];
     let s = 0;
     const counted = new Set<string>();
     for (const m of matches) {
-      const span = Array.from({ length: m.len }, (_, k) => m.at + k);
+      const span = m.span;
       if (span.some((k) => taken.has(k))) continue;
-      const key = stems.slice(m.at, m.at + m.len).join(' ');
+      const key = span.map((k) => stems[k]).join(' ');
       span.forEach((k) => taken.add(k));
       cueAt.push(m.at);
       if (counted.has(key)) continue;
@@ -567,7 +589,8 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
         s += c.w;
     const spec = INTENT_SLOTS[intent];
     if (spec.slots.includes('machine') && machineMentions.length) s += 0.3;
-    if (intent === 'status' && (machineMentions.length || has('line'))) s += 0.8 + (question ? 0.4 : 0);
+    if (intent === 'status' && (machineMentions.length || has('line')))
+      s += (topicElsewhere ? 0 : 0.8) + (question ? 0.4 : 0);
     if (intent === 'oee' && has('line')) s += 0.3;
     if (intent === 'order_status') s += order ? 1.6 : weakOrder ? 0.8 : 0;
     if (intent === 'rush_order') s += order ? 0.8 : weakOrder ? 0.4 : 0;

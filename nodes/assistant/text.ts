@@ -13,6 +13,8 @@ export interface Token {
   clock?: { h: number; m: number };
   /** Number written with digits (not words); digits carry more certainty than "one". */
   digits?: boolean;
+  /** The word was a typo fixed to a lexicon word. */
+  fixed?: boolean;
   /** Set once a stage claims the token (entity, time, order, value, unit). */
   used?: string;
 }
@@ -102,7 +104,7 @@ export function editDistance(a: string, b: string, max = Infinity): number {
 }
 
 /** Allowed typo distance for a word of this length: none for short words, more for long ones. */
-export const typoBudget = (len: number) => (len <= 2 ? 0 : len <= 6 ? 1 : 2);
+export const typoBudget = (len: number) => (len <= 2 ? 0 : len <= 7 ? 1 : 2);
 
 /**
  * Replaces each unknown word by the closest lexicon word within its typo budget. Among equally close words the
@@ -120,7 +122,10 @@ export function correctTypos(
     if (t.kind !== 'word' || lexicon.has(t.text) || t.text.length < 3) continue;
     const memo = cache.get(t.text);
     if (memo !== undefined) {
-      t.text = memo || t.text;
+      if (memo) {
+        t.text = memo;
+        t.fixed = true;
+      }
       continue;
     }
     const budget = typoBudget(t.text.length);
@@ -139,7 +144,10 @@ export function correctTypos(
     const fix =
       top.length && bestD <= budget && (t.text.length > 3 || top.length === 1) ? ordered[top[0]] : '';
     if (cache.size < 10000) cache.set(t.text, fix);
-    if (fix) t.text = fix;
+    if (fix) {
+      t.text = fix;
+      t.fixed = true;
+    }
   }
 }
 

@@ -285,6 +285,26 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
       }
       if (which === 'this' && (k = phraseAt(j, ['morning']))) return both(range(d0, now), i, j + k);
     }
+    // a named shift on its own ("during the night shift"): the latest one that has started, or the next one
+    for (const [name, names] of Object.entries(T.shiftNames)) {
+      const k = phraseAt(
+        i,
+        names.filter((x) => x.includes(' ')),
+      );
+      if (k && c.shifts.some((s) => s.name === name)) {
+        const occ = shifts.filter((s) => s.name === name);
+        const p = occ.filter((s) => s.from <= now).at(-1);
+        const f = occ.find((s) => s.to > now);
+        if (p && f)
+          return {
+            past: range(p.from, Math.min(p.to, now)),
+            future: range(f.from, f.to),
+            weak: false,
+            start: i,
+            end: i + k,
+          };
+      }
+    }
     // "today", "yesterday", "tonight", "last night", "tomorrow [at 14:00]", "the day after tomorrow"
     if ((n = phraseAt(i, T.dayAfterTomorrow))) return both(range(d0 + 2 * DAY, d0 + 3 * DAY), i, i + n);
     if ((n = phraseAt(i, T.today))) return both(range(d0, now), i, i + n);
