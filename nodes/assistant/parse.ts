@@ -497,7 +497,10 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   };
 
   // 6. intent scores
-  const words = toks.map((t) => (t.used === 'time' || t.kind === 'punct' ? '\u0000' : t.text));
+  // cue words: not time words, not punctuation, not inside a plant name ("packing" of "packing machine")
+  const words = toks.map((t) =>
+    t.used === 'time' || t.used === 'entity' || t.kind === 'punct' ? '\u0000' : t.text,
+  );
   const allWords = toks.map((t) => t.text);
   const machineMentions = mentions.filter((m) => m.refs.some((r) => r.kind === 'machine'));
   const has = (kind: EntityKind) => mentions.some((m) => m.refs.some((r) => r.kind === kind));
@@ -590,7 +593,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     const spec = INTENT_SLOTS[intent];
     if (spec.slots.includes('machine') && machineMentions.length) s += 0.3;
     if (intent === 'status' && (machineMentions.length || has('line')))
-      s += (topicElsewhere ? 0 : 0.8) + (question ? 0.4 : 0);
+      s += (topicElsewhere ? 0 : 1) + (question ? 0.4 : 0);
     if (intent === 'oee' && has('line')) s += 0.3;
     if (intent === 'order_status') s += order ? 1.6 : weakOrder ? 0.8 : 0;
     if (intent === 'rush_order') s += order ? 0.8 : weakOrder ? 0.4 : 0;
@@ -617,7 +620,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     }
     if (isCommand(intent) && question) s -= firstWord === 'why' ? 3 : 1.5;
     s -= 3 * unsupported;
-    s -= Math.min(1.2, 0.4 * unknownWords);
+    s -= Math.min(0.9, 0.3 * unknownWords);
     scores.set(intent, { s, cueAt });
   }
   const ranked = [...scores.entries()].sort((a, b) => b[1].s - a[1].s);
@@ -628,8 +631,9 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     });
   const [bestIntent, best] = ranked[0];
   const second = ranked[1]?.[1].s ?? 0;
+  // the score against the pivot, shrunk when a second intent scores nearly as high
   const confidence = Number(
-    sigmoid(2 * (best.s - PIVOT) + 0.5 * Math.min(best.s - second, 2) - 0.25).toFixed(3),
+    (sigmoid(2 * (best.s - PIVOT)) * (0.8 + 0.2 * Math.min(1, (best.s - second) / 1.5))).toFixed(3),
   );
   if (unsupported) issues.push({ kind: 'unsupported' });
   if (confidence < threshold) return oos(Number((1 - confidence).toFixed(3)), bestIntent);

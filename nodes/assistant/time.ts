@@ -66,9 +66,39 @@ const both = (r: TimeRange, start: number, end: number, weak = false): TimeMatch
   end,
 });
 
+const splitCache = new WeakMap<string[], string[][]>();
+const derivedCache = new WeakMap<
+  LangData,
+  { sinceShift: string[]; sinceMorning: string[]; morning: string[]; named: Record<string, string[]> }
+>();
+/** Phrase lists built from the language data ("this shift", "this morning", two-word shift names), once per language. */
+function derived(lang: LangData) {
+  let d = derivedCache.get(lang);
+  if (!d) {
+    const T = lang.time;
+    d = {
+      sinceShift: [...T.this.map((w) => `${w} shift`), ...T.shift],
+      sinceMorning: [...T.this.map((w) => `${w} morning`), 'morning'],
+      morning: ['morning'],
+      named: Object.fromEntries(
+        Object.entries(T.shiftNames).map(([k, v]) => [k, v.filter((x) => x.includes(' '))]),
+      ),
+    };
+    derivedCache.set(lang, d);
+  }
+  return d;
+}
+/** The phrases of a language-data list as word arrays (split once per list). */
+function splitList(list: string[]): string[][] {
+  let l = splitCache.get(list);
+  if (!l) splitCache.set(list, (l = list.map((p) => p.split(' '))));
+  return l;
+}
+
 /** Finds every time expression in tokens (skipping tokens claimed by entities). */
 export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[] {
   const T = lang.time;
+  const D = derived(lang);
   const off = c.utcOffsetMin * MIN;
   const now = c.now;
   const d0 = dayStart(now, off);
@@ -94,8 +124,7 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
   /** Length of the longest phrase of list that starts at i, or 0. */
   const phraseAt = (i: number, list: string[]): number => {
     let best = 0;
-    for (const p of list) {
-      const ws = p.split(' ');
+    for (const ws of splitList(list)) {
       if (ws.length > best && ws.every((w, k) => words[i + k] === w)) best = ws.length;
     }
     return best;
@@ -195,12 +224,10 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
         return cl ? both(range(lastAt(cl.h, cl.m), now), i, j + cl.len, true) : undefined;
       }
       if ((k = phraseAt(j, T.shiftStart)) && cur) return both(range(cur.from, now), i, j + k, weak);
-      if ((k = phraseAt(j, [...T.this.map((w) => `${w} shift`), ...T.shift])) && cur)
-        return both(range(cur.from, now), i, j + k, weak);
+      if ((k = phraseAt(j, D.sinceShift)) && cur) return both(range(cur.from, now), i, j + k, weak);
       if ((k = phraseAt(j, T.yesterday))) return both(range(d0 - DAY, now), i, j + k, weak);
       if ((k = phraseAt(j, T.lastNight))) return both(range(lastAt(22, 0), now), i, j + k, weak);
-      if ((k = phraseAt(j, [...T.this.map((w) => `${w} morning`), 'morning'])))
-        return both(range(d0, now), i, j + k, weak);
+      if ((k = phraseAt(j, D.sinceMorning))) return both(range(d0, now), i, j + k, weak);
       const wd = weekdayAt(j);
       if (wd !== undefined) {
         let t = d0 - ((weekday - wd + 7) % 7) * DAY;
@@ -283,14 +310,11 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
               : d0 - ((weekday - wd + 7) % 7) * DAY;
         return both(range(t, t + DAY), i, j + 1);
       }
-      if (which === 'this' && (k = phraseAt(j, ['morning']))) return both(range(d0, now), i, j + k);
+      if (which === 'this' && (k = phraseAt(j, D.morning))) return both(range(d0, now), i, j + k);
     }
     // a named shift on its own ("during the night shift"): the latest one that has started, or the next one
-    for (const [name, names] of Object.entries(T.shiftNames)) {
-      const k = phraseAt(
-        i,
-        names.filter((x) => x.includes(' ')),
-      );
+    for (const name of Object.keys(T.shiftNames)) {
+      const k = phraseAt(i, D.named[name]);
       if (k && c.shifts.some((s) => s.name === name)) {
         const occ = shifts.filter((s) => s.name === name);
         const p = occ.filter((s) => s.from <= now).at(-1);
