@@ -105,6 +105,8 @@ interface Compiled {
   /** ordered[0..priority) are plant and intent words, preferred when typos tie. */
   priority: number;
   typos: Map<string, string>;
+  /** A word the language knows, or another form of one ("runs" of "run"). */
+  known: (w: string) => boolean;
   /** Cue phrases indexed by their first word and (prefixed "~") their first stem. */
   cues: Map<string, Cue[]>;
   combos: Map<string, { a: string[][]; b: string[][]; w: number }[]>;
@@ -260,6 +262,9 @@ function compile(plant: Plant, lang: LangData): Compiled {
   ].forEach(push);
   // known words, but never the target of a typo fix (a near miss must not turn into a refusal)
   for (const p of lang.unsupported) for (const w of p.split(' ')) seen.add(w);
+  const common = new Set(lang.common);
+  const knownStems = new Set([...seen, ...common].map((w) => stem(w, lang.stemSuffixes)));
+  const known = (w: string) => seen.has(w) || common.has(w) || knownStems.has(stem(w, lang.stemSuffixes));
 
   const cues = new Map<string, Cue[]>();
   const index = (key: string, c: Cue) => {
@@ -292,6 +297,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
     ordered,
     priority,
     typos: new Map(),
+    known,
     cues,
     combos,
     units,
@@ -358,7 +364,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
 
   // 1. tokens, typos, filler dropped
   let toks = tokenize(text, lang);
-  correctTypos(toks, C.lexicon, C.ordered, C.priority, C.typos);
+  correctTypos(toks, C.known, C.ordered, C.priority, C.typos);
   for (const [from, to] of Object.entries(lang.contractions)) {
     // a typo fixed into a contraction key ("dont") expands like one
     if (!from.includes("'")) {
@@ -415,7 +421,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     // "welder 3", "robot two": an unknown word and a number in a machine-like shape
     for (let i = 0; i + 1 < toks.length; i++) {
       const t = toks[i];
-      if (t.used || t.kind !== 'word' || C.lexicon.has(t.text) || t.text.length < 3) continue;
+      if (t.used || t.kind !== 'word' || C.known(t.text) || t.text.length < 3) continue;
       const nx = toks[i + 1];
       if (isNumberish(nx) && (nx.kind !== 'num' || (nx.num as number) < 100) && !unitAt(i + 2, words)) {
         const said = `${t.text} ${nx.text}`;
@@ -529,9 +535,16 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     .flatMap((p) => findPhrase(allWords, p))
     .filter((p) => p > 0 && !negs.includes(p));
   const stems = words.map((w) => stem(w, lang.stemSuffixes));
-  const unsupported = C.list(lang.unsupported).filter((p) => findPhrase(words, p).length > 0).length;
+  const unsupported = C.list(lang.unsupported).filter(
+    (p) =>
+      findPhrase(
+        stems,
+        p.map((w) => stem(w, lang.stemSuffixes)),
+      ).length > 0,
+  ).length;
   let unknownWords = 0;
-  for (const t of toks) if (!t.used && t.kind === 'word' && !C.lexicon.has(t.text)) unknownWords++;
+  for (const t of toks) if (!t.used && t.kind === 'word' && !C.known(t.text)) unknownWords++;
+  const aboutPeople = lang.personWords.includes(firstWord);
 
   // cue phrases at each position: exact, or another form of the same words ("halted" for "halt") for less
   // A phrase may enclose a plant name ("switch [the mill] on", "shut [the packer] down"); a word fixed
@@ -541,7 +554,12 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     let k = i;
     for (const t of seq) {
       let gap = 0;
-      while (span.length && at[k] !== t && toks[k]?.used === 'entity' && gap < 4) {
+      while (
+        span.length &&
+        at[k] !== t &&
+        (toks[k]?.used === 'entity' || toks[k]?.used === 'order') &&
+        gap < 4
+      ) {
         k++;
         gap++;
       }
@@ -593,7 +611,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     const spec = INTENT_SLOTS[intent];
     if (spec.slots.includes('machine') && machineMentions.length) s += 0.3;
     if (intent === 'status' && (machineMentions.length || has('line')))
-      s += (topicElsewhere ? 0 : 1) + (question ? 0.4 : 0);
+      s += (topicElsewhere ? 0 : 1.2) + (question ? 0.4 : 0);
     if (intent === 'oee' && has('line')) s += 0.3;
     if (intent === 'order_status') s += order ? 1.6 : weakOrder ? 0.8 : 0;
     if (intent === 'rush_order') s += order ? 0.8 : weakOrder ? 0.4 : 0;
@@ -621,6 +639,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     if (isCommand(intent) && question) s -= firstWord === 'why' ? 3 : 1.5;
     s -= 3 * unsupported;
     s -= Math.min(0.9, 0.3 * unknownWords);
+    if (aboutPeople) s -= 1;
     scores.set(intent, { s, cueAt });
   }
   const ranked = [...scores.entries()].sort((a, b) => b[1].s - a[1].s);

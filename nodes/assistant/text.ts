@@ -107,19 +107,19 @@ export function editDistance(a: string, b: string, max = Infinity): number {
 export const typoBudget = (len: number) => (len <= 2 ? 0 : len <= 7 ? 1 : 2);
 
 /**
- * Replaces each unknown word by the closest lexicon word within its typo budget. Among equally close words the
+ * Replaces each unknown word (not known, not an inflection of a known word) by the closest lexicon word within its typo budget. Among equally close words the
  * first `priority` entries of the lexicon (plant names and intent words) win over the rest; a three-letter
  * word is corrected only when one word of the winning group is that close. Results are memoised in cache.
  */
 export function correctTypos(
   tokens: Token[],
-  lexicon: Set<string>,
+  known: (w: string) => boolean,
   ordered: string[],
   priority: number,
   cache: Map<string, string>,
 ): void {
   for (const t of tokens) {
-    if (t.kind !== 'word' || lexicon.has(t.text) || t.text.length < 3) continue;
+    if (t.kind !== 'word' || known(t.text) || t.text.length < 3) continue;
     const memo = cache.get(t.text);
     if (memo !== undefined) {
       if (memo) {
@@ -155,7 +155,7 @@ export function correctTypos(
 export function stem(w: string, suffixes: string[]): string {
   let s = w;
   for (const suf of suffixes) {
-    if (s.length - suf.length >= 3 && s.endsWith(suf)) {
+    if (s.length - suf.length >= 3 && s.endsWith(suf) && !(suf.length === 1 && s.endsWith(suf + suf))) {
       s = s.slice(0, -suf.length);
       if (/([b-df-hj-np-tv-z])\1$/.test(s) && !/(ll|ss)$/.test(s)) s = s.slice(0, -1);
       break;

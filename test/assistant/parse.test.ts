@@ -300,7 +300,7 @@ describe('assistant parser', () => {
   });
 
   describe('development sets (written by the parser author, not the evaluation set)', () => {
-    for (const f of ['dev-utterances.json', 'dev-utterances-2.json'])
+    for (const f of ['dev-utterances.json', 'dev-utterances-2.json', 'dev-utterances-3.json'])
       it(`${f}: intent >= 95 %, slots >= 93 %, out-of-scope recall >= 90 %`, () => {
         const g = readGold(join(ROOT, 'test', 'assistant', f));
         const s = score(
