@@ -4,3 +4,4 @@
  */
 export { parse, english, INTENT_SLOTS, COMMAND_INTENTS, isCommand, MAX_CHARS } from './parse';
 export * from './types';
+export { answer, PlantState, type Answer, type AnswerOptions, type Facts, type Proposal } from './answer';

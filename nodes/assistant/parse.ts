@@ -30,7 +30,36 @@ import type {
   Slots,
 } from './types';
 
-export const english = en as unknown as LangData;
+const prepared = new WeakMap<LangData, LangData>();
+const bare = <T>(r: Record<string, T>): Record<string, T> =>
+  Object.assign(Object.create(null) as Record<string, T>, r);
+/**
+ * The language data with every lookup table made prototype-free, so that a word such as "constructor" or
+ * "__proto__" is just an unknown word (once per language object).
+ */
+export function prepareLang(lang: LangData): LangData {
+  const hit = prepared.get(lang);
+  if (hit) return hit;
+  const l: LangData = {
+    ...lang,
+    contractions: bare(lang.contractions),
+    numbers: {
+      ...lang.numbers,
+      units: bare(lang.numbers.units),
+      tens: bare(lang.numbers.tens),
+      scales: bare(lang.numbers.scales),
+    },
+    units: bare(lang.units),
+    quantityNames: bare(lang.quantityNames),
+    time: { ...lang.time, weekdays: bare(lang.time.weekdays), shiftNames: bare(lang.time.shiftNames) },
+    intents: bare(lang.intents),
+  };
+  prepared.set(lang, l);
+  prepared.set(l, l);
+  return l;
+}
+
+export const english = prepareLang(en as unknown as LangData);
 
 /** Which slots each intent takes (the contract); required ones are marked. */
 export const INTENT_SLOTS: Record<
@@ -339,7 +368,7 @@ function suggest(plant: Plant, kind: EntityKind | 'order', said: string): string
 
 /** Parses one utterance against the plant. Never throws on any string; an empty text is out_of_scope. */
 export function parse(text: string, opts: ParseOptions): ParseResult {
-  const lang = opts.lang ?? english;
+  const lang = opts.lang ? prepareLang(opts.lang) : english;
   const plant = opts.plant;
   const now = opts.now ?? Date.now();
   const threshold = opts.threshold ?? 0.5;

@@ -263,6 +263,7 @@ describe('assistant parser', () => {
     });
     it('never throws on odd input', () => {
       for (const t of [
+        'constructor toString valueOf __proto__ hasOwnProperty',
         '\u0000\u0001',
         '💥💥',
         '-----',
