@@ -604,7 +604,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       let w = 0;
       let span = spanOf(c.tokens, words, i);
       if (span) w = c.w;
-      else if ((span = spanOf(c.stems, stems, i))) w = 0.7 * c.w;
+      else if ((span = spanOf(c.stems, stems, i))) w = 0.85 * c.w;
       if (!span) continue;
       if (span.some((k) => toks[k].fixed)) w *= 0.6;
       const l = cueHits.get(c.intent) ?? [];
@@ -666,7 +666,10 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       if (!present) s -= 1.2;
     }
     if (isCommand(intent) && question) s -= firstWord === 'why' ? 3 : 1.5;
-    s -= 3 * unsupported;
+    // asking about an unsupported action ("when will it ship?") is weaker evidence than asking for one
+    s -= (question ? 1.5 : 3) * unsupported;
+    // a name the intent has no slot for (an order for the schedule question, an item for a machine command)
+    if ((order && !spec.slots.includes('order')) || (has('item') && !spec.slots.includes('item'))) s -= 0.8;
     s -= Math.min(0.9, 0.3 * unknownWords);
     if (aboutPeople) s -= 1;
     scores.set(intent, { s, cueAt });
