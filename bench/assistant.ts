@@ -6,7 +6,7 @@
  *
  *   npm run bench:assistant [-- --data file.json --rounds 5 --errors]
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, english, type Plant } from '../nodes/assistant';
 import { readGold, score, type GoldSet } from './lib/assistant-eval';
@@ -19,19 +19,24 @@ const given =
   typeof flags.data === 'string'
     ? flags.data
     : (process.env.ASSISTANT_UTTERANCES ?? join(ROOT, 'bench', 'data', 'assistant', 'utterances.json'));
-const devSet = join(ROOT, 'test', 'assistant', 'dev-utterances.json');
+const devDir = join(ROOT, 'test', 'assistant');
 let path = given;
 let onDev = false;
-if (!existsSync(given)) {
-  path = devSet;
+let gold: GoldSet;
+if (existsSync(given)) gold = readGold(given);
+else {
+  // every development batch the parser's author wrote (test/assistant/dev-utterances*.json), one clock
+  const files = readdirSync(devDir).filter((f) => /^dev-utterances.*\.json$/.test(f));
+  const sets = files.map((f) => readGold(join(devDir, f)));
+  gold = { now: sets[0].now, utterances: sets.flatMap((x) => x.utterances) };
+  path = `${devDir}/dev-utterances*.json (${files.length} files)`;
   onDev = true;
   console.log('='.repeat(100));
   console.log(`WARNING: no evaluation set at ${given}`);
-  console.log(`WARNING: falling back to the parser's OWN development set ${devSet}`);
+  console.log(`WARNING: falling back to the parser's OWN development sets ${path}`);
   console.log('WARNING: these figures are NOT an independent evaluation.');
   console.log('='.repeat(100));
 }
-const gold: GoldSet = readGold(path);
 const texts = gold.utterances.map((u) => u.text);
 
 // warm-up: the plant's lexicon is compiled once and the JIT settles (a deployed node parses for days);
