@@ -41,11 +41,19 @@ export function readGold(path: string): GoldSet {
   const now = obj.now !== undefined ? toMs(obj.now) : EVAL_NOW;
   return {
     now,
-    utterances: list.map((u) => ({
-      text: String(u.text ?? u.utterance ?? u.input ?? ''),
-      intent: String(u.intent),
-      slots: normaliseSlots(u.slots as Record<string, unknown>),
-    })),
+    utterances: list.map((u) => {
+      // the labels may sit on the entry or under expected / gold / label
+      const g = [u.expected, u.gold, u.label].find((x) => typeof x === 'object' && x !== null) as
+        Record<string, unknown> | undefined;
+      const intent = u.intent ?? g?.intent;
+      if (typeof intent !== 'string')
+        throw new Error(`${path}: an utterance without a gold intent: ${JSON.stringify(u)}`);
+      return {
+        text: String(u.text ?? u.utterance ?? u.input ?? ''),
+        intent,
+        slots: normaliseSlots((u.slots ?? g?.slots) as Record<string, unknown>),
+      };
+    }),
   };
 }
 
