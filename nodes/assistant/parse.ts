@@ -134,6 +134,7 @@ interface Compiled {
   /** ordered[0..priority) are plant and intent words, preferred when typos tie. */
   priority: number;
   typos: Map<string, string>;
+  filler: Set<string>;
   /** A word the language knows, or another form of one ("runs" of "run"). */
   known: (w: string) => boolean;
   /** Cue phrases indexed by their first word and (prefixed "~") their first stem. */
@@ -326,6 +327,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
     ordered,
     priority,
     typos: new Map(),
+    filler: new Set(lang.filler),
     known,
     cues,
     combos,
@@ -598,13 +600,15 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     return span;
   };
   const cueHits = new Map<string, { at: number; span: number[]; w: number }[]>();
+  // a filler word is itself, not another form of a cue ("machines" is not "machined")
+  const filler = C.filler;
   for (let i = 0; i < words.length; i++) {
     const cands = new Set([...(C.cues.get(words[i]) ?? []), ...(C.cues.get(`~${stems[i]}`) ?? [])]);
     for (const c of cands) {
       let w = 0;
       let span = spanOf(c.tokens, words, i);
       if (span) w = c.w;
-      else if ((span = spanOf(c.stems, stems, i))) w = 0.85 * c.w;
+      else if (!filler.has(words[i]) && (span = spanOf(c.stems, stems, i))) w = 0.85 * c.w;
       if (!span) continue;
       if (span.some((k) => toks[k].fixed)) w *= 0.6;
       const l = cueHits.get(c.intent) ?? [];
@@ -615,6 +619,15 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   // a machine named with no other topic is a status question ("CNC1?", "check on the packer")
   const topicElsewhere = [...cueHits.entries()].some(
     ([intent, hits]) => intent !== 'status' && hits.some((h) => h.w >= 1.5),
+  );
+  const setTo = new Set(lang.setTo);
+  const unitList = plant.machines.flatMap((m) =>
+    (m.parameters ?? []).map((p) => (p.unit ?? '').toLowerCase()),
+  );
+  const plantUnits = new Set(unitList);
+  // a value whose unit only one parameter of the plant has names that parameter (and its machine)
+  const unitNamesParam = anyVals.some(
+    (v) => v.unit && unitList.filter((u) => u === v.unit?.toLowerCase()).length === 1,
   );
   const scores = new Map<Exclude<Intent, 'out_of_scope'>, { s: number; cueAt: number[] }>();
   for (const intent of Object.keys(INTENT_SLOTS) as Exclude<Intent, 'out_of_scope'>[]) {
@@ -649,11 +662,14 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     if (intent === 'set_parameter') {
       if (has('parameter')) s += 1;
       if (anyVals.length) s += 1 + (anyVals.some((v) => v.unit) ? 0.5 : 0);
+      // "oven to 190": a number right after "to"; "2500 rpm": a unit some parameter of the plant has
+      if (anyVals.some((v) => setTo.has(allWords[v.at - 1] ?? ''))) s += 0.8;
+      if (anyVals.some((v) => v.unit && plantUnits.has(v.unit.toLowerCase()))) s += 0.5;
     }
     for (const r of spec.required) {
       const present =
         r === 'machine'
-          ? machineMentions.length > 0 || (intent === 'set_parameter' && has('parameter'))
+          ? machineMentions.length > 0 || (intent === 'set_parameter' && (has('parameter') || unitNamesParam))
           : r === 'order'
             ? !!(order ?? weakOrder)
             : r === 'item'
@@ -669,7 +685,9 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     // asking about an unsupported action ("when will it ship?") is weaker evidence than asking for one
     s -= (question ? 1.5 : 3) * unsupported;
     // a name the intent has no slot for (an order for the schedule question, an item for a machine command)
-    if ((order && !spec.slots.includes('order')) || (has('item') && !spec.slots.includes('item'))) s -= 0.8;
+    if (order && !spec.slots.includes('order')) s -= 0.8;
+    if (has('item') && !spec.slots.includes('item')) s -= 0.4;
+    if (machineMentions.length && !spec.slots.includes('machine') && intent !== 'help') s -= 0.5;
     s -= Math.min(0.9, 0.3 * unknownWords);
     if (aboutPeople) s -= 1;
     scores.set(intent, { s, cueAt });
@@ -777,6 +795,14 @@ function fillSetParameter(
   } else if (refs.length > 1) {
     const fit = refs.filter((r) => r.param && unitOk(r.param));
     if (fit.length >= 1 && v?.unit) refs = fit;
+  } else if (!refs.length && v?.unit) {
+    // no machine, no parameter named: the one parameter of the plant with the unit said ("2500 rpm")
+    const fit = plant.machines.flatMap((m) =>
+      (m.parameters ?? [])
+        .filter((p) => unitOk(p))
+        .map((p): EntityRef => ({ kind: 'parameter', id: p.name, machine: m.id, param: p })),
+    );
+    if (fit.length === 1) refs = fit;
   }
   if (refs.length > 1) {
     const names = [...new Set(refs.map((r) => `${r.machine}.${r.id}`))];
