@@ -655,8 +655,8 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     if (intent === 'status' && (machineMentions.length || has('line')))
       s += (topicElsewhere ? 0 : 1.2) + (question ? 0.4 : 0);
     if (intent === 'oee' && has('line')) s += 0.3;
-    if (intent === 'order_status') s += order ? 1.6 : weakOrder ? 0.8 : 0;
-    if (intent === 'rush_order') s += order ? 0.8 : weakOrder ? 0.4 : 0;
+    if (intent === 'order_status') s += order ? 1.8 : weakOrder ? 0.8 : 0;
+    if (intent === 'rush_order') s += order ? 1 : weakOrder ? 0.4 : 0;
     if (intent === 'inventory' && has('item')) s += 2.2;
     if (intent === 'quality' && has('characteristic')) s += 2;
     if (intent === 'set_parameter') {
