@@ -78,8 +78,8 @@ function derived(lang: LangData) {
     const T = lang.time;
     d = {
       sinceShift: [...T.this.map((w) => `${w} shift`), ...T.shift],
-      sinceMorning: [...T.this.map((w) => `${w} morning`), 'morning'],
-      morning: ['morning'],
+      sinceMorning: [...T.this.flatMap((w) => T.morning.map((m) => `${w} ${m}`)), ...T.morning],
+      morning: T.morning,
       named: Object.fromEntries(
         Object.entries(T.shiftNames).map(([k, v]) => [k, v.filter((x) => x.includes(' '))]),
       ),
@@ -348,7 +348,7 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
     })();
     if (dayWord) {
       let j = i + dayWord.len;
-      if (words[j] === 'morning' || words[j] === 'afternoon' || words[j] === 'evening') j++;
+      if (T.partOfDay.includes(words[j] ?? '')) j++;
       const at = phraseAt(j, T.at);
       const cl = clockAt(j + at);
       if (cl) {

@@ -151,6 +151,10 @@ export interface LangData {
     am: string[];
     pm: string[];
     oclock: string[];
+    /** "this morning": from the start of today. */
+    morning: string[];
+    /** Words after a day ("tomorrow morning") that do not change it. */
+    partOfDay: string[];
     durations: Record<'minute' | 'hour' | 'day' | 'week' | 'month', string[]>;
     shiftNames: Record<string, string[]>;
     weekdays: Record<string, number>;
