@@ -8,6 +8,7 @@
  */
 export * as anomaly from './anomaly';
 export * as approve from './approve';
+export * as assistant from './assistant';
 export * as core from './core';
 export * as dashboard from './dashboard/views';
 export * as energy from './energy';

@@ -1,0 +1,7 @@
+/**
+ * The assistant engine: a local natural-language parser for operator questions and commands, and the
+ * answers and proposals built from live plant state. No Node-RED import; `takt-ask` is the node around it.
+ */
+export { parse, english, INTENT_SLOTS, COMMAND_INTENTS, isCommand, MAX_CHARS } from './parse';
+export * from './types';
+export { answer, PlantState, type Answer, type AnswerOptions, type Facts, type Proposal } from './answer';

@@ -1,0 +1,855 @@
+/**
+ * The assistant's local parser: text -> { intent, slots, confidence, outOfScope } against a plant's own names.
+ *
+ * Stages (each claims the tokens it reads, so a later stage never reads them again):
+ *  1. tokens: lower case, contractions, ids split ("ORD-105" -> ord 105), typos fixed against the lexicon
+ *     (Damerau-Levenshtein within a budget by word length);
+ *  2. plant names: longest match over the plant's ids, names and aliases (plus generated variants "press 1",
+ *     "cnc one", plurals); "cnc 7" where only "cnc 1" exists is an unknown machine with a suggestion;
+ *  3. spoken numbers merged ("one eighty two" -> 182), orders ("order one oh five" -> ORD-105);
+ *  4. time expressions (time.ts); 5. values with units (normalised to the plant's unit spelling);
+ *  6. intent scores: weighted cue phrases of each intent from the language data, plus what the found names
+ *     support (an item points at inventory, a parameter with a value at set_parameter), minus penalties
+ *     (a command asked as a question, a required name missing, unsupported actions, unknown words). The best
+ *     score becomes a confidence through a logistic; below the threshold, or a negated command, is
+ *     out_of_scope. Corrections: the last stated value or name wins.
+ */
+import Qty from 'js-quantities';
+import en from './lang/en.json';
+import { findTimes, type TimeMatch } from './time';
+import { correctTypos, editDistance, mergeNumbers, phraseTokens, stem, tokenize, type Token } from './text';
+import type {
+  CommandIntent,
+  Intent,
+  LangData,
+  ParseIssue,
+  ParseOptions,
+  ParseResult,
+  Plant,
+  PlantParameter,
+  Slots,
+} from './types';
+
+const prepared = new WeakMap<LangData, LangData>();
+const bare = <T>(r: Record<string, T>): Record<string, T> =>
+  Object.assign(Object.create(null) as Record<string, T>, r);
+/**
+ * The language data with every lookup table made prototype-free, so that a word such as "constructor" or
+ * "__proto__" is just an unknown word (once per language object).
+ */
+export function prepareLang(lang: LangData): LangData {
+  const hit = prepared.get(lang);
+  if (hit) return hit;
+  const l: LangData = {
+    ...lang,
+    contractions: bare(lang.contractions),
+    numbers: {
+      ...lang.numbers,
+      units: bare(lang.numbers.units),
+      tens: bare(lang.numbers.tens),
+      scales: bare(lang.numbers.scales),
+    },
+    units: bare(lang.units),
+    quantityNames: bare(lang.quantityNames),
+    time: { ...lang.time, weekdays: bare(lang.time.weekdays), shiftNames: bare(lang.time.shiftNames) },
+    intents: bare(lang.intents),
+  };
+  prepared.set(lang, l);
+  prepared.set(l, l);
+  return l;
+}
+
+export const english = prepareLang(en as unknown as LangData);
+
+/** Which slots each intent takes (the contract); required ones are marked. */
+export const INTENT_SLOTS: Record<
+  Exclude<Intent, 'out_of_scope'>,
+  { slots: (keyof Slots)[]; required: (keyof Slots)[] }
+> = {
+  oee: { slots: ['machine', 'line', 'period'], required: [] },
+  status: { slots: ['machine'], required: [] },
+  why_stopped: { slots: ['machine'], required: ['machine'] },
+  alarms: { slots: ['machine', 'period'], required: [] },
+  quality: { slots: ['machine', 'characteristic'], required: [] },
+  health: { slots: ['machine'], required: ['machine'] },
+  schedule: { slots: ['machine'], required: [] },
+  order_status: { slots: ['order'], required: ['order'] },
+  energy: { slots: ['period'], required: [] },
+  inventory: { slots: ['item'], required: ['item'] },
+  production_count: { slots: ['machine', 'period'], required: [] },
+  help: { slots: [], required: [] },
+  rush_order: { slots: ['order'], required: ['order'] },
+  schedule_maintenance: { slots: ['machine', 'when'], required: ['machine'] },
+  ack_alarm: { slots: ['machine'], required: [] },
+  set_parameter: {
+    slots: ['machine', 'parameter', 'value', 'unit'],
+    required: ['machine', 'parameter', 'value'],
+  },
+  start_machine: { slots: ['machine'], required: ['machine'] },
+  stop_machine: { slots: ['machine'], required: ['machine'] },
+};
+export const COMMAND_INTENTS: readonly CommandIntent[] = [
+  'rush_order',
+  'schedule_maintenance',
+  'ack_alarm',
+  'set_parameter',
+  'start_machine',
+  'stop_machine',
+];
+export const isCommand = (i: Intent): i is CommandIntent =>
+  (COMMAND_INTENTS as readonly string[]).includes(i);
+
+/** Longest input the parser reads (characters); longer text is cut and reported. */
+export const MAX_CHARS = 500;
+/** Score at which the confidence is 0.5 (the default threshold). */
+const PIVOT = 1.5;
+
+type EntityKind = 'machine' | 'line' | 'item' | 'characteristic' | 'parameter';
+interface EntityRef {
+  kind: EntityKind;
+  id: string;
+  /** For parameters: the machine that has it. */
+  machine?: string;
+  param?: PlantParameter;
+}
+interface Mention {
+  refs: EntityRef[];
+  start: number;
+  end: number;
+}
+interface Cue {
+  intent: string;
+  tokens: string[];
+  stems: string[];
+  w: number;
+}
+interface Compiled {
+  lang: LangData;
+  phrases: Map<string, EntityRef[]>;
+  maxLen: number;
+  /** Phrase prefixes that a number completes ("cnc" of "cnc 1"), with the kind and ids they lead to. */
+  heads: Map<string, { kind: EntityKind; ids: string[] }>;
+  lexicon: Set<string>;
+  ordered: string[];
+  /** ordered[0..priority) are plant and intent words, preferred when typos tie. */
+  priority: number;
+  typos: Map<string, string>;
+  filler: Set<string>;
+  /** A word the language knows, or another form of one ("runs" of "run"). */
+  known: (w: string) => boolean;
+  /** Cue phrases indexed by their first word and (prefixed "~") their first stem. */
+  cues: Map<string, Cue[]>;
+  combos: Map<string, { a: string[][]; b: string[][]; w: number }[]>;
+  units: { tokens: string[]; unit: string }[];
+  list: (words: string[]) => string[][];
+}
+
+const cache = new WeakMap<Plant, Map<LangData, Compiled>>();
+
+function compile(plant: Plant, lang: LangData): Compiled {
+  let byLang = cache.get(plant);
+  if (!byLang) cache.set(plant, (byLang = new Map()));
+  const hit = byLang.get(lang);
+  if (hit) return hit;
+  // phrase lists of the language data, tokenised once per list
+  const lists = new Map<string[], string[][]>();
+  const list = (words: string[]) => {
+    let l = lists.get(words);
+    if (!l) lists.set(words, (l = words.map((w) => phraseTokens(w, lang)).filter((p) => p.length > 0)));
+    return l;
+  };
+  const numWord = new Map<string, string>();
+  for (const [w, v] of Object.entries(lang.numbers.units))
+    if (!numWord.has(String(v)) && w !== 'oh' && w !== 'nought') numWord.set(String(v), w);
+
+  const phrases = new Map<string, EntityRef[]>();
+  const heads = new Map<string, { kind: EntityKind; ids: string[] }>();
+  const add = (toks: string[], ref: EntityRef) => {
+    if (toks.length === 0) return;
+    const variants = new Set<string>([toks.join(' ')]);
+    const last = toks.at(-1) as string;
+    if (/^[a-z]{3,}$/.test(last)) {
+      const plural = last.endsWith('s') ? last.slice(0, -1) : `${last}s`;
+      variants.add([...toks.slice(0, -1), plural].join(' '));
+    }
+    // digits <-> number words: "press 1" <-> "press one"
+    for (const v of [...variants]) {
+      const ws = v.split(' ');
+      const swapped = ws.map(
+        (w) =>
+          numWord.get(w) ??
+          (lang.numbers.units[w] !== undefined && w !== 'oh' ? String(lang.numbers.units[w]) : w),
+      );
+      variants.add(swapped.join(' '));
+    }
+    for (const v of variants) {
+      const refs = phrases.get(v) ?? [];
+      if (!refs.some((r) => r.kind === ref.kind && r.id === ref.id && r.machine === ref.machine))
+        refs.push(ref);
+      phrases.set(v, refs);
+      const ws = v.split(' ');
+      if (ws.length > 1 && /^\d+$/.test(ws.at(-1) as string)) {
+        const head = ws.slice(0, -1).join(' ');
+        const h = heads.get(head) ?? { kind: ref.kind, ids: [] };
+        if (!h.ids.includes(ref.id)) h.ids.push(ref.id);
+        heads.set(head, h);
+      }
+    }
+  };
+  const named = (kind: EntityKind, e: { id: string; name?: string; aliases?: string[] }) => {
+    const ref: EntityRef = { kind, id: e.id };
+    const idToks = phraseTokens(e.id, lang);
+    add(idToks, ref);
+    add(phraseTokens(e.id.toLowerCase().replace(/[^a-z0-9]/g, ''), lang), ref);
+    if (e.name) add(phraseTokens(e.name, lang), ref);
+    const suffix = /\d+$/.exec(e.id)?.[0];
+    for (const a of e.aliases ?? []) {
+      const t = phraseTokens(a, lang);
+      add(t, ref);
+      // "mill" of CNC1 -> also "mill 1"
+      if (suffix && !/^\d+$/.test(t.at(-1) ?? '') && t.length <= 2) add([...t, String(Number(suffix))], ref);
+    }
+  };
+  for (const m of plant.machines) {
+    named('machine', m);
+    for (const p of m.parameters ?? []) {
+      const ref: EntityRef = { kind: 'parameter', id: p.name, machine: m.id, param: p };
+      add(phraseTokens(p.name.replace(/([a-z])([A-Z])/g, '$1 $2'), lang), ref);
+      add([p.name.toLowerCase()], ref);
+      for (const a of p.aliases ?? []) add(phraseTokens(a, lang), ref);
+    }
+  }
+  for (const l of plant.lines ?? []) named('line', l);
+  for (const it of plant.items ?? []) named('item', it);
+  for (const c of plant.characteristics ?? []) {
+    named('characteristic', c);
+    add(phraseTokens(c.id.replace(/([a-z])([A-Z])/g, '$1 $2'), lang), { kind: 'characteristic', id: c.id });
+  }
+  let maxLen = 1;
+  for (const k of phrases.keys()) maxLen = Math.max(maxLen, k.split(' ').length);
+
+  // Lexicon for typo correction: plant words first, then intent cues, then everything else the language knows.
+  const ordered: string[] = [];
+  const seen = new Set<string>();
+  const push = (s: string) => {
+    for (const w of s.split(' '))
+      if (w && /^[a-z]+$/.test(w) && !seen.has(w)) {
+        seen.add(w);
+        ordered.push(w);
+      }
+  };
+  for (const k of phrases.keys()) push(k);
+  for (const i of Object.values(lang.intents)) {
+    Object.keys(i.cues).forEach((c) => list([c]).forEach((t) => push(t.join(' '))));
+    for (const [a, b] of i.combos ?? []) [...a, ...b].forEach((c) => push(c));
+  }
+  const priority = ordered.length;
+  const T = lang.time;
+  const timeWords = [
+    ...T.now,
+    ...T.today,
+    ...T.yesterday,
+    ...T.tomorrow,
+    ...T.tonight,
+    ...T.lastNight,
+    ...T.dayAfterTomorrow,
+    ...T.this,
+    ...T.last,
+    ...T.next,
+    ...T.since,
+    ...T.in,
+    ...T.at,
+    ...T.shift,
+    ...T.shiftStart,
+    ...T.shiftEnd,
+    ...T.midnight,
+    ...T.noon,
+    ...T.am,
+    ...T.pm,
+    ...T.oclock,
+    ...Object.values(T.durations).flat(),
+    ...Object.values(T.shiftNames).flat(),
+    ...Object.keys(T.weekdays),
+  ];
+  [
+    ...timeWords,
+    ...Object.values(lang.units).flat(),
+    ...Object.keys(lang.numbers.units),
+    ...Object.keys(lang.numbers.tens),
+    ...Object.keys(lang.numbers.scales),
+    ...lang.numbers.point,
+    ...lang.numbers.minus,
+    ...lang.numbers.plus,
+    ...lang.numbers.half,
+    ...lang.negation,
+    ...lang.corrections,
+    ...lang.orderWords,
+    ...lang.setTo,
+    ...lang.questionWords,
+    ...lang.filler,
+    ...lang.drop,
+    ...Object.values(lang.contractions),
+  ].forEach(push);
+  // known words, but never the target of a typo fix (a near miss must not turn into a refusal)
+  for (const p of lang.unsupported) for (const w of p.split(' ')) seen.add(w);
+  const common = new Set(lang.common);
+  const knownStems = new Set([...seen, ...common].map((w) => stem(w, lang.stemSuffixes)));
+  const known = (w: string) => seen.has(w) || common.has(w) || knownStems.has(stem(w, lang.stemSuffixes));
+
+  const cues = new Map<string, Cue[]>();
+  const index = (key: string, c: Cue) => {
+    const l = cues.get(key) ?? [];
+    if (!l.includes(c)) l.push(c);
+    cues.set(key, l);
+  };
+  const combos = new Map<string, { a: string[][]; b: string[][]; w: number }[]>();
+  for (const [intent, def] of Object.entries(lang.intents)) {
+    for (const [p, w] of Object.entries(def.cues))
+      for (const tokens of list([p])) {
+        const c: Cue = { intent, tokens, stems: tokens.map((t) => stem(t, lang.stemSuffixes)), w };
+        index(tokens[0], c);
+        index(`~${c.stems[0]}`, c);
+      }
+    combos.set(
+      intent,
+      (def.combos ?? []).map(([a, b, w]) => ({ a: list(a), b: list(b), w })),
+    );
+  }
+  const units = Object.entries(lang.units)
+    .flatMap(([unit, ws]) => list(ws).map((tokens) => ({ tokens, unit })))
+    .sort((a, b) => b.tokens.length - a.tokens.length);
+  const c: Compiled = {
+    lang,
+    phrases,
+    maxLen,
+    heads,
+    lexicon: seen,
+    ordered,
+    priority,
+    typos: new Map(),
+    filler: new Set(lang.filler),
+    known,
+    cues,
+    combos,
+    units,
+    list,
+  };
+  byLang.set(lang, c);
+  return c;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Every start index where the phrase occurs in words. */
+function findPhrase(words: string[], p: string[]): number[] {
+  const at: number[] = [];
+  for (let i = 0; i + p.length <= words.length; i++) if (p.every((w, k) => words[i + k] === w)) at.push(i);
+  return at;
+}
+
+/** Suggestions for an unknown name: the plant ids of that kind closest to what was said. */
+function suggest(plant: Plant, kind: EntityKind | 'order', said: string): string[] {
+  const ids =
+    kind === 'machine'
+      ? plant.machines.map((m) => m.id)
+      : kind === 'line'
+        ? (plant.lines ?? []).map((l) => l.id)
+        : kind === 'order'
+          ? (plant.orders ?? []).map((o) => o.id)
+          : kind === 'item'
+            ? (plant.items ?? []).map((o) => o.id)
+            : [];
+  const s = said.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const scored = ids.map((id) => ({ id, d: editDistance(s, id.toLowerCase().replace(/[^a-z0-9]/g, '')) }));
+  scored.sort((a, b) => a.d - b.d);
+  return scored
+    .filter((x) => x.d === scored[0].d)
+    .map((x) => x.id)
+    .slice(0, 3);
+}
+
+/** Parses one utterance against the plant. Never throws on any string; an empty text is out_of_scope. */
+export function parse(text: string, opts: ParseOptions): ParseResult {
+  const lang = opts.lang ? prepareLang(opts.lang) : english;
+  const plant = opts.plant;
+  const now = opts.now ?? Date.now();
+  const threshold = opts.threshold ?? 0.5;
+  const issues: ParseIssue[] = [];
+  const oos = (confidence: number, bestGuess?: Intent): ParseResult => ({
+    intent: 'out_of_scope',
+    slots: {},
+    confidence,
+    outOfScope: true,
+    ...(bestGuess ? { bestGuess } : {}),
+    issues,
+  });
+  if (typeof text !== 'string' || !text.trim()) {
+    issues.push({ kind: 'empty' });
+    return oos(1);
+  }
+  if (text.length > MAX_CHARS) {
+    issues.push({ kind: 'too_long', text: `${text.length} characters` });
+    text = text.slice(0, MAX_CHARS);
+  }
+  const C = compile(plant, lang);
+
+  // 1. tokens, typos, filler dropped
+  let toks = tokenize(text, lang);
+  correctTypos(toks, C.known, C.ordered, C.priority, C.typos);
+  for (const [from, to] of Object.entries(lang.contractions)) {
+    // a typo fixed into a contraction key ("dont") expands like one
+    if (!from.includes("'")) {
+      const k = toks.findIndex((t) => t.kind === 'word' && t.text === from);
+      if (k >= 0) toks.splice(k, 1, ...to.split(' ').map((w): Token => ({ text: w, kind: 'word' })));
+    }
+  }
+  toks = toks.filter((t) => !(t.kind === 'word' && lang.drop.includes(t.text)));
+
+  // 2. plant names, longest first
+  const mentions: Mention[] = [];
+  const isNumberish = (t?: Token) =>
+    !!t &&
+    !t.used &&
+    (t.kind === 'num' || lang.numbers.units[t.text] !== undefined || lang.numbers.tens[t.text] !== undefined);
+  const unitAt = (i: number, words: string[]) =>
+    C.units.find((u) => u.tokens.every((w, k) => words[i + k] === w));
+  {
+    const words = toks.map((t) => t.text);
+    for (let i = 0; i < toks.length; i++) {
+      if (toks[i].used || toks[i].kind === 'punct') continue;
+      for (let len = Math.min(C.maxLen, toks.length - i); len >= 1; len--) {
+        const span = toks.slice(i, i + len);
+        if (span.some((t) => t.used || t.kind === 'punct')) continue;
+        const key = span.map((t) => t.text).join(' ');
+        const refs = C.phrases.get(key);
+        if (!refs) continue;
+        const head = C.heads.get(key);
+        const nx = toks[i + len];
+        if (
+          head &&
+          isNumberish(nx) &&
+          !C.phrases.has(`${key} ${nx.text}`) &&
+          !unitAt(i + len + 1, words) &&
+          (nx.kind !== 'num' ||
+            (Number.isInteger(nx.num) && (nx.num as number) < 100 && (nx.num as number) >= 0))
+        ) {
+          // "cnc 7": a name this plant does not have
+          const said = `${key} ${nx.text}`;
+          issues.push({
+            kind: 'unknown',
+            slot: head.kind as keyof Slots,
+            text: said,
+            suggestions: head.ids.slice(0, 3),
+          });
+          for (let k = i; k <= i + len; k++) toks[k].used = 'unknown';
+          break;
+        }
+        mentions.push({ refs, start: i, end: i + len });
+        for (let k = i; k < i + len; k++) toks[k].used = 'entity';
+        break;
+      }
+    }
+    // "welder 3", "robot two": an unknown word and a number in a machine-like shape
+    for (let i = 0; i + 1 < toks.length; i++) {
+      const t = toks[i];
+      if (t.used || t.kind !== 'word' || C.known(t.text) || t.text.length < 3) continue;
+      const nx = toks[i + 1];
+      if (isNumberish(nx) && (nx.kind !== 'num' || (nx.num as number) < 100) && !unitAt(i + 2, words)) {
+        const said = `${t.text} ${nx.text}`;
+        issues.push({
+          kind: 'unknown',
+          slot: 'machine',
+          text: said,
+          suggestions: suggest(plant, 'machine', said),
+        });
+        t.used = nx.used = 'unknown';
+      }
+    }
+  }
+
+  // 3. spoken numbers, orders
+  toks = mergeNumbers(toks, lang);
+  let order: string | undefined;
+  let weakOrder: string | undefined;
+  const orderWords = C.list(lang.orderWords);
+  {
+    const words = toks.map((t) => (t.used ? '\u0000' : t.text));
+    const orders = plant.orders ?? [];
+    const digitsOf = (id: string) => id.replace(/\D/g, '');
+    for (let i = 0; i < toks.length; i++) {
+      const t = toks[i];
+      if (t.used || t.kind !== 'num' || !Number.isInteger(t.num) || (t.num as number) < 0) continue;
+      let back = i - 1;
+      let said = false;
+      while (back >= 0 && i - back <= 3) {
+        if (orderWords.some((p) => p.length === 1 && words[back] === p[0])) said = true;
+        else break;
+        back--;
+      }
+      const hit = orders.find((o) => digitsOf(o.id) !== '' && Number(digitsOf(o.id)) === t.num);
+      if (said) {
+        for (let k = back + 1; k <= i; k++) toks[k].used = 'order';
+        if (hit) order = hit.id;
+        else {
+          issues.push({
+            kind: 'unknown',
+            slot: 'order',
+            text: t.text,
+            suggestions: suggest(plant, 'order', t.text),
+          });
+          order = undefined;
+        }
+      } else if (hit && t.text.length >= 3) weakOrder = hit.id;
+    }
+  }
+
+  // 4. times
+  const times: TimeMatch[] = findTimes(toks, lang, {
+    now,
+    utcOffsetMin: opts.utcOffsetMin ?? 0,
+    shifts: plant.shifts ?? [],
+  });
+
+  // 5. numbers with units (weak times give their numbers back when a value is wanted)
+  interface Val {
+    value: number;
+    unit?: string;
+    at: number;
+  }
+  const values = (withWeak: boolean): Val[] => {
+    const out: Val[] = [];
+    const words = toks.map((t) => (t.used && t.used !== 'value' ? '\u0000' : t.text));
+    for (let i = 0; i < toks.length; i++) {
+      const t = toks[i];
+      const free =
+        !t.used ||
+        t.used === 'value' ||
+        (withWeak && t.used === 'time' && times.some((m) => m.weak && m.start <= i && i < m.end));
+      if (!free || t.kind !== 'num') continue;
+      if (withWeak) words[i] = t.text;
+      const u = unitAt(i + 1, words);
+      out.push({ value: t.num as number, ...(u ? { unit: u.unit } : {}), at: i });
+    }
+    return out;
+  };
+
+  // 6. intent scores
+  // cue words: not time words, not punctuation, not inside a plant name ("packing" of "packing machine")
+  const words = toks.map((t) =>
+    t.used === 'time' || t.used === 'entity' || t.kind === 'punct' ? '\u0000' : t.text,
+  );
+  const allWords = toks.map((t) => t.text);
+  const machineMentions = mentions.filter((m) => m.refs.some((r) => r.kind === 'machine'));
+  const has = (kind: EntityKind) => mentions.some((m) => m.refs.some((r) => r.kind === kind));
+  const anyVals = values(true);
+  const firstWord = allWords.find((w) => w !== ',' && !lang.corrections.includes(w)) ?? '';
+  const polite = [
+    'can you',
+    'could you',
+    'would you',
+    'will you',
+    'please',
+    'can we',
+    'could we',
+    'let us',
+    'i want',
+    'i need',
+    'we need',
+    'go ahead',
+  ].some((p) => allWords.join(' ').startsWith(p));
+  const negs = C.list(lang.negation).flatMap((p) => findPhrase(words, p));
+  const startsNegated = negs.some((p) => p <= 1);
+  const question =
+    !polite && !startsNegated && (lang.questionWords.includes(firstWord) || allWords.at(-1) === '?');
+  // a correction marker corrects something said before it: not at the start, not inside "no need to"
+  const corrections = C.list(lang.corrections)
+    .flatMap((p) => findPhrase(allWords, p))
+    .filter((p) => p > 0 && !negs.includes(p));
+  const stems = words.map((w) => stem(w, lang.stemSuffixes));
+  const unsupported = C.list(lang.unsupported).filter(
+    (p) =>
+      findPhrase(
+        stems,
+        p.map((w) => stem(w, lang.stemSuffixes)),
+      ).length > 0,
+  ).length;
+  let unknownWords = 0;
+  for (const t of toks) if (!t.used && t.kind === 'word' && !C.known(t.text)) unknownWords++;
+  const aboutPeople = lang.personWords.includes(firstWord);
+
+  // cue phrases at each position: exact, or another form of the same words ("halted" for "halt") for less
+  // A phrase may enclose a plant name ("switch [the mill] on", "shut [the packer] down"); a word fixed
+  // from a typo counts for less (the fix is a guess).
+  const spanOf = (seq: string[], at: string[], i: number): number[] | undefined => {
+    const span: number[] = [];
+    let k = i;
+    for (const t of seq) {
+      let gap = 0;
+      while (
+        span.length &&
+        at[k] !== t &&
+        (toks[k]?.used === 'entity' || toks[k]?.used === 'order') &&
+        gap < 4
+      ) {
+        k++;
+        gap++;
+      }
+      if (at[k] !== t) return undefined;
+      span.push(k++);
+    }
+    return span;
+  };
+  const cueHits = new Map<string, { at: number; span: number[]; w: number }[]>();
+  // a filler word is itself, not another form of a cue ("machines" is not "machined")
+  const filler = C.filler;
+  for (let i = 0; i < words.length; i++) {
+    const cands = new Set([...(C.cues.get(words[i]) ?? []), ...(C.cues.get(`~${stems[i]}`) ?? [])]);
+    for (const c of cands) {
+      let w = 0;
+      let span = spanOf(c.tokens, words, i);
+      if (span) w = c.w;
+      else if (!filler.has(words[i]) && (span = spanOf(c.stems, stems, i))) w = 0.85 * c.w;
+      if (!span) continue;
+      if (span.some((k) => toks[k].fixed)) w *= 0.6;
+      const l = cueHits.get(c.intent) ?? [];
+      l.push({ at: i, span, w });
+      cueHits.set(c.intent, l);
+    }
+  }
+  // a machine named with no other topic is a status question ("CNC1?", "check on the packer")
+  const topicElsewhere = [...cueHits.entries()].some(
+    ([intent, hits]) => intent !== 'status' && hits.some((h) => h.w >= 1.5),
+  );
+  const setTo = new Set(lang.setTo);
+  const unitList = plant.machines.flatMap((m) =>
+    (m.parameters ?? []).map((p) => (p.unit ?? '').toLowerCase()),
+  );
+  const plantUnits = new Set(unitList);
+  // a value whose unit only one parameter of the plant has names that parameter (and its machine)
+  const unitNamesParam = anyVals.some(
+    (v) => v.unit && unitList.filter((u) => u === v.unit?.toLowerCase()).length === 1,
+  );
+  const scores = new Map<Exclude<Intent, 'out_of_scope'>, { s: number; cueAt: number[] }>();
+  for (const intent of Object.keys(INTENT_SLOTS) as Exclude<Intent, 'out_of_scope'>[]) {
+    const matches = cueHits.get(intent) ?? [];
+    matches.sort((a, b) => b.span.length - a.span.length || b.w - a.w);
+    const taken = new Set<number>();
+    const cueAt: number[] = [];
+    let s = 0;
+    const counted = new Set<string>();
+    for (const m of matches) {
+      const span = m.span;
+      if (span.some((k) => taken.has(k))) continue;
+      const key = span.map((k) => stems[k]).join(' ');
+      span.forEach((k) => taken.add(k));
+      cueAt.push(m.at);
+      if (counted.has(key)) continue;
+      counted.add(key);
+      s += m.w;
+    }
+    for (const c of C.combos.get(intent) ?? [])
+      if (c.a.some((p) => findPhrase(words, p).length) && c.b.some((p) => findPhrase(words, p).length))
+        s += c.w;
+    const spec = INTENT_SLOTS[intent];
+    if (spec.slots.includes('machine') && machineMentions.length) s += 0.3;
+    if (intent === 'status' && (machineMentions.length || has('line')))
+      s += (topicElsewhere ? 0 : 1.2) + (question ? 0.4 : 0);
+    if (intent === 'oee' && has('line')) s += 0.3;
+    if (intent === 'order_status') s += order ? 1.8 : weakOrder ? 0.8 : 0;
+    if (intent === 'rush_order') s += order ? 1 : weakOrder ? 0.4 : 0;
+    if (intent === 'inventory' && has('item')) s += 2.2;
+    if (intent === 'quality' && has('characteristic')) s += 2;
+    if (intent === 'set_parameter') {
+      if (has('parameter')) s += 1;
+      if (anyVals.length) s += 1 + (anyVals.some((v) => v.unit) ? 0.5 : 0);
+      // "oven to 190": a number right after "to"; "2500 rpm": a unit some parameter of the plant has
+      if (anyVals.some((v) => setTo.has(allWords[v.at - 1] ?? ''))) s += 0.8;
+      if (anyVals.some((v) => v.unit && plantUnits.has(v.unit.toLowerCase()))) s += 0.5;
+    }
+    for (const r of spec.required) {
+      const present =
+        r === 'machine'
+          ? machineMentions.length > 0 || (intent === 'set_parameter' && (has('parameter') || unitNamesParam))
+          : r === 'order'
+            ? !!(order ?? weakOrder)
+            : r === 'item'
+              ? has('item')
+              : r === 'parameter'
+                ? has('parameter') || anyVals.length > 0
+                : r === 'value'
+                  ? anyVals.length > 0
+                  : true;
+      if (!present) s -= 1.2;
+    }
+    if (isCommand(intent) && question) s -= firstWord === 'why' ? 3 : 1.5;
+    // asking about an unsupported action ("when will it ship?") is weaker evidence than asking for one
+    s -= (question ? 1.5 : 3) * unsupported;
+    // a name the intent has no slot for (an order for the schedule question, an item for a machine command)
+    if (order && !spec.slots.includes('order')) s -= 0.8;
+    if (has('item') && !spec.slots.includes('item')) s -= 0.4;
+    if (machineMentions.length && !spec.slots.includes('machine') && intent !== 'help') s -= 0.5;
+    s -= Math.min(0.9, 0.3 * unknownWords);
+    if (aboutPeople) s -= 1;
+    scores.set(intent, { s, cueAt });
+  }
+  const ranked = [...scores.entries()].sort((a, b) => b[1].s - a[1].s);
+  if (opts.explain)
+    opts.explain({
+      tokens: toks.map((t) => (t.used ? `${t.text}/${t.used}` : t.text)),
+      scores: ranked.slice(0, 4).map(([i, x]) => `${i}=${x.s.toFixed(2)}`),
+    });
+  const [bestIntent, best] = ranked[0];
+  const second = ranked[1]?.[1].s ?? 0;
+  // the score against the pivot, shrunk when a second intent scores nearly as high
+  const confidence = Number(
+    (sigmoid(2 * (best.s - PIVOT)) * (0.8 + 0.2 * Math.min(1, (best.s - second) / 1.5))).toFixed(3),
+  );
+  if (unsupported) issues.push({ kind: 'unsupported' });
+  if (confidence < threshold) return oos(Number((1 - confidence).toFixed(3)), bestIntent);
+
+  // negated commands ask for nothing to be done
+  if (isCommand(bestIntent)) {
+    const cueAt = best.cueAt.length ? Math.min(...best.cueAt) : words.length;
+    const lastCorrection = Math.max(-1, ...corrections);
+    const negated = negs.some((p) => p < cueAt && cueAt - p <= 5 && p > lastCorrection);
+    if (negated) {
+      issues.push({ kind: 'negated', text: bestIntent });
+      return oos(confidence, bestIntent);
+    }
+  }
+
+  // 7. slots for the chosen intent; the last stated name or value wins (corrections)
+  const spec = INTENT_SLOTS[bestIntent];
+  const slots: Slots = {};
+  const lastOf = (kind: EntityKind) =>
+    [...mentions].reverse().find((m) => m.refs.some((r) => r.kind === kind));
+  const mach = lastOf('machine')?.refs.find((r) => r.kind === 'machine')?.id;
+  if (spec.slots.includes('machine') && mach) slots.machine = mach;
+  if (spec.slots.includes('line')) {
+    const l = lastOf('line')?.refs[0]?.id;
+    if (l) slots.line = l;
+  }
+  if (spec.slots.includes('characteristic')) {
+    const c = lastOf('characteristic')?.refs.find((r) => r.kind === 'characteristic')?.id;
+    if (c) slots.characteristic = c;
+  }
+  if (spec.slots.includes('item')) {
+    const it = lastOf('item')?.refs.find((r) => r.kind === 'item')?.id;
+    if (it) slots.item = it;
+  }
+  if (spec.slots.includes('order')) {
+    const o = order ?? weakOrder;
+    if (o) slots.order = o;
+  }
+  const timeMatches = times.filter((m) => !m.isNow && !(bestIntent === 'set_parameter' && m.weak));
+  const tm = timeMatches.at(-1);
+  if (tm && spec.slots.includes('period')) slots.period = tm.past;
+  if (tm && spec.slots.includes('when')) slots.when = tm.future;
+  if (bestIntent === 'set_parameter') fillSetParameter(plant, mentions, anyVals, slots, issues, lang);
+  for (const r of spec.required)
+    if (slots[r] === undefined && !issues.some((x) => x.slot === r))
+      issues.push({ kind: 'missing', slot: r });
+  return { intent: bestIntent, slots, confidence, outOfScope: false, issues };
+}
+
+function fillSetParameter(
+  plant: Plant,
+  mentions: Mention[],
+  vals: { value: number; unit?: string }[],
+  slots: Slots,
+  issues: ParseIssue[],
+  lang: LangData,
+): void {
+  const v = vals.at(-1);
+  const paramMention = [...mentions].reverse().find((m) => m.refs.some((r) => r.kind === 'parameter'));
+  let refs = paramMention?.refs.filter((r) => r.kind === 'parameter') ?? [];
+  const machine = plant.machines.find((m) => m.id === slots.machine);
+  const unitOk = (p: PlantParameter) =>
+    !v?.unit || sameUnit(v.unit, p.unit) || convertible(v.unit, p.unit, lang);
+  if (machine) {
+    const own = refs.filter((r) => r.machine === machine.id);
+    if (refs.length && !own.length) {
+      issues.push({
+        kind: 'unknown',
+        slot: 'parameter',
+        text: refs[0].id,
+        suggestions: (machine.parameters ?? []).map((p) => p.name),
+      });
+      refs = [];
+    } else if (own.length) refs = own;
+    else {
+      // no parameter named: the one whose unit, or else whose limits, fit the value
+      const params = machine.parameters ?? [];
+      let fit = params.filter(
+        (p) => v?.unit && (sameUnit(v.unit, p.unit) || convertible(v.unit, p.unit, lang)),
+      );
+      if (!fit.length && v && !v.unit)
+        fit = params.filter(
+          (p) => (p.min === undefined || v.value >= p.min) && (p.max === undefined || v.value <= p.max),
+        );
+      refs =
+        fit.length === 1 ? [{ kind: 'parameter', id: fit[0].name, machine: machine.id, param: fit[0] }] : [];
+      if (fit.length > 1)
+        issues.push({ kind: 'ambiguous', slot: 'parameter', suggestions: fit.map((p) => p.name) });
+    }
+  } else if (refs.length > 1) {
+    const fit = refs.filter((r) => r.param && unitOk(r.param));
+    if (fit.length >= 1 && v?.unit) refs = fit;
+  } else if (!refs.length && v?.unit) {
+    // no machine, no parameter named: the one parameter of the plant with the unit said ("2500 rpm")
+    const fit = plant.machines.flatMap((m) =>
+      (m.parameters ?? [])
+        .filter((p) => unitOk(p))
+        .map((p): EntityRef => ({ kind: 'parameter', id: p.name, machine: m.id, param: p })),
+    );
+    if (fit.length === 1) refs = fit;
+  }
+  if (refs.length > 1) {
+    const names = [...new Set(refs.map((r) => `${r.machine}.${r.id}`))];
+    if (names.length > 1) {
+      issues.push({
+        kind: 'ambiguous',
+        slot: machine ? 'parameter' : 'machine',
+        suggestions: [...new Set(refs.map((r) => r.machine as string))],
+      });
+      refs = [];
+    }
+  }
+  const ref = refs[0];
+  if (ref) {
+    slots.parameter = ref.id;
+    if (!slots.machine && ref.machine) slots.machine = ref.machine;
+  }
+  if (!v) return;
+  let value = v.value;
+  // "120 bar, sorry, 125": the corrected value keeps the unit said with the first one
+  let unit = v.unit ?? [...vals].reverse().find((x) => x.unit)?.unit;
+  const p = ref?.param;
+  if (unit && p?.unit) {
+    if (sameUnit(unit, p.unit)) unit = p.unit;
+    else if (convertible(unit, p.unit, lang)) {
+      value = Number(
+        Qty(value, lang.quantityNames[unit])
+          .to(lang.quantityNames[p.unit] ?? p.unit)
+          .scalar.toPrecision(12),
+      );
+      unit = p.unit;
+    }
+  }
+  slots.value = value;
+  if (unit) slots.unit = unit;
+  if (p && ((p.min !== undefined && value < p.min) || (p.max !== undefined && value > p.max)))
+    issues.push({ kind: 'out_of_limits', slot: 'value', limits: { min: p.min, max: p.max, unit: p.unit } });
+}
+
+const sameUnit = (a: string, b?: string) => !!b && a.toLowerCase() === b.toLowerCase();
+function convertible(from: string, to: string | undefined, lang: LangData): boolean {
+  const a = lang.quantityNames[from];
+  const b = to ? lang.quantityNames[to] : undefined;
+  if (!a || !b || a === b) return false;
+  try {
+    return Qty(1, a).isCompatible(Qty(1, b));
+  } catch {
+    return false;
+  }
+}

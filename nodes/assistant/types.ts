@@ -1,0 +1,179 @@
+/**
+ * Types of the assistant engine: the plant it resolves names against, the language data it reads, and the
+ * parse result (the library contract of issue #20).
+ */
+
+export interface PlantParameter {
+  name: string;
+  unit?: string;
+  min?: number;
+  max?: number;
+  aliases?: string[];
+}
+export interface PlantMachine {
+  id: string;
+  name?: string;
+  aliases?: string[];
+  parameters?: PlantParameter[];
+}
+export interface PlantNamed {
+  id: string;
+  name?: string;
+  aliases?: string[];
+}
+export interface PlantCharacteristic extends PlantNamed {
+  machine?: string;
+  unit?: string;
+}
+export interface PlantShift {
+  name: string;
+  /** "HH:MM" local time (see ParseOptions.utcOffsetMin). */
+  start: string;
+  end: string;
+}
+export interface Plant {
+  machines: PlantMachine[];
+  lines?: PlantNamed[];
+  orders?: PlantNamed[];
+  items?: PlantNamed[];
+  characteristics?: PlantCharacteristic[];
+  shifts?: PlantShift[];
+}
+
+export type QuestionIntent =
+  | 'oee'
+  | 'status'
+  | 'why_stopped'
+  | 'alarms'
+  | 'quality'
+  | 'health'
+  | 'schedule'
+  | 'order_status'
+  | 'energy'
+  | 'inventory'
+  | 'production_count'
+  | 'help';
+export type CommandIntent =
+  'rush_order' | 'schedule_maintenance' | 'ack_alarm' | 'set_parameter' | 'start_machine' | 'stop_machine';
+export type Intent = QuestionIntent | CommandIntent | 'out_of_scope';
+
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+export interface Slots {
+  machine?: string;
+  line?: string;
+  order?: string;
+  item?: string;
+  characteristic?: string;
+  parameter?: string;
+  value?: number;
+  unit?: string;
+  period?: TimeRange;
+  when?: TimeRange;
+}
+
+/** Something the parser noticed that the caller should tell the user about (nothing is guessed silently). */
+export interface ParseIssue {
+  kind:
+    'unknown' | 'ambiguous' | 'missing' | 'out_of_limits' | 'negated' | 'unsupported' | 'too_long' | 'empty';
+  slot?: keyof Slots;
+  /** The words the user said. */
+  text?: string;
+  /** Closest plant id(s) for unknown or ambiguous names ("did you mean CNC1?"). */
+  suggestions?: string[];
+  limits?: { min?: number; max?: number; unit?: string };
+}
+
+export interface ParseResult {
+  intent: Intent;
+  slots: Slots;
+  /** 0..1: how clearly the words point at this intent (see parse.ts for the score). */
+  confidence: number;
+  outOfScope: boolean;
+  /** The in-scope intent the words scored highest for, also when the result is out_of_scope. */
+  bestGuess?: Intent;
+  issues: ParseIssue[];
+}
+
+export interface ParseOptions {
+  plant: Plant;
+  /** Epoch ms that relative times are resolved against (default Date.now()). */
+  now?: number;
+  /** The plant's local time offset from UTC in minutes (default 0: UTC). */
+  utcOffsetMin?: number;
+  /** Below this confidence the result is out_of_scope (default 0.5). */
+  threshold?: number;
+  /** Receives the tokens and the top intent scores (for debugging and the bench's --errors). */
+  explain?: (info: { tokens: string[]; scores: string[] }) => void;
+  /** Language data (default English, lang/en.json). */
+  lang?: LangData;
+}
+
+/** A language as data: every word the parser knows lives here, so another language is another file. */
+export interface LangData {
+  language: string;
+  contractions: Record<string, string>;
+  drop: string[];
+  numbers: {
+    units: Record<string, number>;
+    tens: Record<string, number>;
+    scales: Record<string, number>;
+    point: string[];
+    minus: string[];
+    plus: string[];
+    and: string[];
+    half: string[];
+  };
+  units: Record<string, string[]>;
+  quantityNames: Record<string, string>;
+  time: {
+    now: string[];
+    today: string[];
+    yesterday: string[];
+    tomorrow: string[];
+    tonight: string[];
+    lastNight: string[];
+    dayAfterTomorrow: string[];
+    this: string[];
+    last: string[];
+    next: string[];
+    since: string[];
+    in: string[];
+    at: string[];
+    shift: string[];
+    shiftStart: string[];
+    shiftEnd: string[];
+    midnight: string[];
+    noon: string[];
+    am: string[];
+    pm: string[];
+    oclock: string[];
+    /** "this morning": from the start of today. */
+    morning: string[];
+    /** Words after a day ("tomorrow morning") that do not change it. */
+    partOfDay: string[];
+    durations: Record<'minute' | 'hour' | 'day' | 'week' | 'month', string[]>;
+    shiftNames: Record<string, string[]>;
+    weekdays: Record<string, number>;
+  };
+  negation: string[];
+  corrections: string[];
+  orderWords: string[];
+  setTo: string[];
+  questionWords: string[];
+  intents: Record<
+    string,
+    { command?: boolean; cues: Record<string, number>; combos?: [string[], string[], number][] }
+  >;
+  unsupported: string[];
+  filler: string[];
+  /** Word endings stripped when matching intent cues (halted meets halt), longest first. */
+  stemSuffixes: string[];
+  /** Common words of the language: known (never \"fixed\" into a plant name), but no cue. */
+  common: string[];
+  /** Words that ask about people ("who"), which the plant data cannot answer. */
+  personWords: string[];
+}

@@ -1,0 +1,320 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { english, parse, type LangData, type ParseResult, type Plant } from '../../nodes/assistant';
+import { editDistance, mergeNumbers, tokenize } from '../../nodes/assistant/text';
+import { readGold, score } from '../../bench/lib/assistant-eval';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const plant = JSON.parse(readFileSync(join(ROOT, 'nodes', 'assistant', 'demo-plant.json'), 'utf8')) as Plant;
+/** The conventions' clock: Wednesday 2026-03-04 10:30 UTC. */
+const now = Date.UTC(2026, 2, 4, 10, 30);
+const at = (d: number, h: number, m = 0) => Date.UTC(2026, 2, d, h, m);
+const p = (text: string): ParseResult => parse(text, { plant, now });
+
+describe('assistant parser', () => {
+  describe('intents', () => {
+    const cases: [string, string, object][] = [
+      ["what's the OEE on line 1 this shift?", 'oee', { line: 'Line1', period: { from: at(4, 6), to: now } }],
+      ['is the press running', 'status', { machine: 'Press1' }],
+      ['why did CNC1 stop?', 'why_stopped', { machine: 'CNC1' }],
+      [
+        'any alarms on the oven yesterday',
+        'alarms',
+        { machine: 'Oven1', period: { from: at(3, 0), to: at(4, 0) } },
+      ],
+      ['how is the bore diameter?', 'quality', { characteristic: 'BoreDiameter' }],
+      ['remaining useful life of the press', 'health', { machine: 'Press1' }],
+      ["what's next on the packer", 'schedule', { machine: 'Packer1' }],
+      ['where is order ORD-105', 'order_status', { order: 'ORD-105' }],
+      ['how much energy did we use today', 'energy', { period: { from: at(4, 0), to: now } }],
+      ['how many bearings are in stock', 'inventory', { item: 'BRG-6205' }],
+      [
+        'how many parts did the mill make this shift',
+        'production_count',
+        { machine: 'CNC1', period: { from: at(4, 6), to: now } },
+      ],
+      ['what can you do?', 'help', {}],
+      ['put order ORD-105 first', 'rush_order', { order: 'ORD-105' }],
+      [
+        'schedule maintenance for CNC1 tomorrow at 14:00',
+        'schedule_maintenance',
+        { machine: 'CNC1', when: { from: at(5, 14), to: at(5, 14) } },
+      ],
+      ['acknowledge the alarm on the packer', 'ack_alarm', { machine: 'Packer1' }],
+      [
+        'raise the oven temperature to 182 degrees',
+        'set_parameter',
+        { machine: 'Oven1', parameter: 'Temperature', value: 182, unit: 'degC' },
+      ],
+      ['switch the mill on', 'start_machine', { machine: 'CNC1' }],
+      ['shut the packer down', 'stop_machine', { machine: 'Packer1' }],
+    ];
+    for (const [text, intent, slots] of cases)
+      it(`${intent}: "${text}"`, () => {
+        const r = p(text);
+        assert.equal(r.intent, intent);
+        assert.deepEqual(r.slots, slots);
+        assert.equal(r.outOfScope, false);
+        assert.ok(r.confidence >= 0.5 && r.confidence <= 1, `confidence ${r.confidence}`);
+      });
+  });
+
+  describe('numbers and units', () => {
+    const set = (text: string) => p(text).slots;
+    it('reads spoken numbers digit-group-wise ("one eighty two" -> 182)', () => {
+      assert.equal(set('set the oven to one eighty two').value, 182);
+      assert.equal(set('set the press pressure to a hundred and eighty bar').value, 180);
+      assert.equal(set('set press force to two hundred and twenty bar').value, 220);
+    });
+    it('reads decimals and signs in digits and words', () => {
+      assert.equal(set('set the bore offset on CNC1 to minus 0.02 mm').value, -0.02);
+      assert.equal(set('set the thickness offset on the press to minus point two millimetres').value, -0.2);
+      assert.equal(set('set the press thickness offset to -0.15').value, -0.15);
+      assert.equal(set('set cnc1 tool offset to zero point zero five').value, 0.05);
+    });
+    it("normalises units to the plant's spelling and leaves them out when not said", () => {
+      assert.equal(set('set the oven to 190°C').unit, 'degC');
+      assert.equal(set('set the oven to 190 degrees celsius').unit, 'degC');
+      assert.equal(set('set packer speed to 6 packs per minute').unit, 'packs/min');
+      assert.equal(set('set the mill spindle speed to 2000 rpm').unit, 'rpm');
+      assert.equal(set('set oven hardness offset to 2 HRC').unit, 'HRC');
+      assert.equal(set('set the oven to 185').unit, undefined);
+    });
+    it('converts a compatible unit to the parameter unit (js-quantities)', () => {
+      const s = set('set the press thickness offset to 0.03 cm');
+      assert.equal(s.unit, 'mm');
+      assert.ok(Math.abs((s.value as number) - 0.3) < 1e-9);
+    });
+    it('picks the parameter from the unit or the limits when only the machine is named', () => {
+      assert.equal(set('set the oven to 185 degrees').parameter, 'Temperature');
+      assert.equal(set('set the mill to 2000').parameter, 'ShaftSpeed');
+      assert.equal(set('set the temperature to 175').machine, 'Oven1');
+    });
+    it('merges number words without touching plant names', () => {
+      const t = mergeNumbers(
+        tokenize('one hundred eighty two point five and two thousand five hundred', english),
+        english,
+      );
+      assert.deepEqual(
+        t.filter((x) => x.kind === 'num').map((x) => x.num),
+        [182.5, 2500],
+      );
+      assert.equal(p('status of cnc one').slots.machine, 'CNC1');
+    });
+  });
+
+  describe('times (conventions, now = Wed 2026-03-04 10:30 UTC)', () => {
+    const period = (text: string) => p(text).slots.period;
+    const when = (text: string) => p(text).slots.when;
+    it('shifts: this, last, next, named', () => {
+      assert.deepEqual(period('oee of the press this shift'), { from: at(4, 6), to: now });
+      assert.deepEqual(period('oee of the press last shift'), { from: at(3, 22), to: at(4, 6) });
+      assert.deepEqual(period('oee of the press previous shift'), { from: at(3, 22), to: at(4, 6) });
+      assert.deepEqual(when('schedule maintenance on the oven next shift'), {
+        from: at(4, 14),
+        to: at(4, 22),
+      });
+      assert.deepEqual(period('oee for the packer during the night shift'), {
+        from: at(3, 22),
+        to: at(4, 6),
+      });
+    });
+    it('days and weeks', () => {
+      assert.deepEqual(period('energy today'), { from: at(4, 0), to: now });
+      assert.deepEqual(period('energy yesterday'), { from: at(3, 0), to: at(4, 0) });
+      assert.deepEqual(period('energy this week'), { from: at(2, 0), to: now });
+      assert.deepEqual(period('energy last week'), { from: Date.UTC(2026, 1, 23), to: at(2, 0) });
+    });
+    it('rolling windows and "since"', () => {
+      assert.deepEqual(period('alarms in the last 30 minutes'), { from: now - 30 * 60000, to: now });
+      assert.deepEqual(period('alarms in the past hour'), { from: now - 3600000, to: now });
+      assert.deepEqual(period('alarms since 6'), { from: at(4, 6), to: now });
+      assert.deepEqual(period('alarms since 6 am'), { from: at(4, 6), to: now });
+      assert.deepEqual(period('alarms since 06:00'), { from: at(4, 6), to: now });
+      assert.deepEqual(period('alarms since 2'), { from: at(4, 2), to: now });
+      assert.deepEqual(period('alarms since midnight'), { from: at(4, 0), to: now });
+    });
+    it('points in time for commands', () => {
+      assert.deepEqual(when('schedule maintenance for CNC1 tomorrow at 14:00'), {
+        from: at(5, 14),
+        to: at(5, 14),
+      });
+      assert.deepEqual(when('schedule maintenance for CNC1 at 3 pm'), { from: at(4, 15), to: at(4, 15) });
+      assert.deepEqual(when('schedule maintenance for CNC1 at 15:00'), { from: at(4, 15), to: at(4, 15) });
+      assert.deepEqual(when('schedule maintenance for CNC1 in 2 hours'), {
+        from: at(4, 12, 30),
+        to: at(4, 12, 30),
+      });
+      assert.deepEqual(when('schedule maintenance for CNC1 tomorrow'), { from: at(5, 0), to: at(6, 0) });
+      assert.deepEqual(when('schedule maintenance for CNC1 tonight'), { from: at(4, 22), to: at(5, 6) });
+    });
+    it('"now" and no time words leave the slot out', () => {
+      assert.equal(period('oee of the press right now'), undefined);
+      assert.equal(period('oee of the press'), undefined);
+    });
+    it('a bare "at 6" stays a value when a parameter is set', () => {
+      const s = p('set packer speed at 6').slots;
+      assert.equal(s.value, 6);
+      assert.equal(s.parameter, 'Speed');
+    });
+  });
+
+  describe('names, typos, aliases', () => {
+    it('resolves aliases and generated variants', () => {
+      for (const [text, id] of [
+        ['status of the mill', 'CNC1'],
+        ['status of cnc 1', 'CNC1'],
+        ['status of press one', 'Press1'],
+        ['status of the curing oven', 'Oven1'],
+        ['status of packer #1', 'Packer1'],
+      ])
+        assert.equal(p(text).slots.machine, id, text);
+    });
+    it('fixes typos within a distance budget (Damerau-Levenshtein)', () => {
+      assert.equal(editDistance('pakcer', 'packer'), 1);
+      assert.equal(editDistance('temprature', 'temperature'), 1);
+      assert.equal(p('stpo the pakcer').intent, 'stop_machine');
+      assert.equal(p('stpo the pakcer').slots.machine, 'Packer1');
+      assert.deepEqual(p('increase the temprature on oven 1 to 190').slots, {
+        machine: 'Oven1',
+        parameter: 'Temperature',
+        value: 190,
+      });
+    });
+    it('an unknown machine gives a suggestion and no guess', () => {
+      const r = p('status of cnc 7');
+      assert.equal(r.slots.machine, undefined);
+      const u = r.issues.find((i) => i.kind === 'unknown');
+      assert.deepEqual(u?.suggestions, ['CNC1']);
+      const w = p('stop welder 3').issues.find((i) => i.kind === 'unknown');
+      assert.ok(w?.suggestions?.length, 'a suggestion for an unknown word plus number');
+    });
+    it('an unknown order is reported, not replaced by another one', () => {
+      const r = p('where is order 199');
+      assert.equal(r.slots.order, undefined);
+      assert.equal(r.issues.find((i) => i.kind === 'unknown')?.slot, 'order');
+    });
+    it('an ambiguous parameter without a machine is reported', () => {
+      const r = p('set the offset to 0.1');
+      assert.equal(r.slots.parameter, undefined);
+      assert.ok(r.issues.some((i) => i.kind === 'ambiguous'));
+    });
+  });
+
+  describe('negation, corrections, limits', () => {
+    it('negated commands are out of scope', () => {
+      for (const t of [
+        "don't stop the press",
+        'do not start the oven',
+        'no need to rush ORD-105',
+        'never shut down the mill',
+      ]) {
+        const r = p(t);
+        assert.equal(r.intent, 'out_of_scope', t);
+        assert.ok(
+          r.issues.some((i) => i.kind === 'negated'),
+          t,
+        );
+      }
+      assert.equal(p('why is the press not running').intent, 'why_stopped');
+    });
+    it('the last stated value or name wins', () => {
+      assert.equal(p('set the oven to 180, no, 185').slots.value, 185);
+      assert.equal(p('stop the press, sorry, the packer').slots.machine, 'Packer1');
+      assert.deepEqual(p('set the pressure on press one to 120 bar, sorry, 125').slots, {
+        machine: 'Press1',
+        parameter: 'Pressure',
+        value: 125,
+        unit: 'bar',
+      });
+    });
+    it('a value outside the limits is kept and reported with the limits', () => {
+      const r = p('set the oven temperature to 300 degrees');
+      assert.equal(r.intent, 'set_parameter');
+      const l = r.issues.find((i) => i.kind === 'out_of_limits');
+      assert.deepEqual(l?.limits, { min: 120, max: 220, unit: 'degC' });
+    });
+  });
+
+  describe('out of scope and bad input', () => {
+    it('small talk, other systems and unsupported actions are out of scope', () => {
+      for (const t of [
+        "what's the weather like tomorrow",
+        'tell me a joke',
+        'delete order ORD-105',
+        'reboot the server',
+        'blah blah',
+      ])
+        assert.equal(p(t).intent, 'out_of_scope', t);
+    });
+    it('empty and whitespace text are out of scope with an "empty" issue', () => {
+      for (const t of ['', '   ', '?!']) {
+        const r = p(t);
+        assert.equal(r.intent, 'out_of_scope');
+        assert.deepEqual(r.slots, {});
+      }
+      assert.equal(p('').issues[0].kind, 'empty');
+    });
+    it('very long text is cut and reported, and still parses', () => {
+      const r = p(`stop the press ${'and so on '.repeat(2000)}`);
+      assert.ok(r.issues.some((i) => i.kind === 'too_long'));
+      assert.equal(typeof r.intent, 'string');
+    });
+    it('never throws on odd input', () => {
+      for (const t of [
+        'constructor toString valueOf __proto__ hasOwnProperty',
+        '\u0000\u0001',
+        '💥💥',
+        '-----',
+        '1e999',
+        '0.0.0.0',
+        'ORD-',
+        "'''",
+        'set to',
+        'at at at 99:99',
+      ])
+        assert.doesNotThrow(() => p(t), t);
+    });
+  });
+
+  describe('language as data', () => {
+    it('another language is a data file: words come from LangData', () => {
+      const de: LangData = JSON.parse(JSON.stringify(english)) as LangData;
+      de.language = 'de';
+      de.intents.stop_machine.cues = { stoppe: 3, anhalten: 3 };
+      de.drop.push('die', 'den');
+      const r = parse('stoppe die presse', {
+        plant: {
+          ...plant,
+          machines: plant.machines.map((m) =>
+            m.id === 'Press1' ? { ...m, aliases: [...(m.aliases ?? []), 'presse'] } : m,
+          ),
+        },
+        now,
+        lang: de,
+      });
+      assert.equal(r.intent, 'stop_machine');
+      assert.equal(r.slots.machine, 'Press1');
+      assert.equal(p('stoppe die presse').intent, 'out_of_scope');
+    });
+  });
+
+  describe('development sets (written by the parser author, not the evaluation set)', () => {
+    const devFiles = readdirSync(join(ROOT, 'test', 'assistant')).filter((f) =>
+      /^dev-utterances.*\.json$/.test(f),
+    );
+    it('finds the development batches', () => assert.ok(devFiles.length >= 5, `${devFiles.length} files`));
+    for (const f of devFiles)
+      it(`${f}: intent >= 95 %, slots >= 93 %, out-of-scope recall >= 85 %`, () => {
+        const g = readGold(join(ROOT, 'test', 'assistant', f));
+        const s = score(
+          g.utterances,
+          g.utterances.map((u) => parse(u.text, { plant, now: g.now })),
+        );
+        assert.ok(s.intentAcc >= 0.95, `intent ${s.intentAcc}`);
+        assert.ok(s.slotExact >= 0.93, `slots ${s.slotExact}`);
+        assert.ok(s.oosRecall >= 0.85, `oos ${s.oosRecall}`);
+      });
+  });
+});
