@@ -89,9 +89,13 @@ async function main(): Promise<void> {
       let injected = false;
       let accepted = 0;
       let killed = false;
-      const c = fork(join(__dirname, '..', 'test', 'helpers', 'influx-crash-child.js'), [JSON.stringify(args)], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
+      const c = fork(
+        join(__dirname, '..', 'test', 'helpers', 'influx-crash-child.js'),
+        [JSON.stringify(args)],
+        {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        },
+      );
       const target = kills < KILLS ? killAt[kills] : Infinity;
       c.on('message', (raw) => {
         const m = raw as FromChild;
