@@ -1,6 +1,6 @@
 /**
  * bench:influx-crash — nothing accepted is lost through crashes. takt-influx-out runs in a Node-RED runtime
- * (a child process, test/influx/crash-child.ts) writing to a VictoriaMetrics this bench starts; points are
+ * (a child process, test/helpers/influx-crash-child.ts) writing to a VictoriaMetrics this bench starts; points are
  * handed over as fast as the runtime takes them, the server is stopped for 30 s along the way, and the
  * runtime is killed with SIGKILL at seeded random moments (one in each third of the points) and started
  * again on the same userDir. A point is *accepted* when the node completed its message; the source records
@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../nodes/core/random';
 import type { WriterStats } from '../nodes/influx/writer';
-import type { ChildArgs, FromChild } from '../test/influx/crash-child';
-import { readAccepted, VmProcess, vmValues } from '../test/influx/db';
+import type { ChildArgs, FromChild } from '../test/helpers/influx-crash-child';
+import { readAccepted, VmProcess, vmValues } from '../test/helpers/influx-db';
 import { finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
 
 const flags = parseFlags();
@@ -89,9 +89,13 @@ async function main(): Promise<void> {
       let injected = false;
       let accepted = 0;
       let killed = false;
-      const c = fork(join(__dirname, '..', 'test', 'influx', 'crash-child.js'), [JSON.stringify(args)], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
+      const c = fork(
+        join(__dirname, '..', 'test', 'helpers', 'influx-crash-child.js'),
+        [JSON.stringify(args)],
+        {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        },
+      );
       const target = kills < KILLS ? killAt[kills] : Infinity;
       c.on('message', (raw) => {
         const m = raw as FromChild;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InfluxOutNode } from '../nodes/influx/server-node';
 import type { WriterStats } from '../nodes/influx/writer';
-import { VmProcess, vmCount } from '../test/influx/db';
+import { VmProcess, vmCount } from '../test/helpers/influx-db';
 import { startEmbedded } from './lib/runtime';
 import { finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
 

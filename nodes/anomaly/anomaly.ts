@@ -9,8 +9,7 @@
  */
 import type { Node, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { errorMessage } from '../core/errors';
-import { followChampion } from '../models/follow';
-import { modelSource } from '../models/source';
+import { championFeed, type ChampionFeed, followChampion } from './follow';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { toEpochMs } from '../core/time';
 import { type AnomalyNodeDef, resolveModel, toLiveOptions } from './config';
@@ -24,10 +23,10 @@ const init: NodeInitializer = (RED) => {
     const shown = throttledStatus((s) => this.status(s));
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     let live: LiveAnomaly;
-    let source: ReturnType<typeof modelSource> | undefined;
+    let source: { server: ChampionFeed } | undefined;
     try {
       live = new LiveAnomaly(resolveModel(userDir, def.model ?? ''), toLiveOptions(def));
-      if (def.modelRef) source = modelSource((id) => RED.nodes.getNode(id), def.modelRef);
+      if (def.modelRef) source = { server: championFeed((id) => RED.nodes.getNode(id), def.modelRef) };
     } catch (err) {
       this.error((err as Error).message);
       this.status(errorStatus(err));

@@ -10,7 +10,7 @@ import { errorMessage, TaktError } from '../core/errors';
 import { JsonStore, nodeStateFile } from '../core/state';
 import { errorStatus, status } from '../core/status';
 import { ApprovalBook, type Decision, type Outcome, type Pending, type Settled } from './approvals';
-import { AuditLog, verifyAuditLog } from './audit';
+import { AuditLog, verifyAuditLog } from '../core/audit';
 
 interface ApproveDef extends NodeDef {
   timeout?: string | number;

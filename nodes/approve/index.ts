@@ -1,3 +1,3 @@
 /** Human-in-the-loop approvals and the tamper-evident audit log: `import { approve } from '@takt/node-red-mes'`. */
 export * from './approvals';
-export * from './audit';
+export * from '../core/audit';

@@ -1,5 +1,5 @@
 /**
- * The sample contract (../shared/DESIGN.md "Message contracts"): what readers emit and what analytics
+ * The sample contract (docs/ARCHITECTURE.md, "Message contracts"): what readers emit and what analytics
  * and writers take. One sample is a value of one tag at one time with a quality:
  *
  *   msg.topic = "enterprise/site/area/line/cell/tag"  (ISA-95 path)

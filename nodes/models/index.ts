@@ -47,7 +47,13 @@ export {
 } from './lifecycle';
 export { ChampionServer, type Served, type ServerEvent, type ServerListener } from './server';
 export { buildReference, sampleIndices, REFERENCE_MAX } from './reference';
-export { followChampion, type FollowCallbacks } from './follow';
+export {
+  championFeed,
+  followChampion,
+  type ChampionEvent,
+  type ChampionFeed,
+  type FollowCallbacks,
+} from '../anomaly/follow';
 export {
   ModelOps,
   OPS_ACTIONS,

@@ -10,7 +10,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditLog, type AuditRecord } from '../approve/audit';
+import { AuditLog, type AuditRecord } from '../core/audit';
 import { TaktError } from '../core/errors';
 import { JsonStore, writeFileAtomic } from '../core/state';
 import type { OnnxAnomalyModel } from '../anomaly/scorer';

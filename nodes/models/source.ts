@@ -4,7 +4,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type { Node } from 'node-red';
-import { TaktError } from '../core/errors';
+import { championFeed } from '../anomaly/follow';
 import type { ModelRegistry } from './registry';
 import type { ChampionServer } from './server';
 
@@ -18,15 +18,8 @@ export function modelSource(
   getNode: (id: string) => Node | null,
   id: string | undefined,
 ): { registry: ModelRegistry; server: ChampionServer } {
-  const n = id ? (getNode(id) as ModelSourceNode | null) : null;
-  if (!n) throw new TaktError('models.noModelNode', 'model: choose a takt-model configuration node', 'model');
-  if (!n.registry || !n.server)
-    throw new TaktError(
-      'models.badModelNode',
-      `model: ${n.configError ?? 'the takt-model node is not ready'}`,
-      'model',
-    );
-  return { registry: n.registry, server: n.server };
+  const server = championFeed<ChampionServer>(getNode, id);
+  return { registry: server.registry, server };
 }
 
 /** The registry root: <userDir>/takt/models/registry (beside takt-train's models), or the folder set. */

@@ -52,7 +52,7 @@ export interface ChampionPointer {
 
 export type AuditAction = 'register' | 'promote' | 'rollback' | 'refused' | 'shadow' | 'retrain';
 
-/** One audit log entry (the log line adds seq, ts and the hash chain, see ../approve/audit.ts). */
+/** One audit log entry (the log line adds seq, ts and the hash chain, see ../core/audit.ts). */
 export interface AuditEntry {
   action: AuditAction;
   who: string;

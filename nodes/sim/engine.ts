@@ -9,7 +9,7 @@
  */
 import { TaktError } from '../core/errors';
 import type { Quality } from '../core/sample';
-import { bearingFrequencies, type BearingFrequencies } from './bearing';
+import { bearingFrequencies, type BearingFrequencies } from '../core/bearing';
 import { FAULT_KINDS, type FaultKind, type MachineModel, type PlantModel } from './model';
 import { Rng } from '../core/random';
 

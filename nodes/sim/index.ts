@@ -1,5 +1,5 @@
 /** The plant simulator as a library: `import { sim } from '@takt/node-red-mes'`. */
-export { bearingFrequencies, type BearingFrequencies } from './bearing';
+export { bearingFrequencies, type BearingFrequencies } from '../core/bearing';
 export * from './engine';
 export * from './model';
 export { SampleTracker } from './samples';

@@ -3,15 +3,10 @@
  * (DEFAULT_PLANT); users load their own JSON, checked by `parsePlantModel`, which names the field at
  * fault in its error.
  */
+import type { BearingGeometry } from '../core/bearing';
 import { TaktError } from '../core/errors';
 
-export interface BearingGeometry {
-  /** Number of rolling elements. */
-  balls: number;
-  ballDiameterMm: number;
-  pitchDiameterMm: number;
-  contactAngleDeg: number;
-}
+export type { BearingGeometry };
 
 export interface QualitySpec {
   /** Variable name, e.g. "BoreDiameter". */

@@ -10,14 +10,14 @@
  *   velocity      velocityRmsMmS: the acceleration spectrum integrated (divided by 2πf) over 10-1000 Hz,
  *                 ISO 10816 zone A-D for the machine class
  *   envelope      band-pass around the structural resonance and Hilbert transform in one FFT, then the
- *                 spectrum of the envelope; bearing defect frequencies (from ../sim/bearing) with the
+ *                 spectrum of the envelope; bearing defect frequencies (from ../core/bearing) with the
  *                 envelope amplitude at 1x, 2x, 3x of each and the 1x amplitude over the spectrum's median.
  *
  * No Node-RED import; bad input throws TaktError naming the field.
  */
 import FFT from 'fft.js';
 import { TaktError } from '../core/errors';
-import { bearingFrequencies } from '../sim/bearing';
+import { bearingFrequencies } from '../core/bearing';
 
 export type IsoZone = 'A' | 'B' | 'C' | 'D';
 /** ISO 10816-1 machine classes: I small machines, II medium, III large rigid, IV large soft foundations. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { httpTarget } from '../../nodes/influx/transport';
 import { InfluxWriter } from '../../nodes/influx/writer';
 import { waitUntil } from '../helpers/net';
-import { InfluxAuthProcess } from './db';
+import { InfluxAuthProcess } from '../helpers/influx-db';
 
 const BASIC = `Basic ${Buffer.from('admin:right').toString('base64')}`;
 

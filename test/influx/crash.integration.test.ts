@@ -2,7 +2,7 @@
  * A crash with the server up: a child Node-RED runtime takes points as fast as it can through
  * takt-influx-out to the real VictoriaMetrics (INFLUX_V2_URL) and is killed with SIGKILL halfway; a second
  * runtime on the same userDir starts, and every point whose message the node had completed (counted by the
- * source, see crash-child.ts) must be in the database.
+ * source, see ../helpers/influx-crash-child.ts) must be in the database.
  */
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntil } from '../helpers/net';
 import { requireServer } from '../helpers/servers';
-import type { ChildArgs, FromChild } from './crash-child';
-import { readAccepted, vmValues } from './db';
+import type { ChildArgs, FromChild } from '../helpers/influx-crash-child';
+import { readAccepted, vmValues } from '../helpers/influx-db';
 
 function start(args: ChildArgs, on: (m: FromChild) => void): ChildProcess {
-  const c = fork(join(__dirname, 'crash-child.js'), [JSON.stringify(args)], {
+  const c = fork(join(__dirname, '..', 'helpers', 'influx-crash-child.js'), [JSON.stringify(args)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   c.on('message', (m) => on(m as FromChild));

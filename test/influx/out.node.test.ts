@@ -12,7 +12,7 @@ import { freePort, waitUntil } from '../helpers/net';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 import { requireServer } from '../helpers/servers';
 import type { InfluxOutNode } from '../../nodes/influx/server-node';
-import { vmCount } from './db';
+import { vmCount } from '../helpers/influx-db';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const serverNode = require('../../nodes/influx/server');

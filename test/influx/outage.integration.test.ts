@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { httpTarget } from '../../nodes/influx/transport';
 import { InfluxWriter } from '../../nodes/influx/writer';
 import { waitUntil } from '../helpers/net';
-import { vmCount, VmProcess } from './db';
+import { vmCount, VmProcess } from '../helpers/influx-db';
 
 function hasVm(): boolean {
   try {

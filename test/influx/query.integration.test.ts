@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { queryV1, type SeriesChunk, toSamples } from '../../nodes/influx/query';
 import type { ServerOptions } from '../../nodes/influx/transport';
 import { requireServer } from '../helpers/servers';
-import { influxQl } from './db';
+import { influxQl } from '../helpers/influx-db';
 
 describe('influx query against InfluxDB 1.x', function () {
   this.timeout(60000);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 import { requireServer } from '../helpers/servers';
-import { influxQl } from './db';
+import { influxQl } from '../helpers/influx-db';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const serverNode = require('../../nodes/influx/server');

@@ -14,7 +14,7 @@ import { httpTarget, type ServerOptions } from '../../nodes/influx/transport';
 import { InfluxWriter, type WriterOptions } from '../../nodes/influx/writer';
 import { waitUntil } from '../helpers/net';
 import { requireServer } from '../helpers/servers';
-import { influxQl, vmCount, vmSeries } from './db';
+import { influxQl, vmCount, vmSeries } from '../helpers/influx-db';
 
 const run = () => randomUUID().slice(0, 8);
 const NOW = Date.now();

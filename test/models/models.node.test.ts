@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyAuditLog } from '../../nodes/approve/audit';
+import { verifyAuditLog } from '../../nodes/core/audit';
 import { Rng } from '../../nodes/core/random';
 import type { DriftReport } from '../../nodes/models/drift';
 import type { ShadowResult } from '../../nodes/models/ops';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyAuditLog } from '../../nodes/approve/audit';
+import { verifyAuditLog } from '../../nodes/core/audit';
 import { Rng } from '../../nodes/core/random';
 import { ModelRegistry } from '../../nodes/models/registry';
 import { ChampionServer, type ServerEvent } from '../../nodes/models/server';

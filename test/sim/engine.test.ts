@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { TaktError } from '../../nodes/core/errors';
-import { bearingFrequencies } from '../../nodes/sim/bearing';
+import { bearingFrequencies } from '../../nodes/core/bearing';
 import { type FaultEvent, PlantSimulator, REASONS } from '../../nodes/sim/engine';
 import { DEFAULT_PLANT, type MachineModel, parsePlantModel, type PlantModel } from '../../nodes/sim/model';
 

@@ -5,7 +5,7 @@
  * (a write to the page cache, which outlives a killed process) to `acceptedFile`, by the source, so the
  * parent knows what must be in the database whatever the moment of the kill.
  *
- *   node crash-child.js '<json ChildArgs>'
+ *   node influx-crash-child.js '<json ChildArgs>'
  * Messages to the parent: {ready, stats}, {accepted: n}, {injected, stats}, {stats}, {stopped, stats}.
  * Messages from the parent: "stop" (clean stop).
  */

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { TaktError } from '../core/errors';
+import { TaktError } from './errors';
 
 export const GENESIS = '0'.repeat(64);
 

@@ -5,8 +5,18 @@
  *   BPFO = n·fr/2 · (1 − d/D·cos φ)              (outer race)
  *   BPFI = n·fr/2 · (1 + d/D·cos φ)              (inner race)
  *   BSF  = D/(2d) · fr · (1 − (d/D·cos φ)²)      (ball spin)
+ * In core because two features use them: the simulator's machines (sim/) and the vibration features
+ * (vibration/), and analytics may not import the simulator (docs/ARCHITECTURE.md).
  */
-import type { BearingGeometry } from './model';
+
+/** A rolling-element bearing's geometry (the simulator's machines and the vibration features both use it). */
+export interface BearingGeometry {
+  /** Number of rolling elements. */
+  balls: number;
+  ballDiameterMm: number;
+  pitchDiameterMm: number;
+  contactAngleDeg: number;
+}
 
 export interface BearingFrequencies {
   shaftHz: number;

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, waitUntil } from '../helpers/net';
+import { freePort, waitUntil } from './net';
 
 /** Points stored in VictoriaMetrics for a metric (`<measurement>_<field>`) and label filters. */
 export async function vmCount(url: string, metric: string, labels: Record<string, string>): Promise<number> {

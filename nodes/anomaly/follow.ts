@@ -1,0 +1,76 @@
+/**
+ * Lets a live anomaly scorer (live.ts) follow a registry's champion: each verified champion the server
+ * announces is loaded into it (features and threshold from the card unless the node sets its own); a failed
+ * load leaves the model it had. No Node-RED import.
+ *
+ * The champion comes from a takt-model config node (models/). The model lifecycle builds on this feature,
+ * so this side only states what it needs, `ChampionFeed`, and models/server.ts's ChampionServer provides
+ * it (docs/ARCHITECTURE.md, import rules: no cycles between feature folders).
+ */
+import { TaktError } from '../core/errors';
+import type { LiveAnomaly } from './live';
+import { META } from './models';
+
+/** What the server of a model registry announces (models/server.ts, ServerEvent). */
+export type ChampionEvent =
+  | { type: 'champion'; version: number; card: { features: string[]; threshold: number }; path: string }
+  | { type: 'error'; error: Error };
+
+/** A registry's champion as a node that scores with it sees it: the one served, and its changes. */
+export interface ChampionFeed {
+  readonly current: { version: number; model: { readonly metadata: Record<string, string> } } | undefined;
+  /** The last load error while nothing newer has loaded. */
+  readonly error: Error | undefined;
+  /** Subscribes; returns the function that unsubscribes. */
+  on(fn: (e: ChampionEvent) => void): () => void;
+}
+
+/**
+ * The feed of the takt-model config node `id` (models/model-node.ts sets `server` once it serves, or
+ * `configError`), or a named error saying why there is none.
+ */
+export function championFeed<F extends ChampionFeed = ChampionFeed>(
+  getNode: (id: string) => unknown,
+  id: string | undefined,
+): F {
+  const n = id ? (getNode(id) as { server?: F; configError?: string } | null) : null;
+  if (!n) throw new TaktError('models.noModelNode', 'model: choose a takt-model configuration node', 'model');
+  if (!n.server)
+    throw new TaktError(
+      'models.badModelNode',
+      `model: ${n.configError ?? 'the takt-model node is not ready'}`,
+      'model',
+    );
+  return n.server;
+}
+
+export interface FollowCallbacks {
+  loading(version: number): void;
+  ready(version: number): void;
+  failed(err: Error): void;
+}
+
+/** Starts following; returns the function that stops it. */
+export function followChampion(
+  server: ChampionFeed,
+  live: LiveAnomaly,
+  own: { features?: string[]; threshold?: number },
+  cb: FollowCallbacks,
+): () => void {
+  return server.on((e) => {
+    if (e.type === 'error') return cb.failed(e.error);
+    live.options.features = own.features?.length ? own.features : e.card.features;
+    // The card's threshold wins over the file's only when they differ (the health index keeps the file's
+    // calibrated smoothed threshold otherwise).
+    const meta = server.current?.version === e.version ? server.current.model.metadata : {};
+    const fileThreshold = Number(meta[META.threshold]);
+    live.options.threshold =
+      own.threshold ??
+      (Number.isFinite(fileThreshold) && fileThreshold === e.card.threshold ? undefined : e.card.threshold);
+    cb.loading(e.version);
+    live.load(e.path).then(
+      () => cb.ready(e.version),
+      (err: unknown) => cb.failed(err as Error),
+    );
+  });
+}
