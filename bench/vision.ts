@@ -35,12 +35,17 @@ async function main(): Promise<void> {
   const seed = numberFlag(flags, 'seed', 2);
   const nTrain = numberFlag(flags, 'train', 200);
   const nTest = numberFlag(flags, 'test', 100);
-  const products = (typeof flags.products === 'string' ? flags.products.split(',') : [...PRODUCT_KINDS]) as ProductKind[];
+  const products = (
+    typeof flags.products === 'string' ? flags.products.split(',') : [...PRODUCT_KINDS]
+  ) as ProductKind[];
   const opts: TrainOptions = {};
-  if (flags['position-weight'] !== undefined) opts.positionWeight = numberFlag(flags, 'position-weight', 0.25);
+  if (flags['position-weight'] !== undefined)
+    opts.positionWeight = numberFlag(flags, 'position-weight', 0.25);
   if (flags.bank !== undefined) opts.bankSize = numberFlag(flags, 'bank', 4096);
   const baseline = flags['no-baseline'] === undefined;
-  const rows: (string | number)[][] = [['product', 'AUROC', 'baseline', 'trainS', 'p50Ms', 'FRR@thr', 'detect@thr', 'missed by kind']];
+  const rows: (string | number)[][] = [
+    ['product', 'AUROC', 'baseline', 'trainS', 'p50Ms', 'FRR@thr', 'detect@thr', 'missed by kind'],
+  ];
   const aurocs: number[] = [];
   const baseAurocs: number[] = [];
   const trainS: number[] = [];
@@ -72,7 +77,8 @@ async function main(): Promise<void> {
     const thr = model.card.threshold;
     const missed = new Map<string, number>();
     bs.forEach((s, i) => {
-      if (s <= thr) missed.set(set.testBad[i]!.defect!.kind, (missed.get(set.testBad[i]!.defect!.kind) ?? 0) + 1);
+      if (s <= thr)
+        missed.set(set.testBad[i]!.defect!.kind, (missed.get(set.testBad[i]!.defect!.kind) ?? 0) + 1);
     });
     let ba = NaN;
     if (baseline) {
@@ -98,7 +104,9 @@ async function main(): Promise<void> {
     ]);
     console.error(`${kind}: AUROC ${fmt(a)} baseline ${fmt(ba)} train ${fmt(trainS.at(-1)!)} s`);
   }
-  console.log(`vision bench, seed ${seed} (method choices made on seed 1; same generator, so not a held-out test), ${nTrain} train / ${nTest}+${nTest} test per product`);
+  console.log(
+    `vision bench, seed ${seed} (method choices made on seed 1; same generator, so not a held-out test), ${nTrain} train / ${nTest}+${nTest} test per product`,
+  );
   printTable(rows);
   const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
   const r4 = (x: number) => Math.round(x * 10000) / 10000;

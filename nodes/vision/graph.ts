@@ -102,7 +102,8 @@ export function randomBank(n: number, seed: number): Float32Array[] {
   };
   return Array.from({ length: n }, () => {
     const k = new Float32Array(KS * KS);
-    for (let i = 0; i < k.length; i++) k[i] = Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+    for (let i = 0; i < k.length; i++)
+      k[i] = Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
     const m = k.reduce((a, b) => a + b, 0) / k.length;
     let norm = 0;
     for (let i = 0; i < k.length; i++) {
@@ -134,7 +135,11 @@ function extractor(spec: ExtractorSpec): Built {
   const { size, channels, grid } = spec;
   const stride0 = size / grid;
   if (!Number.isInteger(stride0) || stride0 % 2 ** spec.levels !== 0)
-    throw new TaktError('vision.badSize', `size ${size} must be a multiple of grid ${grid} x ${2 ** spec.levels}`, 'size');
+    throw new TaktError(
+      'vision.badSize',
+      `size ${size} must be a multiple of grid ${grid} x ${2 ** spec.levels}`,
+      'size',
+    );
   const nodes: onnx.INodeProto[] = [];
   const inits: onnx.ITensorProto[] = [];
   const kernels = spec.bank === 'designed' ? designedBank() : randomBank(16, spec.seed ?? 1);
@@ -153,7 +158,9 @@ function extractor(spec: ExtractorSpec): Built {
     nodes.push(op('ReduceMean', ['lum'], ['lum_mu'], [intsAttr('axes', [1, 2, 3]), intAttr('keepdims', 1)]));
     nodes.push(op('Sub', ['lum', 'lum_mu'], ['lum_c']));
     nodes.push(op('Mul', ['lum_c', 'lum_c'], ['lum_c2']));
-    nodes.push(op('ReduceMean', ['lum_c2'], ['lum_var'], [intsAttr('axes', [1, 2, 3]), intAttr('keepdims', 1)]));
+    nodes.push(
+      op('ReduceMean', ['lum_c2'], ['lum_var'], [intsAttr('axes', [1, 2, 3]), intAttr('keepdims', 1)]),
+    );
     nodes.push(op('Add', ['lum_var', 'eps'], ['lum_var_e']));
     nodes.push(op('Sqrt', ['lum_var_e'], ['lum_sd']));
     nodes.push(op('Div', ['lum_c', 'lum_sd'], ['lum_n']));
@@ -171,12 +178,17 @@ function extractor(spec: ExtractorSpec): Built {
     const st = stride0 / 2 ** l;
     const pool = (x: string, out: string) =>
       nodes.push(
-        op('AveragePool', [x], [out], [
-          intsAttr('kernel_shape', [2 * st, 2 * st]),
-          intsAttr('strides', [st, st]),
-          intsAttr('pads', [st / 2, st / 2, st / 2, st / 2]),
-          intAttr('count_include_pad', 0),
-        ]),
+        op(
+          'AveragePool',
+          [x],
+          [out],
+          [
+            intsAttr('kernel_shape', [2 * st, 2 * st]),
+            intsAttr('strides', [st, st]),
+            intsAttr('pads', [st / 2, st / 2, st / 2, st / 2]),
+            intAttr('count_include_pad', 0),
+          ],
+        ),
       );
     const resp = `resp${l}`;
     nodes.push(op('Conv', [lum, 'bank_w'], [resp], [intsAttr('pads', [3, 3, 3, 3])]));
@@ -202,7 +214,9 @@ function extractor(spec: ExtractorSpec): Built {
     }
     if (l + 1 < spec.levels) {
       const down = (x: string, out: string) =>
-        nodes.push(op('AveragePool', [x], [out], [intsAttr('kernel_shape', [2, 2]), intsAttr('strides', [2, 2])]));
+        nodes.push(
+          op('AveragePool', [x], [out], [intsAttr('kernel_shape', [2, 2]), intsAttr('strides', [2, 2])]),
+        );
       down(lum, `lum${l + 1}`);
       lum = `lum${l + 1}`;
       if (chroma) {
@@ -279,7 +293,11 @@ export function positions(grid: number): Float32Array {
 }
 
 /** The full inspection graph: image -> map [1,1,G,G] and score [1]. */
-export function scorerModel(spec: ExtractorSpec, p: ScorerParams, metadata: Record<string, string>): Uint8Array {
+export function scorerModel(
+  spec: ExtractorSpec,
+  p: ScorerParams,
+  metadata: Record<string, string>,
+): Uint8Array {
   const b = extractor(spec);
   const D = b.width;
   const E = D + 2;

@@ -59,7 +59,11 @@ export function sniffFormat(b: Uint8Array): ImageFormat | null {
   if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
   if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
-  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42)))
+  if (
+    b.length >= 4 &&
+    ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) ||
+      (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42))
+  )
     return 'tiff';
   return null;
 }
@@ -67,7 +71,12 @@ export function sniffFormat(b: Uint8Array): ImageFormat | null {
 function isRawFrame(x: unknown): x is RawFrame {
   if (typeof x !== 'object' || x === null || x instanceof Uint8Array) return false;
   const f = x as Partial<RawFrame>;
-  return typeof f.width === 'number' && typeof f.height === 'number' && typeof f.channels === 'number' && f.data !== undefined;
+  return (
+    typeof f.width === 'number' &&
+    typeof f.height === 'number' &&
+    typeof f.channels === 'number' &&
+    f.data !== undefined
+  );
 }
 
 function checkPixels(width: number, height: number, maxPixels: number): void {
@@ -80,7 +89,10 @@ function checkPixels(width: number, height: number, maxPixels: number): void {
 }
 
 /** Decodes an uncompressed BMP (8-bit palette, 24 or 32 bit) to a raw frame. */
-export function decodeBmp(b: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): RawImage | { width: number; height: number; channels: 3 | 1; data: Uint8Array } {
+export function decodeBmp(
+  b: Uint8Array,
+  maxPixels = DEFAULT_MAX_PIXELS,
+): RawImage | { width: number; height: number; channels: 3 | 1; data: Uint8Array } {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const bad = (why: string) => new TaktError('vision.badImage', `BMP: ${why}`, 'payload');
   if (b.length < 54) throw bad('truncated header');
@@ -92,7 +104,8 @@ export function decodeBmp(b: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): RawIma
   const height = Math.abs(rawH);
   if (width <= 0 || height === 0) throw bad(`bad size ${width}x${rawH}`);
   checkPixels(width, height, maxPixels);
-  if (compression !== 0 && !(compression === 3 && bpp === 32)) throw bad(`compression ${compression} is not supported`);
+  if (compression !== 0 && !(compression === 3 && bpp === 32))
+    throw bad(`compression ${compression} is not supported`);
   if (bpp !== 8 && bpp !== 24 && bpp !== 32) throw bad(`${bpp} bits per pixel is not supported`);
   const stride = Math.ceil((width * bpp) / 32) * 4;
   if (offset + stride * height > b.length) throw bad('truncated pixel data');
@@ -106,7 +119,9 @@ export function decodeBmp(b: Uint8Array, maxPixels = DEFAULT_MAX_PIXELS): RawIma
       palette.push(b[p + 2]!, b[p + 1]!, b[p]!);
     }
   }
-  const isGreyPalette = grey && palette.every((_, i) => i % 3 !== 0 || (palette[i] === palette[i + 1] && palette[i] === palette[i + 2]));
+  const isGreyPalette =
+    grey &&
+    palette.every((_, i) => i % 3 !== 0 || (palette[i] === palette[i + 1] && palette[i] === palette[i + 2]));
   const channels: 1 | 3 = isGreyPalette ? 1 : 3;
   const data = new Uint8Array(width * height * channels);
   for (let y = 0; y < height; y++) {
@@ -170,22 +185,39 @@ export function encodeBmp(img: RawImage): Uint8Array {
 }
 
 /** A sharp pipeline over the input and the source's size, after the format and pixel checks. */
-async function open(input: ImageInput, maxPixels: number): Promise<{ img: Sharp; width: number; height: number; channels: number; format: string }> {
+async function open(
+  input: ImageInput,
+  maxPixels: number,
+): Promise<{ img: Sharp; width: number; height: number; channels: number; format: string }> {
   if (isRawFrame(input)) {
     const { width, height, channels } = input;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0)
       throw new TaktError('vision.badImage', `raw frame: bad size ${width}x${height}`, 'payload');
     if (channels !== 1 && channels !== 3 && channels !== 4)
-      throw new TaktError('vision.badImage', `raw frame: ${channels} channels (1, 3 or 4 expected)`, 'payload');
+      throw new TaktError(
+        'vision.badImage',
+        `raw frame: ${channels} channels (1, 3 or 4 expected)`,
+        'payload',
+      );
     checkPixels(width, height, maxPixels);
     const data = input.data instanceof Uint8Array ? input.data : Uint8Array.from(input.data);
     if (data.length !== width * height * channels)
-      throw new TaktError('vision.badImage', `raw frame: ${data.length} bytes for ${width}x${height}x${channels}`, 'payload');
-    const img = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } });
+      throw new TaktError(
+        'vision.badImage',
+        `raw frame: ${data.length} bytes for ${width}x${height}x${channels}`,
+        'payload',
+      );
+    const img = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+      raw: { width, height, channels },
+    });
     return { img, width, height, channels, format: 'raw' };
   }
   if (!(input instanceof Uint8Array))
-    throw new TaktError('vision.badImage', 'image must be encoded bytes (PNG, JPEG, BMP, TIFF) or a raw frame { width, height, channels, data }', 'payload');
+    throw new TaktError(
+      'vision.badImage',
+      'image must be encoded bytes (PNG, JPEG, BMP, TIFF) or a raw frame { width, height, channels, data }',
+      'payload',
+    );
   const format = sniffFormat(input);
   if (format === null)
     throw new TaktError('vision.unsupportedFormat', 'image bytes are not PNG, JPEG, BMP or TIFF', 'payload');
@@ -193,27 +225,37 @@ async function open(input: ImageInput, maxPixels: number): Promise<{ img: Sharp;
     const f = decodeBmp(input, maxPixels);
     return { ...(await open(f, maxPixels)), format };
   }
-  const img = sharp(Buffer.from(input.buffer, input.byteOffset, input.byteLength), {
-    limitInputPixels: maxPixels,
-    failOn: 'error',
-    sequentialRead: true,
-  });
+  const buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  // The header first (no pixel limit there, so the error can name the size), then the pipeline.
   let meta: Metadata;
   try {
-    meta = await img.metadata();
+    meta = await sharp(buf, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw badBytes(format, err);
   }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   checkPixels(width, height, maxPixels);
+  // Pixel values as the camera wrote them: embedded (or default grey) ICC profiles are not applied, so a
+  // grey TIFF decodes to its stored values.
+  const img = sharp(buf, {
+    limitInputPixels: maxPixels,
+    failOn: 'error',
+    sequentialRead: true,
+    ignoreIcc: true,
+  });
   return { img, width, height, channels: meta.channels ?? 0, format };
 }
 
 function badBytes(format: string, err: unknown): TaktError {
   const msg = (err as Error).message ?? String(err);
-  if (/pixel limit/i.test(msg)) return new TaktError('vision.tooLarge', `image is above the pixel limit (${msg})`, 'payload');
-  return new TaktError('vision.badImage', `${format.toUpperCase()} bytes are truncated or corrupt (${msg.split('\n')[0]})`, 'payload');
+  if (/pixel limit/i.test(msg))
+    return new TaktError('vision.tooLarge', `image is above the pixel limit (${msg})`, 'payload');
+  return new TaktError(
+    'vision.badImage',
+    `${format.toUpperCase()} bytes are truncated or corrupt (${msg.split('\n')[0]})`,
+    'payload',
+  );
 }
 
 /**
@@ -229,13 +271,19 @@ export async function prepare(input: ImageInput, opts: PrepareOptions): Promise<
   if (opts.roi) {
     const r = opts.roi;
     if (!(r.w > 0 && r.h > 0 && r.x >= 0 && r.y >= 0 && r.x + r.w <= src.width && r.y + r.h <= src.height))
-      throw new TaktError('vision.badRoi', `ROI ${r.x},${r.y} ${r.w}x${r.h} is not inside the ${src.width}x${src.height} image`, 'roi');
+      throw new TaktError(
+        'vision.badRoi',
+        `ROI ${r.x},${r.y} ${r.w}x${r.h} is not inside the ${src.width}x${src.height} image`,
+        'roi',
+      );
     roi = { x: Math.round(r.x), y: Math.round(r.y), w: Math.round(r.w), h: Math.round(r.h) };
     img = img.extract({ left: roi.x, top: roi.y, width: roi.w, height: roi.h });
   }
   const aspect = roi.w / roi.h;
   if (Math.abs(Math.log(aspect)) > 0.02)
-    warnings.push(`aspect ${roi.w}x${roi.h} differs from the model's square input: stretched to ${opts.size}x${opts.size}`);
+    warnings.push(
+      `aspect ${roi.w}x${roi.h} differs from the model's square input: stretched to ${opts.size}x${opts.size}`,
+    );
   img = img.resize(opts.size, opts.size, { fit: 'fill', kernel: 'cubic' });
   img = opts.channels === 1 ? img.greyscale() : img.removeAlpha().toColourspace('srgb');
   let out: { data: Buffer; info: OutputInfo };
@@ -252,7 +300,12 @@ export async function prepare(input: ImageInput, opts: PrepareOptions): Promise<
     const sc = Math.min(c, ic - 1);
     for (let i = 0; i < n; i++) tensor[c * n + i] = data[i * ic + sc]! / 255;
   }
-  return { tensor, source: { width: src.width, height: src.height, channels: src.channels, format: src.format }, roi, warnings };
+  return {
+    tensor,
+    source: { width: src.width, height: src.height, channels: src.channels, format: src.format },
+    roi,
+    warnings,
+  };
 }
 
 /** Encodes a raw frame as PNG (for generated images, the heat map overlay and tests). */
@@ -261,6 +314,7 @@ export async function encodePng(img: RawImage | RawFrame): Promise<Uint8Array> {
   const buf = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
     raw: { width: img.width, height: img.height, channels: img.channels as 1 | 3 | 4 },
   })
+    .toColourspace(img.channels === 1 ? 'b-w' : 'srgb')
     .png({ compressionLevel: 3 })
     .toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);

@@ -80,26 +80,46 @@ export interface TrainResult {
   card: VisionCard;
 }
 
-async function run(session: InferenceSession, ort: Ort, tensor: Float32Array, shape: number[], outputs: string[]) {
+async function run(
+  session: InferenceSession,
+  ort: Ort,
+  tensor: Float32Array,
+  shape: number[],
+  outputs: string[],
+) {
   const feeds = { image: new ort.Tensor('float32', tensor, shape) };
   return session.run(feeds, outputs);
 }
 
 /** One-sided normal quantile (Acklam's rational approximation), for the threshold's tail. */
 export function normalQuantile(p: number): number {
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const q = Math.min(Math.max(p, 1e-12), 1 - 1e-12);
   if (q < 0.02425) {
     const r = Math.sqrt(-2 * Math.log(q));
-    return (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) / ((((d[0]! * r + d[1]!) * r + d[2]!) * r + d[3]!) * r + 1);
+    return (
+      (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) /
+      ((((d[0]! * r + d[1]!) * r + d[2]!) * r + d[3]!) * r + 1)
+    );
   }
   if (q > 1 - 0.02425) return -normalQuantile(1 - q);
   const r = q - 0.5;
   const s = r * r;
-  return ((((((a[0]! * s + a[1]!) * s + a[2]!) * s + a[3]!) * s + a[4]!) * s + a[5]!) * r) / (((((b[0]! * s + b[1]!) * s + b[2]!) * s + b[3]!) * s + b[4]!) * s + 1);
+  return (
+    ((((((a[0]! * s + a[1]!) * s + a[2]!) * s + a[3]!) * s + a[4]!) * s + a[5]!) * r) /
+    (((((b[0]! * s + b[1]!) * s + b[2]!) * s + b[3]!) * s + b[4]!) * s + 1)
+  );
 }
 
 /**
@@ -108,7 +128,8 @@ export function normalQuantile(p: number): number {
  * (mean + z * sd); never below the largest held-out score in the latter case.
  */
 export function thresholdFromGood(scores: number[], frr: number): { threshold: number; rule: string } {
-  if (scores.length === 0) throw new TaktError('vision.tooFewImages', 'no held-out images for the threshold', 'images');
+  if (scores.length === 0)
+    throw new TaktError('vision.tooFewImages', 'no held-out images for the threshold', 'images');
   const s = [...scores].sort((x, y) => x - y);
   const n = s.length;
   const mean = s.reduce((a, b) => a + b, 0) / n;
@@ -117,7 +138,10 @@ export function thresholdFromGood(scores: number[], frr: number): { threshold: n
     const pos = (1 - frr) * (n - 1);
     const lo = Math.floor(pos);
     const hi = Math.min(n - 1, lo + 1);
-    return { threshold: s[lo]! + (s[hi]! - s[lo]!) * (pos - lo), rule: `empirical ${(1 - frr) * 100}% quantile of ${n} held-out good scores` };
+    return {
+      threshold: s[lo]! + (s[hi]! - s[lo]!) * (pos - lo),
+      rule: `empirical ${(1 - frr) * 100}% quantile of ${n} held-out good scores`,
+    };
   }
   const z = normalQuantile(1 - frr);
   return {
@@ -130,7 +154,15 @@ export function thresholdFromGood(scores: number[], frr: number): { threshold: n
  * Greedy k-centre coreset (farthest-point) over `rows` (n x e), on a random projection to `proj` dims
  * when e is larger. Returns the chosen row indices; stops early when `deadline` passes.
  */
-export function kCenterCoreset(rows: Float32Array, n: number, e: number, k: number, rng: Rng, proj: number, deadline: number): { idx: number[]; stoppedEarly: boolean } {
+export function kCenterCoreset(
+  rows: Float32Array,
+  n: number,
+  e: number,
+  k: number,
+  rng: Rng,
+  proj: number,
+  deadline: number,
+): { idx: number[]; stoppedEarly: boolean } {
   if (k >= n) return { idx: Array.from({ length: n }, (_, i) => i), stoppedEarly: false };
   let X = rows;
   let d = e;
@@ -179,7 +211,13 @@ export function kCenterCoreset(rows: Float32Array, n: number, e: number, k: numb
 }
 
 /** The image moved by (dx, dy) pixels (content goes right/down), edges replicated. */
-export function shiftImage(t: Float32Array, channels: number, size: number, dx: number, dy: number): Float32Array {
+export function shiftImage(
+  t: Float32Array,
+  channels: number,
+  size: number,
+  dx: number,
+  dy: number,
+): Float32Array {
   const out = new Float32Array(t.length);
   const plane = size * size;
   for (let c = 0; c < channels; c++)
@@ -208,9 +246,14 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const features = opts.features ?? 'designed';
   const rng = new Rng(opts.seed ?? 1, 31);
   const progress = opts.onProgress ?? (() => {});
-  if (!(frr > 0 && frr < 0.5)) throw new TaktError('vision.badOption', `falseRejectRate ${frr} must be in (0, 0.5)`, 'falseRejectRate');
+  if (!(frr > 0 && frr < 0.5))
+    throw new TaktError('vision.badOption', `falseRejectRate ${frr} must be in (0, 0.5)`, 'falseRejectRate');
   if (!Array.isArray(images) || images.length < 10)
-    throw new TaktError('vision.tooFewImages', `training needs at least 10 good images, got ${Array.isArray(images) ? images.length : 0}`, 'images');
+    throw new TaktError(
+      'vision.tooFewImages',
+      `training needs at least 10 good images, got ${Array.isArray(images) ? images.length : 0}`,
+      'images',
+    );
 
   // Decode everything once at 3 channels; a model is grey unless some source image has colour.
   const prepared: Float32Array[] = [];
@@ -220,7 +263,8 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     try {
       p = await prepare(images[i]!, { size, channels: 3, roi: opts.roi });
     } catch (err) {
-      if (err instanceof TaktError) throw new TaktError(err.code, `training image ${i}: ${err.message}`, 'images');
+      if (err instanceof TaktError)
+        throw new TaktError(err.code, `training image ${i}: ${err.message}`, 'images');
       throw err;
     }
     if (p.source.channels >= 3) colour = true;
@@ -243,7 +287,10 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const ext = extractorModel(spec);
   const D = ext.width;
   const P = grid * grid;
-  const { ort, session } = await openOnnxSession(ext.onnx, (r) => new TaktError('vision.badGraph', r, 'model'));
+  const { ort, session } = await openOnnxSession(
+    ext.onnx,
+    (r) => new TaktError('vision.badGraph', r, 'model'),
+  );
   const n = inputs.length;
   const shape = [1, channels, size, size];
 
@@ -326,18 +373,38 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   });
   progress(0.55, 'coreset');
   const reserve = Math.min(15_000, timeLimitMs * 0.2);
-  const { idx, stoppedEarly } = kCenterCoreset(cand, pick.length, E, bankTarget, rng, 24, t0 + timeLimitMs - reserve);
+  const { idx, stoppedEarly } = kCenterCoreset(
+    cand,
+    pick.length,
+    E,
+    bankTarget,
+    rng,
+    24,
+    t0 + timeLimitMs - reserve,
+  );
   const bank = new Float32Array(idx.length * E);
   idx.forEach((r, j) => bank.set(cand.subarray(r * E, r * E + E), j * E));
   progress(0.8, 'calibrate');
 
   // Per-location scale: the mean map of the calibration images, spread over the 3x3 neighbourhood
   // (the part moves), floored at a fifth of its median so that no location becomes hypersensitive.
-  const params = { mean: mu, invSd: isd, positionWeight, bank, bankSize: idx.length, locScale: new Float32Array(P).fill(1) };
+  const params = {
+    mean: mu,
+    invSd: isd,
+    positionWeight,
+    bank,
+    bankSize: idx.length,
+    locScale: new Float32Array(P).fill(1),
+  };
   const scoreWith = async (bytes: Uint8Array, images: number[], output: 'score' | 'map') => {
     const s = await openOnnxSession(bytes, (r) => new TaktError('vision.badGraph', r, 'model'));
     const res: Float32Array[] = [];
-    for (const i of images) res.push(Float32Array.from((await run(s.session, s.ort, inputs[i]!, shape, [output]))[output]!.data as Float32Array));
+    for (const i of images)
+      res.push(
+        Float32Array.from(
+          (await run(s.session, s.ort, inputs[i]!, shape, [output]))[output]!.data as Float32Array,
+        ),
+      );
     await s.session.release();
     return res;
   };
@@ -350,7 +417,8 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
       for (let x = 0; x < grid; x++) {
         let v = 0;
         for (let yy = Math.max(0, y - 1); yy <= Math.min(grid - 1, y + 1); yy++)
-          for (let xx = Math.max(0, x - 1); xx <= Math.min(grid - 1, x + 1); xx++) v = Math.max(v, m[yy * grid + xx]!);
+          for (let xx = Math.max(0, x - 1); xx <= Math.min(grid - 1, x + 1); xx++)
+            v = Math.max(v, m[yy * grid + xx]!);
         spread[y * grid + x] = v;
       }
     const med = [...spread].sort((a, b) => a - b)[P >> 1]!;
@@ -466,16 +534,22 @@ export function mapRegions(map: Float32Array, g: number, thr: number): { cells: 
 }
 
 /** Reads the vision card from model bytes, with the graph's declared input shape. */
-export function readVisionModel(bytes: Uint8Array): { card: VisionCard; inputShape: (number | string)[]; outputs: string[] } {
+export function readVisionModel(bytes: Uint8Array): {
+  card: VisionCard;
+  inputShape: (number | string)[];
+  outputs: string[];
+} {
   let m: onnx.ModelProto;
   try {
     m = onnx.ModelProto.decode(bytes);
   } catch (err) {
     throw new TaktError('vision.notOnnx', `not an ONNX model (${(err as Error).message})`, 'model');
   }
-  if (!m.graph || (m.graph.node ?? []).length === 0) throw new TaktError('vision.notOnnx', 'not an ONNX model (no graph)', 'model');
+  if (!m.graph || (m.graph.node ?? []).length === 0)
+    throw new TaktError('vision.notOnnx', 'not an ONNX model (no graph)', 'model');
   const raw = (m.metadataProps ?? []).find((p) => p.key === CARD_KEY)?.value;
-  if (!raw) throw new TaktError('vision.noCard', `the model has no "${CARD_KEY}" card in its metadata`, 'model');
+  if (!raw)
+    throw new TaktError('vision.noCard', `the model has no "${CARD_KEY}" card in its metadata`, 'model');
   let card: VisionCard;
   try {
     card = JSON.parse(raw) as VisionCard;
@@ -484,7 +558,9 @@ export function readVisionModel(bytes: Uint8Array): { card: VisionCard; inputSha
   }
   const inits = new Set((m.graph.initializer ?? []).map((i) => i.name));
   const input = (m.graph.input ?? []).find((i) => !inits.has(i.name));
-  const inputShape = (input?.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0)));
+  const inputShape = (input?.type?.tensorType?.shape?.dim ?? []).map((d) =>
+    d.dimParam ? d.dimParam : Number(d.dimValue ?? 0),
+  );
   return { card, inputShape, outputs: (m.graph.output ?? []).map((o) => o.name ?? '') };
 }
 
@@ -503,7 +579,11 @@ export class Inspector {
       try {
         bytes = new Uint8Array(await readFile(modelPathOrBytes));
       } catch (err) {
-        throw new TaktError('vision.noModel', `cannot read model ${modelPathOrBytes}: ${(err as Error).message}`, 'model');
+        throw new TaktError(
+          'vision.noModel',
+          `cannot read model ${modelPathOrBytes}: ${(err as Error).message}`,
+          'model',
+        );
       }
     } else bytes = modelPathOrBytes;
     const { card, inputShape, outputs } = readVisionModel(bytes);
@@ -515,16 +595,30 @@ export class Inspector {
         'model',
       );
     for (const o of ['score', 'map'])
-      if (!outputs.includes(o)) throw new TaktError('vision.shapeMismatch', `model has no "${o}" output`, 'model');
-    const { ort, session } = await openOnnxSession(bytes, (r) => new TaktError('vision.badModel', r, 'model'));
+      if (!outputs.includes(o))
+        throw new TaktError('vision.shapeMismatch', `model has no "${o}" output`, 'model');
+    const { ort, session } = await openOnnxSession(
+      bytes,
+      (r) => new TaktError('vision.badModel', r, 'model'),
+    );
     return new Inspector(card, ort, session);
   }
 
   /** Judges one image (encoded bytes or a raw frame). */
   async inspect(image: ImageInput, opts: InspectOptions = {}): Promise<Inspection> {
     const c = this.card;
-    const p = await prepare(image, { size: c.size, channels: c.channels, roi: c.preprocessing.roi ?? undefined });
-    const out = await run(this.session, this.ort, p.tensor, [1, c.channels, c.size, c.size], ['score', 'map']);
+    const p = await prepare(image, {
+      size: c.size,
+      channels: c.channels,
+      roi: c.preprocessing.roi ?? undefined,
+    });
+    const out = await run(
+      this.session,
+      this.ort,
+      p.tensor,
+      [1, c.channels, c.size, c.size],
+      ['score', 'map'],
+    );
     const score = (out.score!.data as Float32Array)[0]!;
     const map = Float32Array.from(out.map!.data as Float32Array);
     const threshold = opts.threshold ?? c.threshold;
@@ -553,7 +647,14 @@ export class Inspector {
         score: r.score,
       };
     });
-    const result: Inspection = { score, threshold, anomalous: score > threshold, map: { width: g, height: g, data: map }, defects, warnings: p.warnings };
+    const result: Inspection = {
+      score,
+      threshold,
+      anomalous: score > threshold,
+      map: { width: g, height: g, data: map },
+      defects,
+      warnings: p.warnings,
+    };
     if (opts.heatmap) result.heatmap = await heatmapPng(p.tensor, c.channels, c.size, map, g, threshold);
     return result;
   }
@@ -567,7 +668,14 @@ export class Inspector {
  * A PNG overlay: the model input in grey with the anomaly map in red (transparent below half the
  * threshold, full red at twice the threshold), bilinear upsampled.
  */
-export async function heatmapPng(tensor: Float32Array, channels: number, size: number, map: Float32Array, g: number, threshold: number): Promise<Uint8Array> {
+export async function heatmapPng(
+  tensor: Float32Array,
+  channels: number,
+  size: number,
+  map: Float32Array,
+  g: number,
+  threshold: number,
+): Promise<Uint8Array> {
   const out = new Uint8Array(size * size * 3);
   const plane = size * size;
   const lo = threshold * 0.5;
@@ -583,7 +691,8 @@ export async function heatmapPng(tensor: Float32Array, channels: number, size: n
       const x1 = Math.min(x0 + 1, g - 1);
       const fx = gx - x0;
       const v =
-        (map[y0 * g + x0]! * (1 - fx) + map[y0 * g + x1]! * fx) * (1 - fy) + (map[y1 * g + x0]! * (1 - fx) + map[y1 * g + x1]! * fx) * fy;
+        (map[y0 * g + x0]! * (1 - fx) + map[y0 * g + x1]! * fx) * (1 - fy) +
+        (map[y1 * g + x0]! * (1 - fx) + map[y1 * g + x1]! * fx) * fy;
       const a = Math.min(Math.max((v - lo) / span, 0), 1) * 0.7;
       const i = y * size + x;
       let grey = tensor[i]!;

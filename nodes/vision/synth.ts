@@ -242,7 +242,7 @@ function label(missing: number | undefined, rng: Rng): ProductDraw {
     return { v: -30 + i * 16, glyphs };
   });
   const bars: [number, number][] = [];
-  for (let x = -70; x < 70; ) {
+  for (let x = -70; x < 70;) {
     const w = art.int(1, 3) * 1.2;
     bars.push([x, x + w]);
     x += w + art.int(1, 3) * 1.2;
@@ -282,11 +282,13 @@ function label(missing: number | undefined, rng: Rng): ProductDraw {
           if (missing === i + 1 || Math.abs(v - line.v) > 5) continue;
           const inRow = smooth(4.5, 3.5, Math.abs(v - line.v));
           for (const [a, c] of line.glyphs)
-            if (u > a - 1 && u < c + 1) ink = Math.max(ink, inRow * smooth(a - 0.6, a + 0.6, u) * smooth(c + 0.6, c - 0.6, u));
+            if (u > a - 1 && u < c + 1)
+              ink = Math.max(ink, inRow * smooth(a - 0.6, a + 0.6, u) * smooth(c + 0.6, c - 0.6, u));
         }
         if (missing !== 3 && v > 16 && v < 40)
           for (const [a, c] of bars)
-            if (u > a - 1 && u < c + 1) ink = Math.max(ink, smooth(a - 0.5, a + 0.5, u) * smooth(c + 0.5, c - 0.5, u));
+            if (u > a - 1 && u < c + 1)
+              ink = Math.max(ink, smooth(a - 0.5, a + 0.5, u) * smooth(c + 0.5, c - 0.5, u));
         lr = lr * (1 - ink) + 0.1 * ink;
         lg = lg * (1 - ink) + 0.1 * ink;
         lb = lb * (1 - ink) + 0.14 * ink;
@@ -312,7 +314,11 @@ function casting(missing: number | undefined, rng: Rng): ProductDraw {
     albedo: (u, v, out) => {
       const x = u + ox;
       const y = v + oy;
-      let g = 0.45 + 0.12 * (tex(x / 2.5, y / 2.5) - 0.5) + 0.1 * (tex(x / 7, y / 7) - 0.5) + 0.08 * (tex(x / 18, y / 18) - 0.5);
+      let g =
+        0.45 +
+        0.12 * (tex(x / 2.5, y / 2.5) - 0.5) +
+        0.1 * (tex(x / 7, y / 7) - 0.5) +
+        0.08 * (tex(x / 18, y / 18) - 0.5);
       const rho = Math.sqrt(u * u + v * v);
       const boss = smooth(46, 44, rho);
       const machined = 0.7 + 0.03 * Math.sin(rho * 2.2) + 0.04 * (tex(x / 1.2, y / 1.2) - 0.5);
@@ -336,7 +342,11 @@ export function renderPart(kind: ProductKind, seed: number, opts: PartOptions = 
   const severity = opts.severity ?? rng.uniform(0.5, 1);
   const mark = opts.defect ? makeMark(kind, opts.defect, severity, rng) : undefined;
   const draw =
-    kind === 'washer' ? washer(mark?.missing, rng) : kind === 'label' ? label(mark?.missing, rng) : casting(mark?.missing, rng);
+    kind === 'washer'
+      ? washer(mark?.missing, rng)
+      : kind === 'label'
+        ? label(mark?.missing, rng)
+        : casting(mark?.missing, rng);
   // Pose: a few pixels of misplacement and a few degrees of rotation.
   const theta = (rng.uniform(-5, 5) * Math.PI) / 180;
   const tx = rng.uniform(-7, 7);
@@ -364,7 +374,9 @@ export function renderPart(kind: ProductKind, seed: number, opts: PartOptions = 
       draw.albedo(u, v, px);
       if (mark && mark.kind !== 'missing' && u >= mark.u0 && u <= mark.u1 && v >= mark.v0 && v <= mark.v1) {
         const d = mark.at(u, v);
-        for (let c = 0; c < 3; c++) px[c] = mark.kind === 'stain' && ch === 3 ? px[c]! * (1 + d * 2.5 * (1 - tint[c]!) + d) : px[c]! + d;
+        for (let c = 0; c < 3; c++)
+          px[c] =
+            mark.kind === 'stain' && ch === 3 ? px[c]! * (1 + d * 2.5 * (1 - tint[c]!) + d) : px[c]! + d;
       }
       const light = gain * (1 + gx * (x / size - 0.5) * 2 + gy * (y / size - 0.5) * 2);
       for (let c = 0; c < ch; c++) {
@@ -420,7 +432,9 @@ export function productSet(
   const base = (seed * 1_000_003 + PRODUCT_KINDS.indexOf(kind) * 100_003) >>> 0;
   const size = counts.size ?? 256;
   const train = Array.from({ length: counts.train ?? 200 }, (_, i) => renderPart(kind, base + i, { size }));
-  const testGood = Array.from({ length: counts.testGood ?? 100 }, (_, i) => renderPart(kind, base + 50_000 + i, { size }));
+  const testGood = Array.from({ length: counts.testGood ?? 100 }, (_, i) =>
+    renderPart(kind, base + 50_000 + i, { size }),
+  );
   const testBad = Array.from({ length: counts.testBad ?? 100 }, (_, i) =>
     renderPart(kind, base + 80_000 + i, { size, defect: DEFECT_KINDS[i % DEFECT_KINDS.length]! }),
   );
