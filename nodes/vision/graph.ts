@@ -8,8 +8,8 @@
  *     -> luminance (and two opponent-colour channels for colour models), per-image contrast normalisation
  *     -> pyramid (S, S/2, S/4) -> filter bank conv -> [response, |response|] -> local average pooling
  *        onto one G x G patch grid (overlapping windows) -> concat -> standardise -> (+ position)
- *     -> patches [G*G, D] -> squared distances to the bank (MatMul) -> min -> sqrt -> map [1,1,G,G]
- *     -> 3x3 average -> max = score [1]
+ *     -> patches [G*G, D] -> squared distances to the bank (MatMul) -> min -> sqrt
+ *     -> standardised per location ((d - centre) / scale, from good images) = map [1,1,G,G] -> max = score [1]
  *
  * The nearest-neighbour search runs in the graph, so one onnxruntime call gives the map and the score.
  */
@@ -118,8 +118,7 @@ export function randomBank(n: number, seed: number): Float32Array[] {
 /** Number of patch features the extractor produces. */
 export function featureWidth(spec: ExtractorSpec): number {
   const k = spec.bank === 'designed' ? designedBank().length : 16;
-  const perLevel = k;
-  return spec.levels * (perLevel + (spec.channels === 3 ? 2 : 0));
+  return spec.levels * (k + (spec.channels === 3 ? 2 : 0));
 }
 
 interface Built {
@@ -275,7 +274,8 @@ export interface ScorerParams {
   invSd: Float32Array;
   /** Weight of the two position features (0 = position-free). */
   positionWeight: number;
-  /** Per-location scale of the nearest-neighbour distance ([G*G], from good images; ones = none). */
+  /** Per-location centre and scale of the nearest-neighbour distance ([G*G], from good images; 0 and 1 = none). */
+  locShift: Float32Array;
   locScale: Float32Array;
   /** Memory bank, row-major [M, D + 2] in standardised units (position columns included). */
   bank: Float32Array;
@@ -338,8 +338,10 @@ export function scorerModel(
   nodes.push(op('Sqrt', ['d2p'], ['dist']));
   inits.push(int64Tensor('map_shape', [1, 1, spec.grid, spec.grid]));
   nodes.push(op('Reshape', ['dist', 'map_shape'], ['map_d']));
+  inits.push(floatTensor('loc_shift', [1, 1, spec.grid, spec.grid], p.locShift));
   inits.push(floatTensor('loc_scale', [1, 1, spec.grid, spec.grid], p.locScale));
-  nodes.push(op('Div', ['map_d', 'loc_scale'], ['map']));
+  nodes.push(op('Sub', ['map_d', 'loc_shift'], ['map_c']));
+  nodes.push(op('Div', ['map_c', 'loc_scale'], ['map']));
   nodes.push(op('ReduceMax', ['map'], ['score'], [intsAttr('axes', [1, 2, 3]), intAttr('keepdims', 0)]));
   return encode(
     'takt_vision_patchcore',

@@ -13,6 +13,7 @@ import { openOnnxSession, type Ort } from '../core/onnx';
 import { Rng } from '../core/random';
 import { extractorModel, positions, scorerModel, type ExtractorSpec } from './graph';
 import { encodePng, prepare, type ImageInput, type Roi } from './image';
+import { buildTemplate, findPose, IDENTITY, poseMap, thumbnail, warp, type Pose } from './register';
 
 export const CARD_KEY = 'takt.vision';
 
@@ -36,6 +37,8 @@ export interface VisionCard {
   falseRejectRate: number;
   positionWeight: number;
   bankSize: number;
+  /** Registration template (luminance at 1/4 resolution, row-major), or null when parts are not registered. */
+  registration: { side: number; template: number[] } | null;
   training: {
     images: number;
     fit: number;
@@ -69,6 +72,10 @@ export interface TrainOptions {
   features?: 'designed' | 'random';
   /** Divide the map by the typical distance at each location, learned from calibration images (default true). */
   locationScale?: boolean;
+  /** Normalise each image's luminance to zero mean, unit variance (default true for the designed bank). */
+  contrastNorm?: boolean;
+  /** Register every part onto a template learned from the good images before comparing (default true). */
+  register?: boolean;
   /** Seed for subsampling (default 1). */
   seed?: number;
   /** Progress callback (0..1 and a word), for a node's status. */
@@ -274,6 +281,17 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const channels: 1 | 3 = colour ? 3 : 1;
   const plane = size * size;
   const inputs = prepared.map((t) => (channels === 3 ? t : t.slice(0, plane)));
+  let template: Float32Array | null = null;
+  if (opts.register !== false) {
+    progress(0.15, 'register');
+    const thumbs = inputs.map((t) => thumbnail(t, channels, size));
+    template = buildTemplate(
+      thumbs.filter((_, i) => i % 20 !== 6 && i % 20 !== 13 && i % 20 !== 19),
+      size,
+    );
+    for (let i = 0; i < inputs.length; i++)
+      inputs[i] = warp(inputs[i]!, channels, size, findPose(thumbs[i]!, template, size).pose);
+  }
 
   const spec: ExtractorSpec = {
     size,
@@ -281,7 +299,7 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     grid,
     bank: features,
     levels: features === 'designed' ? 3 : 1,
-    contrastNorm: features === 'designed',
+    contrastNorm: opts.contrastNorm ?? features === 'designed',
     seed: opts.seed ?? 1,
   };
   const ext = extractorModel(spec);
@@ -386,14 +404,17 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   idx.forEach((r, j) => bank.set(cand.subarray(r * E, r * E + E), j * E));
   progress(0.8, 'calibrate');
 
-  // Per-location scale: the mean map of the calibration images, spread over the 3x3 neighbourhood
-  // (the part moves), floored at a fifth of its median so that no location becomes hypersensitive.
+  // Per-location standardisation: the distance of good patches has its own centre and spread at each
+  // place on the part (print and edges vary more than flat surface). Both come from the calibration
+  // images, pooled over the 3x3 neighbourhood (the part moves); the spread is floored at a quarter of its
+  // median so that no location becomes hypersensitive.
   const params = {
     mean: mu,
     invSd: isd,
     positionWeight,
     bank,
     bankSize: idx.length,
+    locShift: new Float32Array(P),
     locScale: new Float32Array(P).fill(1),
   };
   const scoreWith = async (bytes: Uint8Array, images: number[], output: 'score' | 'map') => {
@@ -410,19 +431,26 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   };
   if (opts.locationScale !== false) {
     const maps = await scoreWith(scorerModel(spec, params, {}), calib, 'map');
-    const m = new Float32Array(P);
-    for (const mp of maps) for (let p = 0; p < P; p++) m[p]! += mp[p]! / maps.length;
-    const spread = new Float32Array(P);
+    const sd = new Float32Array(P);
     for (let y = 0; y < grid; y++)
       for (let x = 0; x < grid; x++) {
-        let v = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let c = 0;
         for (let yy = Math.max(0, y - 1); yy <= Math.min(grid - 1, y + 1); yy++)
           for (let xx = Math.max(0, x - 1); xx <= Math.min(grid - 1, x + 1); xx++)
-            v = Math.max(v, m[yy * grid + xx]!);
-        spread[y * grid + x] = v;
+            for (const mp of maps) {
+              const v = mp[yy * grid + xx]!;
+              s1 += v;
+              s2 += v * v;
+              c++;
+            }
+        const m = s1 / c;
+        params.locShift[y * grid + x] = m;
+        sd[y * grid + x] = Math.sqrt(Math.max(s2 / c - m * m, 0));
       }
-    const med = [...spread].sort((a, b) => a - b)[P >> 1]!;
-    for (let p = 0; p < P; p++) params.locScale[p] = Math.max(spread[p]!, med / 5, 1e-6);
+    const med = [...sd].sort((a, b) => a - b)[P >> 1]!;
+    for (let p = 0; p < P; p++) params.locScale[p] = Math.max(sd[p]!, med / 4, 1e-6);
   }
   progress(0.9, 'threshold');
   const scores = (await scoreWith(scorerModel(spec, params, {}), heldOut, 'score')).map((s) => s[0]!);
@@ -444,6 +472,9 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     falseRejectRate: frr,
     positionWeight,
     bankSize: idx.length,
+    registration: template
+      ? { side: size / 4, template: Array.from(template, (v) => Math.round(v * 1e5) / 1e5) }
+      : null,
     training: {
       images: n,
       fit: fit.length,
@@ -566,11 +597,15 @@ export function readVisionModel(bytes: Uint8Array): {
 
 /** Scores images with a vision model. */
 export class Inspector {
+  private readonly template: Float32Array | null;
+
   private constructor(
     readonly card: VisionCard,
     private readonly ort: Ort,
     private readonly session: InferenceSession,
-  ) {}
+  ) {
+    this.template = card.registration ? Float32Array.from(card.registration.template) : null;
+  }
 
   /** Opens a model from a file path or its bytes; checks the card against the graph's input shape. */
   static async load(modelPathOrBytes: string | Uint8Array): Promise<Inspector> {
@@ -612,38 +647,52 @@ export class Inspector {
       channels: c.channels,
       roi: c.preprocessing.roi ?? undefined,
     });
-    const out = await run(
-      this.session,
-      this.ort,
-      p.tensor,
-      [1, c.channels, c.size, c.size],
-      ['score', 'map'],
-    );
+    let pose: Pose = IDENTITY;
+    let tensor = p.tensor;
+    if (this.template) {
+      pose = findPose(thumbnail(tensor, c.channels, c.size), this.template, c.size).pose;
+      tensor = warp(tensor, c.channels, c.size, pose);
+    }
+    const out = await run(this.session, this.ort, tensor, [1, c.channels, c.size, c.size], ['score', 'map']);
     const score = (out.score!.data as Float32Array)[0]!;
     const map = Float32Array.from(out.map!.data as Float32Array);
     const threshold = opts.threshold ?? c.threshold;
     const g = c.grid;
-    const cw = p.roi.w / g;
-    const ch = p.roi.h / g;
     const defects: Defect[] = mapRegions(map, g, threshold).map((r) => {
-      let x0 = g;
-      let y0 = g;
-      let x1 = 0;
-      let y1 = 0;
-      for (const cell of r.cells) {
-        const x = cell % g;
-        const y = (cell - x) / g;
-        x0 = Math.min(x0, x);
-        y0 = Math.min(y0, y);
-        x1 = Math.max(x1, x + 1);
-        y1 = Math.max(y1, y + 1);
+      // Cell corners of the region, through the pose back to the model input, then to source pixels.
+      const cell = c.size / g;
+      const kx = p.roi.w / c.size;
+      const ky = p.roi.h / c.size;
+      let x0 = Infinity;
+      let y0 = Infinity;
+      let x1 = -Infinity;
+      let y1 = -Infinity;
+      for (const k of r.cells) {
+        const cx = k % g;
+        const cy = (k - cx) / g;
+        for (const [u, v] of [
+          [cx, cy],
+          [cx + 1, cy],
+          [cx, cy + 1],
+          [cx + 1, cy + 1],
+        ] as const) {
+          const [mx, my] = poseMap(pose, c.size, u * cell, v * cell);
+          x0 = Math.min(x0, mx);
+          y0 = Math.min(y0, my);
+          x1 = Math.max(x1, mx);
+          y1 = Math.max(y1, my);
+        }
       }
+      x0 = Math.max(0, x0);
+      y0 = Math.max(0, y0);
+      x1 = Math.min(c.size, x1);
+      y1 = Math.min(c.size, y1);
       return {
-        x: Math.round(p.roi.x + x0 * cw),
-        y: Math.round(p.roi.y + y0 * ch),
-        w: Math.round((x1 - x0) * cw),
-        h: Math.round((y1 - y0) * ch),
-        area: Math.round(r.cells.length * cw * ch),
+        x: Math.round(p.roi.x + x0 * kx),
+        y: Math.round(p.roi.y + y0 * ky),
+        w: Math.round((x1 - x0) * kx),
+        h: Math.round((y1 - y0) * ky),
+        area: Math.round(r.cells.length * cell * cell * kx * ky),
         score: r.score,
       };
     });
@@ -655,7 +704,7 @@ export class Inspector {
       defects,
       warnings: p.warnings,
     };
-    if (opts.heatmap) result.heatmap = await heatmapPng(p.tensor, c.channels, c.size, map, g, threshold);
+    if (opts.heatmap) result.heatmap = await heatmapPng(tensor, c.channels, c.size, map, g, threshold);
     return result;
   }
 

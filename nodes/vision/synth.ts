@@ -374,9 +374,11 @@ export function renderPart(kind: ProductKind, seed: number, opts: PartOptions = 
       draw.albedo(u, v, px);
       if (mark && mark.kind !== 'missing' && u >= mark.u0 && u <= mark.u1 && v >= mark.v0 && v <= mark.v1) {
         const d = mark.at(u, v);
-        for (let c = 0; c < 3; c++)
-          px[c] =
-            mark.kind === 'stain' && ch === 3 ? px[c]! * (1 + d * 2.5 * (1 - tint[c]!) + d) : px[c]! + d;
+        for (let c = 0; c < 3; c++) {
+          if (mark.kind === 'stain' && ch === 3) px[c] = px[c]! * (1 + d * 2.5 * (1 - tint[c]!) + d);
+          // A mark that would saturate shows the other way (a bright scratch on white paper is a scuff).
+          else px[c] = px[c]! + d > 0.97 ? px[c]! - Math.abs(d) : px[c]! + d;
+        }
       }
       const light = gain * (1 + gx * (x / size - 0.5) * 2 + gy * (y / size - 0.5) * 2);
       for (let c = 0; c < ch; c++) {

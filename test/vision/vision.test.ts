@@ -224,7 +224,8 @@ describe('vision: model pieces', () => {
     const M = 50;
     const bank = Float32Array.from({ length: M * E }, () => rng.normal());
     const locScale = Float32Array.from({ length: P }, () => 0.5 + rng.next());
-    const params = { mean, invSd, positionWeight: 0.7, bank, bankSize: M, locScale };
+    const locShift = Float32Array.from({ length: P }, () => rng.next());
+    const params = { mean, invSd, positionWeight: 0.7, bank, bankSize: M, locShift, locScale };
     const img = new Float32Array(3 * 64 * 64).map(() => rng.next());
     const fail = (r: string) => new Error(r);
     const e = await openOnnxSession(ext.onnx, fail);
@@ -234,7 +235,7 @@ describe('vision: model pieces', () => {
     const out = await s.session.run(feeds, ['map', 'score']);
     const map = out.map!.data as Float32Array;
     const pos = positions(8);
-    let max = 0;
+    let max = -Infinity;
     for (let p = 0; p < P; p++) {
       const q = new Float64Array(E);
       for (let d = 0; d < D; d++) q[d] = (patches[p * D + d]! - mean[d]!) * invSd[d]!;
@@ -246,11 +247,14 @@ describe('vision: model pieces', () => {
         for (let k = 0; k < E; k++) d2 += (q[k]! - bank[m * E + k]!) ** 2;
         best = Math.min(best, d2);
       }
-      const want = Math.sqrt(best) / locScale[p]!;
-      assert.ok(Math.abs(map[p]! - want) < 1e-3 * Math.max(1, want), `cell ${p}: ${map[p]} vs ${want}`);
+      const want = (Math.sqrt(best) - locShift[p]!) / locScale[p]!;
+      assert.ok(
+        Math.abs(map[p]! - want) < 1e-3 * Math.max(1, Math.abs(want)),
+        `cell ${p}: ${map[p]} vs ${want}`,
+      );
       max = Math.max(max, want);
     }
-    assert.ok(Math.abs((out.score!.data as Float32Array)[0]! - max) < 1e-3 * max);
+    assert.ok(Math.abs((out.score!.data as Float32Array)[0]! - max) < 1e-3 * Math.max(1, Math.abs(max)));
     await e.session.release();
     await s.session.release();
   });
