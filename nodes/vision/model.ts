@@ -66,7 +66,7 @@ export interface TrainOptions {
   roi?: Roi;
   /** Memory bank size (default 4096 patches). */
   bankSize?: number;
-  /** Weight of patch position in the nearest-neighbour distance (default 0.25; 0 = anywhere). */
+  /** Weight of patch position (in grid cells) in the nearest-neighbour distance (default 1; 0 = anywhere). */
   positionWeight?: number;
   /** 'random' builds the random-convolution baseline instead of the designed filter bank. */
   features?: 'designed' | 'random';
@@ -248,7 +248,7 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const grid = opts.grid ?? 32;
   const frr = opts.falseRejectRate ?? 0.01;
   const timeLimitMs = opts.timeLimitMs ?? 120_000;
-  const positionWeight = opts.positionWeight ?? 0.25;
+  const positionWeight = opts.positionWeight ?? 1;
   const bankTarget = opts.bankSize ?? 4096;
   const features = opts.features ?? 'designed';
   const rng = new Rng(opts.seed ?? 1, 31);

@@ -15,6 +15,7 @@ import {
   train,
   type TrainResult,
 } from '../../nodes/vision/model';
+import { findPose, poseMap, thumbnail, warp } from '../../nodes/vision/register';
 import { renderPart, type RawImage } from '../../nodes/vision/synth';
 
 /** A small image with a known pattern: value = (x * 7 + y * 13 + c * 50) mod 256. */
@@ -257,6 +258,33 @@ describe('vision: model pieces', () => {
     assert.ok(Math.abs((out.score!.data as Float32Array)[0]! - max) < 1e-3 * Math.max(1, Math.abs(max)));
     await e.session.release();
     await s.session.release();
+  });
+});
+
+describe('vision: registration', () => {
+  it('recovers a known rotation and shift of a part', async () => {
+    const size = 128;
+    const part = await prepare(renderPart('washer', 3, { size }), { size, channels: 1 });
+    const truth = { angle: (4 * Math.PI) / 180, dx: 6, dy: -5 };
+    // warp samples its input at the pose: moved(p) = part(truth(p)).
+    const moved = warp(part.tensor, 1, size, truth);
+    // findPose(image, template) finds P with image(P(p)) close to template(p): here P should be truth.
+    const { pose } = findPose(thumbnail(part.tensor, 1, size), thumbnail(moved, 1, size), size);
+    assert.ok(Math.abs(pose.angle - truth.angle) < (1.5 * Math.PI) / 180, `angle ${pose.angle}`);
+    assert.ok(Math.abs(pose.dx - truth.dx) < 2.5 && Math.abs(pose.dy - truth.dy) < 2.5, JSON.stringify(pose));
+    const [mx, my] = poseMap(pose, size, 64, 64);
+    assert.ok(Math.abs(mx - 64 - truth.dx) < 2.5 && Math.abs(my - 64 - truth.dy) < 2.5);
+    const aligned = warp(part.tensor, 1, size, pose);
+    let err = 0;
+    let base = 0;
+    for (let i = 0; i < aligned.length; i++) {
+      const y = Math.floor(i / size);
+      const x = i % size;
+      if (x < 16 || y < 16 || x >= size - 16 || y >= size - 16) continue;
+      err += Math.abs(aligned[i]! - moved[i]!);
+      base += Math.abs(part.tensor[i]! - moved[i]!);
+    }
+    assert.ok(err < base * 0.35, `aligned error ${err} vs unaligned ${base}`);
   });
 });
 
