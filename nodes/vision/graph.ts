@@ -146,7 +146,13 @@ function extractor(spec: ExtractorSpec): Built {
   const w = new Float32Array(K * KS * KS);
   kernels.forEach((k, i) => w.set(k, i * KS * KS));
   inits.push(floatTensor('bank_w', [K, 1, KS, KS], w));
-  inits.push(int64Tensor('s0', [0]), int64Tensor('s1', [1]), int64Tensor('sK', [K]), int64Tensor('ax1', [1]));
+  if (spec.bank === 'designed')
+    inits.push(
+      int64Tensor('s0', [0]),
+      int64Tensor('s1', [1]),
+      int64Tensor('sK', [K]),
+      int64Tensor('ax1', [1]),
+    );
   // Luminance and (colour) opponent channels.
   const lumW = channels === 3 ? [1 / 3, 1 / 3, 1 / 3] : [1];
   inits.push(floatTensor('lum_w', [1, channels, 1, 1], lumW));

@@ -15,6 +15,7 @@ export {
   thresholdFromGood,
   kCenterCoreset,
   mapRegions,
+  verdict,
   readVisionModel,
   heatmapPng,
   CARD_KEY,
@@ -49,3 +50,4 @@ export {
   type SynthPart,
   type ProductSet,
 } from './synth';
+export { BoundedQueue } from './queue';

@@ -529,6 +529,16 @@ export interface InspectOptions {
   threshold?: number;
 }
 
+/**
+ * The verdict of a score: 'ng' above the threshold by more than the relative doubt band, 'doubt' within the
+ * band on either side (a person should look), 'ok' below it.
+ */
+export function verdict(score: number, threshold: number, band: number): 'ok' | 'ng' | 'doubt' {
+  if (score > threshold * (1 + band)) return 'ng';
+  if (score > threshold * (1 - band)) return 'doubt';
+  return 'ok';
+}
+
 /** Connected regions (4-neighbour) of map cells above `thr`. */
 export function mapRegions(map: Float32Array, g: number, thr: number): { cells: number[]; score: number }[] {
   const seen = new Uint8Array(g * g);
