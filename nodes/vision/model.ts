@@ -60,7 +60,7 @@ export interface TrainOptions {
   falseRejectRate?: number;
   /** Wall-clock budget; the coreset stops early to meet it (default 120 s). */
   timeLimitMs?: number;
-  /** Anomaly map side (default 32). */
+  /** Anomaly map side (default size / 8: one cell per 8 pixels). */
   grid?: number;
   /** Region of interest applied to every image (source pixels). */
   roi?: Roi;
@@ -245,7 +245,7 @@ export function shiftImage(
 export async function train(images: ImageInput[], opts: TrainOptions = {}): Promise<TrainResult> {
   const t0 = Date.now();
   const size = opts.size ?? 256;
-  const grid = opts.grid ?? 32;
+  const grid = opts.grid ?? Math.max(1, Math.round(size / 8));
   const frr = opts.falseRejectRate ?? 0.01;
   const timeLimitMs = opts.timeLimitMs ?? 120_000;
   const positionWeight = opts.positionWeight ?? 1;

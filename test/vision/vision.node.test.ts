@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodePng, sniffFormat } from '../../nodes/vision/image';
@@ -10,6 +10,8 @@ import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/node
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const visionNode = require('../../nodes/vision/vision.node');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const trainNode = require('../../nodes/vision/vision-train.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 
@@ -148,5 +150,88 @@ describe('takt-vision node', function () {
     const caught = nextMessages<Caught>('caught', 1, 20000);
     getNode('v').receive({ payload: good });
     assert.match((await caught)[0]!.error.message, /queue/);
+  });
+});
+
+describe('takt-vision-train node', function () {
+  this.timeout(180_000);
+  const size = 128;
+  let userDir: string;
+  let goods: Buffer[];
+
+  before(async () => {
+    goods = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) =>
+        Buffer.from(await encodePng(renderPart('washer', 400 + i, { size }))),
+      ),
+    );
+  });
+  beforeEach(() => {
+    userDir = mkdtempSync(join(tmpdir(), 'takt-vision-train-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({});
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  const flow = (extra: object = {}) => [
+    { id: 'tab', type: 'tab' },
+    {
+      id: 't',
+      z: 'tab',
+      type: 'takt-vision-train',
+      modelName: 'washer',
+      count: 12,
+      size,
+      ...extra,
+      wires: [['v', 'trained']],
+    },
+    { id: 'v', z: 'tab', type: 'takt-vision', wires: [['out']] },
+    { id: 'trained', z: 'tab', type: 'helper' },
+    { id: 'out', z: 'tab', type: 'helper' },
+    { id: 'c', z: 'tab', type: 'catch', scope: ['t', 'v'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'tab', type: 'helper' },
+  ];
+
+  it('trains in a worker on the images it collected, writes the model and card, and takt-vision loads it', async () => {
+    await load([visionNode, trainNode, catchNode], flow());
+    const trained = nextMessages<{ payload: string; card: { training: { images: number } } }>(
+      'trained',
+      1,
+      150000,
+    );
+    const caught = nextMessages<Caught>('caught', 2, 150000);
+    getNode('t').receive({ payload: Buffer.from('not an image') });
+    for (const g of goods) getNode('t').receive({ payload: g });
+    // Arrives while the model is being trained: refused with an error, not dropped silently.
+    getNode('t').receive({ payload: goods[0] });
+    const [m] = await trained;
+    assert.equal(m.payload, join(userDir, 'takt', 'models', 'washer.onnx'));
+    assert.ok(existsSync(m.payload));
+    assert.equal(
+      JSON.parse(readFileSync(join(userDir, 'takt', 'models', 'washer.json'), 'utf8')).training.images,
+      12,
+    );
+    assert.equal(m.card.training.images, 12);
+    const [e1, e2] = await caught;
+    assert.match(e1.error.message, /payload must be PNG/);
+    assert.match(e2.error.message, /being trained/);
+    await nextStatus('v', (s) => s.fill === 'green', 20000);
+    const out = nextMessages<Judged>('out', 1, 20000);
+    getNode('v').receive({ payload: goods[1] });
+    assert.equal((await out)[0]!.vision.model, m.payload);
+  });
+
+  it('trains on a folder of images when told to', async () => {
+    const folder = join(userDir, 'good');
+    mkdirSync(folder);
+    goods.forEach((g, i) => writeFileSync(join(folder, `part-${i}.png`), g));
+    writeFileSync(join(folder, 'notes.txt'), 'not an image');
+    await load([visionNode, trainNode, catchNode], flow({ folder: 'good', count: 500 }));
+    const trained = nextMessages<{ card: { training: { images: number } } }>('trained', 1, 150000);
+    getNode('t').receive({ action: 'train' });
+    assert.equal((await trained)[0]!.card.training.images, 12);
   });
 });
