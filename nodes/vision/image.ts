@@ -308,14 +308,14 @@ export async function prepare(input: ImageInput, opts: PrepareOptions): Promise<
   };
 }
 
-/** Encodes a raw frame as PNG (for generated images, the heat map overlay and tests). */
-export async function encodePng(img: RawImage | RawFrame): Promise<Uint8Array> {
+/** Encodes a raw frame as PNG (for generated images, the heat map overlay and tests); `fast` trades size for time. */
+export async function encodePng(img: RawImage | RawFrame, fast = false): Promise<Uint8Array> {
   const data = img.data instanceof Uint8Array ? img.data : Uint8Array.from(img.data);
   const buf = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
     raw: { width: img.width, height: img.height, channels: img.channels as 1 | 3 | 4 },
   })
     .toColourspace(img.channels === 1 ? 'b-w' : 'srgb')
-    .png({ compressionLevel: 3 })
+    .png(fast ? { compressionLevel: 1, adaptiveFiltering: false } : { compressionLevel: 3 })
     .toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

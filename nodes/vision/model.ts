@@ -762,5 +762,5 @@ export async function heatmapPng(
       out[i * 3 + 2] = Math.round(gv * (1 - a));
     }
   }
-  return encodePng({ width: size, height: size, channels: 3, data: out });
+  return encodePng({ width: size, height: size, channels: 3, data: out }, true);
 }
