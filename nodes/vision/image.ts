@@ -5,10 +5,15 @@
  * libvips does not read and is decoded here (uncompressed 8/24/32-bit, the form cameras and Windows tools
  * write).
  */
-import sharp from 'sharp';
+import type SharpFn from 'sharp';
 import type { Metadata, OutputInfo, Sharp } from 'sharp';
 import { TaktError } from '../core/errors';
 import type { RawImage } from './synth';
+
+/** sharp (libvips) is loaded on first use, so importing the library stays light. */
+async function sharpLib(): Promise<typeof SharpFn> {
+  return (await import('sharp')).default as unknown as typeof SharpFn;
+}
 
 /** Default pixel limit: 40 megapixels (a 16-bit 8k x 5k frame); larger images are refused before decoding. */
 export const DEFAULT_MAX_PIXELS = 40_000_000;
@@ -189,6 +194,7 @@ async function open(
   input: ImageInput,
   maxPixels: number,
 ): Promise<{ img: Sharp; width: number; height: number; channels: number; format: string }> {
+  const sharp = await sharpLib();
   if (isRawFrame(input)) {
     const { width, height, channels } = input;
     if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0)
@@ -310,6 +316,7 @@ export async function prepare(input: ImageInput, opts: PrepareOptions): Promise<
 
 /** Encodes a raw frame as PNG (for generated images, the heat map overlay and tests); `fast` trades size for time. */
 export async function encodePng(img: RawImage | RawFrame, fast = false): Promise<Uint8Array> {
+  const sharp = await sharpLib();
   const data = img.data instanceof Uint8Array ? img.data : Uint8Array.from(img.data);
   const buf = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
     raw: { width: img.width, height: img.height, channels: img.channels as 1 | 3 | 4 },
