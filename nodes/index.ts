@@ -24,3 +24,4 @@ export * as sim from './sim';
 export * as spc from './spc';
 export * as uns from './uns';
 export * as vibration from './vibration';
+export * as vision from './vision';

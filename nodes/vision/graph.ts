@@ -1,0 +1,360 @@
+/**
+ * The ONNX graphs of the vision models. No weights are learned by gradient and none are downloaded: the
+ * feature extractor is a fixed, hand-designed multi-scale filter bank (Gaussian, first and second
+ * derivatives, Laplacian and oriented Gabor filters on a three-level image pyramid), and what the model
+ * learns from the line is a memory bank of normal patch descriptors (PatchCore-style, coreset subsampled).
+ *
+ *   image [1,C,S,S] in [0,1]
+ *     -> luminance (and two opponent-colour channels for colour models), per-image contrast normalisation
+ *     -> pyramid (S, S/2, S/4) -> filter bank conv -> [response, |response|] -> local average pooling
+ *        onto one G x G patch grid (overlapping windows) -> concat -> standardise -> (+ position)
+ *     -> patches [G*G, D] -> squared distances to the bank (MatMul) -> min -> sqrt
+ *     -> standardised per location ((d - centre) / scale, from good images) = map [1,1,G,G] -> max = score [1]
+ *
+ * The nearest-neighbour search runs in the graph, so one onnxruntime call gives the map and the score.
+ */
+import { onnx } from 'onnx-proto';
+import { TaktError } from '../core/errors';
+import { floatTensor, int64Tensor, intAttr, op } from '../anomaly/onnx';
+
+export interface ExtractorSpec {
+  /** Input side and channels. */
+  size: number;
+  channels: 1 | 3;
+  /** Patch grid side (the map is grid x grid). */
+  grid: number;
+  /** Filter bank: 'designed' (the fixed bank) or 'random' (seeded random kernels, the baseline). */
+  bank: 'designed' | 'random';
+  /** Pyramid levels (1..3). */
+  levels: number;
+  /** Normalise each image's luminance to zero mean and unit variance before filtering. */
+  contrastNorm: boolean;
+  /** Seed of the random bank. */
+  seed?: number;
+}
+
+const KS = 7; // kernel side
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+
+function info(name: string, dims: (number | string)[]): onnx.IValueInfoProto {
+  return {
+    name,
+    type: {
+      tensorType: {
+        elemType: FLOAT,
+        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
+  };
+}
+
+const intsAttr = (name: string, ints: number[]): onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.INTS,
+  ints,
+});
+
+/** The designed filter bank: 8 kernels of KS x KS, each zero-mean except the Gaussian. */
+export function designedBank(): Float32Array[] {
+  const r = (KS - 1) / 2;
+  const make = (f: (x: number, y: number) => number, zeroMean: boolean) => {
+    const k = new Float32Array(KS * KS);
+    for (let y = -r; y <= r; y++) for (let x = -r; x <= r; x++) k[(y + r) * KS + (x + r)] = f(x, y);
+    if (zeroMean) {
+      const m = k.reduce((a, b) => a + b, 0) / k.length;
+      for (let i = 0; i < k.length; i++) k[i]! -= m;
+    }
+    let norm = 0;
+    for (const v of k) norm += zeroMean ? v * v : Math.abs(v);
+    norm = zeroMean ? Math.sqrt(norm) : norm;
+    for (let i = 0; i < k.length; i++) k[i]! /= norm || 1;
+    return k;
+  };
+  const g = (x: number, y: number, s: number) => Math.exp(-(x * x + y * y) / (2 * s * s));
+  const bank = [
+    make((x, y) => g(x, y, 1.2), false), // smoothed intensity
+    make((x, y) => -x * g(x, y, 1.2), true), // d/dx
+    make((x, y) => -y * g(x, y, 1.2), true), // d/dy
+    make((x, y) => (x * x + y * y - 2 * 1.6 * 1.6) * g(x, y, 1.6), true), // Laplacian of Gaussian
+  ];
+  for (let i = 0; i < 4; i++) {
+    const th = (i * Math.PI) / 4;
+    bank.push(
+      make((x, y) => {
+        const xr = x * Math.cos(th) + y * Math.sin(th);
+        return Math.cos((2 * Math.PI * xr) / 4) * g(x, y, 1.8);
+      }, true),
+    );
+  }
+  return bank;
+}
+
+/** Seeded random kernels (unit norm, zero mean), for the random-feature baseline. */
+export function randomBank(n: number, seed: number): Float32Array[] {
+  let s = seed >>> 0 || 1;
+  const rnd = () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+  return Array.from({ length: n }, () => {
+    const k = new Float32Array(KS * KS);
+    for (let i = 0; i < k.length; i++)
+      k[i] = Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+    const m = k.reduce((a, b) => a + b, 0) / k.length;
+    let norm = 0;
+    for (let i = 0; i < k.length; i++) {
+      k[i]! -= m;
+      norm += k[i]! ** 2;
+    }
+    for (let i = 0; i < k.length; i++) k[i]! /= Math.sqrt(norm);
+    return k;
+  });
+}
+
+/** Number of patch features the extractor produces. */
+export function featureWidth(spec: ExtractorSpec): number {
+  const k = spec.bank === 'designed' ? designedBank().length : 16;
+  return spec.levels * (k + (spec.channels === 3 ? 2 : 0));
+}
+
+interface Built {
+  nodes: onnx.INodeProto[];
+  inits: onnx.ITensorProto[];
+  /** Name of the [G*G, D] patch feature tensor. */
+  patches: string;
+  width: number;
+}
+
+/** Nodes from `image` to a [G*G, D] matrix of raw patch features. */
+function extractor(spec: ExtractorSpec): Built {
+  const { size, channels, grid } = spec;
+  const stride0 = size / grid;
+  if (!Number.isInteger(stride0) || stride0 % 2 ** spec.levels !== 0)
+    throw new TaktError(
+      'vision.badSize',
+      `size ${size} must be a multiple of grid ${grid} x ${2 ** spec.levels}`,
+      'size',
+    );
+  const nodes: onnx.INodeProto[] = [];
+  const inits: onnx.ITensorProto[] = [];
+  const kernels = spec.bank === 'designed' ? designedBank() : randomBank(16, spec.seed ?? 1);
+  const K = kernels.length;
+  const w = new Float32Array(K * KS * KS);
+  kernels.forEach((k, i) => w.set(k, i * KS * KS));
+  inits.push(floatTensor('bank_w', [K, 1, KS, KS], w));
+  if (spec.bank === 'designed')
+    inits.push(
+      int64Tensor('s0', [0]),
+      int64Tensor('s1', [1]),
+      int64Tensor('sK', [K]),
+      int64Tensor('ax1', [1]),
+    );
+  // Luminance and (colour) opponent channels.
+  const lumW = channels === 3 ? [1 / 3, 1 / 3, 1 / 3] : [1];
+  inits.push(floatTensor('lum_w', [1, channels, 1, 1], lumW));
+  nodes.push(op('Conv', ['image', 'lum_w'], ['lum']));
+  let lum = 'lum';
+  if (spec.contrastNorm) {
+    inits.push(floatTensor('eps', [1], [1e-4]));
+    nodes.push(op('ReduceMean', ['lum'], ['lum_mu'], [intsAttr('axes', [1, 2, 3]), intAttr('keepdims', 1)]));
+    nodes.push(op('Sub', ['lum', 'lum_mu'], ['lum_c']));
+    nodes.push(op('Mul', ['lum_c', 'lum_c'], ['lum_c2']));
+    nodes.push(
+      op('ReduceMean', ['lum_c2'], ['lum_var'], [intsAttr('axes', [1, 2, 3]), intAttr('keepdims', 1)]),
+    );
+    nodes.push(op('Add', ['lum_var', 'eps'], ['lum_var_e']));
+    nodes.push(op('Sqrt', ['lum_var_e'], ['lum_sd']));
+    nodes.push(op('Div', ['lum_c', 'lum_sd'], ['lum_n']));
+    lum = 'lum_n';
+  }
+  let chroma: string | undefined;
+  if (channels === 3) {
+    inits.push(floatTensor('chroma_w', [2, 3, 1, 1], [0.5, -0.5, 0, 0.25, 0.25, -0.5]));
+    nodes.push(op('Conv', ['image', 'chroma_w'], ['chroma']));
+    chroma = 'chroma';
+  }
+  const feats: string[] = [];
+  let width = 0;
+  for (let l = 0; l < spec.levels; l++) {
+    const st = stride0 / 2 ** l;
+    const pool = (x: string, out: string) =>
+      nodes.push(
+        op(
+          'AveragePool',
+          [x],
+          [out],
+          [
+            intsAttr('kernel_shape', [2 * st, 2 * st]),
+            intsAttr('strides', [st, st]),
+            intsAttr('pads', [st / 2, st / 2, st / 2, st / 2]),
+            intAttr('count_include_pad', 0),
+          ],
+        ),
+      );
+    const resp = `resp${l}`;
+    nodes.push(op('Conv', [lum, 'bank_w'], [resp], [intsAttr('pads', [3, 3, 3, 3])]));
+    if (spec.bank === 'designed') {
+      // Local mean of the smoothed intensity (kernel 0) and local energy |response| of every other kernel:
+      // signed derivative responses would change with the sub-patch phase of every edge.
+      nodes.push(op('Abs', [resp], [`abs${l}`]));
+      nodes.push(op('Slice', [resp, 's0', 's1', 'ax1'], [`mean${l}`]));
+      nodes.push(op('Slice', [`abs${l}`, 's1', 'sK', 'ax1'], [`en${l}`]));
+      nodes.push(op('Concat', [`mean${l}`, `en${l}`], [`ra${l}`], [intAttr('axis', 1)]));
+      pool(`ra${l}`, `f${l}`);
+      width += K;
+    } else {
+      nodes.push(op('Relu', [resp], [`relu${l}`]));
+      pool(`relu${l}`, `f${l}`);
+      width += K;
+    }
+    feats.push(`f${l}`);
+    if (chroma) {
+      pool(chroma, `fc${l}`);
+      feats.push(`fc${l}`);
+      width += 2;
+    }
+    if (l + 1 < spec.levels) {
+      const down = (x: string, out: string) =>
+        nodes.push(
+          op('AveragePool', [x], [out], [intsAttr('kernel_shape', [2, 2]), intsAttr('strides', [2, 2])]),
+        );
+      down(lum, `lum${l + 1}`);
+      lum = `lum${l + 1}`;
+      if (chroma) {
+        down(chroma, `chroma${l + 1}`);
+        chroma = `chroma${l + 1}`;
+      }
+    }
+  }
+  nodes.push(op('Concat', feats, ['feat'], [intAttr('axis', 1)]));
+  inits.push(int64Tensor('feat_shape', [width, grid * grid]));
+  nodes.push(op('Reshape', ['feat', 'feat_shape'], ['feat_dp']));
+  nodes.push(op('Transpose', ['feat_dp'], ['patches'], [intsAttr('perm', [1, 0])]));
+  return { nodes, inits, patches: 'patches', width };
+}
+
+function encode(
+  name: string,
+  nodes: onnx.INodeProto[],
+  inits: onnx.ITensorProto[],
+  inputs: onnx.IValueInfoProto[],
+  outputs: onnx.IValueInfoProto[],
+  metadata: Record<string, string>,
+): Uint8Array {
+  const model: onnx.IModelProto = {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    producerName: 'takt',
+    producerVersion: '1',
+    domain: 'org.takt',
+    modelVersion: 1,
+    graph: { name, node: nodes, initializer: inits, input: inputs, output: outputs },
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+  };
+  const err = onnx.ModelProto.verify(model);
+  if (err) throw new TaktError('vision.badGraph', `onnx: ${err}`, 'model');
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
+/** The feature-only graph used during training: image -> patches [G*G, D] (raw, not standardised). */
+export function extractorModel(spec: ExtractorSpec): { onnx: Uint8Array; width: number } {
+  const b = extractor(spec);
+  const bytes = encode(
+    'takt_vision_features',
+    b.nodes,
+    b.inits,
+    [info('image', [1, spec.channels, spec.size, spec.size])],
+    [info(b.patches, [spec.grid * spec.grid, b.width])],
+    {},
+  );
+  return { onnx: bytes, width: b.width };
+}
+
+export interface ScorerParams {
+  /** Per-feature mean and 1/sd (length D). */
+  mean: Float32Array;
+  invSd: Float32Array;
+  /** Weight of the two position features (0 = position-free). */
+  positionWeight: number;
+  /** Per-location centre and scale of the nearest-neighbour distance ([G*G], from good images; 0 and 1 = none). */
+  locShift: Float32Array;
+  locScale: Float32Array;
+  /** Memory bank, row-major [M, D + 2] in standardised units (position columns included). */
+  bank: Float32Array;
+  bankSize: number;
+}
+
+/** Patch position features for grid G: column then row, in cells, centred. */
+export function positions(grid: number): Float32Array {
+  const p = new Float32Array(grid * grid * 2);
+  for (let i = 0; i < grid * grid; i++) {
+    p[2 * i] = (i % grid) - (grid - 1) / 2;
+    p[2 * i + 1] = Math.floor(i / grid) - (grid - 1) / 2;
+  }
+  return p;
+}
+
+/** The full inspection graph: image -> map [1,1,G,G] and score [1]. */
+export function scorerModel(
+  spec: ExtractorSpec,
+  p: ScorerParams,
+  metadata: Record<string, string>,
+): Uint8Array {
+  const b = extractor(spec);
+  const D = b.width;
+  const E = D + 2;
+  const P = spec.grid * spec.grid;
+  const { nodes, inits } = b;
+  inits.push(floatTensor('mu', [1, D], p.mean));
+  inits.push(floatTensor('isd', [1, D], p.invSd));
+  nodes.push(op('Sub', [b.patches, 'mu'], ['pc']));
+  nodes.push(op('Mul', ['pc', 'isd'], ['ps']));
+  const pos = positions(spec.grid);
+  for (let i = 0; i < pos.length; i++) pos[i]! *= p.positionWeight;
+  inits.push(floatTensor('pos', [P, 2], pos));
+  nodes.push(op('Concat', ['ps', 'pos'], ['q'], [intAttr('axis', 1)]));
+  // Bank transposed [E, M] and its squared norms.
+  const M = p.bankSize;
+  const bt = new Float32Array(E * M);
+  const bn = new Float32Array(M);
+  for (let m = 0; m < M; m++) {
+    let s = 0;
+    for (let e = 0; e < E; e++) {
+      const v = p.bank[m * E + e]!;
+      bt[e * M + m] = v;
+      s += v * v;
+    }
+    bn[m] = s;
+  }
+  inits.push(floatTensor('bank_t', [E, M], bt));
+  inits.push(floatTensor('bank_n', [1, M], bn));
+  inits.push(floatTensor('minus2', [1], [-2]));
+  inits.push(floatTensor('zero', [1], [0]));
+  nodes.push(op('MatMul', ['q', 'bank_t'], ['qb']));
+  nodes.push(op('Mul', ['qb', 'minus2'], ['qb2']));
+  nodes.push(op('Add', ['qb2', 'bank_n'], ['d_part']));
+  nodes.push(op('ReduceMin', ['d_part'], ['d_min'], [intsAttr('axes', [1]), intAttr('keepdims', 1)]));
+  nodes.push(op('ReduceSumSquare', ['q'], ['q_n'], [intsAttr('axes', [1]), intAttr('keepdims', 1)]));
+  nodes.push(op('Add', ['d_min', 'q_n'], ['d2']));
+  nodes.push(op('Max', ['d2', 'zero'], ['d2p']));
+  nodes.push(op('Sqrt', ['d2p'], ['dist']));
+  inits.push(int64Tensor('map_shape', [1, 1, spec.grid, spec.grid]));
+  nodes.push(op('Reshape', ['dist', 'map_shape'], ['map_d']));
+  inits.push(floatTensor('loc_shift', [1, 1, spec.grid, spec.grid], p.locShift));
+  inits.push(floatTensor('loc_scale', [1, 1, spec.grid, spec.grid], p.locScale));
+  nodes.push(op('Sub', ['map_d', 'loc_shift'], ['map_c']));
+  nodes.push(op('Div', ['map_c', 'loc_scale'], ['map']));
+  nodes.push(op('ReduceMax', ['map'], ['score'], [intsAttr('axes', [1, 2, 3]), intAttr('keepdims', 0)]));
+  return encode(
+    'takt_vision_patchcore',
+    nodes,
+    inits,
+    [info('image', [1, spec.channels, spec.size, spec.size])],
+    [info('score', [1]), info('map', [1, 1, spec.grid, spec.grid])],
+    metadata,
+  );
+}

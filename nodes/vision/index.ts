@@ -1,0 +1,53 @@
+/**
+ * The vision engine (exported as `vision` from the package): image decoding and preparation, anomaly
+ * models learned from good parts only (a PatchCore-style memory bank over a fixed multi-scale filter bank,
+ * built as one ONNX graph), inspection with a score, a map, defect boxes and a heat map, and a seeded
+ * generator of synthetic inspection images. No Node-RED import.
+ *
+ *   import { vision } from '@takt/node-red-mes';
+ *   const { onnx, card } = await vision.train(goodPngs, { falseRejectRate: 0.01 });
+ *   const inspector = await vision.Inspector.load(onnx);
+ *   const { score, threshold, anomalous, defects } = await inspector.inspect(png);
+ */
+export {
+  train,
+  Inspector,
+  thresholdFromGood,
+  kCenterCoreset,
+  mapRegions,
+  verdict,
+  readVisionModel,
+  heatmapPng,
+  CARD_KEY,
+  type VisionCard,
+  type TrainOptions,
+  type TrainResult,
+  type Inspection,
+  type InspectOptions,
+  type Defect,
+} from './model';
+export {
+  prepare,
+  encodePng,
+  encodeBmp,
+  decodeBmp,
+  sniffFormat,
+  DEFAULT_MAX_PIXELS,
+  type ImageInput,
+  type RawFrame,
+  type Roi,
+  type Prepared,
+  type PrepareOptions,
+} from './image';
+export {
+  renderPart,
+  productSet,
+  PRODUCT_KINDS,
+  DEFECT_KINDS,
+  type ProductKind,
+  type DefectKind,
+  type RawImage,
+  type SynthPart,
+  type ProductSet,
+} from './synth';
+export { BoundedQueue } from './queue';

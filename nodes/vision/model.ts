@@ -1,0 +1,766 @@
+/**
+ * Training and inspection with the vision engine's own models (see graph.ts for the graph).
+ *
+ * Training learns from good parts only: the images are split into a fit set (patch descriptors go into
+ * the memory bank) and a held-out set (about one image in five, never in the bank) whose scores set the
+ * threshold at the chosen false-reject rate. Defect images are never needed and never used.
+ */
+import { readFile } from 'node:fs/promises';
+import type { InferenceSession } from 'onnxruntime-node';
+import { onnx } from 'onnx-proto';
+import { TaktError } from '../core/errors';
+import { openOnnxSession, type Ort } from '../core/onnx';
+import { Rng } from '../core/random';
+import { extractorModel, positions, scorerModel, type ExtractorSpec } from './graph';
+import { encodePng, prepare, type ImageInput, type Roi } from './image';
+import { buildTemplate, findPose, IDENTITY, poseMap, thumbnail, warp, type Pose } from './register';
+
+export const CARD_KEY = 'takt.vision';
+
+/** What a vision model says about itself (stored in the ONNX metadata under `takt.vision`). */
+export interface VisionCard {
+  format: 'takt-vision/1';
+  method: 'patchcore-filterbank' | 'patchcore-random';
+  /** Model input: square side and channels (1 grey, 3 RGB). */
+  size: number;
+  channels: 1 | 3;
+  /** Side of the anomaly map. */
+  grid: number;
+  preprocessing: {
+    roi: Roi | null;
+    resize: 'stretch to size x size (bicubic)';
+    scale: 'pixel / 255';
+    contrastNorm: boolean;
+  };
+  /** Image score threshold (score > threshold means anomalous) and the false-reject rate it was set for. */
+  threshold: number;
+  falseRejectRate: number;
+  positionWeight: number;
+  bankSize: number;
+  /** Registration template (luminance at 1/4 resolution, row-major), or null when parts are not registered. */
+  registration: { side: number; template: number[] } | null;
+  training: {
+    images: number;
+    fit: number;
+    calibration: number;
+    heldOut: number;
+    patches: number;
+    heldOutScores: { min: number; mean: number; sd: number; max: number };
+    thresholdRule: string;
+    seconds: number;
+    stoppedEarly: boolean;
+  };
+  createdAt: string;
+}
+
+export interface TrainOptions {
+  /** Model input side (default 256; a multiple of 4 x grid). */
+  size?: number;
+  /** Share of good parts the threshold may reject (default 0.01). */
+  falseRejectRate?: number;
+  /** Wall-clock budget; the coreset stops early to meet it (default 120 s). */
+  timeLimitMs?: number;
+  /** Anomaly map side (default size / 8: one cell per 8 pixels). */
+  grid?: number;
+  /** Region of interest applied to every image (source pixels). */
+  roi?: Roi;
+  /** Memory bank size (default 4096 patches). */
+  bankSize?: number;
+  /** Weight of patch position (in grid cells) in the nearest-neighbour distance (default 1; 0 = anywhere). */
+  positionWeight?: number;
+  /** 'random' builds the random-convolution baseline instead of the designed filter bank. */
+  features?: 'designed' | 'random';
+  /** Divide the map by the typical distance at each location, learned from calibration images (default true). */
+  locationScale?: boolean;
+  /** Normalise each image's luminance to zero mean, unit variance (default true for the designed bank). */
+  contrastNorm?: boolean;
+  /** Register every part onto a template learned from the good images before comparing (default true). */
+  register?: boolean;
+  /** Seed for subsampling (default 1). */
+  seed?: number;
+  /** Progress callback (0..1 and a word), for a node's status. */
+  onProgress?: (fraction: number, stage: string) => void;
+}
+
+export interface TrainResult {
+  onnx: Uint8Array;
+  card: VisionCard;
+}
+
+async function run(
+  session: InferenceSession,
+  ort: Ort,
+  tensor: Float32Array,
+  shape: number[],
+  outputs: string[],
+) {
+  const feeds = { image: new ort.Tensor('float32', tensor, shape) };
+  return session.run(feeds, outputs);
+}
+
+/** One-sided normal quantile (Acklam's rational approximation), for the threshold's tail. */
+export function normalQuantile(p: number): number {
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
+    2.506628277459239,
+  ];
+  const b = [
+    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
+  ];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const q = Math.min(Math.max(p, 1e-12), 1 - 1e-12);
+  if (q < 0.02425) {
+    const r = Math.sqrt(-2 * Math.log(q));
+    return (
+      (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) /
+      ((((d[0]! * r + d[1]!) * r + d[2]!) * r + d[3]!) * r + 1)
+    );
+  }
+  if (q > 1 - 0.02425) return -normalQuantile(1 - q);
+  const r = q - 0.5;
+  const s = r * r;
+  return (
+    ((((((a[0]! * s + a[1]!) * s + a[2]!) * s + a[3]!) * s + a[4]!) * s + a[5]!) * r) /
+    (((((b[0]! * s + b[1]!) * s + b[2]!) * s + b[3]!) * s + b[4]!) * s + 1)
+  );
+}
+
+/**
+ * The threshold from held-out good scores at false-reject rate `frr`: the empirical (1 - frr) quantile
+ * when the held-out set is large enough to have one (n * frr >= 1), otherwise a normal tail fit
+ * (mean + z * sd); never below the largest held-out score in the latter case.
+ */
+export function thresholdFromGood(scores: number[], frr: number): { threshold: number; rule: string } {
+  if (scores.length === 0)
+    throw new TaktError('vision.tooFewImages', 'no held-out images for the threshold', 'images');
+  const s = [...scores].sort((x, y) => x - y);
+  const n = s.length;
+  const mean = s.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
+  if (n * frr >= 1) {
+    const pos = (1 - frr) * (n - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(n - 1, lo + 1);
+    return {
+      threshold: s[lo]! + (s[hi]! - s[lo]!) * (pos - lo),
+      rule: `empirical ${(1 - frr) * 100}% quantile of ${n} held-out good scores`,
+    };
+  }
+  const z = normalQuantile(1 - frr);
+  return {
+    threshold: Math.max(s[n - 1]!, mean + z * sd),
+    rule: `normal tail mean + ${z.toFixed(2)} sd of ${n} held-out good scores (at least their maximum)`,
+  };
+}
+
+/**
+ * Greedy k-centre coreset (farthest-point) over `rows` (n x e), on a random projection to `proj` dims
+ * when e is larger. Returns the chosen row indices; stops early when `deadline` passes.
+ */
+export function kCenterCoreset(
+  rows: Float32Array,
+  n: number,
+  e: number,
+  k: number,
+  rng: Rng,
+  proj: number,
+  deadline: number,
+): { idx: number[]; stoppedEarly: boolean } {
+  if (k >= n) return { idx: Array.from({ length: n }, (_, i) => i), stoppedEarly: false };
+  let X = rows;
+  let d = e;
+  if (e > proj) {
+    d = proj;
+    const R = new Float32Array(e * proj);
+    for (let i = 0; i < R.length; i++) R[i] = rng.normal() / Math.sqrt(proj);
+    X = new Float32Array(n * proj);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < proj; j++) {
+        let s = 0;
+        for (let t = 0; t < e; t++) s += rows[i * e + t]! * R[t * proj + j]!;
+        X[i * proj + j] = s;
+      }
+  }
+  const minD = new Float32Array(n).fill(Infinity);
+  const idx: number[] = [];
+  let cur = rng.int(0, n - 1);
+  let stoppedEarly = false;
+  for (let c = 0; c < k; c++) {
+    idx.push(cur);
+    const o = cur * d;
+    let best = -1;
+    let bestD = -1;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const oi = i * d;
+      for (let t = 0; t < d; t++) {
+        const z = X[oi + t]! - X[o + t]!;
+        s += z * z;
+      }
+      const m = s < minD[i]! ? (minD[i] = s) : minD[i]!;
+      if (m > bestD) {
+        bestD = m;
+        best = i;
+      }
+    }
+    if (bestD <= 0) break;
+    cur = best;
+    if ((c & 63) === 0 && Date.now() > deadline) {
+      stoppedEarly = true;
+      break;
+    }
+  }
+  return { idx, stoppedEarly };
+}
+
+/** The image moved by (dx, dy) pixels (content goes right/down), edges replicated. */
+export function shiftImage(
+  t: Float32Array,
+  channels: number,
+  size: number,
+  dx: number,
+  dy: number,
+): Float32Array {
+  const out = new Float32Array(t.length);
+  const plane = size * size;
+  for (let c = 0; c < channels; c++)
+    for (let y = 0; y < size; y++) {
+      const sy = Math.min(Math.max(y - dy, 0), size - 1);
+      for (let x = 0; x < size; x++) {
+        const sx = Math.min(Math.max(x - dx, 0), size - 1);
+        out[c * plane + y * size + x] = t[c * plane + sy * size + sx]!;
+      }
+    }
+  return out;
+}
+
+/**
+ * Trains an anomaly model on good images (encoded bytes or raw frames) and returns the ONNX model with
+ * its card. The library call runs inline (the node runs it in a worker thread).
+ */
+export async function train(images: ImageInput[], opts: TrainOptions = {}): Promise<TrainResult> {
+  const t0 = Date.now();
+  const size = opts.size ?? 256;
+  const grid = opts.grid ?? Math.max(1, Math.round(size / 8));
+  const frr = opts.falseRejectRate ?? 0.01;
+  const timeLimitMs = opts.timeLimitMs ?? 120_000;
+  const positionWeight = opts.positionWeight ?? 1;
+  const bankTarget = opts.bankSize ?? 4096;
+  const features = opts.features ?? 'designed';
+  const rng = new Rng(opts.seed ?? 1, 31);
+  const progress = opts.onProgress ?? (() => {});
+  if (!(frr > 0 && frr < 0.5))
+    throw new TaktError('vision.badOption', `falseRejectRate ${frr} must be in (0, 0.5)`, 'falseRejectRate');
+  if (!Array.isArray(images) || images.length < 10)
+    throw new TaktError(
+      'vision.tooFewImages',
+      `training needs at least 10 good images, got ${Array.isArray(images) ? images.length : 0}`,
+      'images',
+    );
+
+  // Decode everything once at 3 channels; a model is grey unless some source image has colour.
+  const prepared: Float32Array[] = [];
+  let colour = false;
+  for (let i = 0; i < images.length; i++) {
+    let p;
+    try {
+      p = await prepare(images[i]!, { size, channels: 3, roi: opts.roi });
+    } catch (err) {
+      if (err instanceof TaktError)
+        throw new TaktError(err.code, `training image ${i}: ${err.message}`, 'images');
+      throw err;
+    }
+    if (p.source.channels >= 3) colour = true;
+    prepared.push(p.tensor);
+    if (i % 20 === 0) progress((0.2 * i) / images.length, 'decode');
+  }
+  const channels: 1 | 3 = colour ? 3 : 1;
+  const plane = size * size;
+  const inputs = prepared.map((t) => (channels === 3 ? t : t.slice(0, plane)));
+  let template: Float32Array | null = null;
+  if (opts.register !== false) {
+    progress(0.15, 'register');
+    const thumbs = inputs.map((t) => thumbnail(t, channels, size));
+    template = buildTemplate(
+      thumbs.filter((_, i) => i % 20 !== 6 && i % 20 !== 13 && i % 20 !== 19),
+      size,
+    );
+    for (let i = 0; i < inputs.length; i++)
+      inputs[i] = warp(inputs[i]!, channels, size, findPose(thumbs[i]!, template, size).pose);
+  }
+
+  const spec: ExtractorSpec = {
+    size,
+    channels,
+    grid,
+    bank: features,
+    levels: features === 'designed' ? 3 : 1,
+    contrastNorm: opts.contrastNorm ?? features === 'designed',
+    seed: opts.seed ?? 1,
+  };
+  const ext = extractorModel(spec);
+  const D = ext.width;
+  const P = grid * grid;
+  const { ort, session } = await openOnnxSession(
+    ext.onnx,
+    (r) => new TaktError('vision.badGraph', r, 'model'),
+  );
+  const n = inputs.length;
+  const shape = [1, channels, size, size];
+
+  // Split: about 70 % fit (patches go into the bank), 15 % calibrate the per-location scale, 15 % set the
+  // threshold; the last two never enter the bank, and the threshold images are used for nothing else.
+  const fit: number[] = [];
+  const calib: number[] = [];
+  const heldOut: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = i % 20;
+    (r === 6 || r === 13 || r === 19 ? heldOut : r === 3 || r === 10 || r === 16 ? calib : fit).push(i);
+  }
+  if (calib.length === 0) calib.push(fit.pop()!);
+  if (heldOut.length < 2) heldOut.push(fit.pop()!);
+
+  // Patch features of the fit images, also with the part shifted by half a patch step (so the bank holds
+  // the patches at the phases a misplaced part shows).
+  const stride0 = size / grid;
+  const half = stride0 / 2;
+  const shifts: [number, number][] = [
+    [0, 0],
+    [half, 0],
+    [0, half],
+    [half, half],
+  ];
+  const nCopies = fit.length * shifts.length;
+  const feats = new Float32Array(nCopies * P * D);
+  const copyShift: [number, number][] = [];
+  let k = 0;
+  for (const i of fit)
+    for (const [dx, dy] of shifts) {
+      const x = dx === 0 && dy === 0 ? inputs[i]! : shiftImage(inputs[i]!, channels, size, dx, dy);
+      const out = await run(session, ort, x, shape, ['patches']);
+      feats.set(out.patches!.data as Float32Array, k * P * D);
+      copyShift.push([dx / stride0, dy / stride0]);
+      k++;
+      if (k % 40 === 0) progress(0.2 + (0.3 * k) / nCopies, 'features');
+    }
+  await session.release();
+
+  // Standardise with the fit set's statistics (unshifted copies).
+  const mean = new Float64Array(D);
+  const sq = new Float64Array(D);
+  for (let c = 0; c < nCopies; c += shifts.length)
+    for (let p = 0; p < P; p++) {
+      const o = (c * P + p) * D;
+      for (let d = 0; d < D; d++) {
+        const v = feats[o + d]!;
+        mean[d]! += v;
+        sq[d]! += v * v;
+      }
+    }
+  const count = fit.length * P;
+  const mu = new Float32Array(D);
+  const isd = new Float32Array(D);
+  for (let d = 0; d < D; d++) {
+    const m = mean[d]! / count;
+    const v = Math.max(sq[d]! / count - m * m, 0);
+    mu[d] = m;
+    isd[d] = 1 / Math.max(Math.sqrt(v), 1e-6);
+  }
+
+  // Candidate patches, standardised, with position (of the part point, so shifted copies agree),
+  // subsampled to at most 32768; then a greedy k-centre coreset.
+  const E = D + 2;
+  const pos = positions(grid);
+  const total = nCopies * P;
+  const maxCand = 32768;
+  const pick: number[] = [];
+  const keep = Math.min(1, maxCand / total);
+  for (let i = 0; i < total; i++) if (keep >= 1 || rng.next() < keep) pick.push(i);
+  const cand = new Float32Array(pick.length * E);
+  pick.forEach((g, r) => {
+    const c = Math.floor(g / P);
+    const p = g % P;
+    const o = g * D;
+    for (let d = 0; d < D; d++) cand[r * E + d] = (feats[o + d]! - mu[d]!) * isd[d]!;
+    cand[r * E + D] = (pos[2 * p]! - copyShift[c]![0]) * positionWeight;
+    cand[r * E + D + 1] = (pos[2 * p + 1]! - copyShift[c]![1]) * positionWeight;
+  });
+  progress(0.55, 'coreset');
+  const reserve = Math.min(15_000, timeLimitMs * 0.2);
+  const { idx, stoppedEarly } = kCenterCoreset(
+    cand,
+    pick.length,
+    E,
+    bankTarget,
+    rng,
+    24,
+    t0 + timeLimitMs - reserve,
+  );
+  const bank = new Float32Array(idx.length * E);
+  idx.forEach((r, j) => bank.set(cand.subarray(r * E, r * E + E), j * E));
+  progress(0.8, 'calibrate');
+
+  // Per-location standardisation: the distance of good patches has its own centre and spread at each
+  // place on the part (print and edges vary more than flat surface). Both come from the calibration
+  // images, pooled over the 3x3 neighbourhood (the part moves); the spread is floored at a quarter of its
+  // median so that no location becomes hypersensitive.
+  const params = {
+    mean: mu,
+    invSd: isd,
+    positionWeight,
+    bank,
+    bankSize: idx.length,
+    locShift: new Float32Array(P),
+    locScale: new Float32Array(P).fill(1),
+  };
+  const scoreWith = async (bytes: Uint8Array, images: number[], output: 'score' | 'map') => {
+    const s = await openOnnxSession(bytes, (r) => new TaktError('vision.badGraph', r, 'model'));
+    const res: Float32Array[] = [];
+    for (const i of images)
+      res.push(
+        Float32Array.from(
+          (await run(s.session, s.ort, inputs[i]!, shape, [output]))[output]!.data as Float32Array,
+        ),
+      );
+    await s.session.release();
+    return res;
+  };
+  if (opts.locationScale !== false) {
+    const maps = await scoreWith(scorerModel(spec, params, {}), calib, 'map');
+    const sd = new Float32Array(P);
+    for (let y = 0; y < grid; y++)
+      for (let x = 0; x < grid; x++) {
+        let s1 = 0;
+        let s2 = 0;
+        let c = 0;
+        for (let yy = Math.max(0, y - 1); yy <= Math.min(grid - 1, y + 1); yy++)
+          for (let xx = Math.max(0, x - 1); xx <= Math.min(grid - 1, x + 1); xx++)
+            for (const mp of maps) {
+              const v = mp[yy * grid + xx]!;
+              s1 += v;
+              s2 += v * v;
+              c++;
+            }
+        const m = s1 / c;
+        params.locShift[y * grid + x] = m;
+        sd[y * grid + x] = Math.sqrt(Math.max(s2 / c - m * m, 0));
+      }
+    const med = [...sd].sort((a, b) => a - b)[P >> 1]!;
+    for (let p = 0; p < P; p++) params.locScale[p] = Math.max(sd[p]!, med / 4, 1e-6);
+  }
+  progress(0.9, 'threshold');
+  const scores = (await scoreWith(scorerModel(spec, params, {}), heldOut, 'score')).map((s) => s[0]!);
+  const { threshold, rule } = thresholdFromGood(scores, frr);
+  const sMean = scores.reduce((a, b) => a + b, 0) / scores.length;
+  const card: VisionCard = {
+    format: 'takt-vision/1',
+    method: features === 'designed' ? 'patchcore-filterbank' : 'patchcore-random',
+    size,
+    channels,
+    grid,
+    preprocessing: {
+      roi: opts.roi ?? null,
+      resize: 'stretch to size x size (bicubic)',
+      scale: 'pixel / 255',
+      contrastNorm: spec.contrastNorm,
+    },
+    threshold,
+    falseRejectRate: frr,
+    positionWeight,
+    bankSize: idx.length,
+    registration: template
+      ? { side: size / 4, template: Array.from(template, (v) => Math.round(v * 1e5) / 1e5) }
+      : null,
+    training: {
+      images: n,
+      fit: fit.length,
+      calibration: calib.length,
+      heldOut: heldOut.length,
+      patches: total,
+      heldOutScores: {
+        min: Math.min(...scores),
+        mean: sMean,
+        sd: Math.sqrt(scores.reduce((a, b) => a + (b - sMean) ** 2, 0) / Math.max(1, scores.length - 1)),
+        max: Math.max(...scores),
+      },
+      thresholdRule: rule,
+      seconds: (Date.now() - t0) / 1000,
+      stoppedEarly,
+    },
+    createdAt: new Date().toISOString(),
+  };
+  const bytes = scorerModel(spec, params, { [CARD_KEY]: JSON.stringify(card) });
+  progress(1, 'done');
+  return { onnx: bytes, card };
+}
+
+/** One defect region on the anomaly map, in source image pixels. */
+export interface Defect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** Area in source pixels (map cells above the threshold times the cell area). */
+  area: number;
+  /** Highest map value in the region. */
+  score: number;
+}
+
+export interface Inspection {
+  score: number;
+  threshold: number;
+  anomalous: boolean;
+  /** The anomaly map (grid x grid, row-major), higher = more anomalous, same units as score. */
+  map: { width: number; height: number; data: Float32Array };
+  defects: Defect[];
+  /** PNG overlay of the map on the model input (when asked for). */
+  heatmap?: Uint8Array;
+  warnings: string[];
+}
+
+export interface InspectOptions {
+  /** Render a PNG heat map overlay. */
+  heatmap?: boolean;
+  /** Override the card's threshold. */
+  threshold?: number;
+}
+
+/**
+ * The verdict of a score: 'ng' above the threshold by more than the relative doubt band, 'doubt' within the
+ * band on either side (a person should look), 'ok' below it.
+ */
+export function verdict(score: number, threshold: number, band: number): 'ok' | 'ng' | 'doubt' {
+  if (score > threshold * (1 + band)) return 'ng';
+  if (score > threshold * (1 - band)) return 'doubt';
+  return 'ok';
+}
+
+/** Connected regions (4-neighbour) of map cells above `thr`. */
+export function mapRegions(map: Float32Array, g: number, thr: number): { cells: number[]; score: number }[] {
+  const seen = new Uint8Array(g * g);
+  const regions: { cells: number[]; score: number }[] = [];
+  for (let s = 0; s < g * g; s++) {
+    if (seen[s] || !(map[s]! > thr)) continue;
+    const cells: number[] = [];
+    let score = -Infinity;
+    const stack = [s];
+    seen[s] = 1;
+    while (stack.length) {
+      const c = stack.pop()!;
+      cells.push(c);
+      score = Math.max(score, map[c]!);
+      const x = c % g;
+      const y = (c - x) / g;
+      for (const [nx, ny] of [
+        [x - 1, y],
+        [x + 1, y],
+        [x, y - 1],
+        [x, y + 1],
+      ] as const) {
+        if (nx < 0 || ny < 0 || nx >= g || ny >= g) continue;
+        const nc = ny * g + nx;
+        if (!seen[nc] && map[nc]! > thr) {
+          seen[nc] = 1;
+          stack.push(nc);
+        }
+      }
+    }
+    regions.push({ cells, score });
+  }
+  return regions.sort((a, b) => b.score - a.score);
+}
+
+/** Reads the vision card from model bytes, with the graph's declared input shape. */
+export function readVisionModel(bytes: Uint8Array): {
+  card: VisionCard;
+  inputShape: (number | string)[];
+  outputs: string[];
+} {
+  let m: onnx.ModelProto;
+  try {
+    m = onnx.ModelProto.decode(bytes);
+  } catch (err) {
+    throw new TaktError('vision.notOnnx', `not an ONNX model (${(err as Error).message})`, 'model');
+  }
+  if (!m.graph || (m.graph.node ?? []).length === 0)
+    throw new TaktError('vision.notOnnx', 'not an ONNX model (no graph)', 'model');
+  const raw = (m.metadataProps ?? []).find((p) => p.key === CARD_KEY)?.value;
+  if (!raw)
+    throw new TaktError('vision.noCard', `the model has no "${CARD_KEY}" card in its metadata`, 'model');
+  let card: VisionCard;
+  try {
+    card = JSON.parse(raw) as VisionCard;
+  } catch {
+    throw new TaktError('vision.noCard', `the model's "${CARD_KEY}" card is not JSON`, 'model');
+  }
+  const inits = new Set((m.graph.initializer ?? []).map((i) => i.name));
+  const input = (m.graph.input ?? []).find((i) => !inits.has(i.name));
+  const inputShape = (input?.type?.tensorType?.shape?.dim ?? []).map((d) =>
+    d.dimParam ? d.dimParam : Number(d.dimValue ?? 0),
+  );
+  return { card, inputShape, outputs: (m.graph.output ?? []).map((o) => o.name ?? '') };
+}
+
+/** Scores images with a vision model. */
+export class Inspector {
+  private readonly template: Float32Array | null;
+
+  private constructor(
+    readonly card: VisionCard,
+    private readonly ort: Ort,
+    private readonly session: InferenceSession,
+  ) {
+    this.template = card.registration ? Float32Array.from(card.registration.template) : null;
+  }
+
+  /** Opens a model from a file path or its bytes; checks the card against the graph's input shape. */
+  static async load(modelPathOrBytes: string | Uint8Array): Promise<Inspector> {
+    let bytes: Uint8Array;
+    if (typeof modelPathOrBytes === 'string') {
+      try {
+        bytes = new Uint8Array(await readFile(modelPathOrBytes));
+      } catch (err) {
+        throw new TaktError(
+          'vision.noModel',
+          `cannot read model ${modelPathOrBytes}: ${(err as Error).message}`,
+          'model',
+        );
+      }
+    } else bytes = modelPathOrBytes;
+    const { card, inputShape, outputs } = readVisionModel(bytes);
+    const want = [1, card.channels, card.size, card.size];
+    if (inputShape.length !== 4 || want.some((v, i) => inputShape[i] !== v))
+      throw new TaktError(
+        'vision.shapeMismatch',
+        `model input is [${inputShape.join(',')}] but its card says [${want.join(',')}]`,
+        'model',
+      );
+    for (const o of ['score', 'map'])
+      if (!outputs.includes(o))
+        throw new TaktError('vision.shapeMismatch', `model has no "${o}" output`, 'model');
+    const { ort, session } = await openOnnxSession(
+      bytes,
+      (r) => new TaktError('vision.badModel', r, 'model'),
+    );
+    return new Inspector(card, ort, session);
+  }
+
+  /** Judges one image (encoded bytes or a raw frame). */
+  async inspect(image: ImageInput, opts: InspectOptions = {}): Promise<Inspection> {
+    const c = this.card;
+    const p = await prepare(image, {
+      size: c.size,
+      channels: c.channels,
+      roi: c.preprocessing.roi ?? undefined,
+    });
+    let pose: Pose = IDENTITY;
+    let tensor = p.tensor;
+    if (this.template) {
+      pose = findPose(thumbnail(tensor, c.channels, c.size), this.template, c.size).pose;
+      tensor = warp(tensor, c.channels, c.size, pose);
+    }
+    const out = await run(this.session, this.ort, tensor, [1, c.channels, c.size, c.size], ['score', 'map']);
+    const score = (out.score!.data as Float32Array)[0]!;
+    const map = Float32Array.from(out.map!.data as Float32Array);
+    const threshold = opts.threshold ?? c.threshold;
+    const g = c.grid;
+    const defects: Defect[] = mapRegions(map, g, threshold).map((r) => {
+      // Cell corners of the region, through the pose back to the model input, then to source pixels.
+      const cell = c.size / g;
+      const kx = p.roi.w / c.size;
+      const ky = p.roi.h / c.size;
+      let x0 = Infinity;
+      let y0 = Infinity;
+      let x1 = -Infinity;
+      let y1 = -Infinity;
+      for (const k of r.cells) {
+        const cx = k % g;
+        const cy = (k - cx) / g;
+        for (const [u, v] of [
+          [cx, cy],
+          [cx + 1, cy],
+          [cx, cy + 1],
+          [cx + 1, cy + 1],
+        ] as const) {
+          const [mx, my] = poseMap(pose, c.size, u * cell, v * cell);
+          x0 = Math.min(x0, mx);
+          y0 = Math.min(y0, my);
+          x1 = Math.max(x1, mx);
+          y1 = Math.max(y1, my);
+        }
+      }
+      x0 = Math.max(0, x0);
+      y0 = Math.max(0, y0);
+      x1 = Math.min(c.size, x1);
+      y1 = Math.min(c.size, y1);
+      return {
+        x: Math.round(p.roi.x + x0 * kx),
+        y: Math.round(p.roi.y + y0 * ky),
+        w: Math.round((x1 - x0) * kx),
+        h: Math.round((y1 - y0) * ky),
+        area: Math.round(r.cells.length * cell * cell * kx * ky),
+        score: r.score,
+      };
+    });
+    const result: Inspection = {
+      score,
+      threshold,
+      anomalous: score > threshold,
+      map: { width: g, height: g, data: map },
+      defects,
+      warnings: p.warnings,
+    };
+    if (opts.heatmap) result.heatmap = await heatmapPng(tensor, c.channels, c.size, map, g, threshold);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/**
+ * A PNG overlay: the model input in grey with the anomaly map in red (transparent below half the
+ * threshold, full red at twice the threshold), bilinear upsampled.
+ */
+export async function heatmapPng(
+  tensor: Float32Array,
+  channels: number,
+  size: number,
+  map: Float32Array,
+  g: number,
+  threshold: number,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(size * size * 3);
+  const plane = size * size;
+  const lo = threshold * 0.5;
+  const span = threshold * 1.5 || 1;
+  for (let y = 0; y < size; y++) {
+    const gy = Math.min(Math.max(((y + 0.5) * g) / size - 0.5, 0), g - 1);
+    const y0 = Math.floor(gy);
+    const y1 = Math.min(y0 + 1, g - 1);
+    const fy = gy - y0;
+    for (let x = 0; x < size; x++) {
+      const gx = Math.min(Math.max(((x + 0.5) * g) / size - 0.5, 0), g - 1);
+      const x0 = Math.floor(gx);
+      const x1 = Math.min(x0 + 1, g - 1);
+      const fx = gx - x0;
+      const v =
+        (map[y0 * g + x0]! * (1 - fx) + map[y0 * g + x1]! * fx) * (1 - fy) +
+        (map[y1 * g + x0]! * (1 - fx) + map[y1 * g + x1]! * fx) * fy;
+      const a = Math.min(Math.max((v - lo) / span, 0), 1) * 0.7;
+      const i = y * size + x;
+      let grey = tensor[i]!;
+      if (channels === 3) grey = (tensor[i]! + tensor[plane + i]! + tensor[2 * plane + i]!) / 3;
+      const gv = grey * 255;
+      out[i * 3] = Math.round(gv * (1 - a) + 255 * a);
+      out[i * 3 + 1] = Math.round(gv * (1 - a));
+      out[i * 3 + 2] = Math.round(gv * (1 - a));
+    }
+  }
+  return encodePng({ width: size, height: size, channels: 3, data: out }, true);
+}

@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodePng, sniffFormat } from '../../nodes/vision/image';
+import { train } from '../../nodes/vision/model';
+import { BoundedQueue } from '../../nodes/vision/queue';
+import { renderPart } from '../../nodes/vision/synth';
+import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const visionNode = require('../../nodes/vision/vision.node');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const trainNode = require('../../nodes/vision/vision-train.node');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+interface Judged {
+  vision: {
+    score: number;
+    threshold: number;
+    verdict: string;
+    defects: unknown[];
+    heatmap?: Buffer;
+    model: string;
+  };
+}
+interface Caught {
+  error: { message: string };
+}
+
+describe('BoundedQueue', () => {
+  it('runs one job at a time, keeps at most `capacity` waiting and counts the ones refused', async () => {
+    const q = new BoundedQueue(2);
+    const order: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const results = [0, 1, 2, 3, 4].map((i) =>
+      q.push(async () => {
+        if (i === 0) await gate;
+        order.push(i);
+      }),
+    );
+    assert.deepEqual(results, [true, true, true, false, false]);
+    assert.equal(q.dropped, 2);
+    assert.equal(q.length, 2);
+    release();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(order, [0, 1, 2]);
+    assert.equal(q.accepted, 3);
+  });
+});
+
+describe('takt-vision node', function () {
+  this.timeout(120_000);
+  const size = 128;
+  let dir: string;
+  let modelPath: string;
+  let good: Buffer;
+  let bad: Buffer;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'takt-vision-node-'));
+    const goods = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => encodePng(renderPart('casting', 200 + i, { size }))),
+    );
+    const m = await train(goods, { size, grid: 16, bankSize: 512 });
+    modelPath = join(dir, 'casting.onnx');
+    writeFileSync(modelPath, m.onnx);
+    good = Buffer.from(await encodePng(renderPart('casting', 300, { size })));
+    bad = Buffer.from(await encodePng(renderPart('casting', 301, { size, defect: 'missing', severity: 1 })));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await helper.unload();
+  });
+
+  const flow = (extra: object = {}) => [
+    { id: 'tab', type: 'tab' },
+    {
+      id: 'v',
+      z: 'tab',
+      type: 'takt-vision',
+      model: modelPath,
+      queue: 4,
+      doubt: 0.1,
+      ...extra,
+      wires: [['out']],
+    },
+    { id: 'out', z: 'tab', type: 'helper' },
+    { id: 'c', z: 'tab', type: 'catch', scope: ['v'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'tab', type: 'helper' },
+  ];
+
+  it('judges parts: ok for a good one, ng with a box and a heat map for a missing hole', async () => {
+    await load([visionNode, catchNode], flow());
+    await nextStatus('v', (s) => s.fill === 'green', 20000);
+    const out = nextMessages<Judged>('out', 2, 20000);
+    getNode('v').receive({ payload: good });
+    getNode('v').receive({ payload: bad });
+    const [g, b] = await out;
+    assert.equal(g.vision.verdict, 'ok');
+    assert.equal(b.vision.verdict, 'ng');
+    assert.ok(b.vision.score > b.vision.threshold);
+    assert.ok(b.vision.defects.length >= 1);
+    assert.equal(sniffFormat(b.vision.heatmap!), 'png');
+    assert.equal(b.vision.model, modelPath);
+  });
+
+  it('reports corrupt bytes with a red status and keeps judging', async () => {
+    await load([visionNode, catchNode], flow());
+    await nextStatus('v', (s) => s.fill === 'green', 20000);
+    const caught = nextMessages<Caught>('caught', 2, 20000);
+    const red = nextStatus('v', (s) => s.fill === 'red', 20000);
+    getNode('v').receive({ payload: good.subarray(0, 200) });
+    getNode('v').receive({ payload: Buffer.from('not an image at all') });
+    const [e1, e2] = await caught;
+    assert.match(e1.error.message, /truncated or corrupt/);
+    assert.match(e2.error.message, /not PNG, JPEG, BMP or TIFF/);
+    await red;
+    const out = nextMessages<Judged>('out', 1, 20000);
+    getNode('v').receive({ payload: good });
+    assert.equal((await out)[0]!.vision.verdict, 'ok');
+  });
+
+  it('refuses images when its queue is full and counts every one it drops', async () => {
+    await load([visionNode, catchNode], flow({ queue: 1 }));
+    await nextStatus('v', (s) => s.fill === 'green', 20000);
+    const out = nextMessages<Judged>('out', 2, 20000);
+    const caught = nextMessages<Caught>('caught', 4, 20000);
+    for (let i = 0; i < 6; i++) getNode('v').receive({ payload: good });
+    const errors = await caught;
+    assert.match(errors[3]!.error.message, /image dropped: 1 images already wait .*\(4 dropped so far\)/);
+    assert.equal((await out).length, 2);
+  });
+
+  it('keeps its model when msg.model names a file that cannot be loaded', async () => {
+    await load([visionNode, catchNode], flow());
+    await nextStatus('v', (s) => s.fill === 'green', 20000);
+    const caught = nextMessages<Caught>('caught', 1, 20000);
+    getNode('v').receive({ model: join(dir, 'missing.onnx') });
+    assert.match((await caught)[0]!.error.message, /cannot read model/);
+    const out = nextMessages<Judged>('out', 1, 20000);
+    getNode('v').receive({ payload: good });
+    assert.equal((await out)[0]!.vision.model, modelPath);
+  });
+
+  it('refuses a bad queue setting with a red status', async () => {
+    await load([visionNode, catchNode], flow({ queue: -3 }));
+    const caught = nextMessages<Caught>('caught', 1, 20000);
+    getNode('v').receive({ payload: good });
+    assert.match((await caught)[0]!.error.message, /queue/);
+  });
+});
+
+describe('takt-vision-train node', function () {
+  this.timeout(180_000);
+  const size = 128;
+  let userDir: string;
+  let goods: Buffer[];
+
+  before(async () => {
+    goods = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) =>
+        Buffer.from(await encodePng(renderPart('washer', 400 + i, { size }))),
+      ),
+    );
+  });
+  beforeEach(() => {
+    userDir = mkdtempSync(join(tmpdir(), 'takt-vision-train-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({});
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  const flow = (extra: object = {}) => [
+    { id: 'tab', type: 'tab' },
+    {
+      id: 't',
+      z: 'tab',
+      type: 'takt-vision-train',
+      modelName: 'washer',
+      count: 12,
+      size,
+      ...extra,
+      wires: [['v', 'trained']],
+    },
+    { id: 'v', z: 'tab', type: 'takt-vision', wires: [['out']] },
+    { id: 'trained', z: 'tab', type: 'helper' },
+    { id: 'out', z: 'tab', type: 'helper' },
+    { id: 'c', z: 'tab', type: 'catch', scope: ['t', 'v'], uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'tab', type: 'helper' },
+  ];
+
+  it('trains in a worker on the images it collected, writes the model and card, and takt-vision loads it', async () => {
+    await load([visionNode, trainNode, catchNode], flow());
+    const trained = nextMessages<{ payload: string; card: { training: { images: number } } }>(
+      'trained',
+      1,
+      150000,
+    );
+    const caught = nextMessages<Caught>('caught', 2, 150000);
+    getNode('t').receive({ payload: Buffer.from('not an image') });
+    for (const g of goods) getNode('t').receive({ payload: g });
+    // Arrives while the model is being trained: refused with an error, not dropped silently.
+    getNode('t').receive({ payload: goods[0] });
+    const [m] = await trained;
+    assert.equal(m.payload, join(userDir, 'takt', 'models', 'washer.onnx'));
+    assert.ok(existsSync(m.payload));
+    assert.equal(
+      JSON.parse(readFileSync(join(userDir, 'takt', 'models', 'washer.json'), 'utf8')).training.images,
+      12,
+    );
+    assert.equal(m.card.training.images, 12);
+    const [e1, e2] = await caught;
+    assert.match(e1.error.message, /payload must be PNG/);
+    assert.match(e2.error.message, /being trained/);
+    await nextStatus('v', (s) => s.fill === 'green', 20000);
+    const out = nextMessages<Judged>('out', 1, 20000);
+    getNode('v').receive({ payload: goods[1] });
+    assert.equal((await out)[0]!.vision.model, m.payload);
+  });
+
+  it('trains on a folder of images when told to', async () => {
+    const folder = join(userDir, 'good');
+    mkdirSync(folder);
+    goods.forEach((g, i) => writeFileSync(join(folder, `part-${i}.png`), g));
+    writeFileSync(join(folder, 'notes.txt'), 'not an image');
+    await load([visionNode, trainNode, catchNode], flow({ folder: 'good', count: 500 }));
+    const trained = nextMessages<{ card: { training: { images: number } } }>('trained', 1, 150000);
+    getNode('t').receive({ action: 'train' });
+    assert.equal((await trained)[0]!.card.training.images, 12);
+  });
+});
