@@ -78,16 +78,10 @@ function estimate(kind: ChartKind, samples: Sample[], o: EstimateOptions): Chart
 
 // ---------------------------------------------------------------- streaming evaluation
 
-export interface StreamSnapshot {
+/** A stream's state as plain JSON: its parameters, position, memory and run-rule state. */
+export interface StreamSnapshot extends StreamState {
   params: ChartParams;
   index: number;
-  /** Count of points since the start of the chart (EWMA/MEWMA time-varying limits). */
-  t: number;
-  prev: number | null;
-  ewma: number;
-  pos: number;
-  neg: number;
-  mz: number[];
   rules: RuleEngineState;
   rules2: RuleEngineState;
 }

@@ -5,14 +5,9 @@
  * under CI=true.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort, waitUntil } from '../helpers/net';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumAvailable } from '../helpers/browser';
-import { ROOT } from '../helpers/paths';
-import { startRuntime, type Runtime } from '../helpers/runtime';
+import type { Page } from 'playwright-core';
+import { chromiumAvailable } from '../helpers/browser';
+import { type Editor, openEditor } from '../helpers/editor';
 
 const ROWS = ['grouping', 'size', 'ewma', 'cusum', 'imr', 'constants', 'r2r', 'patterns'] as const;
 
@@ -33,47 +28,17 @@ const EXPECTED: Record<string, (typeof ROWS)[number][]> = {
 
 describe('takt-spc edit dialog (fields from the chart-kind registry)', function () {
   this.timeout(120000);
-  let userDir: string;
-  let rt: Runtime | undefined;
-  let browser: Browser | undefined;
+  let editor: Editor | undefined;
   let page: Page;
 
   before(async function () {
     if (!chromiumAvailable()) this.skip();
-    userDir = mkdtempSync(join(tmpdir(), 'takt-spc-editor-'));
-    const flowFile = join(userDir, 'empty.json');
-    writeFileSync(flowFile, '[]');
-    rt = await startRuntime({
-      args: ['-s', join(ROOT, 'flows', 'settings.js')],
-      env: {
-        TAKT_USER_DIR: userDir,
-        TAKT_FLOW_FILE: flowFile,
-        TAKT_OPCUA_PORT: String(await freePort()),
-        TAKT_MQTT_PORT: String(await freePort()),
-        MQTT_URL: '',
-      },
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-    page = await browser.newPage();
-    await page.goto(rt.url);
-    await waitUntil(
-      () =>
-        page.evaluate(() => {
-          const red = (window as unknown as { RED?: { nodes?: { getType(t: string): unknown } } }).RED;
-          return (
-            Boolean(red?.nodes?.getType('takt-spc')) && document.querySelector('#red-ui-workspace-chart')
-          );
-        }),
-      'the editor to load the takt node types',
-      60000,
-      250,
-    );
+    editor = await openEditor('takt-spc-editor-');
+    page = editor.page;
   });
 
   after(async () => {
-    await browser?.close();
-    await rt?.stop();
-    if (userDir) rmSync(userDir, { recursive: true, force: true });
+    await editor?.close();
   });
 
   it('shows, for every chart type, the fields it showed before the registry', async () => {

@@ -262,6 +262,14 @@ export class Step {
   }
 }
 
+/** A Shewhart chart of the sample mean: limits centre ± k·σ/√n. */
+export function meanStep(P: ChartParams, s: Sample): Step {
+  const k = P.nsigmas;
+  const center = P.center;
+  const se = P.sigma / Math.sqrt(s.size);
+  return shewhart(s.value, center, center - k * se, center + k * se, se, s.size);
+}
+
 /** A Shewhart point: z = (stat − centre)/se, beyond outside [lcl, ucl], the trend rule on the statistic. */
 export function shewhart(
   stat: number,

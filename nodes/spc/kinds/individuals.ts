@@ -2,7 +2,7 @@
  * Individuals chart with its moving-range companion: I-MR. σ = MR̄ / d2(2) ("MR"); MR chart centre MR̄,
  * limits MR̄ ± k·d3(2)·σ. Successive moving ranges are correlated, so the MR chart is judged on rule 1 only.
  */
-import { type ChartKind, fail, mean, shewhart, toNumber, toObservations } from './common';
+import { type ChartKind, fail, mean, meanStep, toNumber, toObservations } from './common';
 
 export const IMR: ChartKind<'imr', number> = {
   type: 'imr',
@@ -54,13 +54,7 @@ export const IMR: ChartKind<'imr', number> = {
   /** The standard error of a moving range. */
   prepare: (P, K) => K.d3(2) * P.sigma,
   step(P, s, { state, prepared: mrSe }) {
-    const k = P.nsigmas;
-    const center = P.center;
-    const stat = s.value;
-    const se = P.sigma / Math.sqrt(s.size);
-    const lcl = center - k * se;
-    const ucl = center + k * se;
-    const out = shewhart(stat, center, lcl, ucl, se, s.size);
+    const out = meanStep(P, s);
     if (state.prev !== null) out.secondary = { stat: Math.abs(s.value - state.prev), se: mrSe };
     state.prev = s.value;
     return out;

@@ -14,7 +14,7 @@ import {
   mean,
   range,
   sd,
-  shewhart,
+  meanStep,
   toSubgroup,
   toSubgroups,
   weightedMean,
@@ -97,18 +97,11 @@ function subgroupKind<T extends SubgroupType>(type: T): ChartKind<T> {
       return [];
     },
     step(P, s, { K }) {
-      const k = P.nsigmas;
-      const center = P.center;
-      const stat = s.value;
-      const se = P.sigma / Math.sqrt(s.size);
-      const lcl = center - k * se;
-      const ucl = center + k * se;
+      const out = meanStep(P, s);
       const g = s.group as number[];
-      const secondary = byRange
+      out.secondary = byRange
         ? { stat: range(g), se: K.d3(s.size) * P.sigma }
         : { stat: sd(g), se: Math.sqrt(1 - K.c4(s.size) ** 2) * P.sigma };
-      const out = shewhart(stat, center, lcl, ucl, se, s.size);
-      out.secondary = secondary;
       return out;
     },
     standardError: (P, n) => P.sigma / Math.sqrt(n),

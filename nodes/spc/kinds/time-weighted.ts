@@ -9,7 +9,9 @@
  */
 import {
   type ChartKind,
+  type BaseParams,
   type ChartTraits,
+  type EstimateOptions,
   type Sample,
   shewhart,
   Step,
@@ -51,7 +53,7 @@ function parse(type: TimeWeightedType, obs: unknown, field: string): Sample {
 /** σ of the observations behind a time-weighted chart (or the known one). */
 function processSigma(
   samples: Sample[],
-  o: Parameters<ChartKind['estimate']>[1],
+  o: EstimateOptions,
 ): { sigma: number; estimator: string } {
   const known = o.limits;
   const grouped = samples.some((s) => s.size > 1);
@@ -70,14 +72,16 @@ function processSigma(
   return { sigma: mrSigma(values, o.constants), estimator: 'MR' };
 }
 
-function center(samples: Sample[], o: Parameters<ChartKind['estimate']>[1]): number {
-  return (
+/** Centre, sigma and estimator of the mean behind a time-weighted chart (or the known ones). */
+function meanParams(samples: Sample[], o: EstimateOptions, base: BaseParams) {
+  const { sigma, estimator } = processSigma(samples, o);
+  const center =
     o.limits?.center ??
     weightedMean(
       samples.map((s) => s.value),
       samples.map((s) => s.size),
-    )
-  );
+    );
+  return { ...base, center, sigma, estimator };
 }
 
 const standardError: ChartKind['standardError'] = (P, n) => P.sigma / Math.sqrt(n);
@@ -86,17 +90,11 @@ export const EWMA: ChartKind<'ewma'> = {
   type: 'ewma',
   traits: { ...TRAITS, label: 'EWMA', cumulative: false, settings: ['lambda'], sameData: 'ewma' },
   parse: (obs, _size, field) => parse('ewma', obs, field),
-  estimate(samples, o, base) {
-    const { sigma, estimator } = processSigma(samples, o);
-    return {
-      ...base,
-      center: center(samples, o),
-      sigma,
-      estimator,
-      lambda: o.lambda,
-      constants: o.constants,
-    };
-  },
+  estimate: (samples, o, base) => ({
+    ...meanParams(samples, o, base),
+    lambda: o.lambda,
+    constants: o.constants,
+  }),
   step(P, s, { state }) {
     const k = P.nsigmas;
     const c = P.center;
@@ -134,19 +132,13 @@ export const CUSUM: ChartKind<'cusum'> = {
       );
     }
   },
-  estimate(samples, o, base) {
-    const { sigma, estimator } = processSigma(samples, o);
-    return {
-      ...base,
-      center: center(samples, o),
-      sigma,
-      estimator,
-      constants: o.constants,
-      decisionInterval: o.decisionInterval,
-      shift: o.shift,
-      headStart: o.headStart,
-    };
-  },
+  estimate: (samples, o, base) => ({
+    ...meanParams(samples, o, base),
+    constants: o.constants,
+    decisionInterval: o.decisionInterval,
+    shift: o.shift,
+    headStart: o.headStart,
+  }),
   step(P, s, { state }) {
     const zi = (s.value - P.center) / (P.sigma / Math.sqrt(s.size));
     const half = (P.shift as number) / 2;
