@@ -51,10 +51,7 @@ function parse(type: TimeWeightedType, obs: unknown, field: string): Sample {
 }
 
 /** σ of the observations behind a time-weighted chart (or the known one). */
-function processSigma(
-  samples: Sample[],
-  o: EstimateOptions,
-): { sigma: number; estimator: string } {
+function processSigma(samples: Sample[], o: EstimateOptions): { sigma: number; estimator: string } {
   const known = o.limits;
   const grouped = samples.some((s) => s.size > 1);
   if (grouped && samples.some((s) => s.size === 1) && known?.sigma === undefined) {
