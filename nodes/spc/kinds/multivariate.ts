@@ -20,8 +20,6 @@ import {
 } from './common';
 import type { ChartParams } from '../types';
 
-type MultivariateType = 't2' | 'mewma';
-
 const TRAITS: Omit<ChartTraits, 'label' | 'iterable' | 'settings' | 'sameData'> = {
   family: 'multivariate',
   input: 'vector',
@@ -47,11 +45,27 @@ function parse(obs: unknown, field: string, dim?: number): Sample {
   return { value: NaN, size: 1, vector: v };
 }
 
+/** Phase I and phase II limits of a multivariate statistic. */
+interface Limits {
+  ucl: number;
+  ucl2: number;
+}
+
+/** What a multivariate kind's limits are computed from. */
+interface LimitInput {
+  m: number;
+  p: number;
+  conf: number;
+  known: boolean;
+  o: EstimateOptions;
+}
+
+/** Mean vector, covariance and the kind's limits (`limits`) from phase I vectors or known values. */
 function estimate(
-  type: MultivariateType,
   samples: Sample[],
   o: EstimateOptions,
   base: BaseParams,
+  limits: (x: LimitInput) => Limits,
 ): ChartParams {
   const known = o.limits;
   const xs = samples.map((s) => s.vector as number[]);
@@ -79,18 +93,7 @@ function estimate(
     );
   }
   const conf = o.confidence ?? defaultConfidence(o.nsigmas, p);
-  let ucl: number;
-  let ucl2: number;
-  if (type === 't2') {
-    if (known?.means && known.covariance) {
-      ucl = ucl2 = chiSquareQuantile(conf, p);
-    } else {
-      ucl = (((m - 1) * (m - 1)) / m) * betaQuantile(conf, p / 2, (m - p - 1) / 2);
-      ucl2 = ((p * (m + 1) * (m - 1)) / (m * (m - p))) * fQuantile(conf, p, m - p);
-    }
-  } else {
-    ucl = ucl2 = o.decisionIntervalGiven ? o.decisionInterval : chiSquareQuantile(conf, p);
-  }
+  const { ucl, ucl2 } = limits({ m, p, conf, known: Boolean(known?.means && known.covariance), o });
   return {
     ...base,
     center: 0,
@@ -100,8 +103,25 @@ function estimate(
     covariance,
     ucl,
     ucl2,
-    ...(type === 'mewma' ? { lambda: o.lambda } : {}),
   };
+}
+
+/** T²: Beta (phase I) and F (phase II prediction) limits, or χ² with known parameters. */
+function t2Limits({ m, p, conf, known }: LimitInput): Limits {
+  if (known) {
+    const ucl = chiSquareQuantile(conf, p);
+    return { ucl, ucl2: ucl };
+  }
+  return {
+    ucl: (((m - 1) * (m - 1)) / m) * betaQuantile(conf, p / 2, (m - p - 1) / 2),
+    ucl2: ((p * (m + 1) * (m - 1)) / (m * (m - p))) * fQuantile(conf, p, m - p),
+  };
+}
+
+/** MEWMA: the decision interval when given, else the χ²(p) quantile. */
+function mewmaLimits({ p, conf, o }: LimitInput): Limits {
+  const ucl = o.decisionIntervalGiven ? o.decisionInterval : chiSquareQuantile(conf, p);
+  return { ucl, ucl2: ucl };
 }
 
 /** The statistic d'Σ⁻¹d / scale, its limit for the phase, and each variable's share beyond it. */
@@ -123,7 +143,7 @@ export const T2: ChartKind<'t2', number[][]> = {
   traits: { ...TRAITS, label: 'Hotelling T²', iterable: true, settings: ['confidence'], sameData: 't2' },
   parse: (obs, _size, field, dim) => parse(obs, field, dim),
   checkBatch: (data, field, dim) => void toVectors(data, field, dim),
-  estimate: (samples, o, base) => estimate('t2', samples, o, base),
+  estimate: (samples, o, base) => estimate(samples, o, base, t2Limits),
   prepare,
   step(P, s, { phase, prepared: inv }) {
     const x = s.vector as number[];
@@ -150,7 +170,7 @@ export const MEWMA: ChartKind<'mewma', number[][]> = {
   },
   parse: (obs, _size, field, dim) => parse(obs, field, dim),
   checkBatch: (data, field, dim) => void toVectors(data, field, dim),
-  estimate: (samples, o, base) => estimate('mewma', samples, o, base),
+  estimate: (samples, o, base) => ({ ...estimate(samples, o, base, mewmaLimits), lambda: o.lambda }),
   prepare,
   step(P, s, { state, phase, prepared: inv }) {
     const x = s.vector as number[];

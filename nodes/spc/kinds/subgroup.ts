@@ -41,8 +41,11 @@ const TRAITS: Omit<ChartTraits, 'label' | 'secondary' | 'tableConstants'> = {
   sameData: 'subgroups',
 };
 
+/** The dispersion statistic behind each chart's sigma and companion chart (every type must say). */
+const DISPERSION: { readonly [T in SubgroupType]: 'R' | 'S' } = { 'xbar-r': 'R', 'xbar-s': 'S' };
+
 function subgroupKind<T extends SubgroupType>(type: T): ChartKind<T> {
-  const byRange = type === 'xbar-r';
+  const byRange = DISPERSION[type] === 'R';
   const chartName = byRange ? 'an X-bar R chart' : 'an X-bar S chart';
   return {
     type,
