@@ -35,7 +35,7 @@ function normals(count: number, seed = 1): Float64Array {
 
 type Gen = (i: number) => { obs: number | number[]; size?: number };
 
-function generators(z: Float64Array): Record<spc.ChartType, Gen> {
+function generators(z: Float64Array): Record<spc.BuiltinChartType, Gen> {
   const at = (i: number) => z[i % z.length];
   const sub = (i: number) => [0, 1, 2, 3, 4].map((k) => 10 + at(i * 5 + k));
   const vec = (i: number) => [0, 1, 2, 3].map((k) => 10 + at(i * 4 + k) + 0.5 * at(i * 4));

@@ -88,4 +88,29 @@ export {
   type PatternSpec,
   type GeneratedPattern,
 } from './patterns';
+export {
+  registerChartKind,
+  unregisterChartKind,
+  chartKind,
+  chartTypes,
+  chartTraits,
+  isChartType,
+} from './kinds/registry';
+export {
+  Step,
+  shewhart,
+  toNumber,
+  toObservations,
+  toSubgroup,
+  toVector,
+  type BaseParams,
+  type ChartInput,
+  type ChartKind,
+  type ChartSetting,
+  type ChartTraits,
+  type EstimateOptions,
+  type Sample,
+  type StepContext,
+  type StreamState,
+} from './kinds/common';
 export * from './types';

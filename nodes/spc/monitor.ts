@@ -7,8 +7,10 @@
  */
 import { TaktError } from '../core/errors';
 import { capability, type CapabilityResult, type CapabilitySpec } from './capability';
-import { chart, ChartStream, parseSample, type Sample, toNumber } from './charts';
+import { chart, ChartStream, type Sample, toNumber } from './charts';
 import { type ConstantsMode, toConstantsMode } from './constants';
+import type { ChartKind } from './kinds/common';
+import { chartKind, isChartType } from './kinds/registry';
 import {
   Ar1Filter,
   type Ar1Model,
@@ -26,7 +28,6 @@ import {
 } from './insight';
 import { RULE_TEXT, type RuleSet, ruleSet, type RuleSpec } from './rules';
 import type { ChartParams, ChartPoint, ChartType } from './types';
-import { CHART_TYPES } from './types';
 
 export type Grouping = 'payload' | 'count' | 'time' | 'field';
 export const GROUPINGS: readonly Grouping[] = ['payload', 'count', 'time', 'field'];
@@ -180,9 +181,6 @@ class History {
 }
 
 const HISTORY_SIZE = 200;
-/** Charts judged on rule 1 only, and charts of measured variables (change points in process sigma). */
-const BEYOND_ONLY = new Set<ChartType>(['ewma', 'cusum', 't2', 'mewma']);
-const VARIABLES = new Set<ChartType>(['xbar-r', 'xbar-s', 'imr', 'ewma', 'cusum']);
 const RAW_KEEP = 64;
 
 /** A short identity of the settings that shape the limits; persisted limits are reused only if it matches. */
@@ -203,22 +201,6 @@ export function signature(c: MonitorConfig): string {
     // only a non-default mode is added, so that limits saved before the option existed still restore
     ...(c.constants === 'exact' ? ['exact'] : []),
   ]);
-}
-
-/** Standard error of the plotted Shewhart statistic (or of the sample mean for EWMA and CUSUM). */
-function statSigma(P: ChartParams, n: number): number {
-  switch (P.type) {
-    case 'p':
-      return Math.sqrt((P.center * (1 - P.center)) / n);
-    case 'np':
-      return Math.sqrt(n * P.center * (1 - P.center));
-    case 'u':
-      return Math.sqrt(P.center / n);
-    case 'c':
-      return P.sigma;
-    default:
-      return P.sigma / Math.sqrt(n);
-  }
 }
 
 const WE_NUMBER: Record<number, number> = { 1: 1, 5: 2, 6: 3, 2: 4 };
@@ -260,7 +242,7 @@ export function describeAlarm(
   let what: string;
   switch (a.rule) {
     case 1:
-      if (type === 'cusum')
+      if (isChartType(type) && chartKind(type).traits.cumulative)
         what = `cumulative sum ${a.side === 'above' ? 'upper' : 'lower'} beyond the decision interval`;
       else
         what = `point ${fmt(p.stat)} ${a.side === 'above' ? `above the upper control limit ${fmt(p.ucl)}` : `below the lower control limit ${fmt(p.lcl)}`}`;
@@ -306,13 +288,16 @@ export class SpcMonitor {
   private groupKey: string | undefined;
   private index = 0;
   private rs?: RuleSet;
+  /** The chart kind: what the monitor reads instead of testing chart names. */
+  private readonly kind: ChartKind;
 
   constructor(config: MonitorConfig) {
-    if (!CHART_TYPES.includes(config.type)) {
+    if (!isChartType(config.type)) {
       throw new TaktError('spc.badType', `type: ${JSON.stringify(config.type)} is not a chart type`, 'type');
     }
+    const kind = chartKind(config.type);
     const phaseOne = toNumber(config.phaseOne, 'phaseOne');
-    const min = config.type === 't2' || config.type === 'mewma' ? 4 : 2;
+    const min = kind.traits.minPhaseOne;
     if (!Number.isInteger(phaseOne) || phaseOne < min) {
       throw new TaktError(
         'spc.badOption',
@@ -325,8 +310,7 @@ export class SpcMonitor {
     const grouping = config.grouping ?? 'payload';
     if (!GROUPINGS.includes(grouping))
       throw new TaktError('spc.badOption', `grouping: unknown "${grouping}"`, 'grouping');
-    const grouped = ['xbar-r', 'xbar-s', 'ewma', 'cusum'].includes(config.type);
-    if (grouping !== 'payload' && !grouped) {
+    if (grouping !== 'payload' && !kind.traits.grouping) {
       throw new TaktError(
         'spc.badOption',
         `grouping: a ${config.type} chart takes one sample per message`,
@@ -335,7 +319,7 @@ export class SpcMonitor {
     }
     if (grouping === 'count') {
       const n = config.subgroupSize ?? 0;
-      if (!Number.isInteger(n) || n < 1 || (n < 2 && config.type.startsWith('xbar'))) {
+      if (!Number.isInteger(n) || n < Math.max(1, kind.traits.minSubgroup)) {
         throw new TaktError(
           'spc.badSize',
           `subgroupSize: ${n} is not a valid subgroup size for ${config.type}`,
@@ -358,6 +342,7 @@ export class SpcMonitor {
       );
     }
     this.config = { ...config, phaseOne, grouping };
+    this.kind = kind;
   }
 
   get state(): 'collecting' | 'monitoring' {
@@ -459,12 +444,11 @@ export class SpcMonitor {
       const size = input.size ?? c.sampleSize;
       const first = this.collected[0]?.value;
       const dim = this.stream?.params.means?.length ?? (Array.isArray(first) ? first.length : undefined);
-      const parsed = parseSample(
-        c.type,
+      const parsed = this.kind.parse(
         input.value,
         size,
         'payload',
-        c.type === 't2' || c.type === 'mewma' ? dim : undefined,
+        this.kind.traits.input === 'vector' ? dim : undefined,
       );
       raw = { value: input.value as number | number[], ts, parsed };
       if (size !== undefined) raw.size = size;
@@ -490,8 +474,8 @@ export class SpcMonitor {
             : input.key !== this.groupKey);
         if (closes) {
           const g = this.group;
-          if (g.length < 2 && c.type.startsWith('xbar')) {
-            // a window with one value cannot make an X-bar subgroup: drop it, start over
+          if (g.length < this.kind.traits.minSubgroup) {
+            // a window with too few values for a subgroup (X-bar: a range needs two): drop it, start over
             this.group = [];
           } else raw = { value: g, ts };
         }
@@ -512,7 +496,7 @@ export class SpcMonitor {
     if (this.group.length === 0) return undefined;
     const g = this.group;
     this.group = [];
-    if (g.length < 2 && this.config.type.startsWith('xbar')) return undefined;
+    if (g.length < this.kind.traits.minSubgroup) return undefined;
     return this.sample({ value: g, ts });
   }
 
@@ -524,7 +508,7 @@ export class SpcMonitor {
     if (!this.stream) {
       this.collected.push(raw);
       const index = this.index++;
-      const s = parseSample(this.config.type, raw.value, raw.size, 'payload');
+      const s = this.kind.parse(raw.value, raw.size, 'payload');
       const ev: SpcEvent = {
         type: this.config.type,
         phase: 1,
@@ -571,7 +555,8 @@ export class SpcMonitor {
     let model: Ar1Model | undefined;
     let ac: Autocorrelation | undefined;
     let data = values as number[] | number[][];
-    if (c.type === 'imr' && values.length >= 10) {
+    const traits = this.kind.traits;
+    if (traits.autocorrelation && values.length >= 10) {
       ac = autocorrelation(values as number[]);
       if (ac.autocorrelated && c.autocorrelation) {
         const m = values as number[];
@@ -588,32 +573,24 @@ export class SpcMonitor {
         );
       }
     }
-    const needsSizes = c.type === 'p' || c.type === 'np' || c.type === 'u' || c.type === 'c';
+    const needsSizes = traits.sizes !== 'none';
     const result = chart({ type: c.type, data, ...(needsSizes ? { sizes } : {}), ...clean });
     if (result.warnings) warnings.push(...result.warnings);
     let recommendation: Recommendation | undefined;
     try {
       recommendation = recommendChart(
         values as number[] | number[][],
-        needsSizes && c.type !== 'c' ? sizes : undefined,
+        traits.sizes === 'required' ? sizes : undefined,
       );
-      const r = recommendation.type;
-      const same =
-        r === c.type ||
-        (['p', 'np'].includes(r) && ['p', 'np'].includes(c.type)) ||
-        (r.startsWith('xbar') && c.type.startsWith('xbar'));
-      if (!same && !BEYOND_ONLY.has(c.type)) {
+      const same = chartKind(recommendation.type).traits.sameData === traits.sameData;
+      if (!same && !traits.beyondLimitsOnly) {
         warnings.push(`a ${recommendation.type} chart may suit these data better: ${recommendation.reason}`);
       }
     } catch {
       recommendation = undefined;
     }
     let cap: CapabilityResult | undefined;
-    if (
-      c.spec &&
-      (c.spec.lsl !== undefined || c.spec.usl !== undefined) &&
-      ['xbar-r', 'xbar-s', 'imr'].includes(c.type)
-    ) {
+    if (c.spec && (c.spec.lsl !== undefined || c.spec.usl !== undefined) && traits.capability) {
       try {
         cap = capability(values as number[] | number[][], c.spec, { constants: c.constants });
         warnings.push(...cap.warnings);
@@ -649,7 +626,7 @@ export class SpcMonitor {
     this.info = info;
     this.hist.clear();
     const c = this.config;
-    if (c.r2r && ['xbar-r', 'xbar-s', 'imr', 'ewma', 'cusum'].includes(c.type)) {
+    if (c.r2r && this.kind.traits.runToRun) {
       this.r2r = new EwmaR2R({
         ...c.r2r,
         target: c.r2r.target ?? params.center,
@@ -687,10 +664,12 @@ export class SpcMonitor {
     raw.parsed = undefined; // keep only the raw value for re-estimation
     const index = this.index++;
     const k = P.nsigmas / 3;
-    const se = statSigma(P, point.size);
+    const traits = this.kind.traits;
+    const se = this.kind.standardError(P, point.size);
     const x = point.value ?? point.stat;
-    const histCenter = P.type === 'cusum' ? P.center : point.center;
-    if (P.type !== 't2' && P.type !== 'mewma') {
+    // cumulative sums are plotted around 0: the history keeps the sample values around the process centre
+    const histCenter = traits.cumulative ? P.center : point.center;
+    if (traits.input !== 'vector') {
       this.hist.push(index, x, histCenter, se > 0 ? se : 1);
     }
     const az = Math.abs(point.z);
@@ -718,12 +697,12 @@ export class SpcMonitor {
     if (point.lower !== undefined) ev.lower = point.lower;
     if (point.contributions) ev.contributions = point.contributions;
     const rs = this.rs as RuleSet;
-    const setName = BEYOND_ONLY.has(P.type) ? 'custom' : rs.name;
-    const unit = VARIABLES.has(P.type) ? P.sigma : undefined;
+    const setName = traits.beyondLimitsOnly ? 'custom' : rs.name;
+    const unit = traits.measured ? P.sigma : undefined;
     let cp: ChangePoint | null | undefined;
     for (const rule of point.violations) {
       let aSide: 'above' | 'below' | null = side;
-      if (P.type === 'cusum') aSide = (point.upper ?? 0) > P.decisionInterval! ? 'above' : 'below';
+      if (traits.cumulative) aSide = (point.upper ?? 0) > P.decisionInterval! ? 'above' : 'below';
       if (rule === 3) aSide = this.trendSide();
       if (rule === 4 || rule === 7 || rule === 8) aSide = null;
       const a: Omit<Alarm, 'text'> = {
@@ -751,8 +730,8 @@ export class SpcMonitor {
       const text = describeAlarm(told ? { ...a, changePoint: undefined } : a, point, rs.runLength, P.type);
       ev.alarms.push({ ...a, text });
     }
-    if (secondary) {
-      const kind = P.type === 'xbar-r' ? 'R' : P.type === 'xbar-s' ? 'S' : 'MR';
+    if (secondary && traits.secondary) {
+      const kind = traits.secondary.kind;
       for (const rule of secondary.violations) {
         const a: Omit<Alarm, 'text'> = {
           rule,

@@ -11,6 +11,7 @@ import { JsonStore, nodeStateFile } from '../core/state';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { toEpochMs } from '../core/time';
 import { patternModelPath, type SpcNodeDef, toMonitorConfig } from './config';
+import { chartTraits } from './kinds/registry';
 import { type MonitorState, SpcMonitor, type SpcEvent, type SpcSampleIn, withPattern } from './monitor';
 import { OnnxPatternClassifier } from './patterns';
 
@@ -210,6 +211,12 @@ const init: NodeInitializer = (RED) => {
     });
   }
   RED.nodes.registerType('takt-spc', SpcNode);
+
+  // The chart kinds and what each supports (kinds/registry.ts), for the editor: it shows a kind's fields
+  // from these traits instead of keeping its own lists of chart names.
+  RED.httpAdmin.get('/takt-spc/charts', RED.auth.needsPermission('takt-spc.read'), (_req, res) => {
+    res.json(chartTraits());
+  });
 };
 
 export = init;

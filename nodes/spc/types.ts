@@ -17,7 +17,19 @@ export const CHART_TYPES = [
   't2',
   'mewma',
 ] as const;
-export type ChartType = (typeof CHART_TYPES)[number];
+/** The chart types built into the engine (each has a kind in kinds/registry.ts). */
+export type BuiltinChartType = (typeof CHART_TYPES)[number];
+
+/**
+ * Names of chart kinds added by other modules with registerChartKind(): a module adding kind "zone"
+ * declares it here by declaration merging,
+ *   declare module '<path>/spc/types' { interface ExtraChartTypes { zone: true } }
+ * so that ChartType, chart options and monitor settings accept its name.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ExtraChartTypes {}
+
+export type ChartType = BuiltinChartType | (keyof ExtraChartTypes & string);
 
 /** Known parameters instead of estimates (phase II against standards, or limits frozen earlier). */
 export interface KnownLimits {

@@ -8,14 +8,12 @@
  * Without chromium the suite is skipped locally and fails under CI=true.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort, waitUntil } from '../helpers/net';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumAvailable } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { chromiumAvailable } from '../helpers/browser';
+import { type Editor, openEditor } from '../helpers/editor';
 import { ROOT } from '../helpers/paths';
-import { startRuntime, type Runtime } from '../helpers/runtime';
 
 /** Every .json file under dir, sorted. */
 function jsonFiles(dir: string): string[] {
@@ -42,50 +40,18 @@ interface Finding {
 
 describe('shipped flows in the editor (Import, then the Deploy check)', function () {
   this.timeout(120000);
-  let userDir: string;
-  let rt: Runtime | undefined;
-  let browser: Browser | undefined;
+  let editor: Editor | undefined;
   let page: Page;
 
   before(async function () {
     if (!chromiumAvailable()) this.skip();
-    userDir = mkdtempSync(join(tmpdir(), 'takt-editor-'));
-    const flowFile = join(userDir, 'empty.json');
-    writeFileSync(flowFile, '[]');
-    rt = await startRuntime({
-      args: ['-s', join(ROOT, 'flows', 'settings.js')],
-      env: {
-        TAKT_USER_DIR: userDir,
-        TAKT_FLOW_FILE: flowFile,
-        TAKT_OPCUA_PORT: String(await freePort()),
-        TAKT_MQTT_PORT: String(await freePort()),
-        MQTT_URL: '',
-      },
-    });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-    page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(rt.url);
-    await waitUntil(
-      () =>
-        page.evaluate(() => {
-          const red = (window as unknown as { RED?: { nodes?: { getType(t: string): unknown } } }).RED;
-          return (
-            Boolean(red?.nodes?.getType('takt-spc')) && document.querySelector('#red-ui-workspace-chart')
-          );
-        }),
-      'the editor to load the takt node types',
-      60000,
-      250,
-    );
-    assert.deepEqual(errors, [], 'the editor loads without page errors');
+    editor = await openEditor('takt-editor-');
+    page = editor.page;
+    assert.deepEqual(editor.errors, [], 'the editor loads without page errors');
   });
 
   after(async () => {
-    await browser?.close();
-    await rt?.stop();
-    if (userDir) rmSync(userDir, { recursive: true, force: true });
+    await editor?.close();
   });
 
   it('every takt node validates with any field missing, except the fields it cannot run without', async () => {

@@ -193,8 +193,12 @@ describe('spc engine packaging', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { join } = require('node:path') as typeof import('node:path');
     const dir = join(__dirname, '..', '..', 'nodes', 'spc');
-    const engine = readdirSync(dir).filter((f) => f.endsWith('.js') && f !== 'spc.js');
+    // the chart kinds (kinds/) included
+    const engine = (readdirSync(dir, { recursive: true }) as string[]).filter(
+      (f) => f.endsWith('.js') && f !== 'spc.js',
+    );
     assert.ok(engine.includes('index.js') && engine.includes('charts.js'));
+    assert.ok(engine.includes(join('kinds', 'registry.js')));
     for (const f of engine) {
       const src = readFileSync(join(dir, f), 'utf8');
       assert.doesNotMatch(src, /require\("node-red"\)|require\('node-red'\)/, f);

@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import * as spc from '../../nodes/spc';
 import { PISTONRINGS } from './data';
+import { registerIChart } from './i-chart';
 
 // The compiled node, as the runtime loads it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -190,5 +192,46 @@ describe('takt-spc node', () => {
     const [p] = await proposals;
     assert.ok(p.r2r && p.r2r.offset < 0);
     assert.equal(p.payload, p.r2r.setpoint);
+  });
+
+  it('serves the chart kinds and their traits to the editor, a kind added later included', async () => {
+    await load([spcNode, catchNode], flow());
+    type Listed = { type: string; traits: spc.ChartTraits }[];
+    const get = async () => (await helper.request().get('/takt-spc/charts').expect(200)).body as Listed;
+    const builtIn = await get();
+    assert.deepEqual(
+      builtIn.map((k) => k.type),
+      [...spc.CHART_TYPES],
+    );
+    const xbarR = builtIn.find((k) => k.type === 'xbar-r');
+    assert.equal(xbarR?.traits.grouping, true);
+    assert.equal(xbarR?.traits.secondary?.kind, 'R');
+    assert.deepEqual(builtIn.find((k) => k.type === 'mewma')?.traits.settings, [
+      'lambda',
+      'decisionInterval',
+      'confidence',
+    ]);
+    registerIChart();
+    try {
+      const withI = await get();
+      assert.equal(withI.at(-1)?.type, 'i');
+      assert.equal(withI.at(-1)?.traits.label, 'I (no moving range)');
+    } finally {
+      spc.unregisterChartKind('i');
+    }
+  });
+
+  it('runs a chart kind registered by another module', async () => {
+    registerIChart();
+    try {
+      await load([spcNode, catchNode], flow({ chartType: 'i', grouping: 'payload', phaseOne: 10 }));
+      const alarms = nextMessages<SpcMsg>('alarms', 1);
+      send([5, 5.1, 4.9, 5.05, 4.95, 5.02, 4.98, 5.1, 4.9, 5, 5.01, 7]);
+      const [a] = await alarms;
+      assert.match(String(a.payload), /^Nelson 1: point 7 above the upper control limit/);
+      assert.equal(a.spc.index, 11);
+    } finally {
+      spc.unregisterChartKind('i');
+    }
   });
 });
