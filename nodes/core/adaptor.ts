@@ -20,7 +20,10 @@ export interface AdaptorNode {
   status(s: NodeStatus): void;
   error(text: string): void;
   warn(text: string): void;
-  on(event: 'input', listener: (msg: never, send: never, done: (err?: Error) => void) => void): unknown;
+  on(
+    event: 'input',
+    listener: (msg: unknown, send: (m: never) => void, done: (err?: Error) => void) => void,
+  ): unknown;
   on(event: 'close', listener: (removed: boolean, done: () => void) => void): unknown;
 }
 
@@ -73,7 +76,9 @@ export function onInput<M>(
     else if (typeof show === 'function') show(s);
     else show.now(s);
   };
-  node.on('input', ((msg: M, send: (m: unknown) => void, done: (err?: Error) => void) => {
+  node.on('input', (m, s, done) => {
+    const msg = m as M;
+    const send = s as (m: unknown) => void;
     const fail = (err: unknown) => {
       red(err);
       done(asError(err));
@@ -90,7 +95,7 @@ export function onInput<M>(
         if (v !== 'later') done();
       }, fail);
     else if (r !== 'later') done();
-  }) as never);
+  });
 }
 
 /**
