@@ -448,6 +448,61 @@ export function readRows(msg: SampleMessage, opts: ReadRowsOptions): { rows: Mes
 }
 
 /**
+ * The quality of a whole feature row whose `quality` is a record per feature, as takt-align writes it
+ * (`{ name: "good" | "uncertain" | "bad" | "missing" }`): "bad" when no feature is usable (every one bad
+ * or missing: nothing left to judge), "uncertain" when some are not good, "good" when all are. A feature's
+ * own bad or missing value is already null in the row, so the row is still usable while one feature is.
+ * Undefined when an entry is not a quality (the row reader then names it).
+ */
+export function featureRowQuality(q: Readonly<Record<string, unknown>>): Quality | undefined {
+  let usable = 0;
+  let notGood = 0;
+  let n = 0;
+  for (const v of Object.values(q)) {
+    n++;
+    if (v === 'missing') {
+      notGood++;
+      continue;
+    }
+    let f: Quality;
+    try {
+      f = toQuality(v);
+    } catch {
+      return undefined;
+    }
+    if (f !== 'bad') usable++;
+    if (f !== 'good') notGood++;
+  }
+  return n > 0 && usable === 0 ? 'bad' : notGood > 0 ? 'uncertain' : 'good';
+}
+
+/** A feature row read off a message, with the payload element it came from (`source`). */
+export interface MessageFeatureRow extends MessageRow {
+  source: unknown;
+}
+
+/**
+ * `readRows` for the rows the prep nodes send: a prep row's quality may be a record per feature
+ * (`featureRowQuality` gives the row's quality); everything else is read exactly as `readRows` reads it.
+ * Each row keeps the payload element it came from as `source` (e.g. a full FeatureRow for takt-clean).
+ */
+export function readFeatureRows(
+  msg: SampleMessage,
+  opts: ReadRowsOptions,
+): { rows: MessageFeatureRow[]; batch: boolean } {
+  const p = msg.payload;
+  const summarise = (x: unknown): unknown => {
+    if (!isRecord(x) || !isRecord(x.features) || !isRecord(x.quality)) return x;
+    const q = featureRowQuality(x.quality);
+    return q === undefined ? x : { ...x, quality: q };
+  };
+  const many = Array.isArray(p) && p.length > 0 && typeof p[0] === 'object' && p[0] !== null;
+  const read = readRows({ ...msg, payload: many ? (p as unknown[]).map(summarise) : summarise(p) }, opts);
+  const rows = read.rows.map((r, i) => ({ ...r, source: many ? (p as unknown[])[i] : p }));
+  return { rows, batch: read.batch };
+}
+
+/**
  * One row as numbers in `names` order: an array row must have exactly that many values
  * (`message.featureCount`), a record row every name as a finite number (`message.missingFeature`, naming
  * the first missing feature; the message lists all of them).
