@@ -35,9 +35,6 @@ interface CleanNodeDef extends NodeDef {
 
 type Msg = NodeMessageInFlow & { action?: unknown; params?: unknown; euRange?: unknown; scaling?: unknown };
 
-const isRecord = (x: unknown): x is Record<string, unknown> =>
-  typeof x === 'object' && x !== null && !Array.isArray(x);
-
 const init: NodeInitializer = (RED) => {
   function CleanNode(this: Node, def: CleanNodeDef) {
     RED.nodes.createNode(this, def);
@@ -111,7 +108,13 @@ const init: NodeInitializer = (RED) => {
           // One feature row (from takt-align), its ts read by the one timestamp rule (core/message); its
           // per-feature quality is the cleaner's to handle.
           const r = msg.payload as FeatureRow;
-          if (typeof r !== 'object' || r === null || r.ts === undefined || !isRecord(r.features))
+          if (
+            typeof r !== 'object' ||
+            r === null ||
+            r.ts === undefined ||
+            typeof r.features !== 'object' ||
+            r.features === null
+          )
             throw new TaktError(
               'prep.badRow',
               'payload: expected a feature row { ts, features, quality?, names? }',
