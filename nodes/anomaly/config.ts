@@ -1,6 +1,7 @@
 /** The anomaly nodes' configuration (type-only Node-RED import): model paths under the userDir, lists. */
 import { isAbsolute, join } from 'node:path';
 import type { NodeDef } from 'node-red';
+import { configReader } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import type { LiveOptions } from './live';
 import { MODEL_KINDS, type ModelKind, type TrainOptions } from './models';
@@ -28,8 +29,6 @@ export interface TrainNodeDef extends NodeDef {
   smoothing?: string | number;
 }
 
-const num = (v: unknown): number | undefined =>
-  v === '' || v === undefined || v === null ? undefined : Number(v);
 export const list = (s: string | undefined): string[] =>
   (s ?? '')
     .split(',')
@@ -47,23 +46,16 @@ export function resolveModel(userDir: string, p: string): string {
 }
 
 export function toLiveOptions(def: AnomalyNodeDef): LiveOptions {
+  const cfg = configReader(def, { code: 'anomaly.badConfig' });
   const o: LiveOptions = {};
   const f = list(def.features);
   if (f.length) o.features = f;
-  const t = num(def.threshold);
-  if (t !== undefined) {
-    if (!Number.isFinite(t))
-      throw new TaktError('anomaly.badConfig', 'threshold: must be a number', 'threshold');
-    o.threshold = t;
-  }
+  const t = cfg.optionalNumber('threshold');
+  if (t !== undefined) o.threshold = t;
   if (def.scoreOutput) o.scoreOutput = def.scoreOutput;
   o.missing = def.missing === 'impute' ? 'impute' : 'error';
-  const s = num(def.smoothing);
-  if (s !== undefined) {
-    if (!(Number.isInteger(s) && s >= 1))
-      throw new TaktError('anomaly.badConfig', 'smoothing: must be an integer >= 1', 'smoothing');
-    o.smoothing = s;
-  }
+  const s = cfg.optionalNumber('smoothing', { integer: true, min: 1 });
+  if (s !== undefined) o.smoothing = s;
   return o;
 }
 
@@ -75,15 +67,14 @@ export function toTrainOptions(def: TrainNodeDef): Omit<TrainOptions, 'onProgres
       `kind: "${kind}" is not one of ${MODEL_KINDS.join(', ')}`,
       'kind',
     );
-  const rows = num(def.rows) ?? 400;
-  if (!(Number.isInteger(rows) && rows >= 10))
-    throw new TaktError('anomaly.badConfig', 'rows: must be an integer >= 10', 'rows');
+  const cfg = configReader(def, { code: 'anomaly.badConfig' });
+  const rows = cfg.number('rows', { default: 400, integer: true, min: 10 });
   const o: Omit<TrainOptions, 'onProgress'> & { rows: number } = { kind, rows };
-  const q = num(def.thresholdQuantile);
+  const q = cfg.optionalNumber('thresholdQuantile');
   if (q !== undefined) o.thresholdQuantile = q;
-  const f = num(def.thresholdFactor);
+  const f = cfg.optionalNumber('thresholdFactor');
   if (f !== undefined) o.thresholdFactor = f;
-  const s = num(def.smoothing);
+  const s = cfg.optionalNumber('smoothing');
   if (s !== undefined) o.smoothing = s;
   return o;
 }

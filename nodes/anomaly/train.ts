@@ -5,29 +5,26 @@
  * card in msg.card. msg.action "train" trains now (on the rows so far, or the CSV), "reset" drops the rows.
  */
 import type { Node, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { TaktError } from '../core/errors';
+import { onClose, onInput, setUp } from '../core/adaptor';
+import { commandReader, readFeatureRows } from '../core/message';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { RowCollector } from './collect';
 import { list, modelsDir, toTrainOptions, type TrainNodeDef } from './config';
 import { parseCsv } from './files';
 import { startTraining, type TrainHandle } from './train-job';
 
-type Msg = NodeMessageInFlow & { action?: unknown; model?: unknown; card?: unknown };
+type Msg = NodeMessageInFlow & { action?: unknown; quality?: unknown; model?: unknown; card?: unknown };
 
 const init: NodeInitializer = (RED) => {
   function TrainNode(this: Node, def: TrainNodeDef) {
     RED.nodes.createNode(this, def);
-    const shown = throttledStatus((s) => this.status(s));
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-    let opts: ReturnType<typeof toTrainOptions>;
-    try {
-      opts = toTrainOptions(def);
-    } catch (err) {
-      this.error((err as Error).message);
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
-    }
+    const opts = setUp(this, () => toTrainOptions(def));
+    if (!opts) return;
+    const shown = throttledStatus((s) => this.status(s));
+    const command = commandReader({ actions: ['train', 'reset'], code: 'anomaly.badAction' }, (t) =>
+      this.warn(t),
+    );
     const rows = new RowCollector(list(def.features));
     const name = def.modelName || `model-${this.id.replace(/[^A-Za-z0-9]/g, '')}`;
     let job: TrainHandle | undefined;
@@ -56,41 +53,40 @@ const init: NodeInitializer = (RED) => {
       );
     };
 
-    this.on('input', (msg: Msg, send, done) => {
-      try {
+    onInput<Msg>(
+      this,
+      (msg, send, done) => {
         if (job) {
           shown.update(() => status.busy(RED._('train.status.busy')));
-          done();
           return;
         }
-        if (msg.action === 'reset') {
+        const action = command(msg);
+        if (action === 'reset') {
           rows.reset();
           shown.now(status.idle(RED._('train.status.collecting', { n: 0, of: opts.rows })));
-          done();
           return;
         }
-        if (msg.action === 'train') return train(msg, send, done);
-        if (msg.action !== undefined)
-          throw new TaktError(
-            'anomaly.badAction',
-            `action: "${String(msg.action)}" is not one of train, reset`,
-            'action',
-          );
-        rows.push(msg.payload);
-        if (rows.rows >= opts.rows) return train(msg, send, done);
+        if (action === 'train') {
+          train(msg, send, done);
+          return 'later';
+        }
+        // Every row read by the one row reader (core/message); a bad-quality row is not trained on.
+        for (const r of readFeatureRows(msg, { now: Date.now() }).rows)
+          if (r.quality !== 'bad') rows.push(r.features);
+        if (rows.rows >= opts.rows) {
+          train(msg, send, done);
+          return 'later';
+        }
         shown.update(() => status.idle(RED._('train.status.collecting', { n: rows.rows, of: opts.rows })));
-        done();
-      } catch (err) {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      }
-    });
+      },
+      shown,
+    );
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      job?.cancel();
-      shown.dispose();
-      done();
-    });
+    onClose(
+      this,
+      () => job?.cancel(),
+      () => shown.dispose(),
+    );
   }
   RED.nodes.registerType('takt-train', TrainNode);
 };

@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './time';
-export * from './sample';
+export * from './message';
+export * from './adaptor';
 export * from './state';
 export * from './random';

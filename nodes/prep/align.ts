@@ -6,11 +6,13 @@
  * are saved under the userDir on close and restored on redeploy.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { configReader, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
-import { errorStatus, status, throttledStatus } from '../core/status';
+import { commandReader, readSamples } from '../core/message';
+import { status, throttledStatus } from '../core/status';
 import { JsonStore, nodeStateFile } from '../core/state';
 import { Aligner, type Aggregation, type AlignSnapshot, type FeatureSpec } from './aligner';
-import { configNumber, forEachSample, parseFeatureLines } from './input';
+import { parseFeatureLines } from './input';
 import type { FeatureRow } from './types';
 
 interface AlignNodeDef extends NodeDef {
@@ -32,31 +34,29 @@ type Msg = NodeMessageInFlow & { ts?: unknown; quality?: unknown; action?: unkno
 const init: NodeInitializer = (RED) => {
   function AlignNode(this: Node, def: AlignNodeDef) {
     RED.nodes.createNode(this, def);
-    let engine: Aligner;
-    try {
-      engine = new Aligner({
-        periodMs: configNumber(def.periodMs, 'periodMs', 1000),
-        triggerTopic: def.mode === 'trigger' ? def.triggerTopic || undefined : undefined,
-        agg: def.agg || undefined,
-        maxAgeMs: configNumber(def.maxAgeMs, 'maxAgeMs', undefined),
-        latenessMs: configNumber(def.latenessMs, 'latenessMs', 0),
-        features: parseFeatureLines(def.features),
-        include: def.include || undefined,
-        futureMs: configNumber(def.futureMs, 'futureMs', undefined),
-        maxPastMs: configNumber(def.maxPastMs, 'maxPastMs', undefined),
-      });
-      if (def.mode === 'trigger' && !def.triggerTopic)
+    const engine = setUp(this, () => {
+      const cfg = configReader(def, { code: 'prep.badConfig' });
+      const trigger = cfg.choice('mode', ['period', 'trigger'], 'period') === 'trigger';
+      if (trigger && !def.triggerTopic)
         throw new TaktError(
           'prep.badConfig',
           'triggerTopic: trigger mode needs a trigger topic',
           'triggerTopic',
         );
-    } catch (err) {
-      this.error((err as Error).message);
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
-    }
+      return new Aligner({
+        periodMs: cfg.number('periodMs', { default: 1000 }),
+        triggerTopic: trigger ? cfg.string('triggerTopic') : undefined,
+        agg: def.agg || undefined,
+        maxAgeMs: cfg.optionalNumber('maxAgeMs'),
+        latenessMs: cfg.number('latenessMs', { default: 0 }),
+        features: parseFeatureLines(def.features),
+        include: def.include || undefined,
+        futureMs: cfg.optionalNumber('futureMs'),
+        maxPastMs: cfg.optionalNumber('maxPastMs'),
+      });
+    });
+    if (!engine) return;
+    const command = commandReader({ actions: ['flush'], code: 'prep.badAction' }, (t) => this.warn(t));
     const userDir = (RED.settings as { userDir?: string }).userDir;
     const store = userDir
       ? new JsonStore<AlignSnapshot>(nodeStateFile(userDir, 'prep-align', this.id))
@@ -111,13 +111,14 @@ const init: NodeInitializer = (RED) => {
           )
         : undefined;
 
-    this.on('input', (msg: Msg, send, done) => {
-      try {
-        if (msg.action === 'flush') {
+    onInput<Msg>(
+      this,
+      (msg, send) => {
+        if (command(msg) === 'flush') {
           engine.flush();
           send([rowMsgs(engine.takeRows()), diagnostics(true)] as never);
           shown.update(show);
-          return done();
+          return;
         }
         if (msg.features !== undefined) {
           if (!Array.isArray(msg.features))
@@ -129,19 +130,18 @@ const init: NodeInitializer = (RED) => {
           engine.setFeatures(msg.features as FeatureSpec[]);
         }
         if (msg.payload !== undefined) {
+          // Every sample read by the one reader (core/message); a bad element is kept marked (its ts NaN,
+          // its quality bad) so the engine counts it instead of the whole batch being refused.
           const now = Date.now();
-          forEachSample(msg, now, (s) => engine.push(s, now));
+          for (const s of readSamples(msg, { now, onBad: 'mark' })) engine.push(s, now);
         }
         const rows = engine.takeRows();
         const diag = diagnostics();
         if (rows.length || diag) send([rowMsgs(rows), diag] as never);
         shown.update(show);
-        done();
-      } catch (err) {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      }
-    });
+      },
+      shown,
+    );
 
     this.on('close', (removed: boolean, done: () => void) => {
       if (timer) clearInterval(timer);

@@ -6,9 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { configReader, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
+import { commandReader, readFeatureRows } from '../core/message';
 import { JsonStore, nodeStateFile } from '../core/state';
-import { errorStatus, status, throttledStatus } from '../core/status';
+import { status, throttledStatus } from '../core/status';
 import {
   Cleaner,
   type CleanFeatureSpec,
@@ -16,8 +18,7 @@ import {
   type ScalingMethod,
   type ScalingParams,
 } from './cleaner';
-import { configNumber, parseJsonList } from './input';
-import { isFeatureRow } from './types';
+import type { FeatureRow } from './types';
 
 interface CleanNodeDef extends NodeDef {
   missing?: MissingPolicy;
@@ -41,29 +42,32 @@ const init: NodeInitializer = (RED) => {
     const stores = [def.paramsFile, userDir && nodeStateFile(userDir, 'prep-clean', this.id)]
       .filter((f): f is string => Boolean(f))
       .map((f) => new JsonStore<ScalingParams>(f));
-    let engine: Cleaner;
-    try {
+    const engine = setUp(this, () => {
+      const cfg = configReader(def, { code: 'prep.badConfig' });
       const saved = stores.find((s) => existsSync(s.file))?.load();
-      engine = new Cleaner({
+      const scaling = def.scaling || 'none';
+      const cleaner = new Cleaner({
         missing: def.missing || undefined,
-        hampelWindow: configNumber(def.hampelWindow, 'hampelWindow', 0),
-        hampelThreshold: configNumber(def.hampelThreshold, 'hampelThreshold', 3),
-        maxRate: configNumber(def.maxRate, 'maxRate', undefined),
-        deadband: configNumber(def.deadband, 'deadband', 0),
-        maxGapRows: configNumber(def.maxGapRows, 'maxGapRows', 10),
-        scaling: def.scaling || 'none',
-        fitRows: configNumber(def.fitRows, 'fitRows', 400),
-        features: parseJsonList<CleanFeatureSpec>(def.features, 'features'),
-        params: saved && saved.method === (def.scaling || 'none') ? saved : undefined,
+        hampelWindow: cfg.number('hampelWindow', { default: 0 }),
+        hampelThreshold: cfg.number('hampelThreshold', { default: 3 }),
+        maxRate: cfg.optionalNumber('maxRate'),
+        deadband: cfg.number('deadband', { default: 0 }),
+        maxGapRows: cfg.number('maxGapRows', { default: 10 }),
+        scaling,
+        fitRows: cfg.number('fitRows', { default: 400 }),
+        features: cfg.json<CleanFeatureSpec[]>('features', [], (v) =>
+          Array.isArray(v) ? undefined : 'must be a JSON array',
+        ),
+        params: saved && saved.method === scaling ? saved : undefined,
       });
-      if (saved && engine.getParams())
+      if (saved && cleaner.getParams())
         this.log(`scaling parameters restored (${saved.names.length} features)`);
-    } catch (err) {
-      this.error((err as Error).message);
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
-    }
+      return cleaner;
+    });
+    if (!engine) return;
+    const command = commandReader({ actions: ['refit', 'flush'], code: 'prep.badAction' }, (t) =>
+      this.warn(t),
+    );
     const shown = throttledStatus((s) => this.status(s));
     const show = () => {
       const c = engine.counts;
@@ -86,32 +90,38 @@ const init: NodeInitializer = (RED) => {
       }
     };
 
-    this.on('input', (msg: Msg, send, done) => {
-      try {
-        if (msg.action === 'refit') {
+    onInput<Msg>(
+      this,
+      (msg, send) => {
+        const action = command(msg);
+        if (action === 'refit') {
           engine.refit();
           for (const s of stores) s.remove();
-        } else if (msg.action !== undefined && msg.action !== 'flush') {
-          throw new TaktError(
-            'prep.badAction',
-            `action: "${String(msg.action)}" is not refit or flush`,
-            'action',
-          );
         }
         if (msg.params !== undefined) {
           engine.setParams(msg.params as ScalingParams);
           save(msg.params as ScalingParams);
         }
         if (msg.euRange !== undefined) engine.setRanges(msg.euRange);
-        if (msg.action === 'flush') engine.flush();
-        else if (msg.payload !== undefined && msg.action === undefined) {
-          if (!isFeatureRow(msg.payload))
+        if (action === 'flush') engine.flush();
+        else if (msg.payload !== undefined && action === undefined) {
+          // One feature row (from takt-align), its ts read by the one timestamp rule (core/message); its
+          // per-feature quality is the cleaner's to handle.
+          const r = msg.payload as FeatureRow;
+          if (
+            typeof r !== 'object' ||
+            r === null ||
+            r.ts === undefined ||
+            typeof r.features !== 'object' ||
+            r.features === null
+          )
             throw new TaktError(
               'prep.badRow',
               'payload: expected a feature row { ts, features, quality?, names? }',
               'payload',
             );
-          engine.push(msg.payload);
+          const ts = readFeatureRows(msg, { now: Date.now() }).rows[0].ts;
+          engine.push(ts === r.ts ? r : { ...r, ts });
         }
         const fitted = engine.takeParams();
         if (fitted) save(fitted);
@@ -121,7 +131,7 @@ const init: NodeInitializer = (RED) => {
           .map((r) => ({ ...msg, ts: r.ts, payload: r, scaling: r.scaled ? params : undefined }));
         const now = Date.now();
         const diag =
-          fitted || msg.action === 'flush' || (engine.issues.size > 0 && now - lastDiag >= 1000)
+          fitted || action === 'flush' || (engine.issues.size > 0 && now - lastDiag >= 1000)
             ? {
                 topic: 'diagnostics',
                 payload: {
@@ -136,12 +146,9 @@ const init: NodeInitializer = (RED) => {
         if (diag) lastDiag = now;
         if (rows.length || diag) send([rows, diag] as never);
         shown.update(show);
-        done();
-      } catch (err) {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      }
-    });
+      },
+      shown,
+    );
 
     this.on('close', (removed: boolean, done: () => void) => {
       shown.dispose();

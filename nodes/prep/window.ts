@@ -6,10 +6,11 @@
  * Open windows are saved under the userDir on close and restored on redeploy (same settings only).
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { configReader, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
+import { commandReader, readFeatureRows, readSamples } from '../core/message';
 import { JsonStore, nodeStateFile } from '../core/state';
-import { errorStatus, status, throttledStatus } from '../core/status';
-import { configNumber, forEachSample, readTs } from './input';
+import { status, throttledStatus } from '../core/status';
 import type { FeatureRow } from './types';
 import { type Window, type WindowBy, Windower } from './windower';
 
@@ -28,22 +29,19 @@ type Msg = NodeMessageInFlow & { ts?: unknown; quality?: unknown; action?: unkno
 const init: NodeInitializer = (RED) => {
   function WindowNode(this: Node, def: WindowNodeDef) {
     RED.nodes.createNode(this, def);
-    let engine: Windower<Item>;
-    try {
-      const size = configNumber(def.size, 'size', undefined);
-      if (size === undefined) throw new TaktError('prep.badConfig', 'size: a window needs a size', 'size');
-      engine = new Windower<Item>({
-        by: def.by || 'count',
-        size,
-        hop: configNumber(def.hop, 'hop', undefined),
-        maxItems: configNumber(def.maxItems, 'maxItems', undefined),
+    const engine = setUp(this, () => {
+      const cfg = configReader(def, { code: 'prep.badConfig' });
+      return new Windower<Item>({
+        by: cfg.choice<WindowBy>('by', ['count', 'time'], 'count'),
+        size: cfg.number('size'),
+        hop: cfg.optionalNumber('hop'),
+        maxItems: cfg.optionalNumber('maxItems'),
       });
-    } catch (err) {
-      this.error((err as Error).message);
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
-    }
+    });
+    if (!engine) return;
+    const command = commandReader({ actions: ['flush', 'reset'], code: 'prep.badAction' }, (t) =>
+      this.warn(t),
+    );
     const userDir = (RED.settings as { userDir?: string }).userDir;
     const store = userDir
       ? new JsonStore<unknown>(nodeStateFile(userDir, 'prep-window', this.id))
@@ -80,41 +78,47 @@ const init: NodeInitializer = (RED) => {
       };
     };
 
-    this.on('input', (msg: Msg, send, done) => {
-      try {
+    onInput<Msg>(
+      this,
+      (msg, send) => {
         const now = Date.now();
         const out: Window<Item>[] = [];
-        if (msg.action === 'flush') out.push(...engine.flush());
-        else if (msg.action === 'reset') engine.reset();
+        const action = command(msg);
+        if (action === 'flush') out.push(...engine.flush());
+        else if (action === 'reset') engine.reset();
         else if (rows) {
+          // One feature row per message (from takt-align), its ts read by the one timestamp rule (core/message);
+          // its per-feature quality stays with the row.
           const r = msg.payload as FeatureRow;
-          if (typeof r !== 'object' || r === null || !Array.isArray(r.vector) || typeof r.ts !== 'number')
+          if (typeof r !== 'object' || r === null || !Array.isArray(r.vector) || r.ts === undefined)
             throw new TaktError(
               'prep.badRow',
               'payload: expected a feature row with ts and vector (from takt-align)',
               'payload',
             );
-          out.push(...engine.push(perTopic ? String(msg.topic ?? '') : '', r, r.ts));
+          const ts = readFeatureRows(msg, { now }).rows[0].ts;
+          out.push(
+            ...engine.push(perTopic ? String(msg.topic ?? '') : '', ts === r.ts ? r : { ...r, ts }, ts),
+          );
         } else {
-          forEachSample(msg, now, (s) => {
+          // Every sample read by the one reader (core/message); an unreadable one is kept marked and
+          // skipped here (bad quality, or a value that is not a number), an unreadable ts taken as now.
+          for (const s of readSamples(msg, { now, onBad: 'mark' })) {
             const key = perTopic ? s.topic : '';
-            const ts = Number.isNaN(s.ts) ? readTs(undefined, now) : s.ts;
+            const ts = Number.isNaN(s.ts) ? now : s.ts;
             const v = s.value;
             if (s.quality === 'bad') skipped++;
             else if (typeof v === 'number' && Number.isFinite(v)) out.push(...engine.push(key, v, ts));
             else if (Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)))
               out.push(...engine.pushAll(key, v as number[], ts));
             else skipped++;
-          });
+          }
         }
         if (out.length) send([out.map((w) => toMsg(msg, w))] as never);
         shown.update(show);
-        done();
-      } catch (err) {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      }
-    });
+      },
+      shown,
+    );
 
     this.on('close', (removed: boolean, done: () => void) => {
       shown.dispose();

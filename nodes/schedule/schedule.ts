@@ -3,11 +3,14 @@
  * is read here, every rule is in the engine (live.ts, solve.ts).
  *
  * In: a SchedulingProblem (plan from scratch) or an event ({ event: "breakdown" | "repaired" | "rush" |
- * "progress" | "cancel", ... }); msg.reset clears the plan. One solve at a time: messages queue.
+ * "progress" | "cancel", ... }); msg.action "reset" (old spelling msg.reset) clears the plan. One solve at
+ * a time: messages queue.
  * Out: 1) the plan with KPIs and stability, 2) per-machine dispatch lists, 3) Gantt rows.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { SerialJobs } from '../core/jobs';
+import { commandReader } from '../core/message';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { LivePlanner, type LiveResult } from './live';
 
@@ -19,21 +22,26 @@ interface ScheduleNodeDef extends NodeDef {
   stability?: string | number;
 }
 
-type Msg = NodeMessageInFlow & { reset?: unknown; schedule?: unknown };
-
-const num = (v: unknown, dflt: number) =>
-  v === '' || v === undefined || !Number.isFinite(Number(v)) ? dflt : Number(v);
+type Msg = NodeMessageInFlow & { action?: unknown; reset?: unknown; schedule?: unknown };
 
 const init: NodeInitializer = (RED) => {
   function ScheduleNode(this: Node, def: ScheduleNodeDef) {
     RED.nodes.createNode(this, def);
-    const property = def.property || 'payload';
-    const planner = new LivePlanner({
-      planTimeMs: Math.max(0, num(def.planTime, 10)) * 1000,
-      repairTimeMs: Math.max(0, num(def.repairTime, 1000)),
-      workers: Math.max(0, Math.floor(num(def.workers, 1))),
-      stabilityWeight: Math.max(0, num(def.stability, 0)),
+    const set = setUp(this, () => {
+      const cfg = configReader(def);
+      return {
+        property: cfg.string('property', 'payload'),
+        planner: new LivePlanner({
+          planTimeMs: Math.max(0, cfg.number('planTime', { default: 10 })) * 1000,
+          repairTimeMs: Math.max(0, cfg.number('repairTime', { default: 1000 })),
+          workers: Math.max(0, Math.floor(cfg.number('workers', { default: 1 }))),
+          stabilityWeight: Math.max(0, cfg.number('stability', { default: 0 })),
+        }),
+      };
     });
+    if (!set) return;
+    const { property, planner } = set;
+    const command = commandReader({ actions: ['reset'], flags: { reset: 'reset' } }, (t) => this.warn(t));
     const shown = throttledStatus((s) => this.status(s), 500);
     const jobs = new SerialJobs();
 
@@ -45,7 +53,7 @@ const init: NodeInitializer = (RED) => {
     };
 
     const handle = async (msg: Msg, send: (m: (Msg | null)[]) => void, signal: AbortSignal) => {
-      if (msg.reset) {
+      if (command(msg) === 'reset') {
         planner.reset();
         shown.now(status.idle(RED._('schedule.status.idle')));
         return;
@@ -76,20 +84,26 @@ const init: NodeInitializer = (RED) => {
       ]);
     };
 
-    this.on('input', (msg: Msg, send, done) => {
-      jobs.run(
-        (signal) => handle(msg, send as (m: (Msg | null)[]) => void, signal),
-        (err) => {
-          if (err) shown.now(errorStatus(err));
-          done(err);
-        },
-      );
-    });
+    onInput<Msg>(
+      this,
+      (msg, send, done) => {
+        jobs.run(
+          (signal) => handle(msg, send as (m: (Msg | null)[]) => void, signal),
+          (err) => {
+            if (err) shown.now(errorStatus(err));
+            done(err);
+          },
+        );
+        return 'later';
+      },
+      shown,
+    );
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      shown.dispose();
-      void jobs.close().finally(() => done());
-    });
+    onClose(
+      this,
+      () => shown.dispose(),
+      () => jobs.close(),
+    );
   }
   RED.nodes.registerType('takt-schedule', ScheduleNode);
 };

@@ -2,7 +2,7 @@
  * The takt-spc node's editor settings as an SpcMonitor configuration (no Node-RED import: unit-testable).
  */
 import type { NodeDef } from 'node-red';
-import { TaktError } from '../core/errors';
+import { configReader } from '../core/adaptor';
 import { toConstantsMode } from './constants';
 import type { Grouping, MonitorConfig } from './monitor';
 import type { RuleSpec } from './rules';
@@ -45,15 +45,6 @@ export function patternModelPath(def: SpcNodeDef): string | undefined {
   return typeof def.patternModel === 'string' ? def.patternModel.trim() : '';
 }
 
-/** Optional number from an editor field ('' = not set). */
-function opt(v: unknown, field: string): number | undefined {
-  if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return undefined;
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n))
-    throw new TaktError('spc.badConfig', `${field}: "${String(v)}" is not a number`, field);
-  return n;
-}
-
 function parseRules(v: string | undefined): RuleSpec {
   const s = (v ?? 'nelson').trim();
   if (s === 'nelson' || s === 'we' || s === '') return (s || 'nelson') as RuleSpec;
@@ -62,33 +53,35 @@ function parseRules(v: string | undefined): RuleSpec {
 
 /** The node's settings as a monitor configuration; throws naming the field at fault. */
 export function toMonitorConfig(def: SpcNodeDef): MonitorConfig {
+  const read = configReader(def, { code: 'spc.badConfig' });
+  const opt = (field: keyof SpcNodeDef & string) => read.optionalNumber(field);
   const cfg: MonitorConfig = {
     type: (def.chartType || 'imr') as ChartType,
-    phaseOne: opt(def.phaseOne, 'phaseOne') ?? 25,
+    phaseOne: opt('phaseOne') ?? 25,
     rules: parseRules(def.rules),
     grouping: (def.grouping || 'payload') as Grouping,
     iterate: def.iterate === true,
     autocorrelation: def.autocorrelation === true,
     constants: toConstantsMode(def.constants, 'constants'),
   };
-  const num: [keyof MonitorConfig, unknown][] = [
-    ['nsigmas', def.nsigmas],
-    ['lambda', def.lambda],
-    ['decisionInterval', def.decisionInterval],
-    ['shift', def.shift],
-    ['headStart', def.headStart],
-    ['subgroupSize', def.subgroupSize],
-    ['sampleSize', def.sampleSize],
-  ];
-  for (const [k, v] of num) {
-    const n = opt(v, k);
+  const num = [
+    'nsigmas',
+    'lambda',
+    'decisionInterval',
+    'shift',
+    'headStart',
+    'subgroupSize',
+    'sampleSize',
+  ] as const satisfies readonly (keyof MonitorConfig & keyof SpcNodeDef)[];
+  for (const k of num) {
+    const n = opt(k);
     if (n !== undefined) (cfg as unknown as Record<string, number>)[k] = n;
   }
-  const win = opt(def.windowSec, 'windowSec');
+  const win = opt('windowSec');
   if (win !== undefined) cfg.windowMs = win * 1000;
-  const lsl = opt(def.lsl, 'lsl');
-  const usl = opt(def.usl, 'usl');
-  const target = opt(def.target, 'target');
+  const lsl = opt('lsl');
+  const usl = opt('usl');
+  const target = opt('target');
   if (lsl !== undefined || usl !== undefined) {
     cfg.spec = {
       ...(lsl !== undefined ? { lsl } : {}),
@@ -97,8 +90,8 @@ export function toMonitorConfig(def: SpcNodeDef): MonitorConfig {
     };
   }
   if (def.r2r) {
-    const gain = opt(def.r2rGain, 'r2rGain');
-    const lambda = opt(def.r2rLambda, 'r2rLambda');
+    const gain = opt('r2rGain');
+    const lambda = opt('r2rLambda');
     cfg.r2r = {
       ...(gain !== undefined ? { gain } : {}),
       ...(lambda !== undefined ? { lambda } : {}),

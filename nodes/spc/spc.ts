@@ -5,11 +5,11 @@
  * 3 run-to-run adjustment proposals (payload = proposed setpoint), for a human approval step.
  */
 import type { Node, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { configReader, onInput, setUp } from '../core/adaptor';
 import { errorMessage, TaktError } from '../core/errors';
-import { toQuality } from '../core/sample';
+import { commandReader, readSample } from '../core/message';
 import { JsonStore, nodeStateFile } from '../core/state';
-import { errorStatus, status, throttledStatus } from '../core/status';
-import { toEpochMs } from '../core/time';
+import { status, throttledStatus } from '../core/status';
 import { patternModelPath, type SpcNodeDef, toMonitorConfig } from './config';
 import { chartTraits } from './kinds/registry';
 import { type MonitorState, SpcMonitor, type SpcEvent, type SpcSampleIn, withPattern } from './monitor';
@@ -28,18 +28,18 @@ const ACTIONS = ['reset', 're-estimate', 'setpoint'] as const;
 const init: NodeInitializer = (RED) => {
   function SpcNode(this: Node, def: SpcNodeDef) {
     RED.nodes.createNode(this, def);
+    const set = setUp(this, () => {
+      const cfg = configReader(def, { code: 'spc.badConfig' });
+      return {
+        monitor: new SpcMonitor(toMonitorConfig(def)),
+        property: cfg.string('property', 'payload'),
+        groupField: cfg.string('groupField', 'batch'),
+      };
+    });
+    if (!set) return;
+    const { monitor, property, groupField } = set;
     const shown = throttledStatus((s) => this.status(s));
-    let monitor: SpcMonitor;
-    try {
-      monitor = new SpcMonitor(toMonitorConfig(def));
-    } catch (err) {
-      this.error((err as Error).message);
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
-    }
-    const property = def.property || 'payload';
-    const groupField = def.groupField || 'batch';
+    const command = commandReader({ actions: ACTIONS, code: 'spc.badAction' }, (t) => this.warn(t));
     const userDir = (RED.settings as { userDir?: string }).userDir;
     const store = userDir ? new JsonStore<MonitorState>(nodeStateFile(userDir, 'spc', this.id)) : undefined;
     try {
@@ -88,16 +88,11 @@ const init: NodeInitializer = (RED) => {
           );
     let tail: Promise<void> = Promise.resolve();
 
-    this.on('input', (msg: Msg, send, done) => {
-      try {
-        if (msg.action !== undefined) {
-          const action = ACTIONS.find((a) => a === msg.action);
-          if (!action)
-            throw new TaktError(
-              'spc.badAction',
-              `action: "${String(msg.action)}" is not one of ${ACTIONS.join(', ')}`,
-              'action',
-            );
+    onInput<Msg>(
+      this,
+      (msg, send, done) => {
+        const action = command(msg);
+        if (action !== undefined) {
           if (action === 'reset') {
             monitor.reset();
             store?.remove();
@@ -117,25 +112,28 @@ const init: NodeInitializer = (RED) => {
           }
           shownKey = '';
           showState();
-          done();
           return;
         }
-        if (toQuality(msg.quality) === 'bad') {
+        // The sample contract (core/message): msg.ts by the one timestamp rule, msg.quality honoured.
+        const sample = readSample(
+          {
+            topic: msg.topic,
+            payload: property === 'payload' ? msg.payload : RED.util.getMessageProperty(msg, property),
+            ts: msg.ts,
+            quality: msg.quality,
+          },
+          { now: Date.now() },
+        );
+        if (sample.quality === 'bad') {
           skipped++;
           shownKey = 'skipped';
           shown.update(() => status.warning(RED._('spc.status.skipped', { count: skipped })));
-          done();
           return;
         }
-        const ts = msg.ts === undefined || msg.ts === null ? Date.now() : toEpochMs(msg.ts);
         const byField = monitor.config.grouping === 'field';
         const key = byField ? (RED.util.getMessageProperty(msg, groupField) as unknown) : undefined;
         const size = typeof msg.size === 'number' ? msg.size : undefined;
-        const input: SpcSampleIn = {
-          value:
-            property === 'payload' ? msg.payload : (RED.util.getMessageProperty(msg, property) as unknown),
-          ts,
-        };
+        const input: SpcSampleIn = { value: sample.value, ts: sample.ts };
         if (size !== undefined) input.size = size;
         if (key !== undefined) input.key = String(key);
         const ev = monitor.push(input);
@@ -148,7 +146,6 @@ const init: NodeInitializer = (RED) => {
         }
         if (!ev) {
           showState();
-          done();
           return;
         }
         const deliver = (e: SpcEvent) => {
@@ -169,7 +166,6 @@ const init: NodeInitializer = (RED) => {
         };
         if (!patterns) {
           deliver(ev);
-          done();
           return;
         }
         const z = ev.phase === 2 ? monitor.patternWindow(patternN) : undefined;
@@ -191,11 +187,10 @@ const init: NodeInitializer = (RED) => {
             done(err as Error);
           }
         });
-      } catch (err) {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      }
-    });
+        return 'later';
+      },
+      shown,
+    );
 
     this.on('close', (removed: boolean, done: () => void) => {
       shown.dispose();

@@ -5,51 +5,69 @@
  * msg.sampleRateHz and msg.rpm override the configuration for one message.
  */
 import type { Node, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
-import { errorStatus, status, throttledStatus } from '../core/status';
+import { readSamples, type ValueReader } from '../core/message';
+import { status, throttledStatus } from '../core/status';
 import { WaveformBuffer } from './buffer';
 import { toFeatureOptions, type VibrationNodeDef } from './config';
 import { features, type FeatureOptions } from './features';
 
-type Msg = NodeMessageInFlow & { sampleRateHz?: unknown; rpm?: unknown; vibration?: unknown };
+type Msg = NodeMessageInFlow & {
+  ts?: unknown;
+  quality?: unknown;
+  sampleRateHz?: unknown;
+  rpm?: unknown;
+  vibration?: unknown;
+};
+
+/** A sample value of this node: one number or a waveform (its samples are checked by the buffer). */
+const waveValue: ValueReader<number | number[]> = (v, field) => {
+  if (typeof v === 'number' || Array.isArray(v)) return v as number | number[];
+  throw new TaktError(
+    'vibration.badPayload',
+    `${field}: expected a number or an array of numbers (a waveform)`,
+    field,
+  );
+};
 
 const init: NodeInitializer = (RED) => {
   function VibrationNode(this: Node, def: VibrationNodeDef) {
     RED.nodes.createNode(this, def);
+    const set = setUp(this, () => {
+      const base = toFeatureOptions(def);
+      return { base, buffer: new WaveformBuffer(base.windowSize) };
+    });
+    if (!set) return;
+    const { base, buffer } = set;
     const shown = throttledStatus((s) => this.status(s));
-    let base: FeatureOptions & { windowSize: number };
-    let buffer: WaveformBuffer;
-    try {
-      base = toFeatureOptions(def);
-      buffer = new WaveformBuffer(base.windowSize);
-    } catch (err) {
-      this.error((err as Error).message);
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
-    }
+    let skipped = 0;
     this.status(status.idle(RED._('vibration.status.waiting')));
 
-    this.on('input', (msg: Msg, send, done) => {
-      try {
+    onInput<Msg>(
+      this,
+      (msg, send) => {
         const o: FeatureOptions = { ...base };
         if (msg.sampleRateHz !== undefined) o.sampleRateHz = Number(msg.sampleRateHz);
         if (msg.rpm !== undefined) o.rpm = Number(msg.rpm);
-        const p = msg.payload;
-        let windows: ArrayLike<number>[];
-        if (Array.isArray(p) && p.length >= base.windowSize) windows = [p as number[]];
-        else if (typeof p === 'number' || Array.isArray(p)) windows = buffer.push(p as number | number[]);
-        else
-          throw new TaktError(
-            'vibration.badPayload',
-            'payload: expected a number or an array of numbers (a waveform)',
-            'payload',
-          );
+        // The sample contract (core/message): a single sample or waveform, or a batch of them, every
+        // element checked. A bad-quality one is not analysed, and the partial window is dropped with it
+        // (a window must be a contiguous stretch of signal).
+        const windows: ArrayLike<number>[] = [];
+        for (const s of readSamples(msg, { now: Date.now(), value: waveValue })) {
+          const p = s.value;
+          if (s.quality === 'bad') {
+            skipped++;
+            buffer.reset();
+          } else if (Array.isArray(p) && p.length >= base.windowSize) windows.push(p);
+          else windows.push(...buffer.push(p));
+        }
         if (windows.length === 0) {
           shown.update(() =>
-            status.busy(RED._('vibration.status.buffering', { n: buffer.buffered, of: buffer.size })),
+            skipped > 0 && buffer.buffered === 0
+              ? status.warning(RED._('vibration.status.skipped', { count: skipped }))
+              : status.busy(RED._('vibration.status.buffering', { n: buffer.buffered, of: buffer.size })),
           );
-          done();
           return;
         }
         for (const w of windows) {
@@ -67,18 +85,15 @@ const init: NodeInitializer = (RED) => {
                 : status.error)(`${f.velocityRmsMmS.toFixed(2)} mm/s ${f.zone}`),
           );
         }
-        done();
-      } catch (err) {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      }
-    });
+      },
+      shown,
+    );
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      shown.dispose();
-      buffer.reset();
-      done();
-    });
+    onClose(
+      this,
+      () => shown.dispose(),
+      () => buffer.reset(),
+    );
   }
   RED.nodes.registerType('takt-vibration', VibrationNode);
 };

@@ -139,6 +139,59 @@ describe('takt-train and takt-anomaly nodes', () => {
     assert.equal(r.anomaly.isAnomaly, false);
   });
 
+  it('trains only on rows of usable quality, counting to the configured rows without the bad ones', async () => {
+    await load([anomalyNode, trainNode, catchNode], flow());
+    const trained = nextMessages<{ i: number; card: { rows: number } }>('trained', 1, 20000);
+    for (let i = 0; i < 5; i++) getNode('t').receive({ i, payload: normal(), quality: 'bad' });
+    for (let i = 5; i < 65; i++) getNode('t').receive({ i, payload: normal() });
+    const [m] = await trained;
+    assert.equal(m.i, 64, 'the five bad-quality rows were not counted');
+    assert.equal(m.card.rows, 60);
+  });
+
+  it('skips bad-quality rows, checks every row of a batch and refuses unknown actions', async () => {
+    await load([anomalyNode, trainNode, catchNode], flow());
+    const ready = nextStatus('a', (s) => s.fill === 'green', 20000);
+    for (let i = 0; i < 60; i++) getNode('t').receive({ payload: normal() });
+    await ready;
+    const a = getNode('a');
+    const caught = nextMessages<{ error: { message: string } }>('caught', 2);
+    const out = nextMessages<{ tag: string; anomaly: (Scored['anomaly'] | null)[] | Scored['anomaly'] }>(
+      'out',
+      2,
+    );
+    const ok = { temp: 40, current: 10, flow: 30 };
+    const off = { temp: 40, current: 13, flow: 30 };
+    a.receive({ tag: 'bad quality', payload: off, quality: 'bad' });
+    a.receive({ tag: 'unknown action', payload: ok, action: 'relaod' });
+    a.receive({
+      tag: 'later bad ts',
+      payload: [
+        { ts: 1000, features: ok, quality: 'good' },
+        { ts: 'noon', features: ok, quality: 'good' },
+      ],
+    });
+    a.receive({
+      tag: 'batch',
+      payload: [
+        { ts: 1000, features: off, quality: { temp: 'bad', current: 'missing', flow: 'bad' } },
+        { ts: 2000, features: ok, quality: { temp: 'good', current: 'good', flow: 'good' } },
+      ],
+    });
+    a.receive({ tag: 'single', payload: off, quality: 'uncertain' });
+    const errs = await caught;
+    assert.match(errs[0].error.message, /action: "relaod" is not one of reset/);
+    assert.match(errs[1].error.message, /payload\[1\]\.ts: "noon" has no time zone/);
+    const [batch, single] = await out;
+    assert.equal(batch.tag, 'batch', 'the bad-quality single row was not scored');
+    const results = batch.anomaly as (Scored['anomaly'] | null)[];
+    assert.equal(results.length, 2);
+    assert.equal(results[0], null, 'a row with no usable feature is not scored');
+    assert.equal(results[1]?.isAnomaly, false);
+    assert.equal(single.tag, 'single');
+    assert.equal((single.anomaly as Scored['anomaly']).isAnomaly, true, 'uncertain quality is still scored');
+  });
+
   it('refuses to train on fewer rows than features', async () => {
     await load([anomalyNode, trainNode, catchNode], flow());
     const caught = nextMessages<{ error: { message: string } }>('caught', 1, 20000);

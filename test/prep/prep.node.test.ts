@@ -157,6 +157,18 @@ describe('prep nodes', () => {
       a.receive({ action: 'flush' });
       assert.deepEqual((await rows)[0].payload.features, { a: 5 });
     });
+
+    it('refuses an action it does not know instead of taking the message as data', async () => {
+      await load([alignNode, catchNode], flow({ features: 'm/a' }));
+      const err = nextMessages<{ error: { message: string } }>('caught');
+      const a = getNode('a');
+      a.receive({ action: 'flsuh', topic: 'm/a', payload: 9, ts: T0 + 10 });
+      assert.match((await err)[0].error.message, /action: "flsuh" is not one of flush/);
+      const rows = nextMessages<RowMsg>('rows', 1);
+      a.receive({ topic: 'm/a', payload: 5, ts: T0 + 10 });
+      a.receive({ action: 'flush' });
+      assert.deepEqual((await rows)[0].payload.features, { a: 5 }, 'the refused sample was not taken');
+    });
   });
 
   describe('takt-clean', () => {
@@ -221,6 +233,16 @@ describe('prep nodes', () => {
       const err = nextMessages<{ error: { message: string } }>('caught');
       getNode('k').receive({ payload: 42 });
       assert.match((await err)[0].error.message, /feature row/);
+    });
+
+    it('reads a row timestamp given as ISO text', async () => {
+      await load([cleanNode, catchNode], flow({ scaling: 'none' }));
+      const rows = nextMessages<RowMsg>('rows', 1);
+      getNode('k').receive({ payload: { ...row(0, 2), ts: new Date(T0 + 1500).toISOString() } });
+      const [m] = await rows;
+      assert.equal(m.payload.ts, T0 + 1500);
+      assert.equal(m.ts, T0 + 1500);
+      assert.equal(m.payload.features.x, 2);
     });
   });
 
@@ -313,6 +335,49 @@ describe('prep nodes', () => {
         [2, 20],
       ]);
       assert.deepEqual(m.window.names, ['a', 'b']);
+    });
+
+    const rowWindow = (extra: object = {}) => [
+      tab,
+      {
+        id: 'w',
+        z: 'tab',
+        type: 'takt-window',
+        over: 'rows',
+        by: 'count',
+        size: 2,
+        perTopic: false,
+        wires: [['out']],
+        ...extra,
+      },
+      { id: 'out', z: 'tab', type: 'helper' },
+      ...caught,
+    ];
+
+    it('reads row timestamps given as ISO text or epoch seconds', async () => {
+      await load([windowNode, catchNode], rowWindow());
+      const out = nextMessages<{ payload: number[][]; window: { start: number; end: number } }>('out', 1);
+      const w = getNode('w');
+      const row = (ts: unknown, v: number) => ({
+        payload: { ts, features: { a: v }, quality: { a: 'good' }, names: ['a'], vector: [v] },
+      });
+      w.receive(row(new Date(T0 + 1000).toISOString(), 1));
+      w.receive(row((T0 + 2000) / 1000, 2));
+      const [m] = await out;
+      assert.deepEqual(m.payload, [[1], [2]]);
+      assert.deepEqual([m.window.start, m.window.end], [T0 + 1000, T0 + 2000]);
+    });
+
+    it('refuses an action it does not know, then keeps working', async () => {
+      await load([windowNode, catchNode], rowWindow({ over: 'samples' }));
+      const err = nextMessages<{ error: { message: string } }>('caught');
+      const out = nextMessages<{ payload: number[] }>('out', 1);
+      const w = getNode('w');
+      w.receive({ topic: 'm/a', payload: 1, ts: T0 });
+      w.receive({ action: 'rest' });
+      assert.match((await err)[0].error.message, /action: "rest" is not one of flush, reset/);
+      w.receive({ topic: 'm/a', payload: 2, ts: T0 + 1 });
+      assert.deepEqual((await out)[0].payload, [1, 2], 'the window was not reset');
     });
   });
 

@@ -128,6 +128,35 @@ describe('takt-schedule node', function () {
     );
   });
 
+  it('msg.action "reset" clears the plan; the old msg.reset still works with one deprecation warning', async () => {
+    await load([scheduleNode, catchNode], flow());
+    const s = getNode('s');
+    const warnings: string[] = [];
+    s.warn = (t: unknown) => void warnings.push(String(t));
+    for (const reset of [{ action: 'reset' }, { reset: true }, { reset: true }]) {
+      const first = nextMessages<PlanMsg>('plan');
+      s.receive({ payload: problem() });
+      await first;
+      const grey = nextStatus('s', (st) => st.fill === 'grey');
+      s.receive(reset);
+      assert.equal((await grey).shape, 'ring', 'idle: no plan');
+    }
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /msg\.reset is deprecated: send msg\.action instead/);
+  });
+
+  it('refuses an action it does not know, and a config number that is not one', async () => {
+    await load([scheduleNode, catchNode], flow());
+    const caught = nextMessages<{ error: { message: string } }>('caught');
+    getNode('s').receive({ action: 'clear', payload: problem() });
+    assert.match((await caught)[0].error.message, /action: "clear" is not one of reset/);
+    await helper.unload();
+    await load([scheduleNode, catchNode], flow({ planTime: 'ten' }));
+    const bad = nextMessages<{ error: { message: string } }>('caught');
+    getNode('s').receive({ payload: problem() });
+    assert.match((await bad)[0].error.message, /planTime: "ten" is not a number/);
+  });
+
   it('shows solving progress, and closing the flow cancels a long solve in a worker thread', async () => {
     // 30 jobs x 10 machines cannot be proved optimal quickly: the solve would run for the full 10 minutes
     const big: SchedulingProblem = {

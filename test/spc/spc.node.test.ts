@@ -161,6 +161,24 @@ describe('takt-spc node', () => {
     assert.deepEqual(got[4].spc.collecting, { n: 5, of: 5 });
   });
 
+  it('reads msg.ts as ISO text or epoch seconds, and refuses a batch of samples with a clear error', async () => {
+    await load([spcNode, catchNode], flow({ chartType: 'imr', grouping: 'payload', phaseOne: 5 }));
+    const caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    const pts = nextMessages<SpcMsg & { ts: unknown }>('points', 2);
+    const n = getNode('s');
+    n.receive({ payload: [{ value: 1 }, { value: 2 }] });
+    n.receive({ payload: 10, ts: new Date(T0).toISOString() });
+    n.receive({ payload: 11, ts: T0 / 1000 + 60 });
+    assert.match(
+      (await caught)[0].error.message,
+      /payload: this node takes one sample per message, not a batch/,
+    );
+    assert.deepEqual(
+      (await pts).map((p) => p.payload),
+      [10, 11],
+    );
+  });
+
   it("takes d2 from qcc's table by default and computes it exactly when the editor says so", async () => {
     const x = [10, 11, 9, 10.5, 9.5];
     const mrbar = (1 + 2 + 1.5 + 1) / 4;

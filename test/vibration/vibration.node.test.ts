@@ -59,6 +59,37 @@ describe('takt-vibration node', () => {
     assert.equal((await out)[0].vibration.samples, 4096);
   });
 
+  it('does not analyse bad-quality samples, and drops the partial window with them', async () => {
+    await load([vibrationNode, catchNode], flow());
+    const got = nextMessages<Out>('out', 2);
+    const v = getNode('v');
+    v.receive({ payload: sine(2048), quality: 'bad' });
+    for (const x of sine(512)) v.receive({ payload: x });
+    v.receive({ payload: 0, quality: 'BadSensorFailure' }); // the 512 buffered samples go with it
+    for (const x of sine(1024)) v.receive({ payload: x });
+    v.receive({ payload: sine(1024), quality: 'uncertain' });
+    const [a, b] = await got;
+    assert.equal(a.vibration.samples, 1024);
+    assert.ok(Math.abs((a.payload.kurtosis as number) - 1.5) < 1e-6, 'a whole sine period, no gap');
+    assert.equal(b.vibration.samples, 1024);
+  });
+
+  it('reads a batch of samples, every element checked', async () => {
+    await load([vibrationNode, catchNode], flow());
+    const caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    const got = nextMessages<Out>('out', 1);
+    const v = getNode('v');
+    v.receive({ payload: [{ value: 1 }, { value: 2, ts: 'noon' }] });
+    assert.match((await caught)[0].error.message, /payload\[1\]\.ts: "noon" has no time zone/);
+    const wave = sine(1024);
+    v.receive({
+      payload: [{ value: wave.slice(0, 512) }, { value: 7, quality: 'bad' }, { value: wave.slice(512) }],
+    });
+    // the bad element dropped the first half: the second half waits for more
+    v.receive({ payload: [{ value: sine(1024) }] });
+    assert.equal((await got)[0].vibration.samples, 1024);
+  });
+
   it('refuses a window shorter than the FFT size', async () => {
     await load([vibrationNode, catchNode], flow({ fftSize: 4096, windowSize: 2048 }));
     const caught = nextMessages<{ error: { message: string } }>('caught', 1);
