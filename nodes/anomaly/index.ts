@@ -1,6 +1,6 @@
 /**
  * The anomaly engine (exported as `anomaly` from the package): models trained in the pack (PCA T²+Q, dense
- * autoencoder, MSET; drifting features at weight 0 or against an adapting level, thresholds calibrated out of
+ * autoencoder, MSET, and kinds added with registerModelKind; drifting features at weight 0 or against an adapting level, thresholds calibrated out of
  * sample), ONNX export, ONNX inference with onnxruntime-node, health index and the time until it reaches the
  * alarm level. No Node-RED import.
  *
@@ -16,11 +16,20 @@ export {
   scoreSeries,
   scorePca,
   modelToOnnx,
+  loadTrainedModel,
+  registerModelKind,
+  unregisterModelKind,
+  modelKind,
+  modelKinds,
+  isModelKind,
   META,
   MODEL_KINDS,
   CALIBRATIONS,
   DRIFT_MODES,
   type AeParams,
+  type KindParams,
+  type ModelKindModule,
+  type MsetParams,
   type BaselineSpec,
   type Calibration,
   type DriftMode,
