@@ -51,6 +51,16 @@ export {
 export { HealthTracker, type HealthOptions, type HealthState, type Rul, type TimeToAlarm } from './health';
 export { saveModel, parseCsv, type SavedModel } from './files';
 export * as onnxGraph from './onnx';
+export {
+  normaliser,
+  standardise,
+  loadNormalised,
+  BUILTIN_KINDS,
+  type GraphBody,
+  type KindFit,
+  type KindOptions,
+  type Normalised,
+} from './kinds';
 export { symmetricEigen, quantile, movingMean, slowShare, trendTest, type Trend } from './linalg';
 export { applyBaseline } from './baseline';
 export { LiveAnomaly, type LiveOptions, type LiveResult } from './live';

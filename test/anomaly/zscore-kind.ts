@@ -1,10 +1,15 @@
 /**
  * A model kind defined outside the engine, to show that a new kind is one module: the mean squared z-score of
  * the features (score = Σⱼ zⱼ²/d, contributions its terms). It uses only what the registry's contract offers
- * (kinds/kind.ts helpers and the ONNX builder) and is registered by the test that uses it.
+ * (the anomaly library's kind helpers and the core ONNX builder) and is registered by the test that uses it.
  */
-import type { ModelKindModule } from '../../nodes/anomaly';
-import { loadNormalised, type Normalised, normaliser, standardise } from '../../nodes/anomaly/kinds';
+import {
+  loadNormalised,
+  type ModelKindModule,
+  type Normalised,
+  normaliser,
+  standardise,
+} from '../../nodes/anomaly';
 import { floatTensor, int64Tensor, intAttr, op } from '../../nodes/core/onnx';
 
 export interface ZScoreParams extends Normalised {
