@@ -2,12 +2,12 @@
  * ONNX in Takt: writing a graph, reading a file back, and opening it with onnxruntime-node. Every learned model
  * of the pack (anomaly kinds, the SPC pattern network) is built and read through this module.
  *
- * Writing uses onnx-proto (protobufjs classes of the ONNX 1.10 schema). Facts it relies on (see
- * docs/ARCHITECTURE.md): IR 8 with opset 17 loads in onnxruntime-node; float weights go as `rawData`, the
- * little-endian bytes of a Float32Array sliced by byteOffset/byteLength; `Gemm` with transB = 1 takes weights as
- * [out, in]; from opset 13 `ReduceSum` takes its axes as an int64 input; a batch dimension is `dimParam: 'N'`.
- * There is no ONNX checker in JavaScript: `encodeModel` runs the schema's `verify`, and every graph must be tested
- * against a plain computation of the same model.
+ * Writing uses onnx-proto (protobufjs classes of the ONNX 1.10 schema). Facts it relies on, checked against
+ * onnxruntime-node by test/core/onnx.test.ts and each model's own tests: IR 8 with opset 17 loads; float weights
+ * go as `rawData`, the little-endian bytes of a Float32Array sliced by byteOffset/byteLength; `Gemm` with
+ * transB = 1 takes weights as [out, in]; from opset 13 `ReduceSum` takes its axes as an int64 input; a batch
+ * dimension is `dimParam: 'N'`. There is no ONNX checker in JavaScript: `encodeModel` runs the schema's `verify`,
+ * and every graph must be tested against a plain computation of the same model.
  *
  * Reading decodes the whole file with onnx-proto: onnxruntime-node exposes no custom metadata, so metadata_props,
  * declared shapes and initialisers come from here. Opening a session (`openOnnxSession`) uses one thread per

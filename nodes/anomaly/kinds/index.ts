@@ -79,9 +79,10 @@ export function modelKind(name: unknown, field = 'kind', code = 'anomaly.unknown
 }
 
 /**
- * Adds a kind. Its name must be new (a built-in kind cannot be replaced) and a plain identifier
- * (letters, digits, '-' and '_'). Registration lasts for the process; a worker thread that trains registers
- * its kinds itself (see docs/ARCHITECTURE.md).
+ * Adds a kind for in-process use (trainModel, scoreMatrix, modelToOnnx, loadTrainedModel). Its name must be new
+ * (a built-in kind cannot be replaced) and a plain identifier (letters, digits, '-' and '_'). Registration lasts
+ * for the process and does not reach worker threads: takt-train and a registry retrain train in a worker and know
+ * the built-in kinds only (a kind becomes built-in by its name in BUILTIN_KINDS and a case in `builtin`).
  */
 export function registerModelKind<P extends KindParams>(m: ModelKindModule<P>): void {
   if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(m.kind))
