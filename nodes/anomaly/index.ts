@@ -1,6 +1,6 @@
 /**
  * The anomaly engine (exported as `anomaly` from the package): models trained in the pack (PCA T²+Q, dense
- * autoencoder, MSET; drifting features at weight 0 or against an adapting level, thresholds calibrated out of
+ * autoencoder, MSET, and kinds added with registerModelKind; drifting features at weight 0 or against an adapting level, thresholds calibrated out of
  * sample), ONNX export, ONNX inference with onnxruntime-node, health index and the time until it reaches the
  * alarm level. No Node-RED import.
  *
@@ -16,11 +16,20 @@ export {
   scoreSeries,
   scorePca,
   modelToOnnx,
+  loadTrainedModel,
+  registerModelKind,
+  unregisterModelKind,
+  modelKind,
+  modelKinds,
+  isModelKind,
   META,
   MODEL_KINDS,
   CALIBRATIONS,
   DRIFT_MODES,
   type AeParams,
+  type KindParams,
+  type ModelKindModule,
+  type MsetParams,
   type BaselineSpec,
   type Calibration,
   type DriftMode,
@@ -42,6 +51,16 @@ export {
 export { HealthTracker, type HealthOptions, type HealthState, type Rul, type TimeToAlarm } from './health';
 export { saveModel, parseCsv, type SavedModel } from './files';
 export * as onnxGraph from './onnx';
+export {
+  normaliser,
+  standardise,
+  loadNormalised,
+  BUILTIN_KINDS,
+  type GraphBody,
+  type KindFit,
+  type KindOptions,
+  type Normalised,
+} from './kinds';
 export { symmetricEigen, quantile, movingMean, slowShare, trendTest, type Trend } from './linalg';
 export { applyBaseline } from './baseline';
 export { LiveAnomaly, type LiveOptions, type LiveResult } from './live';

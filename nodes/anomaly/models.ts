@@ -1,12 +1,18 @@
 /**
- * Anomaly models trained in the pack and exported to ONNX, so that the edge box needs no Python:
+ * Anomaly models trained in the pack and exported to ONNX, so that the edge box needs no Python. The model kinds
+ * are modules of a registry (kinds/index.ts; one module each, see docs/ARCHITECTURE.md):
  *
  *   pca          PCA on standardised features; Hotelling T² on the retained components and Q (SPE) on the
  *                residual. score = ½·T²/T²ref + ½·Q/Qref (refs: training quantiles), so both statistics weigh alike;
  *                per-feature contributions sum to the score (T² by its complete decomposition z·(PΛ⁻¹Pᵀz)).
- *   mset         multivariate state estimation with a Gaussian similarity over remembered states (mset.ts).
- *   autoencoder  dense tanh autoencoder d-h-b-h-d trained by mini-batch Adam on standardised features, early
- *                stopping on a held-out fifth; score = mean squared reconstruction error, contributions its terms.
+ *   mset         multivariate state estimation with a Gaussian similarity over remembered states (kinds/mset.ts).
+ *   autoencoder  dense tanh autoencoder d-h-b-h-d trained by mini-batch Adam on standardised features (the core
+ *                trainer, core/dense.ts), early stopping on a held-out fifth; score = mean squared reconstruction
+ *                error, contributions its terms.
+ *
+ * This module does what is common to every kind: options, drifting features, threshold calibration, the card,
+ * the ONNX metadata, and reading a written model back (`loadTrainedModel`). A kind name that is not registered
+ * fails with `anomaly.unknownKind`.
  *
  * Normalisation is in the graph. Weights are kept as float32 so that the in-process scorer (`scoreMatrix`) and
  * onnxruntime compute with the same numbers.
@@ -37,16 +43,41 @@
  * blocks). `calibration: 'in-sample'` scores the training rows with the final model itself.
  */
 import { TaktError } from '../core/errors';
-import { Rng } from '../core/random';
+import { readOnnx } from '../core/onnx';
 import { applyBaseline, type BaselineSpec, type FollowSpec, LevelFollower } from './baseline';
-import { movingMean, quantile, slowShare, symmetricEigen, trendTest } from './linalg';
-import { fitMset, msetGraph, type MsetParams, scoreMsetZ } from './mset';
-import { encodeModel, floatTensor, int64Tensor, intAttr, op } from './onnx';
+import {
+  BUILTIN_KINDS,
+  type BuiltinKind,
+  type KindOptions,
+  type KindParams,
+  modelKind,
+  type Scores,
+} from './kinds';
+import { movingMean, quantile, slowShare, trendTest } from './linalg';
+import { encodeModel } from './onnx';
 
-export type { BaselineSpec, FollowSpec, MsetParams };
+export type { BaselineSpec, FollowSpec };
+export type {
+  AeParams,
+  KindParams,
+  ModelKindModule,
+  ModelParams,
+  MsetParams,
+  PcaParams,
+  Scores,
+} from './kinds';
+export {
+  isModelKind,
+  modelKind,
+  modelKinds,
+  registerModelKind,
+  scorePca,
+  unregisterModelKind,
+} from './kinds';
 
-export const MODEL_KINDS = ['pca', 'autoencoder', 'mset'] as const;
-export type ModelKind = (typeof MODEL_KINDS)[number];
+/** The built-in kinds (the ones the train node offers); registerModelKind adds others for in-process training. */
+export const MODEL_KINDS = BUILTIN_KINDS;
+export type ModelKind = BuiltinKind;
 
 export const CALIBRATIONS = ['blocked', 'in-sample'] as const;
 export type Calibration = (typeof CALIBRATIONS)[number];
@@ -54,61 +85,10 @@ export type Calibration = (typeof CALIBRATIONS)[number];
 export const DRIFT_MODES = ['baseline', 'ignore'] as const;
 export type DriftMode = (typeof DRIFT_MODES)[number];
 
-interface Normalised {
-  d: number;
-  mean: Float32Array;
-  invScale: Float32Array;
-}
-
-export interface PcaParams extends Normalised {
-  kind: 'pca';
-  k: number;
-  /** P Λ⁻¹ Pᵀ (d×d): T² = zᵀ M z. */
-  M: Float32Array;
-  /** P Pᵀ (d×d): the reconstruction of z from its k components. */
-  R: Float32Array;
-  /** Weights of the T² and Q contributions in the score. */
-  a: number;
-  b: number;
-  explained: number;
-}
-
-export interface AeParams extends Normalised {
-  kind: 'autoencoder';
-  sizes: number[];
-  /** Layer l weights [sizes[l+1], sizes[l]] row-major, biases [sizes[l+1]]. */
-  W: Float32Array[];
-  B: Float32Array[];
-  /** Weight of each squared residual in the score: 1/d, 0 for an ignored feature. */
-  outW: Float32Array;
-}
-
-export type ModelParams = PcaParams | AeParams | MsetParams;
-
-export interface Scores {
-  n: number;
-  d: number;
-  score: Float64Array;
-  /** n×d, row-major; each row sums to the score. */
-  contributions: Float64Array;
-}
-
-export interface TrainOptions {
-  kind?: ModelKind;
-  /** PCA: share of variance the retained components explain (default 0.9), or a fixed count. */
-  variance?: number;
-  components?: number;
-  /** Autoencoder hidden sizes (default [2d, ⌈d/2⌉, 2d], at least 8 and 2). */
-  hidden?: number[];
-  /** MSET: number of remembered training states (default 150). */
-  memory?: number;
-  epochs?: number;
-  batch?: number;
-  lr?: number;
-  patience?: number;
-  seed?: number;
+export interface TrainOptions extends KindOptions {
+  /** A registered model kind (default 'pca'; the built-in ones are MODEL_KINDS). */
+  kind?: string;
   /** Threshold = quantile(training scores, thresholdQuantile) · thresholdFactor; defaults 1 (the max) and 1. */
-  thresholdQuantile?: number;
   thresholdFactor?: number;
   /** Moving-mean window of the health index, in rows (default 30). */
   smoothing?: number;
@@ -129,11 +109,11 @@ export interface TrainOptions {
    * the health index is under its threshold (LevelFollower in baseline.ts); 0 (default) keeps them fixed.
    */
   follow?: number;
-  onProgress?: (fraction: number, text: string) => void;
 }
 
 export interface ModelCard {
-  kind: ModelKind;
+  /** The model kind (a registered name: MODEL_KINDS or one added by registerModelKind). */
+  kind: string;
   features: string[];
   rows: number;
   range: { min: number[]; max: number[]; mean: number[] };
@@ -160,7 +140,8 @@ export interface ModelCard {
 }
 
 export interface TrainedModel {
-  params: ModelParams;
+  /** The kind's parameters (ModelParams for the built-in kinds). */
+  params: KindParams;
   card: ModelCard;
 }
 
@@ -172,29 +153,6 @@ function bad(code: string, field: string, message: string): never {
   throw new TaktError(code, `${field}: ${message}`, field);
 }
 
-/** Mean and inverse standard deviation of each feature; inverse scale 0 for the ignored ones. */
-function normaliser(X: Float64Array, n: number, d: number, ignore: readonly boolean[]): Normalised {
-  const mean = new Float64Array(d);
-  const sd = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X[i * d + j] / n;
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) sd[j] += (X[i * d + j] - mean[j]) ** 2 / (n - 1);
-  const invScale = new Float32Array(d);
-  for (let j = 0; j < d; j++) {
-    const s = Math.sqrt(sd[j]);
-    invScale[j] = ignore[j] ? 0 : 1 / Math.max(s, 1e-6 * Math.max(1, Math.abs(mean[j])));
-  }
-  return { d, mean: Float32Array.from(mean), invScale };
-}
-
-/** Standardised rows, computed from float32-rounded inputs as onnxruntime sees them. */
-function standardise(p: Normalised, X: ArrayLike<number>, n: number): Float64Array {
-  const { d, mean, invScale } = p;
-  const Z = new Float64Array(n * d);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < d; j++) Z[i * d + j] = (Math.fround(X[i * d + j]) - mean[j]) * invScale[j];
-  return Z;
-}
-
 function checkMatrix(X: ArrayLike<number>, n: number, d: number, features: readonly string[]): void {
   if (X.length !== n * d) bad('anomaly.badMatrix', 'rows', `expected ${n}×${d} values, got ${X.length}`);
   for (let i = 0; i < n * d; i++)
@@ -202,352 +160,11 @@ function checkMatrix(X: ArrayLike<number>, n: number, d: number, features: reado
       bad('anomaly.notFinite', features[i % d] ?? 'rows', `row ${Math.floor(i / d)} is not a finite number`);
 }
 
-// ---------------------------------------------------------------- PCA
-
-function fitPca(X: Float64Array, n: number, d: number, o: TrainOptions, ignore: boolean[]): PcaParams {
-  const norm = normaliser(X, n, d, ignore);
-  const Z = standardise(norm, X, n);
-  const C = new Float64Array(d * d);
-  for (let i = 0; i < n; i++)
-    for (let a = 0; a < d; a++) {
-      const za = Z[i * d + a];
-      for (let b = a; b < d; b++) C[a * d + b] += (za * Z[i * d + b]) / (n - 1);
-    }
-  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) C[a * d + b] = C[b * d + a];
-  const { values, vectors } = symmetricEigen(C, d);
-  const total = values.reduce((s, v) => s + Math.max(v, 0), 0) || 1;
-  let k = o.components ?? 0;
-  if (!k) {
-    const target = o.variance ?? 0.9;
-    let acc = 0;
-    while (k < d && acc / total < target) acc += Math.max(values[k++], 0);
-  }
-  k = Math.max(1, Math.min(k, d - 1 > 0 ? d - 1 : 1));
-  const M = new Float64Array(d * d);
-  const R = new Float64Array(d * d);
-  let explained = 0;
-  for (let c = 0; c < k; c++) {
-    const lam = Math.max(values[c], 1e-9);
-    explained += Math.max(values[c], 0) / total;
-    for (let a = 0; a < d; a++)
-      for (let b = 0; b < d; b++) {
-        const pp = vectors[a * d + c] * vectors[b * d + c];
-        M[a * d + b] += pp / lam;
-        R[a * d + b] += pp;
-      }
-  }
-  const p: PcaParams = {
-    kind: 'pca',
-    ...norm,
-    k,
-    M: Float32Array.from(M),
-    R: Float32Array.from(R),
-    a: 1,
-    b: 1,
-    explained,
-  };
-  // Reference levels of each statistic on the training rows, so that both weigh alike in the score.
-  const { t2, q } = scorePca(p, X, n);
-  const tq = o.thresholdQuantile ?? 1;
-  p.a = Math.fround(0.5 / Math.max(quantile(t2, tq), 1e-9));
-  p.b = Math.fround(0.5 / Math.max(quantile(q, tq), 1e-9 * d));
-  return p;
-}
-
-/** PCA scores plus each row's T² and Q (SPE). */
-export function scorePca(
-  p: PcaParams,
-  X: ArrayLike<number>,
-  n: number,
-): Scores & { t2: Float64Array; q: Float64Array } {
-  const { d, M, R } = p;
-  const Z = standardise(p, X, n);
-  const score = new Float64Array(n);
-  const contributions = new Float64Array(n * d);
-  const t2 = new Float64Array(n);
-  const q = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let a = 0; a < d; a++) {
-      let u = 0;
-      let rec = 0;
-      for (let b = 0; b < d; b++) {
-        u += Z[i * d + b] * M[b * d + a];
-        rec += Z[i * d + b] * R[b * d + a];
-      }
-      const z = Z[i * d + a];
-      const ct = u * z;
-      const cq = (z - rec) ** 2;
-      t2[i] += ct;
-      q[i] += cq;
-      const c = ct * p.a + cq * p.b;
-      contributions[i * d + a] = c;
-      s += c;
-    }
-    score[i] = s;
-  }
-  return { n, d, score, contributions, t2, q };
-}
-
-function pcaGraph(p: PcaParams) {
-  const d = p.d;
-  return {
-    nodes: [
-      op('Sub', ['features', 'mean'], ['xc']),
-      op('Mul', ['xc', 'inv_scale'], ['z']),
-      op('MatMul', ['z', 'M'], ['u']),
-      op('Mul', ['u', 'z'], ['t2_terms']),
-      op('MatMul', ['z', 'R'], ['rec']),
-      op('Sub', ['z', 'rec'], ['resid']),
-      op('Mul', ['resid', 'resid'], ['q_terms']),
-      op('Mul', ['t2_terms', 'a'], ['t2_w']),
-      op('Mul', ['q_terms', 'b'], ['q_w']),
-      op('Add', ['t2_w', 'q_w'], ['contributions']),
-      op('ReduceSum', ['contributions', 'axes'], ['score'], [intAttr('keepdims', 1)]),
-      op('ReduceSum', ['t2_terms', 'axes'], ['t2'], [intAttr('keepdims', 1)]),
-      op('ReduceSum', ['q_terms', 'axes'], ['spe'], [intAttr('keepdims', 1)]),
-    ],
-    initializers: [
-      floatTensor('mean', [d], p.mean),
-      floatTensor('inv_scale', [d], p.invScale),
-      floatTensor('M', [d, d], p.M),
-      floatTensor('R', [d, d], p.R),
-      floatTensor('a', [1], [p.a]),
-      floatTensor('b', [1], [p.b]),
-      int64Tensor('axes', [1]),
-    ],
-    outputs: [
-      { name: 'score', width: 1 },
-      { name: 'contributions', width: d },
-      { name: 't2', width: 1 },
-      { name: 'spe', width: 1 },
-    ],
-  };
-}
-
-// ---------------------------------------------------------------- autoencoder
-
-function aeForward(p: AeParams, z: Float64Array, acts: Float64Array[]): Float64Array {
-  let x = z;
-  acts[0] = z;
-  const L = p.sizes.length - 1;
-  for (let l = 0; l < L; l++) {
-    const nin = p.sizes[l];
-    const nout = p.sizes[l + 1];
-    const y = new Float64Array(nout);
-    const W = p.W[l];
-    for (let o = 0; o < nout; o++) {
-      let s = p.B[l][o];
-      for (let i = 0; i < nin; i++) s += W[o * nin + i] * x[i];
-      y[o] = l < L - 1 ? Math.tanh(s) : s;
-    }
-    acts[l + 1] = y;
-    x = y;
-  }
-  return x;
-}
-
-function scoreAe(p: AeParams, X: ArrayLike<number>, n: number): Scores {
-  const d = p.d;
-  const Z = standardise(p, X, n);
-  const score = new Float64Array(n);
-  const contributions = new Float64Array(n * d);
-  const acts: Float64Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const z = Z.subarray(i * d, (i + 1) * d);
-    const out = aeForward(p, z, acts);
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      const c = (z[j] - out[j]) ** 2 * p.outW[j];
-      contributions[i * d + j] = c;
-      s += c;
-    }
-    score[i] = s;
-  }
-  return { n, d, score, contributions };
-}
-
-/** Trains the autoencoder in float64 (Adam, mini-batches, early stopping), then rounds to float32. */
-function fitAe(
-  X: Float64Array,
-  n: number,
-  d: number,
-  o: TrainOptions,
-  ignore: boolean[],
-): { p: AeParams; metrics: Record<string, number> } {
-  const norm = normaliser(X, n, d, ignore);
-  const outW = Float32Array.from({ length: d }, (_, j) => (ignore[j] ? 0 : 1 / d));
-  const Z = standardise(norm, X, n);
-  const wide = Math.max(8, 2 * d);
-  const hidden = o.hidden ?? [wide, Math.max(2, Math.ceil(d / 2)), wide];
-  const sizes = [d, ...hidden, d];
-  const L = sizes.length - 1;
-  const rng = new Rng(o.seed ?? 7, 31);
-  const W = sizes.slice(0, L).map((nin, l) => {
-    const lim = Math.sqrt(6 / (nin + sizes[l + 1]));
-    return Float64Array.from({ length: nin * sizes[l + 1] }, () => rng.uniform(-lim, lim));
-  });
-  const B = sizes.slice(1).map((nout) => new Float64Array(nout));
-  const params = [...W, ...B];
-  const m1 = params.map((a) => new Float64Array(a.length));
-  const m2 = params.map((a) => new Float64Array(a.length));
-  const grads = params.map((a) => new Float64Array(a.length));
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  const nVal = n >= 20 ? Math.max(2, Math.floor(n / 5)) : 0;
-  const val = order.slice(0, nVal);
-  const train = order.slice(nVal);
-  const epochs = o.epochs ?? 300;
-  const batch = o.batch ?? 32;
-  const lr = o.lr ?? 3e-3;
-  const patience = o.patience ?? 25;
-  const b1 = 0.9;
-  const b2 = 0.999;
-  let step = 0;
-  const live = (): AeParams => ({
-    kind: 'autoencoder',
-    ...norm,
-    sizes,
-    W: W.map((w) => Float32Array.from(w)),
-    B: B.map((b) => Float32Array.from(b)),
-    outW,
-  });
-  const lossOf = (rows: number[]): number => {
-    const p = live();
-    const acts: Float64Array[] = [];
-    let s = 0;
-    for (const r of rows) {
-      const z = Z.subarray(r * d, (r + 1) * d);
-      const out = aeForward(p, z, acts);
-      for (let j = 0; j < d; j++) s += (z[j] - out[j]) ** 2 * outW[j];
-    }
-    return s / Math.max(1, rows.length);
-  };
-  let best = { loss: Infinity, epoch: 0, W: W.map((w) => w.slice()), B: B.map((b) => b.slice()) };
-  let epoch = 0;
-  let trainLoss = 0;
-  for (epoch = 1; epoch <= epochs; epoch++) {
-    for (let i = train.length - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      [train[i], train[j]] = [train[j], train[i]];
-    }
-    let sum = 0;
-    for (let s0 = 0; s0 < train.length; s0 += batch) {
-      const rows = train.slice(s0, s0 + batch);
-      for (const g of grads) g.fill(0);
-      for (const r of rows) {
-        const z = Z.subarray(r * d, (r + 1) * d);
-        // forward in float64
-        const acts: Float64Array[] = [z];
-        let x: Float64Array = z;
-        for (let l = 0; l < L; l++) {
-          const nin = sizes[l];
-          const nout = sizes[l + 1];
-          const y = new Float64Array(nout);
-          for (let oo = 0; oo < nout; oo++) {
-            let s = B[l][oo];
-            for (let ii = 0; ii < nin; ii++) s += W[l][oo * nin + ii] * x[ii];
-            y[oo] = l < L - 1 ? Math.tanh(s) : s;
-          }
-          acts.push(y);
-          x = y;
-        }
-        let delta = new Float64Array(d);
-        for (let j = 0; j < d; j++) {
-          const e = x[j] - z[j];
-          sum += e * e * outW[j];
-          delta[j] = (2 * e * outW[j]) / rows.length;
-        }
-        for (let l = L - 1; l >= 0; l--) {
-          const nin = sizes[l];
-          const nout = sizes[l + 1];
-          const xin = acts[l];
-          const gW = grads[l];
-          const gB = grads[L + l];
-          const prev = new Float64Array(nin);
-          for (let oo = 0; oo < nout; oo++) {
-            const dl = delta[oo];
-            gB[oo] += dl;
-            for (let ii = 0; ii < nin; ii++) {
-              gW[oo * nin + ii] += dl * xin[ii];
-              prev[ii] += dl * W[l][oo * nin + ii];
-            }
-          }
-          if (l > 0) for (let ii = 0; ii < nin; ii++) prev[ii] *= 1 - xin[ii] * xin[ii];
-          delta = prev;
-        }
-      }
-      step++;
-      const c1 = 1 - b1 ** step;
-      const c2 = 1 - b2 ** step;
-      params.forEach((w, pi) => {
-        const g = grads[pi];
-        for (let k = 0; k < w.length; k++) {
-          m1[pi][k] = b1 * m1[pi][k] + (1 - b1) * g[k];
-          m2[pi][k] = b2 * m2[pi][k] + (1 - b2) * g[k] * g[k];
-          w[k] -= (lr * (m1[pi][k] / c1)) / (Math.sqrt(m2[pi][k] / c2) + 1e-8);
-        }
-      });
-    }
-    trainLoss = sum / Math.max(1, train.length);
-    const vloss = nVal ? lossOf(val) : trainLoss;
-    if (vloss < best.loss - 1e-7)
-      best = { loss: vloss, epoch, W: W.map((w) => w.slice()), B: B.map((b) => b.slice()) };
-    if (epoch % 10 === 0)
-      o.onProgress?.(epoch / epochs, `epoch ${epoch} loss ${trainLoss.toFixed(4)} val ${vloss.toFixed(4)}`);
-    if (epoch - best.epoch >= patience) break;
-  }
-  best.W.forEach((w, l) => W[l].set(w));
-  best.B.forEach((b, l) => B[l].set(b));
-  return {
-    p: live(),
-    metrics: { epochs: Math.min(epoch, epochs), bestEpoch: best.epoch, trainLoss, validationLoss: best.loss },
-  };
-}
-
-function aeGraph(p: AeParams) {
-  const d = p.d;
-  const L = p.sizes.length - 1;
-  const nodes = [op('Sub', ['features', 'mean'], ['xc']), op('Mul', ['xc', 'inv_scale'], ['z'])];
-  const initializers = [floatTensor('mean', [d], p.mean), floatTensor('inv_scale', [d], p.invScale)];
-  let x = 'z';
-  for (let l = 0; l < L; l++) {
-    initializers.push(floatTensor(`W${l}`, [p.sizes[l + 1], p.sizes[l]], p.W[l]));
-    initializers.push(floatTensor(`B${l}`, [p.sizes[l + 1]], p.B[l]));
-    const y = l < L - 1 ? `pre${l}` : 'recon';
-    nodes.push(op('Gemm', [x, `W${l}`, `B${l}`], [y], [intAttr('transB', 1)]));
-    if (l < L - 1) {
-      nodes.push(op('Tanh', [y], [`h${l}`]));
-      x = `h${l}`;
-    }
-  }
-  initializers.push(floatTensor('out_w', [d], p.outW), int64Tensor('axes', [1]));
-  nodes.push(
-    op('Sub', ['z', 'recon'], ['resid']),
-    op('Mul', ['resid', 'resid'], ['sq']),
-    op('Mul', ['sq', 'out_w'], ['contributions']),
-    op('ReduceSum', ['contributions', 'axes'], ['score'], [intAttr('keepdims', 1)]),
-  );
-  return {
-    nodes,
-    initializers,
-    outputs: [
-      { name: 'score', width: 1 },
-      { name: 'contributions', width: d },
-    ],
-  };
-}
-
 // ---------------------------------------------------------------- common API
 
 /** Scores rows (n×d row-major) with the in-process model. */
-export function scoreMatrix(p: ModelParams, X: ArrayLike<number>, n: number): Scores {
-  if (p.kind === 'pca') return scorePca(p, X, n);
-  if (p.kind === 'autoencoder') return scoreAe(p, X, n);
-  return { n, d: p.d, ...scoreMsetZ(p, standardise(p, X, n), n) };
+export function scoreMatrix(p: KindParams, X: ArrayLike<number>, n: number): Scores {
+  return modelKind(p.kind).score(p, X, n);
 }
 
 /**
@@ -582,28 +199,6 @@ export function scoreSeries(t: TrainedModel, X: ArrayLike<number>, n: number): S
   return { n, d, score, contributions };
 }
 
-/** Fits one model of `kind` on n rows (n×d), the ignored features at weight 0. */
-function fitKind(
-  kind: ModelKind,
-  X: Float64Array,
-  n: number,
-  d: number,
-  o: TrainOptions,
-  ignore: boolean[],
-): { params: ModelParams; metrics: Record<string, number> } {
-  if (kind === 'pca') {
-    const p = fitPca(X, n, d, o, ignore);
-    return { params: p, metrics: { components: p.k, explainedVariance: p.explained } };
-  }
-  if (kind === 'mset') {
-    const norm = normaliser(X, n, d, ignore);
-    const p = fitMset(standardise(norm, X, n), n, d, norm, o.memory);
-    return { params: p, metrics: { memory: p.m } };
-  }
-  const r = fitAe(X, n, d, o, ignore);
-  return { params: r.p, metrics: r.metrics };
-}
-
 /**
  * Trains a model on `n` rows of normal data (n×features.length, row-major), gives slow features weight 0 and
  * calibrates its thresholds (module comment). Fewer rows than features, NaN, or an unknown option give a
@@ -616,8 +211,7 @@ export function trainModel(
   o: TrainOptions = {},
 ): TrainedModel {
   const kind = o.kind ?? 'pca';
-  if (!(MODEL_KINDS as readonly string[]).includes(kind))
-    bad('anomaly.badOption', 'kind', `"${String(kind)}" is not one of ${MODEL_KINDS.join(', ')}`);
+  const module = modelKind(kind, 'kind', 'anomaly.badOption');
   const d = features.length;
   if (d < 2) bad('anomaly.badOption', 'features', 'a model needs at least 2 features');
   if (new Set(features).size !== d) bad('anomaly.badOption', 'features', 'feature names must be unique');
@@ -688,7 +282,7 @@ export function trainModel(
   const share = blocked ? 1 / (folds + 1) : 1;
   const progress = o.onProgress;
   const main: TrainOptions = { ...o, onProgress: progress && ((f, text) => progress(f * share, text)) };
-  const { params, metrics } = fitKind(kind, Xf, n, d, main, ignore);
+  const { params, metrics } = module.train(Xf, n, d, main, ignore);
   const s = scoreMatrix(params, Xf, n).score;
   let cal = s;
   if (blocked) {
@@ -701,7 +295,7 @@ export function trainModel(
       const rest = new Float64Array((n - (hi - lo)) * d);
       rest.set(Xf.subarray(0, lo * d));
       rest.set(Xf.subarray(hi * d), lo * d);
-      const fold = fitKind(kind, rest, n - (hi - lo), d, quiet, ignore).params;
+      const fold = module.train(rest, n - (hi - lo), d, quiet, ignore).params;
       cal.set(scoreMatrix(fold, Xf.subarray(lo * d, hi * d), hi - lo).score, lo);
     }
   }
@@ -781,13 +375,10 @@ export const META = {
 
 /** The trained model as ONNX bytes: input `features` [N, d]; outputs `score` [N, 1], `contributions` [N, d]. */
 export function modelToOnnx(t: TrainedModel): Uint8Array {
-  const g =
-    t.params.kind === 'pca'
-      ? pcaGraph(t.params)
-      : t.params.kind === 'mset'
-        ? msetGraph(t.params)
-        : aeGraph(t.params);
   const c = t.card;
+  if (c.kind !== t.params.kind)
+    bad('anomaly.badModel', 'kind', `the card says "${c.kind}", the parameters are "${t.params.kind}"`);
+  const g = modelKind(t.params.kind).export(t.params);
   return encodeModel({
     name: `takt_${c.kind}`,
     doc: `Takt anomaly model (${c.kind}) over ${c.features.join(', ')}`,
@@ -808,4 +399,29 @@ export function modelToOnnx(t: TrainedModel): Uint8Array {
       [META.card]: JSON.stringify(c),
     },
   });
+}
+
+/**
+ * Reads a model written by `modelToOnnx` back: the card from the metadata and the parameters from the graph, by
+ * the card's kind. A file that is not a Takt anomaly model gives `anomaly.notOnnx`; a card whose kind is not
+ * registered gives `anomaly.unknownKind`.
+ */
+export function loadTrainedModel(bytes: Uint8Array, where = 'model'): TrainedModel {
+  const notOnnx = (reason: string) =>
+    new TaktError('anomaly.notOnnx', `${where}: not a Takt anomaly model (${reason})`, 'model');
+  const m = readOnnx(bytes, notOnnx);
+  let card: ModelCard;
+  try {
+    card = JSON.parse(m.metadata[META.card] ?? '') as ModelCard;
+  } catch {
+    throw notOnnx(`no model card in metadata ${META.card}`);
+  }
+  if (card === null || typeof card !== 'object' || !Array.isArray(card.features))
+    throw notOnnx(`no model card in metadata ${META.card}`);
+  const module = modelKind(card.kind, 'kind');
+  if (m.metadata[META.kind] !== undefined && m.metadata[META.kind] !== card.kind)
+    throw notOnnx(
+      `metadata ${META.kind} "${m.metadata[META.kind]}" and the card's kind "${card.kind}" differ`,
+    );
+  return { params: module.load(m, card.features.length), card };
 }

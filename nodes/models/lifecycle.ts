@@ -15,7 +15,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TaktError } from '../core/errors';
-import { MODEL_KINDS, type ModelKind, type TrainOptions } from '../anomaly/models';
+import { modelKind, type TrainOptions } from '../anomaly/models';
 import { OnnxAnomalyModel } from '../anomaly/scorer';
 import { startTraining } from '../anomaly/train-job';
 import type { ModelRegistry } from './registry';
@@ -203,9 +203,9 @@ export function retrain(
     const n = trainRows.length;
     const X = new Float64Array(n * d);
     trainRows.forEach((r, i) => r.forEach((v, j) => (X[i * d + j] = v)));
-    const kind = (MODEL_KINDS as readonly string[]).includes(base.kind ?? '')
-      ? (base.kind as ModelKind)
-      : 'pca';
+    // A champion of no known kind (an ONNX file from elsewhere) is retrained as PCA; a kind that is named but
+    // not registered is refused rather than retrained as another.
+    const kind = base.kind ? modelKind(base.kind, 'kind', 'models.unknownKind').kind : 'pca';
     const options: Omit<TrainOptions, 'onProgress'> = { kind, ...base.train, ...req.options };
     const version = (registry.versions().at(-1) ?? 0) + 1;
     const staging = join(registry.dir, '.staging');

@@ -31,7 +31,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { TaktError } from '../core/errors';
-import { openOnnxSession } from '../core/onnx';
+import { openOnnxSession, readOnnx } from '../core/onnx';
 import { PATTERN_CLASSES, type PatternClass, type PatternClassifier, type PatternResult } from './insight';
 
 /** Points in the window the shipped model looks at. */
@@ -392,71 +392,17 @@ export function featureMatrix(windows: readonly ArrayLike<number>[], window = PA
   return X;
 }
 
-// ---------------------------------------------------------------- ONNX metadata (no protobuf library at runtime)
+// ---------------------------------------------------------------- ONNX metadata
 
 /**
- * Reads `metadata_props` (ModelProto field 14, StringStringEntryProto {1: key, 2: value}) from an ONNX file's
- * bytes by walking the protobuf wire format of the top-level message only. onnxruntime-node does not expose
- * custom metadata, and the protobuf library used to write the model is a build-time dependency.
+ * Reads `metadata_props` from an ONNX file's bytes with the core reader (onnxruntime-node does not expose custom
+ * metadata). Bytes that are not an ONNX model give `spc.modelInvalid`.
  */
 export function readOnnxMetadata(buf: Uint8Array): Record<string, string> {
-  const out: Record<string, string> = {};
-  const bad = (why: string): never => {
-    throw new TaktError('spc.modelInvalid', `pattern model: not an ONNX model (${why})`, 'model');
-  };
-  const varint = (pos: { p: number }, end: number): number => {
-    let v = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      if (pos.p >= end) bad('truncated varint');
-      const b = buf[pos.p++];
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) return v;
-      mul *= 128;
-    }
-    return bad('varint too long');
-  };
-  const utf8 = new TextDecoder('utf-8', { fatal: false });
-  const pos = { p: 0 };
-  const end = buf.length;
-  let sawIr = false;
-  while (pos.p < end) {
-    const key = varint(pos, end);
-    const field = Math.floor(key / 8);
-    const wire = key % 8;
-    if (field === 0) bad('field number 0');
-    if (wire === 0) {
-      const v = varint(pos, end);
-      if (field === 1 && v > 0) sawIr = true;
-    } else if (wire === 1) pos.p += 8;
-    else if (wire === 5) pos.p += 4;
-    else if (wire === 2) {
-      const len = varint(pos, end);
-      const start = pos.p;
-      const stop = start + len;
-      if (stop > end) bad('truncated field');
-      if (field === 14) {
-        const inner = { p: start };
-        let k = '';
-        let v = '';
-        while (inner.p < stop) {
-          const ik = varint(inner, stop);
-          if (ik % 8 !== 2) bad('metadata entry');
-          const l = varint(inner, stop);
-          if (inner.p + l > stop) bad('truncated metadata');
-          const s = utf8.decode(buf.subarray(inner.p, inner.p + l));
-          if (Math.floor(ik / 8) === 1) k = s;
-          else if (Math.floor(ik / 8) === 2) v = s;
-          inner.p += l;
-        }
-        out[k] = v;
-      }
-      pos.p = stop;
-    } else bad(`wire type ${wire}`);
-    if (pos.p > end) bad('truncated');
-  }
-  if (!sawIr) bad('no ir_version');
-  return out;
+  return readOnnx(
+    buf,
+    (why) => new TaktError('spc.modelInvalid', `pattern model: not an ONNX model (${why})`, 'model'),
+  ).metadata;
 }
 
 // ---------------------------------------------------------------- ONNX classifier

@@ -13,12 +13,14 @@
  * The graph: Sub/Mul (input standardisation) → Gemm → Relu → Gemm → Relu → Gemm → Softmax, opset 17, IR 8,
  * with the class names, window, feature layout and training figures in metadata_props.
  *
- * Uses onnx-proto (a devDependency): this module is a build tool, not loaded by the nodes at runtime.
+ * The graph is written with the core ONNX builder (../core/onnx.ts); this module is a build tool, not loaded by
+ * the nodes at runtime.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { onnx } from 'onnx-proto';
+import { shuffle } from '../core/dense';
 import { TaktError } from '../core/errors';
+import { encodeModel, floatTensor, intAttr, op, readOnnx } from '../core/onnx';
 import { PATTERN_CLASSES } from './insight';
 import { Mlp, type MlpParams } from './mlp';
 import {
@@ -96,7 +98,7 @@ export function trainPatternModel(o: TrainOptions = {}): TrainResult {
   const val = new PatternGenerator(validationSeed, view).set(o.validationPerClass ?? 500);
   const Xv = featureMatrix(val.windows, window);
   const net = Mlp.random([F, ...hidden, C], seed + 2);
-  const shuffle = new Rng(seed + 3);
+  const shuffler = new Rng(seed + 3);
   let lr = o.lr ?? 2e-3;
   let best = { acc: -1, loss: Infinity, epoch: 0, params: net.snapshot() };
   let sinceBest = 0;
@@ -109,11 +111,10 @@ export function trainPatternModel(o: TrainOptions = {}): TrainResult {
     const n = set.labels.length;
     if (epoch === 1) net.fitInput(X, n);
     lastTrain = { X, y: set.labels };
-    const order = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(shuffle.next() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    const order = shuffle(
+      Array.from({ length: n }, (_, i) => i),
+      shuffler,
+    );
     let loss = 0;
     let batches = 0;
     for (let s = 0; s < n; s += batch) {
@@ -161,33 +162,7 @@ export function trainPatternModel(o: TrainOptions = {}): TrainResult {
 
 // ---------------------------------------------------------------- ONNX export
 
-function floatTensor(name: string, dims: number[], values: Float64Array): onnx.ITensorProto {
-  const f = Float32Array.from(values);
-  return {
-    name,
-    dims,
-    dataType: onnx.TensorProto.DataType.FLOAT,
-    rawData: new Uint8Array(f.buffer, f.byteOffset, f.byteLength),
-  };
-}
-
-function valueInfo(name: string, width: number): onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: onnx.TensorProto.DataType.FLOAT,
-        shape: { dim: [{ dimParam: 'N' }, { dimValue: width }] },
-      },
-    },
-  };
-}
-
-const intAttr = (name: string, i: number): onnx.IAttributeProto => ({
-  name,
-  type: onnx.AttributeProto.AttributeType.INT,
-  i,
-});
+const badModel = (reason: string) => new TaktError('spc.badModel', `onnx: ${reason}`, 'model');
 
 /**
  * The network as ONNX bytes: input `features` [N, in], output `probabilities` [N, classes]; the input
@@ -195,95 +170,54 @@ const intAttr = (name: string, i: number): onnx.IAttributeProto => ({
  */
 export function mlpToOnnx(p: MlpParams, metadata: Record<string, string> = {}): Uint8Array {
   const L = p.sizes.length - 1;
-  const init: onnx.ITensorProto[] = [
-    floatTensor('in_mean', [p.sizes[0]], p.inMean),
-    floatTensor('in_scale', [p.sizes[0]], p.inScale),
+  const initializers = [
+    floatTensor('in_mean', [p.sizes[0]], p.inMean, badModel),
+    floatTensor('in_scale', [p.sizes[0]], p.inScale, badModel),
   ];
-  const nodes: onnx.INodeProto[] = [
-    { name: 'centre', opType: 'Sub', input: ['features', 'in_mean'], output: ['x_centred'] },
-    { name: 'scale', opType: 'Mul', input: ['x_centred', 'in_scale'], output: ['x0'] },
+  const nodes = [
+    op('Sub', ['features', 'in_mean'], ['x_centred'], [], { name: 'centre' }),
+    op('Mul', ['x_centred', 'in_scale'], ['x0'], [], { name: 'scale' }),
   ];
   let x = 'x0';
   for (let l = 0; l < L; l++) {
-    init.push(floatTensor(`W${l}`, [p.sizes[l + 1], p.sizes[l]], p.W[l]));
-    init.push(floatTensor(`b${l}`, [p.sizes[l + 1]], p.b[l]));
+    initializers.push(floatTensor(`W${l}`, [p.sizes[l + 1], p.sizes[l]], p.W[l], badModel));
+    initializers.push(floatTensor(`b${l}`, [p.sizes[l + 1]], p.b[l], badModel));
     const last = l === L - 1;
     const z = last ? 'logits' : `z${l}`;
-    nodes.push({
-      name: `dense${l}`,
-      opType: 'Gemm',
-      input: [x, `W${l}`, `b${l}`],
-      output: [z],
-      attribute: [intAttr('transB', 1)],
-    });
+    nodes.push(op('Gemm', [x, `W${l}`, `b${l}`], [z], [intAttr('transB', 1)], { name: `dense${l}` }));
     if (!last) {
-      nodes.push({ name: `relu${l}`, opType: 'Relu', input: [z], output: [`h${l}`] });
+      nodes.push(op('Relu', [z], [`h${l}`], [], { name: `relu${l}` }));
       x = `h${l}`;
     }
   }
-  nodes.push({
-    name: 'softmax',
-    opType: 'Softmax',
-    input: ['logits'],
-    output: ['probabilities'],
-    attribute: [intAttr('axis', 1)],
-  });
-  const model: onnx.IModelProto = {
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 17 }],
-    producerName: 'takt',
-    producerVersion: '1',
-    domain: 'org.takt',
-    modelVersion: 1,
-    docString: 'Control-chart pattern classifier (MLP) of @takt/node-red-mes',
-    graph: {
+  nodes.push(op('Softmax', ['logits'], ['probabilities'], [intAttr('axis', 1)], { name: 'softmax' }));
+  return encodeModel(
+    {
       name: 'spc_patterns',
-      node: nodes,
-      initializer: init,
-      input: [valueInfo('features', p.sizes[0])],
-      output: [valueInfo('probabilities', p.sizes[L])],
+      doc: 'Control-chart pattern classifier (MLP) of @takt/node-red-mes',
+      nodes,
+      initializers,
+      inputs: [{ name: 'features', width: p.sizes[0] }],
+      outputs: [{ name: 'probabilities', width: p.sizes[L] }],
+      metadata,
     },
-    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
-  };
-  const err = onnx.ModelProto.verify(model);
-  if (err) throw new TaktError('spc.badModel', `onnx: ${err}`, 'model');
-  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+    badModel,
+  );
 }
 
 /** Decodes the MLP back from an ONNX file written by `mlpToOnnx` (for tests and tools). */
 export function mlpFromOnnx(bytes: Uint8Array): { params: MlpParams; metadata: Record<string, string> } {
-  const m = onnx.ModelProto.decode(bytes);
-  const g = m.graph;
-  if (!g) throw new TaktError('spc.modelInvalid', 'onnx: no graph', 'model');
-  const t = new Map<string, Float64Array>();
-  const dims = new Map<string, number[]>();
-  for (const i of g.initializer ?? []) {
-    const raw = i.rawData ?? new Uint8Array(0);
-    const copy = new Uint8Array(raw.byteLength);
-    copy.set(raw);
-    const name = i.name ?? '';
-    t.set(name, Float64Array.from(new Float32Array(copy.buffer)));
-    dims.set(
-      name,
-      (i.dims ?? []).map((d) => Number(d)),
-    );
-  }
-  const get = (n: string) => {
-    const v = t.get(n);
-    if (!v) throw new TaktError('spc.modelInvalid', `onnx: no initializer ${n}`, 'model');
-    return v;
-  };
+  const m = readOnnx(bytes, (reason) => new TaktError('spc.modelInvalid', `onnx: ${reason}`, 'model'));
+  const get = (n: string) => Float64Array.from(m.floats(n));
   const W: Float64Array[] = [];
   const b: Float64Array[] = [];
   const sizes = [get('in_mean').length];
-  for (let l = 0; t.has(`W${l}`); l++) {
+  for (let l = 0; m.initializers.includes(`W${l}`); l++) {
     W.push(get(`W${l}`));
     b.push(get(`b${l}`));
-    sizes.push((dims.get(`W${l}`) as number[])[0]);
+    sizes.push(m.dims(`W${l}`)[0]);
   }
-  const metadata: Record<string, string> = {};
-  for (const e of m.metadataProps ?? []) metadata[e.key ?? ''] = e.value ?? '';
-  return { params: { sizes, inMean: get('in_mean'), inScale: get('in_scale'), W, b }, metadata };
+  return { params: { sizes, inMean: get('in_mean'), inScale: get('in_scale'), W, b }, metadata: m.metadata };
 }
 
 /** The metadata_props a Takt pattern model carries. */

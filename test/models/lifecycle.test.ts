@@ -40,6 +40,21 @@ describe('models: retrain and gated promotion', function () {
     assert.match(worseBy(e(2, 0, 6), e(1, 0, 9))[0], /detection 60\.0 % against the champion's 90\.0 %/);
   });
 
+  it('refuses to retrain a champion whose kind is not a registered model kind, instead of training another', async () => {
+    const r2 = mkdtempSync(join(tmpdir(), 'takt-lifecycle-'));
+    try {
+      const other = new ModelRegistry(r2, 'pump');
+      await other.register({ onnx: pcaOnnx(rowsA), reference: rowsA, kind: 'forest' }, who('ana'));
+      await assert.rejects(retrain(other, { rows: rowsB, who: 'flow', why: 'drift' }).promise, {
+        code: 'models.unknownKind',
+        message: /"forest" is not a model kind/,
+      });
+      assert.deepEqual(other.versions(), [1], 'nothing registered');
+    } finally {
+      rmSync(r2, { recursive: true, force: true });
+    }
+  });
+
   it('retrains a challenger in a worker, registers it without promoting, and approval promotes it', async () => {
     const t0 = Date.UTC(2026, 10, 20);
     const progress: number[] = [];

@@ -6,7 +6,16 @@
  * the training mean and the residual grows. The memory holds the rows with the extreme value of each feature
  * plus rows evenly spaced in time, up to `memory` (default 150).
  */
-import { encodeModel, floatTensor, int64Tensor, intAttr, op } from './onnx';
+import type { OnnxModel } from '../../core/onnx';
+import { floatTensor, int64Tensor, intAttr, op } from '../onnx';
+import {
+  type GraphBody,
+  loadNormalised,
+  type ModelKindModule,
+  normaliser,
+  type Scores,
+  standardise,
+} from './kind';
 
 export interface MsetParams {
   kind: 'mset';
@@ -154,9 +163,7 @@ export function scoreMsetZ(
   return { score, contributions };
 }
 
-export function msetGraph(
-  p: MsetParams,
-): Omit<Parameters<typeof encodeModel>[0], 'name' | 'inputs' | 'metadata'> {
+export function msetGraph(p: MsetParams): GraphBody {
   const { d, m } = p;
   const Dt = new Float32Array(d * m);
   for (let k = 0; k < m; k++) for (let j = 0; j < d; j++) Dt[j * m + k] = p.D[k * d + j];
@@ -195,3 +202,33 @@ export function msetGraph(
     ],
   };
 }
+
+/** Reads MSET back from its graph (the memory from Dt, the bandwidth from neg_inv_h). */
+function loadMset(m: OnnxModel, d: number): MsetParams {
+  const [, mm] = m.dims('Dt');
+  const Dt = m.floats('Dt');
+  const D = new Float32Array(mm * d);
+  for (let k = 0; k < mm; k++) for (let j = 0; j < d; j++) D[k * d + j] = Dt[j * mm + k];
+  return {
+    kind: 'mset',
+    ...loadNormalised(m, d),
+    m: mm,
+    D,
+    Dn: m.floats('Dn'),
+    W: m.floats('W'),
+    invH: -m.floats('neg_inv_h')[0],
+  };
+}
+
+export const mset: ModelKindModule<MsetParams> = {
+  kind: 'mset',
+  description: 'multivariate state estimation, Gaussian similarity to remembered states',
+  train(X, n, d, o, ignore) {
+    const norm = normaliser(X, n, d, ignore);
+    const p = fitMset(standardise(norm, X, n), n, d, norm, o.memory);
+    return { params: p, metrics: { memory: p.m } };
+  },
+  score: (p, X, n): Scores => ({ n, d: p.d, ...scoreMsetZ(p, standardise(p, X, n), n) }),
+  export: msetGraph,
+  load: loadMset,
+};
