@@ -15,7 +15,16 @@
  */
 import { onnx } from 'onnx-proto';
 import { TaktError } from '../core/errors';
-import { floatTensor, int64Tensor, intAttr, op } from '../anomaly/onnx';
+import {
+  ElemType,
+  encodeModel,
+  floatTensor,
+  int64Tensor,
+  intAttr,
+  intsAttr,
+  op,
+  tensorInfo,
+} from '../core/onnx';
 
 export interface ExtractorSpec {
   /** Input side and channels. */
@@ -34,25 +43,8 @@ export interface ExtractorSpec {
 }
 
 const KS = 7; // kernel side
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-
-function info(name: string, dims: (number | string)[]): onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType: FLOAT,
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  };
-}
-
-const intsAttr = (name: string, ints: number[]): onnx.IAttributeProto => ({
-  name,
-  type: onnx.AttributeProto.AttributeType.INTS,
-  ints,
-});
+const fail = (reason: string) => new TaktError('vision.badGraph', `onnx: ${reason}`, 'model');
+const info = (name: string, dims: (number | string)[]) => tensorInfo(name, ElemType.FLOAT, dims);
 
 /** The designed filter bank: 8 kernels of KS x KS, each zero-mean except the Gaussian. */
 export function designedBank(): Float32Array[] {
@@ -240,24 +232,12 @@ function extractor(spec: ExtractorSpec): Built {
 function encode(
   name: string,
   nodes: onnx.INodeProto[],
-  inits: onnx.ITensorProto[],
+  initializers: onnx.ITensorProto[],
   inputs: onnx.IValueInfoProto[],
   outputs: onnx.IValueInfoProto[],
   metadata: Record<string, string>,
 ): Uint8Array {
-  const model: onnx.IModelProto = {
-    irVersion: 8,
-    opsetImport: [{ domain: '', version: 17 }],
-    producerName: 'takt',
-    producerVersion: '1',
-    domain: 'org.takt',
-    modelVersion: 1,
-    graph: { name, node: nodes, initializer: inits, input: inputs, output: outputs },
-    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
-  };
-  const err = onnx.ModelProto.verify(model);
-  if (err) throw new TaktError('vision.badGraph', `onnx: ${err}`, 'model');
-  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+  return encodeModel({ name, nodes, initializers, inputs, outputs, metadata }, fail);
 }
 
 /** The feature-only graph used during training: image -> patches [G*G, D] (raw, not standardised). */
