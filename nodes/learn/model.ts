@@ -10,7 +10,16 @@ import { TaktError } from '../core/errors';
 import { Rng } from '../core/random';
 import { ensembleToOnnx, onnxToEnsemble } from './onnx-ml';
 import { treeExpectation, treeShap } from './shap';
-import { boost, margins, sigmoid, softmax, DEFAULT_BOOST, type BoostOptions, type Ensemble } from './trees';
+import {
+  boost,
+  margins,
+  sigmoid,
+  softmax,
+  DEFAULT_BOOST,
+  PackedEnsemble,
+  type BoostOptions,
+  type Ensemble,
+} from './trees';
 
 export type Task = 'regression' | 'classification';
 
@@ -305,7 +314,11 @@ export class Predictor {
     readonly card: LearnCard,
     readonly ensemble: Ensemble,
     readonly bytes: Uint8Array,
-  ) {}
+  ) {
+    this.packed = new PackedEnsemble(ensemble, card.features.length);
+  }
+
+  private readonly packed: PackedEnsemble;
 
   static async load(pathOrBytes: string | Uint8Array): Promise<Predictor> {
     const bytes = typeof pathOrBytes === 'string' ? await readFile(pathOrBytes) : pathOrBytes;
@@ -342,8 +355,10 @@ export class Predictor {
     const e = this.ensemble;
     const shap = opts.contributions !== false;
     const out: Prediction[] = [];
+    const mm = new Float64Array(e.outputs);
     for (const x of X) {
-      const m = margins(e, x);
+      this.packed.margins(x, mm);
+      const m = Array.from(mm);
       const p: Prediction = { contributions: [] };
       let cls = 0;
       if (this.card.task === 'regression') {

@@ -90,12 +90,12 @@ export function binOf(edges: number[], x: number): number {
   return lo;
 }
 
-/** Binned matrix, column-major (feature j's bins at j*n .. j*n+n-1). */
+/** Binned matrix, row-major (row i's bins at i*d .. i*d+d-1: one row's bins share a cache line). */
 export function binMatrix(X: number[][], edges: number[][]): Uint8Array {
   const n = X.length;
   const d = edges.length;
   const B = new Uint8Array(n * d);
-  for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) B[j * n + i] = binOf(edges[j], X[i][j]);
+  for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) B[i * d + j] = binOf(edges[j], X[i][j]);
   return B;
 }
 
@@ -150,7 +150,7 @@ class TreeGrower {
 
   constructor(
     private readonly B: Uint8Array,
-    private readonly n: number,
+    n: number,
     private readonly d: number,
     private readonly edges: number[][],
     private readonly o: BoostOptions,
@@ -160,21 +160,23 @@ class TreeGrower {
   }
 
   private hist(idx: Uint32Array, start: number, end: number, g: Float64Array, h: Float64Array): Hist {
-    const { nb, n, B, d } = this;
+    const { nb, B, d } = this;
     const H: Hist = {
       g: new Float64Array(d * nb),
       h: new Float64Array(d * nb),
       c: new Uint32Array(d * nb),
     };
-    for (let j = 0; j < d; j++) {
-      const off = j * n;
-      const ho = j * nb;
-      for (let k = start; k < end; k++) {
-        const r = idx[k];
-        const b = ho + B[off + r];
-        H.g[b] += g[r];
-        H.h[b] += h[r];
-        H.c[b]++;
+    const { g: hg, h: hh, c: hc } = H;
+    for (let k = start; k < end; k++) {
+      const r = idx[k];
+      const gr = g[r];
+      const hr = h[r];
+      const off = r * d;
+      for (let j = 0, ho = 0; j < d; j++, ho += nb) {
+        const b = ho + B[off + j];
+        hg[b] += gr;
+        hh[b] += hr;
+        hc[b]++;
       }
     }
     return H;
@@ -236,12 +238,13 @@ class TreeGrower {
       const L = leaves[bi];
       const s = L.split!;
       // Partition idx[start..end) stably: rows with bin <= s.bin first.
-      const off = s.feature * this.n;
+      const f = s.feature;
+      const d = this.d;
       let a = L.start;
       let z = 0;
       for (let k = L.start; k < L.end; k++) {
         const r = idx[k];
-        if (this.B[off + r] <= s.bin) idx[a++] = r;
+        if (this.B[r * d + f] <= s.bin) idx[a++] = r;
         else this.tmp[z++] = r;
       }
       idx.set(this.tmp.subarray(0, z), a);
@@ -294,12 +297,12 @@ class TreeGrower {
 }
 
 /** Leaf index of a binned row (validation rows during training). */
-function leafBinned(t: Tree, B: Uint8Array, n: number, r: number, edges: number[][]): number {
+function leafBinned(t: Tree, B: Uint8Array, d: number, r: number, edges: number[][]): number {
   let i = 0;
   while (t.feature[i] >= 0) {
     const f = t.feature[i];
     // threshold is edges[f][bin]; bin <= b  <=>  edge of the row's bin <= threshold
-    const b = B[f * n + r];
+    const b = B[r * d + f];
     const e = b < edges[f].length ? edges[f][b] : Infinity;
     i = e <= t.threshold[i] ? t.left[i] : t.right[i];
   }
@@ -411,7 +414,7 @@ export function boost(
       const t = grower.grow(idx, n, g, h, leafOf);
       for (let q = 0; q < t.value.length; q++) t.value[q] = Math.fround(t.value[q] * o.learningRate);
       for (let i = 0; i < n; i++) F[i * K + k] += t.value[leafOf[i]];
-      for (let i = 0; i < nv; i++) Fv[i * K + k] += t.value[leafBinned(t, Bv, nv, i, edges)];
+      for (let i = 0; i < nv; i++) Fv[i * K + k] += t.value[leafBinned(t, Bv, d, i, edges)];
       trees.push(t);
     }
     const l = loss();
@@ -433,4 +436,66 @@ export function boost(
     validLoss,
     stoppedBy,
   };
+}
+
+/**
+ * The ensemble packed into typed arrays for fast scoring: all trees' nodes in one array, children < 0 encode
+ * leaves (~leaf index into `leafValue`), thresholds as float32 and each row converted to float32 once.
+ */
+export class PackedEnsemble {
+  private readonly feature: Int32Array;
+  private readonly threshold: Float32Array;
+  private readonly left: Int32Array;
+  private readonly right: Int32Array;
+  private readonly leafValue: Float64Array;
+  /** Root of tree t: a node index, or ~leaf for a single-leaf tree. */
+  private readonly roots: Int32Array;
+  private readonly x32: Float32Array;
+
+  constructor(
+    readonly e: Ensemble,
+    readonly d: number,
+  ) {
+    let inner = 0;
+    let leaves = 0;
+    for (const t of e.trees)
+      for (const f of t.feature)
+        if (f < 0) leaves++;
+        else inner++;
+    this.feature = new Int32Array(inner);
+    this.threshold = new Float32Array(inner);
+    this.left = new Int32Array(inner);
+    this.right = new Int32Array(inner);
+    this.leafValue = new Float64Array(leaves);
+    this.roots = new Int32Array(e.trees.length);
+    this.x32 = new Float32Array(d);
+    let ni = 0;
+    let li = 0;
+    e.trees.forEach((t, ti) => {
+      const id = t.feature.map((f) => (f < 0 ? ~li++ : ni++));
+      t.feature.forEach((f, i) => {
+        if (f < 0) this.leafValue[~id[i]] = t.value[i];
+        else {
+          this.feature[id[i]] = f;
+          this.threshold[id[i]] = t.threshold[i];
+          this.left[id[i]] = id[t.left[i]];
+          this.right[id[i]] = id[t.right[i]];
+        }
+      });
+      this.roots[ti] = id[0];
+    });
+  }
+
+  /** Margins of row x into out (length e.outputs). */
+  margins(x: ArrayLike<number>, out: Float64Array): void {
+    const { feature, threshold, left, right, leafValue, roots, x32 } = this;
+    for (let j = 0; j < this.d; j++) x32[j] = x[j];
+    const K = this.e.outputs;
+    for (let k = 0; k < K; k++) out[k] = this.e.base[k];
+    for (let t = 0; t < roots.length; t++) {
+      let i = roots[t];
+      while (i >= 0) i = x32[feature[i]] <= threshold[i] ? left[i] : right[i];
+      out[t % K] += leafValue[~i];
+    }
+  }
 }
