@@ -44,8 +44,13 @@ export interface BoostOptions {
   timeLimitMs?: number;
 }
 
+/**
+ * Defaults chosen on the development seed (1) of bench:learn's synthetic process data: with a learning rate of
+ * 0.2 the test RMSE stayed below XGBoost's and HistGradientBoosting's there, with about half the trees of 0.1
+ * (so about twice the prediction rate).
+ */
 export const DEFAULT_BOOST: BoostOptions = {
-  learningRate: 0.1,
+  learningRate: 0.2,
   maxLeaves: 31,
   minLeafRows: 20,
   l2: 1,
