@@ -57,14 +57,15 @@ const init: NodeInitializer = (RED) => {
     let X: number[][] = [];
     let y: number[] = [];
     let job: { promise: Promise<FitResult>; cancel(): void } | undefined;
-    const collecting = () => status.idle(`${X.length}/${rowsWanted} rows`);
+    const collecting = () =>
+      status.idle(RED._('predictTrain.status.collecting', { n: X.length, of: rowsWanted }));
     this.status(collecting());
 
     const train = (msg: Msg, send: (m: Msg) => void, done: (err?: Error) => void) => {
       const data = { X, y };
       X = [];
       y = [];
-      shown.now(status.busy(`training on ${data.X.length} rows`));
+      shown.now(status.busy(RED._('predictTrain.status.training', { n: data.X.length })));
       job = startFit({
         ...data,
         features: [...names],
@@ -81,8 +82,14 @@ const init: NodeInitializer = (RED) => {
           shown.now(
             status.ready(
               task === 'regression'
-                ? `trained: rmse ${m.valid.rmse?.toPrecision(3)} (ridge ${m.baseline.rmse?.toPrecision(3)})`
-                : `trained: accuracy ${m.valid.accuracy?.toFixed(3)} (ridge ${m.baseline.accuracy?.toFixed(3)})`,
+                ? RED._('predictTrain.status.trainedRegression', {
+                    rmse: m.valid.rmse?.toPrecision(3) ?? '',
+                    ridge: m.baseline.rmse?.toPrecision(3) ?? '',
+                  })
+                : RED._('predictTrain.status.trainedClassification', {
+                    acc: m.valid.accuracy?.toFixed(3) ?? '',
+                    ridge: m.baseline.accuracy?.toFixed(3) ?? '',
+                  }),
             ),
           );
           send({ ...msg, payload: r.model, model: r.model, card: r.card });

@@ -34,7 +34,9 @@ const init: NodeInitializer = (RED) => {
     const load = (path: string): Promise<Predictor> => {
       loading = Predictor.load(resolve(path)).then((p) => {
         predictor = p;
-        shown.now(status.ready(`${p.card.task}, ${p.card.features.length} features`));
+        shown.now(
+          status.ready(RED._('predict.status.loaded', { task: p.card.task, n: p.card.features.length })),
+        );
         return p;
       });
       return loading;
@@ -44,7 +46,7 @@ const init: NodeInitializer = (RED) => {
         this.warn((err as Error).message);
         shown.now(errorStatus(err));
       });
-    else this.status(status.idle('no model'));
+    else this.status(status.idle(RED._('predict.status.noModel')));
 
     this.on('input', (msg: Msg, send, done) => {
       const run = async () => {
@@ -64,7 +66,11 @@ const init: NodeInitializer = (RED) => {
           out.inTolerance = (lo === undefined || r.value >= lo) && (hi === undefined || r.value <= hi);
         send({ ...msg, payload: out });
         shown.update(() =>
-          status.ready(r.value !== undefined ? `${r.value.toPrecision(4)}` : `class ${r.label}`),
+          status.ready(
+            r.value !== undefined
+              ? RED._('predict.status.value', { value: r.value.toPrecision(4) })
+              : RED._('predict.status.class', { label: r.label ?? '' }),
+          ),
         );
       };
       run().then(
