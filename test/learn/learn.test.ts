@@ -287,6 +287,12 @@ describe('learn: fit, ONNX round trip and conformal intervals', () => {
           );
         assert.ok(card.classes!.includes(ts[i].label!));
         assert.equal(ts[i].contributions.length, 6);
+        if (K === 2) {
+          // Two classes: contributions are in log-odds and sum to logit(p) minus the expected margin.
+          const p1 = ts[i].probabilities![1];
+          const sum = ts[i].contributions.reduce((a, b) => a + b, 0);
+          assert.ok(Math.abs(sum - (Math.log(p1 / (1 - p1)) - card.expected[0])) < 1e-6);
+        }
       }
     }
   });
