@@ -14,6 +14,7 @@ export * as dashboard from './dashboard/views';
 export * as energy from './energy';
 export * as forecast from './forecast';
 export * as influx from './influx';
+export * as learn from './learn';
 export * as models from './models';
 export * as mqtt from './mqtt';
 export * as oee from './oee';

@@ -1,0 +1,176 @@
+/**
+ * bench:learn — quality prediction on seeded synthetic process data (bench/lib/process-data.ts: non-linear
+ * effects, interactions, tool-wear drift, lot offsets): RMSE of Takt's gradient-boosted trees against XGBoost
+ * and scikit-learn's HistGradientBoostingRegressor (default hyper-parameters, one thread) trained on the same
+ * split in the same run by /usr/bin/python3 (null when they are missing), conformal interval coverage on the
+ * test split, training time, prediction rows/s of the TypeScript predictor and of onnxruntime.
+ *
+ *   npm run bench:learn -- [--rows 100000] [--seed 2] [--coverage 0.9] [--lr 0.1]
+ *
+ * Takt's defaults were chosen before looking at seed 2 (the dev seed is 1); a second seed of the same
+ * generator is still not a held-out test.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openOnnxSession } from '../nodes/core/onnx';
+import { Rng } from '../nodes/core/random';
+import { fit, Predictor } from '../nodes/learn';
+import { cpuMs, finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
+import { processData } from './lib/process-data';
+
+const flags = parseFlags();
+const ROWS = numberFlag(flags, 'rows', 100_000);
+const SEED = numberFlag(flags, 'seed', 2);
+const COVERAGE = numberFlag(flags, 'coverage', 0.9);
+/** Learning rate of the boosting (the engine's default when not given). */
+const LR = flags.lr === undefined ? undefined : numberFlag(flags, 'lr', 0.1);
+const PYTHON = '/usr/bin/python3';
+
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)];
+};
+
+async function main(): Promise<void> {
+  const data = processData(ROWS, SEED);
+  const order = Array.from({ length: ROWS }, (_, i) => i);
+  const rng = new Rng(SEED, 99);
+  for (let i = ROWS - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const nTest = Math.round(ROWS * 0.2);
+  const te = order.slice(0, nTest);
+  const tr = order.slice(nTest);
+  const Xtr = tr.map((i) => data.X[i]);
+  const ytr = tr.map((i) => data.y[i]);
+  const Xte = te.map((i) => data.X[i]);
+  const yte = te.map((i) => data.y[i]);
+  console.log(`process data: ${ROWS} rows x ${data.features.length} features, seed ${SEED}, test ${nTest}`);
+
+  const t0 = Date.now();
+  const c0 = cpuMs();
+  const { onnx, card } = await fit(Xtr, ytr, {
+    task: 'regression',
+    features: data.features,
+    coverage: COVERAGE,
+    ...(LR !== undefined ? { boost: { learningRate: LR } } : {}),
+  });
+  const trainS = (Date.now() - t0) / 1000;
+  const trainCpuS = (cpuMs() - c0) / 1000;
+  const p = await Predictor.load(onnx);
+  const rmse = (pred: number[]): number =>
+    Math.sqrt(pred.reduce((a, v, i) => a + (v - yte[i]) ** 2, 0) / pred.length);
+
+  // Rates per CPU second of this process (onnxruntime runs on one thread of it): the machine is shared, so
+  // wall-clock rates measure the load as much as the code; both are printed.
+  const tsRates: number[] = [];
+  const tsWall: number[] = [];
+  let out = p.predictSync(Xte, { contributions: false });
+  for (let r = 0; r < 3; r++) {
+    const t = process.hrtime.bigint();
+    const c = cpuMs();
+    out = p.predictSync(Xte, { contributions: false });
+    tsRates.push(nTest / ((cpuMs() - c) / 1e3));
+    tsWall.push(nTest / (Number(process.hrtime.bigint() - t) / 1e9));
+  }
+  const taktRmse = rmse(out.map((o) => o.value!));
+  const coverage = out.filter((o, i) => o.lower! <= yte[i] && yte[i] <= o.upper!).length / nTest;
+  const shapRows = Math.min(2000, nTest);
+  const cs0 = cpuMs();
+  p.predictSync(Xte.slice(0, shapRows));
+  const shapRate = shapRows / ((cpuMs() - cs0) / 1e3);
+
+  const { ort, session } = await openOnnxSession(onnx, (r) => new Error(r));
+  const flat = Float32Array.from(Xte.flat());
+  const input = new ort.Tensor('float32', flat, [nTest, data.features.length]);
+  await session.run({ features: input }, ['value']);
+  const ortRates: number[] = [];
+  const ortWall: number[] = [];
+  let ortValues: ArrayLike<number> = [];
+  for (let r = 0; r < 3; r++) {
+    const t = process.hrtime.bigint();
+    const c = cpuMs();
+    const res = await session.run({ features: input }, ['value']);
+    ortRates.push(nTest / ((cpuMs() - c) / 1e3));
+    ortWall.push(nTest / (Number(process.hrtime.bigint() - t) / 1e9));
+    ortValues = res.value.data as Float32Array;
+  }
+  const maxDiff = out.reduce((m, o, i) => Math.max(m, Math.abs(o.value! - ortValues[i])), 0);
+
+  // References, after Takt's training so they do not share the CPU with it.
+  const dir = mkdtempSync(join(tmpdir(), 'takt-learn-'));
+  let ref: { xgb?: { rmse: number; trainS: number } | null; hgb?: { rmse: number; trainS: number } | null } =
+    {};
+  try {
+    const csv = (X: number[][], y: number[]): string =>
+      X.map((x, i) => [y[i], ...x].join(',')).join('\n') + '\n';
+    writeFileSync(join(dir, 'train.csv'), csv(Xtr, ytr));
+    writeFileSync(join(dir, 'test.csv'), csv(Xte, yte));
+    const r = spawnSync(PYTHON, [join(ROOT, 'bench', 'learn_ref.py'), dir], {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+      maxBuffer: 1 << 20,
+    });
+    if (r.status === 0) ref = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    else console.log(`references not run: ${r.error?.message ?? r.stderr.trim().split('\n').pop()}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const xgb = ref.xgb ?? null;
+  const hgb = ref.hgb ?? null;
+  if (!xgb) console.log('XGBoost missing in /usr/bin/python3: ratio null');
+  if (!hgb) console.log('scikit-learn missing in /usr/bin/python3: ratio null');
+
+  printTable([
+    ['model', 'test RMSE', 'train wall (s)', 'notes'],
+    [
+      'Takt GBT',
+      taktRmse,
+      trainS,
+      `${trainCpuS.toFixed(1)} CPU s; ${card.training.trees} trees (best of ${card.training.rounds} rounds, ${card.training.stoppedBy}), ${card.rows.train} train / ${card.rows.valid} valid / ${card.rows.calib} calib rows`,
+    ],
+    ['ridge baseline (valid)', card.metrics.baseline.rmse!, '', 'on Takt validation rows'],
+    ['XGBoost defaults', xgb ? xgb.rmse : 'n/a', xgb ? xgb.trainS : 'n/a', 'hist, 1 thread, 100 rounds'],
+    ['sklearn HGB defaults', hgb ? hgb.rmse : 'n/a', hgb ? hgb.trainS : 'n/a', '1 thread, early stopping'],
+  ]);
+  console.log('');
+  printTable([
+    ['measure', 'value'],
+    [`conformal ${COVERAGE * 100} % interval coverage (test)`, coverage],
+    ['interval half-width', card.conformal!.quantile],
+    ['predict rows per CPU s, TS (median of 3)', median(tsRates)],
+    ['predict rows per wall s, TS (median of 3)', median(tsWall)],
+    ['predict rows per CPU s, onnxruntime batch (median of 3)', median(ortRates)],
+    ['predict rows per wall s, onnxruntime batch (median of 3)', median(ortWall)],
+    ['predict + TreeSHAP rows per CPU s, TS', shapRate],
+    ['max |TS - onnxruntime|', maxDiff],
+  ]);
+  finalLine({
+    bench: 'learn',
+    rows: ROWS,
+    seed: SEED,
+    rmse: taktRmse,
+    rmseXgb: xgb?.rmse ?? null,
+    rmseHgb: hgb?.rmse ?? null,
+    rmseRatioXgb: xgb ? taktRmse / xgb.rmse : null,
+    rmseRatioHgb: hgb ? taktRmse / hgb.rmse : null,
+    coverage,
+    trainS,
+    trainCpuS,
+    predictRowsPerS: Math.round(median(tsRates)),
+    predictRowsPerSOnnx: Math.round(median(ortRates)),
+    predictRowsPerSWall: Math.round(median(tsWall)),
+    shapRowsPerS: Math.round(shapRate),
+    msdVsR2R: null,
+    msdVsFixed: null,
+    outOfBounds: null,
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

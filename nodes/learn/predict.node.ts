@@ -1,0 +1,93 @@
+/**
+ * takt-predict: predicts a part's quality from its feature row with a model written by takt-predict-train
+ * (or learn.fit): msg.payload becomes `{ value, lower, upper }` (regression, conformal interval) or
+ * `{ label, probabilities }` (classification), plus `contributions` (TreeSHAP, by feature name) and, when
+ * limits are set, `inTolerance`. A string in msg.model (a model path) loads that model first (hot swap); when
+ * msg.payload is not a row (takt-predict-train's output, payload = path) nothing is sent.
+ */
+import { isAbsolute, join } from 'node:path';
+import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { TaktError } from '../core/errors';
+import { errorStatus, status, throttledStatus } from '../core/status';
+import { Predictor } from './model';
+import { featureVector } from './rows';
+
+interface PredictDef extends NodeDef {
+  model: string;
+  lower: string | number;
+  upper: string | number;
+}
+
+type Msg = NodeMessageInFlow & { model?: unknown };
+
+const init: NodeInitializer = (RED) => {
+  function PredictNode(this: Node, def: PredictDef) {
+    RED.nodes.createNode(this, def);
+    const shown = throttledStatus((s) => this.status(s));
+    const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+    const resolve = (p: string) => (isAbsolute(p) ? p : join(userDir, 'takt', 'models', p));
+    const lim = (v: string | number | undefined) => (v === '' || v === undefined ? undefined : Number(v));
+    const lo = lim(def.lower);
+    const hi = lim(def.upper);
+    let predictor: Predictor | undefined;
+    let loading: Promise<Predictor> | undefined;
+    const load = (path: string): Promise<Predictor> => {
+      loading = Predictor.load(resolve(path)).then((p) => {
+        predictor = p;
+        shown.now(
+          status.ready(RED._('predict.status.loaded', { task: p.card.task, n: p.card.features.length })),
+        );
+        return p;
+      });
+      return loading;
+    };
+    if (def.model)
+      load(def.model).catch((err: unknown) => {
+        this.warn((err as Error).message);
+        shown.now(errorStatus(err));
+      });
+    else this.status(status.idle(RED._('predict.status.noModel')));
+
+    this.on('input', (msg: Msg, send, done) => {
+      const run = async () => {
+        if (typeof msg.model === 'string' && msg.model !== '') {
+          await load(msg.model);
+          // A message that only hands over a model (takt-predict-train's output) is not a row to predict.
+          if (typeof msg.payload !== 'object' || msg.payload === null) return;
+        }
+        const p = predictor ?? (loading ? await loading : undefined);
+        if (!p) throw new TaktError('learn.noModel', 'no model loaded: set one or send msg.model', 'model');
+        const names = p.card.features;
+        const x = featureVector(msg.payload, [...names]);
+        const [r] = await p.predict([x]);
+        const contributions = Object.fromEntries(names.map((f, j) => [f, r.contributions[j]]));
+        const out: Record<string, unknown> = { ...r, contributions };
+        if (r.value !== undefined && (lo !== undefined || hi !== undefined))
+          out.inTolerance = (lo === undefined || r.value >= lo) && (hi === undefined || r.value <= hi);
+        send({ ...msg, payload: out });
+        shown.update(() =>
+          status.ready(
+            r.value !== undefined
+              ? RED._('predict.status.value', { value: r.value.toPrecision(4) })
+              : RED._('predict.status.class', { label: r.label ?? '' }),
+          ),
+        );
+      };
+      run().then(
+        () => done(),
+        (err: unknown) => {
+          shown.now(errorStatus(err));
+          done(err as Error);
+        },
+      );
+    });
+
+    this.on('close', (_removed: boolean, done: () => void) => {
+      shown.dispose();
+      done();
+    });
+  }
+  RED.nodes.registerType('takt-predict', PredictNode);
+};
+
+export = init;

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '../../nodes/core/random';
+import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const trainNode = require('../../nodes/learn/predict-train.node');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const predictNode = require('../../nodes/learn/predict.node');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+
+interface Predicted {
+  payload: {
+    value: number;
+    lower: number;
+    upper: number;
+    contributions: Record<string, number>;
+    inTolerance: boolean;
+  };
+}
+
+const rng = new Rng(4);
+/** diameter = 10 + 0.02·(temp - 200)² / 10 + 0.5·[speed > 1.1] + noise; humidity is irrelevant. */
+const part = () => {
+  const temp = rng.uniform(180, 220);
+  const speed = rng.uniform(0.8, 1.4);
+  const humidity = rng.uniform(30, 60);
+  const diameter = 10 + (0.02 * (temp - 200) ** 2) / 10 + (speed > 1.1 ? 0.5 : 0) + 0.02 * rng.normal();
+  return { payload: { temp, speed, humidity }, label: diameter };
+};
+
+const flow = (rows = 300) => [
+  { id: 'tab', type: 'tab' },
+  {
+    id: 't',
+    z: 'tab',
+    type: 'takt-predict-train',
+    task: 'regression',
+    rows,
+    modelName: 'dia',
+    wires: [['p', 'trained']],
+  },
+  { id: 'p', z: 'tab', type: 'takt-predict', model: '', lower: '', upper: 10.6, wires: [['out']] },
+  { id: 'trained', z: 'tab', type: 'helper' },
+  { id: 'out', z: 'tab', type: 'helper' },
+  { id: 'c', z: 'tab', type: 'catch', scope: ['t', 'p'], uncaught: false, wires: [['caught']] },
+  { id: 'caught', z: 'tab', type: 'helper' },
+];
+
+describe('takt-predict-train and takt-predict nodes', () => {
+  let userDir: string;
+  beforeEach(() => {
+    userDir = mkdtempSync(join(tmpdir(), 'takt-learn-node-'));
+    helper.settings({ userDir });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    helper.settings({});
+    rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('trains in a worker on labelled rows, hands the model over and predicts with interval and drivers', async () => {
+    await load([trainNode, predictNode, catchNode], flow());
+    const trained = nextMessages<{
+      payload: string;
+      card: { features: string[]; metrics: { beatsBaseline: boolean } };
+    }>('trained', 1, 30000);
+    const ready = nextStatus('p', (s) => s.fill === 'green', 30000);
+    for (let i = 0; i < 300; i++) getNode('t').receive(part());
+    const [m] = await trained;
+    assert.equal(m.payload, join(userDir, 'takt', 'models', 'dia.onnx'));
+    assert.ok(existsSync(m.payload));
+    assert.deepEqual(m.card.features, ['temp', 'speed', 'humidity']);
+    assert.equal(m.card.metrics.beatsBaseline, true);
+    assert.deepEqual(JSON.parse(readFileSync(join(userDir, 'takt', 'models', 'dia.json'), 'utf8')).features, [
+      'temp',
+      'speed',
+      'humidity',
+    ]);
+    await ready;
+    const out = nextMessages<Predicted>('out', 2);
+    getNode('p').receive({ payload: { temp: 200, speed: 0.9, humidity: 40 } });
+    getNode('p').receive({ payload: { temp: 219, speed: 1.3, humidity: 40 } });
+    const [a, b] = await out;
+    assert.ok(Math.abs(a.payload.value - 10) < 0.2, String(a.payload.value));
+    assert.ok(a.payload.lower < a.payload.value && a.payload.value < a.payload.upper);
+    assert.equal(a.payload.inTolerance, true);
+    assert.ok(b.payload.value > 11, String(b.payload.value));
+    assert.equal(b.payload.inTolerance, false);
+    const c = b.payload.contributions;
+    assert.ok(c.temp > 0.3 && Math.abs(c.humidity) < c.temp / 5, JSON.stringify(c));
+  });
+
+  it('rejects a row with a missing feature or label with an error and keeps working', async () => {
+    await load([trainNode, predictNode, catchNode], flow(60));
+    const caught = nextMessages<{ error: { message: string } }>('caught', 2);
+    getNode('t').receive(part());
+    getNode('t').receive({ payload: { temp: 200, speed: 1 } });
+    getNode('t').receive({ payload: { temp: 200, speed: 1, humidity: 40 } });
+    const [e1, e2] = await caught;
+    assert.match(e1.error.message, /humidity/);
+    assert.match(e2.error.message, /label/);
+    const trained = nextMessages('trained', 1, 30000);
+    for (let i = 0; i < 59; i++) getNode('t').receive(part());
+    await trained;
+  });
+
+  it('says when no model is loaded', async () => {
+    await load([trainNode, predictNode, catchNode], flow());
+    const caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('p').receive({ payload: { temp: 200, speed: 1, humidity: 40 } });
+    const [e] = await caught;
+    assert.match(e.error.message, /no model/);
+  });
+});
