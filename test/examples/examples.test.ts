@@ -65,6 +65,13 @@ const PLANS: Record<string, Plan> = {
     // The last press is the closing valve: an alarm on the scoring node is the example's point.
     red: ['pump health'],
   },
+  'learn/01 - Predict bore diameter.json': {
+    steps: [
+      { until: ['model card'] },
+      { press: 'new part', until: ['prediction'] },
+    ],
+    expect: ['model card', 'prediction'],
+  },
   'approve/01 - Approve a setpoint change.json': {
     steps: [
       { press: 'propose offset' },
