@@ -154,6 +154,23 @@ const TaktUiControlChart = defineWidget({
         ),
       );
     });
+    if (v.notice)
+      kids.push(
+        h(
+          'text',
+          {
+            class: 'takt-cc-notice',
+            x: (L + W - R) / 2,
+            y: (T + H - B) / 2,
+            'font-size': 15,
+            'font-weight': 600,
+            'text-anchor': 'middle',
+            fill: 'currentColor',
+            opacity: 0.75,
+          },
+          v.notice,
+        ),
+      );
     kids.push(
       h(
         'text',

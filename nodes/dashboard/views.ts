@@ -296,6 +296,15 @@ export interface ControlChartView {
   violationsShown: number;
   /** Decimals to show limits, points and axis labels with (see displayDecimals). */
   decimals: number;
+  /** What the chart waits for while it has no limits (phase I progress), drawn across the plot. */
+  notice: string | null;
+}
+
+/** The phase-I progress a chart without limits shows: "phase I 20/25: limits after 25 points". */
+export function collectingNotice(collecting: { n: number; of: number } | null): string | null {
+  if (!collecting || !Number.isFinite(collecting.of) || collecting.of <= 0) return null;
+  const n = Math.min(collecting.n, collecting.of);
+  return `phase I ${n}/${collecting.of}: limits after ${collecting.of} points`;
 }
 
 /** The most decimals the chart shows (beyond this, floating-point noise shows). */
@@ -415,6 +424,7 @@ export class ControlChartState {
         zones && ucl !== null && center !== null ? (ucl - center) / 3 : null,
         { ucl, lcl },
       ),
+      notice: ucl === null ? collectingNotice(this.collecting) : null,
     };
   }
 }

@@ -3,6 +3,7 @@ import {
   approverName,
   ControlChartState,
   decisionMessage,
+  collectingNotice,
   displayDecimals,
   GanttState,
   inboxItems,
@@ -173,6 +174,17 @@ describe('dashboard views: control chart', () => {
     assert.equal(v.center, null);
     assert.equal(v.zones, null);
     assert.deepEqual(v.collecting, { n: 1, of: 25 });
+    assert.equal(v.notice, 'phase I 1/25: limits after 25 points');
+    // once the limits are frozen the notice goes
+    c.push({ type: 'imr', index: 1, stat: 5, center: 5, ucl: 6, lcl: 4, violations: [] });
+    assert.equal(c.view().notice, null);
+  });
+
+  it('words the phase-I progress, and has none without a size', () => {
+    assert.equal(collectingNotice({ n: 20, of: 75 }), 'phase I 20/75: limits after 75 points');
+    assert.equal(collectingNotice({ n: 80, of: 75 }), 'phase I 75/75: limits after 75 points');
+    assert.equal(collectingNotice({ n: 3, of: NaN }), null);
+    assert.equal(collectingNotice(null), null);
   });
 
   it('refuses points without a number and bad sizes; reset clears', () => {
