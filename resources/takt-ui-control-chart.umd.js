@@ -9,7 +9,10 @@ const R = 70;
 const T = 40;
 const B = 22;
 
-function fmt(x) {
+// Numbers at the precision the runtime chose for this chart (view.decimals: from the data's sigma, so a
+// limit reads as in the alarm text); the fallback is for views from older runtimes.
+function fmt(x, decimals) {
+  if (Number.isInteger(decimals) && decimals >= 0 && decimals <= 20) return x.toFixed(decimals);
   const a = Math.abs(x);
   return a >= 1000 ? x.toFixed(0) : a >= 10 ? x.toFixed(2) : a >= 1 ? x.toFixed(3) : x.toPrecision(3);
 }
@@ -96,7 +99,11 @@ const TaktUiControlChart = defineWidget({
         }),
       );
       kids.push(
-        h('text', { x: W - R + 4, y: sy(y) + 4, 'font-size': 10, fill: colour }, `${label} ${fmt(y)}`),
+        h(
+          'text',
+          { x: W - R + 4, y: sy(y) + 4, 'font-size': 10, fill: colour },
+          `${label} ${fmt(y, v.decimals)}`,
+        ),
       );
     };
     hline(v.ucl, '#d32f2f', '6 3', 'UCL', 'takt-cc-ucl');
@@ -114,7 +121,7 @@ const TaktUiControlChart = defineWidget({
             fill: 'currentColor',
             opacity: 0.7,
           },
-          fmt(y),
+          fmt(y, v.decimals),
         ),
       );
     kids.push(
@@ -141,12 +148,29 @@ const TaktUiControlChart = defineWidget({
           [
             h(
               'title',
-              `#${p.index}: ${fmt(p.value)}${bad ? ` — rule ${p.violations.join(', ')}` : ''}${p.zone ? ` (zone ${p.zone})` : ''}`,
+              `#${p.index}: ${fmt(p.value, v.decimals)}${bad ? ` — rule ${p.violations.join(', ')}` : ''}${p.zone ? ` (zone ${p.zone})` : ''}`,
             ),
           ],
         ),
       );
     });
+    if (v.notice)
+      kids.push(
+        h(
+          'text',
+          {
+            class: 'takt-cc-notice',
+            x: (L + W - R) / 2,
+            y: (T + H - B) / 2,
+            'font-size': 15,
+            'font-weight': 600,
+            'text-anchor': 'middle',
+            fill: 'currentColor',
+            opacity: 0.75,
+          },
+          v.notice,
+        ),
+      );
     kids.push(
       h(
         'text',

@@ -294,6 +294,57 @@ export interface ControlChartView {
   collecting: { n: number; of: number } | null;
   lastAlarm: string | null;
   violationsShown: number;
+  /** Decimals to show limits, points and axis labels with (see displayDecimals). */
+  decimals: number;
+  /** What the chart waits for while it has no limits (phase I progress), drawn across the plot. */
+  notice: string | null;
+}
+
+/** The phase-I progress a chart without limits shows: "phase I 20/25: limits after 25 points". */
+export function collectingNotice(collecting: { n: number; of: number } | null): string | null {
+  if (!collecting || !Number.isFinite(collecting.of) || collecting.of <= 0) return null;
+  const n = Math.min(collecting.n, collecting.of);
+  return `phase I ${n}/${collecting.of}: limits after ${collecting.of} points`;
+}
+
+/** The most decimals the chart shows (beyond this, floating-point noise shows). */
+export const MAX_DECIMALS = 8;
+
+/** Decimals of a number's shortest decimal form (25.012 -> 3, 1e-7 -> 7), at most MAX_DECIMALS. */
+function ownDecimals(x: number): number {
+  const m = /^-?\d+(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(Math.abs(x).toString());
+  if (!m) return 0;
+  const d = (m[1]?.length ?? 0) - Number(m[2] ?? 0);
+  return Math.min(MAX_DECIMALS, Math.max(0, d));
+}
+
+/**
+ * How many decimals a control chart shows, from the data's own scale: two significant digits of
+ * sigma (the spread the limits are made of: 25.0088 with sigma 0.0029 shows four decimals), or of the
+ * points' standard deviation before there are limits, or the points' own decimals when they do not
+ * vary. Then one more decimal at a time while a point and the limit it crossed would print the same
+ * (a point beyond UCL 25.0088 must not read 25.0088 too).
+ */
+export function displayDecimals(
+  values: readonly number[],
+  sigma: number | null,
+  limits: { ucl: number | null; lcl: number | null } = { ucl: null, lcl: null },
+): number {
+  let scale = sigma !== null && Number.isFinite(sigma) && sigma > 0 ? sigma : 0;
+  if (!scale && values.length > 1) {
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    scale = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
+  }
+  let d =
+    scale > 0
+      ? Math.min(MAX_DECIMALS, Math.max(0, 1 - Math.floor(Math.log10(scale))))
+      : Math.max(0, ...values.map(ownDecimals));
+  const crossed = values.flatMap((v) => [
+    ...(limits.ucl !== null && v > limits.ucl ? [[v, limits.ucl]] : []),
+    ...(limits.lcl !== null && v < limits.lcl ? [[v, limits.lcl]] : []),
+  ]);
+  while (d < MAX_DECIMALS && crossed.some(([v, l]) => v!.toFixed(d) === l!.toFixed(d))) d++;
+  return d;
 }
 
 /** The last N points of a takt-spc stream (msg.spc) with the latest limits. */
@@ -368,6 +419,12 @@ export class ControlChartState {
       collecting: this.collecting,
       lastAlarm: this.lastAlarm,
       violationsShown: this.points.filter((p) => p.violations.length > 0).length,
+      decimals: displayDecimals(
+        this.points.map((p) => p.value),
+        zones && ucl !== null && center !== null ? (ucl - center) / 3 : null,
+        { ucl, lcl },
+      ),
+      notice: ucl === null ? collectingNotice(this.collecting) : null,
     };
   }
 }

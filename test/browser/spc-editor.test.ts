@@ -84,4 +84,84 @@ describe('takt-spc edit dialog (fields from the chart-kind registry)', function 
     );
     assert.deepEqual(shown, EXPECTED);
   });
+  it('labels spec limits and the phase I unit, and shows run rules as a closed choice saving the old values', async () => {
+    type Jq = (s: string) => {
+      val(v?: string): unknown;
+      text(): string;
+      trigger(e: string): void;
+      is(s: string): boolean;
+      prop(p: string, v?: boolean): unknown;
+      click(): void;
+      map(f: (i: number, e: HTMLInputElement) => string): { get(): string[] };
+      length: number;
+    };
+    await page.evaluate(() => {
+      const $ = (window as unknown as { $: Jq }).$;
+      if ($('#node-dialog-cancel').is(':visible')) $('#node-dialog-cancel').click();
+    });
+    await page.waitForSelector('#node-input-chartType', { state: 'detached' });
+    await page.evaluate(() => {
+      interface Red {
+        view: { importNodes(nodes: unknown[], opts: Record<string, unknown>): void };
+        nodes: { node(id: string): unknown };
+        editor: { edit(n: unknown): void };
+      }
+      const RED = (window as unknown as { RED: Red }).RED;
+      RED.view.importNodes(
+        [
+          {
+            id: 'spc2',
+            type: 'takt-spc',
+            chartType: 'xbar-r',
+            property: 'payload',
+            phaseOne: 25,
+            rules: '1, 5',
+            x: 200,
+            y: 200,
+            wires: [],
+          },
+        ],
+        { generateIds: false, addFlow: false, notify: false },
+      );
+      RED.editor.edit(RED.nodes.node('spc2'));
+    });
+    await page.waitForSelector('#spc-rules-set', { state: 'visible' });
+    const seen = await page.evaluate(() => {
+      const $ = (window as unknown as { $: Jq }).$;
+      const label = (f: string) => $(`label[for="node-input-${f}"]`).text().trim();
+      const before = {
+        set: $('#spc-rules-set').val(),
+        boxes: $('.spc-rule:checked')
+          .map((_i, e) => e.value)
+          .get(),
+        unit: $('.spc-phase-unit').text(),
+        labels: ['lsl', 'usl', 'target'].map(label),
+      };
+      $('#node-input-chartType').val('imr');
+      $('#node-input-chartType').trigger('change');
+      const imrUnit = $('.spc-phase-unit').text();
+      $('#spc-rules-set').val('we');
+      $('#spc-rules-set').trigger('change');
+      const customShownAfterWe = $('.spc-row-rules-custom').is(':visible');
+      return { before, imrUnit, customShownAfterWe };
+    });
+    assert.deepEqual(seen.before, {
+      set: 'custom',
+      boxes: ['1', '5'],
+      unit: 'subgroups',
+      labels: ['LSL', 'USL', 'Target'],
+    });
+    assert.equal(seen.imrUnit, 'samples');
+    assert.equal(seen.customShownAfterWe, false);
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('#spc-rules-set', { state: 'detached' });
+    const saved = await page.evaluate(() => {
+      const RED = (
+        window as unknown as { RED: { nodes: { node(id: string): { rules: string; valid: boolean } } } }
+      ).RED;
+      const n = RED.nodes.node('spc2');
+      return { rules: n.rules, valid: n.valid };
+    });
+    assert.deepEqual(saved, { rules: 'we', valid: true });
+  });
 });

@@ -3,6 +3,8 @@ import {
   approverName,
   ControlChartState,
   decisionMessage,
+  collectingNotice,
+  displayDecimals,
   GanttState,
   inboxItems,
   inboxSignature,
@@ -172,6 +174,17 @@ describe('dashboard views: control chart', () => {
     assert.equal(v.center, null);
     assert.equal(v.zones, null);
     assert.deepEqual(v.collecting, { n: 1, of: 25 });
+    assert.equal(v.notice, 'phase I 1/25: limits after 25 points');
+    // once the limits are frozen the notice goes
+    c.push({ type: 'imr', index: 1, stat: 5, center: 5, ucl: 6, lcl: 4, violations: [] });
+    assert.equal(c.view().notice, null);
+  });
+
+  it('words the phase-I progress, and has none without a size', () => {
+    assert.equal(collectingNotice({ n: 20, of: 75 }), 'phase I 20/75: limits after 75 points');
+    assert.equal(collectingNotice({ n: 80, of: 75 }), 'phase I 75/75: limits after 75 points');
+    assert.equal(collectingNotice({ n: 3, of: NaN }), null);
+    assert.equal(collectingNotice(null), null);
   });
 
   it('refuses points without a number and bad sizes; reset clears', () => {
@@ -182,6 +195,51 @@ describe('dashboard views: control chart', () => {
     c.push(pt(0, 1));
     c.reset();
     assert.equal(c.view().points.length, 0);
+  });
+});
+
+describe('dashboard views: control chart precision', () => {
+  it('shows the limit the alarm names (UCL 25.0088, sigma 0.0029) with four decimals, not 25.01', () => {
+    const d = displayDecimals([25.001, 24.998, 25.004], 0.0029, { ucl: 25.0088, lcl: 24.9912 });
+    assert.equal(d, 4);
+    assert.equal((25.0088).toFixed(d), '25.0088');
+  });
+
+  it('adds decimals until a point beyond a limit and that limit print differently', () => {
+    const ucl = 25.0088;
+    const lcl = 24.9912;
+    assert.equal(displayDecimals([25.0, 25.00883], 0.0029, { ucl, lcl }), 5);
+    assert.equal(displayDecimals([25.0, 24.99117], 0.0029, { ucl, lcl }), 5);
+    // A point well beyond needs no extra digit.
+    assert.equal(displayDecimals([25.0, 25.0123], 0.0029, { ucl, lcl }), 4);
+  });
+
+  it('follows the scale of the data: large sigma, tiny sigma, no limits yet, constant data', () => {
+    assert.equal(displayDecimals([1200, 1350], 48, { ucl: 1400, lcl: 1100 }), 0);
+    assert.equal(displayDecimals([0.1, 0.2], 0.034, { ucl: 0.25, lcl: 0.05 }), 3);
+    assert.equal(displayDecimals([1e-6, 2e-6], 3e-7), 8); // capped
+    // Phase I: no sigma yet, two significant digits of the points' standard deviation (0.0707...).
+    assert.equal(displayDecimals([10.1, 10.2], null), 3);
+    // Constant readings: the data's own decimals.
+    assert.equal(displayDecimals([7.25, 7.25, 7.25], null), 2);
+    assert.equal(displayDecimals([3, 3], null), 0);
+  });
+
+  it('the chart view carries the decimals from its own limits', () => {
+    const c = new ControlChartState(10);
+    const at = (index: number, stat: number, violations: number[] = []) => ({
+      type: 'imr',
+      index,
+      stat,
+      center: 25,
+      ucl: 25.0088,
+      lcl: 24.9912,
+      violations,
+    });
+    c.push(at(0, 25.001));
+    assert.equal(c.view().decimals, 4);
+    c.push(at(1, 25.00883, [1]));
+    assert.equal(c.view().decimals, 5);
   });
 });
 
