@@ -40,6 +40,8 @@ const FAMILY: Record<string, string> = {
   'takt-ask': 'assistant',
   'takt-vision': 'vision',
   'takt-vision-train': 'vision',
+  'takt-predict-train': 'learn',
+  'takt-predict': 'learn',
 };
 
 function editorFiles(dir: string): string[] {
