@@ -108,7 +108,7 @@ const sameResult = (a: { intent: string; slots: Slots }, intent: string, slots: 
 
 async function main() {
   const cases = generate(plant, n, seed);
-  const rec = new Recognizer(plant);
+  const rec = new Recognizer(plant, { timeoutMs: 90000 });
   console.log(
     `grammar: ${rec.grammar.words.length} words, ${rec.grammar.fallback.length} pronounced by fallback (${rec.grammar.fallback.slice(0, 12).join(', ')}${rec.grammar.fallback.length > 12 ? ', …' : ''})`,
   );
@@ -119,6 +119,7 @@ async function main() {
   let voiceOk = 0;
   let textOk = 0;
   let wordsRight = 0;
+  let failures = 0;
   const decodeMs: number[] = [];
   const errors: string[] = [];
   try {
@@ -135,8 +136,12 @@ async function main() {
       const gold: Slots = { ...c.slots };
       if (typed.slots.period) gold.period = typed.slots.period;
       if (typed.slots.when) gold.when = typed.slots.when;
-      const tr = await rec.transcribe(wavOf(mixed));
-      decodeMs.push(tr.ms);
+      // a decode that fails or times out counts as wrong (nothing heard), the run goes on
+      const tr = await rec.transcribe(wavOf(mixed)).catch((e: unknown) => {
+        failures++;
+        return { text: '', ms: NaN, error: String(e) };
+      });
+      if (Number.isFinite(tr.ms)) decodeMs.push(tr.ms);
       const heard = parse(tr.text, { plant, now });
       const ok = sameResult(heard, c.intent, gold);
       const tOk = sameResult(typed, c.intent, gold);
@@ -210,6 +215,7 @@ async function main() {
     wordExact: Number((wordsRight / cases.length).toFixed(3)),
     decodeMedianMs: decodeMs[Math.floor(decodeMs.length / 2)],
     grammarWords: rec.grammar.words.length,
+    decodeFailures: failures,
   });
 }
 main().catch((e: unknown) => {
