@@ -49,7 +49,7 @@ const init: NodeInitializer = (RED) => {
     const timeoutMs = (Number(def.timeoutS) > 0 ? Number(def.timeoutS) : 20) * 1000;
     let rec: Recognizer;
     try {
-      rec = new Recognizer(toPlant(def.plant), { modelDir, timeoutMs });
+      rec = new Recognizer(toPlant(def.plant ?? ''), { modelDir, timeoutMs });
     } catch (err) {
       this.status(errorStatus(err));
       this.error(errorMessage(err));
