@@ -4,10 +4,12 @@
  * with espeak-ng. The binaries run as child processes; nothing downloads. No Node-RED import: `takt-voice-in`
  * and `takt-say` are the nodes around it.
  *
- * The grammar is one rule per intent: an optional lead ("can you", "what is"), then up to five parts, each a
- * cue phrase of that intent or a slot phrase the intent takes (machine, line, order, item, parameter, value
- * with unit, time), with optional glue words between them. A fixed list of sentences would not carry over to
- * another plant; this carries over to any plant's names and any wording that is built from the cue phrases.
+ * The grammar is one rule per intent: an optional lead ("can you", "what is"), the intent's cue phrases (one
+ * or two), an optional helper verb, the intent's names in any order (each after an optional preposition and
+ * article; the names the intent requires are not optional), an optional trailing cue, a value with its unit
+ * and a time where the intent takes them. A fixed list of sentences would not carry over to another plant;
+ * this carries over to any plant's names. Decoding uses wider beams than pocketsphinx's defaults, which prune
+ * the right path in a grammar this size.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
