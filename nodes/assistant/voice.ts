@@ -1,0 +1,563 @@
+/**
+ * Offline voice for the assistant: speech to text with pocketsphinx and a grammar generated from the language
+ * data (intent cue phrases, number words, units, time words) and the plant's own names, and text to speech
+ * with espeak-ng. The binaries run as child processes; nothing downloads. No Node-RED import: `takt-voice-in`
+ * and `takt-say` are the nodes around it.
+ *
+ * The grammar is one rule per intent: an optional lead ("can you", "what is"), the intent's cue phrases (one
+ * or two), an optional helper verb, the intent's names in any order (each after an optional preposition and
+ * article; the names the intent requires are not optional), an optional trailing cue, a value with its unit
+ * and a time where the intent takes them. A fixed list of sentences would not carry over to another plant;
+ * this carries over to any plant's names. Decoding uses wider beams than pocketsphinx's defaults, which prune
+ * the right path in a grammar this size.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TaktError } from '../core/errors';
+import voiceEn from './lang/en-voice.json';
+import { english, INTENT_SLOTS } from './parse';
+import type { LangData, Plant, Slots } from './types';
+
+/** Words the speech side of a language needs beyond the parser's language data. */
+export interface VoiceLang {
+  language: string;
+  /** Letter names as ARPAbet phones: the fallback pronunciation of words missing from the dictionary. */
+  letters: Record<string, string>;
+  /** "zero".."nine", for names with digits in them (CNC1, ORD-105). */
+  digitWords: string[];
+  /** Other ways to say 0 inside a digit string ("one oh five"). */
+  zeroAlternatives: string[];
+  /** Phrases that may open an utterance ("can you", "what is"). */
+  lead: string[];
+  prepositions: string[];
+  determiners: string[];
+  /** Helper verbs of questions ("did", "will", "does") and the pronouns after them ("did we"). */
+  auxiliaries: string[];
+  pronouns: string[];
+  /** Phrases that may close an utterance ("please", "right now"). */
+  post: string[];
+}
+
+export const englishVoice: VoiceLang = voiceEn;
+
+export const DEFAULT_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
+const PS_BIN = 'pocketsphinx_continuous';
+const PS_PACKAGES = 'pocketsphinx pocketsphinx-en-us';
+
+export interface Grammar {
+  /** The JSGF text. */
+  jsgf: string;
+  /** The pronunciation dictionary for exactly the grammar's words (pocketsphinx -dict format). */
+  dict: string;
+  /** Every word of the grammar. */
+  words: string[];
+  /** Words not in the base dictionary, pronounced by the fallback (spelled letters, digits as number words). */
+  fallback: string[];
+}
+
+export interface GrammarOptions {
+  lang?: LangData;
+  voice?: VoiceLang;
+  /** The base pronunciation dictionary (default: the model's cmudict-en-us.dict). */
+  dictPath?: string;
+  modelDir?: string;
+}
+
+/** word -> pronunciations, read once per path. */
+const dictCache = new Map<string, Map<string, string[]>>();
+export function readDictionary(path: string): Map<string, string[]> {
+  const hit = dictCache.get(path);
+  if (hit) return hit;
+  if (!existsSync(path))
+    throw new TaktError(
+      'voice.missingModel',
+      `pronunciation dictionary ${path} not found: install the Debian packages ${PS_PACKAGES}`,
+      'model',
+    );
+  const map = new Map<string, string[]>();
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp <= 0) continue;
+    const word = line.slice(0, sp).replace(/\(\d+\)$/, '');
+    const phones = line.slice(sp + 1).trim();
+    const list = map.get(word);
+    if (list) list.push(phones);
+    else map.set(word, [phones]);
+  }
+  dictCache.set(path, map);
+  return map;
+}
+
+/** Lower case words of a phrase as the grammar spells them: letters, digits and apostrophes only. */
+export function spokenWords(phrase: string): string[] {
+  return phrase
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .replace(/([a-z])(\d)/g, '$1 $2')
+    .replace(/(\d)([a-z])/g, '$1 $2')
+    .replace(/[^a-z0-9' ]+/g, ' ')
+    .split(/\s+/)
+    .filter((w) => w !== '' && w !== "'");
+}
+
+/** An integer 0..999999 in words, from the language's number data ("182" -> one hundred and eighty two). */
+export function numberWords(n: number, lang: LangData, withAnd = true): string[] {
+  const units = Object.entries(lang.numbers.units).filter(([w]) => w !== 'oh' && w !== 'nought');
+  const unitOf = (v: number) => units.find(([, x]) => x === v)?.[0] ?? String(v);
+  const tensOf = (v: number) => Object.entries(lang.numbers.tens).find(([, x]) => x === v)?.[0] ?? String(v);
+  const scale = (v: number) => Object.entries(lang.numbers.scales).find(([, x]) => x === v)?.[0] ?? String(v);
+  const and = lang.numbers.and[0] ?? 'and';
+  const below100 = (v: number): string[] =>
+    v < 20 ? [unitOf(v)] : v % 10 === 0 ? [tensOf(v)] : [tensOf(v - (v % 10)), unitOf(v % 10)];
+  const below1000 = (v: number): string[] => {
+    if (v < 100) return below100(v);
+    const rest = v % 100;
+    const head = [unitOf(Math.floor(v / 100)), scale(100)];
+    return rest === 0 ? head : [...head, ...(withAnd ? [and] : []), ...below100(rest)];
+  };
+  if (n < 1000) return below1000(n);
+  const rest = n % 1000;
+  const head = [...below1000(Math.floor(n / 1000)), scale(1000)];
+  if (rest === 0) return head;
+  return [...head, ...(rest < 100 && withAnd ? [and] : []), ...below1000(rest)];
+}
+
+/** Pronunciations of a word missing from the dictionary: digits as number words, letters by name. */
+function fallbackPronunciations(
+  word: string,
+  dict: Map<string, string[]>,
+  lang: LangData,
+  voice: VoiceLang,
+): string[] {
+  const phonesOf = (w: string) => dict.get(w)?.[0] ?? '';
+  if (/^\d+$/.test(word)) {
+    const out = new Set<string>();
+    const digitForms = [
+      voice.digitWords,
+      ...voice.zeroAlternatives.map((z) => [z, ...voice.digitWords.slice(1)]),
+    ];
+    for (const forms of digitForms) out.add([...word].map((d) => phonesOf(forms[Number(d)])).join(' '));
+    const n = Number(word);
+    if (n < 1e6 && !(word.length > 1 && word.startsWith('0'))) {
+      out.add(numberWords(n, lang, true).map(phonesOf).join(' '));
+      out.add(numberWords(n, lang, false).map(phonesOf).join(' '));
+    }
+    return [...out].filter((p) => p.trim() !== '');
+  }
+  const spelled = [...word].map((ch) => voice.letters[ch] ?? '').filter((p) => p !== '');
+  return spelled.length ? [spelled.join(' ')] : [];
+}
+
+function permutations<T>(xs: T[]): T[][] {
+  if (xs.length <= 1) return [xs];
+  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
+}
+
+/** Alternatives of phrases as a JSGF body; every phrase is a sequence of grammar words. */
+function alt(phrases: Iterable<string[]>): string {
+  const uniq = [...new Set([...phrases].filter((p) => p.length).map((p) => p.join(' ')))];
+  uniq.sort();
+  return uniq.length ? `( ${uniq.join(' | ')} )` : '<VOID>';
+}
+
+/** The spoken names of something in the plant: its name, id and aliases. */
+function names(x: { id?: string; name?: string; aliases?: string[] }): string[][] {
+  const out: string[][] = [];
+  for (const n of [x.id, x.name, ...(x.aliases ?? [])]) if (n) out.push(spokenWords(n));
+  return out;
+}
+
+/** The grammar and its dictionary for one plant and language. */
+export function buildGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
+  const lang = opts.lang ?? english;
+  const voice = opts.voice ?? englishVoice;
+  const dictPath = opts.dictPath ?? join(opts.modelDir ?? DEFAULT_MODEL_DIR, 'cmudict-en-us.dict');
+  const dict = readDictionary(dictPath);
+  const P = (phrases: string[]) => phrases.map(spokenWords);
+  const rules: Record<string, string> = {};
+
+  // numbers: integers to 999999 in words, an optional sign and decimals
+  const units = Object.keys(lang.numbers.units).map((w) => [w]);
+  const oneToNine = Object.entries(lang.numbers.units)
+    .filter(([w, v]) => v >= 1 && v <= 9 && w !== 'oh')
+    .map(([w]) => [w]);
+  const digits = Object.entries(lang.numbers.units)
+    .filter(([, v]) => v <= 9)
+    .map(([w]) => [w]);
+  const scaleWord = (v: number) => Object.entries(lang.numbers.scales).find(([, x]) => x === v)?.[0];
+  rules.units = alt(units);
+  rules.tens = alt(Object.keys(lang.numbers.tens).map((w) => [w]));
+  rules.one9 = alt(oneToNine);
+  rules.digit = alt(digits);
+  rules.and = alt(P(lang.numbers.and));
+  rules.below100 = '( <units> | <tens> [ <one9> ] )';
+  rules.hundreds = `( <one9> ${scaleWord(100) ?? 'hundred'} [ [ <and> ] <below100> ] )`;
+  rules.int = `( <below100> | <hundreds> | ( <below100> | <hundreds> ) ${scaleWord(1000) ?? 'thousand'} [ [ <and> ] ( <hundreds> | <below100> ) ] )`;
+  rules.sign = alt(P([...lang.numbers.minus, ...lang.numbers.plus]));
+  rules.point = alt(P(lang.numbers.point));
+  rules.num =
+    '( [ <sign> ] ( <int> [ <point> <digit> [ <digit> ] [ <digit> ] ] | <point> <digit> [ <digit> ] ) )';
+  rules.unit = alt(Object.values(lang.units).flat().map(spokenWords));
+  rules.value = '( <num> [ <unit> ] )';
+
+  // the plant's names
+  rules.machine = alt(plant.machines.flatMap(names));
+  rules.line = alt((plant.lines ?? []).flatMap(names));
+  const orderWords = P(lang.orderWords);
+  rules.orderWord = alt(orderWords);
+  rules.order = !plant.orders?.length
+    ? '<VOID>'
+    : `( [ <orderWord> ] ${alt(
+        (plant.orders ?? []).flatMap((o) => [
+          ...names(o),
+          ...spokenWords(o.id)
+            .filter((w) => /\d/.test(w))
+            .map((w) => [w]),
+        ]),
+      )} )`;
+  rules.item = alt((plant.items ?? []).flatMap(names));
+  rules.characteristic = alt((plant.characteristics ?? []).flatMap(names));
+  rules.parameter = alt(
+    plant.machines.flatMap((m) =>
+      (m.parameters ?? []).flatMap((p) => names({ name: p.name, aliases: p.aliases })),
+    ),
+  );
+
+  // times: "this shift", "last hour", "since six", "tomorrow at two pm", "in three hours", "early shift"
+  const t = lang.time;
+  const durations = Object.values(t.durations).flat();
+  rules.day = alt(
+    P([
+      ...t.now,
+      ...t.today,
+      ...t.yesterday,
+      ...t.tomorrow,
+      ...t.tonight,
+      ...t.lastNight,
+      ...t.dayAfterTomorrow,
+      ...t.morning,
+      ...Object.keys(t.weekdays),
+    ]),
+  );
+  rules.rel = alt(P([...t.this, ...t.last, ...t.next]));
+  rules.period = alt(
+    P([...t.shift, ...durations, ...Object.values(t.shiftNames).flat(), ...t.morning, ...t.partOfDay]),
+  );
+  rules.clock = `( ( <below100> [ <below100> ] | ${alt(P([...t.midnight, ...t.noon]))} ) [ ${alt(P([...t.am, ...t.pm, ...t.oclock]))} ] )`;
+  rules.time = `( <day> [ ${alt(P(t.partOfDay))} ] | <rel> <period> | ${alt(P([...t.since, ...t.at]))} <clock> | ${alt(P(t.in))} <int> ${alt(P(durations))} | ${alt(P([...t.shiftStart, ...t.shiftEnd]))} )`;
+
+  const slotRule: Partial<Record<keyof Slots, string>> = {
+    machine: '<machine>',
+    line: '<line>',
+    order: '<order>',
+    item: '<item>',
+    characteristic: '<characteristic>',
+    parameter: '<parameter>',
+    value: '<value>',
+    period: '<time>',
+    when: '<time>',
+  };
+  rules.lead = alt(P(voice.lead));
+  rules.prep = alt(P(voice.prepositions));
+  rules.det = alt(P(voice.determiners));
+  rules.aux = alt(P(voice.auxiliaries));
+  rules.post = alt(P(voice.post));
+  rules.setTo = alt(P(lang.setTo));
+  const ENTITY: (keyof Slots)[] = ['machine', 'line', 'characteristic', 'item', 'order', 'parameter'];
+  const top: string[] = [];
+  for (const [intent, spec] of Object.entries(INTENT_SLOTS)) {
+    const data = lang.intents[intent];
+    if (!data) continue;
+    const cues = [...Object.keys(data.cues), ...(data.combos ?? []).flatMap(([a, b]) => [...a, ...b])];
+    rules[`cue_${intent}`] = alt(P(cues));
+    const cue = `<cue_${intent}>`;
+    // the intent's names in any order, each after an optional preposition and article; a name the intent
+    // requires is not optional (else the decoder may swap it for a few short words)
+    const ents = [
+      ...new Set(
+        spec.slots
+          .filter((x) => ENTITY.includes(x))
+          .map((x) => slotRule[x] as string)
+          .filter((r) => rules[r.slice(1, -1)] !== '<VOID>'),
+      ),
+    ];
+    const needed = new Set(spec.required.map((x) => slotRule[x]));
+    const perms = permutations(ents).map((p) =>
+      p.map((e) => (needed.has(e) ? `[ <prep> ] [ <det> ] ${e}` : `[ [ <prep> ] [ <det> ] ${e} ]`)).join(' '),
+    );
+    if (ents.length) rules[`ents_${intent}`] = `( ${perms.join(' | ')} )`;
+    const ents_ = ents.length ? ` <ents_${intent}>` : '';
+    const value = spec.slots.includes('value') ? ' [ <setTo> ] <value>' : '';
+    const time = spec.slots.includes('period') || spec.slots.includes('when') ? ' [ <time> ]' : '';
+    rules[`i_${intent}`] =
+      `( [ <lead> ] [ <det> ] ${cue} [ ${cue} ] [ <aux> ]${ents_} [ ${cue} ]${value}${time} [ <post> ] )`;
+    top.push(`<i_${intent}>`);
+  }
+  // rules with no words (a plant without lines) are left out; nothing refers to them
+  const body = Object.entries(rules)
+    .filter(([, r]) => r !== '<VOID>')
+    .map(([name, r]) => `<${name}> = ${r};`)
+    .join('\n');
+  const jsgf = `#JSGF V1.0;\ngrammar takt;\npublic <utterance> = ( ${top.join(' | ')} );\n${body}\n`;
+
+  // the dictionary: every word of the grammar with its pronunciations
+  const words = [
+    ...new Set(
+      jsgf
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/#JSGF V1\.0;|grammar takt;|public/g, ' ')
+        .replace(/[()|[\]=;]/g, ' ')
+        .split(/\s+/)
+        .filter((w) => w !== ''),
+    ),
+  ].sort();
+  const lines: string[] = [];
+  const fallback: string[] = [];
+  for (const w of words) {
+    let prons = dict.get(w);
+    if (!prons) {
+      prons = fallbackPronunciations(w, dict, lang, voice);
+      fallback.push(w);
+    }
+    prons.forEach((p, i) => lines.push(`${i ? `${w}(${i + 1})` : w} ${p}`));
+  }
+  return { jsgf, dict: lines.join('\n') + '\n', words, fallback };
+}
+
+/** The format of a WAV buffer (RIFF, the fmt chunk). Throws voice.badAudio when it is not a WAV. */
+export interface WavInfo {
+  format: number;
+  channels: number;
+  sampleRate: number;
+  bits: number;
+}
+export function wavInfo(buf: Buffer): WavInfo {
+  if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE')
+    throw new TaktError('voice.badAudio', 'audio must be a WAV file (RIFF/WAVE)', 'payload');
+  let off = 12;
+  while (off + 8 <= buf.length) {
+    const id = buf.toString('ascii', off, off + 4);
+    const size = buf.readUInt32LE(off + 4);
+    if (id === 'fmt ' && off + 24 <= buf.length)
+      return {
+        format: buf.readUInt16LE(off + 8),
+        channels: buf.readUInt16LE(off + 10),
+        sampleRate: buf.readUInt32LE(off + 12),
+        bits: buf.readUInt16LE(off + 22),
+      };
+    off += 8 + size + (size % 2);
+  }
+  throw new TaktError('voice.badAudio', 'WAV has no fmt chunk', 'payload');
+}
+/** 16 kHz, mono, 16-bit PCM: what the en-us acoustic model expects. */
+export function isRecognizerFormat(i: WavInfo): boolean {
+  return (
+    (i.format === 1 || i.format === 0xfffe) && i.channels === 1 && i.sampleRate === 16000 && i.bits === 16
+  );
+}
+
+interface RunResult {
+  stdout: Buffer;
+  stderr: string;
+}
+/** Runs a binary with a timeout; a missing binary is voice.missingBinary naming the Debian packages. */
+export function run(
+  bin: string,
+  args: string[],
+  opts: { input?: Buffer; timeoutMs: number; packages: string },
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    let settled = false;
+    const finish = (e: Error | null, r?: RunResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (e) reject(e);
+      else resolve(r as RunResult);
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(new TaktError('voice.timeout', `${bin} took longer than ${opts.timeoutMs} ms`));
+    }, opts.timeoutMs);
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      finish(
+        e.code === 'ENOENT'
+          ? new TaktError(
+              'voice.missingBinary',
+              `${bin} not found: install the Debian package(s) ${opts.packages}`,
+            )
+          : e,
+      ),
+    );
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => {
+      if (err.length < 4000) err += d.toString();
+    });
+    child.stdin.on('error', () => undefined);
+    child.on('close', (code) => {
+      if (code !== 0)
+        finish(
+          new TaktError(
+            'voice.failed',
+            `${bin} exited with ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`,
+          ),
+        );
+      else finish(null, { stdout: Buffer.concat(out), stderr: err });
+    });
+    child.stdin.end(opts.input ?? Buffer.alloc(0));
+  });
+}
+
+/** Any WAV sox reads -> 16 kHz mono 16-bit PCM WAV. */
+export async function toRecognizerWav(buf: Buffer, timeoutMs = 10000): Promise<Buffer> {
+  const info = wavInfo(buf);
+  if (isRecognizerFormat(info)) return buf;
+  const r = await run(
+    'sox',
+    ['-t', 'wav', '-', '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', '-t', 'wav', '-'],
+    {
+      input: buf,
+      timeoutMs,
+      packages: 'sox',
+    },
+  ).catch((e: unknown) => {
+    if (e instanceof TaktError && e.code === 'voice.missingBinary')
+      throw new TaktError(
+        'voice.badAudio',
+        `audio is ${info.sampleRate} Hz, ${info.channels} channel(s), ${info.bits}-bit (format ${info.format}); the recognizer needs 16 kHz mono 16-bit PCM WAV and sox (Debian package sox) is not installed to convert it`,
+        'payload',
+      );
+    throw e;
+  });
+  return r.stdout;
+}
+
+export interface RecognizerOptions extends GrammarOptions {
+  /** Kill the decoder after this long (default 20 s). */
+  timeoutMs?: number;
+}
+export interface Transcript {
+  text: string;
+  ms: number;
+}
+
+/** A speech recognizer for one plant: the grammar and dictionary are built once and written to a temp dir. */
+export class Recognizer {
+  readonly grammar: Grammar;
+  private readonly dir: string;
+  private readonly modelDir: string;
+  private readonly timeoutMs: number;
+
+  constructor(plant: Plant, opts: RecognizerOptions = {}) {
+    this.modelDir = opts.modelDir ?? DEFAULT_MODEL_DIR;
+    if (!existsSync(join(this.modelDir, 'mdef')) && !existsSync(join(this.modelDir, 'en-us', 'mdef')))
+      throw new TaktError(
+        'voice.missingModel',
+        `no acoustic model in ${this.modelDir}: install the Debian packages ${PS_PACKAGES}`,
+        'model',
+      );
+    this.grammar = buildGrammar(plant, opts);
+    this.timeoutMs = opts.timeoutMs ?? 20000;
+    const hash = createHash('sha1')
+      .update(this.grammar.jsgf)
+      .update(this.grammar.dict)
+      .digest('hex')
+      .slice(0, 12);
+    this.dir = join(tmpdir(), `takt-voice-${process.pid}-${hash}`);
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(join(this.dir, 'grammar.gram'), this.grammar.jsgf);
+    writeFileSync(join(this.dir, 'words.dict'), this.grammar.dict);
+  }
+
+  private hmm(): string {
+    return existsSync(join(this.modelDir, 'mdef')) ? this.modelDir : join(this.modelDir, 'en-us');
+  }
+
+  /** WAV buffer or file path -> the words heard ('' when nothing matched the grammar). */
+  async transcribe(audio: Buffer | string): Promise<Transcript> {
+    const t0 = Date.now();
+    let buf: Buffer;
+    if (typeof audio === 'string') {
+      if (!existsSync(audio))
+        throw new TaktError('voice.badAudio', `audio file ${audio} not found`, 'payload');
+      buf = readFileSync(audio);
+    } else buf = audio;
+    const wav = await toRecognizerWav(buf, this.timeoutMs);
+    const work = mkdtempSync(join(this.dir, 'u-'));
+    try {
+      const file = join(work, 'in.wav');
+      writeFileSync(file, wav);
+      const r = await run(
+        PS_BIN,
+        [
+          '-infile',
+          file,
+          '-jsgf',
+          join(this.dir, 'grammar.gram'),
+          '-dict',
+          join(this.dir, 'words.dict'),
+          '-hmm',
+          this.hmm(),
+          '-logfn',
+          '/dev/null',
+          // the grammar is large: the default beams prune the right path (see the README's voice section)
+          '-beam',
+          '1e-60',
+          '-pbeam',
+          '1e-60',
+          '-wbeam',
+          '1e-45',
+        ],
+        { timeoutMs: this.timeoutMs, packages: PS_PACKAGES },
+      );
+      const text = r.stdout
+        .toString('utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '')
+        .join(' ');
+      return { text, ms: Date.now() - t0 };
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  /** Removes the grammar files. */
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface SayOptions {
+  /** espeak-ng voice (-v), e.g. en-us, en-gb, en+f2. */
+  voice?: string;
+  /** Words per minute (-s, 80..450). */
+  speed?: number;
+  timeoutMs?: number;
+}
+/** Text -> a WAV buffer (espeak-ng, 22.05 kHz mono 16-bit). */
+export async function say(text: string, opts: SayOptions = {}): Promise<Buffer> {
+  const clean = text.replace(/\s+/g, ' ').trim();
+  if (!clean) throw new TaktError('voice.emptyText', 'nothing to say: the text is empty', 'payload');
+  const args = ['--stdout', '--stdin'];
+  if (opts.voice) {
+    if (!/^[A-Za-z0-9_+\-/]+$/.test(opts.voice))
+      throw new TaktError('voice.badVoice', `voice "${opts.voice}" is not an espeak-ng voice name`, 'voice');
+    args.push('-v', opts.voice);
+  }
+  if (opts.speed !== undefined) args.push('-s', String(Math.round(Math.min(450, Math.max(80, opts.speed)))));
+  // the text goes on stdin, never as an argument (a leading "-" would be read as an option)
+  const r = await run('espeak-ng', args, {
+    input: Buffer.from(clean, 'utf8'),
+    timeoutMs: opts.timeoutMs ?? 20000,
+    packages: 'espeak-ng',
+  });
+  wavInfo(r.stdout);
+  return r.stdout;
+}
