@@ -65,6 +65,10 @@ const PLANS: Record<string, Plan> = {
     // The last press is the closing valve: an alarm on the scoring node is the example's point.
     red: ['pump health'],
   },
+  'assistant/02 - Speak to the line.json': {
+    steps: [{ press: 'say a command', until: ['heard', 'reply'] }],
+    expect: ['heard', 'reply'],
+  },
   'learn/01 - Predict bore diameter.json': {
     steps: [
       { until: ['model card'] },

@@ -38,6 +38,8 @@ const FAMILY: Record<string, string> = {
   'takt-ui-control-chart': 'dashboard',
   'takt-ui-approvals': 'dashboard',
   'takt-ask': 'assistant',
+  'takt-voice-in': 'assistant',
+  'takt-say': 'assistant',
   'takt-vision': 'vision',
   'takt-vision-train': 'vision',
   'takt-predict-train': 'learn',
