@@ -36,21 +36,30 @@ function asError(err: unknown): Error {
  * disabled (red status, node.error, every input done(err)) and undefined is returned: the adaptor then
  * returns at once.
  */
-export function setUp<T>(node: AdaptorNode, build: () => T): T | undefined {
+export function setUp<T>(node: AdaptorNode, build: () => T, opts: DisableOptions = {}): T | undefined {
   try {
     return build();
   } catch (err) {
-    disable(node, err);
+    disable(node, err, opts);
     return undefined;
   }
 }
 
+/** How a node with a bad configuration shows it, where a node keeps its own way. */
+export interface DisableOptions {
+  /** The status to show (default: a red dot with the error's code, `errorStatus`). */
+  status?: (err: Error) => NodeStatus;
+  /** The error every later input ends with (default: the configuration error itself). */
+  inputError?: (err: Error) => Error;
+}
+
 /** Disables a node whose configuration is bad; see `setUp`. */
-export function disable(node: AdaptorNode, err: unknown): void {
+export function disable(node: AdaptorNode, err: unknown, opts: DisableOptions = {}): void {
   const e = asError(err);
-  node.status(errorStatus(e));
+  node.status(opts.status ? opts.status(e) : errorStatus(e));
   node.error(errorMessage(e));
-  node.on('input', (_msg, _send, done) => done(e));
+  const toInput = opts.inputError ? opts.inputError(e) : e;
+  node.on('input', (_msg, _send, done) => done(toInput));
 }
 
 /** Shows a status: a plain setter, or the `now` of a `throttledStatus`. */
@@ -59,7 +68,8 @@ export type StatusSink = ((s: NodeStatus) => void) | { now(s: NodeStatus): void 
 /**
  * The node's input handler. `handler` does the work (it may return a promise); `done()` follows when it
  * returns or resolves, `done(err)` with a red status naming the error's code when it throws or rejects.
- * A handler that ends the message itself later takes `done` as its third argument and returns `'later'`.
+ * A handler that ends the message itself later takes `done` as its third argument and returns `'later'`;
+ * that `done(err)` shows the red status too.
  */
 export function onInput<M>(
   node: AdaptorNode,
@@ -85,7 +95,7 @@ export function onInput<M>(
     };
     let r: void | 'later' | Promise<void | 'later'>;
     try {
-      r = handler(msg, send, done);
+      r = handler(msg, send, (err) => (err ? fail(err) : done()));
     } catch (err) {
       fail(err);
       return;

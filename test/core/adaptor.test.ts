@@ -72,6 +72,23 @@ describe('core/adaptor', () => {
     });
   });
 
+  it('setUp: a node may keep its own status and input error for a bad config', async () => {
+    const f = fakeNode();
+    setUp(
+      f.node,
+      () => {
+        throw new TaktError('x.noEndpoint', 'endpoint: none configured', 'endpoint');
+      },
+      {
+        status: () => ({ fill: 'red', shape: 'ring', text: 'no endpoint' }),
+        inputError: (e) => new Error(`not configured: ${e.message}`),
+      },
+    );
+    assert.deepEqual(f.seen.statuses, [{ fill: 'red', shape: 'ring', text: 'no endpoint' }]);
+    assert.deepEqual(f.seen.errors, ['endpoint: none configured']);
+    assert.equal((await f.input({})).err?.message, 'not configured: endpoint: none configured');
+  });
+
   describe('onInput', () => {
     it('ends with done() after a sync handler, done(err) and a red status when it throws', async () => {
       const f = fakeNode();
@@ -109,6 +126,7 @@ describe('core/adaptor', () => {
         return 'later';
       });
       assert.equal((await f.input({})).err?.message, 'late');
+      assert.deepEqual(f.seen.statuses, [{ fill: 'red', shape: 'dot', text: 'late' }]);
     });
   });
 
