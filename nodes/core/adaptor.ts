@@ -13,7 +13,7 @@
  * No Node-RED import: the node is seen through the few methods used here.
  */
 import { errorMessage, TaktError } from './errors';
-import { errorStatus, type NodeStatus } from './status';
+import { errorStatus, type NodeStatus, status } from './status';
 
 /** What the helper needs of a Node-RED node. */
 export interface AdaptorNode {
@@ -60,6 +60,54 @@ export function disable(node: AdaptorNode, err: unknown, opts: DisableOptions = 
   node.error(errorMessage(e));
   const toInput = opts.inputError ? opts.inputError(e) : e;
   node.on('input', (_msg, _send, done) => done(toInput));
+}
+
+/** Which config node a node uses: an OPC UA endpoint, an MQTT broker, an InfluxDB server. */
+export interface ConfigNodeSpec {
+  /** First part of the error codes, e.g. "opcua" gives "opcua.noEndpoint" / "opcua.badEndpoint". */
+  feature: string;
+  /** The node's config field holding the reference, e.g. "endpoint". */
+  field: string;
+  /** For messages, e.g. "OPC UA endpoint". */
+  label: string;
+}
+
+/**
+ * What a node needs of its config node (`use`, e.g. the endpoint's connection). Throws
+ * `<feature>.no<Field>` when no config node is set or found, and `<feature>.bad<Field>` with the config
+ * node's own `configError` when it is there but unusable (`use` gives undefined); `field` names the
+ * config field. Pair with `configNodeStatus` in `setUp`.
+ */
+export function requireConfigNode<N extends { configError?: string }, R>(
+  n: N | null | undefined,
+  use: (n: N) => R | undefined,
+  spec: ConfigNodeSpec,
+): R {
+  const kind = spec.field.charAt(0).toUpperCase() + spec.field.slice(1);
+  if (!n)
+    throw new TaktError(
+      `${spec.feature}.no${kind}`,
+      `${spec.field}: no ${spec.label} configured`,
+      spec.field,
+    );
+  const r = use(n);
+  if (r === undefined || r === null)
+    throw new TaktError(
+      `${spec.feature}.bad${kind}`,
+      `${spec.field}: ${n.configError ?? `the ${spec.label} configuration is invalid`}`,
+      spec.field,
+    );
+  return r;
+}
+
+/**
+ * The status of a protocol or writer node that cannot start: a red ring, "no <field>" when its config
+ * node is missing (`requireConfigNode`), "bad config" for anything else.
+ */
+export function configNodeStatus(err: Error): NodeStatus {
+  const code = err instanceof TaktError ? err.code : '';
+  const missing = err instanceof TaktError && err.field !== undefined && /\.no[A-Z]/.test(code);
+  return status.disconnected(missing ? `no ${err.field}` : 'bad config');
 }
 
 /** Shows a status: a plain setter, or the `now` of a `throttledStatus`. */

@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { type AdaptorNode, configReader, onClose, onInput, setUp, TaktError } from '../../nodes/core';
+import {
+  type AdaptorNode,
+  configNodeStatus,
+  configReader,
+  onClose,
+  onInput,
+  requireConfigNode,
+  setUp,
+  TaktError,
+} from '../../nodes/core';
 import type { NodeStatus } from '../../nodes/core/status';
 
 type Listener = (...args: never[]) => unknown;
@@ -87,6 +96,38 @@ describe('core/adaptor', () => {
     assert.deepEqual(f.seen.statuses, [{ fill: 'red', shape: 'ring', text: 'no endpoint' }]);
     assert.deepEqual(f.seen.errors, ['endpoint: none configured']);
     assert.equal((await f.input({})).err?.message, 'not configured: endpoint: none configured');
+  });
+
+  describe('requireConfigNode and configNodeStatus', () => {
+    const spec = { feature: 'opcua', field: 'endpoint', label: 'OPC UA endpoint' };
+    type Ep = { configError?: string; connection?: string };
+
+    it('gives what the node needs of a usable config node', () => {
+      assert.equal(
+        requireConfigNode<Ep, string>({ connection: 'c' }, (n) => n.connection, spec),
+        'c',
+      );
+    });
+
+    it('names a missing config node (no<Field>, "no endpoint" red ring)', () => {
+      const err = caught(() => requireConfigNode<Ep, string>(null, (n) => n.connection, spec));
+      assert.equal(err.code, 'opcua.noEndpoint');
+      assert.equal(err.field, 'endpoint');
+      assert.equal(err.message, 'endpoint: no OPC UA endpoint configured');
+      assert.deepEqual(configNodeStatus(err), { fill: 'red', shape: 'ring', text: 'no endpoint' });
+    });
+
+    it("passes on an unusable config node's own error (bad<Field>, 'bad config' red ring)", () => {
+      const err = caught(() =>
+        requireConfigNode<Ep, string>({ configError: 'url: not opc.tcp' }, (n) => n.connection, spec),
+      );
+      assert.equal(err.code, 'opcua.badEndpoint');
+      assert.equal(err.message, 'endpoint: url: not opc.tcp');
+      assert.deepEqual(configNodeStatus(err), { fill: 'red', shape: 'ring', text: 'bad config' });
+      const plain = caught(() => requireConfigNode<Ep, string>({}, (n) => n.connection, spec));
+      assert.match(plain.message, /the OPC UA endpoint configuration is invalid/);
+      assert.deepEqual(configNodeStatus(new Error('x')), { fill: 'red', shape: 'ring', text: 'bad config' });
+    });
   });
 
   describe('onInput', () => {
