@@ -265,13 +265,15 @@ export function configReader<D extends object>(def: D, options: ConfigReaderOpti
     },
 
     /** One of `choices`; empty gives `dflt` (or `config.missing` without one). */
-    choice<C extends string>(field: keyof D & string, choices: readonly C[], dflt?: C): C {
+    choice<const C extends string>(field: keyof D & string, choices: readonly C[], dflt?: NoInfer<C>): C {
       const v = raw(field);
       if (isEmpty(v)) {
         if (dflt === undefined) return fail('config.missing', field, `choose one of ${choices.join(', ')}`);
         return dflt;
       }
-      const found = choices.find((c) => c === (typeof v === 'string' ? v.trim() : v));
+      // A number or boolean field matches its text ("qos": 1 is the choice "1").
+      const key = typeof v === 'string' ? v.trim() : String(v);
+      const found = choices.find((c) => c === key);
       if (found === undefined)
         return fail('config.badChoice', field, `${show(v)} is not one of ${choices.join(', ')}`);
       return found;

@@ -262,6 +262,7 @@ describe('core/adaptor', () => {
     it('choices, booleans and strings', () => {
       assert.equal(cfg.choice('word', ['apple', 'pear']), 'pear');
       assert.equal(cfg.choice('blank', ['apple', 'pear'], 'apple'), 'apple');
+      assert.equal(cfg.choice('i', ['1', '3']), '3');
       assert.equal(
         code(() => cfg.choice('word', ['apple'])),
         'config.badChoice',
