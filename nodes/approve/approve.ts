@@ -6,9 +6,10 @@
  */
 import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { errorMessage, TaktError } from '../core/errors';
 import { JsonStore, nodeStateFile } from '../core/state';
-import { errorStatus, status } from '../core/status';
+import { status } from '../core/status';
 import { ApprovalBook, type Decision, type Outcome, type Pending, type Settled } from './approvals';
 import { AuditLog, verifyAuditLog } from '../core/audit';
 
@@ -30,30 +31,27 @@ interface ApproveNode extends Node {
   auditFile?: string;
 }
 
-const UNIT_MS = { s: 1000, min: 60000, h: 3600000 };
-
 const init: NodeInitializer = (RED) => {
   function Approve(this: ApproveNode, def: ApproveDef) {
     RED.nodes.createNode(this, def);
     const userDir = RED.settings.userDir ?? process.cwd();
-    const timeoutMs = (Number(def.timeout) || 0) * UNIT_MS[def.timeoutUnit ?? 'min'];
-    const book = new ApprovalBook<Held>({
-      timeoutMs,
-      onTimeout: def.onTimeout === 'approved' ? 'approved' : 'rejected',
-      required: def.twoPerson ? 2 : 1,
-    });
     const store = new JsonStore<Pending<Held>[]>(nodeStateFile(userDir, 'approve', this.id));
-    this.auditFile = join(userDir, 'takt', 'approve', `${this.id}-audit.jsonl`);
-    let audit: AuditLog;
-    try {
-      audit = new AuditLog(this.auditFile);
+    const auditFile = join(userDir, 'takt', 'approve', `${this.id}-audit.jsonl`);
+    this.auditFile = auditFile;
+    const set = setUp(this, () => {
+      const cfg = configReader(def);
+      const unit = cfg.choice('timeoutUnit', ['s', 'min', 'h'], 'min');
+      const book = new ApprovalBook<Held>({
+        timeoutMs: cfg.duration('timeout', { unit, default: 0, minMs: 0 }),
+        onTimeout: cfg.choice('onTimeout', ['rejected', 'approved'], 'rejected'),
+        required: cfg.boolean('twoPerson', false) ? 2 : 1,
+      });
+      const audit = new AuditLog(auditFile);
       book.restore(store.load() ?? []);
-    } catch (err) {
-      this.status(errorStatus(err));
-      this.error(errorMessage(err));
-      this.on('input', (_m, _s, done) => done(err as Error));
-      return;
-    }
+      return { book, audit };
+    });
+    if (!set) return;
+    const { book, audit } = set;
     this.book = book;
     const show = () =>
       this.status(book.size ? status.warning(`${book.size} waiting`) : status.idle('none waiting'));
@@ -97,44 +95,35 @@ const init: NodeInitializer = (RED) => {
     show();
     schedule();
 
-    this.on('input', (msg: Msg, _send, done) => {
-      try {
-        if (msg.approval !== undefined) {
-          const a = msg.approval;
-          decide(
-            String(a.id ?? ''),
-            a.decision as Decision,
-            typeof a.user === 'string' ? a.user : '',
-            typeof a.comment === 'string' ? a.comment : undefined,
-          );
-        } else {
-          const { _msgid, ...held } = msg;
-          void _msgid;
-          const summary =
-            typeof msg.summary === 'string'
-              ? msg.summary
-              : `${msg.topic ?? 'action'}: ${JSON.stringify(msg.payload)?.slice(0, 120)}`;
-          const p = book.propose(JSON.parse(JSON.stringify(held)) as Held, {
-            now: Date.now(),
-            summary,
-            critical: msg.critical === true,
-          });
-          audit.append({ event: 'proposed', id: p.id, summary, required: p.required, action: p.action });
-          save();
-          show();
-          schedule();
-        }
-        done();
-      } catch (err) {
-        this.status(errorStatus(err));
-        done(err as Error);
+    onInput<Msg>(this, (msg) => {
+      if (msg.approval !== undefined) {
+        const a = msg.approval;
+        decide(
+          String(a.id ?? ''),
+          a.decision as Decision,
+          typeof a.user === 'string' ? a.user : '',
+          typeof a.comment === 'string' ? a.comment : undefined,
+        );
+      } else {
+        const { _msgid, ...held } = msg;
+        void _msgid;
+        const summary =
+          typeof msg.summary === 'string'
+            ? msg.summary
+            : `${msg.topic ?? 'action'}: ${JSON.stringify(msg.payload)?.slice(0, 120)}`;
+        const p = book.propose(JSON.parse(JSON.stringify(held)) as Held, {
+          now: Date.now(),
+          summary,
+          critical: msg.critical === true,
+        });
+        audit.append({ event: 'proposed', id: p.id, summary, required: p.required, action: p.action });
+        save();
+        show();
+        schedule();
       }
     });
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      if (timer) clearTimeout(timer);
-      done();
-    });
+    onClose(this, () => timer && clearTimeout(timer));
   }
   RED.nodes.registerType('takt-approve', Approve);
 

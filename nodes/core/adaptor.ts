@@ -13,7 +13,7 @@
  * No Node-RED import: the node is seen through the few methods used here.
  */
 import { errorMessage, TaktError } from './errors';
-import { errorStatus, type NodeStatus } from './status';
+import { errorStatus, type NodeStatus, status } from './status';
 
 /** What the helper needs of a Node-RED node. */
 export interface AdaptorNode {
@@ -36,21 +36,78 @@ function asError(err: unknown): Error {
  * disabled (red status, node.error, every input done(err)) and undefined is returned: the adaptor then
  * returns at once.
  */
-export function setUp<T>(node: AdaptorNode, build: () => T): T | undefined {
+export function setUp<T>(node: AdaptorNode, build: () => T, opts: DisableOptions = {}): T | undefined {
   try {
     return build();
   } catch (err) {
-    disable(node, err);
+    disable(node, err, opts);
     return undefined;
   }
 }
 
+/** How a node with a bad configuration shows it, where a node keeps its own way. */
+export interface DisableOptions {
+  /** The status to show (default: a red dot with the error's code, `errorStatus`). */
+  status?: (err: Error) => NodeStatus;
+  /** The error every later input ends with (default: the configuration error itself). */
+  inputError?: (err: Error) => Error;
+}
+
 /** Disables a node whose configuration is bad; see `setUp`. */
-export function disable(node: AdaptorNode, err: unknown): void {
+export function disable(node: AdaptorNode, err: unknown, opts: DisableOptions = {}): void {
   const e = asError(err);
-  node.status(errorStatus(e));
+  node.status(opts.status ? opts.status(e) : errorStatus(e));
   node.error(errorMessage(e));
-  node.on('input', (_msg, _send, done) => done(e));
+  const toInput = opts.inputError ? opts.inputError(e) : e;
+  node.on('input', (_msg, _send, done) => done(toInput));
+}
+
+/** Which config node a node uses: an OPC UA endpoint, an MQTT broker, an InfluxDB server. */
+export interface ConfigNodeSpec {
+  /** First part of the error codes, e.g. "opcua" gives "opcua.noEndpoint" / "opcua.badEndpoint". */
+  feature: string;
+  /** The node's config field holding the reference, e.g. "endpoint". */
+  field: string;
+  /** For messages, e.g. "OPC UA endpoint". */
+  label: string;
+}
+
+/**
+ * What a node needs of its config node (`use`, e.g. the endpoint's connection). Throws
+ * `<feature>.no<Field>` when no config node is set or found, and `<feature>.bad<Field>` with the config
+ * node's own `configError` when it is there but unusable (`use` gives undefined); `field` names the
+ * config field. Pair with `configNodeStatus` in `setUp`.
+ */
+export function requireConfigNode<N extends { configError?: string }, R>(
+  n: N | null | undefined,
+  use: (n: N) => R | undefined,
+  spec: ConfigNodeSpec,
+): R {
+  const kind = spec.field.charAt(0).toUpperCase() + spec.field.slice(1);
+  if (!n)
+    throw new TaktError(
+      `${spec.feature}.no${kind}`,
+      `${spec.field}: no ${spec.label} configured`,
+      spec.field,
+    );
+  const r = use(n);
+  if (r === undefined || r === null)
+    throw new TaktError(
+      `${spec.feature}.bad${kind}`,
+      `${spec.field}: ${n.configError ?? `the ${spec.label} configuration is invalid`}`,
+      spec.field,
+    );
+  return r;
+}
+
+/**
+ * The status of a protocol or writer node that cannot start: a red ring, "no <field>" when its config
+ * node is missing (`requireConfigNode`), "bad config" for anything else.
+ */
+export function configNodeStatus(err: Error): NodeStatus {
+  const code = err instanceof TaktError ? err.code : '';
+  const missing = err instanceof TaktError && err.field !== undefined && /\.no[A-Z]/.test(code);
+  return status.disconnected(missing ? `no ${err.field}` : 'bad config');
 }
 
 /** Shows a status: a plain setter, or the `now` of a `throttledStatus`. */
@@ -59,7 +116,8 @@ export type StatusSink = ((s: NodeStatus) => void) | { now(s: NodeStatus): void 
 /**
  * The node's input handler. `handler` does the work (it may return a promise); `done()` follows when it
  * returns or resolves, `done(err)` with a red status naming the error's code when it throws or rejects.
- * A handler that ends the message itself later takes `done` as its third argument and returns `'later'`.
+ * A handler that ends the message itself later takes `done` as its third argument and returns `'later'`;
+ * that `done(err)` shows the red status too.
  */
 export function onInput<M>(
   node: AdaptorNode,
@@ -85,7 +143,7 @@ export function onInput<M>(
     };
     let r: void | 'later' | Promise<void | 'later'>;
     try {
-      r = handler(msg, send, done);
+      r = handler(msg, send, (err) => (err ? fail(err) : done()));
     } catch (err) {
       fail(err);
       return;
@@ -207,13 +265,15 @@ export function configReader<D extends object>(def: D, options: ConfigReaderOpti
     },
 
     /** One of `choices`; empty gives `dflt` (or `config.missing` without one). */
-    choice<C extends string>(field: keyof D & string, choices: readonly C[], dflt?: C): C {
+    choice<const C extends string>(field: keyof D & string, choices: readonly C[], dflt?: NoInfer<C>): C {
       const v = raw(field);
       if (isEmpty(v)) {
         if (dflt === undefined) return fail('config.missing', field, `choose one of ${choices.join(', ')}`);
         return dflt;
       }
-      const found = choices.find((c) => c === (typeof v === 'string' ? v.trim() : v));
+      // A number or boolean field matches its text ("qos": 1 is the choice "1").
+      const key = typeof v === 'string' ? v.trim() : String(v);
+      const found = choices.find((c) => c === key);
       if (found === undefined)
         return fail('config.badChoice', field, `${show(v)} is not one of ${choices.join(', ')}`);
       return found;

@@ -260,6 +260,11 @@ export interface ReadSamplesOptions<V> {
   topicPrefix?: string;
   /** false: an array payload is always one value, never a batch (default true). */
   batch?: boolean;
+  /**
+   * How errors name the parts of a single (non-batch) sample: by default the msg properties ("ts",
+   * "payload"); with a field, as parts of it ("payload" gives "payload.ts", "payload.value").
+   */
+  field?: string;
 }
 
 /** The parts of a message the sample reader looks at. */
@@ -305,7 +310,7 @@ export function readSamples<V = unknown>(
     if (first && opts.onBad !== 'mark') throw first;
     return out;
   }
-  const s = readOne(msg.topic, p, msg.ts, msg.quality, opts, '');
+  const s = readOne(msg.topic, p, msg.ts, msg.quality, opts, opts.field ?? '');
   if (s.error && opts.onBad !== 'mark') throw s.error;
   return [s];
 }

@@ -6,7 +6,8 @@
  * recent outcomes; the list also refreshes every second.
  */
 import type { Node, NodeInitializer, NodeMessage } from 'node-red';
-import { errorMessage } from '../core/errors';
+import { configReader, onClose, setUp } from '../core/adaptor';
+import { errorMessage, TaktError } from '../core/errors';
 import { errorStatus, status } from '../core/status';
 import {
   approverName,
@@ -40,14 +41,20 @@ const init: NodeInitializer = (RED) => {
     };
     const view = (): InboxView => ({ items: inboxItems(pending()), recent: recent.slice(0, 5) });
     let timer: NodeJS.Timeout | undefined;
-    try {
-      if (!def.approve) throw new Error('choose the takt-approve node whose actions to list');
+    setUp(this, () => {
+      if (!def.approve)
+        throw new TaktError(
+          'config.missing',
+          'approve: choose the takt-approve node whose actions to list',
+          'approve',
+        );
+      const approver = configReader(def).string('approver', 'operator');
       registerWidget(RED.nodes.getNode, this, 'takt-ui-approvals', def, {
         onAction: true,
         beforeSend: (msg) => {
           try {
             if (msg.inbox === DECIDE) {
-              const out = decisionMessage(msg.payload, approverName(msg._client, def.approver || 'operator'));
+              const out = decisionMessage(msg.payload, approverName(msg._client, approver));
               return out as NodeMessage;
             }
             const a = msg.approval as
@@ -83,15 +90,8 @@ const init: NodeInitializer = (RED) => {
         }
       }, 1000);
       this.receive({ inbox: REFRESH } as NodeMessage);
-    } catch (err) {
-      this.status(errorStatus(err));
-      this.error(errorMessage(err));
-      this.on('input', (_m, _s, done) => done(err as Error));
-    }
-    this.on('close', (_removed: boolean, done: () => void) => {
-      if (timer) clearInterval(timer);
-      done();
     });
+    onClose(this, () => timer && clearInterval(timer));
   }
   RED.nodes.registerType('takt-ui-approvals', Approvals);
 };

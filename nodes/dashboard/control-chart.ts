@@ -4,7 +4,8 @@
  * (hover for the rule numbers). Wire takt-spc's first output (msg.spc) to it; msg.action "reset" clears it.
  */
 import type { Node, NodeInitializer, NodeMessage } from 'node-red';
-import { errorMessage } from '../core/errors';
+import { configReader, setUp } from '../core/adaptor';
+import { commandReader } from '../core/message';
 import { errorStatus, status } from '../core/status';
 import { ControlChartState } from './views';
 import { registerWidget, type WidgetDef } from './widget';
@@ -17,12 +18,17 @@ interface ControlChartDef extends WidgetDef {
 const init: NodeInitializer = (RED) => {
   function ControlChart(this: Node, def: ControlChartDef) {
     RED.nodes.createNode(this, def);
-    try {
-      const chart = new ControlChartState(Number(def.points) || 100, def.label ?? '');
+    setUp(this, () => {
+      const cfg = configReader(def);
+      const chart = new ControlChartState(
+        cfg.number('points', { default: 100, min: 1, integer: true }),
+        def.label ?? '',
+      );
+      const command = commandReader({ actions: ['reset'] }, (t) => this.warn(t));
       registerWidget(RED.nodes.getNode, this, 'takt-ui-control-chart', def, {
         beforeSend: (msg) => {
           try {
-            if (msg.action === 'reset') chart.reset();
+            if (command(msg) === 'reset') chart.reset();
             else chart.push(msg.spc, Array.isArray(msg.alarms) ? msg.payload : undefined);
             const v = chart.view();
             const last = v.points.at(-1);
@@ -39,11 +45,7 @@ const init: NodeInitializer = (RED) => {
         },
       });
       this.status(status.idle('no points yet'));
-    } catch (err) {
-      this.status(errorStatus(err));
-      this.error(errorMessage(err));
-      this.on('input', (_m, _s, done) => done(err as Error));
-    }
+    });
   }
   RED.nodes.registerType('takt-ui-control-chart', ControlChart);
 };

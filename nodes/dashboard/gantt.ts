@@ -5,7 +5,7 @@
  * downtime blocks); `{ now }` messages move the now line between plans.
  */
 import type { Node, NodeInitializer, NodeMessage } from 'node-red';
-import { errorMessage } from '../core/errors';
+import { configReader, setUp } from '../core/adaptor';
 import { errorStatus, status } from '../core/status';
 import { GanttState } from './views';
 import { registerWidget, type WidgetDef } from './widget';
@@ -16,17 +16,16 @@ interface GanttDef extends WidgetDef {
   unit?: string;
 }
 
-const positive = (v: unknown, dflt: number) => (Number(v) > 0 ? Number(v) : dflt);
-
 const init: NodeInitializer = (RED) => {
   function Gantt(this: Node, def: GanttDef) {
     RED.nodes.createNode(this, def);
-    const gantt = new GanttState({
-      history: positive(def.history, 60),
-      horizon: positive(def.horizon, 240),
-      unit: def.unit || 'min',
-    });
-    try {
+    setUp(this, () => {
+      const cfg = configReader(def);
+      const gantt = new GanttState({
+        history: cfg.number('history', { default: 60, min: 0, exclusiveMin: true }),
+        horizon: cfg.number('horizon', { default: 240, min: 0, exclusiveMin: true }),
+        unit: cfg.string('unit', 'min'),
+      });
       registerWidget(RED.nodes.getNode, this, 'takt-ui-gantt', def, {
         beforeSend: (msg) => {
           try {
@@ -41,11 +40,7 @@ const init: NodeInitializer = (RED) => {
         },
       });
       this.status(status.idle('no plan yet'));
-    } catch (err) {
-      this.status(errorStatus(err));
-      this.error(errorMessage(err));
-      this.on('input', (_m, _s, done) => done(err as Error));
-    }
+    });
   }
   RED.nodes.registerType('takt-ui-gantt', Gantt);
 };

@@ -4,14 +4,17 @@
  * model and solver are in optimise.ts.
  *
  * In: msg.payload = EnergyProblem (replaces it), or msg.topic "prices" | "baseLoadKw" |
- * "renewableKw" | "loads" with the array as payload (updates that part); msg.startTs = epoch ms of
- * slot 0 (default: now, rounded down to the slot); msg.reset clears the plan and the timers.
+ * "renewableKw" | "loads" with the array as payload (updates that part); msg.startTs = time of slot 0
+ * (core/message timestamp rule; default: now, rounded down to the slot); msg.action "reset" (old
+ * spelling msg.reset) clears the plan and the timers.
  * Out: 1) the plan (msg.energy has status and gap), 2) start commands, 3) chart series.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { SerialJobs } from '../core/jobs';
-import { errorStatus, status, throttledStatus } from '../core/status';
+import { commandReader, readTimestamp } from '../core/message';
+import { status, throttledStatus } from '../core/status';
 import { optimise, warmUp } from './optimise';
 import type { EnergyPlan, EnergyProblem } from './types';
 
@@ -37,8 +40,16 @@ function runs(slots: number[]): number[][] {
 const init: NodeInitializer = (RED) => {
   function EnergyNode(this: Node, def: EnergyNodeDef) {
     RED.nodes.createNode(this, def);
-    const limitMs = Math.max(0.2, Number(def.timeLimit) > 0 ? Number(def.timeLimit) : 10) * 1000;
-    const threads = def.threads === '1' ? { threads: 1 } : {};
+    const set = setUp(this, () => {
+      const cfg = configReader(def);
+      return {
+        limitMs: Math.max(0.2, cfg.number('timeLimit', { default: 10, min: 0, exclusiveMin: true })) * 1000,
+        threads: cfg.choice('threads', ['auto', '1'], 'auto') === '1' ? { threads: 1 } : {},
+      };
+    });
+    if (!set) return;
+    const { limitMs, threads } = set;
+    const command = commandReader({ actions: ['reset'], flags: { reset: 'reset' } }, (t) => this.warn(t));
     const shown = throttledStatus((s) => this.status(s), 500);
     let problem: Partial<EnergyProblem> = {};
     let timers: NodeJS.Timeout[] = [];
@@ -71,7 +82,7 @@ const init: NodeInitializer = (RED) => {
     };
 
     const handle = async (msg: Msg, send: (m: (Msg | null)[]) => void, signal: AbortSignal) => {
-      if (msg.reset) {
+      if (command(msg) === 'reset') {
         clearTimers();
         problem = {};
         shown.now(status.idle(RED._('energy.status.idle')));
@@ -109,8 +120,7 @@ const init: NodeInitializer = (RED) => {
       problem = next; // only a problem that solved replaces the last good one
       if (jobs.closed) return;
       const slotMs = p.slotMinutes * 60000;
-      const startTs =
-        typeof msg.startTs === 'number' ? msg.startTs : Math.floor(Date.now() / slotMs) * slotMs;
+      const startTs = readTimestamp(msg.startTs, Math.floor(Date.now() / slotMs) * slotMs, 'startTs');
       shown.now(
         status.ready(
           plan.optimal
@@ -134,21 +144,21 @@ const init: NodeInitializer = (RED) => {
       schedule(plan, p, startTs, msg, send);
     };
 
-    this.on('input', (msg: Msg, send, done) => {
-      jobs.run(
-        (signal) => handle(msg, send as (m: (Msg | null)[]) => void, signal),
-        (err) => {
-          if (err) shown.now(errorStatus(err));
-          done(err);
-        },
-      );
-    });
+    onInput<Msg>(
+      this,
+      (msg, send, done) => {
+        jobs.run((signal) => handle(msg, send as (m: (Msg | null)[]) => void, signal), done);
+        return 'later';
+      },
+      shown,
+    );
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      clearTimers();
-      shown.dispose();
-      void jobs.close().finally(() => done());
-    });
+    onClose(
+      this,
+      clearTimers,
+      () => shown.dispose(),
+      () => jobs.close(),
+    );
   }
   RED.nodes.registerType('takt-energy', EnergyNode);
 };

@@ -5,8 +5,9 @@
  * come from the message or the config; parameters are bound, never pasted into the query (see ./query).
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { configNodeStatus, configReader, onInput, requireConfigNode, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
-import { errorStatus, status } from '../core/status';
+import { status } from '../core/status';
 import { parseLevels } from './mapping';
 import { queryV1, queryV2, type QueryOutput, type QueryRequest, toCsv, toRows, toSamples } from './query';
 import type { InfluxServerNode } from './server-node';
@@ -43,7 +44,7 @@ function parseTags(text: string): Record<string, string> {
   return out;
 }
 
-function request(def: QueryDef, msg: Msg): QueryRequest {
+function request(def: QueryDef, chunkSize: number, msg: Msg): QueryRequest {
   const str = (v: unknown, name: string) => {
     if (v === undefined || v === null) return undefined;
     if (typeof v !== 'string' && typeof v !== 'number')
@@ -75,81 +76,76 @@ function request(def: QueryDef, msg: Msg): QueryRequest {
     tags: Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)])),
     ...(raw ? { raw: String(raw) } : {}),
     ...(params ? { params: params as Record<string, string | number | boolean> } : {}),
-    chunkSize: Math.max(1, Math.round(Number(def.chunkSize) || 10000)),
+    chunkSize,
   };
 }
 
 const init: NodeInitializer = (RED) => {
   function InfluxQuery(this: Node, def: QueryDef) {
     RED.nodes.createNode(this, def);
-    const server = RED.nodes.getNode(def.server) as InfluxServerNode | null;
-    const output: QueryOutput = def.output === 'rows' || def.output === 'csv' ? def.output : 'samples';
-    let levels: string[];
-    try {
-      if (!server?.server)
-        throw new TaktError(
-          'influx.noServer',
-          server?.configError ?? 'server: no InfluxDB server configured',
-          'server',
-        );
-      levels = parseLevels(def.levels || 'enterprise/site/area/line/cell/measurement');
-    } catch (err) {
-      this.error((err as Error).message);
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
-    }
-    const srv = server.server;
+    const set = setUp(
+      this,
+      () => {
+        const cfg = configReader(def);
+        return {
+          srv: requireConfigNode(RED.nodes.getNode(def.server) as InfluxServerNode | null, (n) => n.server, {
+            feature: 'influx',
+            field: 'server',
+            label: 'InfluxDB server',
+          }),
+          output: cfg.choice<QueryOutput>('output', ['samples', 'rows', 'csv'], 'samples'),
+          levels: parseLevels(cfg.string('levels', 'enterprise/site/area/line/cell/measurement')),
+          chunkSize: Math.max(1, Math.round(cfg.number('chunkSize', { default: 10000, min: 1 }))),
+        };
+      },
+      { status: configNodeStatus },
+    );
+    if (!set) return;
+    const { srv, output, levels, chunkSize } = set;
     let running = 0;
 
-    this.on('input', (msg: Msg, send, done) => {
-      void (async () => {
-        running++;
-        this.status(status.busy(`querying (${running})`));
-        try {
-          const req = request(def, msg);
-          const stream = srv.api === 'v1' ? queryV1(srv, req) : queryV2(srv, req);
-          let index = 0;
-          let total = 0;
-          let columns: string[] | undefined;
-          let prev: Msg | undefined;
-          for await (const chunk of stream) {
-            let payload: unknown;
-            let rows = 0;
-            if (output === 'samples') {
-              const s = toSamples(chunk, levels);
-              rows = s.length;
-              payload = s;
-            } else {
-              const r = toRows(chunk);
-              rows = r.length;
-              if (output === 'rows') payload = r;
-              else {
-                columns ??= [...new Set(r.flatMap((x) => Object.keys(x)))];
-                payload = toCsv(r, columns, index === 0);
-              }
+    onInput<Msg>(this, async (msg, send) => {
+      running++;
+      this.status(status.busy(`querying (${running})`));
+      try {
+        const req = request(def, chunkSize, msg);
+        const stream = srv.api === 'v1' ? queryV1(srv, req) : queryV2(srv, req);
+        let index = 0;
+        let total = 0;
+        let columns: string[] | undefined;
+        let prev: Msg | undefined;
+        for await (const chunk of stream) {
+          let payload: unknown;
+          let rows = 0;
+          if (output === 'samples') {
+            const s = toSamples(chunk, levels);
+            rows = s.length;
+            payload = s;
+          } else {
+            const r = toRows(chunk);
+            rows = r.length;
+            if (output === 'rows') payload = r;
+            else {
+              columns ??= [...new Set(r.flatMap((x) => Object.keys(x)))];
+              payload = toCsv(r, columns, index === 0);
             }
-            // Each chunk is sent once the next one has arrived, so that the last one can say it is last.
-            if (prev) send(prev);
-            total += rows;
-            prev = { ...msg, payload, chunk: { index: index++, last: false, rows } };
           }
-          const last: Msg = prev ?? {
-            ...msg,
-            payload: output === 'csv' ? '' : [],
-            chunk: { index: 0, last: true, rows: 0 },
-          };
-          (last.chunk as { last: boolean }).last = true;
-          send(last);
-          this.status(status.ready(`${total} rows`));
-          done();
-        } catch (err) {
-          this.status(errorStatus(err));
-          done(err as Error);
-        } finally {
-          running--;
+          // Each chunk is sent once the next one has arrived, so that the last one can say it is last.
+          if (prev) send(prev);
+          total += rows;
+          prev = { ...msg, payload, chunk: { index: index++, last: false, rows } };
         }
-      })();
+        const last: Msg = prev ?? {
+          ...msg,
+          payload: output === 'csv' ? '' : [],
+          chunk: { index: 0, last: true, rows: 0 },
+        };
+        (last.chunk as { last: boolean }).last = true;
+        send(last);
+        this.status(status.ready(`${total} rows`));
+      } finally {
+        running--;
+      }
     });
   }
   RED.nodes.registerType('takt-influx-query', InfluxQuery);

@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import type { NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { TaktError } from '../core/errors';
-import type { Coercion } from '../core/sample';
+import { configNodeStatus, configReader, onClose, requireConfigNode, setUp } from '../core/adaptor';
+import type { Coercion } from '../core/message';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { MessageEncoder } from './encoder';
 import { defaultMapping, type MessageIn, parseLevels, type QualityAs, type WriteWhat } from './mapping';
@@ -35,11 +35,6 @@ interface OutDef extends NodeDef {
 
 type Msg = NodeMessageInFlow & Record<string, unknown>;
 
-const num = (v: unknown, dflt: number, min = 1) => {
-  const n = Number(v);
-  return v === undefined || v === '' || !Number.isFinite(n) || n < min ? dflt : n;
-};
-
 /** 1234 -> "1.2k", for status texts under 20 characters. */
 const compact = (n: number) =>
   n < 1000 ? String(n) : n < 1e6 ? `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)}k` : `${(n / 1e6).toFixed(1)}M`;
@@ -47,60 +42,64 @@ const compact = (n: number) =>
 const init: NodeInitializer = (RED) => {
   function InfluxOut(this: InfluxOutNode, def: OutDef) {
     RED.nodes.createNode(this, def);
-    const server = RED.nodes.getNode(def.server) as InfluxServerNode | null;
-    let writer: InfluxWriter;
     let failure = 'offline';
-    let encoder: MessageEncoder;
-    try {
-      if (!server?.server)
-        throw new TaktError(
-          'influx.noServer',
-          server?.configError ?? 'server: no InfluxDB server configured',
-          'server',
+    const set = setUp(
+      this,
+      () => {
+        const { node: server, options } = requireConfigNode(
+          RED.nodes.getNode(def.server) as InfluxServerNode | null,
+          (n) => (n.server ? { node: n, options: n.server } : undefined),
+          { feature: 'influx', field: 'server', label: 'InfluxDB server' },
         );
-      const mapping = defaultMapping({
-        levels: parseLevels(def.levels || 'enterprise/site/area/line/cell/measurement'),
-        ...(def.measurement ? { measurement: def.measurement } : {}),
-        field: def.field || 'value',
-        valueType: def.valueType === 'number' ? 'number' : 'auto',
-        qualityAs: def.qualityAs === 'tag' || def.qualityAs === 'field' ? def.qualityAs : 'none',
-      });
-      encoder = new MessageEncoder(mapping, server.backslashes, def.write ?? 'both', def.prefix ?? '');
-      const userDir = (RED.settings as { userDir?: string }).userDir;
-      const batchSize = Math.round(num(def.batchSize, 5000));
-      const policy = DROP_POLICIES.find((p) => p === def.dropPolicy) ?? 'drop-oldest';
-      writer = new InfluxWriter({
-        target: httpTarget(server.server),
-        queue: {
-          ...(userDir
-            ? { dir: join(userDir, 'takt', 'influx-queue', this.id.replace(/[^\w.-]/g, '_')) }
-            : {}),
-          maxBytes: num(def.queueMB, 512) * 1024 * 1024,
-          maxAgeMs: num(def.queueHours, 168) * 3600e3,
-          policy,
-        },
-        batchSize,
-        flushIntervalMs: Math.round(num(def.flushInterval, 1000)),
-        maxInFlight: 6,
-        // Up to about 250,000 points wait in memory for a free request; later batches are read back from the log.
-        maxPending: Math.max(4, Math.ceil(250000 / batchSize)),
-        retry: DEFAULT_RETRY,
-        onState: (s, err) => {
-          if (err) failure = err.status ? `HTTP ${err.status}` : 'offline';
-          if (err) this.warn(`${server.server?.url}: ${err.message}; retrying, data is kept in the log`);
-          else if (s === 'connected') this.log(`writing to ${server.server?.url}`);
-        },
-        onDrop: (reason, points, detail) =>
-          this.error(
-            `${points} points dropped (${reason === 'full' ? 'log full' : reason === 'age' ? 'too old in the log' : `refused: ${detail}`})`,
-          ),
-      });
-    } catch (err) {
-      this.error((err as Error).message);
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
-    }
+        const cfg = configReader(def);
+        const mapping = defaultMapping({
+          levels: parseLevels(cfg.string('levels', 'enterprise/site/area/line/cell/measurement')),
+          ...(def.measurement ? { measurement: def.measurement } : {}),
+          field: cfg.string('field', 'value'),
+          valueType: def.valueType === 'number' ? 'number' : 'auto',
+          qualityAs: cfg.choice('qualityAs', ['none', 'tag', 'field'], 'none'),
+        });
+        const encoder = new MessageEncoder(
+          mapping,
+          server.backslashes,
+          def.write ?? 'both',
+          def.prefix ?? '',
+        );
+        const userDir = (RED.settings as { userDir?: string }).userDir;
+        const batchSize = Math.round(cfg.number('batchSize', { default: 5000, min: 1 }));
+        const policy = cfg.choice<DropPolicy>('dropPolicy', DROP_POLICIES, 'drop-oldest');
+        const writer = new InfluxWriter({
+          target: httpTarget(options),
+          queue: {
+            ...(userDir
+              ? { dir: join(userDir, 'takt', 'influx-queue', this.id.replace(/[^\w.-]/g, '_')) }
+              : {}),
+            maxBytes: cfg.number('queueMB', { default: 512, min: 1 }) * 1024 * 1024,
+            maxAgeMs: cfg.duration('queueHours', { unit: 'h', default: 168, minMs: 3600e3 }),
+            policy,
+          },
+          batchSize,
+          flushIntervalMs: Math.round(cfg.number('flushInterval', { default: 1000, min: 1 })),
+          maxInFlight: 6,
+          // Up to about 250,000 points wait in memory for a free request; later batches are read back from the log.
+          maxPending: Math.max(4, Math.ceil(250000 / batchSize)),
+          retry: DEFAULT_RETRY,
+          onState: (s, err) => {
+            if (err) failure = err.status ? `HTTP ${err.status}` : 'offline';
+            if (err) this.warn(`${options.url}: ${err.message}; retrying, data is kept in the log`);
+            else if (s === 'connected') this.log(`writing to ${options.url}`);
+          },
+          onDrop: (reason, points, detail) =>
+            this.error(
+              `${points} points dropped (${reason === 'full' ? 'log full' : reason === 'age' ? 'too old in the log' : `refused: ${detail}`})`,
+            ),
+        });
+        return { writer, encoder };
+      },
+      { status: configNodeStatus },
+    );
+    if (!set) return;
+    const { writer, encoder } = set;
     this.writer = writer;
     if (writer.stats().queued > 0)
       this.log(`${writer.stats().queued} points in the log from before, replaying`);
@@ -133,6 +132,8 @@ const init: NodeInitializer = (RED) => {
     }, 1000);
 
     const add = (line: string) => writer.add(line);
+    // Not core/adaptor's onInput: at plant rates `done` is handed to the writer as it is, no closure
+    // per message (see writer.durable).
     this.on('input', (msg: Msg, _send, done) => {
       try {
         let results: Record<string, unknown> | undefined;
@@ -149,20 +150,18 @@ const init: NodeInitializer = (RED) => {
       }
     });
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      clearInterval(tick);
-      shown.dispose();
-      void writer.close(4000).then(
-        (st) => {
-          if (st.queued > 0) this.log(`${st.queued} points kept in the log for the next start`);
-          done();
-        },
-        (err: unknown) => {
-          this.error(`closing: ${(err as Error).message}`);
-          done();
-        },
-      );
-    });
+    onClose(
+      this,
+      () => clearInterval(tick),
+      () => shown.dispose(),
+      () =>
+        writer.close(4000).then(
+          (st) => {
+            if (st.queued > 0) this.log(`${st.queued} points kept in the log for the next start`);
+          },
+          (err: unknown) => this.error(`closing: ${(err as Error).message}`),
+        ),
+    );
   }
   RED.nodes.registerType('takt-influx-out', InfluxOut);
 };

@@ -4,6 +4,7 @@
  * on it take its validated `ServerOptions`; each writer keeps its own store-and-forward queue.
  */
 import type { Node, NodeDef, NodeInitializer } from 'node-red';
+import { configReader } from '../core/adaptor';
 import { errorMessage } from '../core/errors';
 import type { InfluxCredentials, InfluxServerNode } from './server-node';
 import { type ApiVersion, type TlsOptions, validateServer } from './transport';
@@ -35,6 +36,7 @@ const init: NodeInitializer = (RED) => {
           ? 'literal'
           : 'escape';
     try {
+      const cfg = configReader(def);
       let tls: TlsOptions | undefined;
       if (def.tls) {
         const t = RED.nodes.getNode(def.tls) as TlsConfigNode | null;
@@ -43,7 +45,6 @@ const init: NodeInitializer = (RED) => {
           t.addTLSOptions(tls);
         }
       }
-      const timeout = Number(def.timeout);
       this.server = validateServer({
         url: (def.url ?? '').trim(),
         api,
@@ -55,7 +56,7 @@ const init: NodeInitializer = (RED) => {
               ...(creds.username ? { username: creds.username, password: creds.password ?? '' } : {}),
             }),
         gzip: def.gzip !== false,
-        timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 10000,
+        timeoutMs: cfg.number('timeout', { default: 10000, min: 0, exclusiveMin: true }),
         ...(tls ? { tls } : {}),
       });
     } catch (err) {

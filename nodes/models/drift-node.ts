@@ -2,11 +2,14 @@
  * takt-drift: feature rows in, drift reports out. Compares a sliding window of live rows (and the anomaly
  * scores on them, msg.anomaly.score) with the training reference of the champion of a takt-model node (or a
  * reference sent with action "reference"), by PSI and two-sample KS per feature (drift.ts). A report goes out
- * as msg.drift every `step` rows once the window is full, or on action "check".
+ * as msg.drift every `step` rows once the window is full, or on action "check". Rows are read by
+ * core/message: a row of quality "bad" (msg.quality, or a prep row's own) stays out of the window.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
-import { errorStatus, status, throttledStatus } from '../core/status';
+import { commandReader, readRows } from '../core/message';
+import { status, throttledStatus } from '../core/status';
 import { DriftMonitor, type DriftOptions, type DriftReport } from './drift';
 import { rowsOf, toVector } from './rows';
 import { modelSource } from './source';
@@ -23,16 +26,19 @@ interface DriftDef extends NodeDef {
 }
 type Msg = NodeMessageInFlow & {
   action?: unknown;
+  ts?: unknown;
+  quality?: unknown;
   anomaly?: unknown;
   features?: unknown;
   drift?: DriftReport;
 };
 
 function options(def: DriftDef): DriftOptions {
+  const cfg = configReader(def);
   const o: DriftOptions = {};
   for (const k of ['window', 'step', 'minSamples', 'psiThreshold', 'alpha', 'bins'] as const) {
-    const v = def[k];
-    if (v !== undefined && v !== '') o[k] = Number(v);
+    const v = cfg.optionalNumber(k);
+    if (v !== undefined) o[k] = v;
   }
   // Checks the options now rather than at the first reference.
   new DriftMonitor({ features: ['x'], columns: [Array.from({ length: 30 }, (_, i) => i)] }, o);
@@ -52,14 +58,13 @@ const init: NodeInitializer = (RED) => {
   function DriftNode(this: Node, def: DriftDef) {
     RED.nodes.createNode(this, def);
     const shown = throttledStatus((s) => this.status(s));
-    let opts: DriftOptions;
     let monitor: DriftMonitor | undefined;
     let stop: (() => void) | undefined;
-    let src: ReturnType<typeof modelSource> | undefined;
     const collecting = () =>
       shown.update(() => status.idle(`${monitor?.size ?? 0}/${monitor?.options.window ?? '?'} rows`));
-    try {
-      opts = options(def);
+    const set = setUp(this, () => {
+      const opts = options(def);
+      let src: ReturnType<typeof modelSource> | undefined;
       if (def.modelRef) {
         const s = modelSource((id) => RED.nodes.getNode(id), def.modelRef);
         src = s;
@@ -71,16 +76,20 @@ const init: NodeInitializer = (RED) => {
           else shown.now(status.warning(`v${e.version}: no reference`));
         });
       } else shown.now(status.idle('no reference'));
-    } catch (err) {
-      this.error((err as Error).message);
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
-    }
+      return { opts, src };
+    });
+    if (!set) return;
+    const { opts, src } = set;
+    const command = commandReader(
+      { actions: ['reference', 'check', 'reset'], code: 'models.badAction' },
+      (t) => this.warn(t),
+    );
 
-    this.on('input', (msg: Msg, send, done) => {
-      try {
-        if (msg.action === 'reference') {
+    onInput<Msg>(
+      this,
+      (msg, send) => {
+        const action = command(msg);
+        if (action === 'reference') {
           const { rows } = rowsOf(msg.payload);
           const features = Array.isArray(msg.features)
             ? msg.features.map(String)
@@ -93,12 +102,12 @@ const init: NodeInitializer = (RED) => {
           const ref: ReferenceSample = { features, columns: features.map((_, j) => X.map((x) => x[j])) };
           monitor = new DriftMonitor(ref, opts);
           collecting();
-          return done();
+          return;
         }
-        if (!monitor && src && !src.server.current && !src.server.error && msg.action === undefined) {
+        if (!monitor && src && !src.server.current && !src.server.error && action === undefined) {
           // The model has no version yet: nothing to compare with, not an error.
           shown.update(() => status.idle('no model yet'));
-          return done();
+          return;
         }
         if (!monitor)
           throw new TaktError(
@@ -107,21 +116,17 @@ const init: NodeInitializer = (RED) => {
             'reference',
           );
         let report: DriftReport | undefined;
-        if (msg.action === 'reset') {
+        if (action === 'reset') {
           monitor.reset();
           collecting();
-          return done();
-        } else if (msg.action === 'check') report = monitor.check();
-        else if (msg.action !== undefined)
-          throw new TaktError(
-            'models.badAction',
-            `action: "${String(msg.action)}" is not one of check, reset, reference`,
-            'action',
-          );
+          return;
+        } else if (action === 'check') report = monitor.check();
         else {
-          const { rows } = rowsOf(msg.payload);
+          const { rows } = readRows(msg, { now: Date.now() });
           const scores = scoresOf(msg.anomaly, rows.length);
-          rows.forEach((r, i) => (report = monitor!.push(r, scores[i]) ?? report));
+          rows.forEach((r, i) => {
+            if (r.quality !== 'bad') report = monitor!.push(r.features, scores[i]) ?? report;
+          });
         }
         if (report) {
           const r = report;
@@ -130,18 +135,15 @@ const init: NodeInitializer = (RED) => {
           );
           send({ ...msg, drift: r });
         } else collecting();
-        done();
-      } catch (err) {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      }
-    });
+      },
+      shown,
+    );
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      stop?.();
-      shown.dispose();
-      done();
-    });
+    onClose(
+      this,
+      () => stop?.(),
+      () => shown.dispose(),
+    );
   }
   RED.nodes.registerType('takt-drift', DriftNode);
 };

@@ -4,6 +4,7 @@
  * takt-model-ops). Admin HTTP (permission-checked): GET /takt-model/:id/status, POST /takt-model/:id/rollback.
  */
 import type { NodeDef, NodeInitializer } from 'node-red';
+import { configReader, onClose } from '../core/adaptor';
 import { errorMessage, TaktError } from '../core/errors';
 import { ModelRegistry } from './registry';
 import { ChampionServer } from './server';
@@ -20,21 +21,19 @@ const init: NodeInitializer = (RED) => {
     RED.nodes.createNode(this, def);
     const userDir = RED.settings.userDir ?? process.cwd();
     try {
+      const pollMs = configReader(def).number('pollMs', { default: 2000, min: 0 });
       this.registry = new ModelRegistry(registryRoot(userDir, def.path), (def.model ?? '').trim());
       this.server = new ChampionServer(this.registry);
       this.server.on((e) => {
         if (e.type === 'champion') this.log(`${def.model}: serving v${e.version}`);
         else this.warn(`${def.model}: ${e.error.message}`);
       });
-      const poll = Number(def.pollMs);
-      void this.server.start(Number.isFinite(poll) && poll >= 0 ? poll : 2000);
+      void this.server.start(pollMs);
     } catch (err) {
       this.configError = errorMessage(err);
       this.error(this.configError);
     }
-    this.on('close', (done: () => void) => {
-      void (this.server?.dispose() ?? Promise.resolve()).finally(done);
-    });
+    onClose(this, () => this.server?.dispose());
   }
   RED.nodes.registerType('takt-model', ModelConfig);
 

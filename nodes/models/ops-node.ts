@@ -1,16 +1,18 @@
 /**
  * takt-model-ops: the lifecycle of the model of a takt-model node in one node. Feature rows are scored by the
  * champion and, in shadow mode, by a challenger (output 1: the message with msg.shadow, the champion's
- * decision first). Commands (msg.action or msg.payload.action: register, shadow, feedback, retrain, promote,
- * rollback, status) answer on output 2 with the result and the audit entries they wrote. Metrics and the
- * shadow version survive a restart; recorded rows do not.
+ * decision first). Commands (msg.action: register, shadow, feedback, retrain, promote, rollback, status,
+ * reset; the old msg.payload.action still works, deprecated) answer on output 2 with the result and the
+ * audit entries they wrote. A row of quality "bad" (msg.quality, core/message) is neither scored nor
+ * recorded. Metrics and the shadow version survive a restart; recorded rows do not.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { resolveModel } from '../anomaly/config';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
+import { commandReader, readTimestamp, toQuality } from '../core/message';
 import { JsonStore, nodeStateFile } from '../core/state';
 import { errorStatus, status, throttledStatus } from '../core/status';
-import { toEpochMs } from '../core/time';
-import { ModelOps, type OpsState, type ShadowResult } from './ops';
+import { ModelOps, OPS_ACTIONS, type OpsState, type ShadowResult } from './ops';
 import { modelSource } from './source';
 
 interface OpsDef extends NodeDef {
@@ -23,6 +25,7 @@ interface OpsDef extends NodeDef {
 type Msg = NodeMessageInFlow & {
   action?: unknown;
   ts?: unknown;
+  quality?: unknown;
   key?: unknown;
   model?: unknown;
   card?: unknown;
@@ -30,7 +33,6 @@ type Msg = NodeMessageInFlow & {
   shadow?: ShadowResult | ShadowResult[];
 };
 
-const numOr = (v: unknown, d: number) => (v === undefined || v === '' ? d : Number(v));
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -39,26 +41,23 @@ const init: NodeInitializer = (RED) => {
     RED.nodes.createNode(this, def);
     const shown = throttledStatus((s) => this.status(s));
     const userDir = RED.settings.userDir ?? process.cwd();
-    let ops: ModelOps;
-    let stop: () => void;
     const store = new JsonStore<OpsState>(nodeStateFile(userDir, 'models', this.id));
-    try {
+    const set = setUp(this, () => {
+      const cfg = configReader(def);
       const src = modelSource((id) => RED.nodes.getNode(id), def.modelRef);
-      ops = new ModelOps(src.server, {
-        keep: numOr(def.keep, 2000),
-        margin: numOr(def.margin, 0.02),
-        holdoutShare: numOr(def.holdoutShare, 0.2),
-        minRows: numOr(def.minRows, 50),
+      const ops = new ModelOps(src.server, {
+        keep: cfg.number('keep', { default: 2000 }),
+        margin: cfg.number('margin', { default: 0.02 }),
+        holdoutShare: cfg.number('holdoutShare', { default: 0.2 }),
+        minRows: cfg.number('minRows', { default: 50 }),
         modelsDir: resolveModel(userDir, ''),
       });
       ops.restore(store.load());
-      stop = src.server.on((e) => (e.type === 'champion' ? show() : shown.now(errorStatus(e.error))));
-    } catch (err) {
-      this.error((err as Error).message);
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
-    }
+      return ops;
+    });
+    if (!set) return;
+    const ops = set;
+    const command = commandReader({ actions: OPS_ACTIONS, payloadAction: true }, (t) => this.warn(t));
     function show() {
       const v = ops.server.current?.version;
       shown.now(
@@ -68,61 +67,51 @@ const init: NodeInitializer = (RED) => {
       );
     }
     const save = () => store.save(ops.snapshot());
+    const stop = ops.server.on((e) => (e.type === 'champion' ? show() : shown.now(errorStatus(e.error))));
 
-    this.on('input', (msg: Msg, send, done) => {
-      const p = msg.payload;
-      const action =
-        typeof msg.action === 'string'
-          ? msg.action
-          : isObj(p) && typeof p.action === 'string'
-            ? p.action
-            : undefined;
-      const fail = (err: unknown) => {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      };
-      if (action !== undefined) {
-        if (action === 'retrain' && !ops.retraining) shown.now(status.busy('retraining'));
-        ops.command(action, isObj(p) ? p : {}, { model: msg.model, card: msg.card, user: msg.user }).then(
-          ({ result, audit }) => {
+    onInput<Msg>(
+      this,
+      async (msg, send) => {
+        const p = msg.payload;
+        const action = command(msg);
+        if (action !== undefined) {
+          if (action === 'retrain' && !ops.retraining) shown.now(status.busy('retraining'));
+          try {
+            const { result, audit } = await ops.command(action, isObj(p) ? p : {}, {
+              model: msg.model,
+              card: msg.card,
+              user: msg.user,
+            });
             save();
             show();
             send([null, { topic: `model/${action}`, action, payload: result, audit }]);
-            done();
-          },
-          (err: unknown) => {
+          } catch (err) {
             if (action === 'retrain') show();
-            fail(err);
-          },
-        );
-        return;
-      }
-      let ts: number;
-      try {
-        ts = msg.ts === undefined || msg.ts === null ? Date.now() : toEpochMs(msg.ts);
-      } catch (err) {
-        return fail(err);
-      }
-      const key = String(msg.key ?? msg.ts ?? msg._msgid);
-      ops.score(p, key, ts).then((r) => {
+            throw err;
+          }
+          return;
+        }
+        const ts = readTimestamp(msg.ts, Date.now());
+        if (toQuality(msg.quality) === 'bad') {
+          shown.update(() => status.warning('bad quality skipped'));
+          return;
+        }
+        const key = String(msg.key ?? msg.ts ?? msg._msgid);
+        const r = await ops.score(p, key, ts);
         if (r) msg.shadow = r;
         else shown.update(() => status.idle(`recording ${ops.recorded.raw}`));
         send([msg, null]);
-        done();
-      }, fail);
-    });
+      },
+      shown,
+    );
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      stop();
-      ops.dispose();
-      shown.dispose();
-      try {
-        save();
-      } catch (err) {
-        this.warn((err as Error).message);
-      }
-      done();
-    });
+    onClose(
+      this,
+      stop,
+      () => ops.dispose(),
+      () => shown.dispose(),
+      save,
+    );
   }
   RED.nodes.registerType('takt-model-ops', OpsNode);
 };

@@ -4,6 +4,7 @@
  * configuration and credentials and logs the state changes.
  */
 import type { NodeDef, NodeInitializer } from 'node-red';
+import { configReader, onClose } from '../core/adaptor';
 import { errorMessage } from '../core/errors';
 import { MqttBrokerConnection } from './connection';
 import type { BrokerCredentials, BrokerNode } from './broker-types';
@@ -22,19 +23,17 @@ interface BrokerDef extends NodeDef {
   reconnectMaxMs?: string | number;
 }
 
-const num = (v: unknown, dflt: number) =>
-  v === undefined || v === '' || !Number.isFinite(Number(v)) ? dflt : Number(v);
-
 const init: NodeInitializer = (RED) => {
   function BrokerConfig(this: BrokerNode, def: BrokerDef) {
     RED.nodes.createNode(this, def);
     const creds = this.credentials ?? {};
     try {
+      const cfg = configReader(def);
       this.connection = new MqttBrokerConnection({
         url: def.url ?? '',
         clientId: def.clientId ?? '',
-        protocolVersion: Number(def.protocolVersion) === 5 ? 5 : 4,
-        keepaliveSec: num(def.keepalive, 60),
+        protocolVersion: cfg.number('protocolVersion', { default: 4 }) === 5 ? 5 : 4,
+        keepaliveSec: cfg.number('keepalive', { default: 60 }),
         ...(creds.user ? { username: creds.user } : {}),
         ...(creds.password ? { password: creds.password } : {}),
         ...(def.usetls
@@ -47,8 +46,8 @@ const init: NodeInitializer = (RED) => {
               },
             }
           : {}),
-        reconnectInitialMs: num(def.reconnectPeriod, 1000),
-        reconnectMaxMs: num(def.reconnectMaxMs, 30000),
+        reconnectInitialMs: cfg.number('reconnectPeriod', { default: 1000, min: 0 }),
+        reconnectMaxMs: cfg.number('reconnectMaxMs', { default: 30000, min: 0 }),
       });
       const url = this.connection.options.url;
       this.connection.on('state', (s, why) => {
@@ -59,9 +58,7 @@ const init: NodeInitializer = (RED) => {
       this.configError = errorMessage(err);
       this.error(this.configError);
     }
-    this.on('close', (done: () => void) => {
-      void (this.connection?.close() ?? Promise.resolve()).finally(done);
-    });
+    onClose(this, () => this.connection?.close());
   }
   RED.nodes.registerType<BrokerNode, BrokerDef, unknown, BrokerCredentials>(
     'takt-mqtt-broker',

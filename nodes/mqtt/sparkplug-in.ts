@@ -5,7 +5,7 @@
  * message. Deaths come out as "bad" samples of every metric of the edge node or device.
  */
 import type { Node, NodeDef, NodeInitializer } from 'node-red';
-import { TaktError } from '../core/errors';
+import { configNodeStatus, configReader, onClose, requireConfigNode, setUp } from '../core/adaptor';
 import { type NodeStatus, status, throttledStatus } from '../core/status';
 import type { BrokerNode } from './broker-types';
 import type { BrokerState } from './connection';
@@ -34,31 +34,34 @@ const MAX_WARNED = 100;
 const init: NodeInitializer = (RED) => {
   function SparkplugIn(this: Node, def: InDef) {
     RED.nodes.createNode(this, def);
-    const broker = RED.nodes.getNode(def.broker) as BrokerNode | null;
-    let decoder: SparkplugDecoder;
-    let filters: string[];
-    try {
-      if (!broker) throw new TaktError('mqtt.noBroker', 'no MQTT broker configured');
-      if (!broker.connection)
-        throw new TaktError('mqtt.badBroker', broker.configError ?? 'broker configuration is invalid');
-      filters = subscriptionFilters(def.group || '+', def.edgeNode || '+');
-      const interval = Number(def.rebirthInterval);
-      decoder = new SparkplugDecoder({
-        device: def.device || '+',
-        dateTime: def.dateTime === 'iso' ? 'iso' : 'epoch',
-        topicPrefix: def.topicPrefix ?? '',
-        rebirthIntervalMs: Number.isFinite(interval) && interval >= 0 ? interval * 1000 : 5000,
-      });
-    } catch (err) {
-      this.status(
-        status.disconnected((err as TaktError).code === 'mqtt.noBroker' ? 'no broker' : 'bad config'),
-      );
-      this.error((err as Error).message);
-      return;
-    }
-    const connection = broker.connection;
-    const batch = def.mode === 'batch';
-    const askRebirth = def.rebirth !== false;
+    const set = setUp(
+      this,
+      () => {
+        const connection = requireConfigNode(
+          RED.nodes.getNode(def.broker) as BrokerNode | null,
+          (n) => n.connection,
+          { feature: 'mqtt', field: 'broker', label: 'MQTT broker' },
+        );
+        const cfg = configReader(def);
+        const filters = subscriptionFilters(cfg.string('group', '+'), cfg.string('edgeNode', '+'));
+        const decoder = new SparkplugDecoder({
+          device: cfg.string('device', '+'),
+          dateTime: cfg.choice('dateTime', ['epoch', 'iso'], 'epoch'),
+          topicPrefix: def.topicPrefix ?? '',
+          rebirthIntervalMs: cfg.duration('rebirthInterval', { unit: 's', default: 5, minMs: 0 }),
+        });
+        return {
+          connection,
+          filters,
+          decoder,
+          batch: cfg.choice('mode', ['metric', 'batch'], 'metric') === 'batch',
+          askRebirth: cfg.boolean('rebirth', true),
+        };
+      },
+      { status: configNodeStatus },
+    );
+    if (!set) return;
+    const { connection, filters, decoder, batch, askRebirth } = set;
     const shown = throttledStatus((s) => this.status(s));
     const warned = new Set<string>();
     const warnOnce = (key: string, text: string) => {
@@ -144,13 +147,14 @@ const init: NodeInitializer = (RED) => {
     connection.register(this);
     connection.subscribe(this, filters, onMessage, 1);
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      shown.dispose();
-      connection.off('state', onState);
-      connection.off('subscribed', onSubscribed);
-      connection.off('handlerError', onHandlerError);
-      void connection.deregister(this).finally(done);
-    });
+    onClose(
+      this,
+      () => shown.dispose(),
+      () => connection.off('state', onState),
+      () => connection.off('subscribed', onSubscribed),
+      () => connection.off('handlerError', onHandlerError),
+      () => connection.deregister(this),
+    );
   }
   RED.nodes.registerType('takt-sparkplug-in', SparkplugIn);
 };

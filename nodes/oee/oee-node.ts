@@ -1,11 +1,12 @@
 /**
  * takt-oee: OEE per machine and shift from the plant's samples (machine state and part counters):
  * live values every few seconds on output 1, a record per machine at every shift end on output 2.
+ * Samples and commands are read by core/message; config and the node's life by core/adaptor.
  */
-import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { errorMessage, TaktError } from '../core/errors';
-import { isBatch } from '../core/sample';
-import { errorStatus, status, throttledStatus } from '../core/status';
+import type { Node, NodeDef, NodeInitializer } from 'node-red';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
+import { commandReader, readSamples, type SampleMessage } from '../core/message';
+import { status, throttledStatus } from '../core/status';
 import { DEFAULT_TAGS, OeePlant, type OeeRecord, type ShiftCalendar } from './oee';
 
 interface OeeDef extends NodeDef {
@@ -16,41 +17,36 @@ interface OeeDef extends NodeDef {
   startupMin?: string | number;
   liveInterval?: string | number;
 }
-type Msg = NodeMessageInFlow & { ts?: unknown; action?: unknown };
-
-function json<T>(text: string | undefined, field: string, dflt: T): T {
-  if (!text || !text.trim()) return dflt;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    throw new TaktError(
-      'oee.badConfig',
-      `${field} must be JSON, e.g. [{"name":"early","start":"06:00","end":"14:00"}]`,
-      field,
-    );
-  }
-}
+type Msg = SampleMessage & Record<string, unknown>;
 
 const init: NodeInitializer = (RED) => {
   function Oee(this: Node, def: OeeDef) {
     RED.nodes.createNode(this, def);
-    let plant: OeePlant;
-    try {
+    const set = setUp(this, () => {
+      const cfg = configReader(def);
       const calendar: ShiftCalendar = {
-        shifts: json(def.shifts, 'shifts', [{ name: 'shift', start: '00:00', end: '00:00' }]),
-        breaks: json(def.breaks, 'breaks', []),
-        utcOffsetMin: Number(def.utcOffsetMin) || 0,
+        shifts: cfg.json(
+          'shifts',
+          [{ name: 'shift', start: '00:00', end: '00:00' }],
+          undefined,
+          '[{"name":"early","start":"06:00","end":"14:00"}]',
+        ),
+        breaks: cfg.json('breaks', []),
+        utcOffsetMin: cfg.number('utcOffsetMin', { default: 0 }),
       };
-      plant = new OeePlant(
-        { calendar, minorStopS: Number(def.minorStopS) || 300, startupMin: Number(def.startupMin) || 10 },
+      const plant = new OeePlant(
+        {
+          calendar,
+          minorStopS: cfg.number('minorStopS', { default: 300, min: 0 }),
+          startupMin: cfg.number('startupMin', { default: 10, min: 0 }),
+        },
         DEFAULT_TAGS,
       );
-    } catch (err) {
-      this.status(errorStatus(err));
-      this.error(errorMessage(err));
-      this.on('input', (_m, _s, done) => done(err as Error));
-      return;
-    }
+      return { plant, everyMs: cfg.duration('liveInterval', { unit: 's', default: 10, minMs: 1 }) };
+    });
+    if (!set) return;
+    const { plant, everyMs } = set;
+    const command = commandReader({ actions: ['report'] }, (t) => this.warn(t));
     const shown = throttledStatus((s) => this.status(s));
     const toMsg = (r: OeeRecord) => ({ topic: `${r.machine}/oee`, payload: r });
     const showLive = (records: OeeRecord[]) =>
@@ -64,47 +60,37 @@ const init: NodeInitializer = (RED) => {
       if (live.length) this.send([live.map(toMsg), null]);
       showLive(live);
     };
-    const everyMs = (Number(def.liveInterval) || 10) * 1000;
     const timer = setInterval(emitLive, everyMs);
 
-    this.on('input', (msg: Msg, send, done) => {
-      try {
-        if (msg.action === 'report') {
-          emitLive();
-          return done();
-        }
-        const items = isBatch(msg.payload)
-          ? (msg.payload as { topic?: unknown; value: unknown; ts?: unknown }[]).map((s) => ({
-              topic: String(s.topic ?? msg.topic ?? ''),
-              value: s.value,
-              ts: Number(s.ts ?? Date.now()),
-            }))
-          : [{ topic: String(msg.topic ?? ''), value: msg.payload, ts: Number(msg.ts ?? Date.now()) }];
-        // Every sample is tried (in time order); the first bad one is reported after the rest went in.
-        items.sort((a, b) => a.ts - b.ts);
+    onInput<Msg>(
+      this,
+      (msg, send) => {
+        if (command(msg) === 'report') return emitLive();
+        // Every sample is tried (in time order, bad-quality ones skipped); the first unreadable one is
+        // reported after the rest went in.
+        const items = readSamples(msg, { now: Date.now(), onBad: 'mark' });
+        const firstError = items.find((s) => s.error)?.error;
+        const usable = items.filter((s) => !s.error && s.quality !== 'bad').sort((a, b) => a.ts - b.ts);
         const closed: OeeRecord[] = [];
-        let firstError: unknown;
-        for (const s of items) {
+        let engineError: unknown;
+        for (const s of usable) {
           try {
             closed.push(...plant.ingest(s.topic, s.value, s.ts));
           } catch (err) {
-            firstError ??= err;
+            engineError ??= err;
           }
         }
         if (closed.length) send([null, closed.map(toMsg)]);
-        if (firstError) throw firstError;
-        done();
-      } catch (err) {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      }
-    });
+        if (firstError ?? engineError) throw firstError ?? engineError;
+      },
+      shown,
+    );
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      clearInterval(timer);
-      shown.dispose();
-      done();
-    });
+    onClose(
+      this,
+      () => clearInterval(timer),
+      () => shown.dispose(),
+    );
   }
   RED.nodes.registerType('takt-oee', Oee);
 };

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import type { NodeDef, NodeInitializer } from 'node-red';
+import { configReader, onClose } from '../core/adaptor';
 import { errorMessage } from '../core/errors';
 import {
   type EndpointAuth,
@@ -41,6 +42,7 @@ const init: NodeInitializer = (RED) => {
             }
           : { type: 'anonymous' };
     try {
+      const cfg = configReader(def);
       this.connection = new OpcuaConnection({
         url: (def.url ?? '').trim(),
         securityMode: def.securityMode || 'None',
@@ -48,8 +50,8 @@ const init: NodeInitializer = (RED) => {
         auth,
         pkiDir: join(RED.settings.userDir ?? process.cwd(), 'takt', 'opcua', 'pki'),
         trustOnFirstUse: def.trustOnFirstUse === true,
-        keepAliveMs: Number(def.keepAliveMs) || 5000,
-        reconnectMaxMs: Number(def.reconnectMaxMs) || 30000,
+        keepAliveMs: cfg.number('keepAliveMs', { default: 5000, min: 0, exclusiveMin: true }),
+        reconnectMaxMs: cfg.number('reconnectMaxMs', { default: 30000, min: 0, exclusiveMin: true }),
         applicationName: 'Takt Node-RED',
       });
       this.connection.on('state', (s, why) => {
@@ -60,9 +62,7 @@ const init: NodeInitializer = (RED) => {
       this.configError = errorMessage(err);
       this.error(this.configError);
     }
-    this.on('close', (done: () => void) => {
-      void (this.connection?.close() ?? Promise.resolve()).finally(done);
-    });
+    onClose(this, () => this.connection?.close());
   }
   RED.nodes.registerType<EndpointNode, EndpointDef, unknown, EndpointCredentials>(
     'takt-opcua-endpoint',

@@ -4,10 +4,10 @@
  * one-shot read of the same items. Survives reconnects: the subscription is rebuilt on each new session.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { TaktError } from '../core/errors';
+import { configNodeStatus, configReader, onClose, onInput, requireConfigNode, setUp } from '../core/adaptor';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import type { EndpointNode } from './endpoint-types';
-import { type ItemSpec, parseItems } from './items';
+import { parseItems } from './items';
 import { connectionStatus } from './node-status';
 import { OpcuaSubscriber, type OpcuaSample } from './subscriber';
 
@@ -23,38 +23,43 @@ interface InDef extends NodeDef {
   mode?: 'change' | 'batch';
 }
 
-const num = (v: unknown, dflt: number) =>
-  v === undefined || v === '' || !Number.isFinite(Number(v)) ? dflt : Number(v);
-
 const init: NodeInitializer = (RED) => {
   function OpcuaIn(this: Node, def: InDef) {
     RED.nodes.createNode(this, def);
-    const endpoint = RED.nodes.getNode(def.endpoint) as EndpointNode | null;
-    let items: ItemSpec[];
-    try {
-      if (!endpoint) throw new TaktError('opcua.noEndpoint', 'no OPC UA endpoint configured');
-      if (!endpoint.connection)
-        throw new TaktError('opcua.badEndpoint', endpoint.configError ?? 'endpoint configuration is invalid');
-      items = parseItems(def.items ?? '');
-    } catch (err) {
-      this.status(
-        status.disconnected((err as TaktError).code === 'opcua.noEndpoint' ? 'no endpoint' : 'bad config'),
-      );
-      this.error((err as Error).message);
-      this.on('input', (_m, _s, done) => done(err as Error));
-      return;
-    }
-    const connection = endpoint.connection;
-    const batchMode = def.mode === 'batch';
-    const topicPrefix = (def.topicPrefix ?? '').trim();
-    const subscriber = new OpcuaSubscriber({
-      items,
-      topicPrefix,
-      samplingIntervalMs: num(def.samplingInterval, 250),
-      publishingIntervalMs: num(def.publishingInterval, 500),
-      queueSize: num(def.queueSize, 0),
-      deadband: { type: def.deadbandType ?? 'none', value: num(def.deadbandValue, 0) },
-    });
+    const set = setUp(
+      this,
+      () => {
+        const connection = requireConfigNode(
+          RED.nodes.getNode(def.endpoint) as EndpointNode | null,
+          (n) => n.connection,
+          { feature: 'opcua', field: 'endpoint', label: 'OPC UA endpoint' },
+        );
+        const cfg = configReader(def);
+        const items = parseItems(def.items ?? '');
+        const topicPrefix = cfg.string('topicPrefix', '');
+        const subscriber = new OpcuaSubscriber({
+          items,
+          topicPrefix,
+          samplingIntervalMs: cfg.number('samplingInterval', { default: 250, min: 0 }),
+          publishingIntervalMs: cfg.number('publishingInterval', { default: 500, min: 0 }),
+          queueSize: cfg.number('queueSize', { default: 0, min: 0, integer: true }),
+          deadband: {
+            type: cfg.choice('deadbandType', ['none', 'absolute', 'percent'], 'none'),
+            value: cfg.number('deadbandValue', { default: 0, min: 0 }),
+          },
+        });
+        return {
+          connection,
+          items,
+          topicPrefix,
+          subscriber,
+          batchMode: cfg.choice('mode', ['change', 'batch'], 'change') === 'batch',
+        };
+      },
+      { status: configNodeStatus },
+    );
+    if (!set) return;
+    const { connection, items, topicPrefix, subscriber, batchMode } = set;
     const shown = throttledStatus((s) => this.status(s));
     let monitored = 0;
     let bad = 0;
@@ -96,29 +101,23 @@ const init: NodeInitializer = (RED) => {
       }),
     );
 
-    this.on('input', (msg: NodeMessageInFlow, send, done) => {
-      connection
-        .whenConnected(5000)
-        .then((session) => OpcuaSubscriber.readOnce(session, items, topicPrefix))
-        .then((samples) => {
-          if (batchMode) send({ ...msg, payload: samples });
-          else send([samples.map((s) => ({ ...msg, ...toMsg(s) }))]);
-          done();
-        })
-        .catch((err: unknown) => {
-          shown.now(errorStatus(err));
-          done(err as Error);
-        });
-    });
+    onInput<NodeMessageInFlow>(
+      this,
+      async (msg, send) => {
+        const session = await connection.whenConnected(5000);
+        const samples = await OpcuaSubscriber.readOnce(session, items, topicPrefix);
+        if (batchMode) send({ ...msg, payload: samples });
+        else send([samples.map((s) => ({ ...msg, ...toMsg(s) }))]);
+      },
+      shown,
+    );
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      shown.dispose();
-      connection.off('state', onState);
-      void subscriber
-        .stop()
-        .then(() => connection.deregister(this))
-        .finally(done);
-    });
+    onClose(
+      this,
+      () => shown.dispose(),
+      () => connection.off('state', onState),
+      () => subscriber.stop().finally(() => connection.deregister(this)),
+    );
   }
   RED.nodes.registerType('takt-opcua-in', OpcuaIn);
 };

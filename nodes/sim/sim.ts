@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
+import { commandReader } from '../core/message';
 import { status, errorStatus } from '../core/status';
 import { DEFAULT_PLANT, parsePlantModel, type PlantModel } from './model';
 import { SimRunner } from './runner';
@@ -29,55 +31,48 @@ interface SimCredentials {
   password?: string;
 }
 
-function int(v: unknown, name: string, min: number, max: number, dflt: number): number {
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max)
-    throw new TaktError('sim.badConfig', `${name} must be ${min}..${max}, got "${String(v)}"`, name);
-  return n;
-}
-
 const init: NodeInitializer = (RED) => {
   function SimNode(this: Node<SimCredentials>, def: SimNodeDef) {
     RED.nodes.createNode(this, def);
     const userDir: string = RED.settings.userDir ?? process.cwd();
-    let runner: SimRunner;
-    try {
-      const model: PlantModel = def.plantFile
-        ? parsePlantModel(JSON.parse(readFileSync(def.plantFile, 'utf8')))
-        : DEFAULT_PLANT;
-      const port = int(def.opcuaPort, 'opcuaPort', 0, 65535, 4840);
-      const creds = this.credentials ?? {};
-      runner = new SimRunner(model, {
-        seed: int(def.seed, 'seed', 0, 2 ** 32 - 1, 1),
-        timeFactor: int(def.timeFactor, 'timeFactor', 1, 3600, 1),
-        faultsPerDay: int(def.faultsPerDay, 'faultsPerDay', 0, 1000, 0),
-        groundTruthFile: join(userDir, 'takt', 'sim', `${this.id}-ground-truth.jsonl`),
-        opcua: port
-          ? {
-              port,
-              host: def.opcuaHost || '127.0.0.1',
-              pkiDir: join(userDir, 'takt', 'sim', 'pki'),
-              allowAnonymous: def.allowAnonymous !== false,
-              users: creds.user && creds.password ? [{ user: creds.user, password: creds.password }] : [],
-            }
-          : undefined,
-        sparkplug: def.mqttUrl
-          ? {
-              url: def.mqttUrl,
-              groupId: def.groupId || 'Takt',
-              edgeNodeId: def.edgeNodeId || model.lines[0].id,
-            }
-          : undefined,
-      });
-    } catch (err) {
-      this.status(errorStatus(err));
-      this.error(err);
-      this.on('input', (_msg, _send, done) =>
-        done(new Error(`takt-sim is not configured: ${(err as Error).message}`)),
-      );
-      return;
-    }
+    const runner = setUp(
+      this,
+      () => {
+        const cfg = configReader(def);
+        const model: PlantModel = def.plantFile
+          ? parsePlantModel(JSON.parse(readFileSync(def.plantFile, 'utf8')))
+          : DEFAULT_PLANT;
+        const port = cfg.number('opcuaPort', { default: 4840, min: 0, max: 65535 });
+        const creds = this.credentials ?? {};
+        return new SimRunner(model, {
+          seed: cfg.number('seed', { default: 1, min: 0, max: 2 ** 32 - 1 }),
+          timeFactor: cfg.number('timeFactor', { default: 1, min: 1, max: 3600 }),
+          faultsPerDay: cfg.number('faultsPerDay', { default: 0, min: 0, max: 1000 }),
+          groundTruthFile: join(userDir, 'takt', 'sim', `${this.id}-ground-truth.jsonl`),
+          opcua: port
+            ? {
+                port,
+                host: def.opcuaHost || '127.0.0.1',
+                pkiDir: join(userDir, 'takt', 'sim', 'pki'),
+                allowAnonymous: def.allowAnonymous !== false,
+                users: creds.user && creds.password ? [{ user: creds.user, password: creds.password }] : [],
+              }
+            : undefined,
+          sparkplug: def.mqttUrl
+            ? {
+                url: def.mqttUrl,
+                groupId: def.groupId || 'Takt',
+                edgeNodeId: def.edgeNodeId || model.lines[0].id,
+              }
+            : undefined,
+        });
+      },
+      { inputError: (err) => new Error(`takt-sim is not configured: ${err.message}`) },
+    );
+    if (!runner) return;
+    const command = commandReader({ actions: ['inject', 'clear'], code: 'sim.badAction' }, (t) =>
+      this.warn(t),
+    );
     const tracker = new SampleTracker(runner.sim);
     const batch = def.outputMode !== 'messages';
     const where = runner.opcua ? `:${def.opcuaPort || 4840}` : '';
@@ -117,30 +112,18 @@ const init: NodeInitializer = (RED) => {
       this.error(err.message);
     });
 
-    this.on('input', (msg: NodeMessageInFlow & { action?: unknown }, _send, done) => {
-      try {
-        const p = (msg.payload ?? {}) as { machine?: unknown; kind?: unknown; severity?: unknown };
-        if (msg.action === 'inject')
-          runner.inject(String(p.machine), String(p.kind), Number(p.severity), 'message');
-        else if (msg.action === 'clear')
-          runner.clear(p.machine === undefined || p.machine === '' ? undefined : String(p.machine));
-        else
-          throw new TaktError(
-            'sim.badAction',
-            `msg.action must be "inject" or "clear", got ${JSON.stringify(msg.action)}`,
-            'action',
-          );
-        show();
-        done();
-      } catch (err) {
-        this.status(errorStatus(err));
-        done(err as Error);
-      }
+    onInput<NodeMessageInFlow & { action?: unknown }>(this, (msg) => {
+      const p = (msg.payload ?? {}) as { machine?: unknown; kind?: unknown; severity?: unknown };
+      const action = command(msg);
+      if (action === 'inject')
+        runner.inject(String(p.machine), String(p.kind), Number(p.severity), 'message');
+      else if (action === 'clear')
+        runner.clear(p.machine === undefined || p.machine === '' ? undefined : String(p.machine));
+      else throw new TaktError('sim.badAction', 'action: msg.action must be one of inject, clear', 'action');
+      show();
     });
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      void started.finally(() => runner.stop()).finally(done);
-    });
+    onClose(this, () => started.finally(() => runner.stop()));
   }
   RED.nodes.registerType<Node<SimCredentials>, SimNodeDef, unknown, SimCredentials>('takt-sim', SimNode, {
     credentials: { user: { type: 'text' }, password: { type: 'password' } },

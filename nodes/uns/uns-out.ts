@@ -4,9 +4,9 @@
  * published on reconnection. In Sparkplug B mode (sparkplug-mode.ts) it is an edge node instead.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { errorMessage, TaktError } from '../core/errors';
-import { isBatch } from '../core/sample';
-import { errorStatus, status, throttledStatus } from '../core/status';
+import { configNodeStatus, configReader, onClose, onInput, requireConfigNode, setUp } from '../core/adaptor';
+import { looksLikeBatch, readSamples } from '../core/message';
+import { status, throttledStatus } from '../core/status';
 import type { BrokerNode } from '../mqtt/broker-types';
 import { sparkplugMode, type SparkplugDef } from './sparkplug-mode';
 import { LastValueBuffer, toUnsMessage, type UnsMessage } from './uns';
@@ -24,29 +24,28 @@ type Msg = NodeMessageInFlow & { ts?: unknown; quality?: unknown; unit?: unknown
 const init: NodeInitializer = (RED) => {
   function UnsOut(this: Node, def: UnsDef) {
     RED.nodes.createNode(this, def);
-    const broker = RED.nodes.getNode(def.broker) as BrokerNode | null;
-    const conn = broker?.connection;
-    if (!conn) {
-      const why = broker
-        ? (broker.configError ?? 'broker configuration is invalid')
-        : 'no MQTT broker configured';
-      this.status(status.disconnected(broker ? 'bad config' : 'no broker'));
-      this.error(why);
-      this.on('input', (_m, _s, done) => done(new TaktError('uns.noBroker', why)));
-      return;
-    }
+    const conn = setUp(
+      this,
+      () =>
+        requireConfigNode(RED.nodes.getNode(def.broker) as BrokerNode | null, (n) => n.connection, {
+          feature: 'uns',
+          field: 'broker',
+          label: 'MQTT broker',
+        }),
+      { status: configNodeStatus },
+    );
+    if (!conn) return;
     if (def.mode === 'sparkplug') {
-      try {
-        sparkplugMode(this, def, conn.options);
-      } catch (err) {
-        this.status(errorStatus(err));
-        this.error(errorMessage(err));
-        this.on('input', (_m, _s, done) => done(err as Error));
-      }
+      setUp(this, () => sparkplugMode(this, def, conn.options));
       return;
     }
-    const qos = ([0, 1, 2] as const).find((q) => q === Number(def.qos ?? 1)) ?? 1;
-    const retain = def.retain !== false;
+    const set = setUp(this, () => {
+      const cfg = configReader(def);
+      const qos = cfg.choice('qos', ['0', '1', '2'], '1');
+      return { qos: Number(qos) as 0 | 1 | 2, retain: cfg.boolean('retain', true) };
+    });
+    if (!set) return;
+    const { qos, retain } = set;
     const buffer = new LastValueBuffer();
     const shown = throttledStatus((s) => this.status(s));
     let published = 0;
@@ -73,42 +72,35 @@ const init: NodeInitializer = (RED) => {
     conn.register(this);
     show();
 
-    this.on('input', (msg: Msg, _send, done) => {
-      try {
+    onInput<Msg>(
+      this,
+      (msg) => {
         const now = Date.now();
-        const items = isBatch(msg.payload)
-          ? (
-              msg.payload as {
-                topic?: unknown;
-                value: unknown;
-                ts?: unknown;
-                quality?: unknown;
-                unit?: unknown;
-              }[]
-            ).map((s) => ({ ...s, topic: s.topic ?? msg.topic }))
-          : [{ topic: msg.topic, value: msg.payload, ts: msg.ts, quality: msg.quality, unit: msg.unit }];
-        // Check the whole message first: a bad sample refuses the message, nothing half-published.
-        const out = items.map((s) => toUnsMessage(s, { prefix: def.prefix, now }));
+        // Check the whole message first (every element of a batch): a bad sample refuses the message,
+        // nothing half-published.
+        const samples = readSamples(msg, { now });
+        const units = looksLikeBatch(msg.payload)
+          ? msg.payload.map((e) => (e as { unit?: unknown }).unit)
+          : [msg.unit];
+        // ts goes on as a Date: already epoch ms, so not read a second time by the seconds rule.
+        const out = samples.map((s, i) =>
+          toUnsMessage({ ...s, ts: new Date(s.ts), unit: units[i] }, { prefix: def.prefix, now }),
+        );
         for (const m of out) {
           if (conn.state === 'connected') void publish(m);
           else buffer.put(m);
         }
         show();
-        done();
-      } catch (err) {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      }
-    });
+      },
+      shown,
+    );
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      shown.dispose();
-      conn.off('state', onState);
-      void conn
-        .deregister(this)
-        .catch((err: unknown) => this.warn(errorMessage(err)))
-        .finally(done);
-    });
+    onClose(
+      this,
+      () => shown.dispose(),
+      () => conn.off('state', onState),
+      () => conn.deregister(this),
+    );
   }
   RED.nodes.registerType('takt-uns-out', UnsOut);
 };

@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { type AdaptorNode, configReader, onClose, onInput, setUp, TaktError } from '../../nodes/core';
+import {
+  type AdaptorNode,
+  configNodeStatus,
+  configReader,
+  onClose,
+  onInput,
+  requireConfigNode,
+  setUp,
+  TaktError,
+} from '../../nodes/core';
 import type { NodeStatus } from '../../nodes/core/status';
 
 type Listener = (...args: never[]) => unknown;
@@ -72,6 +81,55 @@ describe('core/adaptor', () => {
     });
   });
 
+  it('setUp: a node may keep its own status and input error for a bad config', async () => {
+    const f = fakeNode();
+    setUp(
+      f.node,
+      () => {
+        throw new TaktError('x.noEndpoint', 'endpoint: none configured', 'endpoint');
+      },
+      {
+        status: () => ({ fill: 'red', shape: 'ring', text: 'no endpoint' }),
+        inputError: (e) => new Error(`not configured: ${e.message}`),
+      },
+    );
+    assert.deepEqual(f.seen.statuses, [{ fill: 'red', shape: 'ring', text: 'no endpoint' }]);
+    assert.deepEqual(f.seen.errors, ['endpoint: none configured']);
+    assert.equal((await f.input({})).err?.message, 'not configured: endpoint: none configured');
+  });
+
+  describe('requireConfigNode and configNodeStatus', () => {
+    const spec = { feature: 'opcua', field: 'endpoint', label: 'OPC UA endpoint' };
+    type Ep = { configError?: string; connection?: string };
+
+    it('gives what the node needs of a usable config node', () => {
+      assert.equal(
+        requireConfigNode<Ep, string>({ connection: 'c' }, (n) => n.connection, spec),
+        'c',
+      );
+    });
+
+    it('names a missing config node (no<Field>, "no endpoint" red ring)', () => {
+      const err = caught(() => requireConfigNode<Ep, string>(null, (n) => n.connection, spec));
+      assert.equal(err.code, 'opcua.noEndpoint');
+      assert.equal(err.field, 'endpoint');
+      assert.equal(err.message, 'endpoint: no OPC UA endpoint configured');
+      assert.deepEqual(configNodeStatus(err), { fill: 'red', shape: 'ring', text: 'no endpoint' });
+    });
+
+    it("passes on an unusable config node's own error (bad<Field>, 'bad config' red ring)", () => {
+      const err = caught(() =>
+        requireConfigNode<Ep, string>({ configError: 'url: not opc.tcp' }, (n) => n.connection, spec),
+      );
+      assert.equal(err.code, 'opcua.badEndpoint');
+      assert.equal(err.message, 'endpoint: url: not opc.tcp');
+      assert.deepEqual(configNodeStatus(err), { fill: 'red', shape: 'ring', text: 'bad config' });
+      const plain = caught(() => requireConfigNode<Ep, string>({}, (n) => n.connection, spec));
+      assert.match(plain.message, /the OPC UA endpoint configuration is invalid/);
+      assert.deepEqual(configNodeStatus(new Error('x')), { fill: 'red', shape: 'ring', text: 'bad config' });
+    });
+  });
+
   describe('onInput', () => {
     it('ends with done() after a sync handler, done(err) and a red status when it throws', async () => {
       const f = fakeNode();
@@ -109,6 +167,7 @@ describe('core/adaptor', () => {
         return 'later';
       });
       assert.equal((await f.input({})).err?.message, 'late');
+      assert.deepEqual(f.seen.statuses, [{ fill: 'red', shape: 'dot', text: 'late' }]);
     });
   });
 
@@ -203,6 +262,7 @@ describe('core/adaptor', () => {
     it('choices, booleans and strings', () => {
       assert.equal(cfg.choice('word', ['apple', 'pear']), 'pear');
       assert.equal(cfg.choice('blank', ['apple', 'pear'], 'apple'), 'apple');
+      assert.equal(cfg.choice('i', ['1', '3']), '3');
       assert.equal(
         code(() => cfg.choice('word', ['apple'])),
         'config.badChoice',

@@ -146,6 +146,18 @@ describe('core/message', () => {
       assert.equal(out[3].error?.code, 'sample.badQuality');
     });
 
+    it('names the parts of a single sample as parts of a field when asked', () => {
+      const err = caught(() =>
+        readSample({ payload: 'n/a' }, { now: NOW, value: coercedValue('number'), field: 'payload' }),
+      );
+      assert.equal(err.field, 'payload.value');
+      assert.match(err.message, /^payload\.value: "n\/a" is not a number/);
+      assert.equal(
+        caught(() => readSample({ payload: 1, ts: 'x' }, { now: NOW, field: 'payload' })).field,
+        'payload.ts',
+      );
+    });
+
     it('marks a bad single sample too', () => {
       const [s] = readSamples({ payload: 1, ts: 'now' }, { now: NOW, onBad: 'mark' });
       assert.equal(s.error?.field, 'ts');

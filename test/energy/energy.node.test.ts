@@ -115,6 +115,10 @@ describe('takt-energy node', function () {
   });
 });
 
+// A demand interval start (a whole minute), as epoch ms: timestamps are read by core/message, where a
+// number below 1e11 is epoch seconds.
+const T0 = Date.UTC(2026, 10, 26, 8, 0, 0);
+
 describe('takt-demand-limit node', function () {
   this.timeout(30000);
   afterEach(async () => {
@@ -146,9 +150,9 @@ describe('takt-demand-limit node', function () {
       const out = nextMessages<{ topic: string; payload: LimiterCommand }>(
         route === 'approval' ? 'approve' : 'write',
       );
-      getNode('d').receive({ payload: 80, ts: 0 });
+      getNode('d').receive({ payload: 80, ts: T0 });
       // (80 kW * 30 s + 130 kW * 30 s) / 60 s = 105 kW > 100: shed the chiller
-      getNode('d').receive({ payload: 130, ts: 30000 });
+      getNode('d').receive({ payload: 130, ts: T0 + 30000 });
       const [m] = await out;
       assert.equal(m.topic, 'chiller');
       assert.equal(m.payload.action, 'shed');
@@ -158,11 +162,11 @@ describe('takt-demand-limit node', function () {
   it('refuses a sample that is not a number and keeps working', async () => {
     await load([limitNode, catchNode], lflow('approval'));
     const caught = nextMessages<{ error: { message: string } }>('caught');
-    getNode('d').receive({ payload: 'lots', ts: 0 });
+    getNode('d').receive({ payload: 'lots', ts: T0 });
     assert.match((await caught)[0].error.message, /plant power in kW/);
     const out = nextMessages<{ payload: LimiterCommand }>('approve');
-    getNode('d').receive({ payload: 80, ts: 0 });
-    getNode('d').receive({ payload: 130, ts: 30000 });
+    getNode('d').receive({ payload: 80, ts: T0 });
+    getNode('d').receive({ payload: 130, ts: T0 + 30000 });
     assert.equal((await out)[0].payload.load, 'chiller');
   });
 
@@ -171,5 +175,43 @@ describe('takt-demand-limit node', function () {
     const caught = nextMessages<{ error: { message: string } }>('caught');
     getNode('d').receive({ payload: 50 });
     assert.match((await caught)[0].error.message, /limitKw/);
+  });
+
+  it('reads ISO and epoch-second timestamps and skips samples of bad quality', async () => {
+    await load([limitNode, catchNode], lflow('approval'));
+    const out = nextMessages<{ topic: string; payload: LimiterCommand }>('approve');
+    getNode('d').receive({ payload: 80, ts: new Date(T0).toISOString() });
+    // A bad reading would lift the projection far above the limit; it is skipped.
+    getNode('d').receive({ payload: 900, ts: T0 + 10000, quality: 'bad' });
+    getNode('d').receive({ payload: 130, ts: (T0 + 30000) / 1000 });
+    const [m] = await out;
+    assert.equal(m.payload.action, 'shed');
+    // (80 kW * 30 s + 110 kW * 30 s) / 60 s once the chiller is off: only right with both times read.
+    assert.equal(m.payload.projectedKw, 95);
+  });
+
+  it('takes msg.action "reset", and the old msg.reset with a deprecation warning once', async () => {
+    await load([limitNode, catchNode], lflow('approval'));
+    const warnings: string[] = [];
+    getNode('d').on('call:warn', ((c: { args: unknown[] }) => warnings.push(String(c.args[0]))) as never);
+    const out = nextMessages<{ payload: LimiterCommand }>('approve', 2);
+    // Without a reset, samples older than the last one are refused and nothing is shed.
+    getNode('d').receive({ payload: 80, ts: T0 + 50000 });
+    getNode('d').receive({ action: 'reset' });
+    getNode('d').receive({ payload: 80, ts: T0 });
+    getNode('d').receive({ payload: 130, ts: T0 + 30000 });
+    getNode('d').receive({ reset: true });
+    getNode('d').receive({ reset: true });
+    getNode('d').receive({ payload: 80, ts: T0 });
+    getNode('d').receive({ payload: 130, ts: T0 + 30000 });
+    const shed = await out;
+    assert.deepEqual(
+      shed.map((m) => [m.payload.action, m.payload.projectedKw]),
+      [
+        ['shed', 95],
+        ['shed', 95],
+      ],
+    );
+    assert.equal(warnings.filter((w) => /msg\.reset is deprecated/.test(w)).length, 1);
   });
 });

@@ -170,4 +170,29 @@ describe('takt-forecast and takt-inventory nodes', () => {
     getNode('inv').receive({ payload: { onHand: 1 } });
     assert.match((await caught)[0].error.message, /serviceLevel/);
   });
+
+  it('skips a series of bad quality (msg.quality) with a yellow status', async () => {
+    await load([forecastNode, inventoryNode, catchNode], flow());
+    const out = nextMessages<FcMsg>('out', 1);
+    const yellow = nextStatus('f', (s) => s.fill === 'yellow');
+    getNode('f').receive({ payload: [1, 2, 3], quality: 'bad' });
+    assert.equal((await yellow).text, 'bad quality skipped');
+    getNode('f').receive({ payload: [5, 5, 5], quality: 'good' });
+    assert.deepEqual((await out)[0].payload, [5, 5, 5]);
+  });
+
+  it('reads msg.ts as ISO text or epoch seconds, and skips an update of bad quality', async () => {
+    await load([forecastNode, inventoryNode, catchNode], flow());
+    const orders = nextMessages<OrderMsg>('orders', 1);
+    const inv = getNode('inv');
+    inv.receive({ item: 'P-100', payload: { onHand: 50 }, ts: new Date(T0).toISOString() });
+    // Would cover the whole forecast, so no order, if a bad reading were taken.
+    inv.receive({ item: 'P-100', payload: { onHand: 1000 }, ts: T0, quality: 'bad' });
+    inv.receive({ item: 'P-100', payload: { forecast: [20, 20, 20, 20], sigma: 0 }, ts: T0 / 1000 });
+    const [o] = await orders;
+    assert.deepEqual(
+      o.payload.map((r) => [r.quantity, r.dueDate.slice(0, 10), r.releaseDate.slice(0, 10)]),
+      [[40, '2026-01-07', '2026-01-06']],
+    );
+  });
 });

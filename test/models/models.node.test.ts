@@ -286,6 +286,38 @@ describe('takt-model, takt-model-ops, takt-drift and takt-anomaly on a registry'
     assert.deepEqual(caught, []);
   });
 
+  it("leaves rows of bad quality out of the drift window (msg.quality or a prep row's own)", async () => {
+    await load(NODES, flow());
+    await nextStatus('a', (s) => s.fill === 'green', 10000);
+    assert.equal(await servedBy(), 'v1');
+    const row = { temp: 40, current: 10, flow: 30 };
+    const prep = (quality: string) => ({
+      ts: 1764115200000,
+      features: row,
+      quality,
+      names: ['temp', 'current', 'flow'],
+      vector: [40, 10, 30],
+    });
+    getNode('d').receive({ payload: row });
+    getNode('d').receive({ payload: row, quality: 'bad' });
+    getNode('d').receive({ payload: [prep('bad'), prep('uncertain')] });
+    const caught = nextMessages<Caught>('caught', 1);
+    getNode('d').receive({ action: 'check' });
+    assert.match((await caught)[0].error.message, /window: 2 rows/);
+  });
+
+  it('neither scores nor records a row of bad quality', async () => {
+    await load(NODES, flow('fresh'));
+    getNode('ops').receive({ payload: { temp: 40, current: 10, flow: 30 }, quality: 'bad' });
+    getNode('ops').receive({ payload: { temp: 90, current: 10, flow: 30 }, quality: 'BadSensorFailure' });
+    const passed = nextMessages<{ payload: unknown }>('scored', 1);
+    getNode('ops').receive({ payload: { temp: 41, current: 10, flow: 30 } });
+    assert.deepEqual((await passed)[0].payload, { temp: 41, current: 10, flow: 30 });
+    const st = await command('status');
+    const rec = st.payload.recorded as { normal: number; faults: number; raw: number };
+    assert.equal(rec.normal + rec.faults + rec.raw, 1);
+  });
+
   it('refuses to start without a takt-model node', async () => {
     await load(NODES, [
       { id: 'tab', type: 'tab' },

@@ -147,4 +147,44 @@ describe('takt-oee node', function () {
     getNode('bad').receive({ payload: 1 });
     assert.match((await caught)[0].error.message, /shifts\[0\]\.start: "25:99" is not HH:MM/);
   });
+
+  it('reads ISO and epoch-second timestamps and skips samples of bad quality', async () => {
+    await load(
+      [oeeNode, catchNode],
+      [
+        { id: 'tab', type: 'tab' },
+        {
+          id: 'oee',
+          z: 'tab',
+          type: 'takt-oee',
+          shifts: '[{"name":"day","start":"00:00","end":"00:00"}]',
+          breaks: '[]',
+          liveInterval: 60,
+          wires: [['live'], ['shifts']],
+        },
+        { id: 'live', z: 'tab', type: 'helper' },
+        { id: 'shifts', z: 'tab', type: 'helper' },
+      ],
+    );
+    const t = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    getNode('oee').receive({
+      payload: [
+        { topic: 'acme/L1/M1/IdealCycleTime', value: 30, ts: iso(t - 600000) },
+        { topic: 'acme/L1/M1/State', value: 'Running', ts: (t - 600000) / 1000 },
+        { topic: 'acme/L1/M1/GoodCount', value: 0, ts: iso(t - 600000) },
+        // A counter read while the sensor was disconnected: a jump the plant never made.
+        { topic: 'acme/L1/M1/GoodCount', value: 500, ts: t - 300000, quality: 'BadNotConnected' },
+        { topic: 'acme/L1/M1/GoodCount', value: 18, ts: t / 1000 },
+      ],
+    });
+    const live = nextMessages<Rec>('live', 1);
+    getNode('oee').receive({ action: 'report' });
+    const [m] = await live;
+    assert.equal(m.payload.total, 18);
+    assert.ok(
+      Math.abs(m.payload.performance - 0.9) < 1e-6,
+      `18 x 30 s in 10 min = 0.9, got ${m.payload.performance}`,
+    );
+  });
 });

@@ -102,7 +102,7 @@ describe('takt-sim node', function () {
       payload: { machine: 'Lathe9', kind: 'bearing', severity: 0.5 },
     });
     const [a, b] = await caught;
-    assert.match(a.error.message, /msg.action must be "inject" or "clear"/);
+    assert.match(a.error.message, /action: "explode" is not one of inject, clear/);
     assert.match(b.error.message, /unknown machine "Lathe9"/);
     const more = nextMessages<Batch>('samples', 1, 5000);
     assert.ok((await more)[0].payload.length > 0, 'still simulating');

@@ -3,7 +3,7 @@ import mqtt from 'mqtt';
 import { LastValueBuffer, toUnsMessage } from '../../nodes/uns/uns';
 import { startBroker, type TestBroker } from '../helpers/broker';
 import { waitUntil } from '../helpers/net';
-import { getNode, helper, load, nextStatus } from '../helpers/nodered';
+import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 import { requireServer } from '../helpers/servers';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -122,6 +122,23 @@ describe('takt-uns-out node', function () {
     afterEach(async () => broker.close());
 
     it('publishes retained JSON on the ISA-95 topics', () => publishesRetained(broker.url, 'acme', 4));
+
+    it('checks every element of a batch: one that is not a sample refuses the whole message', async () => {
+      const u = new URL(broker.url);
+      await load(
+        [unsNode, brokerNode, catchNode],
+        [
+          { id: 'tab', type: 'tab' },
+          { id: 'b', type: 'takt-mqtt-broker', url: `mqtt://${u.hostname}:${u.port}` },
+          { id: 'u', z: 'tab', type: 'takt-uns-out', broker: 'b', prefix: 'acme', qos: 1, retain: true },
+          { id: 'c', z: 'tab', type: 'catch', scope: ['u'], uncaught: false, wires: [['caught']] },
+          { id: 'caught', z: 'tab', type: 'helper' },
+        ],
+      );
+      const caught = nextMessages<{ error: { message: string } }>('caught');
+      getNode('u').receive({ topic: 'line1/oven/temp', payload: [{ value: 181.2, ts: NOW }, 7] });
+      assert.match((await caught)[0].error.message, /payload\[1\]: a batch element needs a value/);
+    });
 
     it('holds last values while the broker is away and publishes them when it is back', async () => {
       const port = broker.port;
