@@ -200,9 +200,10 @@ const Z90 = 1.6449; // two-sided 90 %
  * 2-5 on the simulator's bearing, whose index is polynomial in time.)
  * Fit: a Theil–Sen line y = a + b·(t − now) (slope: the median of the pairwise slopes; intercept: the median
  * of y − b·(t − now)), robust to the spikes a vibration index has. Its residual scale s is 1.4826 · their median
- * absolute deviation. The 90 % interval combines the level now (a ± z·s) and the slope (b ± z·s / √Σ(t − t̄)²):
- * lower = (√F − a − z·s) / (b + z·se_b), upper = (√F − a + z·s) / (b − z·se_b), each at least 0. It covers the
- * fit's noise only: not a wrong failure level, nor a trend that bends. No prediction without an upward trend
+ * absolute deviation. The noise of a vibration index is about proportional to its level, so the spread of a
+ * reading at the failure level is sF = s · max(1, √F / a). The 90 % interval (z = 1.645) combines that spread
+ * and the slope's (se_b = s / √Σ(t − t̄)²): lower = (√F − a − z·sF) / (b + z·se_b), upper = (√F − a + z·sF) /
+ * (b − z·se_b), each at least 0. It does not cover a wrong failure level, nor a trend that bends. No prediction without an upward trend
  * (b − z·se_b ≤ 0 would leave the upper end unbounded) or with fewer than 3 points.
  */
 export function predictFailure(
@@ -227,11 +228,13 @@ export function predictFailure(
   const seB = sxx > 0 ? s / Math.sqrt(sxx) : Infinity;
   if (!(b - z * seB > 0)) return undefined;
   const yF = Math.sqrt(failureIndex);
+  // The spread of a reading grows with its level: scaled from now to the failure level.
+  const sF = s * Math.max(1, yF / a);
   const hours = (level: number, rate: number) => Math.max(0, (yF - level) / rate);
   return {
     expectedInMin: hours(a, b) * 60,
-    lowerMin: hours(a + z * s, b + z * seB) * 60,
-    upperMin: hours(a - z * s, b - z * seB) * 60,
+    lowerMin: hours(a + z * sF, b + z * seB) * 60,
+    upperMin: hours(a - z * sF, b - z * seB) * 60,
     confidence: 0.9,
     ratePerHour: b,
     failureIndex,

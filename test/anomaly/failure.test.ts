@@ -189,6 +189,9 @@ describe('failure prediction against the simulator ground truth (bearing run to 
       assert.ok(after[0].state.healthPercent > after[after.length - 1].state.healthPercent);
     }
     console.log(`      covered: ${fractions.map((f) => (100 * f).toFixed(0) + ' %').join(', ')}`);
+    // Measured 57 % and 53 % (the misses: the failure level of one history run is not this bearing's, and the
+    // trend bends); the same test with the interval at the level now only (not scaled to the failure level)
+    // gave 51 % and 41 %, and a log-linear (exponential) trend under 10 %.
     for (const f of fractions)
       assert.ok(f > 0.5, `interval covers the failure ${(100 * f).toFixed(0)} % of the run`);
   });
