@@ -9,7 +9,17 @@
  * The time to alarm fits an exponential degradation, ln(index) = a + b·t, by least squares over the last
  * `window` points, and extrapolates to index 1; the interval uses the slope ± 2 standard errors. No trend
  * (slope not above 2 standard errors) gives no estimate. It is the time until the alarm level, not until a
- * failure: nothing here knows at what index a machine fails.
+ * failure.
+ *
+ * The failure level is an index (`failureIndex`, in alarm levels, default DEFAULT_FAILURE_INDEX) at which the
+ * machine is taken as failed: set it from run-to-failure history of the machine and model (the default is the
+ * order the simulator's bearing reaches with the demo's PCA model). Two things use it:
+ *  - `healthPercent`, a readable scale for people: 100 · (1 − ln(1 + index) / ln(1 + failureIndex)), clamped
+ *    to 0..100. Bounded and monotone (falls as the index grows), logarithmic, so an early defect already shows
+ *    (the alarm level reads about 94 % with the default) and a severe one reads a few percent, not 44,982.
+ *  - `failure`, the predicted time until the index reaches the failure level, with an interval (see
+ *    predictFailure), fitted over the points since the index reached the alarm level (at most
+ *    `failureWindow`, at least `minPoints`): absent before that and while there is no upward trend.
  */
 import { TaktError } from '../core/errors';
 
@@ -19,6 +29,27 @@ export interface HealthOptions {
   /** Points used for the degradation fit (default 120), at least `minPoints` (default 20) before any estimate. */
   window?: number;
   minPoints?: number;
+  /** Index (in alarm levels) taken as failure; default DEFAULT_FAILURE_INDEX. */
+  failureIndex?: number;
+  /** Points at or above the alarm level used for the failure fit (default `window`). */
+  failureWindow?: number;
+}
+
+/** The default failure level, in alarm levels (see the module comment: set it from run-to-failure history). */
+export const DEFAULT_FAILURE_INDEX = 1e5;
+
+/** The predicted failure: when the health index reaches the failure level, in minutes from the last point. */
+export interface FailurePrediction {
+  /** Point estimate, and the interval around it (minutes of the clock the timestamps are in). */
+  expectedInMin: number;
+  lowerMin: number;
+  upperMin: number;
+  /** Nominal coverage of [lowerMin, upperMin]. */
+  confidence: number;
+  /** Growth of √index per hour (the fitted slope). */
+  ratePerHour: number;
+  /** The failure level the prediction is for (alarm levels). */
+  failureIndex: number;
 }
 
 export interface TimeToAlarm {
@@ -39,7 +70,11 @@ export interface HealthState {
   healthIndex: number;
   /** log2(1 + healthIndex): the same order, 1 at the alarm level, readable on a chart during a fault. */
   healthIndexLog: number;
+  /** Readable health, 100 (no anomaly) to 0 (at the failure level), logarithmic in the index. */
+  healthPercent: number;
   alarm: boolean;
+  /** Predicted time until the failure level; absent before the alarm level and without an upward trend. */
+  failure?: FailurePrediction;
   /** Time until the index reaches the alarm level (0 once it has); absent without a rising trend. */
   timeToAlarm?: TimeToAlarm;
   /** @deprecated the same object as `timeToAlarm`, under its old name; goes in the next release. */
@@ -51,6 +86,9 @@ export class HealthTracker {
   readonly threshold: number;
   readonly window: number;
   readonly minPoints: number;
+  readonly failureIndex: number;
+  readonly failureWindow: number;
+  private fhist: { t: number; y: number }[] = [];
   private recent: number[] = [];
   private sum = 0;
   private hist: { t: number; y: number }[] = [];
@@ -64,12 +102,22 @@ export class HealthTracker {
     this.threshold = o.smoothedThreshold;
     this.window = o.window ?? 120;
     this.minPoints = o.minPoints ?? 20;
+    const f = o.failureIndex ?? DEFAULT_FAILURE_INDEX;
+    if (!(f > 1))
+      throw new TaktError(
+        'anomaly.badOption',
+        'failureIndex: must be above the alarm level 1',
+        'failureIndex',
+      );
+    this.failureIndex = f;
+    this.failureWindow = o.failureWindow ?? this.window;
   }
 
   reset(): void {
     this.recent = [];
     this.sum = 0;
     this.hist = [];
+    this.fhist = [];
   }
 
   push(score: number, ts: number): HealthState {
@@ -84,8 +132,17 @@ export class HealthTracker {
       smoothed,
       healthIndex,
       healthIndexLog: Math.log2(1 + Math.max(0, healthIndex)),
+      healthPercent: healthPercent(healthIndex, this.failureIndex),
       alarm: healthIndex >= 1,
     };
+    // The degradation phase: points at or above the alarm level; falling back under it (a repair) ends it.
+    if (out.alarm) {
+      this.fhist.push({ t: ts, y: Math.sqrt(healthIndex) });
+      if (this.fhist.length > this.failureWindow) this.fhist.shift();
+      const f =
+        this.fhist.length >= this.minPoints ? predictFailure(this.fhist, ts, this.failureIndex) : undefined;
+      if (f) out.failure = f;
+    } else this.fhist = [];
     const tta = out.alarm ? { ms: 0, lowerMs: 0, upperMs: 0, ratePerHour: 0 } : this.fit(ts);
     if (tta) {
       out.timeToAlarm = tta;
@@ -123,4 +180,69 @@ export class HealthTracker {
     const at = (rate: number) => (rate > 0 ? (Math.max(0, -a) / rate) * H : Infinity);
     return { ms: at(b), lowerMs: at(b + 2 * se), upperMs: at(b - 2 * se), ratePerHour: b };
   }
+}
+
+/** 100 · (1 − ln(1 + index) / ln(1 + failureIndex)), clamped to 0..100 (see the module comment). */
+export function healthPercent(index: number, failureIndex = DEFAULT_FAILURE_INDEX): number {
+  const x = Math.max(0, Number.isFinite(index) ? index : Infinity);
+  return 100 * Math.min(1, Math.max(0, 1 - Math.log1p(x) / Math.log1p(failureIndex)));
+}
+
+const Z90 = 1.6449; // two-sided 90 %
+
+/**
+ * When the health index reaches `failureIndex`, from the points of the degradation phase { t: epoch ms,
+ * y: √index }, counted from `now` (minutes of the timestamps' clock).
+ *
+ * Model: √index grows linearly in time. The anomaly scores are squared distances (PCA residual, Mahalanobis,
+ * squared reconstruction error), so √index is proportional to the size of the deviation, and a defect that grows
+ * at a steady rate makes it a line. (A log-linear, exponential model was tried first and is early by a factor of
+ * 2-5 on the simulator's bearing, whose index is polynomial in time.)
+ * Fit: a Theil–Sen line y = a + b·(t − now) (slope: the median of the pairwise slopes; intercept: the median
+ * of y − b·(t − now)), robust to the spikes a vibration index has. Its residual scale s is 1.4826 · their median
+ * absolute deviation. The noise of a vibration index is about proportional to its level, so the spread of a
+ * reading at the failure level is sF = s · max(1, √F / a). The 90 % interval (z = 1.645) combines that spread
+ * and the slope's (se_b = s / √Σ(t − t̄)²): lower = (√F − a − z·sF) / (b + z·se_b), upper = (√F − a + z·sF) /
+ * (b − z·se_b), each at least 0. It does not cover a wrong failure level, nor a trend that bends. No prediction without an upward trend
+ * (b − z·se_b ≤ 0 would leave the upper end unbounded) or with fewer than 3 points.
+ */
+export function predictFailure(
+  pts: readonly { t: number; y: number }[],
+  now: number,
+  failureIndex: number,
+): FailurePrediction | undefined {
+  const n = pts.length;
+  if (n < 3) return undefined;
+  const H = 3600000;
+  const x = pts.map((p) => (p.t - now) / H);
+  const slopes: number[] = [];
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) if (x[j] !== x[i]) slopes.push((pts[j].y - pts[i].y) / (x[j] - x[i]));
+  if (slopes.length === 0) return undefined;
+  const b = median(slopes);
+  const a = median(pts.map((p, i) => p.y - b * x[i]));
+  const s = 1.4826 * median(pts.map((p, i) => Math.abs(p.y - a - b * x[i])));
+  const mx = x.reduce((u, v) => u + v, 0) / n;
+  const sxx = x.reduce((u, v) => u + (v - mx) ** 2, 0);
+  const z = Z90;
+  const seB = sxx > 0 ? s / Math.sqrt(sxx) : Infinity;
+  if (!(b - z * seB > 0)) return undefined;
+  const yF = Math.sqrt(failureIndex);
+  // The spread of a reading grows with its level: scaled from now to the failure level.
+  const sF = s * Math.max(1, yF / a);
+  const hours = (level: number, rate: number) => Math.max(0, (yF - level) / rate);
+  return {
+    expectedInMin: hours(a, b) * 60,
+    lowerMin: hours(a + z * sF, b + z * seB) * 60,
+    upperMin: hours(a - z * sF, b - z * seB) * 60,
+    confidence: 0.9,
+    ratePerHour: b,
+    failureIndex,
+  };
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((p, q) => p - q);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }

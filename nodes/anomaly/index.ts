@@ -48,7 +48,17 @@ export {
   type ScoreResult,
   type ScorerOptions,
 } from './scorer';
-export { HealthTracker, type HealthOptions, type HealthState, type Rul, type TimeToAlarm } from './health';
+export {
+  DEFAULT_FAILURE_INDEX,
+  type FailurePrediction,
+  HealthTracker,
+  healthPercent,
+  predictFailure,
+  type HealthOptions,
+  type HealthState,
+  type Rul,
+  type TimeToAlarm,
+} from './health';
 export { saveModel, parseCsv, type SavedModel } from './files';
 export * as onnxGraph from './onnx';
 export {

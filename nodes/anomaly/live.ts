@@ -14,6 +14,8 @@ export interface LiveOptions extends ScorerOptions {
   smoothing?: number;
   /** Points of the degradation fit behind the RUL estimate. */
   rulWindow?: number;
+  /** Health index taken as failure, for healthPercent and the failure prediction (HealthOptions.failureIndex). */
+  failureIndex?: number;
 }
 
 export type LiveResult = ScoreResult & Omit<HealthState, 'alarm'> & { alarm: boolean; model: string };
@@ -47,6 +49,7 @@ export class LiveAnomaly {
         smoothing,
         smoothedThreshold: smoothedThreshold > 0 ? smoothedThreshold : 1e-12,
         window: this.options.rulWindow,
+        failureIndex: this.options.failureIndex,
       });
       const old = this.model;
       this.model = m;

@@ -143,11 +143,16 @@ describe('operator dashboard in chromium (npm start)', function () {
 
     // A bearing fault on CNC1 from the dashboard: the anomaly model alarms, a maintenance slot is proposed.
     await page.getByRole('button', { name: 'Bearing fault on CNC1' }).click();
-    const item = page.locator('.takt-approval', { hasText: 'Maintenance of CNC1' }).first();
+    const item = page.locator('.takt-approval', { hasText: 'CNC1: bearing health' }).first();
     await item.waitFor({ timeout: 60000 });
     const id = await item.getAttribute('data-id');
     assert.ok(id, 'the pending action carries its id');
     assert.match(await item.innerText(), /displaces \d+ min of planned work/);
+    // In words: the readable health scale, and the failure outlook (an interval once a trend is fitted).
+    assert.match(
+      await item.innerText(),
+      /CNC1: bearing health \d+ %, (failure expected in about|no failure time predicted)/,
+    );
     await groupShot(page, '.takt-approvals', 'approvals.png');
 
     await item.locator('.takt-approve-btn').click();
