@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InfluxOutNode } from '../nodes/influx/server-node';
+import type { InfluxOutNode } from '../nodes/influx/server-types';
 import type { WriterStats } from '../nodes/influx/writer';
 import { VmProcess, vmCount } from '../test/helpers/influx-db';
 import { startEmbedded } from './lib/runtime';

@@ -22,7 +22,7 @@ import { httpTarget } from '../nodes/influx/transport';
 import { DEFAULT_RETRY, InfluxWriter } from '../nodes/influx/writer';
 import { freePort } from '../test/helpers/net';
 import { startEmbedded } from './lib/runtime';
-import type { InfluxOutNode } from '../nodes/influx/server-node';
+import type { InfluxOutNode } from '../nodes/influx/server-types';
 import { finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
 
 const flags = parseFlags();

@@ -26,7 +26,7 @@ export interface ChampionFeed {
 }
 
 /**
- * The feed of the takt-model config node `id` (models/model-node.ts sets `server` once it serves, or
+ * The feed of the takt-model config node `id` (models/model.node.ts sets `server` once it serves, or
  * `configError`), or a named error saying why there is none.
  */
 export function championFeed<F extends ChampionFeed = ChampionFeed>(

@@ -6,9 +6,9 @@ import { Rng } from '../../nodes/core/random';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const anomalyNode = require('../../nodes/anomaly/anomaly');
+const anomalyNode = require('../../nodes/anomaly/anomaly.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const trainNode = require('../../nodes/anomaly/train');
+const trainNode = require('../../nodes/anomaly/train.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const approveNode = require('../../nodes/approve/approve');
+const approveNode = require('../../nodes/approve/approve.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 

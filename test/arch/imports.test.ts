@@ -37,8 +37,8 @@ describe('arch/import graph of the repository', () => {
   });
 
   it('names the adaptors from package.json, and each is a file', () => {
-    assert.ok(layout.adaptors.has('nodes/spc/spc.ts'));
-    assert.ok(layout.adaptors.has('nodes/forecast/inventory-node.ts'));
+    assert.ok(layout.adaptors.has('nodes/spc/spc.node.ts'));
+    assert.ok(layout.adaptors.has('nodes/forecast/inventory.node.ts'));
     assert.ok(!layout.adaptors.has('nodes/spc/charts.ts'));
     for (const a of layout.adaptors) assert.ok(graph.files.includes(a), `${a} (package.json) does not exist`);
   });
@@ -66,7 +66,7 @@ describe('arch/import graph of the repository', () => {
       'folder-cycle',
       'file-cycle',
     ]);
-    assert.deepEqual(rulesOf(add('nodes/anomaly/anomaly.ts', 'nodes/models/source.ts'), layout), [
+    assert.deepEqual(rulesOf(add('nodes/anomaly/anomaly.node.ts', 'nodes/models/source.ts'), layout), [
       'folder-cycle',
     ]);
   });
@@ -254,10 +254,10 @@ describe('arch/eslint import rules (eslint.config.mjs)', function () {
   const cases: [file: string, code: string, errors: number][] = [
     ['nodes/spc/x.ts', "import { a } from 'node-red';", 1],
     ['nodes/spc/x.ts', "import type { NodeAPI } from 'node-red';", 0],
-    ['nodes/spc/spc.ts', "import { a } from 'node-red';", 0],
+    ['nodes/spc/spc.node.ts', "import { a } from 'node-red';", 0],
     ['nodes/vision/camera.node.ts', "import { a } from 'node-red';", 0],
     ['nodes/spc/x.ts', "import { a } from '../sim/engine';", 1],
-    ['nodes/spc/spc.ts', "import { a } from '../sim/engine';", 1],
+    ['nodes/spc/spc.node.ts', "import { a } from '../sim/engine';", 1],
     ['nodes/vision/camera.node.ts', "import { a } from '../sim/engine';", 1],
     ['nodes/uns/x.ts', "import { a } from '../sim/engine';", 0],
     ['nodes/core/x.ts', "import { a } from '../spc/charts';", 1],

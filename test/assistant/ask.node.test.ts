@@ -6,7 +6,7 @@ import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/node
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const askNode = require('../../nodes/assistant/ask.node');
-const approveNode = require('../../nodes/approve/approve');
+const approveNode = require('../../nodes/approve/approve.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -10,7 +10,7 @@ import { requireVoice } from '../helpers/voice';
 const voiceInNode = require('../../nodes/assistant/voice-in.node');
 const sayNode = require('../../nodes/assistant/say.node');
 const askNode = require('../../nodes/assistant/ask.node');
-const approveNode = require('../../nodes/approve/approve');
+const approveNode = require('../../nodes/approve/approve.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 

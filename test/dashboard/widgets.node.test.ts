@@ -12,10 +12,10 @@ import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/node
 import type { WidgetEvents } from '../../nodes/dashboard/widget';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const ganttNode = require('../../nodes/dashboard/gantt');
-const chartNode = require('../../nodes/dashboard/control-chart');
-const inboxNode = require('../../nodes/dashboard/approvals');
-const approveNode = require('../../nodes/approve/approve');
+const ganttNode = require('../../nodes/dashboard/gantt.node');
+const chartNode = require('../../nodes/dashboard/control-chart.node');
+const inboxNode = require('../../nodes/dashboard/approvals.node');
+const approveNode = require('../../nodes/approve/approve.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -4,9 +4,9 @@ import type { EnergyPlan, EnergyProblem } from '../../nodes/energy';
 import type { LimiterCommand } from '../../nodes/energy/limiter';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const energyNode = require('../../nodes/energy/energy');
+const energyNode = require('../../nodes/energy/energy.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const limitNode = require('../../nodes/energy/demand-limit');
+const limitNode = require('../../nodes/energy/demand-limit.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 

@@ -6,9 +6,9 @@ import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/node
 
 // The compiled nodes, as the runtime loads them.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const forecastNode = require('../../nodes/forecast/forecast');
+const forecastNode = require('../../nodes/forecast/forecast.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const inventoryNode = require('../../nodes/forecast/inventory-node');
+const inventoryNode = require('../../nodes/forecast/inventory.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 

@@ -12,7 +12,7 @@
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmbedded } from '../../bench/lib/runtime';
-import type { InfluxOutNode } from '../../nodes/influx/server-node';
+import type { InfluxOutNode } from '../../nodes/influx/server-types';
 import type { WriterStats } from '../../nodes/influx/writer';
 
 export interface ChildArgs {

@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { freePort, waitUntil } from '../helpers/net';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 import { requireServer } from '../helpers/servers';
-import type { InfluxOutNode } from '../../nodes/influx/server-node';
+import type { InfluxOutNode } from '../../nodes/influx/server-types';
 import { vmCount } from '../helpers/influx-db';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const serverNode = require('../../nodes/influx/server');
+const serverNode = require('../../nodes/influx/server.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const outNode = require('../../nodes/influx/out');
+const outNode = require('../../nodes/influx/out.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 

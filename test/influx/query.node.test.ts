@@ -6,9 +6,9 @@ import { requireServer } from '../helpers/servers';
 import { influxQl } from '../helpers/influx-db';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const serverNode = require('../../nodes/influx/server');
+const serverNode = require('../../nodes/influx/server.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const queryNode = require('../../nodes/influx/influx-query');
+const queryNode = require('../../nodes/influx/influx-query.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 

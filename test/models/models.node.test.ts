@@ -12,10 +12,10 @@ import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/node
 import { pcaOnnx, pumpRows } from './fixtures';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const modelNode = require('../../nodes/models/model-node');
-const opsNode = require('../../nodes/models/ops-node');
-const driftNode = require('../../nodes/models/drift-node');
-const anomalyNode = require('../../nodes/anomaly/anomaly');
+const modelNode = require('../../nodes/models/model.node');
+const opsNode = require('../../nodes/models/ops.node');
+const driftNode = require('../../nodes/models/drift.node');
+const anomalyNode = require('../../nodes/anomaly/anomaly.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -17,8 +17,8 @@ import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/node
 import { requireServer } from '../helpers/servers';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const brokerNode = require('../../nodes/mqtt/broker');
-const inNode = require('../../nodes/mqtt/sparkplug-in');
+const brokerNode = require('../../nodes/mqtt/broker.node');
+const inNode = require('../../nodes/mqtt/sparkplug-in.node');
 /* eslint-enable @typescript-eslint/no-require-imports */
 const NODES = [brokerNode, inNode];
 

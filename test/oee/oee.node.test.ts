@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { getNode, helper, load, nextMessages } from '../helpers/nodered';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const oeeNode = require('../../nodes/oee/oee-node');
-const simNode = require('../../nodes/sim/sim');
+const oeeNode = require('../../nodes/oee/oee.node');
+const simNode = require('../../nodes/sim/sim.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 

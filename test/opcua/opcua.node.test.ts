@@ -14,9 +14,9 @@ import { freePort, waitUntil } from '../helpers/net';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const endpointNode = require('../../nodes/opcua/endpoint');
-const inNode = require('../../nodes/opcua/opcua-in');
-const writeNode = require('../../nodes/opcua/opcua-write');
+const endpointNode = require('../../nodes/opcua/endpoint.node');
+const inNode = require('../../nodes/opcua/opcua-in.node');
+const writeNode = require('../../nodes/opcua/opcua-write.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -7,11 +7,11 @@ import { ROOT } from '../helpers/paths';
 
 // The compiled nodes, as the runtime loads them.
 /* eslint-disable @typescript-eslint/no-require-imports */
-const alignNode = require('../../nodes/prep/align');
-const cleanNode = require('../../nodes/prep/clean');
-const windowNode = require('../../nodes/prep/window');
+const alignNode = require('../../nodes/prep/align.node');
+const cleanNode = require('../../nodes/prep/clean.node');
+const windowNode = require('../../nodes/prep/window.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-const simNode = require('../../nodes/sim/sim');
+const simNode = require('../../nodes/sim/sim.node');
 const switchNode = require('@node-red/nodes/core/function/10-switch.js');
 const injectNode = require('@node-red/nodes/core/common/20-inject.js');
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -10,7 +10,7 @@ import { helper, load, nextMessages } from '../helpers/nodered';
 import { requireServer } from '../helpers/servers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const sampleNode = require('../../nodes/sample/sample');
+const sampleNode = require('../../nodes/sample/sample.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const mqttNodes = require('@node-red/nodes/core/network/10-mqtt.js');
 

@@ -3,7 +3,7 @@ import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/node
 
 // The compiled node, as the runtime loads it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const sampleNode = require('../../nodes/sample/sample');
+const sampleNode = require('../../nodes/sample/sample.node');
 
 interface SampleMsg {
   topic: string;

@@ -4,7 +4,7 @@ import type { DispatchEntry, GanttRow, LiveResult, SchedulingProblem } from '../
 
 // The compiled node, as the runtime loads it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const scheduleNode = require('../../nodes/schedule/schedule');
+const scheduleNode = require('../../nodes/schedule/schedule.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 

@@ -13,7 +13,7 @@ import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/node
 import { ROOT } from '../helpers/paths';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const simNode = require('../../nodes/sim/sim');
+const simNode = require('../../nodes/sim/sim.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 

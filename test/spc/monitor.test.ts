@@ -195,7 +195,7 @@ describe('spc engine packaging', () => {
     const dir = join(__dirname, '..', '..', 'nodes', 'spc');
     // the chart kinds (kinds/) included
     const engine = (readdirSync(dir, { recursive: true }) as string[]).filter(
-      (f) => f.endsWith('.js') && f !== 'spc.js',
+      (f) => f.endsWith('.js') && !f.endsWith('.node.js'),
     );
     assert.ok(engine.includes('index.js') && engine.includes('charts.js'));
     assert.ok(engine.includes(join('kinds', 'registry.js')));

@@ -6,7 +6,7 @@ import { getNode, helper, load, nextMessages } from '../helpers/nodered';
 import { Rng } from '../../nodes/spc/patterns';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const spcNode = require('../../nodes/spc/spc');
+const spcNode = require('../../nodes/spc/spc.node');
 
 interface PatternMsg {
   payload: number;

@@ -9,7 +9,7 @@ import { registerIChart } from './i-chart';
 
 // The compiled node, as the runtime loads it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const spcNode = require('../../nodes/spc/spc');
+const spcNode = require('../../nodes/spc/spc.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 

@@ -10,8 +10,8 @@ import { getNode, helper, load, nextStatus } from '../helpers/nodered';
 import { requireServer } from '../helpers/servers';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const unsNode = require('../../nodes/uns/uns-out');
-const brokerNode = require('../../nodes/mqtt/broker');
+const unsNode = require('../../nodes/uns/uns-out.node');
+const brokerNode = require('../../nodes/mqtt/broker.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { getNode, helper, load, nextMessages } from '../helpers/nodered';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const vibrationNode = require('../../nodes/vibration/vibration');
+const vibrationNode = require('../../nodes/vibration/vibration.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 

@@ -12,7 +12,7 @@ import { errorStatus, status, throttledStatus } from '../core/status';
 import { MessageEncoder } from './encoder';
 import { defaultMapping, type MessageIn, parseLevels, type QualityAs, type WriteWhat } from './mapping';
 import { DROP_POLICIES, type DropPolicy } from './wal';
-import type { InfluxOutNode, InfluxServerNode } from './server-node';
+import type { InfluxOutNode, InfluxServerNode } from './server-types';
 import { httpTarget } from './transport';
 import { DEFAULT_RETRY, InfluxWriter } from './writer';
 

@@ -10,7 +10,7 @@ import { TaktError } from '../core/errors';
 import { status } from '../core/status';
 import { parseLevels } from './mapping';
 import { queryV1, queryV2, type QueryOutput, type QueryRequest, toCsv, toRows, toSamples } from './query';
-import type { InfluxServerNode } from './server-node';
+import type { InfluxServerNode } from './server-types';
 
 interface QueryDef extends NodeDef {
   server: string;

@@ -6,7 +6,7 @@
 import type { Node, NodeDef, NodeInitializer } from 'node-red';
 import { configReader } from '../core/adaptor';
 import { errorMessage } from '../core/errors';
-import type { InfluxCredentials, InfluxServerNode } from './server-node';
+import type { InfluxCredentials, InfluxServerNode } from './server-types';
 import { type ApiVersion, type TlsOptions, validateServer } from './transport';
 
 interface ServerDef extends NodeDef {
