@@ -6,6 +6,7 @@
  * gold of every slot except times, which are compared with the parser's reading of the typed text.
  */
 import type { Plant, Slots } from '../../nodes/assistant';
+import { mulberry32 } from '../../nodes/core/random';
 
 export interface SpokenCase {
   text: string;
@@ -16,17 +17,7 @@ export interface SpokenCase {
   timed: boolean;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** How the generator says each unit (a few spoken forms per unit). */
 const UNIT_WORDS: Record<string, string[]> = {

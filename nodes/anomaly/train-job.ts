@@ -3,8 +3,7 @@
  * reports progress, and resolves with the written model and card. `cancel()` terminates the worker.
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { TaktError } from '../core/errors';
+import { type WorkerReply as JobReply, startWorkerJob } from '../core/jobs';
 import type { ModelCard, TrainOptions } from './models';
 
 export interface TrainJob {
@@ -17,10 +16,7 @@ export interface TrainJob {
   name: string;
 }
 
-export type WorkerReply =
-  | { type: 'progress'; fraction: number; text: string }
-  | { type: 'done'; model: string; cardFile: string; card: ModelCard }
-  | { type: 'error'; message: string; code: string; field?: string };
+export type WorkerReply = JobReply<TrainResult>;
 
 export interface TrainResult {
   model: string;
@@ -37,30 +33,5 @@ export function startTraining(
   job: TrainJob,
   onProgress?: (fraction: number, text: string) => void,
 ): TrainHandle {
-  const worker = new Worker(join(__dirname, 'worker.js'), { workerData: job });
-  let settled = false;
-  let cancel = () => undefined as void;
-  const promise = new Promise<TrainResult>((resolve, reject) => {
-    const finish = (f: () => void) => {
-      if (settled) return;
-      settled = true;
-      f();
-      void worker.terminate();
-    };
-    cancel = () =>
-      finish(() => reject(new TaktError('anomaly.cancelled', 'training: cancelled', 'training')));
-    worker.on('message', (m: WorkerReply) => {
-      if (m.type === 'progress') onProgress?.(m.fraction, m.text);
-      else if (m.type === 'done')
-        finish(() => resolve({ model: m.model, cardFile: m.cardFile, card: m.card }));
-      else finish(() => reject(new TaktError(m.code, m.message, m.field)));
-    });
-    worker.on('error', (err) => finish(() => reject(err)));
-    worker.on('exit', (code) =>
-      finish(() =>
-        reject(new TaktError('anomaly.trainFailed', `training: worker exited with code ${code}`, 'training')),
-      ),
-    );
-  });
-  return { promise, cancel: () => cancel() };
+  return startWorkerJob<TrainResult>(join(__dirname, 'worker.js'), job, 'anomaly', onProgress);
 }

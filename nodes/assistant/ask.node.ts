@@ -8,8 +8,8 @@ import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red
 import { errorMessage, TaktError } from '../core/errors';
 import { errorStatus, status } from '../core/status';
 import { answer, isSampleTopic, PlantState } from './answer';
-import demoPlant from './demo-plant.json';
 import { parse } from './parse';
+import { toPlant } from './plant';
 import type { Plant } from './types';
 
 interface AskDef extends NodeDef {
@@ -20,32 +20,6 @@ interface AskDef extends NodeDef {
 }
 type Msg = NodeMessageInFlow & { user?: unknown; _client?: { user?: Record<string, unknown> } };
 
-/** The plant from the config (JSON text), or the demo plant (demo-plant.json) when blank. */
-function readPlant(text: string | undefined): Plant {
-  if (!text?.trim()) return demoPlant as Plant;
-  const raw = text;
-  let plant: unknown;
-  try {
-    plant = JSON.parse(raw);
-  } catch {
-    throw new TaktError(
-      'assistant.badPlant',
-      'plant must be JSON: { "machines": [{ "id": "CNC1", ... }], ... }',
-      'plant',
-    );
-  }
-  return checkPlant(plant);
-}
-function checkPlant(plant: unknown): Plant {
-  const p = plant as Plant;
-  if (!p || !Array.isArray(p.machines) || p.machines.some((m) => !m || typeof m.id !== 'string'))
-    throw new TaktError(
-      'assistant.badPlant',
-      'plant needs machines: [{ id, name?, aliases?, parameters? }]',
-      'plant',
-    );
-  return p;
-}
 /** The asker: msg.user (a name or { username }) or the dashboard client's user. */
 function userOf(msg: Msg): string | undefined {
   const u = msg.user ?? msg._client?.user;
@@ -63,7 +37,7 @@ const init: NodeInitializer = (RED) => {
     RED.nodes.createNode(this, def);
     let plant: Plant;
     try {
-      plant = readPlant(def.plant);
+      plant = toPlant(def.plant);
     } catch (err) {
       this.status(errorStatus(err));
       this.error(errorMessage(err));
@@ -79,7 +53,7 @@ const init: NodeInitializer = (RED) => {
       try {
         const now = Date.now();
         if (msg.topic === 'plant') {
-          plant = checkPlant(msg.payload);
+          plant = toPlant(msg.payload);
           this.status(status.idle(`${plant.machines.length} machines`));
           return done();
         }

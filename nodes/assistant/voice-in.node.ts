@@ -7,39 +7,13 @@
 import type { Node, NodeDef, NodeInitializer } from 'node-red';
 import { errorMessage, TaktError } from '../core/errors';
 import { errorStatus, status } from '../core/status';
-import demoPlant from './demo-plant.json';
-import type { Plant } from './types';
+import { toPlant } from './plant';
 import { DEFAULT_MODEL_DIR, Recognizer } from './voice';
 
 interface VoiceInDef extends NodeDef {
   plant?: string;
   modelDir?: string;
   timeoutS?: string | number;
-}
-
-/** The plant from the config (JSON text) or a message, or the demo plant when blank. */
-function toPlant(value: unknown): Plant {
-  let plant = value;
-  if (typeof value === 'string') {
-    if (!value.trim()) return demoPlant as Plant;
-    try {
-      plant = JSON.parse(value);
-    } catch {
-      throw new TaktError(
-        'assistant.badPlant',
-        'plant must be JSON: { "machines": [{ "id": "CNC1", ... }], ... }',
-        'plant',
-      );
-    }
-  }
-  const p = plant as Plant;
-  if (!p || !Array.isArray(p.machines) || p.machines.some((m) => !m || typeof m.id !== 'string'))
-    throw new TaktError(
-      'assistant.badPlant',
-      'plant needs machines: [{ id, name?, aliases?, parameters? }]',
-      'plant',
-    );
-  return p;
 }
 
 const init: NodeInitializer = (RED) => {

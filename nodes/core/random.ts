@@ -65,3 +65,18 @@ export class Rng {
     return -Math.log(this.next()) * mean;
   }
 }
+
+/**
+ * mulberry32: a tiny seeded generator, uniform in [0, 1), for hot loops that need only uniforms (the
+ * scheduler's search, seeded generators of benches). A seed of 0 is taken as 0x9e3779b9.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

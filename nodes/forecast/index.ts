@@ -10,5 +10,5 @@ export * from './intermittent';
 export * from './series';
 export { nelderMead, type NelderMeadOptions, type NelderMeadResult } from './optim';
 export * from './inventory';
-export * from './normal';
+export * from '../core/normal';
 export * from './planner';

@@ -7,7 +7,7 @@
  */
 import { TaktError } from '../core/errors';
 import { Rng } from '../core/random';
-import { normalLoss, normalQuantile } from './normal';
+import { normalLoss, normalQuantile } from '../core/normal';
 
 export type ServiceType = 'cycle' | 'fill';
 

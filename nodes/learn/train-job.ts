@@ -5,8 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { TaktError } from '../core/errors';
+import { startWorkerJob, type WorkerReply } from '../core/jobs';
 import type { LearnCard, Task } from './model';
 
 export interface FitJob {
@@ -21,9 +20,7 @@ export interface FitJob {
   name: string;
 }
 
-export type FitReply =
-  | { type: 'done'; model: string; cardFile: string; card: LearnCard }
-  | { type: 'error'; message: string; code: string; field?: string };
+export type FitReply = WorkerReply<FitResult>;
 
 export interface FitResult {
   model: string;
@@ -42,27 +39,5 @@ export function saveFitted(onnx: Uint8Array, card: LearnCard, dir: string, name:
 }
 
 export function startFit(job: FitJob): { promise: Promise<FitResult>; cancel(): void } {
-  const worker = new Worker(join(__dirname, 'worker.js'), { workerData: job });
-  let settled = false;
-  let cancel = (): void => undefined;
-  const promise = new Promise<FitResult>((resolve, reject) => {
-    const finish = (f: () => void): void => {
-      if (settled) return;
-      settled = true;
-      f();
-      void worker.terminate();
-    };
-    cancel = () => finish(() => reject(new TaktError('learn.cancelled', 'training: cancelled', 'training')));
-    worker.on('message', (m: FitReply) => {
-      if (m.type === 'done') finish(() => resolve({ model: m.model, cardFile: m.cardFile, card: m.card }));
-      else finish(() => reject(new TaktError(m.code, m.message, m.field)));
-    });
-    worker.on('error', (err) => finish(() => reject(err)));
-    worker.on('exit', (code) =>
-      finish(() =>
-        reject(new TaktError('learn.trainFailed', `training: worker exited with code ${code}`, 'training')),
-      ),
-    );
-  });
-  return { promise, cancel: () => cancel() };
+  return startWorkerJob<FitResult>(join(__dirname, 'worker.js'), job, 'learn');
 }

@@ -15,6 +15,7 @@
  * - Tabu list on reversed operation pairs and on left machines, aspiration by best cost, restarts
  *   from the best plan (own or shared by other workers) with random perturbation after stagnation.
  */
+import { mulberry32 } from '../core/random';
 import { type Model, setupTime } from './model';
 
 /** A plan in portable form: the alternative of each free op and a priority list of all free ops. */
@@ -24,16 +25,7 @@ export interface Solution {
   cost: number;
 }
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** With exact move costs, how many of the best-estimated moves are decoded per iteration. */
 const EXACT_K = 8;

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { InferenceSession } from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { TaktError } from '../core/errors';
+import { normalQuantile } from '../core/normal';
 import { openOnnxSession, type Ort } from '../core/onnx';
 import { Rng } from '../core/random';
 import { extractorModel, positions, scorerModel, type ExtractorSpec } from './graph';
@@ -98,37 +99,6 @@ async function run(
   return session.run(feeds, outputs);
 }
 
-/** One-sided normal quantile (Acklam's rational approximation), for the threshold's tail. */
-export function normalQuantile(p: number): number {
-  const a = [
-    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716,
-    2.506628277459239,
-  ];
-  const b = [
-    -54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572,
-  ];
-  const c = [
-    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
-    2.938163982698783,
-  ];
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-  const q = Math.min(Math.max(p, 1e-12), 1 - 1e-12);
-  if (q < 0.02425) {
-    const r = Math.sqrt(-2 * Math.log(q));
-    return (
-      (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) /
-      ((((d[0]! * r + d[1]!) * r + d[2]!) * r + d[3]!) * r + 1)
-    );
-  }
-  if (q > 1 - 0.02425) return -normalQuantile(1 - q);
-  const r = q - 0.5;
-  const s = r * r;
-  return (
-    ((((((a[0]! * s + a[1]!) * s + a[2]!) * s + a[3]!) * s + a[4]!) * s + a[5]!) * r) /
-    (((((b[0]! * s + b[1]!) * s + b[2]!) * s + b[3]!) * s + b[4]!) * s + 1)
-  );
-}
-
 /**
  * The threshold from held-out good scores at false-reject rate `frr`: the empirical (1 - frr) quantile
  * when the held-out set is large enough to have one (n * frr >= 1), otherwise a normal tail fit
@@ -150,7 +120,7 @@ export function thresholdFromGood(scores: number[], frr: number): { threshold: n
       rule: `empirical ${(1 - frr) * 100}% quantile of ${n} held-out good scores`,
     };
   }
-  const z = normalQuantile(1 - frr);
+  const z = normalQuantile(Math.min(Math.max(1 - frr, 1e-12), 1 - 1e-12));
   return {
     threshold: Math.max(s[n - 1]!, mean + z * sd),
     rule: `normal tail mean + ${z.toFixed(2)} sd of ${n} held-out good scores (at least their maximum)`,
