@@ -414,13 +414,16 @@ export function run(
   });
 }
 
-/** Any WAV sox reads -> 16 kHz mono 16-bit PCM WAV. */
+/**
+ * Any WAV sox reads -> 16 kHz mono 16-bit PCM WAV. `-R`: sox dithers a resampled 16-bit output with a random
+ * seed by default; a fixed seed makes the same audio convert (and decode) the same way every time.
+ */
 export async function toRecognizerWav(buf: Buffer, timeoutMs = 10000): Promise<Buffer> {
   const info = wavInfo(buf);
   if (isRecognizerFormat(info)) return buf;
   const r = await run(
     'sox',
-    ['-t', 'wav', '-', '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', '-t', 'wav', '-'],
+    ['-R', '-t', 'wav', '-', '-r', '16000', '-c', '1', '-b', '16', '-e', 'signed-integer', '-t', 'wav', '-'],
     {
       input: buf,
       timeoutMs,
