@@ -7,8 +7,10 @@
  */
 import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { disable, onClose, onInput } from '../core/adaptor';
 import { TaktError } from '../core/errors';
-import { errorStatus, status, throttledStatus } from '../core/status';
+import { commandReader } from '../core/message';
+import { status, throttledStatus } from '../core/status';
 import { featureVector, labelOf } from './rows';
 import { startFit, type FitResult } from './train-job';
 
@@ -43,12 +45,7 @@ const init: NodeInitializer = (RED) => {
         : !(coverage > 0 && coverage < 1)
           ? new TaktError('learn.badConfig', `coverage: ${def.coverage} is not in (0, 1)`, 'coverage')
           : undefined;
-    if (bad) {
-      this.error(bad.message);
-      this.status(errorStatus(bad));
-      this.on('input', (_msg, _send, done) => done(bad));
-      return;
-    }
+    if (bad) return disable(this, bad);
     const names = (def.features ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -97,48 +94,46 @@ const init: NodeInitializer = (RED) => {
         },
         (err: unknown) => {
           job = undefined;
-          shown.now(errorStatus(err));
-          done(err as Error);
+          done(err as Error); // onInput's done: red status too
         },
       );
     };
 
-    this.on('input', (msg: Msg, send, done) => {
-      try {
-        if (msg.action === 'reset') {
+    const command = commandReader({ actions: ['train', 'reset'], code: 'learn.badAction' }, (t) =>
+      this.warn(t),
+    );
+    onInput<Msg>(
+      this,
+      (msg, send, done) => {
+        const action = command(msg);
+        if (action === 'reset') {
           X = [];
           y = [];
           shown.now(collecting());
-          return done();
+          return;
         }
-        if (msg.action === 'train') {
+        if (action === 'train') {
           if (job) throw new TaktError('learn.busy', 'training is already running', 'action');
-          return train(msg, send, done);
+          train(msg, send, done);
+          return 'later';
         }
-        if (msg.action !== undefined)
-          throw new TaktError(
-            'learn.badAction',
-            `action: "${String(msg.action)}" is not one of train, reset`,
-            'action',
-          );
         const x = featureVector(msg.payload, names);
         const label = labelOf(msg);
         X.push(x);
         y.push(label);
-        if (X.length >= rowsWanted && !job) return train(msg, send, done);
+        if (X.length >= rowsWanted && !job) {
+          train(msg, send, done);
+          return 'later';
+        }
         shown.update(collecting);
-        done();
-      } catch (err) {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      }
-    });
-
-    this.on('close', (_removed: boolean, done: () => void) => {
-      job?.cancel();
-      shown.dispose();
-      done();
-    });
+      },
+      shown,
+    );
+    onClose(
+      this,
+      () => job?.cancel(),
+      () => shown.dispose(),
+    );
   }
   RED.nodes.registerType('takt-predict-train', PredictTrainNode);
 };

@@ -8,8 +8,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { disable, onClose, onInput } from '../core/adaptor';
 import { TaktError } from '../core/errors';
-import { errorStatus, status, throttledStatus } from '../core/status';
+import { commandReader } from '../core/message';
+import { status, throttledStatus } from '../core/status';
 import { sniffFormat } from './image';
 import { startVisionTraining } from './train-job';
 
@@ -58,10 +60,7 @@ const init: NodeInitializer = (RED) => {
         timeLimitMs: 1000 * num(def.timeLimit, 120, 'timeLimit', (n) => n >= 5 && n <= 3600),
       };
     } catch (err) {
-      this.error((err as Error).message);
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
+      return disable(this, err);
     }
     const name = def.modelName || `vision-${this.id.replace(/[^A-Za-z0-9]/g, '')}`;
     let images: Uint8Array[] = [];
@@ -93,51 +92,49 @@ const init: NodeInitializer = (RED) => {
         },
         (err: unknown) => {
           job = undefined;
-          shown.now(errorStatus(err));
-          done(err as Error);
+          done(err as Error); // onInput's done: red status too
         },
       );
     };
 
-    this.on('input', (msg: Msg, send, done) => {
-      try {
+    const command = commandReader({ actions: ['train', 'reset'], code: 'vision.badAction' }, (t) =>
+      this.warn(t),
+    );
+    onInput<Msg>(
+      this,
+      (msg, send, done) => {
         if (job)
           throw new TaktError(
             'vision.busy',
             'a model is being trained: this message was not used, send it again later',
             'payload',
           );
-        if (msg.action === 'reset') {
+        const action = command(msg);
+        if (action === 'reset') {
           images = [];
           shown.now(collecting());
-          done();
           return;
         }
-        if (msg.action === 'train') return train(msg, send, done);
-        if (msg.action !== undefined)
-          throw new TaktError(
-            'vision.badAction',
-            `action: "${String(msg.action)}" is not one of train, reset`,
-            'action',
-          );
-        const p = msg.payload;
-        if (!(p instanceof Uint8Array) || sniffFormat(p) === null)
-          throw new TaktError('vision.badImage', 'payload must be PNG, JPEG, BMP or TIFF bytes', 'payload');
-        images.push(new Uint8Array(p));
-        if (images.length >= count) return train(msg, send, done);
-        shown.update(collecting);
-        done();
-      } catch (err) {
-        shown.now(errorStatus(err));
-        done(err as Error);
-      }
-    });
-
-    this.on('close', (_removed: boolean, done: () => void) => {
-      job?.cancel();
-      shown.dispose();
-      done();
-    });
+        if (action !== 'train') {
+          const p = msg.payload;
+          if (!(p instanceof Uint8Array) || sniffFormat(p) === null)
+            throw new TaktError('vision.badImage', 'payload must be PNG, JPEG, BMP or TIFF bytes', 'payload');
+          images.push(new Uint8Array(p));
+          if (images.length < count) {
+            shown.update(collecting);
+            return;
+          }
+        }
+        train(msg, send, done);
+        return 'later';
+      },
+      shown,
+    );
+    onClose(
+      this,
+      () => job?.cancel(),
+      () => shown.dispose(),
+    );
   }
   RED.nodes.registerType('takt-vision-train', VisionTrainNode);
 };
