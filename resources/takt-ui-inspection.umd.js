@@ -88,7 +88,7 @@ const TaktUiInspection = defineWidget({
             style: 'display:flex;gap:12px;align-items:flex-start;padding:4px',
           },
           [
-            picture(last, 200),
+            picture(last, 180),
             h('div', { style: 'font-size:13px;line-height:1.7' }, [
               h('div', {}, [chip(last.verdict)]),
               h('div', {}, `${last.key} · ${new Date(last.ts).toLocaleTimeString()}`),
@@ -107,10 +107,10 @@ const TaktUiInspection = defineWidget({
         {
           class: 'takt-inspection-card',
           'data-key': p.key,
-          style: 'border:1px solid rgba(0,0,0,0.15);border-radius:6px;padding:6px;width:132px',
+          style: 'border:1px solid rgba(0,0,0,0.15);border-radius:6px;padding:6px;width:112px',
         },
         [
-          picture(p, 120),
+          picture(p, 100),
           h('div', { style: 'font-size:12px;margin-top:4px' }, [chip(p.verdict), ` ${p.score.toFixed(2)}`]),
           h(
             'div',
