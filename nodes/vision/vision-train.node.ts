@@ -116,7 +116,7 @@ const init: NodeInitializer = (RED) => {
         if (stopAfter && action === undefined && (stopped || job)) {
           // Done collecting: the image is not used, by configuration, and counted.
           unused++;
-          shown.update(() => status.ready(`${job ? 'training' : 'trained'}, ${unused} not used`));
+          shown.update(() => status.ready(`${job ? 'training' : 'trained'}, ${unused} unused`));
           return;
         }
         if (job)

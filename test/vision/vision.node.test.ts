@@ -267,7 +267,7 @@ describe('takt-vision-train node', function () {
     const trained = nextMessages<{ card: { training: { images: number } } }>('trained', 1, 150000);
     for (const g of goods) getNode('t').receive({ payload: g }); // 12: training starts at the 10th
     assert.equal((await trained)[0]!.card.training.images, 10);
-    const counted = nextStatus('t', (s) => /trained, 3 not used/.test(s.text ?? ''), 20000);
+    const counted = nextStatus('t', (s) => /trained, 3 unused/.test(s.text ?? ''), 20000);
     getNode('t').receive({ payload: goods[0] });
     await counted;
     const collecting = nextStatus('t', (s) => s.text === '1/10 images', 20000);
