@@ -14,7 +14,7 @@ import { TaktError } from '../../nodes/core/errors';
 import { renderShot, shotPng } from '../../nodes/sim/camera';
 import { type CameraShot, PlantSimulator } from '../../nodes/sim/engine';
 import { DEFAULT_PLANT, parsePlantModel, type PlantModel } from '../../nodes/sim/model';
-import { type CameraImage, SimRunner } from '../../nodes/sim/runner';
+import { CAMERA_BACKLOG, type CameraImage, SimRunner } from '../../nodes/sim/runner';
 import { freePort, waitUntil } from '../helpers/net';
 import { requireServer } from '../helpers/servers';
 
@@ -149,7 +149,7 @@ describe('sim/camera published by the runner', function () {
     const runner = new SimRunner(DEFAULT_PLANT, {
       seed: 4,
       startTime: START,
-      timeFactor: 60,
+      timeFactor: 1, // the clock hardly moves: the parts come from the advances below
       camera: true,
       opcua: { port: await freePort(), pkiDir: join(dir, 'pki') },
     });
@@ -166,9 +166,12 @@ describe('sim/camera published by the runner', function () {
       runner.on('image', (i) => seen.push(i));
       await runner.start();
       runner.inject('Packer1', 'surfaceDefect', 1);
-      const r = runner.advance(5 * 60000);
-      await runner.cameraIdle();
-      const parts = r.parts.filter((p) => p.shot);
+      const parts = [];
+      for (let i = 0; i < 5; i++) {
+        parts.push(...runner.advance(60000).parts.filter((p) => p.shot));
+        await runner.cameraIdle();
+      }
+      assert.equal(runner.cameraDropped, 0);
       assert.ok(parts.length >= 10, `${parts.length} parts`);
       // The runner's clock runs too (start()): every part up to the last one advanced here, in order.
       const last = parts[parts.length - 1]!.shot!.part;
@@ -214,6 +217,21 @@ describe('sim/camera published by the runner', function () {
       await runner.stop();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('drops images beyond its backlog when drawing falls behind, counting each one and warning', async () => {
+    const runner = new SimRunner(DEFAULT_PLANT, { seed: 4, startTime: START, camera: true });
+    const seen: CameraImage[] = [];
+    const warnings: Error[] = [];
+    runner.on('image', (i) => seen.push(i));
+    runner.on('warning', (w) => warnings.push(w));
+    const made = runner.advance(20 * 60000).parts.filter((p) => p.shot).length; // ~100 parts at once
+    await runner.cameraIdle();
+    assert.ok(made > CAMERA_BACKLOG);
+    assert.equal(runner.cameraDropped, made - CAMERA_BACKLOG);
+    assert.equal(seen.length, CAMERA_BACKLOG);
+    assert.equal(warnings.length, runner.cameraDropped);
+    assert.match(warnings[0]!.message, /image of part \d+ not drawn, 32 images wait \(1 dropped/);
   });
 
   describe('with Mosquitto (integration)', () => {
