@@ -28,6 +28,7 @@ const HELP = `takt-sim: a simulated production line over OPC UA (and Sparkplug B
   --load-rate HZ      how often each load tag changes (default 10)
   --ground-truth FILE append fault starts and ends as JSON lines, and on stop the value changes
                       served per tag (default .takt/sim/ground-truth.jsonl)
+  --camera            publish one PNG per part from each inspection camera (OPC UA Camera/Image, MQTT)
   --pki DIR           PKI folder of the server (default .takt/sim/pki)
   --help`;
 
@@ -64,6 +65,7 @@ async function main(): Promise<void> {
         'load-rate': { type: 'string' },
         'ground-truth': { type: 'string' },
         pki: { type: 'string' },
+        camera: { type: 'boolean' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
   const runner = new SimRunner(model, {
     seed: num(args.seed, 'seed', 1),
     timeFactor: num(args['time-factor'], 'time-factor', 1),
+    camera: args.camera === true,
     faultsPerDay: num(args['faults-per-day'], 'faults-per-day', 0),
     groundTruthFile: resolve(args['ground-truth'] ?? join('.takt', 'sim', 'ground-truth.jsonl')),
     opcua: port

@@ -10,8 +10,16 @@
 import { TaktError } from '../core/errors';
 import type { Quality } from '../core/sample';
 import { bearingFrequencies, type BearingFrequencies } from '../core/bearing';
-import { FAULT_KINDS, type FaultKind, type MachineModel, type PlantModel } from './model';
+import {
+  FAULT_KINDS,
+  RANDOM_FAULT_KINDS,
+  type CameraModel,
+  type FaultKind,
+  type MachineModel,
+  type PlantModel,
+} from './model';
 import { Rng } from '../core/random';
+import { DEFECT_KINDS, type DefectKind, type ProductKind } from '../vision/synth';
 
 export type MachineState = 'Idle' | 'Running' | 'Setup' | 'Down';
 export const STATE_CODES: Record<MachineState, number> = { Idle: 0, Running: 1, Setup: 2, Down: 3 };
@@ -74,6 +82,24 @@ export interface PartEvent {
   ts: number;
   value: number;
   good: boolean;
+  /** The camera's shot of the part, on a machine with a camera (render it with `renderShot`). */
+  shot?: CameraShot;
+}
+
+/**
+ * What an inspection camera saw of one part, as a recipe: the image itself is drawn on demand (it costs
+ * milliseconds), from the seed, so the same simulator seed gives the same pixels. `defect` is the ground truth.
+ */
+export interface CameraShot {
+  machine: string;
+  /** Part number on this machine's camera, from 1. */
+  part: number;
+  ts: number;
+  product: ProductKind;
+  size: number;
+  seed: number;
+  /** The surface defect put on the part (a 'surfaceDefect' fault), or null for a good surface. */
+  defect: { kind: DefectKind; severity: number; fault: number } | null;
 }
 
 export interface StateEvent {
@@ -141,6 +167,9 @@ class MachineSim {
   offset = 0;
   faults: ActiveFault[] = [];
   stream: number;
+  /** The camera's own random stream (so a camera leaves the other figures of the machine as they were). */
+  readonly cameraRng: Rng;
+  shots = 0;
 
   constructor(m: MachineModel, line: string, prefix: string, seed: number, stream: number) {
     this.m = m;
@@ -148,6 +177,7 @@ class MachineSim {
     this.prefix = prefix;
     this.stream = stream;
     this.rng = new Rng(seed, stream);
+    this.cameraRng = new Rng(seed, 30011 + stream);
     this.freqs = bearingFrequencies(m.bearing, m.shaftRpm);
     this.cycleS = m.idealCycleTimeS;
     this.temperature = m.temperature.runningC;
@@ -227,6 +257,17 @@ export class PlantSimulator {
     return [...this.machines.keys()];
   }
 
+  /** The machines with an inspection camera, and each camera. */
+  cameras(): { machine: string; topic: string; camera: CameraModel }[] {
+    return [...this.machines.values()]
+      .filter((ms) => ms.m.camera)
+      .map((ms) => ({ machine: ms.m.id, topic: `${ms.prefix}/Camera`, camera: ms.m.camera! }));
+  }
+
+  private cameraMachines(): string[] {
+    return this.cameras().map((c) => c.machine);
+  }
+
   bearing(machine: string): BearingFrequencies {
     return this.get(machine).freqs;
   }
@@ -269,6 +310,12 @@ export class PlantSimulator {
       );
     }
     const k = kind as FaultKind;
+    if (k === 'surfaceDefect' && !ms.m.camera)
+      throw new TaktError(
+        'sim.noCamera',
+        `machine "${machine}" has no camera: surface defects are seen only on machines with one (${this.cameraMachines().join(', ') || 'none in this plant'})`,
+        'machine',
+      );
     const existing = ms.fault(k);
     if (existing) this.endFault(ms, existing, 'replaced', undefined);
     const record: FaultRecord = {
@@ -410,7 +457,7 @@ export class PlantSimulator {
     while (this.time >= this.nextRandomFault) {
       const ids = this.machineIds();
       const machine = ids[Math.floor(this.randomRng.next() * ids.length)];
-      const kind = FAULT_KINDS[Math.floor(this.randomRng.next() * FAULT_KINDS.length)];
+      const kind = RANDOM_FAULT_KINDS[Math.floor(this.randomRng.next() * RANDOM_FAULT_KINDS.length)]!;
       out.faults.push({
         event: 'start',
         fault: this.inject(machine, kind, 0.3 + 0.7 * this.randomRng.next(), 'random'),
@@ -498,11 +545,20 @@ export class PlantSimulator {
     if (wear) ms.toolWearOffset += TOOL_WEAR_SIGMA_PER_PART * wear.record.severity * q.sigma;
     const shift = (ms.fault('shift')?.record.severity ?? 0) * 2 * q.sigma;
     const value = round(q.nominal + ms.offset + ms.toolWearOffset + shift + q.sigma * ms.rng.normal(), 6);
-    const good = Math.abs(value - q.nominal) <= q.tolerance && ms.rng.next() >= m.scrapRate;
+    const shot = m.camera ? this.shoot(ms, m.camera) : undefined;
+    // A part with a surface defect is scrap whatever its measurement (the camera's ground truth).
+    const good = Math.abs(value - q.nominal) <= q.tolerance && ms.rng.next() >= m.scrapRate && !shot?.defect;
     if (good) ms.good++;
     else ms.scrap++;
     ms.lastMeasurement = value;
-    out.parts.push({ machine: m.id, topic: `${ms.prefix}/${q.name}`, ts: this.time, value, good });
+    out.parts.push({
+      machine: m.id,
+      topic: `${ms.prefix}/${q.name}`,
+      ts: this.time,
+      value,
+      good,
+      ...(shot ? { shot } : {}),
+    });
     // Next cycle: a little slower than ideal, more so as the bearing wears.
     ms.cycleS =
       m.idealCycleTimeS * (1 + Math.abs(0.04 + 0.02 * ms.rng.normal()) + 0.05 * ms.bearingSeverity());
@@ -514,6 +570,26 @@ export class PlantSimulator {
       ms.toolWearOffset = 0;
       this.setState(ms, 'Setup', REASONS.changeover, m.setupMin * 60, out);
     }
+  }
+
+  /** The camera's recipe for the part just finished: a seed, and a defect with the fault's probability. */
+  private shoot(ms: MachineSim, camera: CameraModel): CameraShot {
+    const r = ms.cameraRng;
+    const seed = r.int(1, 2 ** 31 - 1);
+    const fault = ms.fault('surfaceDefect');
+    // Severity is the share of parts that come out defective while the fault lasts.
+    const hit = r.next() < (fault?.record.severity ?? 0);
+    const kind = DEFECT_KINDS[r.int(0, DEFECT_KINDS.length - 1)]!;
+    const strength = r.uniform(0.5, 1);
+    return {
+      machine: ms.m.id,
+      part: ++ms.shots,
+      ts: this.time,
+      product: camera.product,
+      size: camera.size,
+      seed,
+      defect: hit && fault ? { kind, severity: round(strength, 3), fault: fault.record.id } : null,
+    };
   }
 
   private setState(

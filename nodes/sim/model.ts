@@ -5,6 +5,7 @@
  */
 import type { BearingGeometry } from '../core/bearing';
 import { TaktError } from '../core/errors';
+import { PRODUCT_KINDS, type ProductKind } from '../vision/synth';
 
 export type { BearingGeometry };
 
@@ -42,6 +43,19 @@ export interface MachineModel {
   setupMin: number;
   /** Share of time the machine waits for material (idle), in [0, 1). */
   starvedShare: number;
+  /**
+   * An inspection camera over the machine's output: one image per finished part, drawn by the synthetic part
+   * generator of the vision engine (lighting changes and slight misplacement are part of normal; a
+   * 'surfaceDefect' fault puts scratches, dents, stains or missing features on some parts).
+   */
+  camera?: CameraModel;
+}
+
+export interface CameraModel {
+  /** What the camera sees: a machined washer, a printed label or a cast surface. */
+  product: ProductKind;
+  /** Image side in pixels (square), 64..1024. */
+  size: number;
 }
 
 export interface LineModel {
@@ -66,8 +80,26 @@ export interface PlantModel {
   faultSchedule?: ScheduledFault[];
 }
 
-export const FAULT_KINDS = ['bearing', 'toolWear', 'shift', 'breakdown', 'overheat'] as const;
+export const FAULT_KINDS = [
+  'bearing',
+  'toolWear',
+  'shift',
+  'breakdown',
+  'overheat',
+  'surfaceDefect',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+/**
+ * The kinds random faults are drawn from (`faultsPerDay`): every kind a machine without a camera can have, in
+ * the order the draws have always used, so a seed gives the same random faults as before cameras existed.
+ */
+export const RANDOM_FAULT_KINDS: readonly FaultKind[] = [
+  'bearing',
+  'toolWear',
+  'shift',
+  'breakdown',
+  'overheat',
+];
 
 const bearing6205: BearingGeometry = {
   balls: 9,
@@ -152,6 +184,7 @@ export const DEFAULT_PLANT: PlantModel = {
           setupEveryParts: 3000,
           setupMin: 10,
           starvedShare: 0.08,
+          camera: { product: 'label', size: 256 },
         },
       ],
     },
@@ -260,7 +293,17 @@ function parseMachine(x: unknown, f: string): MachineModel {
     setupEveryParts: int(m, 'setupEveryParts', f, 1),
     setupMin: num(m, 'setupMin', f, 0),
     starvedShare: num(m, 'starvedShare', f, 0, 0.95),
+    ...(m.camera === undefined ? {} : { camera: parseCamera(m.camera, `${f}.camera`) }),
   };
+}
+
+function parseCamera(x: unknown, f: string): CameraModel {
+  const c = obj(x, f);
+  const product = text(c, 'product', f);
+  if (!(PRODUCT_KINDS as readonly string[]).includes(product))
+    bad(`${f}.product`, `must be one of ${PRODUCT_KINDS.join(', ')}`);
+  const size = c.size === undefined ? 256 : int(c, 'size', f, 64, 1024);
+  return { product: product as ProductKind, size };
 }
 
 /** Checks a plant model (parsed JSON) and returns it typed; throws TaktError naming the bad field. */

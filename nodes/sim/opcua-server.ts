@@ -54,6 +54,11 @@ export interface SimServerOptions {
    * Stop on the Load object resume and pause it.
    */
   load?: { tags: number; rateHz: number };
+  /**
+   * Inspection cameras: each machine with a camera gets an object Camera with Image (ByteString, the PNG of
+   * the last part) and Part (String, JSON ground truth of that part), set by `publishImage`.
+   */
+  camera?: boolean;
 }
 
 export interface SimServerEvents {
@@ -139,6 +144,7 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
     { tag: TagInfo; path: string; node: UAVariable; last: TagValue | undefined }
   >();
   private loadVars: { path: string; node: UAVariable }[] = [];
+  private readonly cameraVars = new Map<string, { image: UAVariable; part: UAVariable }>();
   private loadTimer: NodeJS.Timeout | undefined;
   private tick = 0;
   private userCertificateManager: OPCUACertificateManager | undefined;
@@ -308,6 +314,24 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
     }
   }
 
+  /** Sets a camera's Image (PNG bytes) and Part (ground truth JSON) at the part's simulated time. */
+  publishImage(machine: string, png: Uint8Array, truth: { ts: number }): void {
+    const v = this.cameraVars.get(machine);
+    if (!this.server || !v) return;
+    const ts = new Date(truth.ts);
+    const bytes = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+    v.image.setValueFromSource(
+      new Variant({ dataType: DataType.ByteString, value: bytes }),
+      StatusCodes.Good,
+      ts,
+    );
+    v.part.setValueFromSource(
+      new Variant({ dataType: DataType.String, value: JSON.stringify(truth) }),
+      StatusCodes.Good,
+      ts,
+    );
+  }
+
   async stop(): Promise<void> {
     this.stopLoad();
     const s = this.server;
@@ -339,6 +363,34 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
       if (!tag.writable) this.changes.declare(path);
       this.vars.set(tag.topic, { tag, path, node: this.addVariable(ns, machine, tag), last: undefined });
     }
+    if (this.opts.camera)
+      for (const c of this.sim.cameras()) {
+        const machine = machines.get(c.machine);
+        if (!machine) continue;
+        const camera = ns.addObject({ componentOf: machine, browseName: 'Camera' });
+        const common = {
+          componentOf: camera,
+          minimumSamplingInterval: 0,
+          accessLevel: 'CurrentRead',
+          userAccessLevel: 'CurrentRead',
+        };
+        this.cameraVars.set(c.machine, {
+          image: ns.addVariable({
+            ...common,
+            browseName: 'Image',
+            description: `PNG image of the last part (${c.camera.size}x${c.camera.size}, ${c.camera.product})`,
+            dataType: 'ByteString',
+            value: new Variant({ dataType: DataType.ByteString, value: Buffer.alloc(0) }),
+          }),
+          part: ns.addVariable({
+            ...common,
+            browseName: 'Part',
+            description: 'Ground truth of the last image as JSON: part number, time, defect and its box',
+            dataType: 'String',
+            value: new Variant({ dataType: DataType.String, value: '' }),
+          }),
+        });
+      }
     this.addMethods(ns, site);
     this.addCountMethod(ns, site);
     if (this.opts.load && this.opts.load.tags > 0) {
@@ -431,7 +483,7 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
     const inject = ns.addMethod(site, {
       browseName: 'InjectFault',
       description:
-        'Starts a fault on a machine: kind bearing, toolWear, shift, breakdown or overheat; severity in (0, 1]',
+        'Starts a fault on a machine: kind bearing, toolWear, shift, breakdown, overheat or surfaceDefect (machines with a camera); severity in (0, 1]',
       inputArguments: [
         { name: 'machine', dataType: DataType.String, description: 'Machine id, e.g. CNC1' },
         {

@@ -6,9 +6,11 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
-import { TaktError } from '../core/errors';
+import { errorMessage, TaktError } from '../core/errors';
+import { shotPng, type ShotTruth } from './camera';
 import {
   type AdvanceResult,
+  type CameraShot,
   type FaultEvent,
   type FaultRecord,
   PlantSimulator,
@@ -30,10 +32,28 @@ export interface RunnerOptions extends SimOptions {
    * counts (`{"event":"changeCounts",...}`).
    */
   groundTruthFile?: string;
+  /**
+   * Render and publish the inspection cameras' images (one PNG per finished part on a machine with a camera:
+   * OPC UA ByteString, MQTT, and the 'image' event). Off by default: drawing images costs CPU.
+   */
+  camera?: boolean;
 }
+
+/** One camera image with its ground truth. */
+export interface CameraImage {
+  /** Topic of the camera: <enterprise>/<site>/<area>/<line>/<machine>/Camera. */
+  topic: string;
+  png: Uint8Array;
+  truth: ShotTruth;
+}
+
+/** Camera images waiting to be drawn beyond this are dropped (counted in `cameraDropped`, with a warning). */
+export const CAMERA_BACKLOG = 32;
 
 export interface RunnerEvents {
   tick: [AdvanceResult];
+  /** A camera image of a finished part (only with the `camera` option). */
+  image: [CameraImage];
   /** A fault started or ended (ground truth). */
   fault: [FaultEvent];
   /** A server problem that does not stop the simulation (e.g. the MQTT broker went away). */
@@ -51,6 +71,12 @@ export class SimRunner extends EventEmitter<RunnerEvents> {
   private owedMs = 0;
   private lastWall = 0;
   private lastSecond = -1;
+  private readonly camera: boolean;
+  private readonly cameraTopics = new Map<string, string>();
+  private cameraChain: Promise<void> = Promise.resolve();
+  private cameraWaiting = 0;
+  /** Camera images not drawn because the drawing fell CAMERA_BACKLOG images behind the simulation. */
+  cameraDropped = 0;
 
   constructor(model: PlantModel, opts: RunnerOptions = {}) {
     super();
@@ -61,8 +87,10 @@ export class SimRunner extends EventEmitter<RunnerEvents> {
     this.tickMs = opts.tickMs ?? 100;
     this.sim = new PlantSimulator(model, opts);
     this.logFile = opts.groundTruthFile;
+    this.camera = opts.camera === true;
+    for (const c of this.sim.cameras()) this.cameraTopics.set(c.machine, c.topic);
     if (opts.opcua) {
-      this.opcua = new SimOpcuaServer(this.sim, opts.opcua);
+      this.opcua = new SimOpcuaServer(this.sim, { ...opts.opcua, camera: this.camera });
       this.opcua.on('fault', (f) => this.record('start', f));
       this.opcua.on('cleared', (list) => list.forEach((f) => this.record('end', f)));
     }
@@ -114,8 +142,44 @@ export class SimRunner extends EventEmitter<RunnerEvents> {
       this.opcua?.publishWaveforms();
     }
     this.sparkplug?.publish(r);
+    if (this.camera) for (const p of r.parts) if (p.shot) this.photograph(p.shot);
     this.emit('tick', r);
     return r;
+  }
+
+  /** Resolves when every camera image queued so far has been drawn and published. */
+  cameraIdle(): Promise<void> {
+    return this.cameraChain;
+  }
+
+  /** Draws a shot after the ones before it (images leave in part order) and publishes it everywhere. */
+  private photograph(shot: CameraShot): void {
+    if (this.cameraWaiting >= CAMERA_BACKLOG) {
+      this.cameraDropped++;
+      this.emit(
+        'warning',
+        new TaktError(
+          'sim.cameraBehind',
+          `camera on ${shot.machine}: image of part ${shot.part} not drawn, ${CAMERA_BACKLOG} images wait (${this.cameraDropped} dropped; lower the time factor)`,
+        ),
+      );
+      return;
+    }
+    this.cameraWaiting++;
+    const topic = this.cameraTopics.get(shot.machine)!;
+    this.cameraChain = this.cameraChain
+      .then(() => shotPng(shot))
+      .then(({ png, truth }) => {
+        this.opcua?.publishImage(shot.machine, png, truth);
+        this.sparkplug?.publishImage(topic, png, truth);
+        this.emit('image', { topic, png, truth });
+      })
+      .catch((err: unknown) => {
+        this.emit('warning', new Error(`camera on ${shot.machine}: ${errorMessage(err)}`));
+      })
+      .finally(() => {
+        this.cameraWaiting--;
+      });
   }
 
   inject(

@@ -25,6 +25,7 @@ interface SimNodeDef extends NodeDef {
   groupId?: string;
   edgeNodeId?: string;
   outputMode?: 'batch' | 'messages';
+  camera?: boolean;
 }
 interface SimCredentials {
   user?: string;
@@ -49,6 +50,7 @@ const init: NodeInitializer = (RED) => {
           timeFactor: cfg.number('timeFactor', { default: 1, min: 1, max: 3600 }),
           faultsPerDay: cfg.number('faultsPerDay', { default: 0, min: 0, max: 1000 }),
           groundTruthFile: join(userDir, 'takt', 'sim', `${this.id}-ground-truth.jsonl`),
+          camera: def.camera === true,
           opcua: port
             ? {
                 port,
@@ -87,10 +89,11 @@ const init: NodeInitializer = (RED) => {
     runner.on('tick', (r) => {
       const samples = tracker.collect(r);
       if (samples.length === 0) return;
-      if (batch) this.send([{ topic: runner.sim.model.lines[0].id, payload: samples }, null]);
+      if (batch) this.send([{ topic: runner.sim.model.lines[0].id, payload: samples }, null, null]);
       else
         this.send([
           samples.map((s) => ({ topic: s.topic, payload: s.value, ts: s.ts, quality: s.quality })),
+          null,
           null,
         ]);
     });
@@ -98,8 +101,21 @@ const init: NodeInitializer = (RED) => {
       this.send([
         null,
         { topic: `takt/sim/ground-truth/${e.fault.machine}`, payload: { event: e.event, ...e.fault } },
+        null,
       ]);
       show();
+    });
+    runner.on('image', (img) => {
+      const png = img.png;
+      this.send([
+        null,
+        null,
+        {
+          topic: `${img.topic}/Image`,
+          payload: Buffer.from(png.buffer, png.byteOffset, png.byteLength),
+          part: img.truth,
+        },
+      ]);
     });
     runner.on('warning', (err) => this.warn(err.message));
     this.status(status.connecting('starting'));

@@ -197,6 +197,18 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
     }
   }
 
+  /**
+   * A camera image as plain MQTT beside the Sparkplug topics: the PNG bytes on <camera topic>/Image and its
+   * ground truth as JSON on <camera topic>/Part (Sparkplug B has no place for images).
+   */
+  publishImage(topic: string, png: Uint8Array, truth: object): void {
+    if (!this.client?.connected) return;
+    this.client.publish(`${topic}/Image`, Buffer.from(png.buffer, png.byteOffset, png.byteLength), {
+      qos: 0,
+    });
+    this.client.publish(`${topic}/Part`, JSON.stringify(truth), { qos: 0 });
+  }
+
   private onCommand(topic: string, payload: Buffer): void {
     try {
       if (this.edge.rebirthRequested(new Uint8Array(payload), topic)) this.birth();

@@ -487,6 +487,8 @@ export interface Inspection {
   /** The anomaly map (grid x grid, row-major), higher = more anomalous, same units as score. */
   map: { width: number; height: number; data: Float32Array };
   defects: Defect[];
+  /** Size of the image judged (source pixels: the frame defect boxes refer to). */
+  image: { width: number; height: number };
   /** PNG overlay of the map on the model input (when asked for). */
   heatmap?: Uint8Array;
   warnings: string[];
@@ -497,6 +499,8 @@ export interface InspectOptions {
   heatmap?: boolean;
   /** Override the card's threshold. */
   threshold?: number;
+  /** Largest image accepted, in pixels (default DEFAULT_MAX_PIXELS); larger ones are refused before decoding. */
+  maxPixels?: number;
 }
 
 /**
@@ -626,6 +630,7 @@ export class Inspector {
       size: c.size,
       channels: c.channels,
       roi: c.preprocessing.roi ?? undefined,
+      maxPixels: opts.maxPixels,
     });
     let pose: Pose = IDENTITY;
     let tensor = p.tensor;
@@ -682,6 +687,7 @@ export class Inspector {
       anomalous: score > threshold,
       map: { width: g, height: g, data: map },
       defects,
+      image: { width: p.source.width, height: p.source.height },
       warnings: p.warnings,
     };
     if (opts.heatmap) result.heatmap = await heatmapPng(tensor, c.channels, c.size, map, g, threshold);

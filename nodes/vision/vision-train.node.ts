@@ -2,13 +2,15 @@
  * takt-vision-train: collects images of good parts from the flow (or reads a folder), trains a vision
  * anomaly model in a worker thread and writes <userDir>/takt/models/<name>.onnx plus its JSON card. The
  * output carries the model path in msg.payload and msg.model (wire it to takt-vision to swap models) and
- * the card in msg.card. msg.action "train" trains now, "reset" drops the images collected. An image that
- * arrives while a model is being trained is refused with an error, never silently dropped.
+ * the card in msg.card. msg.action "train" trains now, "reset" drops the images collected (and starts
+ * collecting again). After a model is trained the node either collects the next set (`after: 'collect'`; an
+ * image that arrives while a model is being trained is refused with an error, never silently dropped) or
+ * stops (`after: 'stop'`: later images are not used, and counted in the status, until "reset").
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { disable, onClose, onInput } from '../core/adaptor';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { commandReader } from '../core/message';
 import { status, throttledStatus } from '../core/status';
@@ -22,17 +24,10 @@ interface TrainNodeDef extends NodeDef {
   size?: string | number;
   falseRejectRate?: string | number;
   timeLimit?: string | number;
+  after?: 'collect' | 'stop';
 }
 
 type Msg = NodeMessageInFlow & { action?: unknown; model?: unknown; card?: unknown };
-
-function num(v: unknown, dflt: number, field: string, ok: (n: number) => boolean): number {
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || !ok(n))
-    throw new TaktError('vision.badConfig', `${field}: ${String(v)} is not allowed`, field);
-  return n;
-}
 
 /** The images of a folder (PNG, JPEG, BMP, TIFF by content), in name order. */
 function readFolder(dir: string): Uint8Array[] {
@@ -50,21 +45,34 @@ const init: NodeInitializer = (RED) => {
     RED.nodes.createNode(this, def);
     const shown = throttledStatus((s) => this.status(s));
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-    let count: number;
-    let options: { size: number; falseRejectRate: number; timeLimitMs: number };
-    try {
-      count = num(def.count, 200, 'count', (n) => Number.isInteger(n) && n >= 10 && n <= 5000);
-      options = {
-        size: num(def.size, 256, 'size', (n) => Number.isInteger(n) && n >= 64 && n <= 1024 && n % 64 === 0),
-        falseRejectRate: num(def.falseRejectRate, 0.01, 'falseRejectRate', (n) => n > 0 && n < 0.5),
-        timeLimitMs: 1000 * num(def.timeLimit, 120, 'timeLimit', (n) => n >= 5 && n <= 3600),
+    const cfg = setUp(this, () => {
+      const c = configReader(def);
+      const size = c.number('size', { default: 256, integer: true, min: 64, max: 1024 });
+      if (size % 64 !== 0)
+        throw new TaktError('config.badChoice', `size: ${size} is not a multiple of 64`, 'size');
+      return {
+        count: c.number('count', { default: 200, integer: true, min: 10, max: 5000 }),
+        stopAfter: c.choice('after', ['collect', 'stop'], 'collect') === 'stop',
+        options: {
+          size,
+          falseRejectRate: c.number('falseRejectRate', {
+            default: 0.01,
+            min: 0,
+            exclusiveMin: true,
+            max: 0.49,
+          }),
+          timeLimitMs: 1000 * c.number('timeLimit', { default: 120, min: 5, max: 3600 }),
+        },
       };
-    } catch (err) {
-      return disable(this, err);
-    }
+    });
+    if (!cfg) return;
+    const { count, options, stopAfter } = cfg;
     const name = def.modelName || `vision-${this.id.replace(/[^A-Za-z0-9]/g, '')}`;
     let images: Uint8Array[] = [];
     let job: ReturnType<typeof startVisionTraining> | undefined;
+    /** With `after: 'stop'`: a model is trained and images are no longer collected; how many were not used. */
+    let stopped = false;
+    let unused = 0;
     const collecting = () => status.idle(`${images.length}/${count} images`);
     this.status(collecting());
 
@@ -86,6 +94,7 @@ const init: NodeInitializer = (RED) => {
       job.promise.then(
         (r) => {
           job = undefined;
+          stopped = stopAfter;
           shown.now(status.ready(`trained ${r.card.training.images}`));
           send({ ...msg, payload: r.model, model: r.model, card: r.card });
           done();
@@ -103,15 +112,23 @@ const init: NodeInitializer = (RED) => {
     onInput<Msg>(
       this,
       (msg, send, done) => {
+        const action = command(msg);
+        if (stopAfter && action === undefined && (stopped || job)) {
+          // Done collecting: the image is not used, by configuration, and counted.
+          unused++;
+          shown.update(() => status.ready(`${job ? 'training' : 'trained'}, ${unused} unused`));
+          return;
+        }
         if (job)
           throw new TaktError(
             'vision.busy',
             'a model is being trained: this message was not used, send it again later',
             'payload',
           );
-        const action = command(msg);
         if (action === 'reset') {
           images = [];
+          stopped = false;
+          unused = 0;
           shown.now(collecting());
           return;
         }

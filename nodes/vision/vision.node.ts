@@ -1,14 +1,16 @@
 /**
  * takt-vision: judges one part per image with a vision model (trained by the vision engine) and sends
- * msg.vision = { score, threshold, verdict: 'ok' | 'ng' | 'doubt', defects, heatmap, warnings, model }.
- * msg.payload is encoded image bytes (PNG, JPEG, BMP, TIFF) or a raw frame { width, height, channels,
- * data }. msg.model (a path) loads another model. Images wait in a bounded queue; one that finds the queue
- * full is refused with an error (caught by a catch node) and counted in the status.
+ * msg.vision = { score, threshold, verdict: 'ok' | 'ng' | 'doubt', defects, heatmap, warnings, model,
+ * dropped }. msg.payload is encoded image bytes (PNG, JPEG, BMP, TIFF) or a raw frame { width, height,
+ * channels, data }. msg.model (a path) loads another model. Images wait in a bounded queue; one that finds
+ * the queue full is refused with an error (caught by a catch node) and counted in the status and in
+ * msg.vision.dropped of the next part judged.
  */
 import { isAbsolute, join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { TaktError, errorMessage } from '../core/errors';
-import { errorStatus, status, throttledStatus } from '../core/status';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
+import { TaktError } from '../core/errors';
+import { status, throttledStatus } from '../core/status';
 import { Inspector, verdict } from './model';
 import { BoundedQueue } from './queue';
 
@@ -17,120 +19,119 @@ interface VisionNodeDef extends NodeDef {
   queue?: string | number;
   doubt?: string | number;
   heatmap?: boolean;
+  /** Largest image accepted, in megapixels. */
+  maxMegapixels?: string | number;
 }
 
 type Msg = NodeMessageInFlow & { model?: unknown; vision?: unknown };
 
-function numberOr(v: unknown, dflt: number, field: string, ok: (n: number) => boolean): number {
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || !ok(n))
-    throw new TaktError('vision.badConfig', `${field}: ${String(v)} is not allowed`, field);
-  return n;
-}
-
 const init: NodeInitializer = (RED) => {
   function VisionNode(this: Node, def: VisionNodeDef) {
     RED.nodes.createNode(this, def);
+    const cfg = setUp(this, () => {
+      const c = configReader(def);
+      return {
+        queue: new BoundedQueue(c.number('queue', { default: 4, integer: true, min: 0, max: 1000 })),
+        band: c.number('doubt', { default: 0.1, min: 0, max: 0.99 }),
+        maxPixels: Math.round(1e6 * c.number('maxMegapixels', { default: 40, min: 0.01, max: 500 })),
+        heatmap: c.boolean('heatmap', true),
+      };
+    });
+    if (!cfg) return;
+    const { queue, band, maxPixels } = cfg;
     const shown = throttledStatus((s) => this.status(s));
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     const resolve = (p: string) => (isAbsolute(p) ? p : join(userDir, 'takt', 'models', p));
-    let queue: BoundedQueue;
-    let band: number;
-    try {
-      queue = new BoundedQueue(
-        numberOr(def.queue, 4, 'queue', (n) => Number.isInteger(n) && n >= 0 && n <= 1000),
-      );
-      band = numberOr(def.doubt, 0.1, 'doubt', (n) => n >= 0 && n < 1);
-    } catch (err) {
-      this.error(errorMessage(err));
-      this.status(errorStatus(err));
-      this.on('input', (_msg, _send, done) => done(err as Error));
-      return;
-    }
     let inspector: Inspector | undefined;
     let modelPath = def.model ? resolve(def.model) : '';
-    const load = async (path: string) => {
+    /** The model being loaded: images that arrive meanwhile wait for it (in the queue). */
+    let loading: Promise<void> | undefined;
+    const load = (path: string): Promise<void> => {
       shown.now(status.connecting('loading model'));
-      const next = await Inspector.load(path);
-      const old = inspector;
-      inspector = next;
-      modelPath = path;
-      shown.now(status.ready('model ready'));
-      await old?.close();
+      const p = Inspector.load(path).then(async (next) => {
+        const old = inspector;
+        inspector = next;
+        modelPath = path;
+        shown.now(status.ready('model ready'));
+        await old?.close();
+      });
+      const settled = p.then(
+        () => undefined,
+        () => undefined,
+      );
+      loading = settled;
+      void settled.then(() => {
+        if (loading === settled) loading = undefined;
+      });
+      return p;
     };
     if (modelPath)
       load(modelPath).catch((err: unknown) => {
-        this.error(`model not loaded: ${errorMessage(err)}`);
-        shown.now(errorStatus(err));
+        this.error(`model not loaded: ${(err as Error).message}`);
+        shown.now(status.error('no model'));
       });
     else shown.now(status.idle('no model'));
 
-    this.on('input', (msg: Msg, send, done) => {
-      if (typeof msg.model === 'string' && msg.model !== '') {
-        load(resolve(msg.model)).then(
-          () => done(),
-          (err: unknown) => {
-            shown.now(errorStatus(err));
+    onInput<Msg>(
+      this,
+      (msg, send, done) => {
+        if (typeof msg.model === 'string' && msg.model !== '') return load(resolve(msg.model));
+        const accepted = queue.push(async () => {
+          await loading;
+          const insp = inspector;
+          if (!insp) {
+            done(
+              new TaktError('vision.noModel', 'no model loaded: set the model or send msg.model', 'model'),
+            );
+            return;
+          }
+          try {
+            const r = await insp.inspect(msg.payload as Uint8Array, { heatmap: cfg.heatmap, maxPixels });
+            const v = verdict(r.score, r.threshold, band);
+            msg.vision = {
+              score: r.score,
+              threshold: r.threshold,
+              verdict: v,
+              defects: r.defects,
+              image: r.image,
+              heatmap: r.heatmap
+                ? Buffer.from(r.heatmap.buffer, r.heatmap.byteOffset, r.heatmap.byteLength)
+                : undefined,
+              warnings: r.warnings,
+              model: modelPath,
+              dropped: queue.dropped,
+            };
+            for (const w of r.warnings) this.warn(w);
+            const text = `${v} ${r.score.toFixed(2)}${queue.dropped ? ` drop ${queue.dropped}` : ''}`;
+            shown.update(() =>
+              v === 'ng' ? status.error(text) : v === 'doubt' ? status.warning(text) : status.ready(text),
+            );
+            send(msg);
+            done();
+          } catch (err) {
             done(err as Error);
-          },
-        );
-        return;
-      }
-      const accepted = queue.push(async () => {
-        const insp = inspector;
-        if (!insp) {
-          shown.now(status.error('no model'));
-          done(new TaktError('vision.noModel', 'no model loaded: set the model or send msg.model'));
-          return;
-        }
-        try {
-          const r = await insp.inspect(msg.payload as Uint8Array, { heatmap: def.heatmap !== false });
-          const v = verdict(r.score, r.threshold, band);
-          msg.vision = {
-            score: r.score,
-            threshold: r.threshold,
-            verdict: v,
-            defects: r.defects,
-            heatmap: r.heatmap
-              ? Buffer.from(r.heatmap.buffer, r.heatmap.byteOffset, r.heatmap.byteLength)
-              : undefined,
-            warnings: r.warnings,
-            model: modelPath,
-          };
-          for (const w of r.warnings) this.warn(w);
-          const text = `${v} ${r.score.toFixed(2)}${queue.dropped ? ` drop ${queue.dropped}` : ''}`;
-          shown.update(() =>
-            v === 'ng' ? status.error(text) : v === 'doubt' ? status.warning(text) : status.ready(text),
-          );
-          send(msg);
-          done();
-        } catch (err) {
-          shown.now(errorStatus(err));
-          done(err as Error);
-        }
-      });
-      if (!accepted) {
-        shown.now(status.error(`queue full, ${queue.dropped} dropped`));
-        done(
-          new TaktError(
+          }
+        });
+        if (!accepted)
+          throw new TaktError(
             'vision.queueFull',
             `image dropped: ${queue.capacity} images already wait for inspection (${queue.dropped} dropped so far)`,
             'payload',
-          ),
-        );
-      }
-    });
+          );
+        return 'later';
+      },
+      shown,
+    );
 
-    this.on('close', (_removed: boolean, done: () => void) => {
-      shown.dispose();
-      const insp = inspector;
-      inspector = undefined;
-      (insp ? insp.close() : Promise.resolve()).then(
-        () => done(),
-        () => done(),
-      );
-    });
+    onClose(
+      this,
+      () => shown.dispose(),
+      async () => {
+        const insp = inspector;
+        inspector = undefined;
+        await insp?.close();
+      },
+    );
   }
   RED.nodes.registerType('takt-vision', VisionNode);
 };

@@ -76,6 +76,7 @@ describe('shipped flows in the editor (Import, then the Deploy check)', function
       'takt-ui-approvals.group',
       'takt-ui-control-chart.group',
       'takt-ui-gantt.group',
+      'takt-ui-inspection.group',
       'takt-uns-out.broker',
       'takt-vibration.sampleRateHz',
       'takt-window.size',

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessage } from 'node-red';
+import { waitUntil } from '../helpers/net';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 import type { WidgetEvents } from '../../nodes/dashboard/widget';
 
@@ -15,6 +16,7 @@ import type { WidgetEvents } from '../../nodes/dashboard/widget';
 const ganttNode = require('../../nodes/dashboard/gantt.node');
 const chartNode = require('../../nodes/dashboard/control-chart.node');
 const inboxNode = require('../../nodes/dashboard/approvals.node');
+const inspectionNode = require('../../nodes/dashboard/inspection.node');
 const approveNode = require('../../nodes/approve/approve.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -214,6 +216,110 @@ describe('dashboard widget nodes', function () {
     const [m] = await rejected;
     assert.equal(m!.approval.outcome, 'rejected');
     assert.equal(m!.approval.decisions[0]!.user, 'station 3');
+  });
+
+  const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+  const judged = (n: number, verdict: string, defect: string | null) => ({
+    payload: Buffer.from('image bytes'),
+    part: { part: n, ts: 1_000_000 + n, defect: defect ? { kind: defect } : null },
+    vision: {
+      verdict,
+      score: verdict === 'ok' ? 0.5 : 1.4,
+      threshold: 1,
+      defects: verdict === 'ok' ? [] : [{ x: 10, y: 20, w: 30, h: 40, area: 900, score: 1.4 }],
+      heatmap: PNG,
+      image: { width: 256, height: 256 },
+    },
+  });
+
+  it('inspection: shows the last part, the reject rate and a gallery; a decision goes out as model-ops feedback', async () => {
+    await load(
+      [fakeGroup, inspectionNode],
+      [
+        ...base,
+        { id: 'v', type: 'takt-ui-inspection', z: 'tab', group: 'grp', gallery: 2, wires: [['fb']] },
+        { id: 'fb', type: 'helper', z: 'tab' },
+      ],
+    );
+    const st = nextStatus('v', (s) => s.fill === 'yellow' && s.text === '50.0 % ng, 2 open');
+    getNode('v').receive(judged(1, 'ng', 'scratch'));
+    getNode('v').receive(judged(2, 'ok', null));
+    getNode('v').receive(judged(3, 'doubt', null));
+    getNode('v').receive(judged(4, 'ng', 'stain'));
+    await st;
+    type View = {
+      last: { key: string; verdict: string; image: string; defects: unknown[]; truth: string; ts: number };
+      total: number;
+      rejectRate: number;
+      gallery: { key: string }[];
+    };
+    const v = lastView<View>('v')!;
+    assert.equal(v.total, 4);
+    assert.equal(v.rejectRate, 0.5);
+    assert.equal(v.last.key, 'part-4');
+    assert.equal(v.last.truth, 'stain');
+    assert.equal(v.last.ts, 1_000_004);
+    assert.equal(v.last.image, `data:image/png;base64,${PNG.toString('base64')}`);
+    assert.deepEqual(v.last.defects, [{ x: 10, y: 20, w: 30, h: 40 }]);
+    // The gallery holds 2: the newest ng/doubt parts, the oldest (part 1) has left.
+    assert.deepEqual(
+      v.gallery.map((g) => g.key),
+      ['part-4', 'part-3'],
+    );
+
+    const feedback = nextMessages<{ action: string; payload: { key: string; label: string }; user: string }>(
+      'fb',
+      2,
+    );
+    await action('v', {
+      inspection: 'takt-ui-inspection/decide',
+      payload: { key: 'part-4', decision: 'confirm' },
+      _client: { socketId: 's1', user: { username: 'jo' } },
+    });
+    await action('v', {
+      inspection: 'takt-ui-inspection/decide',
+      payload: { key: 'part-3', decision: 'overrule' },
+      _client: { socketId: 's2' },
+    });
+    const [f1, f2] = await feedback;
+    assert.deepEqual(
+      { action: f1!.action, payload: f1!.payload, user: f1!.user },
+      { action: 'feedback', payload: { key: 'part-4', label: 'fault' }, user: 'jo' },
+    );
+    assert.deepEqual(
+      { payload: f2!.payload, user: f2!.user },
+      { payload: { key: 'part-3', label: 'falseAlarm' }, user: 'operator' },
+    );
+    // The browser is sent the gallery without the decided parts.
+    await waitUntil(() => lastView<View>('v')?.gallery.length === 0, 'an empty gallery in the browser', 5000);
+    // A part decided already cannot be decided again.
+    await assert.rejects(
+      action('v', {
+        inspection: 'takt-ui-inspection/decide',
+        payload: { key: 'part-4', decision: 'confirm' },
+      }),
+      /no part "part-4" waits for a decision/,
+    );
+  });
+
+  it('inspection: a message that is not from takt-vision goes to the Catch node with a red status', async () => {
+    await load(
+      [fakeGroup, inspectionNode, catchNode],
+      [
+        ...base,
+        { id: 'v', type: 'takt-ui-inspection', z: 'tab', group: 'grp' },
+        { id: 'ct', type: 'catch', z: 'tab', scope: ['v'], wires: [['h']] },
+        { id: 'h', type: 'helper', z: 'tab' },
+      ],
+    );
+    const caught = nextMessages<{ error: { message: string } }>('h');
+    const red = nextStatus('v', (s) => s.fill === 'red');
+    getNode('v').receive({ payload: 'hello' });
+    assert.match((await caught)[0]!.error.message, /no msg.vision/);
+    await red;
+    const green = nextStatus('v', (s) => s.fill === 'green');
+    getNode('v').receive(judged(1, 'ok', null));
+    await green;
   });
 
   it('refuses to run without a group, with a red status and an error for each message', async () => {

@@ -211,6 +211,16 @@ const PLANS: Record<string, Plan> = {
     ],
     expect: ['samples', 'ground truth'],
   },
+  "vision/01 - Learn and inspect the camera's labels.json": {
+    steps: [
+      { until: ['model card'] },
+      { until: ['judged part'] },
+      { press: 'surface defects on Packer1', until: ['judged part'] },
+    ],
+    expect: ['model card', 'judged part'],
+    // Defective labels judged ng (and a good one now and then judged doubt) are the example's point.
+    red: ['inspect label'],
+  },
   'spc/01 - X-bar chart with alarms and capability.json': {
     steps: [{ until: ['alarms', 'adjustment proposals (approve before writing)'] }],
     expect: ['alarms', 'adjustment proposals (approve before writing)'],

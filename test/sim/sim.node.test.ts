@@ -67,6 +67,43 @@ describe('takt-sim node', function () {
     assert.ok(wave && Array.isArray(wave.value) && wave.value.length === 2048, 'waveform');
   });
 
+  it('sends one PNG per part on the third output with its ground truth when cameras are on', async () => {
+    await load(
+      [simNode, catchNode],
+      [
+        ...flow({ camera: true, timeFactor: 60, wires: [['samples'], ['truth'], ['images']] }),
+        { id: 'images', z: 'tab', type: 'helper' },
+      ],
+    );
+    getNode('sim').receive({
+      action: 'inject',
+      payload: { machine: 'Packer1', kind: 'surfaceDefect', severity: 1 },
+    });
+    const images = await nextMessages<{
+      topic: string;
+      payload: Buffer;
+      part: { part: number; defect: { kind: string } | null };
+    }>('images', 2, 20000);
+    for (const m of images) {
+      assert.equal(m.topic, 'Acme/Plant1/Machining/Line1/Packer1/Camera/Image');
+      assert.ok(Buffer.isBuffer(m.payload));
+      assert.deepEqual([...m.payload.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+    }
+    assert.equal(images[1]!.part.part, images[0]!.part.part + 1);
+    assert.ok(images[1]!.part.defect, 'the part after the injection carries its defect');
+  });
+
+  it('refuses surface defects on a machine without a camera, and keeps running', async () => {
+    await load([simNode, catchNode], flow());
+    const caught = nextMessages<{ error: { message: string } }>('caught', 1, 10000);
+    getNode('sim').receive({
+      action: 'inject',
+      payload: { machine: 'CNC1', kind: 'surfaceDefect', severity: 1 },
+    });
+    assert.match((await caught)[0]!.error.message, /CNC1.*no camera/);
+    await nextMessages<Batch>('samples', 1, 10000);
+  });
+
   it('injects and clears faults from messages, reporting ground truth and status', async () => {
     await load([simNode, catchNode], flow());
     const truth = nextMessages<Truth>('truth', 2, 10000);

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onnx } from 'onnx-proto';
 import { encodePng, sniffFormat } from '../../nodes/vision/image';
-import { train } from '../../nodes/vision/model';
+import { CARD_KEY, train } from '../../nodes/vision/model';
 import { BoundedQueue } from '../../nodes/vision/queue';
 import { renderPart } from '../../nodes/vision/synth';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
@@ -23,6 +24,7 @@ interface Judged {
     defects: unknown[];
     heatmap?: Buffer;
     model: string;
+    dropped: number;
   };
 }
 interface Caught {
@@ -131,7 +133,43 @@ describe('takt-vision node', function () {
     for (let i = 0; i < 6; i++) getNode('v').receive({ payload: good });
     const errors = await caught;
     assert.match(errors[3]!.error.message, /image dropped: 1 images already wait .*\(4 dropped so far\)/);
-    assert.equal((await out).length, 2);
+    const judged = await out;
+    assert.equal(judged.length, 2);
+    // Counted where they are dropped, and told with the next part judged.
+    assert.equal(judged[1]!.vision.dropped, 4);
+  });
+
+  it('refuses an image above its pixel limit before decoding it, and keeps judging', async () => {
+    await load([visionNode, catchNode], flow({ maxMegapixels: 0.01 }));
+    await nextStatus('v', (s) => s.fill === 'green', 20000);
+    const caught = nextMessages<Caught>('caught', 1, 20000);
+    const red = nextStatus('v', (s) => s.fill === 'red', 20000);
+    getNode('v').receive({ payload: good }); // 128x128 = 16384 pixels > 10000
+    assert.match((await caught)[0]!.error.message, /128x128 = 16384 pixels, above the limit of 10000/);
+    await red;
+    const small = Buffer.from(await encodePng(renderPart('casting', 302, { size: 96 })));
+    const out = nextMessages<Judged>('out', 1, 20000);
+    getNode('v').receive({ payload: small });
+    assert.ok((await out)[0]!.vision.score >= 0);
+  });
+
+  it('refuses a model whose input shape does not match its card, and keeps the model it has', async () => {
+    const m = onnx.ModelProto.decode(readFileSync(modelPath));
+    const prop = m.metadataProps.find((p) => p.key === CARD_KEY)!;
+    prop.value = JSON.stringify({ ...JSON.parse(prop.value!), size: 64 });
+    const wrong = join(dir, 'wrong-shape.onnx');
+    writeFileSync(wrong, onnx.ModelProto.encode(m).finish());
+    await load([visionNode, catchNode], flow());
+    await nextStatus('v', (s) => s.fill === 'green', 20000);
+    const caught = nextMessages<Caught>('caught', 1, 20000);
+    getNode('v').receive({ model: wrong });
+    assert.match(
+      (await caught)[0]!.error.message,
+      /model input is \[1,1,128,128\] but its card says \[1,1,64,64\]/,
+    );
+    const out = nextMessages<Judged>('out', 1, 20000);
+    getNode('v').receive({ payload: good });
+    assert.equal((await out)[0]!.vision.model, modelPath);
   });
 
   it('keeps its model when msg.model names a file that cannot be loaded', async () => {
@@ -149,7 +187,7 @@ describe('takt-vision node', function () {
     await load([visionNode, catchNode], flow({ queue: -3 }));
     const caught = nextMessages<Caught>('caught', 1, 20000);
     getNode('v').receive({ payload: good });
-    assert.match((await caught)[0]!.error.message, /queue/);
+    assert.match((await caught)[0]!.error.message, /queue: -3 must be at least 0/);
   });
 });
 
@@ -222,6 +260,20 @@ describe('takt-vision-train node', function () {
     const out = nextMessages<Judged>('out', 1, 20000);
     getNode('v').receive({ payload: goods[1] });
     assert.equal((await out)[0]!.vision.model, m.payload);
+  });
+
+  it("with after 'stop', trains once and counts the images it no longer uses until reset", async () => {
+    await load([visionNode, trainNode, catchNode], flow({ after: 'stop', count: 10 }));
+    const trained = nextMessages<{ card: { training: { images: number } } }>('trained', 1, 150000);
+    for (const g of goods) getNode('t').receive({ payload: g }); // 12: training starts at the 10th
+    assert.equal((await trained)[0]!.card.training.images, 10);
+    const counted = nextStatus('t', (s) => /trained, 3 unused/.test(s.text ?? ''), 20000);
+    getNode('t').receive({ payload: goods[0] });
+    await counted;
+    const collecting = nextStatus('t', (s) => s.text === '1/10 images', 20000);
+    getNode('t').receive({ action: 'reset' });
+    getNode('t').receive({ payload: goods[0] });
+    await collecting;
   });
 
   it('trains on a folder of images when told to', async () => {
