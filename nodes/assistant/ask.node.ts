@@ -30,6 +30,7 @@ interface AskDef extends NodeDef {
   llmUrl?: string;
   llmModel?: string;
   llmTimeout?: string | number;
+  dashboardUsers?: boolean | string;
 }
 interface AskCredentials {
   llmKey?: string;
@@ -75,11 +76,17 @@ const init: NodeInitializer = (RED) => {
           requireAuthenticated: cfg.boolean('requireUser', false),
         }),
         model,
+        // Who counts as signed in: a Dashboard 2 user plugin's _client.user (when the node says one is
+        // installed), the runtime's httpNodeAuth for http-in requests (core/identity.ts).
+        identity: {
+          dashboardUsers: cfg.boolean('dashboardUsers', false),
+          httpNodeAuth: Boolean((RED.settings as { httpNodeAuth?: unknown }).httpNodeAuth),
+        },
         audit: new AuditLog<AssistantAuditEntry>(auditFile),
       };
     });
     if (!set) return;
-    const { threshold, utcOffsetMin, policy, model, audit } = set;
+    const { threshold, utcOffsetMin, policy, model, audit, identity } = set;
     let plant: Plant = set.plant;
     const state = new PlantState();
     this.status(status.idle(model ? 'ready (with model)' : 'ready'));
@@ -101,7 +108,7 @@ const init: NodeInitializer = (RED) => {
         return;
       }
       const text = msg.payload;
-      const who = identityOf(msg as unknown as Record<string, unknown>);
+      const who = identityOf(msg as unknown as Record<string, unknown>, identity);
       let r = parse(text, { plant, now, threshold, utcOffsetMin });
       let via: 'parser' | 'llm' = 'parser';
       let a: Answer | undefined;

@@ -150,7 +150,7 @@ describe('takt-ask node', function () {
   });
 
   it('with "commands need a signed-in user", a command without one or with a name claimed in the message is refused', async () => {
-    await load([askNode, approveNode, catchNode], flow({ requireUser: true }));
+    await load([askNode, approveNode, catchNode], flow({ requireUser: true, dashboardUsers: true }));
     let r = await ask('stop the press');
     assert.equal(r.assistant.refused, 'no_user');
     r = await ask('stop the press', { user: 'alice' });
@@ -160,6 +160,14 @@ describe('takt-ask node', function () {
     r = await ask('stop the press', { _client: { user: { username: 'alice' } } });
     assert.match(r.payload, /waits for approval/);
     assert.deepEqual((await prop)[0].identity, { user: 'alice', authenticated: true, source: 'dashboard' });
+  });
+
+  it('a dashboard user counts as signed in only when the node says a user plugin is installed', async () => {
+    await load([askNode, approveNode, catchNode], flow({ requireUser: true }));
+    const r = await ask('stop the press', { _client: { user: { username: 'alice' } } });
+    assert.equal(r.assistant.refused, 'no_user');
+    assert.match(r.payload, /"alice" is not signed in/);
+    assert.equal((await pending()).length, 0);
   });
 
   const auditOf = () =>
@@ -173,7 +181,7 @@ describe('takt-ask node', function () {
       stop_machine: { propose: ['alice'], approve: ['bob'] },
       '*': { propose: ['authenticated'], approve: ['authenticated'] },
     });
-    await load([askNode, approveNode, catchNode], flow({ permissions }));
+    await load([askNode, approveNode, catchNode], flow({ permissions, dashboardUsers: true }));
     const dash = (user: string) => ({ _client: { user: { username: user } } });
     let r = await ask('stop the packer', dash('carol'));
     assert.equal(r.assistant.refused, 'not_allowed');
@@ -223,7 +231,8 @@ describe('takt-ask node', function () {
       llm = await startFakeLlm();
     });
     afterEach(() => llm.close());
-    const withModel = () => flow({ llmUrl: llm.url, llmModel: 'fake', llmTimeout: '0.5' });
+    const withModel = () =>
+      flow({ llmUrl: llm.url, llmModel: 'fake', llmTimeout: '0.5', dashboardUsers: true });
 
     it('maps wording the parser did not understand, through the same limits, permissions and approval', async () => {
       llm.script(() => ({
