@@ -135,7 +135,8 @@ const init: NodeInitializer = (RED) => {
         outOfScope: r.outOfScope,
         answer: g.answer.text,
         via,
-        ...(g.proposal ? { action: g.answer.proposal } : {}),
+        ...(g.answer.card ? { card: g.answer.card } : {}),
+        ...(g.proposal ? { action: g.answer.proposal, approvers: g.proposal.approvers } : {}),
         ...(g.answer.refused ? { refused: g.answer.refused } : {}),
         ...(who ? { user: who.user, identity: who } : {}),
       };

@@ -4,7 +4,15 @@
  */
 export { parse, english, INTENT_SLOTS, COMMAND_INTENTS, isCommand, MAX_CHARS } from './parse';
 export * from './types';
-export { answer, PlantState, type Answer, type AnswerOptions, type Facts, type Proposal } from './answer';
+export {
+  answer,
+  PlantState,
+  type Answer,
+  type Card,
+  type AnswerOptions,
+  type Facts,
+  type Proposal,
+} from './answer';
 export {
   Policy,
   guard,

@@ -37,6 +37,7 @@ const FAMILY: Record<string, string> = {
   'takt-ui-gantt': 'dashboard',
   'takt-ui-control-chart': 'dashboard',
   'takt-ui-approvals': 'dashboard',
+  'takt-ui-assistant': 'dashboard',
   'takt-ask': 'assistant',
   'takt-voice-in': 'assistant',
   'takt-say': 'assistant',
