@@ -2,23 +2,9 @@
 // Takt assistant chat for FlowFuse Dashboard 2 (widget takt-ui-assistant): the conversation with takt-ask,
 // answer cards (a figure and a mini chart of its recent values), Approve / Reject on proposed commands.
 // Hand-written Vue 3 render functions.
-import { defineWidget, exportWidget } from './takt-ui-widget.js';
+import { button, defineWidget, exportWidget } from './takt-ui-widget.js';
 
 const { h } = window.Vue;
-
-const button = (label, colour, cls, onClick, disabled) =>
-  h(
-    'button',
-    {
-      class: cls,
-      disabled,
-      onClick,
-      style:
-        `background:${colour};color:#fff;border:none;border-radius:4px;` +
-        `padding:4px 12px;margin-right:8px;font-weight:600;cursor:pointer;opacity:${disabled ? 0.5 : 1}`,
-    },
-    label,
-  );
 
 /** A sparkline of the card's recent values. */
 function spark(series) {
@@ -122,19 +108,18 @@ const TaktUiAssistant = defineWidget({
                     ...(p.state === 'waiting' && p.approvers.length
                       ? [
                           h('div', { style: 'margin-top:6px' }, [
-                            button(
-                              'Approve',
-                              '#2e7d32',
-                              'takt-chat-approve',
-                              () => this.decide(t, 'approve'),
-                              !p.approvalId || this.sent[t.id] !== undefined,
-                            ),
-                            button(
-                              'Reject',
-                              '#c62828',
-                              'takt-chat-reject',
-                              () => this.decide(t, 'reject'),
-                              !p.approvalId || this.sent[t.id] !== undefined,
+                            ...[
+                              ['Approve', '#2e7d32', 'approve'],
+                              ['Reject', '#c62828', 'reject'],
+                            ].map(([label, colour, decision]) =>
+                              button(
+                                label,
+                                colour,
+                                `takt-chat-${decision}`,
+                                () => this.decide(t, decision),
+                                !p.approvalId || this.sent[t.id] !== undefined,
+                                'margin-right:8px',
+                              ),
                             ),
                           ]),
                         ]
