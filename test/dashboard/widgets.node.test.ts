@@ -245,7 +245,7 @@ describe('dashboard widget nodes', function () {
           group: 'grp',
           approve: 'a',
           approver: 'station 3',
-          wires: [['ask'], ['a']],
+          wires: [['ask'], ['a', 'decisions']],
         },
         {
           id: 'ask',
@@ -260,11 +260,14 @@ describe('dashboard widget nodes', function () {
           type: 'takt-approve',
           z: 'tab',
           timeout: 0,
+          // a dashboard user without a user plugin is only a claim to takt-approve
+          anonymous: true,
           wires: [
             ['ok', 'chat'],
             ['no', 'chat'],
           ],
         },
+        { id: 'decisions', type: 'helper', z: 'tab' },
         { id: 'ok', type: 'helper', z: 'tab' },
         { id: 'no', type: 'helper', z: 'tab' },
       ],
@@ -308,18 +311,19 @@ describe('dashboard widget nodes', function () {
       _client: { socketId: 's2' },
     });
     await until('the refusal', () => view().some((t) => /station 3 may not approve/.test(t.text)));
-    const approved = nextMessages<{ approval: { outcome: string; decisions: { user: string }[] } }>('ok');
+    const decisions = nextMessages<{ approval: { id: string; decision: string; user: string } }>('decisions');
+    const approved = nextMessages<{ approval: { outcome: string } }>('ok');
     await action('chat', {
       chat: 'takt-ui-assistant/decide',
       payload: { turn, decision: 'approve' },
       _client: { socketId: 's3', user: { username: 'carol' } },
     });
-    const [m] = await approved;
-    assert.equal(m!.approval.outcome, 'approved');
+    const [d] = await decisions;
     assert.deepEqual(
-      m!.approval.decisions.map((d) => d.user),
-      ['carol'],
+      { ...d!.approval, id: d!.approval.id === turns[1]!.proposal!.approvalId },
+      { id: true, decision: 'approve', user: 'carol' },
     );
+    assert.equal((await approved)[0]!.approval.outcome, 'approved');
     await until(
       'the outcome in the chat',
       () => view().find((t) => t.id === turn)?.proposal?.state === 'approved',
