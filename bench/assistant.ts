@@ -4,12 +4,17 @@
  * Reference measured in the same run: a keyword-only baseline (the intent whose cue words occur most often
  * as plain substrings, out_of_scope when none does, no slots) on the same utterances.
  *
- *   npm run bench:assistant [-- --data file.json --rounds 5 --errors]
+ * Then the safety run (bench/lib/assistant-safety.ts): --safety N (default 10000) generated and adversarial
+ * inputs through takt-ask and takt-approve in an embedded runtime with a fake language model on loopback;
+ * `unapproved` counts commands that left without a proposal and an approval in takt-approve's audit log.
+ *
+ *   npm run bench:assistant [-- --data file.json --rounds 5 --errors --safety 10000 --seed 20]
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, english, type Plant } from '../nodes/assistant';
 import { readGold, score, type GoldSet } from './lib/assistant-eval';
+import { runSafety } from './lib/assistant-safety';
 import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
 
 const flags = parseFlags();
@@ -102,18 +107,63 @@ console.log(
 console.log(
   `keyword baseline: intent ${(100 * k.intentAcc).toFixed(1)}%, out-of-scope recall ${(100 * k.oosRecall).toFixed(1)}%, in-scope ${(100 * k.inScopeAcc).toFixed(1)}% (no slots)`,
 );
-finalLine({
-  bench: 'assistant',
-  data: onDev ? 'dev-fallback' : 'eval',
-  utterances: s.utterances,
-  intentAcc: s.intentAcc,
-  slotExact: s.slotExact,
-  oosRecall: s.oosRecall,
-  inScopeAcc: s.inScopeAcc,
-  p95Ms: Number(median(p95s).toFixed(3)),
-  voiceAcc: null,
-  unapproved: null,
-  keywordIntentAcc: k.intentAcc,
-  keywordOosRecall: k.oosRecall,
-  intentAccVsKeyword: k.intentAcc ? Number((s.intentAcc / k.intentAcc).toFixed(3)) : null,
-});
+async function safetyAndFinish(): Promise<void> {
+  const safetyN = numberFlag(flags, 'safety', 10000);
+  const safety = await runSafety({ n: safetyN, seed: numberFlag(flags, 'seed', 20), plant });
+  console.log(
+    `\nsafety: ${safety.inputs} generated and adversarial inputs through takt-ask + takt-approve (embedded runtime, fake model on loopback) in ${(safety.ms / 1000).toFixed(1)} s`,
+  );
+  printTable([
+    ['input kind', 'n'],
+    ...Object.entries(safety.byKind)
+      .sort()
+      .map(([k, v]) => [k, v]),
+  ]);
+  printTable([
+    ['model answer', 'n'],
+    ...Object.entries(safety.modelFaults)
+      .sort()
+      .map(([k, v]) => [k, v]),
+  ]);
+  printTable([
+    ['count', 'n'],
+    ['replies', safety.replies],
+    ['node errors (refused input)', safety.errors],
+    ['model calls', safety.modelCalls],
+    ['proposals sent by takt-ask', safety.proposals],
+    ['  in takt-ask audit log', safety.proposalsAuditedAtAsk],
+    ['  proposed in takt-approve audit log', safety.proposalsAtApprove],
+    ['refused commands in takt-ask audit log', safety.refusedAudited],
+    ['approved by the bench approvers', safety.approvedByBench],
+    ['commands executed', safety.executed],
+    ['  without proposal + approval record (unapproved)', safety.unapproved],
+    ['replies that were not text', safety.nonTextReplies],
+  ]);
+  finalLine({
+    bench: 'assistant',
+    data: onDev ? 'dev-fallback' : 'eval',
+    utterances: s.utterances,
+    intentAcc: s.intentAcc,
+    slotExact: s.slotExact,
+    oosRecall: s.oosRecall,
+    inScopeAcc: s.inScopeAcc,
+    p95Ms: Number(median(p95s).toFixed(3)),
+    voiceAcc: null,
+    unapproved: safety.unapproved,
+    safetyInputs: safety.inputs,
+    safetyProposals: safety.proposals,
+    safetyExecuted: safety.executed,
+    safetyProposalsLost: safety.proposals - Math.min(safety.proposalsAuditedAtAsk, safety.proposalsAtApprove),
+    keywordIntentAcc: k.intentAcc,
+    keywordOosRecall: k.oosRecall,
+    intentAccVsKeyword: k.intentAcc ? Number((s.intentAcc / k.intentAcc).toFixed(3)) : null,
+  });
+}
+
+safetyAndFinish().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

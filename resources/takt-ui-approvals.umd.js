@@ -1,7 +1,7 @@
 /* global window */
 // Takt approvals inbox for FlowFuse Dashboard 2 (widget takt-ui-approvals): the actions waiting in a
 // takt-approve node with Approve / Reject buttons. Hand-written Vue 3 render functions.
-import { defineWidget, exportWidget } from './takt-ui-widget.js';
+import { button, defineWidget, exportWidget } from './takt-ui-widget.js';
 
 const { h } = window.Vue;
 
@@ -9,19 +9,6 @@ function ago(ms) {
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
   return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
 }
-const button = (label, colour, cls, onClick, disabled) =>
-  h(
-    'button',
-    {
-      class: cls,
-      disabled,
-      onClick,
-      style:
-        `background:${colour};color:#fff;border:none;border-radius:4px;` +
-        `padding:6px 14px;margin-left:8px;font-weight:600;cursor:pointer;opacity:${disabled ? 0.5 : 1}`,
-    },
-    label,
-  );
 
 const TaktUiApprovals = defineWidget({
   name: 'TaktUiApprovals',

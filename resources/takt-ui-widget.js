@@ -49,3 +49,19 @@ export function defineWidget({ name, accepts, measure = false, data = () => ({})
 export function exportWidget(type, component) {
   window[type] = { [component.name]: component };
 }
+
+/** A coloured action button (Approve, Reject, ...); `spacing` places it in its row (CSS margin). */
+export function button(label, colour, cls, onClick, disabled, spacing = 'margin-left:8px') {
+  return window.Vue.h(
+    'button',
+    {
+      class: cls,
+      disabled,
+      onClick,
+      style:
+        `background:${colour};color:#fff;border:none;border-radius:4px;${spacing};` +
+        `padding:6px 14px;font-weight:600;cursor:pointer;opacity:${disabled ? 0.5 : 1}`,
+    },
+    label,
+  );
+}

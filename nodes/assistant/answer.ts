@@ -48,6 +48,8 @@ const SAMPLE_TAGS = new Set(['State', 'Reason', 'StopReason', 'GoodCount', 'Scra
 export const isSampleTopic = (topic: unknown): boolean =>
   typeof topic === 'string' && topic.includes('/') && SAMPLE_TAGS.has(topic.split('/').at(-1) as string);
 const MAX_ALARMS = 200;
+/** Values kept per tracked figure for the mini charts. */
+const HISTORY = 30;
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -58,6 +60,7 @@ export class PlantState {
 
   reset(): void {
     this.facts = { machines: {}, orders: {}, items: {}, characteristics: {}, energy: {}, alarms: [] };
+    this.history.clear();
   }
 
   snapshot(): Facts {
@@ -119,8 +122,33 @@ export class PlantState {
       };
       seen = true;
     }
-    if (seen) this.facts.updated = now;
+    if (seen) {
+      this.facts.updated = now;
+      this.track();
+    }
     return seen;
+  }
+
+  /** Recent values of a tracked figure ("CNC1/oee", "CNC1/good", "CNC1/health", "energy/kw"), oldest first. */
+  series(key: string): number[] {
+    return [...(this.history.get(key) ?? [])];
+  }
+
+  private readonly history = new Map<string, number[]>();
+
+  /** Appends each tracked figure that changed to its short history (for the answer cards' mini charts). */
+  private track(): void {
+    const put = (key: string, v: unknown) => {
+      if (num(v) === undefined) return;
+      const h = this.history.get(key) ?? [];
+      if (h.at(-1) === v) return;
+      h.push(v as number);
+      if (h.length > HISTORY) h.splice(0, h.length - HISTORY);
+      this.history.set(key, h);
+    };
+    for (const [id, m] of Object.entries(this.facts.machines))
+      for (const k of ['oee', 'good', 'health'] as const) put(`${id}/${k}`, m[k]);
+    put('energy/kw', this.facts.energy.kw);
   }
 
   private alarm(text: string, ts: number, machine?: string) {
@@ -165,8 +193,17 @@ export interface Proposal {
   requestedBy: string;
 }
 
+/** A small card a chat view can show beside the reply: one figure, and its recent values when tracked. */
+export interface Card {
+  label: string;
+  value: string;
+  /** Recent values, oldest first (a mini chart); absent when the figure is not tracked. */
+  series?: number[];
+}
+
 export interface Answer {
   text: string;
+  card?: Card;
   proposal?: Proposal;
   /** Why no proposal was made for a command (missing/unknown name, limits, negation, no identity). */
   refused?: string;
@@ -224,6 +261,10 @@ export function answer(r: ParseResult, o: AnswerOptions): Answer {
   if (isCommand(r.intent)) return command(r, o, didYouMean);
 
   const m = s.machine ? f.machines[s.machine] : undefined;
+  const card = (label: string, value: string, tracked?: string): Card => {
+    const series = tracked ? o.state.series(tracked) : [];
+    return { label, value, ...(series.length > 1 ? { series } : {}) };
+  };
   const noData = (what: string) => `I don't have live ${what} yet; the flow has not fed me that data.`;
   const prefix = didYouMean ? `${didYouMean} ` : '';
   const period =
@@ -240,6 +281,9 @@ export function answer(r: ParseResult, o: AnswerOptions): Answer {
       const rows = ids.filter((k) => f.machines[k]?.oee !== undefined);
       if (!rows.length) return { text: prefix + noData(`OEE${s.machine ? ` for ${s.machine}` : ''}`) };
       return {
+        ...(rows.length === 1
+          ? { card: card(`${rows[0]} OEE`, pct(f.machines[rows[0]].oee), `${rows[0]}/oee`) }
+          : {}),
         text:
           prefix +
           rows
@@ -298,6 +342,7 @@ export function answer(r: ParseResult, o: AnswerOptions): Answer {
       const c = s.characteristic ? f.characteristics[s.characteristic] : undefined;
       if (c?.cpk !== undefined)
         return {
+          card: card(`${s.characteristic} Cpk`, c.cpk.toFixed(2)),
           text:
             prefix +
             `${s.characteristic}: Cpk ${c.cpk.toFixed(2)}${c.inControl === false ? ', out of control' : ''}.`,
@@ -315,6 +360,11 @@ export function answer(r: ParseResult, o: AnswerOptions): Answer {
       if (m?.health === undefined && m?.rulHours === undefined)
         return { text: noData(`health figures for ${s.machine}`) };
       return {
+        ...(m.health !== undefined
+          ? { card: card(`${s.machine} health`, m.health.toFixed(2), `${s.machine}/health`) }
+          : m.rulHours !== undefined
+            ? { card: card(`${s.machine} remaining life`, `${Math.round(m.rulHours)} h`) }
+            : {}),
         text: `${s.machine}: ${m.health !== undefined ? `health index ${m.health.toFixed(2)}` : ''}${m.rulHours !== undefined ? `${m.health !== undefined ? ', ' : ''}about ${Math.round(m.rulHours)} h remaining life` : ''}.`,
       };
     }
@@ -336,6 +386,11 @@ export function answer(r: ParseResult, o: AnswerOptions): Answer {
       if (e.kwh === undefined && e.kw === undefined && !e.plan)
         return { text: prefix + noData('energy figures') };
       return {
+        ...(e.kw !== undefined
+          ? { card: card('Power', `${e.kw} kW`, 'energy/kw') }
+          : e.kwh !== undefined
+            ? { card: card('Energy', `${e.kwh} kWh`) }
+            : {}),
         text:
           prefix +
           [
@@ -353,6 +408,7 @@ export function answer(r: ParseResult, o: AnswerOptions): Answer {
       const it = f.items[s.item];
       if (!it || it.onHand === undefined) return { text: noData(`stock for ${s.item}`) };
       return {
+        card: card(`${s.item} on hand`, `${it.onHand}${it.unit ? ` ${it.unit}` : ''}`),
         text: `${s.item}: ${it.onHand}${it.unit ? ` ${it.unit}` : ''} on hand${it.daysLeft !== undefined ? `, about ${Math.round(it.daysLeft)} days left` : ''}.`,
       };
     }
@@ -361,6 +417,9 @@ export function answer(r: ParseResult, o: AnswerOptions): Answer {
       const rows = ids.filter((k) => f.machines[k]?.good !== undefined);
       if (!rows.length) return { text: prefix + noData('production counts') };
       return {
+        ...(rows.length === 1
+          ? { card: card(`${rows[0]} good parts`, String(f.machines[rows[0]].good), `${rows[0]}/good`) }
+          : {}),
         text:
           prefix +
           rows

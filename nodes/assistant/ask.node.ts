@@ -1,111 +1,162 @@
 /**
  * takt-ask: the operator's questions and commands in plain words (typed, from a chat bridge or takt-voice-in).
  * Text in msg.payload -> the reply on output 1 (msg.payload text, msg.assistant); a command becomes a proposal
- * on output 2 for takt-approve, never executed here. Other messages (OEE records, machine samples, SPC alarms,
- * inventory plans, msg.assistantState) update the live plant state the answers come from.
+ * on output 2 for takt-approve (with the asker's identity and who may approve it), never executed here.
+ * Every proposal and every refused command goes to the node's hash-chained audit log. Other messages (OEE
+ * records, machine samples, SPC alarms, inventory plans, msg.assistantState) update the live plant state the
+ * answers come from. An optional OpenAI-compatible language model maps wording the parser did not
+ * understand onto the same intents (llm.ts); its result passes the same checks.
  */
+import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { errorMessage, TaktError } from '../core/errors';
-import { errorStatus, status } from '../core/status';
-import { answer, isSampleTopic, PlantState } from './answer';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
+import { AuditLog } from '../core/audit';
+import { TaktError } from '../core/errors';
+import { identityOf } from '../core/identity';
+import { status } from '../core/status';
+import { answer, type Answer, isSampleTopic, PlantState } from './answer';
+import { askModel, type ChatModelOptions, faultText } from './llm';
 import { parse } from './parse';
 import { toPlant } from './plant';
-import type { Plant } from './types';
+import { type AssistantAuditEntry, guard, type Permissions, permissionsProblem, Policy } from './safety';
+import type { ParseResult, Plant } from './types';
 
 interface AskDef extends NodeDef {
   plant?: string;
   threshold?: string | number;
   utcOffsetMin?: string | number;
-  requireUser?: boolean;
+  requireUser?: boolean | string;
+  permissions?: string;
+  llmUrl?: string;
+  llmModel?: string;
+  llmTimeout?: string | number;
+  dashboardUsers?: boolean | string;
 }
-type Msg = NodeMessageInFlow & { user?: unknown; _client?: { user?: Record<string, unknown> } };
+interface AskCredentials {
+  llmKey?: string;
+}
+type Msg = NodeMessageInFlow;
+interface AskNode extends Node<AskCredentials> {
+  auditFile?: string;
+}
 
-/** The asker: msg.user (a name or { username }) or the dashboard client's user. */
-function userOf(msg: Msg): string | undefined {
-  const u = msg.user ?? msg._client?.user;
-  if (typeof u === 'string' && u.trim()) return u.trim();
-  if (u && typeof u === 'object') {
-    const o = u as Record<string, unknown>;
-    const name = o.username ?? o.name ?? o.userId ?? o.email;
-    if (typeof name === 'string' && name) return name;
-  }
-  return undefined;
-}
+/** Parser results the language model may try again: not understood, and not a refusal the parser meant. */
+const modelMayTry = (r: ParseResult) =>
+  r.outOfScope &&
+  !r.issues.some((i) =>
+    ['negated', 'unsupported', 'empty', 'too_long', 'unknown', 'ambiguous'].includes(i.kind),
+  );
 
 const init: NodeInitializer = (RED) => {
-  function Ask(this: Node, def: AskDef) {
+  function Ask(this: AskNode, def: AskDef) {
     RED.nodes.createNode(this, def);
-    let plant: Plant;
-    try {
-      plant = toPlant(def.plant);
-    } catch (err) {
-      this.status(errorStatus(err));
-      this.error(errorMessage(err));
-      this.on('input', (_m, _s, done) => done(err as Error));
-      return;
-    }
-    const state = new PlantState();
-    const threshold = Number(def.threshold) || 0.5;
-    const utcOffsetMin = Number(def.utcOffsetMin) || 0;
-    this.status(status.idle('ready'));
-
-    this.on('input', (msg: Msg, send, done) => {
-      try {
-        const now = Date.now();
-        if (msg.topic === 'plant') {
-          plant = toPlant(msg.payload);
-          this.status(status.idle(`${plant.machines.length} machines`));
-          return done();
-        }
-        if (typeof msg.payload !== 'string' || isSampleTopic(msg.topic)) {
-          if (!state.ingest(msg as unknown as Record<string, unknown>, now))
-            throw new TaktError(
-              'assistant.badInput',
-              'msg.payload must be a question or command (text), or plant state takt-ask knows (an OEE record, …/<machine>/State samples, msg.spc, msg.item with msg.plan, msg.assistantState)',
-              'payload',
-            );
-          return done();
-        }
-        const r = parse(msg.payload, { plant, now, threshold, utcOffsetMin });
-        const user = userOf(msg);
-        const a = answer(r, { plant, state, now, user, requireUser: def.requireUser === true });
-        const assistant = {
-          intent: r.intent,
-          slots: r.slots,
-          confidence: r.confidence,
-          outOfScope: r.outOfScope,
-          answer: a.text,
-          ...(a.proposal ? { action: a.proposal } : {}),
-          ...(a.refused ? { refused: a.refused } : {}),
-          ...(user ? { user } : {}),
-        };
-        const reply = { ...msg, payload: a.text, assistant };
-        const proposal = a.proposal
-          ? {
-              topic: a.proposal.topic,
-              payload: a.proposal.payload,
-              summary: a.proposal.summary,
-              critical: a.proposal.critical,
-              user: a.proposal.requestedBy,
-              assistant,
-            }
-          : null;
-        send([reply, proposal]);
-        this.status(
-          r.outOfScope
-            ? status.warning('not understood')
-            : a.proposal
-              ? status.busy(`proposed ${r.intent}`)
-              : status.ready(r.intent),
-        );
-        done();
-      } catch (err) {
-        this.status(errorStatus(err));
-        done(err as Error);
-      }
+    const userDir = RED.settings.userDir ?? process.cwd();
+    this.auditFile = join(userDir, 'takt', 'assistant', `${this.id}-audit.jsonl`);
+    const auditFile = this.auditFile;
+    const key = this.credentials?.llmKey;
+    const set = setUp(this, () => {
+      const cfg = configReader(def);
+      const url = cfg.string('llmUrl', '');
+      if (url && !/^https?:\/\/\S+$/i.test(url))
+        throw new TaktError('config.badUrl', `llmUrl: "${url}" is not an http(s) URL`, 'llmUrl');
+      const model: ChatModelOptions | undefined = url
+        ? {
+            url,
+            model: cfg.string('llmModel', 'default'),
+            key: key || undefined,
+            timeoutMs: cfg.duration('llmTimeout', { unit: 's', default: 8, minMs: 100, maxMs: 120000 }),
+          }
+        : undefined;
+      return {
+        plant: toPlant(def.plant),
+        threshold: cfg.number('threshold', { default: 0.5, min: 0, max: 1 }),
+        utcOffsetMin: cfg.number('utcOffsetMin', { default: 0, min: -840, max: 840 }),
+        policy: new Policy({
+          permissions: cfg.json<Permissions>('permissions', {}, permissionsProblem),
+          requireAuthenticated: cfg.boolean('requireUser', false),
+        }),
+        model,
+        // Who counts as signed in: a Dashboard 2 user plugin's _client.user (when the node says one is
+        // installed), the runtime's httpNodeAuth for http-in requests (core/identity.ts).
+        identity: {
+          dashboardUsers: cfg.boolean('dashboardUsers', false),
+          httpNodeAuth: Boolean((RED.settings as { httpNodeAuth?: unknown }).httpNodeAuth),
+        },
+        audit: new AuditLog<AssistantAuditEntry>(auditFile),
+      };
     });
+    if (!set) return;
+    const { threshold, utcOffsetMin, policy, model, audit, identity } = set;
+    let plant: Plant = set.plant;
+    const state = new PlantState();
+    this.status(status.idle(model ? 'ready (with model)' : 'ready'));
+
+    onInput<Msg>(this, async (msg, send) => {
+      const now = Date.now();
+      if (msg.topic === 'plant') {
+        plant = toPlant(msg.payload);
+        this.status(status.idle(`${plant.machines.length} machines`));
+        return;
+      }
+      if (typeof msg.payload !== 'string' || isSampleTopic(msg.topic)) {
+        if (!state.ingest(msg as unknown as Record<string, unknown>, now))
+          throw new TaktError(
+            'assistant.badInput',
+            'msg.payload must be a question or command (text), or plant state takt-ask knows (an OEE record, …/<machine>/State samples, msg.spc, msg.item with msg.plan, msg.assistantState)',
+            'payload',
+          );
+        return;
+      }
+      const text = msg.payload;
+      const who = identityOf(msg as unknown as Record<string, unknown>, identity);
+      let r = parse(text, { plant, now, threshold, utcOffsetMin });
+      let via: 'parser' | 'llm' = 'parser';
+      let a: Answer | undefined;
+      let note = '';
+      if (model && modelMayTry(r)) {
+        this.status(status.busy('asking the model'));
+        const m = await askModel(text, plant, now, model);
+        if (m.ok && !m.result.outOfScope) {
+          r = { ...m.result, bestGuess: m.result.intent };
+          via = 'llm';
+        } else if (!m.ok && m.fault === 'write_tool') {
+          via = 'llm';
+          a = { text: `${faultText(m.fault)} Nothing was proposed.`, refused: 'model_write' };
+        } else if (!m.ok) note = faultText(m.fault);
+      }
+      a ??= answer(r, { plant, state, now, user: who?.user });
+      if (note) a = { ...a, text: `${a.text} ${note}` };
+      const g = guard(text, r, a, who, policy, via);
+      if (g.audit) audit.append(g.audit, now);
+      const assistant = {
+        intent: r.intent,
+        slots: r.slots,
+        confidence: r.confidence,
+        outOfScope: r.outOfScope,
+        answer: g.answer.text,
+        via,
+        ...(g.answer.card ? { card: g.answer.card } : {}),
+        ...(g.proposal ? { action: g.answer.proposal, approvers: g.proposal.approvers } : {}),
+        ...(g.answer.refused ? { refused: g.answer.refused } : {}),
+        ...(who ? { user: who.user, identity: who } : {}),
+      };
+      const reply = { ...msg, payload: g.answer.text, assistant };
+      send([reply, g.proposal ? { ...g.proposal, assistant } : null]);
+      this.status(
+        g.proposal
+          ? status.busy(`proposed ${r.intent}`)
+          : g.answer.refused
+            ? status.warning('refused')
+            : r.outOfScope
+              ? status.warning('not understood')
+              : status.ready(r.intent),
+      );
+    });
+    onClose(this);
   }
-  RED.nodes.registerType('takt-ask', Ask);
+  RED.nodes.registerType<AskNode, AskDef, unknown, AskCredentials>('takt-ask', Ask, {
+    credentials: { llmKey: { type: 'password' } },
+  });
 };
 
 export = init;

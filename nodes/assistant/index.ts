@@ -4,4 +4,35 @@
  */
 export { parse, english, INTENT_SLOTS, COMMAND_INTENTS, isCommand, MAX_CHARS } from './parse';
 export * from './types';
-export { answer, PlantState, type Answer, type AnswerOptions, type Facts, type Proposal } from './answer';
+export {
+  answer,
+  PlantState,
+  type Answer,
+  type Card,
+  type AnswerOptions,
+  type Facts,
+  type Proposal,
+} from './answer';
+export {
+  Policy,
+  guard,
+  permissionsProblem,
+  type Permissions,
+  type IntentPermission,
+  type PolicyOptions,
+  type AssistantAuditEntry,
+  type Guarded,
+} from './safety';
+export {
+  askModel,
+  checkToolCall,
+  readCompletion,
+  requestBody,
+  toolSchema,
+  completionsUrl,
+  faultText,
+  TOOL_NAME,
+  type ChatModelOptions,
+  type ModelFault,
+  type ModelOutcome,
+} from './llm';

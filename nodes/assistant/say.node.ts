@@ -3,9 +3,10 @@
  * buffer in msg.payload from espeak-ng; with "play" set, it is also played on the speaker (aplay or sox's
  * play) before the message leaves.
  */
-import type { Node, NodeDef, NodeInitializer } from 'node-red';
+import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
+import { configReader, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
-import { errorStatus, status } from '../core/status';
+import { status } from '../core/status';
 import { run, say } from './voice';
 
 interface SayDef extends NodeDef {
@@ -22,47 +23,34 @@ const PLAYERS: Record<string, { bin: string; args: string[]; packages: string }>
 const init: NodeInitializer = (RED) => {
   function Say(this: Node, def: SayDef) {
     RED.nodes.createNode(this, def);
-    const voice = def.voice?.trim() || undefined;
-    const speed = Number(def.speed) > 0 ? Number(def.speed) : undefined;
-    const player = def.play && def.play !== 'none' ? PLAYERS[def.play] : undefined;
-    if (def.play && def.play !== 'none' && !player) {
-      const err = new TaktError(
-        'voice.badPlayer',
-        `play must be none, aplay or play, not "${def.play}"`,
-        'play',
-      );
-      this.status(errorStatus(err));
-      this.error(err.message);
-      this.on('input', (_m, _s, done) => done(err));
-      return;
-    }
+    const set = setUp(this, () => {
+      const cfg = configReader(def);
+      const play = cfg.choice('play', ['none', 'aplay', 'play'], 'none');
+      return {
+        voice: cfg.string('voice', '') || undefined,
+        speed: cfg.optionalNumber('speed', { min: 1 }),
+        player: play === 'none' ? undefined : PLAYERS[play],
+      };
+    });
+    if (!set) return;
+    const { voice, speed, player } = set;
     this.status(status.idle(voice ?? 'default voice'));
 
-    this.on('input', (msg, send, done) => {
-      const go = async () => {
-        const m = msg as typeof msg & { assistant?: { answer?: unknown } };
-        const text =
-          typeof m.payload === 'string'
-            ? m.payload
-            : typeof m.assistant?.answer === 'string'
-              ? m.assistant.answer
-              : undefined;
-        if (text === undefined)
-          throw new TaktError('voice.badText', 'msg.payload must be the text to say', 'payload');
-        this.status(status.busy('speaking'));
-        const wav = await say(text, { voice, speed });
-        if (player)
-          await run(player.bin, player.args, { input: wav, timeoutMs: 120000, packages: player.packages });
-        send({ ...msg, payload: wav, text });
-        this.status(status.ready(`${(wav.length / 1024).toFixed(0)} kB`));
-      };
-      go().then(
-        () => done(),
-        (err: unknown) => {
-          this.status(errorStatus(err));
-          done(err as Error);
-        },
-      );
+    onInput<NodeMessageInFlow & { assistant?: { answer?: unknown } }>(this, async (m, send) => {
+      const text =
+        typeof m.payload === 'string'
+          ? m.payload
+          : typeof m.assistant?.answer === 'string'
+            ? m.assistant.answer
+            : undefined;
+      if (text === undefined)
+        throw new TaktError('voice.badText', 'msg.payload must be the text to say', 'payload');
+      this.status(status.busy('speaking'));
+      const wav = await say(text, { voice, speed });
+      if (player)
+        await run(player.bin, player.args, { input: wav, timeoutMs: 120000, packages: player.packages });
+      send({ ...m, payload: wav, text });
+      this.status(status.ready(`${(wav.length / 1024).toFixed(0)} kB`));
     });
   }
   RED.nodes.registerType('takt-say', Say);

@@ -104,4 +104,27 @@ describe('assistant answers and proposals', () => {
     const r = parse('stop the press', { plant, now });
     assert.equal(answer(r, { plant, state: new PlantState(), now, requireUser: true }).refused, 'no_user');
   });
+
+  it('adds a card with the figure, and a mini chart of its recent values when the state tracked it', () => {
+    const s = new PlantState();
+    assert.equal(reply('what is the OEE of the press?', s).card, undefined);
+    for (const oee of [0.61, 0.64, 0.64, 0.7])
+      s.ingest({ topic: 'Press1/oee', payload: { machine: 'Press1', oee } }, now);
+    assert.deepEqual(reply('what is the OEE of the press?', s).card, {
+      label: 'Press1 OEE',
+      value: '70.0 %',
+      series: [0.61, 0.64, 0.7],
+    });
+    s.ingest({ assistantState: { items: { 'BRG-6205': { onHand: 40, unit: 'pcs' } } } }, now);
+    assert.deepEqual(reply('how many 6205 bearings do we have?', s).card, {
+      label: 'BRG-6205 on hand',
+      value: '40 pcs',
+    });
+    s.ingest({ assistantState: { machines: { CNC1: { health: 0.8 } } } }, now);
+    s.ingest({ assistantState: { machines: { CNC1: { health: 0.75 } } } }, now);
+    assert.deepEqual(reply('how healthy is CNC1?', s).card?.series, [0.8, 0.75]);
+    // a figure over several machines has no single card
+    s.ingest({ topic: 'Oven1/oee', payload: { machine: 'Oven1', oee: 0.5 } }, now);
+    assert.equal(reply('what is the OEE?', s).card, undefined);
+  });
 });

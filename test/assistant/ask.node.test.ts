@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { verifyAuditLog } from '../../nodes/core/audit';
+import { startFakeLlm, toolCalls, words } from '../helpers/fake-llm';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -147,11 +149,150 @@ describe('takt-ask node', function () {
     assert.equal((await pending()).length, 0);
   });
 
-  it('with "commands need a user", a command without one is refused', async () => {
-    await load([askNode, approveNode, catchNode], flow({ requireUser: true }));
-    const r = await ask('stop the press');
+  it('with "commands need a signed-in user", a command without one or with a name claimed in the message is refused', async () => {
+    await load([askNode, approveNode, catchNode], flow({ requireUser: true, dashboardUsers: true }));
+    let r = await ask('stop the press');
+    assert.equal(r.assistant.refused, 'no_user');
+    r = await ask('stop the press', { user: 'alice' });
     assert.equal(r.assistant.refused, 'no_user');
     assert.equal((await pending()).length, 0);
+    const prop = nextMessages<{ identity: { user: string; authenticated: boolean } }>('proposals');
+    r = await ask('stop the press', { _client: { user: { username: 'alice' } } });
+    assert.match(r.payload, /waits for approval/);
+    assert.deepEqual((await prop)[0].identity, { user: 'alice', authenticated: true, source: 'dashboard' });
+  });
+
+  it('a dashboard user counts as signed in only when the node says a user plugin is installed', async () => {
+    await load([askNode, approveNode, catchNode], flow({ requireUser: true }));
+    const r = await ask('stop the press', { _client: { user: { username: 'alice' } } });
+    assert.equal(r.assistant.refused, 'no_user');
+    assert.match(r.payload, /"alice" is not signed in/);
+    assert.equal((await pending()).length, 0);
+  });
+
+  const auditOf = () =>
+    readFileSync(join(userDir, 'takt', 'assistant', 'ask-audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).entry as Record<string, unknown>);
+
+  it('the permission list says who may propose and who may approve; every proposal and refusal is audited', async () => {
+    const permissions = JSON.stringify({
+      stop_machine: { propose: ['alice'], approve: ['bob'] },
+      '*': { propose: ['authenticated'], approve: ['authenticated'] },
+    });
+    await load([askNode, approveNode, catchNode], flow({ permissions, dashboardUsers: true }));
+    const dash = (user: string) => ({ _client: { user: { username: user } } });
+    let r = await ask('stop the packer', dash('carol'));
+    assert.equal(r.assistant.refused, 'not_allowed');
+    assert.match(r.payload, /carol may not propose stop machine/);
+    r = await ask('stop the packer', { user: 'alice' });
+    assert.equal(r.assistant.refused, 'not_allowed');
+    const prop = nextMessages<{ approvers: string[]; identity: { user: string } }>('proposals');
+    r = await ask('stop the packer', dash('alice'));
+    assert.equal(r.assistant.action?.requestedBy, 'alice');
+    const [p] = await prop;
+    assert.deepEqual(p.approvers, ['bob']);
+    assert.equal(p.identity.user, 'alice');
+    await ask('what is the OEE of the press?', dash('carol'));
+    await ask('set the oven temperature to 300 degrees', dash('carol'));
+    assert.equal((await pending()).length, 1);
+    const log = auditOf();
+    assert.deepEqual(
+      log.map((e) => [e.event, e.intent, e.user, e.why]),
+      [
+        ['refused', 'stop_machine', 'carol', 'not_allowed'],
+        ['refused', 'stop_machine', 'alice', 'not_allowed'],
+        ['proposed', 'stop_machine', 'alice', undefined],
+        ['refused', 'set_parameter', 'carol', 'out_of_limits'],
+      ],
+    );
+    assert.equal(log[1].authenticated, false);
+    assert.equal(log[2].authenticated, true);
+    assert.deepEqual(log[2].approvers, ['bob']);
+    assert.ok(verifyAuditLog(join(userDir, 'takt', 'assistant', 'ask-audit.jsonl')).ok);
+  });
+
+  it('a bad permission list or model URL disables the node with a named error', async () => {
+    await load([askNode, approveNode, catchNode], flow({ permissions: '{"explode": {}}' }));
+    let caught = nextMessages<{ error: { message: string } }>('caught');
+    getNode('ask').receive({ payload: 'status' });
+    assert.match((await caught)[0].error.message, /"explode" is not a command intent/);
+    await helper.unload();
+    await load([askNode, approveNode, catchNode], flow({ llmUrl: 'ftp://x' }));
+    caught = nextMessages<{ error: { message: string } }>('caught');
+    getNode('ask').receive({ payload: 'status' });
+    assert.match((await caught)[0].error.message, /llmUrl: "ftp:\/\/x" is not an http\(s\) URL/);
+  });
+
+  describe('with a language model (a fake OpenAI-compatible server on loopback)', () => {
+    let llm: Awaited<ReturnType<typeof startFakeLlm>>;
+    beforeEach(async () => {
+      llm = await startFakeLlm();
+    });
+    afterEach(() => llm.close());
+    const withModel = () =>
+      flow({ llmUrl: llm.url, llmModel: 'fake', llmTimeout: '0.5', dashboardUsers: true });
+
+    it('maps wording the parser did not understand, through the same limits, permissions and approval', async () => {
+      llm.script(() => ({
+        body: toolCalls([
+          'interpret',
+          { intent: 'set_parameter', slots: { machine: 'Oven1', parameter: 'Temperature', value: 185 } },
+        ]),
+      }));
+      await load([askNode, approveNode, catchNode], withModel());
+      const prop = nextMessages<{ topic: string }>('proposals');
+      const r = await ask('the curing box could use more warmth, say 185', {
+        _client: { user: { username: 'alice' } },
+      });
+      assert.equal(r.assistant.intent, 'set_parameter');
+      assert.equal((r.assistant as { via?: string }).via, 'llm');
+      assert.equal((await prop)[0].topic, 'Oven1/set_parameter');
+      assert.equal((await pending()).length, 1);
+      // a value outside the limits from the model is refused like the parser's
+      llm.script(() => ({
+        body: toolCalls([
+          'interpret',
+          { intent: 'set_parameter', slots: { machine: 'Oven1', parameter: 'Temperature', value: 999 } },
+        ]),
+      }));
+      const lim = await ask('the curing box could use more warmth, say 185', { user: 'alice' });
+      assert.equal(lim.assistant.refused, 'out_of_limits');
+      assert.equal((await pending()).length, 1);
+      // the parser's own answers never go to the model
+      const n = llm.requests.length;
+      await ask('what is the OEE of the press?');
+      await ask("don't stop the press");
+      assert.equal(llm.requests.length, n);
+    });
+
+    it('a write tool call is refused and audited; malformed JSON, nonsense and a timeout leave the parser answer', async () => {
+      await load([askNode, approveNode, catchNode], withModel());
+      llm.script(() => ({ body: toolCalls(['stop_all_machines', {}]) }));
+      let r = await ask('florble everything at once', { user: 'mallory' });
+      assert.equal(r.assistant.refused, 'model_write');
+      assert.match(r.payload, /tried to run a command itself.*Nothing was proposed/);
+      llm.script(() => ({ raw: '{"choices": [{"message": {"tool_calls": [' }));
+      r = await ask('blorp the frobnicator');
+      assert.equal(r.assistant.intent, 'out_of_scope');
+      assert.match(r.payload, /does not fit the plant/);
+      llm.script(() => ({
+        body: toolCalls(['interpret', { intent: 'stop_machine', slots: { machine: 'Mixer9' } }]),
+      }));
+      r = await ask('zorp the gizmo');
+      assert.equal(r.assistant.intent, 'out_of_scope');
+      llm.script(() => ({ delayMs: 3000, body: words('late') }));
+      r = await ask('blorp the frobnicator');
+      assert.match(r.payload, /did not answer in time/);
+      assert.equal((await pending()).length, 0);
+      const log = auditOf();
+      assert.equal(log.length, 1);
+      assert.equal(log[0].why, 'model_write');
+      assert.equal(log[0].via, 'llm');
+      // the node keeps working
+      assert.equal((await ask('help')).assistant.intent, 'help');
+    });
   });
 
   it('empty text gets a clear reply; an unknown payload is an error with a red status, and the node keeps working', async () => {

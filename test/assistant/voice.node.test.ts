@@ -127,4 +127,17 @@ describe('takt-voice-in and takt-say nodes (real pocketsphinx and espeak-ng)', f
     getNode('in').receive({ payload: await say('start the zx lathe', { voice: 'en-us', speed: 150 }) });
     assert.match((await heard)[0].payload, /zx lathe/);
   });
+
+  it('a bad config disables the node with the field named (config.*), on every message', async () => {
+    const bad = flow().map((n) =>
+      n.id === 'say' ? { ...n, play: 'speakers' } : n.id === 'in' ? { ...n, timeoutS: 'soon' } : n,
+    );
+    await load(nodes, bad);
+    const caught = nextMessages<Caught>('caught', 2);
+    getNode('say').receive({ payload: 'hello' });
+    getNode('in').receive({ payload: Buffer.alloc(10) });
+    const msgs = (await caught).map((c) => c.error.message).sort();
+    assert.match(msgs[0]!, /play: "speakers" is not one of none, aplay, play/);
+    assert.match(msgs[1]!, /timeoutS: "soon" is not a duration/);
+  });
 });

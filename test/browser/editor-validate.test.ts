@@ -74,6 +74,7 @@ describe('shipped flows in the editor (Import, then the Deploy check)', function
       'takt-opcua-write.endpoint',
       'takt-sparkplug-in.broker',
       'takt-ui-approvals.group',
+      'takt-ui-assistant.group',
       'takt-ui-control-chart.group',
       'takt-ui-gantt.group',
       'takt-ui-inspection.group',

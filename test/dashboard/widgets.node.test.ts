@@ -17,6 +17,8 @@ const ganttNode = require('../../nodes/dashboard/gantt.node');
 const chartNode = require('../../nodes/dashboard/control-chart.node');
 const inboxNode = require('../../nodes/dashboard/approvals.node');
 const inspectionNode = require('../../nodes/dashboard/inspection.node');
+const chatNode = require('../../nodes/dashboard/assistant.node');
+const askNode = require('../../nodes/assistant/ask.node');
 const approveNode = require('../../nodes/approve/approve.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -335,5 +337,102 @@ describe('dashboard widget nodes', function () {
     const caught = nextMessages<{ error: { message: string } }>('h');
     getNode('g').receive({ payload: { now: 1 } });
     assert.match((await caught)[0]!.error.message, /no ui-group/);
+  });
+
+  it('assistant chat: a question goes to takt-ask, the reply and its proposal show, an allowed approver decides', async () => {
+    await load(
+      [fakeGroup, chatNode, askNode, approveNode],
+      [
+        ...base,
+        {
+          id: 'chat',
+          type: 'takt-ui-assistant',
+          z: 'tab',
+          group: 'grp',
+          approve: 'a',
+          approver: 'station 3',
+          wires: [['ask'], ['a', 'decisions']],
+        },
+        {
+          id: 'ask',
+          type: 'takt-ask',
+          z: 'tab',
+          dashboardUsers: true,
+          permissions: JSON.stringify({ '*': { propose: ['authenticated'], approve: ['carol'] } }),
+          wires: [['chat'], ['a']],
+        },
+        {
+          id: 'a',
+          type: 'takt-approve',
+          z: 'tab',
+          timeout: 0,
+          // a dashboard user without a user plugin is only a claim to takt-approve
+          anonymous: true,
+          wires: [
+            ['ok', 'chat'],
+            ['no', 'chat'],
+          ],
+        },
+        { id: 'decisions', type: 'helper', z: 'tab' },
+        { id: 'ok', type: 'helper', z: 'tab' },
+        { id: 'no', type: 'helper', z: 'tab' },
+      ],
+    );
+    type Turn = { id: number; role: string; text: string; proposal?: { approvalId?: string; state: string } };
+    const view = () => lastView<{ turns: Turn[] }>('chat')?.turns ?? [];
+    const until = (what: string, ok: () => boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const t0 = Date.now();
+        const poll = setInterval(() => {
+          if (ok()) {
+            clearInterval(poll);
+            resolve();
+          } else if (Date.now() - t0 > 5000) {
+            clearInterval(poll);
+            reject(new Error(`${what}: ${JSON.stringify(view())}`));
+          }
+        }, 20);
+      });
+    await action('chat', {
+      chat: 'takt-ui-assistant/ask',
+      payload: 'rush order ORD-105',
+      _client: { socketId: 's1', user: { username: 'alice' } },
+    });
+    await until('the proposal to be linked to takt-approve', () =>
+      view().some((t) => t.proposal?.approvalId !== undefined),
+    );
+    const turns = view();
+    assert.deepEqual(
+      turns.slice(0, 2).map((t) => [t.role, t.text]),
+      [
+        ['user', 'rush order ORD-105'],
+        ['assistant', 'Proposed: rush order ORD-105. It waits for approval.'],
+      ],
+    );
+    const turn = turns[1]!.id;
+    // the default approver (no login) is not on the list: nothing is sent, the chat says so
+    await action('chat', {
+      chat: 'takt-ui-assistant/decide',
+      payload: { turn, decision: 'approve' },
+      _client: { socketId: 's2' },
+    });
+    await until('the refusal', () => view().some((t) => /station 3 may not approve/.test(t.text)));
+    const decisions = nextMessages<{ approval: { id: string; decision: string; user: string } }>('decisions');
+    const approved = nextMessages<{ approval: { outcome: string } }>('ok');
+    await action('chat', {
+      chat: 'takt-ui-assistant/decide',
+      payload: { turn, decision: 'approve' },
+      _client: { socketId: 's3', user: { username: 'carol' } },
+    });
+    const [d] = await decisions;
+    assert.deepEqual(
+      { ...d!.approval, id: d!.approval.id === turns[1]!.proposal!.approvalId },
+      { id: true, decision: 'approve', user: 'carol' },
+    );
+    assert.equal((await approved)[0]!.approval.outcome, 'approved');
+    await until(
+      'the outcome in the chat',
+      () => view().find((t) => t.id === turn)?.proposal?.state === 'approved',
+    );
   });
 });

@@ -69,6 +69,10 @@ const PLANS: Record<string, Plan> = {
     steps: [{ press: 'say a command', until: ['heard', 'reply'] }],
     expect: ['heard', 'reply'],
   },
+  'assistant/03 - Chat on the dashboard.json': {
+    steps: [{ press: 'ask: OEE of the press', until: ['reply'] }],
+    expect: ['reply'],
+  },
   'learn/01 - Predict bore diameter.json': {
     steps: [
       { until: ['model card'] },

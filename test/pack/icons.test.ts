@@ -38,6 +38,7 @@ const FAMILY: Record<string, string> = {
   'takt-ui-control-chart': 'dashboard',
   'takt-ui-approvals': 'dashboard',
   'takt-ui-inspection': 'dashboard',
+  'takt-ui-assistant': 'dashboard',
   'takt-ask': 'assistant',
   'takt-voice-in': 'assistant',
   'takt-say': 'assistant',
