@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessage } from 'node-red';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import { waitUntil } from '../helpers/net';
 import type { WidgetEvents } from '../../nodes/dashboard/widget';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -118,6 +119,20 @@ describe('dashboard widget nodes', function () {
     assert.deepEqual(v.machines, ['CNC1']);
     assert.equal(v.bars[0]!.state, 'running');
     assert.equal(v.trigger, 'breakdown');
+  });
+
+  it('Gantt: clock ticks reach the browser at most once a second, the last one shown', async () => {
+    await load([fakeGroup, ganttNode], [...base, { id: 'g', type: 'takt-ui-gantt', z: 'tab', group: 'grp' }]);
+    const n = getNode('g');
+    n.receive({
+      payload: { schedule: { operations: [{ job: 'J', op: 0, machine: 'M', start: 0, end: 30 }] } },
+    });
+    for (let t = 1; t <= 20; t++) n.receive({ payload: { now: t, origin: 1764115200000 } });
+    await waitUntil(() => lastView<{ now: number }>('g')?.now === 20, 'the last tick to be shown', 5000, 20);
+    const sent = emitted.filter((e) => e.id === 'g').length;
+    // The plan and the first (new) origin at once; of the 19 plain ticks, the held last one.
+    assert.ok(sent < 10, `${sent} views sent for a plan and 20 ticks (21 without the hold)`);
+    assert.equal(lastView<{ origin: number }>('g')!.origin, 1764115200000);
   });
 
   it('control chart: bad input goes to the Catch node with a red status, and the next point is drawn', async () => {
