@@ -41,8 +41,11 @@ const init: NodeInitializer = (RED) => {
       registerWidget(RED.nodes.getNode, this, 'takt-ui-gantt', def, {
         beforeSend: (msg) => {
           try {
+            // Dashboard 2 (1.31) reads properties of what beforeSend gives back, so a message that draws
+            // nothing is one without a payload (the browser ignores it), never null.
+            const nothing = { _msgid: msg._msgid } as NodeMessage;
             const what = msg[HELD] === true ? 'tick' : gantt.apply(msg.payload);
-            if (!what) return null;
+            if (!what) return nothing;
             if (what === 'tick' && Date.now() - lastSent < TICK_MS) {
               // Shown with the next send, or by the held tick when none comes within the second.
               held ??= setTimeout(
@@ -52,7 +55,7 @@ const init: NodeInitializer = (RED) => {
                 },
                 TICK_MS - (Date.now() - lastSent),
               );
-              return null;
+              return nothing;
             }
             lastSent = Date.now();
             const v = gantt.view();
