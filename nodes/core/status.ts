@@ -56,6 +56,7 @@ export const ERROR_WORDS: Readonly<Record<string, string>> = {
   badTls: 'bad TLS',
   badClientId: 'bad client ID',
   badRoi: 'bad ROI',
+  badSparkplugId: 'bad Sparkplug ID',
   badIdent: 'bad name',
   tsRange: 'time out of range',
   internal: 'internal error',

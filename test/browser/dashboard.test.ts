@@ -38,6 +38,9 @@ const audit = (file: string): AuditLine[] =>
         .map((l) => JSON.parse(l) as AuditLine)
     : [];
 
+/** A full-page screenshot took over 30 s (playwright's default limit) in a full test run on the loaded machine. */
+const SHOT_MS = 90000;
+
 describe('operator dashboard in chromium (npm start)', function () {
   // 165 s measured with the 2 cores at load average 20 (shared with other test runs).
   this.timeout(240000);
@@ -94,7 +97,7 @@ describe('operator dashboard in chromium (npm start)', function () {
   const groupShot = async (page: Page, selector: string, file: string) => {
     const box = await page.locator(`.nrdb-ui-group:has(${selector})`).first().boundingBox();
     assert.ok(box, `${selector} is on the page`);
-    await page.screenshot({ path: join(shots, file), fullPage: true, clip: box });
+    await page.screenshot({ path: join(shots, file), fullPage: true, clip: box, timeout: SHOT_MS });
   };
   const waitFor = (page: Page, selector: string, min: number, what: string, ms = 40000) =>
     waitUntil(async () => (await count(page, selector)) >= min, what, ms, 250);
@@ -159,7 +162,7 @@ describe('operator dashboard in chromium (npm start)', function () {
       20000,
       250,
     );
-    await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true });
+    await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true, timeout: SHOT_MS });
 
     // A bearing fault on CNC1 from the dashboard: the anomaly model alarms, a maintenance slot is proposed.
     await page.getByRole('button', { name: 'Bearing fault on CNC1' }).click();
@@ -216,7 +219,11 @@ describe('operator dashboard in chromium (npm start)', function () {
       10000,
     );
     await groupShot(page, '.takt-cc', 'control-chart.png');
-    await page.screenshot({ path: join(shots, 'dashboard-after-approval.png'), fullPage: true });
+    await page.screenshot({
+      path: join(shots, 'dashboard-after-approval.png'),
+      fullPage: true,
+      timeout: SHOT_MS,
+    });
     assert.deepEqual(errors, []);
     assert.doesNotMatch(rt!.log(), /\[error\]/);
   });
