@@ -5,10 +5,12 @@ import { button, defineWidget, exportWidget } from './takt-ui-widget.js';
 
 const { h } = window.Vue;
 
-function ago(ms) {
-  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
-  return s < 60 ? `${s} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
-}
+const span = (s) =>
+  s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+const ago = (ms) => `${span(Math.max(0, Math.round((Date.now() - ms) / 1000)))} ago`;
+// A person decides in real time: the wait is a duration, not a clock time (the dashboard's clock times are
+// the plant's, which a simulator may run faster than real time).
+const left = (ms) => `expires in ${span(Math.max(0, Math.round((ms - Date.now()) / 1000)))}`;
 
 const TaktUiApprovals = defineWidget({
   name: 'TaktUiApprovals',
@@ -48,7 +50,7 @@ const TaktUiApprovals = defineWidget({
                 (it.required > 1
                   ? ` · needs ${it.required} approvers (${it.approvedBy.length} so far)`
                   : '') +
-                (it.expiresAt ? ` · expires ${new Date(it.expiresAt).toLocaleTimeString()}` : ''),
+                (it.expiresAt ? ` · ${left(it.expiresAt)}` : ''),
             ),
           ]),
           button(

@@ -28,11 +28,29 @@ const TOP = 38;
 const ROW = 30;
 const AXIS = 24;
 
-function niceStep(span, px) {
+function niceStep(span, px, clock) {
   const raw = span / Math.max(1, px / 70);
+  // On a clock (minutes), steps a clock face has: 5, 10, 15, 30 min, 1, 2, 3, 6, 12 h.
+  if (clock) for (const m of [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720]) if (m >= raw) return m;
   const p = Math.pow(10, Math.floor(Math.log10(raw)));
   for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
   return 10 * p;
+}
+
+/**
+ * How plan times read: clock times (HH:MM of the plan's clock, the plant's) when the view knows the epoch
+ * ms of plan time 0 and the plan counts minutes, else the numbers in the plan's unit.
+ */
+function timeFormat(v) {
+  if (typeof v.origin !== 'number' || v.unit !== 'min')
+    return { clock: false, at: (t) => String(t), span: (a, b) => `${a}–${b} ${v.unit}` };
+  const at = (t) =>
+    new Date(v.origin + t * 60000).toLocaleTimeString([], {
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
+    });
+  return { clock: true, at, span: (a, b) => `${at(a)}–${at(b)}` };
 }
 
 const TaktUiGantt = defineWidget({
@@ -53,6 +71,7 @@ const TaktUiGantt = defineWidget({
     const sx = (t) => LEFT + ((Math.min(Math.max(t, v.from), v.to) - v.from) / span) * (W - LEFT - RIGHT);
     const row = (m) => TOP + v.machines.indexOf(m) * ROW;
     const colour = (job) => COLOURS[Math.max(0, v.jobs.indexOf(job)) % COLOURS.length];
+    const tf = timeFormat(v);
     const kids = [
       h('defs', [
         h(
@@ -114,7 +133,12 @@ const TaktUiGantt = defineWidget({
             fill: `url(#hatch-${this.id})`,
             opacity: 0.85,
           },
-          [h('title', `${d.machine}: ${d.reason} ${d.start}–${d.end === null ? 'open' : d.end} ${v.unit}`)],
+          [
+            h(
+              'title',
+              `${d.machine}: ${d.reason} ${d.end === null ? `${tf.at(d.start)}–open` : tf.span(d.start, d.end)}`,
+            ),
+          ],
         ),
       );
     }
@@ -141,7 +165,7 @@ const TaktUiGantt = defineWidget({
           [
             h(
               'title',
-              `${b.job} op ${b.op} on ${b.machine}: ${b.start}–${b.end} ${v.unit} (${b.state}${b.late ? ', late' : ''})`,
+              `${b.job} op ${b.op} on ${b.machine}: ${tf.span(b.start, b.end)} (${b.state}${b.late ? ', late' : ''})`,
             ),
           ],
         ),
@@ -167,15 +191,18 @@ const TaktUiGantt = defineWidget({
     kids.push(
       h('line', { x1: LEFT, y1: axisY, x2: W - RIGHT, y2: axisY, stroke: 'currentColor', opacity: 0.4 }),
     );
-    const step = niceStep(span, W - LEFT - RIGHT);
-    for (let t = Math.ceil(v.from / step) * step; t <= v.to; t += step) {
+    const step = niceStep(span, W - LEFT - RIGHT, tf.clock);
+    // Clock ticks fall on the clock's round times (14:00, 14:30), not on round plan minutes.
+    const o = tf.clock ? new Date(v.origin) : null;
+    const off = o ? o.getHours() * 60 + o.getMinutes() + o.getSeconds() / 60 : 0;
+    for (let t = Math.ceil((v.from + off) / step) * step - off; t <= v.to; t += step) {
       const x = sx(t);
       kids.push(h('line', { x1: x, y1: TOP, x2: x, y2: axisY + 4, stroke: 'currentColor', opacity: 0.12 }));
       kids.push(
         h(
           'text',
           { x, y: axisY + 16, 'font-size': 10, 'text-anchor': 'middle', fill: 'currentColor' },
-          String(t),
+          tf.at(t),
         ),
       );
     }
@@ -190,7 +217,7 @@ const TaktUiGantt = defineWidget({
           fill: 'currentColor',
           opacity: 0.7,
         },
-        v.unit,
+        tf.clock ? 'plant clock' : v.unit,
       ),
     );
     const nx = sx(v.now);
@@ -205,7 +232,7 @@ const TaktUiGantt = defineWidget({
         'stroke-width': 2,
       }),
     );
-    kids.push(h('text', { x: nx + 3, y: TOP - 6, 'font-size': 10, fill: '#d32f2f' }, `now ${v.now}`));
+    kids.push(h('text', { x: nx + 3, y: TOP - 6, 'font-size': 10, fill: '#d32f2f' }, `now ${tf.at(v.now)}`));
     kids.push(
       h(
         'text',

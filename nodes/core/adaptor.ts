@@ -5,10 +5,13 @@
  * - `configReader(def)`: the editor's fields, each kind parsed one way with a named error
  *   (`TaktError` whose code says the kind of fault and whose `field` names the config field);
  * - `setUp(node, build)`: builds the node's engine from its config; on a bad config the node is disabled
- *   the one way every Takt node does it: red status with the error's code, `node.error` with the message
- *   (naming the field), and every later input ends `done(err)`;
+ *   the one way every Takt node does it: red status with the error in plain words, `node.error` with the
+ *   message (naming the field), and every later input ends `done(err)`;
  * - `onInput(node, handler, show)`: the input handler with `done()`/`done(err)` on every path and a red
  *   status on a refused message; `onClose(node, ...cleanups)`: close handling.
+ *
+ * `done(err)` gets the error's message text with its code (`readableError`), so the debug sidebar shows a
+ * readable red line and a Catch node still finds `msg.error.code`.
  *
  * No Node-RED import: the node is seen through the few methods used here.
  */
@@ -29,6 +32,24 @@ export interface AdaptorNode {
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** What `readableError` gives: the message text, with the error's code and field. */
+export type ReadableError = Error & { code?: string; field?: string };
+
+/**
+ * The error as Node-RED should report it: its message as text (a String object), carrying the error's
+ * `code`, `field` and `message` as own properties. Node-RED shows an Error in the debug sidebar as a folded
+ * object ({ name, message, code, stack }) but text as a readable red line; for a Catch node it copies
+ * `msg.error.message` from the text and `msg.error.code` from an own `code`, so both stay.
+ */
+export function readableError(err: unknown): ReadableError {
+  const e = asError(err) as ReadableError;
+  const text = Object.assign(new String(e.message), { message: e.message, name: e.name }) as unknown;
+  const out = text as ReadableError & Record<string, unknown>;
+  if (typeof e.code === 'string') out.code = e.code;
+  if (typeof e.field === 'string') out.field = e.field;
+  return out;
 }
 
 /**
@@ -58,7 +79,7 @@ export function disable(node: AdaptorNode, err: unknown, opts: DisableOptions = 
   const e = asError(err);
   node.status(opts.status ? opts.status(e) : errorStatus(e));
   node.error(errorMessage(e));
-  const toInput = opts.inputError ? opts.inputError(e) : e;
+  const toInput = readableError(opts.inputError ? opts.inputError(e) : e);
   node.on('input', (_msg, _send, done) => done(toInput));
 }
 
@@ -115,7 +136,8 @@ export type StatusSink = ((s: NodeStatus) => void) | { now(s: NodeStatus): void 
 
 /**
  * The node's input handler. `handler` does the work (it may return a promise); `done()` follows when it
- * returns or resolves, `done(err)` with a red status naming the error's code when it throws or rejects.
+ * returns or resolves, `done(err)` (`readableError`) with a red status saying the error in plain words when
+ * it throws or rejects.
  * A handler that ends the message itself later takes `done` as its third argument and returns `'later'`;
  * that `done(err)` shows the red status too.
  */
@@ -139,7 +161,7 @@ export function onInput<M>(
     const send = s as (m: unknown) => void;
     const fail = (err: unknown) => {
       red(err);
-      done(asError(err));
+      done(readableError(err));
     };
     let r: void | 'later' | Promise<void | 'later'>;
     try {

@@ -34,11 +34,83 @@ export const status = {
   clear: (): NodeStatus => ({}),
 };
 
-/** A red dot naming the error's code (the full text goes to done(err)). */
+/**
+ * Plain words for the error codes whose split name reads badly, keyed by the code without its feature
+ * (`notNumeric`) or, where one feature means something else, by the whole code (`energy.cannotFit`).
+ * Every other code reads as its split name: `badTimeLimit` is "bad time limit".
+ */
+export const ERROR_WORDS: Readonly<Record<string, string>> = {
+  notNumeric: 'not a number',
+  notNumber: 'not a number',
+  notFinite: 'not a number',
+  'energy.cannotFit': 'load too long',
+  'energy.cycle': 'loads in a cycle',
+  notOnnx: 'not an ONNX model',
+  noZone: 'no time zone',
+  badTimestamp: 'bad time',
+  csv: 'bad CSV',
+  noR2R: 'no run-to-run',
+  noSeq: 'no sequence',
+  badUrl: 'bad URL',
+  badApi: 'bad API',
+  badTls: 'bad TLS',
+  badClientId: 'bad client ID',
+  badRoi: 'bad ROI',
+  badSparkplugId: 'bad Sparkplug ID',
+  badIdent: 'bad name',
+  tsRange: 'time out of range',
+  internal: 'internal error',
+  bad: 'bad message',
+  batch: 'batch not allowed',
+  unknown: 'unknown request',
+  full: 'too many waiting',
+  nothing: 'nothing to write',
+  newline: 'line break in text',
+  signature: 'bad signature',
+  worse: 'model is worse',
+  gap: 'gap in data',
+  constant: 'constant data',
+  empty: 'no data',
+  broken: 'log broken',
+  corrupt: 'corrupt file',
+  backwards: 'time went back',
+  // System errors (Node's err.code)
+  ECONNREFUSED: 'refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'timed out',
+  ENOTFOUND: 'host not found',
+  EADDRINUSE: 'port in use',
+  EACCES: 'no permission',
+  ENOENT: 'file not found',
+};
+
+/**
+ * The short plain words a status shows for an error code ("sample.notNumeric" is "not a number"); a code
+ * that is no Takt code (`feature.name`) and not in the table (a system code such as "EPIPE") is shown as is.
+ */
+export function errorWords(code: string): string {
+  const name = code.slice(code.lastIndexOf('.') + 1);
+  const known = ERROR_WORDS[code] ?? ERROR_WORDS[name];
+  if (known !== undefined) return known;
+  if (!/^[a-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)+$/.test(code)) return code;
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase();
+}
+
+/**
+ * A red dot saying what is wrong in plain words: the error code's words, then what it is about when the
+ * error names it ("unknown machine M9"); an error without a code shows its message. The full text goes to
+ * done(err).
+ */
 export function errorStatus(err: unknown): NodeStatus {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
-  const text = code !== '' ? code.replace(/^[a-z]+\./, '') : err instanceof Error ? err.message : String(err);
-  return status.error(text);
+  const e = typeof err === 'object' && err !== null ? (err as { code?: unknown; subject?: unknown }) : {};
+  if (typeof e.code === 'string' && e.code !== '') {
+    const words = errorWords(e.code);
+    return status.error(typeof e.subject === 'string' && e.subject !== '' ? `${words} ${e.subject}` : words);
+  }
+  return status.error(err instanceof Error ? err.message : String(err));
 }
 
 /**

@@ -41,6 +41,11 @@ export interface GanttView {
   lateJobs: number | null;
   /** Unit of the plan's times, shown on the axis. */
   unit: string;
+  /**
+   * Epoch ms of plan time 0 when the plan's clock is known (`{ now, origin }` ticks): the browser then
+   * labels the axis, the now line and the bars with clock times of that clock instead of plan units.
+   */
+  origin: number | null;
 }
 
 export interface GanttOptions {
@@ -74,6 +79,7 @@ export class GanttState {
   private planned = new Map<string, GanttDowntime[]>();
   private breakdowns: GanttDowntime[] = [];
   private now = 0;
+  private origin: number | null = null;
   private trigger = '';
   private makespan: number | null = null;
   private lateJobs: number | null = null;
@@ -84,8 +90,11 @@ export class GanttState {
     this.options = { history: 60, horizon: 240, unit: 'min', maintenancePrefix: 'MAINT', ...options };
   }
 
-  /** Applies one message payload; returns false when it was nothing the Gantt knows. */
-  apply(payload: unknown): boolean {
+  /**
+   * Applies one message payload; returns false when it was nothing the Gantt knows, 'tick' when it only
+   * moved the clock (`{ now }`, `{ now, origin }`), true for anything else it draws.
+   */
+  apply(payload: unknown): boolean | 'tick' {
     if (Array.isArray(payload)) return this.rows(payload);
     if (!isObj(payload)) badInput('the Gantt takes a plan, Gantt rows, a problem, an event or { now }');
     if (isObj(payload.schedule)) return this.plan(payload);
@@ -94,7 +103,12 @@ export class GanttState {
     const now = num(payload.now);
     if (now !== undefined) {
       this.now = Math.max(this.now, now);
-      return true;
+      const origin = num(payload.origin);
+      if (origin !== undefined && origin !== this.origin) {
+        this.origin = origin;
+        return true;
+      }
+      return 'tick';
     }
     return false;
   }
@@ -263,6 +277,7 @@ export class GanttState {
       makespan: this.makespan,
       lateJobs: this.lateJobs,
       unit,
+      origin: this.origin,
     };
   }
 }

@@ -65,8 +65,8 @@ export interface Model {
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
-function fail(code: string, message: string, field?: string): never {
-  throw new TaktError(`schedule.${code}`, message, field);
+function fail(code: string, message: string, field?: string, subject?: string): never {
+  throw new TaktError(`schedule.${code}`, message, field, subject);
 }
 
 function checkTime(v: unknown, what: string, field: string, allowNegative = true): number {
@@ -139,7 +139,7 @@ export function compile(problem: SchedulingProblem): Model {
   const setup: (Float64Array | null)[] = new Array(nMach).fill(null);
   for (const [mid, rules] of Object.entries(setupRules)) {
     const m = mIndex.get(mid);
-    if (m === undefined) fail('unknownMachine', `setup names unknown machine ${mid}`, `setup.${mid}`);
+    if (m === undefined) fail('unknownMachine', `setup names unknown machine ${mid}`, `setup.${mid}`, mid);
     if (!Array.isArray(rules)) fail('badSetup', `setup.${mid} must be an array`, `setup.${mid}`);
     const mat = new Float64Array(F * F);
     rules.forEach((r, i) => {
@@ -206,6 +206,7 @@ export function compile(problem: SchedulingProblem): Model {
             'unknownMachine',
             `job ${j.id} operation ${i}: unknown machine ${JSON.stringify(a?.machine)}`,
             `${f}.alternatives[${x}].machine`,
+            String(a?.machine),
           );
         if (!isInt(a.duration) || a.duration < 0)
           fail(
@@ -247,7 +248,12 @@ export function compile(problem: SchedulingProblem): Model {
       fail('unknownOperation', `frozen[${k}]: job ${fz.job} has no operation ${JSON.stringify(fz.op)}`, f);
     const m = mIndex.get(fz.machine);
     if (m === undefined)
-      fail('unknownMachine', `frozen job ${fz.job} operation ${fz.op}: unknown machine ${fz.machine}`, f);
+      fail(
+        'unknownMachine',
+        `frozen job ${fz.job} operation ${fz.op}: unknown machine ${fz.machine}`,
+        f,
+        String(fz.machine),
+      );
     checkTime(fz.start, `frozen job ${fz.job} operation ${fz.op} start`, f);
     checkTime(fz.end, `frozen job ${fz.job} operation ${fz.op} end`, f);
     if (fz.end < fz.start)

@@ -293,6 +293,7 @@ export class PlantSimulator {
         'sim.unknownMachine',
         `unknown machine "${machine}" (machines: ${this.machineIds().join(', ')})`,
         'machine',
+        machine,
       );
     }
     if (!(FAULT_KINDS as readonly string[]).includes(kind)) {
@@ -352,7 +353,7 @@ export class PlantSimulator {
   /** Ends the faults of one machine (or of all); returns the records that ended. */
   clear(machine?: string): FaultRecord[] {
     if (machine !== undefined && !this.machines.has(machine)) {
-      throw new TaktError('sim.unknownMachine', `unknown machine "${machine}"`, 'machine');
+      throw new TaktError('sim.unknownMachine', `unknown machine "${machine}"`, 'machine', machine);
     }
     const ended: FaultRecord[] = [];
     for (const ms of this.machines.values()) {
@@ -443,7 +444,7 @@ export class PlantSimulator {
 
   private get(machine: string): MachineSim {
     const ms = this.machines.get(machine);
-    if (!ms) throw new TaktError('sim.unknownMachine', `unknown machine "${machine}"`, 'machine');
+    if (!ms) throw new TaktError('sim.unknownMachine', `unknown machine "${machine}"`, 'machine', machine);
     return ms;
   }
 

@@ -38,8 +38,12 @@ const audit = (file: string): AuditLine[] =>
         .map((l) => JSON.parse(l) as AuditLine)
     : [];
 
+/** A full-page screenshot took over 30 s (playwright's default limit) in a full test run on the loaded machine. */
+const SHOT_MS = 90000;
+
 describe('operator dashboard in chromium (npm start)', function () {
-  this.timeout(150000);
+  // 165 s measured with the 2 cores at load average 20 (shared with other test runs).
+  this.timeout(240000);
   let userDir: string;
   let shots: string;
   let rt: Runtime | undefined;
@@ -93,7 +97,7 @@ describe('operator dashboard in chromium (npm start)', function () {
   const groupShot = async (page: Page, selector: string, file: string) => {
     const box = await page.locator(`.nrdb-ui-group:has(${selector})`).first().boundingBox();
     assert.ok(box, `${selector} is on the page`);
-    await page.screenshot({ path: join(shots, file), fullPage: true, clip: box });
+    await page.screenshot({ path: join(shots, file), fullPage: true, clip: box, timeout: SHOT_MS });
   };
   const waitFor = (page: Page, selector: string, min: number, what: string, ms = 40000) =>
     waitUntil(async () => (await count(page, selector)) >= min, what, ms, 250);
@@ -130,7 +134,20 @@ describe('operator dashboard in chromium (npm start)', function () {
       );
     const plan = await page.locator('.takt-gantt').innerText();
     assert.match(plan, /Plan \(.+\) · makespan \d+ min/);
+    // One clock: the plan's axis and now line in clock times of the plant, and the page says so.
+    assert.match(plan, /now \d\d:\d\d/);
+    assert.match(plan, /plant clock/);
     assert.match(await page.locator('.takt-cc').innerText(), /UCL [\d.]+/);
+    // Until the models are trained, the health group says how far training is (the charts are empty).
+    await waitUntil(
+      async () =>
+        /training on normal running|trained on normal running/.test(
+          await page.locator('.takt-training').innerText(),
+        ),
+      'the training progress above the health charts',
+      40000,
+      250,
+    );
     // Anomaly score and health index come once the per-machine models are trained on normal data at start-up.
     const trained = (id: string) =>
       statuses!.messages.some(
@@ -139,7 +156,13 @@ describe('operator dashboard in chromium (npm start)', function () {
     assert.equal(trainNodes.length, 4);
     await waitUntil(() => trainNodes.every(trained), 'the four anomaly models to be trained', 60000, 250);
     await page.waitForTimeout(3000); // a few scored rows in the charts
-    await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true });
+    await waitUntil(
+      async () => /trained on normal running/.test(await page.locator('.takt-training').innerText()),
+      'the health group to say the models are trained',
+      20000,
+      250,
+    );
+    await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true, timeout: SHOT_MS });
 
     // A bearing fault on CNC1 from the dashboard: the anomaly model alarms, a maintenance slot is proposed.
     await page.getByRole('button', { name: 'Bearing fault on CNC1' }).click();
@@ -156,7 +179,14 @@ describe('operator dashboard in chromium (npm start)', function () {
     await groupShot(page, '.takt-approvals', 'approvals.png');
 
     await item.locator('.takt-approve-btn').click();
-    // The plan takes the maintenance job (the Gantt draws it as maintenance on CNC1).
+    // The click reaches takt-approve (the audit log has the decision), then the plan takes the maintenance
+    // job (the Gantt draws it as maintenance on CNC1).
+    const file = join(userDir, 'takt', 'approve', `${approveNode.id}-audit.jsonl`);
+    const decided = await waitUntil(
+      () => audit(file).find((l) => l.entry.event === 'approved' && l.entry.id === id),
+      'the approval to reach the audit log',
+      15000,
+    );
     await waitUntil(
       async () =>
         (await page.locator('.takt-gantt-maint title').allTextContents()).some((t) => t.includes('on CNC1')),
@@ -165,12 +195,6 @@ describe('operator dashboard in chromium (npm start)', function () {
       100,
     );
     await groupShot(page, '.takt-gantt', 'plan.png');
-    const file = join(userDir, 'takt', 'approve', `${approveNode.id}-audit.jsonl`);
-    const decided = await waitUntil(
-      () => audit(file).find((l) => l.entry.event === 'approved' && l.entry.id === id),
-      'the approval to reach the audit log',
-      15000,
-    );
     const decision = audit(file).find((l) => l.entry.event === 'decision' && l.entry.id === id);
     assert.equal(decision?.entry.user, 'operator');
     assert.equal(decision?.entry.decision, 'approve');
@@ -195,7 +219,11 @@ describe('operator dashboard in chromium (npm start)', function () {
       10000,
     );
     await groupShot(page, '.takt-cc', 'control-chart.png');
-    await page.screenshot({ path: join(shots, 'dashboard-after-approval.png'), fullPage: true });
+    await page.screenshot({
+      path: join(shots, 'dashboard-after-approval.png'),
+      fullPage: true,
+      timeout: SHOT_MS,
+    });
     assert.deepEqual(errors, []);
     assert.doesNotMatch(rt!.log(), /\[error\]/);
   });

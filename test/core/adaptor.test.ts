@@ -6,9 +6,11 @@ import {
   onClose,
   onInput,
   requireConfigNode,
+  readableError,
   setUp,
   TaktError,
 } from '../../nodes/core';
+import { util } from '@node-red/util';
 import type { NodeStatus } from '../../nodes/core/status';
 
 type Listener = (...args: never[]) => unknown;
@@ -67,15 +69,16 @@ describe('core/adaptor', () => {
       assert.equal(listeners.input, undefined);
     });
 
-    it('on a bad config: red status with the code, node.error naming the field, every input done(err)', async () => {
+    it('on a bad config: red status in words, node.error naming the field, every input done(err)', async () => {
       const f = fakeNode();
       const got = setUp(f.node, () => configReader({ period: 'soon' }).number('period'));
       assert.equal(got, undefined);
-      assert.deepEqual(f.seen.statuses, [{ fill: 'red', shape: 'dot', text: 'notNumber' }]);
+      assert.deepEqual(f.seen.statuses, [{ fill: 'red', shape: 'dot', text: 'not a number' }]);
       assert.deepEqual(f.seen.errors, ['period: "soon" is not a number']);
       for (let i = 0; i < 2; i++) {
         const { err } = await f.input({ payload: i });
-        assert.ok(err instanceof TaktError);
+        assert.equal(String(err), 'period: "soon" is not a number');
+        assert.equal((err as TaktError).code, 'config.notNumber');
         assert.equal((err as TaktError).field, 'period');
       }
     });
@@ -141,6 +144,26 @@ describe('core/adaptor', () => {
       const bad = await f.input({ payload: -1 });
       assert.equal((bad.err as TaktError).code, 'x.negative');
       assert.deepEqual(f.seen.statuses, [{ fill: 'red', shape: 'dot', text: 'negative' }]);
+    });
+
+    it('ends a refused message with its text, which Node-RED logs as a plain line, code kept for Catch', async () => {
+      const f = fakeNode();
+      onInput(f.node, () => {
+        throw new TaktError('sample.notNumeric', 'payload.value: "n/a" is not a number', 'payload.value');
+      });
+      const { err } = await f.input({});
+      assert.deepEqual(f.seen.statuses, [{ fill: 'red', shape: 'dot', text: 'not a number' }]);
+      // What Node-RED does with done(err): the debug sidebar encodes the log line (an Error would be a folded
+      // { name, message, code, stack } object), a Catch node gets err.toString() and an own `code`.
+      const encoded = util.encodeObject({ msg: err }) as { msg: unknown; format: string };
+      assert.notEqual(encoded.format, 'error');
+      assert.equal(JSON.parse(JSON.stringify(encoded.msg)), 'payload.value: "n/a" is not a number');
+      assert.equal(err!.toString(), 'payload.value: "n/a" is not a number');
+      assert.ok(Object.hasOwn(err!, 'code'));
+      assert.equal((err as TaktError).code, 'sample.notNumeric');
+      assert.equal(err!.message, 'payload.value: "n/a" is not a number');
+      assert.equal(readableError(new Error('plain')).toString(), 'plain');
+      assert.equal(Object.hasOwn(readableError(new Error('plain')), 'code'), false);
     });
 
     it('waits for an async handler, shows errors through the given status sink', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { TaktError } from '../../nodes/core/errors';
-import { clip, errorStatus, type NodeStatus, throttledStatus } from '../../nodes/core/status';
+import { clip, errorStatus, errorWords, type NodeStatus, throttledStatus } from '../../nodes/core/status';
 
 describe('core/status', () => {
   it('keeps status text under 20 characters', () => {
@@ -10,13 +10,24 @@ describe('core/status', () => {
     assert.ok(c.endsWith('…'));
   });
 
-  it('shows an error code without its feature prefix', () => {
+  it('says an error code in plain words, with what it is about', () => {
     assert.deepEqual(errorStatus(new TaktError('sample.badTopic', 'x')), {
       fill: 'red',
       shape: 'dot',
-      text: 'badTopic',
+      text: 'bad topic',
     });
+    assert.equal(errorStatus(new TaktError('sample.notNumeric', 'x')).text, 'not a number');
+    assert.equal(errorStatus(new TaktError('energy.cannotFit', 'x')).text, 'load too long');
+    assert.equal(
+      errorStatus(new TaktError('sim.unknownMachine', 'x', 'machine', 'M9')).text,
+      'unknown machine M9',
+    );
+    assert.equal(errorStatus(new TaktError('schedule.badTimeLimit', 'x')).text, 'bad time limit');
+    assert.equal(errorStatus(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })).text, 'refused');
+    assert.equal(errorStatus(Object.assign(new Error('x'), { code: 'EPIPE' })).text, 'EPIPE');
     assert.equal(errorStatus(new Error('boom')).text, 'boom');
+    assert.equal(errorWords('spc.noR2R'), 'no run-to-run');
+    assert.equal(errorWords('opcua.badDataType'), 'bad data type');
   });
 
   it('throttles bursts: the first update shows at once, the last of a burst shows later', async () => {

@@ -94,8 +94,8 @@ describe('dashboard views: Gantt', () => {
 
   it('moves the now line on { now } (never back), flags maintenance jobs and takes Gantt rows too', () => {
     const g = new GanttState();
-    assert.equal(g.apply({ now: 12 }), true);
-    assert.equal(g.apply({ now: 3 }), true);
+    assert.equal(g.apply({ now: 12 }), 'tick');
+    assert.equal(g.apply({ now: 3 }), 'tick');
     assert.equal(g.view().now, 12);
     g.apply([
       { machine: 'M', job: 'MAINT-M-1', op: 0, start: 0, end: 5, state: 'done', late: false },
@@ -111,6 +111,16 @@ describe('dashboard views: Gantt', () => {
     );
     assert.deepEqual(v.jobs, ['J'], 'maintenance takes no job colour');
     assert.equal(g.apply({ something: 1 }), false);
+  });
+
+  it("knows the plan's clock from { now, origin }: a new origin is a change, the same one a tick", () => {
+    const g = new GanttState();
+    assert.equal(g.view().origin, null, 'plan units until the clock is known');
+    const t0 = Date.UTC(2026, 11, 6, 14, 0);
+    assert.equal(g.apply({ now: 5, origin: t0 }), true);
+    assert.equal(g.apply({ now: 6, origin: t0 }), 'tick');
+    assert.equal(g.view().origin, t0);
+    assert.equal(g.view().now, 6);
   });
 
   it('refuses what it cannot draw and keeps the last good plan', () => {

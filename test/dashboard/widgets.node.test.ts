@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessage } from 'node-red';
 import { waitUntil } from '../helpers/net';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import { waitUntil } from '../helpers/net';
 import type { WidgetEvents } from '../../nodes/dashboard/widget';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -43,7 +44,9 @@ const fakeGroup: NodeInitializer = (RED) => {
         async (msg: NodeMessage & Record<string, unknown>, _send: unknown, done: (e?: Error) => void) => {
           try {
             const out = evts.beforeSend ? await evts.beforeSend(msg) : msg;
-            if (out) emitted.push({ id: node.id, msg: out });
+            // Dashboard 2 reads properties of what beforeSend returns (hasOwnProperty): null throws there.
+            if (out === null) throw new TypeError('Cannot convert undefined or null to object');
+            emitted.push({ id: node.id, msg: out });
             done();
           } catch (err) {
             done(err as Error);
@@ -63,7 +66,8 @@ async function action(id: string, msg: Record<string, unknown>) {
 }
 
 const lastView = <T>(id: string) =>
-  [...emitted].reverse().find((e) => e.id === id)?.msg.payload as T | undefined;
+  [...emitted].reverse().find((e) => e.id === id && e.msg.payload !== undefined)?.msg.payload as
+    T | undefined;
 
 describe('dashboard widget nodes', function () {
   this.timeout(15000);
@@ -122,6 +126,23 @@ describe('dashboard widget nodes', function () {
     assert.deepEqual(v.machines, ['CNC1']);
     assert.equal(v.bars[0]!.state, 'running');
     assert.equal(v.trigger, 'breakdown');
+  });
+
+  it('Gantt: clock ticks reach the browser at most once a second, the last one shown', async () => {
+    await load([fakeGroup, ganttNode], [...base, { id: 'g', type: 'takt-ui-gantt', z: 'tab', group: 'grp' }]);
+    const n = getNode('g');
+    n.receive({
+      payload: { schedule: { operations: [{ job: 'J', op: 0, machine: 'M', start: 0, end: 30 }] } },
+    });
+    for (let t = 1; t <= 20; t++) n.receive({ payload: { now: t, origin: 1764115200000 } });
+    await waitUntil(() => lastView<{ now: number }>('g')?.now === 20, 'the last tick to be shown', 5000, 20);
+    const sent = emitted.filter((e) => e.id === 'g' && e.msg.payload !== undefined).length;
+    // The plan and the first (new) origin at once; of the 19 plain ticks, the held last one.
+    assert.ok(sent < 10, `${sent} views sent for a plan and 20 ticks (21 without the hold)`);
+    assert.equal(lastView<{ origin: number }>('g')!.origin, 1764115200000);
+    // What it does not draw reaches the dashboard as a message without a payload, never null.
+    n.receive({ payload: { something: 1 } });
+    await waitUntil(() => emitted.at(-1)?.msg.payload === undefined, 'the empty message', 5000, 20);
   });
 
   it('control chart: bad input goes to the Catch node with a red status, and the next point is drawn', async () => {

@@ -99,7 +99,7 @@ describe('takt-sample node', () => {
     getNode('s').receive({ topic: 'line1/oven/temp', payload: 'n/a' });
     const [c] = await caught;
     assert.match(c.error.message, /payload\.value: "n\/a" is not a number/);
-    assert.deepEqual(await red, { fill: 'red', shape: 'dot', text: 'notNumeric' });
+    assert.deepEqual(await red, { fill: 'red', shape: 'dot', text: 'not a number' });
 
     const good = nextMessages<SampleMsg>('out');
     const green = nextStatus('s', (s) => s.fill === 'green');

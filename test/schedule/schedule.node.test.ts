@@ -118,7 +118,7 @@ describe('takt-schedule node', function () {
     const red = nextStatus('s', (s) => s.fill === 'red');
     getNode('s').receive({ payload: { event: 'rush', job: { id: 'R', operations: [] } } });
     assert.match((await caught)[0].error.message, /job R has no operations/);
-    assert.deepEqual(await red, { fill: 'red', shape: 'dot', text: 'noOperations' });
+    assert.deepEqual(await red, { fill: 'red', shape: 'dot', text: 'no operations' });
     const next = nextMessages<PlanMsg>('plan');
     getNode('s').receive({ payload: { event: 'cancel', job: 'B' } });
     const [p2] = await next;
