@@ -5,6 +5,7 @@
  */
 import type { BearingGeometry } from '../core/bearing';
 import { TaktError } from '../core/errors';
+import { checkProcess, DEFAULT_PROCESSES, type ProcessSpec } from './process';
 
 export type { BearingGeometry };
 
@@ -42,6 +43,8 @@ export interface MachineModel {
   setupMin: number;
   /** Share of time the machine waits for material (idle), in [0, 1). */
   starvedShare: number;
+  /** Process response to setpoints with drift (process.ts); without it the machine has no setpoints. */
+  process?: ProcessSpec;
 }
 
 export interface LineModel {
@@ -260,6 +263,23 @@ function parseMachine(x: unknown, f: string): MachineModel {
     setupEveryParts: int(m, 'setupEveryParts', f, 1),
     setupMin: num(m, 'setupMin', f, 0),
     starvedShare: num(m, 'starvedShare', f, 0, 0.95),
+    ...(m.process === undefined
+      ? {}
+      : { process: checkProcess(obj(m.process, `${f}.process`) as unknown as ProcessSpec, `${f}.process`) }),
+  };
+}
+
+/**
+ * The plant with the default process responses (process.ts DEFAULT_PROCESSES) on the machines that have one:
+ * CNC1 gets FeedRate and SpindleSpeed, Press1 Pressure and DieTemperature, as writable setpoints.
+ */
+export function withProcesses(plant: PlantModel, processes = DEFAULT_PROCESSES): PlantModel {
+  return {
+    ...plant,
+    lines: plant.lines.map((l) => ({
+      ...l,
+      machines: l.machines.map((m) => (processes[m.id] ? { ...m, process: processes[m.id] } : m)),
+    })),
   };
 }
 
