@@ -52,7 +52,7 @@ export interface TunerOptions {
   halfLife?: number;
   /** Parts kept for learning (default 400). */
   window?: number;
-  /** EWMA weight of the residual bias (default 0.2). */
+  /** EWMA weight of the residual bias (default 0.1). */
   lambda?: number;
   /** Weight of the model's own uncertainty at a candidate in its cost (default 1; 0 = certainty equivalence). */
   caution?: number;
@@ -158,7 +158,7 @@ export function checkTunerOptions(
     warmup: Math.round(num('warmup', 4 * PROBE_STEPS * o.setpoints.length, 0, 10000)),
     halfLife: num('halfLife', 250, 1, 1e6),
     window: Math.round(num('window', 400, 10, 100000)),
-    lambda: num('lambda', 0.2, 0, 1),
+    lambda: num('lambda', 0.1, 0, 1),
     caution: num('caution', 1, 0, 100),
     interactions: o.interactions === true,
   };
@@ -419,15 +419,17 @@ export class Tuner {
     };
     consider([...ref]);
     grid(lo, hi, g, consider);
-    if (best) {
+    // Three finer grids around the best so far, each a quarter of the previous cell.
+    let cell = lo.map((l, i) => (hi[i] - l) / (g - 1));
+    for (let round = 0; round < 3 && best; round++) {
       const b = best.values;
-      const cell = lo.map((l, i) => (hi[i] - l) / (g - 1));
       grid(
         b.map((v, i) => Math.max(lo[i], v - cell[i])),
         b.map((v, i) => Math.min(hi[i], v + cell[i])),
-        5,
+        9,
         consider,
       );
+      cell = cell.map((c) => c / 4);
     }
     if (!best) return undefined;
     const r = best.r;
