@@ -80,32 +80,28 @@ export function controlRun(controller: Controller, o: ControlOptions): ControlRu
       ? new EwmaR2R({ target: q.nominal, gain, maxStep: sps[0].maxStep, setpoint: sps[0].initial })
       : undefined;
   const n = o.parts ?? 1000;
-  let done = 0;
-  let ss = 0;
-  let energy = 0;
-  let gap = 0;
-  let outOfBounds = 0;
-  let beyondStep = 0;
+  /** Running sums: parts, squared deviations, energy, optimum gap, and the guarantees' breaches. */
+  const sum = { parts: 0, sq: 0, energy: 0, gap: 0, outOfBounds: 0, beyondStep: 0 };
   const check = (values: readonly number[], from: readonly number[]) =>
     values.forEach((v, i) => {
-      if (!(v >= sps[i].min && v <= sps[i].max)) outOfBounds++;
-      if (!(Math.abs(v - from[i]) <= sps[i].maxStep * (1 + 1e-9))) beyondStep++;
+      if (!(v >= sps[i].min && v <= sps[i].max)) sum.outOfBounds++;
+      if (!(Math.abs(v - from[i]) <= sps[i].maxStep * (1 + 1e-9))) sum.beyondStep++;
     });
   const inForce = () => sim.setpoints(machine);
   let fallbacks = 0;
-  while (done < n) {
+  while (sum.parts < n) {
     const parts = sim.advance(5000).parts.filter((p) => p.machine === machine);
     for (const p of parts) {
-      if (done >= n) break;
+      if (sum.parts >= n) break;
       const truth = sim.processTruth(machine)!;
-      ss += (p.value - q.nominal) ** 2;
-      o.trace?.(done, p.value - q.nominal, truth);
+      sum.sq += (p.value - q.nominal) ** 2;
+      o.trace?.(sum.parts + 1, p.value - q.nominal, truth);
       const snap = sim.snapshot();
       const tag = (name: string) => snap.get(`${prefix}/${name}`)!.value as number;
       const e = tag('PartEnergy');
-      energy += e;
-      done++;
-      const bad = o.badParts?.(done) ?? false;
+      sum.energy += e;
+      sum.parts++;
+      const bad = o.badParts?.(sum.parts) ?? false;
       const from = inForce();
       let next: number[] | undefined;
       if (tuner) {
@@ -132,17 +128,17 @@ export function controlRun(controller: Controller, o: ControlOptions): ControlRu
       // Distance from the optimum for the next part (the truth after this part's drift update).
       const opt = truth.optimum.setpoints;
       const now = inForce();
-      gap += now.reduce((s, v, i) => s + ((v - opt[i]) / (sps[i].max - sps[i].min)) ** 2, 0) / now.length;
+      sum.gap += now.reduce((s, v, i) => s + ((v - opt[i]) / (sps[i].max - sps[i].min)) ** 2, 0) / now.length;
     }
   }
   return {
     controller,
-    parts: done,
-    msd: ss / done,
-    energy: energy / done,
-    optGap: gap / done,
-    outOfBounds,
-    beyondStep,
+    parts: sum.parts,
+    msd: sum.sq / sum.parts,
+    energy: sum.energy / sum.parts,
+    optGap: sum.gap / sum.parts,
+    outOfBounds: sum.outOfBounds,
+    beyondStep: sum.beyondStep,
     fallbacks,
   };
 }
