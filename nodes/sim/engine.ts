@@ -392,6 +392,11 @@ export class PlantSimulator {
     else this.setSetpoint(machine, name, value);
   }
 
+  /** The process setpoints in force on a machine, in the order of its process (empty without one). */
+  setpoints(machine: string): number[] {
+    return [...(this.get(machine).proc?.setpoints ?? [])];
+  }
+
   /** The process ground truth of a machine with a process response (undefined for one without). */
   processTruth(machine: string): ProcessTruth | undefined {
     const ms = this.get(machine);

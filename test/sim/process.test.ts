@@ -95,7 +95,10 @@ describe('sim process response (setpoints, drift, ground truth)', () => {
     assert.equal(feed.writable, true);
     assert.deepEqual(feed.range, [200, 600]);
     for (const n of ['ToolWear', 'AmbientTemperature', 'LotId', 'LotHardness', 'PartEnergy'])
-      assert.ok(tags.some((t) => t.name === n && !t.writable), n);
+      assert.ok(
+        tags.some((t) => t.name === n && !t.writable),
+        n,
+      );
     assert.ok(!sim.tags().some((t) => t.machine === 'Oven1' && t.name === 'ToolWear'));
     assert.throws(
       () => sim.setSetpoint('CNC1', 'FeedRate', 601),
