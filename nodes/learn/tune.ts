@@ -20,6 +20,7 @@
  */
 import { TaktError } from '../core/errors';
 import type { Quality } from '../core/message';
+import { invertSpd } from '../spc/numeric';
 
 export interface TuneSetpoint {
   name: string;
@@ -164,35 +165,13 @@ export function checkTunerOptions(
   };
 }
 
-/** Solves (A) x = b for a symmetric positive definite A by Cholesky; also returns A⁻¹ (both small). */
-function choleskyInverse(A: number[][]): number[][] | undefined {
-  const n = A.length;
-  const L = A.map((r) => r.map(() => 0));
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j <= i; j++) {
-      let s = A[i][j];
-      for (let k = 0; k < j; k++) s -= L[i][k] * L[j][k];
-      if (i === j) {
-        if (!(s > 0)) return undefined;
-        L[i][i] = Math.sqrt(s);
-      } else L[i][j] = s / L[j][j];
-    }
-  // Inverse column by column: L y = e_c, Lᵀ x = y.
-  const inv = A.map((r) => r.map(() => 0));
-  const y = new Array<number>(n);
-  for (let c = 0; c < n; c++) {
-    for (let i = 0; i < n; i++) {
-      let s = i === c ? 1 : 0;
-      for (let k = 0; k < i; k++) s -= L[i][k] * y[k];
-      y[i] = s / L[i][i];
-    }
-    for (let i = n - 1; i >= 0; i--) {
-      let s = y[i];
-      for (let k = i + 1; k < n; k++) s -= L[k][i] * inv[k][c];
-      inv[i][c] = s / L[i][i];
-    }
+/** A⁻¹ of a symmetric positive definite A (the SPC engine's Cholesky), undefined when A is not. */
+function inverse(A: number[][]): number[][] | undefined {
+  try {
+    return invertSpd(A);
+  } catch {
+    return undefined;
   }
-  return inv;
 }
 
 /** A weighted ridge fit: coefficients, posterior covariance (without σ²) and residual variance. */
@@ -218,7 +197,7 @@ function ridgeFit(X: number[][], y: number[], w: number[], alpha: number): Fit |
     for (let j = 0; j < i; j++) A[j][i] = A[i][j];
     A[i][i] += i === 0 ? 1e-6 : alpha; // the intercept is (almost) free
   }
-  const cov = choleskyInverse(A);
+  const cov = inverse(A);
   if (!cov) return undefined;
   const beta = cov.map((r) => r.reduce((s, v, j) => s + v * b[j], 0));
   let rss = 0;
