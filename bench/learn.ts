@@ -5,7 +5,11 @@
  * split in the same run by /usr/bin/python3 (null when they are missing), conformal interval coverage on the
  * test split, training time, prediction rows/s of the TypeScript predictor and of onnxruntime.
  *
- *   npm run bench:learn -- [--rows 100000] [--seed 2] [--coverage 0.9] [--lr 0.1]
+ *   npm run bench:learn -- [--rows 100000] [--seed 2] [--coverage 0.9] [--lr 0.1] [--parts 1000]
+ *                          [--control-seeds 5]
+ *
+ * Then adaptive control on the simulator (see `control()` below): MSD from target of takt-tune's engine against
+ * the EWMA run-to-run controller and fixed setpoints, energy per part, proposals out of bounds or beyond step.
  *
  * Takt's defaults were chosen before looking at seed 2 (the dev seed is 1); a second seed of the same
  * generator is still not a held-out test.
@@ -18,6 +22,7 @@ import { openOnnxSession } from '../nodes/core/onnx';
 import { Rng } from '../nodes/core/random';
 import { fit, Predictor } from '../nodes/learn';
 import { cpuMs, finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
+import { controlRun, type ControlRun, HELD_OUT_CNC } from './lib/control';
 import { processData } from './lib/process-data';
 
 const flags = parseFlags();
@@ -27,6 +32,9 @@ const COVERAGE = numberFlag(flags, 'coverage', 0.9);
 /** Learning rate of the boosting (the engine's default when not given). */
 const LR = flags.lr === undefined ? undefined : numberFlag(flags, 'lr', 0.1);
 const PYTHON = '/usr/bin/python3';
+/** Control: parts per run and the simulator seeds (median over them). */
+const PARTS = numberFlag(flags, 'parts', 1000);
+const CONTROL_SEEDS = Array.from({ length: numberFlag(flags, 'control-seeds', 5) }, (_, i) => i + 1);
 
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
@@ -148,6 +156,7 @@ async function main(): Promise<void> {
     ['predict + TreeSHAP rows per CPU s, TS', shapRate],
     ['max |TS - onnxruntime|', maxDiff],
   ]);
+  const ctl = control();
   finalLine({
     bench: 'learn',
     rows: ROWS,
@@ -164,10 +173,77 @@ async function main(): Promise<void> {
     predictRowsPerSOnnx: Math.round(median(ortRates)),
     predictRowsPerSWall: Math.round(median(tsWall)),
     shapRowsPerS: Math.round(shapRate),
-    msdVsR2R: null,
-    msdVsFixed: null,
-    outOfBounds: null,
+    msdVsR2R: ctl.dev.msdVsR2R,
+    msdVsFixed: ctl.dev.msdVsFixed,
+    energyVsR2R: ctl.dev.energyVsR2R,
+    msdVsR2RHeldOut: ctl.heldOut.msdVsR2R,
+    msdVsFixedHeldOut: ctl.heldOut.msdVsFixed,
+    msdVsR2RPress: ctl.press.msdVsR2R,
+    outOfBounds: ctl.outOfBounds,
   });
+}
+
+interface Surface {
+  msdVsR2R: number;
+  msdVsFixed: number;
+  energyVsR2R: number;
+}
+
+/**
+ * Adaptive control on the simulator's process response (bench/lib/control.ts): takt-tune's engine against the
+ * SPC engine's EWMA run-to-run controller and fixed setpoints, PARTS parts per run with drift, on CNC1's
+ * surface (the one the tuner's defaults were set on), on a held-out CNC surface (other curvature, interaction,
+ * drift that scales with the setpoints) and on Press1 (never run while developing). Ratios are medians over
+ * the seeds; outOfBounds counts every proposal outside the bounds or beyond the step limit, in every run.
+ */
+function control(): { dev: Surface; heldOut: Surface; press: Surface; outOfBounds: number } {
+  let outOfBounds = 0;
+  const rows: (string | number)[][] = [
+    [
+      'surface',
+      'seed',
+      'MSD fixed',
+      'MSD EWMA R2R',
+      'MSD tune',
+      'kWh/part R2R',
+      'kWh/part tune',
+      'tune/R2R',
+      'tune/fixed',
+    ],
+  ];
+  const surface = (label: string, o: { machine?: string; process?: typeof HELD_OUT_CNC }): Surface => {
+    const r: { fixed: ControlRun; r2r: ControlRun; tune: ControlRun }[] = CONTROL_SEEDS.map((seed) => ({
+      fixed: controlRun('fixed', { seed, parts: PARTS, ...o }),
+      r2r: controlRun('r2r', { seed, parts: PARTS, ...o }),
+      tune: controlRun('tune', { seed, parts: PARTS, ...o }),
+    }));
+    r.forEach((x, i) => {
+      for (const run of [x.fixed, x.r2r, x.tune]) outOfBounds += run.outOfBounds + run.beyondStep;
+      rows.push([
+        label,
+        CONTROL_SEEDS[i],
+        x.fixed.msd,
+        x.r2r.msd,
+        x.tune.msd,
+        x.r2r.energy,
+        x.tune.energy,
+        x.tune.msd / x.r2r.msd,
+        x.tune.msd / x.fixed.msd,
+      ]);
+    });
+    return {
+      msdVsR2R: median(r.map((x) => x.tune.msd / x.r2r.msd)),
+      msdVsFixed: median(r.map((x) => x.tune.msd / x.fixed.msd)),
+      energyVsR2R: median(r.map((x) => x.tune.energy / x.r2r.energy)),
+    };
+  };
+  const dev = surface('CNC1', {});
+  const heldOut = surface('CNC held out', { process: HELD_OUT_CNC });
+  const press = surface('Press1', { machine: 'Press1' });
+  console.log('');
+  console.log(`adaptive control: ${PARTS} parts per run, seeds ${CONTROL_SEEDS.join(', ')} (median ratios)`);
+  printTable(rows);
+  return { dev, heldOut, press, outOfBounds };
 }
 
 main().catch((err) => {

@@ -20,6 +20,15 @@ import {
 } from './model';
 import { Rng } from '../core/random';
 import { DEFECT_KINDS, type DefectKind, type ProductKind } from '../vision/synth';
+import {
+  energyFactor,
+  optimum,
+  qualityShift,
+  type Optimum,
+  type ProcessContext,
+  type ProcessSpec,
+  WANDER_PHI,
+} from './process';
 
 export type MachineState = 'Idle' | 'Running' | 'Setup' | 'Down';
 export const STATE_CODES: Record<MachineState, number> = { Idle: 0, Running: 1, Setup: 2, Down: 3 };
@@ -138,6 +147,43 @@ interface ActiveFault {
   growthPerS?: number;
 }
 
+interface ProcessState {
+  spec: ProcessSpec;
+  /** Its own random stream, so machines without a process draw exactly what they drew before. */
+  rng: Rng;
+  setpoints: number[];
+  lotId: number;
+  lotHardness: number;
+  lotLeft: number;
+  /** Unobserved random-walk drift, quality units. */
+  wander: number;
+  ambientNoise: number;
+  ambientC: number;
+  /** kWh used while running, and its value when the current part started. */
+  runEnergy: number;
+  partStartEnergy: number;
+  lastPartEnergy: number;
+}
+
+/** Ground truth of a machine's process response at this moment (for benches and tests). */
+export interface ProcessTruth {
+  machine: string;
+  /** Setpoint names and values in force. */
+  names: string[];
+  setpoints: number[];
+  context: ProcessContext;
+  /** Everything that shifts the next part apart from the setpoints' own effect (offset, faults, wander). */
+  disturbance: number;
+  /** Expected quality of the next part at the setpoints in force. */
+  expected: number;
+  /** The setpoints that put the next part on nominal with the least energy, and their expected energy factor. */
+  optimum: Optimum;
+}
+
+function lotLength(spec: ProcessSpec, rng: Rng): number {
+  return Math.max(1, Math.round(spec.lotParts * (0.5 + rng.next())));
+}
+
 const BEARING_DAYS_TO_FAILURE = 2; // a bearing fault of severity 0 fails in two simulated days
 const TOOL_WEAR_SIGMA_PER_PART = 0.02; // mean drift per part at severity 1, in process sigmas
 const MEAN_STARVED_S = 180;
@@ -170,6 +216,8 @@ class MachineSim {
   /** The camera's own random stream (so a camera leaves the other figures of the machine as they were). */
   readonly cameraRng: Rng;
   shots = 0;
+  /** Process response state (only for a machine whose model has a `process`). */
+  proc: ProcessState | undefined;
 
   constructor(m: MachineModel, line: string, prefix: string, seed: number, stream: number) {
     this.m = m;
@@ -183,6 +231,23 @@ class MachineSim {
     this.temperature = m.temperature.runningC;
     this.vibrationRms = m.vibration.baselineRmsMmS;
     this.lastMeasurement = m.quality.nominal;
+    if (m.process) {
+      const rng = new Rng(seed, 30011 + stream);
+      this.proc = {
+        spec: m.process,
+        rng,
+        setpoints: m.process.setpoints.map((s) => s.initial),
+        lotId: 1,
+        lotHardness: rng.normal(),
+        lotLeft: lotLength(m.process, rng),
+        wander: 0,
+        ambientNoise: 0,
+        ambientC: m.temperature.ambientC,
+        runEnergy: 0,
+        partStartEnergy: 0,
+        lastPartEnergy: 0,
+      };
+    }
   }
 
   fault(kind: FaultKind): ActiveFault | undefined {
@@ -350,6 +415,56 @@ export class PlantSimulator {
     ms.offset = offset;
   }
 
+  /** Sets one process setpoint of a machine; throws sim.badSetpoint outside its bounds or for an unknown name. */
+  setSetpoint(machine: string, name: string, value: number): void {
+    const ms = this.get(machine);
+    const i = ms.proc?.spec.setpoints.findIndex((s) => s.name === name) ?? -1;
+    if (!ms.proc || i < 0) {
+      throw new TaktError('sim.unknownSetpoint', `${machine} has no setpoint "${name}"`, 'name');
+    }
+    const s = ms.proc.spec.setpoints[i];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < s.min || value > s.max) {
+      throw new TaktError(
+        'sim.badSetpoint',
+        `${name} of ${machine} must be a number within ${s.min}..${s.max} ${s.unit}`,
+        'value',
+      );
+    }
+    ms.proc.setpoints[i] = value;
+  }
+
+  /** Writes a writable tag (the quality offset or a process setpoint) by machine and tag name. */
+  write(machine: string, name: string, value: number): void {
+    const ms = this.get(machine);
+    if (name === `${ms.m.quality.name}Offset`) this.setOffset(machine, value);
+    else this.setSetpoint(machine, name, value);
+  }
+
+  /** The process setpoints in force on a machine, in the order of its process (empty without one). */
+  setpoints(machine: string): number[] {
+    return [...(this.get(machine).proc?.setpoints ?? [])];
+  }
+
+  /** The process ground truth of a machine with a process response (undefined for one without). */
+  processTruth(machine: string): ProcessTruth | undefined {
+    const ms = this.get(machine);
+    const p = ms.proc;
+    if (!p) return undefined;
+    const q = ms.m.quality;
+    const context = this.context(ms);
+    const disturbance =
+      ms.offset + ms.toolWearOffset + (ms.fault('shift')?.record.severity ?? 0) * 2 * q.sigma + p.wander;
+    return {
+      machine,
+      names: p.spec.setpoints.map((s) => s.name),
+      setpoints: [...p.setpoints],
+      context,
+      disturbance,
+      expected: q.nominal + disturbance + qualityShift(p.spec, p.setpoints, context),
+      optimum: optimum(p.spec, context, -disturbance, q.sigma / 10),
+    };
+  }
+
   /** Ends the faults of one machine (or of all); returns the records that ended. */
   clear(machine?: string): FaultRecord[] {
     if (machine !== undefined && !this.machines.has(machine)) {
@@ -390,6 +505,15 @@ export class PlantSimulator {
       set(`${q.name}Nominal`, q.nominal);
       set(`${q.name}Tolerance`, q.tolerance);
       set(`${q.name}Offset`, ms.offset);
+      const pr = ms.proc;
+      if (pr) {
+        pr.spec.setpoints.forEach((s, i) => set(s.name, pr.setpoints[i]));
+        set('ToolWear', ms.partsSinceSetup);
+        set('AmbientTemperature', round(pr.ambientC, 3));
+        set('LotId', pr.lotId);
+        set('LotHardness', round(200 + 10 * pr.lotHardness, 2));
+        set('PartEnergy', round(pr.lastPartEnergy, 5));
+      }
     }
     return out;
   }
@@ -440,6 +564,19 @@ export class PlantSimulator {
       for (let i = 0; i < n; i++) out[i] += late * Math.sin((2 * Math.PI * ms.freqs.bpfo * i) / fs);
     }
     return out;
+  }
+
+  /** The observable drift of a machine now, normalised (process.ts ProcessContext). */
+  private context(ms: MachineSim): ProcessContext {
+    const t = ms.m.temperature;
+    const p = ms.proc as ProcessState;
+    const span = t.runningC - t.ambientC;
+    return {
+      wear: ms.partsSinceSetup / ms.m.setupEveryParts,
+      ambient: (p.ambientC - t.ambientC) / 5,
+      lot: p.lotHardness,
+      cold: span === 0 ? 0 : Math.min(1, Math.max(0, (t.runningC - ms.temperature) / span)),
+    };
   }
 
   private get(machine: string): MachineSim {
@@ -531,7 +668,16 @@ export class PlantSimulator {
               : 'down'
       ];
     ms.power = Math.max(0, base * (1 + 0.02 * rng.normal()) * (ms.state === 'Running' ? 1 + 0.08 * s : 1));
+    const p = ms.proc;
+    if (p && ms.state === 'Running') ms.power *= energyFactor(p.spec, p.setpoints);
     ms.energyKwh += (ms.power * dt) / 3600;
+    if (p) {
+      if (ms.state === 'Running') p.runEnergy += (ms.power * dt) / 3600;
+      // Ambient: a daily cycle and a slow mean-reverting wander.
+      p.ambientNoise += -p.ambientNoise * (dt / 3600) + 0.3 * Math.sqrt(dt / 3600) * p.rng.normal();
+      const day = ((this.time - this.startTime) / 86400000) * 2 * Math.PI;
+      p.ambientC = t.ambientC + p.spec.ambientSwingC * Math.sin(day) + p.ambientNoise;
+    }
     const vBase = m.vibration.baselineRmsMmS;
     ms.vibrationRms =
       ms.state === 'Running'
@@ -545,13 +691,28 @@ export class PlantSimulator {
     const wear = ms.fault('toolWear');
     if (wear) ms.toolWearOffset += TOOL_WEAR_SIGMA_PER_PART * wear.record.severity * q.sigma;
     const shift = (ms.fault('shift')?.record.severity ?? 0) * 2 * q.sigma;
-    const value = round(q.nominal + ms.offset + ms.toolWearOffset + shift + q.sigma * ms.rng.normal(), 6);
+    const p = ms.proc;
+    const process = p ? qualityShift(p.spec, p.setpoints, this.context(ms)) + p.wander : 0;
+    const value = round(
+      q.nominal + ms.offset + ms.toolWearOffset + shift + process + q.sigma * ms.rng.normal(),
+      6,
+    );
     const shot = m.camera ? this.shoot(ms, m.camera) : undefined;
     // A part with a surface defect is scrap whatever its measurement (the camera's ground truth).
     const good = Math.abs(value - q.nominal) <= q.tolerance && ms.rng.next() >= m.scrapRate && !shot?.defect;
     if (good) ms.good++;
     else ms.scrap++;
     ms.lastMeasurement = value;
+    if (p) {
+      p.lastPartEnergy = p.runEnergy - p.partStartEnergy;
+      p.partStartEnergy = p.runEnergy;
+      p.wander = WANDER_PHI * p.wander + p.spec.wanderSigma * p.rng.normal();
+      if (--p.lotLeft <= 0) {
+        p.lotId++;
+        p.lotHardness = p.rng.normal();
+        p.lotLeft = lotLength(p.spec, p.rng);
+      }
+    }
     out.parts.push({
       machine: m.id,
       topic: `${ms.prefix}/${q.name}`,
@@ -704,5 +865,29 @@ function machineTags(m: MachineModel, line: string, prefix: string): TagInfo[] {
       ),
       writable: true,
     },
+    ...processTags(m, t),
+  ];
+}
+
+/** The setpoints (writable) and observable drift of a machine with a process response. */
+function processTags(
+  m: MachineModel,
+  t: (name: string, type: TagType, description: string, unit?: string, range?: [number, number]) => TagInfo,
+): TagInfo[] {
+  const p = m.process;
+  if (!p) return [];
+  return [
+    ...p.setpoints.map((s) => ({
+      ...t(s.name, 'Double', `Process setpoint (writable, ${s.min}..${s.max} ${s.unit})`, s.unit, [
+        s.min,
+        s.max,
+      ]),
+      writable: true,
+    })),
+    t('ToolWear', 'UInt32', 'Parts made since the last tool change'),
+    t('AmbientTemperature', 'Double', 'Ambient temperature at the machine', '°C', [-20, 60]),
+    t('LotId', 'UInt32', 'Material lot in use'),
+    t('LotHardness', 'Double', 'Incoming inspection hardness of the material lot', 'HB', [100, 300]),
+    t('PartEnergy', 'Double', 'Electrical energy of the last part', 'kWh', [0, 100]),
   ];
 }

@@ -2,6 +2,7 @@
 export { bearingFrequencies, type BearingFrequencies } from '../core/bearing';
 export * from './engine';
 export * from './model';
+export * from './process';
 export { SampleTracker } from './samples';
 export { SimRunner, type RunnerOptions } from './runner';
 export {

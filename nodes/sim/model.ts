@@ -6,6 +6,7 @@
 import type { BearingGeometry } from '../core/bearing';
 import { TaktError } from '../core/errors';
 import { PRODUCT_KINDS, type ProductKind } from '../vision/synth';
+import { checkProcess, DEFAULT_PROCESSES, type ProcessSpec } from './process';
 
 export type { BearingGeometry };
 
@@ -49,6 +50,8 @@ export interface MachineModel {
    * 'surfaceDefect' fault puts scratches, dents, stains or missing features on some parts).
    */
   camera?: CameraModel;
+  /** Process response to setpoints with drift (process.ts); without it the machine has no setpoints. */
+  process?: ProcessSpec;
 }
 
 export interface CameraModel {
@@ -294,6 +297,23 @@ function parseMachine(x: unknown, f: string): MachineModel {
     setupMin: num(m, 'setupMin', f, 0),
     starvedShare: num(m, 'starvedShare', f, 0, 0.95),
     ...(m.camera === undefined ? {} : { camera: parseCamera(m.camera, `${f}.camera`) }),
+    ...(m.process === undefined
+      ? {}
+      : { process: checkProcess(obj(m.process, `${f}.process`) as unknown as ProcessSpec, `${f}.process`) }),
+  };
+}
+
+/**
+ * The plant with the default process responses (process.ts DEFAULT_PROCESSES) on the machines that have one:
+ * CNC1 gets FeedRate and SpindleSpeed, Press1 Pressure and DieTemperature, as writable setpoints.
+ */
+export function withProcesses(plant: PlantModel, processes = DEFAULT_PROCESSES): PlantModel {
+  return {
+    ...plant,
+    lines: plant.lines.map((l) => ({
+      ...l,
+      machines: l.machines.map((m) => (processes[m.id] ? { ...m, process: processes[m.id] } : m)),
+    })),
   };
 }
 

@@ -454,7 +454,7 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
             new Variant({ dataType: DataType.Double, value: this.sim.snapshot().get(tag.topic)?.value ?? 0 }),
           set: (v: Variant) => {
             try {
-              this.sim.setOffset(tag.machine, Number(v.value));
+              this.sim.write(tag.machine, tag.name, Number(v.value));
               return StatusCodes.Good;
             } catch {
               return StatusCodes.BadOutOfRange;

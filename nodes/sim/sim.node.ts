@@ -9,12 +9,14 @@ import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { commandReader } from '../core/message';
 import { status, errorStatus } from '../core/status';
-import { DEFAULT_PLANT, parsePlantModel, type PlantModel } from './model';
+import { DEFAULT_PLANT, parsePlantModel, type PlantModel, withProcesses } from './model';
 import { SimRunner } from './runner';
 import { SampleTracker } from './samples';
 
 interface SimNodeDef extends NodeDef {
   plantFile?: string;
+  /** The default plant with its process responses (setpoints that move quality and energy). */
+  processes?: boolean;
   seed?: string | number;
   timeFactor?: string | number;
   faultsPerDay?: string | number;
@@ -32,6 +34,38 @@ interface SimCredentials {
   password?: string;
 }
 
+/**
+ * `msg.action = "write"`: `payload` is `{ machine, name, value }` or a list of `{ item, value }` whose item ends
+ * in `<machine>/<tag>` (the OPC UA browse path, as takt-opcua-write takes it). Every write is checked before any
+ * is applied, so a bad one changes nothing.
+ */
+function writeSetpoints(runner: SimRunner, payload: unknown): void {
+  const list = Array.isArray(payload) ? payload : [payload];
+  const writes = list.map((w: unknown, i) => {
+    const o = (w ?? {}) as { item?: unknown; machine?: unknown; name?: unknown; value?: unknown };
+    const path = typeof o.item === 'string' ? o.item.split('/') : [o.machine, o.name];
+    const [machine, name] = path.slice(-2).map(String);
+    if (path.length < 2 || typeof o.value !== 'number')
+      throw new TaktError(
+        'sim.badWrite',
+        `payload[${i}] must be { item, value } or { machine, name, value }`,
+        'payload',
+      );
+    return { machine, name, value: o.value };
+  });
+  for (const w of writes) {
+    const tag = runner.sim.tags().find((t) => t.machine === w.machine && t.name === w.name && t.writable);
+    if (!tag) throw new TaktError('sim.badWrite', `${w.machine}/${w.name} is not a writable tag`, 'payload');
+    if (tag.range && (w.value < tag.range[0] || w.value > tag.range[1] || !Number.isFinite(w.value)))
+      throw new TaktError(
+        'sim.badWrite',
+        `${w.machine}/${w.name} must be within ${tag.range.join('..')}`,
+        'payload',
+      );
+  }
+  for (const w of writes) runner.sim.write(w.machine, w.name, w.value);
+}
+
 const init: NodeInitializer = (RED) => {
   function SimNode(this: Node<SimCredentials>, def: SimNodeDef) {
     RED.nodes.createNode(this, def);
@@ -42,7 +76,9 @@ const init: NodeInitializer = (RED) => {
         const cfg = configReader(def);
         const model: PlantModel = def.plantFile
           ? parsePlantModel(JSON.parse(readFileSync(def.plantFile, 'utf8')))
-          : DEFAULT_PLANT;
+          : def.processes
+            ? withProcesses(DEFAULT_PLANT)
+            : DEFAULT_PLANT;
         const port = cfg.number('opcuaPort', { default: 4840, min: 0, max: 65535 });
         const creds = this.credentials ?? {};
         return new SimRunner(model, {
@@ -72,7 +108,7 @@ const init: NodeInitializer = (RED) => {
       { inputError: (err) => new Error(`takt-sim is not configured: ${err.message}`) },
     );
     if (!runner) return;
-    const command = commandReader({ actions: ['inject', 'clear'], code: 'sim.badAction' }, (t) =>
+    const command = commandReader({ actions: ['inject', 'clear', 'write'], code: 'sim.badAction' }, (t) =>
       this.warn(t),
     );
     const tracker = new SampleTracker(runner.sim);
@@ -135,7 +171,13 @@ const init: NodeInitializer = (RED) => {
         runner.inject(String(p.machine), String(p.kind), Number(p.severity), 'message');
       else if (action === 'clear')
         runner.clear(p.machine === undefined || p.machine === '' ? undefined : String(p.machine));
-      else throw new TaktError('sim.badAction', 'action: msg.action must be one of inject, clear', 'action');
+      else if (action === 'write') writeSetpoints(runner, msg.payload);
+      else
+        throw new TaktError(
+          'sim.badAction',
+          'action: msg.action must be one of inject, clear, write',
+          'action',
+        );
       show();
     });
 

@@ -80,6 +80,10 @@ const PLANS: Record<string, Plan> = {
     ],
     expect: ['model card', 'prediction'],
   },
+  'learn/02 - Tune feed and speed.json': {
+    steps: [{ until: ['written setpoints'] }, { approve: 'tune approval', until: ['approved setpoints'] }],
+    expect: ['written setpoints', 'approved setpoints'],
+  },
   'approve/01 - Approve a setpoint change.json': {
     steps: [
       { press: 'propose offset' },

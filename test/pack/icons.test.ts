@@ -46,6 +46,7 @@ const FAMILY: Record<string, string> = {
   'takt-vision-train': 'vision',
   'takt-predict-train': 'learn',
   'takt-predict': 'learn',
+  'takt-tune': 'learn',
 };
 
 function editorFiles(dir: string): string[] {

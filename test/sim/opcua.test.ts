@@ -25,7 +25,7 @@ import {
   type UserIdentityInfo,
 } from 'node-opcua';
 import { TaktError } from '../../nodes/core/errors';
-import { DEFAULT_PLANT } from '../../nodes/sim/model';
+import { DEFAULT_PLANT, withProcesses } from '../../nodes/sim/model';
 import { SimRunner } from '../../nodes/sim/runner';
 import { freePort } from '../helpers/net';
 
@@ -42,7 +42,7 @@ describe('sim OPC UA server', function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'takt-sim-opcua-'));
     port = await freePort();
-    runner = new SimRunner(DEFAULT_PLANT, {
+    runner = new SimRunner(withProcesses(DEFAULT_PLANT), {
       seed: 11,
       timeFactor: 60,
       opcua: { port, pkiDir: join(dir, 'pki-server'), users: [USER] },
@@ -234,6 +234,22 @@ describe('sim OPC UA server', function () {
       value: { value: { dataType: DataType.Double, value: 1e6 } },
     });
     assert.equal(bad.name, 'BadOutOfRange');
+  });
+
+  it('takes a written process setpoint within its bounds, applies it to the simulator, refuses one outside', async () => {
+    const s = await open();
+    const nodeId = await nodeIdOf(s, 'Plant1/Line1/CNC1/FeedRate');
+    const write = (value: number) =>
+      s.write({
+        nodeId,
+        attributeId: AttributeIds.Value,
+        value: { value: { dataType: DataType.Double, value } },
+      });
+    assert.equal((await write(320)).name, 'Good');
+    assert.deepEqual(runner.sim.setpoints('CNC1'), [320, 1800]);
+    assert.equal((await s.read({ nodeId, attributeId: AttributeIds.Value })).value.value, 320);
+    assert.equal((await write(601)).name, 'BadOutOfRange');
+    assert.deepEqual(runner.sim.setpoints('CNC1'), [320, 1800]);
   });
 
   it('answers BadInvalidArgument, with the reason, for an unknown machine or fault kind', async () => {

@@ -145,6 +145,31 @@ describe('takt-sim node', function () {
     assert.ok((await more)[0].payload.length > 0, 'still simulating');
   });
 
+  it('with setpoints on, publishes them and writes them from msg.action "write"; a bad write changes nothing', async () => {
+    await load([simNode, catchNode], flow({ processes: true }));
+    const feed = 'Acme/Plant1/Machining/Line1/CNC1/FeedRate';
+    const first = await nextMessages<Batch>('samples', 1, 10000);
+    assert.equal(first[0].payload.find((s) => s.topic === feed)?.value, 400);
+    const caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('sim').receive({
+      action: 'write',
+      payload: [
+        { item: 'Plant1/Line1/CNC1/FeedRate', value: 300 },
+        { item: 'Plant1/Line1/CNC1/SpindleSpeed', value: 9999 },
+      ],
+    });
+    assert.match((await caught)[0].error.message, /CNC1\/SpindleSpeed must be within 1200\.\.2400/);
+    getNode('sim').receive({ action: 'write', payload: { machine: 'CNC1', name: 'FeedRate', value: 320 } });
+    for (let i = 0; i < 20; i++) {
+      const [b] = await nextMessages<Batch>('samples', 1, 5000);
+      const v = b.payload.find((s) => s.topic === feed)?.value;
+      if (v === undefined) continue;
+      assert.equal(v, 320, 'the refused list changed nothing, the good write applied');
+      return;
+    }
+    assert.fail('no FeedRate sample after the write');
+  });
+
   it('reports a bad plant model file by field and refuses input', async () => {
     const plantFile = join(userDir, 'plant.json');
     writeFileSync(plantFile, JSON.stringify({ enterprise: 'A', site: 'S', area: 'X', lines: [] }));

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { TaktError } from '../../nodes/core/errors';
+import { Rng } from '../../nodes/core/random';
+import { Tuner, type TunerOptions, type TuneProposal } from '../../nodes/learn/tune';
+
+const TWO: TunerOptions = {
+  setpoints: [
+    { name: 'feed', min: 0, max: 10, maxStep: 0.5, initial: 5, trust: [3, 7] },
+    { name: 'speed', min: 100, max: 200, maxStep: 5, initial: 150 },
+  ],
+  target: 10,
+  tolerance: 1,
+  context: ['wear'],
+};
+
+/** Checks a proposal against the bounds and the step from the setpoints in force (taken inside the bounds). */
+function assertSafe(o: TunerOptions, p: TuneProposal, inForce: readonly number[]): void {
+  o.setpoints.forEach((s, i) => {
+    const v = p.values[i];
+    assert.ok(Number.isFinite(v) && v >= s.min && v <= s.max, `${s.name} ${v} outside ${s.min}..${s.max}`);
+    const ref = Math.min(s.max, Math.max(s.min, inForce[i]));
+    assert.ok(Math.abs(v - ref) <= s.maxStep * (1 + 1e-12), `${s.name} moved ${v - ref} > ${s.maxStep}`);
+    assert.equal(p.setpoints[s.name], v);
+  });
+}
+
+describe('learn/tune: adaptive setpoint tuner', () => {
+  it('never leaves the bounds or the step limit under adversarial inputs (300 seeds)', () => {
+    const nasty = [NaN, Infinity, -Infinity, 1e300, -1e300, 0, -0, 'x', null, undefined, {}, [], true];
+    for (let seed = 1; seed <= 300; seed++) {
+      const rng = new Rng(seed);
+      const pick = (): unknown =>
+        rng.next() < 0.3 ? nasty[rng.int(0, nasty.length - 1)] : (rng.next() - 0.5) * 10 ** rng.int(0, 8);
+      const t = new Tuner({ ...TWO, warmup: rng.int(0, 30) });
+      let inForce = t.current;
+      for (let i = 0; i < 60; i++) {
+        const obs = {
+          quality: rng.next() < 0.6 ? 10 + rng.normal() * 10 ** rng.int(-2, 6) : pick(),
+          status: (['good', 'uncertain', 'bad'] as const)[rng.int(0, 2)],
+          energy: pick(),
+          context: { wear: pick() },
+          ...(rng.next() < 0.3 ? { setpoints: { feed: pick(), speed: pick() } } : {}),
+        };
+        const before = t.current;
+        const p = t.observe(obs);
+        // Setpoints reported in force (finite ones) replace the tuner's own before it proposes.
+        inForce = before.map((v, k) => {
+          const r = (obs.setpoints as Record<string, unknown> | undefined)?.[TWO.setpoints[k].name];
+          return typeof r === 'number' && Number.isFinite(r) ? r : v;
+        });
+        assertSafe(TWO, p, inForce);
+        // Sometimes applied, sometimes not, sometimes something else is in force.
+        const r = rng.next();
+        if (r < 0.6) t.applied(p.values);
+        else if (r < 0.7) t.applied([pick(), pick()]);
+      }
+    }
+  });
+
+  it('falls back to the last good setpoint on a missing or bad quality, within the step limit, and says why', () => {
+    const t = new Tuner({ ...TWO, warmup: 50 });
+    const p1 = t.observe({ quality: 10.2 }); // good: 5/150 is the last good setpoint
+    t.applied(p1.values);
+    const p2 = t.observe({ quality: 12 }); // out of tolerance: not good
+    t.applied(p2.values);
+    assert.notDeepEqual(t.current, [5, 150]);
+    const f1 = t.observe({ quality: undefined });
+    assert.deepEqual([f1.mode, f1.reason, f1.fallbacks], ['fallback', 'no quality', 1]);
+    assert.deepEqual(t.lastGood, [5, 150]);
+    assertSafe(TWO, f1, t.current);
+    for (let k = 0; k < 2; k++)
+      assert.ok(Math.abs(f1.values[k] - [5, 150][k]) < Math.abs(t.current[k] - [5, 150][k]), 'towards it');
+    t.applied(f1.values);
+    const f2 = t.observe({ quality: 10, status: 'bad' });
+    assert.deepEqual([f2.mode, f2.reason, f2.parts], ['fallback', 'bad quality', 2]);
+    assert.deepEqual(f2.values, [5, 150]);
+  });
+
+  it('converges on a known quadratic response to the setpoint that puts the output on target', () => {
+    // y = 50 + 4 d − 0.3 d², d = x − 6: on target 52 at d = (4 − √(16 − 2.4)) / 0.6 ≈ 0.5195.
+    const xStar = 6 + (4 - Math.sqrt(16 - 2.4)) / 0.6;
+    const rng = new Rng(7);
+    const o: TunerOptions = {
+      setpoints: [{ name: 'x', min: 0, max: 10, maxStep: 0.5, initial: 2 }],
+      target: 52,
+      tolerance: 1,
+    };
+    const t = new Tuner(o);
+    let x = 2;
+    const dev: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const d = x - 6;
+      const y = 50 + 4 * d - 0.3 * d * d + 0.05 * rng.normal();
+      dev.push(y - 52);
+      const p = t.observe({ quality: y });
+      assertSafe(o, p, [x]);
+      x = p.values[0];
+      t.applied(p.values);
+    }
+    assert.ok(Math.abs(x - xStar) < 0.05, `x ${x} vs ${xStar}`);
+    const late = dev.slice(-100);
+    const msd = late.reduce((s, v) => s + v * v, 0) / late.length;
+    assert.ok(msd < 3 * 0.05 ** 2, `late MSD ${msd}`);
+  });
+
+  it('uses less energy among setpoints that give the same quality', () => {
+    // y = a + b: any a + b = 10 is on target; energy grows with b, so the tuner should lower b and raise a.
+    const o: TunerOptions = {
+      setpoints: [
+        { name: 'a', min: 0, max: 10, maxStep: 0.2, initial: 5 },
+        { name: 'b', min: 0, max: 10, maxStep: 0.2, initial: 5 },
+      ],
+      target: 10,
+      tolerance: 1,
+      energyWeight: 0.05,
+    };
+    const rng = new Rng(3);
+    const t = new Tuner(o);
+    let [a, b] = [5, 5];
+    let last = 0;
+    for (let i = 0; i < 400; i++) {
+      const y = a + b + 0.05 * rng.normal();
+      last = y;
+      const p = t.observe({ quality: y, energy: 1 + 0.3 * b + 0.01 * rng.normal() });
+      [a, b] = p.values;
+      t.applied(p.values);
+    }
+    assert.ok(b < 3, `b ${b}`);
+    assert.ok(Math.abs(last - 10) < 0.3, `quality ${last}`);
+  });
+
+  it('anticipates an observed context change instead of reacting after it (feedforward)', () => {
+    // y = x + 2·lot, lot switches between 0 and 1 every 25 parts; target 10. A tuner that learned the lot's
+    // effect moves with the lot: the first part after a switch is already near target.
+    const o: TunerOptions = {
+      setpoints: [{ name: 'x', min: 0, max: 20, maxStep: 3, initial: 10 }],
+      target: 10,
+      tolerance: 1,
+      context: ['lot'],
+    };
+    const rng = new Rng(11);
+    const t = new Tuner(o);
+    let x = 10;
+    let lot = 0;
+    const firstAfter: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const y = x + 2 * lot + 0.05 * rng.normal();
+      const switched = i > 0 && i % 25 === 0;
+      if (switched && i >= 200) firstAfter.push(y - 10);
+      if ((i + 1) % 25 === 0) lot = 1 - lot; // the next part is from the new lot, and the row says so
+      const p = t.observe({ quality: y, context: { lot } });
+      x = p.values[0];
+      t.applied(p.values);
+    }
+    const worst = Math.max(...firstAfter.map(Math.abs));
+    assert.ok(firstAfter.length >= 7 && worst < 0.5, `first parts after a lot change: ${firstAfter}`);
+  });
+
+  it('reports whether a proposal lies inside the trust region', () => {
+    const t = new Tuner({ ...TWO, setpoints: TWO.setpoints.map((s) => ({ ...s, trust: [s.min, s.max] })) });
+    assert.equal(t.observe({ quality: 10 }).withinTrust, true);
+    const u = new Tuner(TWO); // speed has no trust region: everything goes to approval
+    assert.equal(u.observe({ quality: 10 }).withinTrust, false);
+  });
+
+  it('refuses bad options, naming the field', () => {
+    const bad = (o: Partial<TunerOptions>, field: RegExp) =>
+      assert.throws(
+        () => new Tuner({ ...TWO, ...o } as TunerOptions),
+        (e: unknown) => e instanceof TaktError && e.code === 'tune.badOption' && field.test(e.message),
+      );
+    bad({ setpoints: [] }, /^setpoints/);
+    bad({ setpoints: [{ name: 'x', min: 5, max: 1, maxStep: 1, initial: 2 }] }, /setpoints\[0\]/);
+    bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 0, initial: 0 }] }, /maxStep/);
+    bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 2 }] }, /initial/);
+    bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 0, trust: [0, 2] }] }, /trust/);
+    bad({ tolerance: 0 }, /tolerance/);
+    bad({ target: NaN }, /target/);
+  });
+});
