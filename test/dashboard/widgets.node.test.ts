@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessage } from 'node-red';
 import { waitUntil } from '../helpers/net';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
-import { waitUntil } from '../helpers/net';
 import type { WidgetEvents } from '../../nodes/dashboard/widget';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
