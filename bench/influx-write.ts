@@ -3,9 +3,10 @@
  * embedded Node-RED (and, for information, by its engine alone: encoder + InfluxWriter) against a bare
  * @influxdata/influxdb-client WriteApi (batch 5,000) writing the same points to the same server in the same
  * run. Both get the points in chunks with a turn of the event loop between chunks, as a flow delivers them,
- * and both gzip. The node runs as shipped, with its write-ahead log on (every point fsynced before its
- * message is done). Each side's points are counted back from the server. Rounds alternate the two sides;
- * the figures are the medians of the rounds.
+ * and both gzip their request bodies: the node at zlib level 1 (its write target's setting, see
+ * nodes/influx/transport.ts), the client at its transport's fixed level 6. The node runs as shipped, with
+ * its write-ahead log on (every point fsynced before its message is done). Each side's points are counted
+ * back from the server. Rounds alternate the two sides; the figures are the medians of the rounds.
  *
  * Starts its own VictoriaMetrics on a free loopback port unless INFLUX_URL is set.
  *
