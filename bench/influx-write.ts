@@ -3,9 +3,13 @@
  * embedded Node-RED (and, for information, by its engine alone: encoder + InfluxWriter) against a bare
  * @influxdata/influxdb-client WriteApi (batch 5,000) writing the same points to the same server in the same
  * run. Both get the points in chunks with a turn of the event loop between chunks, as a flow delivers them,
- * and both gzip. The node runs as shipped, with its write-ahead log on (every point fsynced before its
- * message is done). Each side's points are counted back from the server. Rounds alternate the two sides;
- * the figures are the medians of the rounds.
+ * and both gzip their request bodies: the node at zlib level 1 (its write target's setting, see
+ * nodes/influx/transport.ts), the client at its transport's fixed level 6. The node runs as shipped, with
+ * its write-ahead log on (every point fsynced before its message is done). Each side's points are counted
+ * back from the server. Rounds alternate the two sides; the figures are the medians of the rounds. Both
+ * sides run in this process one after the other, so each round's CPU time (process.cpuUsage: main thread
+ * and thread pool) is that side's: `cpuRatio` (bare CPU / node CPU) is the same comparison with far less
+ * noise from other jobs on a shared machine than the wall-clock `ratio`.
  *
  * Starts its own VictoriaMetrics on a free loopback port unless INFLUX_URL is set.
  *
@@ -94,10 +98,13 @@ const valueOf = (i: number) => (i % 1000) / 10;
 interface Result {
   seconds: number;
   pps: number;
+  /** CPU seconds of this process (main thread and its thread pool: gzip, fsync) over the round. */
+  cpuS: number;
 }
 
 async function produce(each: (i: number) => void, done: () => Promise<void>): Promise<Result> {
   const t = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < N; i += CHUNK) {
     const end = Math.min(N, i + CHUNK);
     for (let k = i; k < end; k++) each(k);
@@ -105,7 +112,8 @@ async function produce(each: (i: number) => void, done: () => Promise<void>): Pr
   }
   await done();
   const seconds = (performance.now() - t) / 1000;
-  return { seconds, pps: N / seconds };
+  const c = process.cpuUsage(c0);
+  return { seconds, pps: N / seconds, cpuS: (c.user + c.system) / 1e6 };
 }
 
 async function bare(url: string, run: string): Promise<Result> {
@@ -204,32 +212,42 @@ async function main(): Promise<void> {
       `influx-write: ${N} points, ${SERIES} series, batch ${BATCH}, ${ROUNDS} rounds, to ${vm.url}`,
     );
     const nodeRt = await startNode(vm.url, userDir);
-    const rows: (string | number)[][] = [['round', 'writer', 'points', 'seconds', 'points/s', 'stored']];
+    const rows: (string | number)[][] = [
+      ['round', 'writer', 'points', 'seconds', 'points/s', 'CPU s', 'stored'],
+    ];
     const refs: number[] = [];
     const nodes: number[] = [];
+    const refCpu: number[] = [];
+    const nodeCpu: number[] = [];
     let short = 0;
     // Rounds alternate the two writers on the same server; the medians of the rounds count.
     for (let r = 1; r <= ROUNDS; r++) {
       const ref = await bare(vm.url, `ref${r}-${id}`);
       const refStored = await waitStored(vm.url, `ref${r}-${id}`, N);
-      rows.push([r, 'bare WriteApi', N, ref.seconds, Math.round(ref.pps), refStored]);
+      rows.push([r, 'bare WriteApi', N, ref.seconds, Math.round(ref.pps), ref.cpuS, refStored]);
       printTable(rows);
       const own = await nodeRt.round(`node${r}-${id}`);
       const ownStored = await waitStored(vm.url, `node${r}-${id}`, N);
-      rows.push([r, 'takt-influx-out', N, own.seconds, Math.round(own.pps), ownStored]);
+      rows.push([r, 'takt-influx-out', N, own.seconds, Math.round(own.pps), own.cpuS, ownStored]);
       printTable(rows);
       refs.push(ref.pps);
       nodes.push(own.pps);
+      refCpu.push(ref.cpuS);
+      nodeCpu.push(own.cpuS);
       short += N - refStored + (N - ownStored);
     }
     await nodeRt.stop();
     const eng = await takt(vm.url, `engine-${id}`, queueDir);
     const engStored = await waitStored(vm.url, `engine-${id}`, N);
-    rows.push(['-', '(takt engine alone)', N, eng.seconds, Math.round(eng.pps), engStored]);
+    rows.push(['-', '(takt engine alone)', N, eng.seconds, Math.round(eng.pps), eng.cpuS, engStored]);
     printTable(rows);
     if (short > 0) console.log(`warning: ${short} points missing on the server`);
     const ratios = nodes.map((n, i) => Number((n / refs[i]).toFixed(3)));
     console.log(`ratio per round (node / bare): ${ratios.join(', ')}`);
+    // CPU per point: what the rate would be if each side had the cores to itself; on a shared machine it
+    // moves far less than the wall-clock rate with the other jobs' load.
+    const cpuRatios = nodeCpu.map((c, i) => Number((refCpu[i] / c).toFixed(3)));
+    console.log(`CPU ratio per round (bare CPU / node CPU): ${cpuRatios.join(', ')}`);
     finalLine({
       bench: 'influx-write',
       points: N,
@@ -239,6 +257,10 @@ async function main(): Promise<void> {
       rawPointsPerS: Math.round(median(refs)),
       ratio: Number((median(nodes) / median(refs)).toFixed(3)),
       roundRatios: ratios,
+      cpuSecondsNode: Number(median(nodeCpu).toFixed(3)),
+      cpuSecondsBare: Number(median(refCpu).toFixed(3)),
+      cpuRatio: Number((median(refCpu) / median(nodeCpu)).toFixed(3)),
+      roundCpuRatios: cpuRatios,
     });
   } finally {
     rmSync(queueDir, { recursive: true, force: true });

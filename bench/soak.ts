@@ -12,7 +12,8 @@
  * Flags: --minutes (60), --time-factor (600), --seed (1), --faults-per-day (6), --interval (30 s),
  * --retrain-hours (24, plant hours between retrainings; 0 = never), --reject-share (0.2 of the
  * proposals are rejected, seeded), --no-gc (sample the heap without forcing a collection), --keep (keep
- * the runtime's userDir and log).
+ * the runtime's userDir and log), --cpu-prof DIR (the runtime writes a V8 CPU profile into DIR when it
+ * stops: `node dist/bench/lib/long-tasks.js` on it lists what held the event loop longest).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -35,6 +36,7 @@ const retrainHours = numberFlag(flags, 'retrain-hours', 24);
 const rejectShare = numberFlag(flags, 'reject-share', 0.2);
 const forceGc = flags['no-gc'] === undefined;
 const keep = flags.keep !== undefined;
+const cpuProf = typeof flags['cpu-prof'] === 'string' ? flags['cpu-prof'] : undefined;
 const MB = 1024 * 1024;
 
 interface FlowNode {
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
   delete env.TAKT_HTTP_PASSWORD;
   const nodeArgs = [
     ...(forceGc ? ['--expose-gc'] : []),
+    ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []),
     '--require',
     join(ROOT, 'dist', 'bench', 'soak-probe.js'),
     require.resolve('node-red/red.js'),

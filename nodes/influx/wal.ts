@@ -8,8 +8,9 @@
  * - A record: u32 payload length, u32 CRC-32 (of the rest of the header and the payload), f64 first seq,
  *   u32 point count, f64 time logged, then the lines joined by "\n". A record cut short by a crash (or
  *   with a bad checksum) ends its segment: the file is truncated there when the log is opened.
- * - The lines of a group are joined and encoded once; the record's bytes are kept in memory (up to
- *   `cacheBytes`) with where each line ends, so `readBytes` hands out batch bodies as slices of them and
+ * - Each line is encoded into a staging buffer as it is appended (while its string is fresh; it is kept
+ *   nowhere else), and a group's staged bytes become its records. A record's bytes are kept in memory (up
+ *   to `cacheBytes`) with where each line ends, so `readBytes` hands out batch bodies as slices of them and
  *   reads a record back from disk only once it was dropped from memory.
  * - Segment files `<first seq, 16 digits>.wal` are rolled at `segmentBytes`; a new run starts a new one.
  * - `ack(from, to)` marks points confirmed (or given up) in an append-only `acks` file; a segment is deleted
@@ -84,6 +85,11 @@ interface Mem {
   ends: ArrayLike<number>;
 }
 
+/** Lines of the group being collected, already encoded: points `[first, first + ends.length)`. */
+interface Part extends Mem {
+  first: number;
+}
+
 interface Rec {
   first: number;
   count: number;
@@ -108,6 +114,8 @@ interface Segment {
 const HEADER = 28;
 /** A group larger than this is written as several records, so reading a batch back reads little more. */
 const RECORD_BYTES = 1 << 20;
+/** First size of the staging buffer; it doubles up to RECORD_BYTES as groups need. */
+const STAGE_BYTES = 16 << 10;
 const ACK = 20;
 const SEG = /^(\d{16})\.wal$/;
 const LEGACY = /^(\d{12})-(\d+)-(\d+)\.lp$/;
@@ -206,9 +214,16 @@ export class WriteAheadLog {
   private durableSeq = 0;
   private _bytes = 0;
   private torn = 0;
-  private group: string[] = [];
+  /** The group being collected: parts already cut, then the lines staged in `stage` after them. */
+  private parts: Part[] = [];
+  private groupCount = 0;
   private groupFirst = 0;
   private groupBytes = 0;
+  private stage = Buffer.allocUnsafe(0);
+  private stageUsed = 0;
+  private stageFirst = 0;
+  private stageEnds = new Uint32Array(0);
+  private stageCount = 0;
   /** Callbacks for the group being collected, and for the group being written. */
   private groupCbs: ((err?: Error) => void)[] = [];
   private writingCbs: ((err?: Error) => void)[] = [];
@@ -344,11 +359,14 @@ export class WriteAheadLog {
       const body = readFileSync(join(dir, name), 'utf8');
       const lines = body.split('\n').filter((l) => l.length > 0);
       if (lines.length) {
-        const first = this.nextSeq;
-        this.nextSeq += lines.length;
-        const { parts } = this.prepare(first, lines, at);
-        writeSync(this.writeFd!, parts[0]);
-        writeSync(this.writeFd!, parts[1]);
+        for (const line of lines) this.stageLine(line, this.nextSeq++);
+        this.cutStage();
+        for (const part of this.parts) {
+          const { parts } = this.prepare(part, at);
+          writeSync(this.writeFd!, parts[0]);
+          writeSync(this.writeFd!, parts[1]);
+        }
+        this.parts = [];
         fsyncSync(this.writeFd!);
       }
       rmSync(join(dir, name), { force: true });
@@ -375,10 +393,59 @@ export class WriteAheadLog {
   /** Appends one line (no newline in it) and returns its seq. */
   append(line: string): number {
     if (this.closed) throw new TaktError('influx.closed', 'the log is closed');
-    this.group.push(line);
-    this.groupBytes += line.length + 1;
+    this.groupBytes += this.stageLine(line, this.nextSeq);
+    this.groupCount++;
     if (this.timer === undefined && !this.writing) this.schedule();
     return this.nextSeq++;
+  }
+
+  /**
+   * Encodes a line (and its newline) into the staging buffer at once, while the string is fresh: no array
+   * of strings lives until the commit, and no join flattens them then. Returns the bytes it took.
+   */
+  private stageLine(line: string, seq: number): number {
+    const most = line.length * 3 + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (this.stageUsed + most > this.stage.length) this.makeStageRoom(most);
+    if (this.stageCount === 0) this.stageFirst = seq;
+    const n = this.stage.write(line, this.stageUsed);
+    this.stageUsed += n;
+    if (this.stageCount === this.stageEnds.length) {
+      const ends = new Uint32Array(Math.max(1024, this.stageCount * 2));
+      ends.set(this.stageEnds);
+      this.stageEnds = ends;
+    }
+    this.stageEnds[this.stageCount++] = this.stageUsed;
+    this.stage[this.stageUsed++] = 10;
+    // A part (a record) ends once it reaches RECORD_BYTES, or before a line that might take it past that.
+    if (this.stageUsed >= RECORD_BYTES) this.cutStage();
+    return n + 1;
+  }
+
+  /** Room for `most` more bytes: cuts the staged lines off past RECORD_BYTES, grows the buffer as needed. */
+  private makeStageRoom(most: number): void {
+    if (this.stageUsed + most > RECORD_BYTES) this.cutStage();
+    const need = this.stageUsed + most;
+    if (need <= this.stage.length) return;
+    let size = Math.max(STAGE_BYTES, this.stage.length);
+    while (size < need) size *= 2;
+    const grown = Buffer.allocUnsafe(Math.max(need, Math.min(size, RECORD_BYTES)));
+    this.stage.copy(grown, 0, 0, this.stageUsed);
+    this.stage = grown;
+  }
+
+  /**
+   * Moves the staged lines into a part of their own (exact size: the staging buffer is used again). Its
+   * payload has no newline after the last line.
+   */
+  private cutStage(): void {
+    if (this.stageCount === 0) return;
+    const buf = Buffer.allocUnsafeSlow(this.stageUsed - 1);
+    this.stage.copy(buf, 0, 0, this.stageUsed - 1);
+    this.parts.push({ first: this.stageFirst, buf, ends: this.stageEnds.slice(0, this.stageCount) });
+    this.stageUsed = 0;
+    this.stageCount = 0;
+    // A staging buffer grown for one very long line is not kept.
+    if (this.stage.length > RECORD_BYTES) this.stage = Buffer.allocUnsafe(RECORD_BYTES);
   }
 
   /**
@@ -387,7 +454,7 @@ export class WriteAheadLog {
    */
   whenDurable(cb: (err?: Error) => void): void {
     if (!this.dir) cb();
-    else if (this.group.length) this.groupCbs.push(cb);
+    else if (this.groupCount) this.groupCbs.push(cb);
     else if (this.writing) this.writingCbs.push(cb);
     else cb();
   }
@@ -411,29 +478,15 @@ export class WriteAheadLog {
     this.rollNext = true;
   }
 
-  /** The record for `lines` in the active segment (a new one when due): header and payload. */
-  private prepare(
-    first: number,
-    lines: string[],
-    at: number,
-    mayRoll = true,
-  ): { seg: Segment; parts: [Buffer, Buffer] } {
-    // The lines are joined and encoded once: the same bytes are the record on disk and, kept in memory,
-    // the bodies of the batches sent (see readBytes).
-    const text = lines.join('\n');
-    const payload = Buffer.from(text, 'utf8');
-    const ends = new Uint32Array(lines.length);
-    // Where each line ends: character counts are byte counts when the text is ASCII.
-    const ascii = payload.length === text.length;
-    let end = -1;
-    for (let k = 0; k < lines.length; k++) {
-      end += 1 + (ascii ? lines[k].length : Buffer.byteLength(lines[k], 'utf8'));
-      ends[k] = end;
-    }
+  /** The record for a part in the active segment (a new one when due): header and payload. */
+  private prepare(part: Part, at: number, mayRoll = true): { seg: Segment; parts: [Buffer, Buffer] } {
+    // The lines were encoded once, as they were appended: the same bytes are the record on disk and,
+    // kept in memory, the bodies of the batches sent (see readBytes).
+    const { first, buf: payload, ends } = part;
     const head = Buffer.allocUnsafe(HEADER);
     head.writeUInt32LE(payload.length, 0);
     head.writeDoubleLE(first, 8);
-    head.writeUInt32LE(lines.length, 16);
+    head.writeUInt32LE(ends.length, 16);
     head.writeDoubleLE(at, 20);
     head.writeUInt32LE(crc32(payload, crc32(head.subarray(8))), 4);
     if (!this.active || (mayRoll && (this.rollNext || this.active.bytes >= this.options.segmentBytes)))
@@ -441,7 +494,7 @@ export class WriteAheadLog {
     const seg = this.active!;
     const rec: Rec = {
       first,
-      count: lines.length,
+      count: ends.length,
       at,
       offset: seg.bytes + HEADER,
       len: payload.length,
@@ -481,18 +534,19 @@ export class WriteAheadLog {
 
   private commit(): void {
     this.timer = undefined;
-    if (this.writing || this.group.length === 0) {
+    if (this.writing || this.groupCount === 0) {
       this.settleIdle();
       return;
     }
-    const lines = this.group;
-    const first = this.groupFirst;
-    this.group = [];
+    this.cutStage();
+    const group = this.parts;
+    const end = this.nextSeq;
+    this.parts = [];
+    this.groupCount = 0;
     this.groupBytes = 0;
     this.groupFirst = this.nextSeq;
-    const end = first + lines.length;
     if (!this.dir) {
-      this.prepare(first, lines, this.now());
+      for (const part of group) this.prepare(part, this.now());
       this.durableSeq = end;
       this.sweep();
       this.options.onLogged?.();
@@ -504,22 +558,12 @@ export class WriteAheadLog {
     let seg: Segment | undefined;
     let records = 0;
     try {
-      // Records of about RECORD_BYTES, all in one segment (a roll happens only before the first).
-      for (let i = 0; i < lines.length;) {
-        let j = i;
-        let bytes = 0;
-        while (j < lines.length && (j === i || bytes + lines[j].length < RECORD_BYTES))
-          bytes += lines[j++].length + 1;
-        const p = this.prepare(
-          first + i,
-          i === 0 && j === lines.length ? lines : lines.slice(i, j),
-          at,
-          i === 0,
-        );
+      // Records of at most about RECORD_BYTES, all in one segment (a roll happens only before the first).
+      for (const part of group) {
+        const p = this.prepare(part, at, records === 0);
         seg = p.seg;
         parts.push(...p.parts);
         records++;
-        i = j;
       }
     } catch (err) {
       this.writingCbs = this.groupCbs;
@@ -567,7 +611,7 @@ export class WriteAheadLog {
     for (const cb of cbs) cb(e);
     this.sweep();
     // Appends that came during the write go out at once: they have waited at least as long as the write.
-    if (this.group.length && this.timer === undefined) this.commit();
+    if (this.groupCount && this.timer === undefined) this.commit();
     else this.settleIdle();
   }
 
@@ -577,7 +621,7 @@ export class WriteAheadLog {
   }
 
   private settleIdle(): void {
-    if (this.writing || this.group.length) return;
+    if (this.writing || this.groupCount) return;
     const w = this.idle;
     this.idle = [];
     for (const f of w) f();
@@ -751,8 +795,8 @@ export class WriteAheadLog {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (!this.writing && this.group.length) this.commit();
-    if (!this.writing && this.group.length === 0) return Promise.resolve();
+    if (!this.writing && this.groupCount) this.commit();
+    if (!this.writing && this.groupCount === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }
 

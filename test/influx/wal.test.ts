@@ -233,6 +233,38 @@ describe('influx write-ahead log', () => {
     assert.equal(small.readBytes(39, 40).toString('utf8'), text(39, 40)[0]);
   });
 
+  it('writes a group larger than a record as several records, long and non-ASCII lines intact', async () => {
+    // About 2.6 MB in one group: more than one record (1 MB), a line longer than a record, lines with
+    // 2-, 3- and 4-byte UTF-8 characters.
+    const long = `m,site=long v="${'x'.repeat(1_500_000)}" 1`;
+    const text = (a: number, b: number) =>
+      Array.from({ length: b - a }, (_, i) =>
+        a + i === 7000 ? long : `m,site=Zürich€𝄞${a + i} v=${a + i} ${a + i}`,
+      );
+    const w = make({ segmentBytes: 64 << 20 });
+    for (const l of text(0, 20000)) w.append(l);
+    await durable(w);
+    assert.equal(w.durable, 20000);
+    const all = text(0, 20000).join('\n');
+    const [file] = segs(dir);
+    const size = statSync(join(dir, file)).size;
+    // Each record: a 28-byte header and its lines; the newline between two records is in neither.
+    const records = (size - Buffer.byteLength(all) - 1) / 27;
+    assert.ok(Number.isInteger(records) && records >= 3, `${records} records`);
+    assert.equal(w.bytes, size);
+    assert.equal(w.read(0, 20000), all);
+    assert.equal(w.read(6999, 7001), text(6999, 7001).join('\n'));
+    await w.close();
+    // Read back from disk by a new log: every point pending, the same lines.
+    const again = make({ cacheBytes: 1 });
+    assert.deepEqual(
+      again.pending().map((r) => [r.from, r.to]),
+      [[0, 20000]],
+    );
+    assert.equal(again.read(0, 20000), all);
+    assert.equal(again.read(12345, 12347), text(12345, 12347).join('\n'));
+  });
+
   it('without a folder keeps the records not yet confirmed readable', async () => {
     const w = new WriteAheadLog({ segmentBytes: 1 << 20, groupMs: 0 });
     open.push(w);
