@@ -220,10 +220,17 @@ export function weakPasswordFacts(
   const bcrypt = loadBcrypt();
   if (!bcrypt) return { weak: [], skipped: 'weak passwords: bcryptjs is not installed here' };
   const weak: WeakPassword[] = [];
+  // The same hash often guards several places (the demo's admin and http logins): try each pair once.
+  const tried = new Map<string, boolean>();
+  const matches = (t: string, hash: string) => {
+    const key = `${hash}\u0000${t}`;
+    let hit = tried.get(key);
+    if (hit === undefined) tried.set(key, (hit = bcrypt.compareSync(t, hash)));
+    return hit;
+  };
   for (const p of hashed) {
     const tries = [...candidates, p.user, `${p.user}${p.user}`, `${p.user}123`].filter(Boolean);
-    if (tries.some((t) => bcrypt.compareSync(t, p.pass as string)))
-      weak.push({ where: p.where, user: p.user });
+    if (tries.some((t) => matches(t, p.pass as string))) weak.push({ where: p.where, user: p.user });
   }
   return { weak };
 }
