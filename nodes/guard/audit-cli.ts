@@ -44,10 +44,12 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(HELP);
+    process.stdout.write(`${HELP}\n`);
     return 0;
   }
   process.env.TAKT_AUDIT = '1';
+  // stdout carries the report only: what settings files and libraries print goes to stderr.
+  console.log = (...args: unknown[]) => console.error(...args);
   let settings: Record<string, unknown> = {};
   if (values.settings) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -89,7 +91,7 @@ async function main(): Promise<number> {
     timeoutMs,
   });
   const report = auditBox(facts);
-  console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  process.stdout.write(`${values.json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
   return report.pass ? 0 : 2;
 }
 

@@ -334,7 +334,8 @@ export async function probeOpcua(
     );
     return { url, source, reachable: true, modes, anonymous };
   } catch (err) {
-    return { url, source, reachable: false, modes: [], anonymous: false, error: (err as Error).message };
+    const why = ((err as Error).message ?? String(err)).split('\n')[0]!.trim();
+    return { url, source, reachable: false, modes: [], anonymous: false, error: why };
   } finally {
     if (timer) clearTimeout(timer);
     await client.disconnect().catch(() => undefined);
