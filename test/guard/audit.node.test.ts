@@ -24,6 +24,12 @@ const hardened = (userDir: string) => ({
 describe('takt-audit node and command', function () {
   this.timeout(60000);
   let userDir: string;
+  // The audit probes the broker MQTT_URL names (CI exports one); these boxes name none.
+  const mqttUrl = process.env.MQTT_URL;
+  before(() => delete process.env.MQTT_URL);
+  after(() => {
+    if (mqttUrl !== undefined) process.env.MQTT_URL = mqttUrl;
+  });
   beforeEach(() => (userDir = mkdtempSync(join(tmpdir(), 'takt-audit-node-'))));
   afterEach(async () => {
     await helper.unload();

@@ -9,6 +9,7 @@ import type { ShadowResult } from '../../nodes/models/ops';
 import { ModelRegistry } from '../../nodes/models/registry';
 import type { AuditEntry, VersionCard } from '../../nodes/models/types';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import { waitUntil } from '../helpers/net';
 import { pcaOnnx, pumpRows } from './fixtures';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -215,7 +216,8 @@ describe('takt-model, takt-model-ops, takt-drift and takt-anomaly on a registry'
       [['promote', 'carla', 1, 3]],
     );
     await swapped;
-    assert.equal(await servedBy(), 'v3');
+    // takt-anomaly reloads the champion asynchronously: wait for the swap rather than for any green status.
+    await waitUntil(async () => (await servedBy()) === 'v3', 'takt-anomaly to serve v3', 20000, 100);
 
     // rollback from the editor (admin API) restores the first version everywhere
     const back = nextStatus('a', (s) => s.fill === 'green', 10000);
