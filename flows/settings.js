@@ -72,7 +72,8 @@ if (!env.MQTT_URL) {
   if (!Number.isInteger(mqttPort) || mqttPort < 1 || mqttPort > 65535)
     fail('TAKT_MQTT_PORT must be a port number');
   env.MQTT_URL = `mqtt://127.0.0.1:${mqttPort}`;
-  startEmbeddedBroker(mqttPort);
+  // takt-audit loads these settings to read them (TAKT_AUDIT=1): no broker then.
+  if (!env.TAKT_AUDIT) startEmbeddedBroker(mqttPort);
 }
 
 function startEmbeddedBroker(mqttPort) {

@@ -1,17 +1,28 @@
 /**
  * Human-in-the-loop approval book: proposed actions wait until people approve or reject them, or until
- * a timeout gives the default outcome (reject unless configured otherwise). Critical actions need two
- * different approvers; one rejection rejects. Pure state: the node persists `snapshot()` and writes
- * every step to the audit log.
+ * a timeout gives the default outcome (reject unless configured otherwise). Every decision is bound to an
+ * identity (core/identity.ts): critical actions need two distinct AUTHENTICATED people; a name written in
+ * a message is only a claim. An unauthenticated decision is refused, unless the book allows anonymous
+ * single-person decisions (a box without a login, such as the demo), and then it is recorded as anonymous
+ * with its claim and never counts toward a two-person rule. One rejection rejects. Pure state: the node
+ * persists `snapshot()` and writes every step to the audit log.
  */
 import { randomUUID } from 'node:crypto';
 import { TaktError } from '../core/errors';
+import { ANONYMOUS, type Identity, type IdentitySource } from '../core/identity';
 
 export type Decision = 'approve' | 'reject';
 export type Outcome = 'approved' | 'rejected';
 
 export interface DecisionRecord {
+  /** The authenticated user, or 'anonymous' for an unauthenticated decision. */
   user: string;
+  /** False for a decision nobody authenticated (allowed only with BookOptions.anonymous). */
+  authenticated?: boolean;
+  /** Where the identity came from. */
+  source?: IdentitySource;
+  /** The name the message or request claimed, when it differs from `user`. */
+  claim?: string;
   decision: Decision;
   /** Epoch ms. */
   at: number;
@@ -44,6 +55,11 @@ export interface BookOptions {
   onTimeout: Outcome;
   /** Approvals needed for every action (critical actions always need 2). */
   required: 1 | 2;
+  /**
+   * Accept unauthenticated decisions on actions that need one approval (recorded as anonymous, with the
+   * claimed name). Two-person actions always need two authenticated people. Default false.
+   */
+  anonymous?: boolean;
   /** Actions that may wait at once (default MAX_PENDING); one more is refused, so the book never grows. */
   maxPending?: number;
 }
@@ -103,11 +119,12 @@ export class ApprovalBook<T> {
 
   /**
    * Records one person's decision. Returns the settled action when this decision settles it, else the
-   * still-pending one. Throws for an unknown id, a missing user, or a second decision by the same user.
+   * still-pending one. Throws for an unknown id, a missing or unauthenticated identity (unless anonymous
+   * single-person decisions are allowed), or a second decision by the same person.
    */
   decide(
     id: string,
-    d: { user: string; decision: Decision; comment?: string; now: number },
+    d: { who: Identity | undefined; decision: Decision; comment?: string; now: number },
   ): { pending?: Pending<T>; settled?: Settled<T> } {
     const p = this.pending.get(id);
     if (!p)
@@ -116,9 +133,6 @@ export class ApprovalBook<T> {
         `no action "${id}" is waiting for approval (settled, expired or never proposed)`,
         'id',
       );
-    const user = (d.user ?? '').trim();
-    if (!user)
-      throw new TaktError('approve.noUser', 'a decision needs the name of the person who takes it', 'user');
     if (d.decision !== 'approve' && d.decision !== 'reject') {
       throw new TaktError(
         'approve.badDecision',
@@ -126,17 +140,54 @@ export class ApprovalBook<T> {
         'decision',
       );
     }
-    if (p.decisions.some((x) => x.user === user)) {
+    const who = d.who;
+    const name = (who?.user ?? '').trim();
+    if (!who || (who.authenticated && !name))
+      throw new TaktError(
+        'approve.noUser',
+        'a decision needs the person who takes it (log in, or name one where anonymous decisions are allowed)',
+        'user',
+      );
+    if (!who.authenticated) {
+      const claimed = who.claim ? ` (claimed "${who.claim}")` : '';
+      if (p.required > 1)
+        throw new TaktError(
+          'approve.notAuthenticated',
+          `"${p.summary}" needs two authenticated people; an unauthenticated ${who.source} decision${claimed} is refused`,
+          'user',
+        );
+      if (!this.options.anonymous)
+        throw new TaktError(
+          'approve.notAuthenticated',
+          `an unauthenticated ${who.source} decision${claimed} is refused: log in, or allow anonymous single-person decisions`,
+          'user',
+        );
+    }
+    const user = who.authenticated ? name : ANONYMOUS;
+    const claim = who.claim && who.claim !== user ? who.claim : undefined;
+    if (who.authenticated && p.decisions.some((x) => x.authenticated !== false && x.user === user)) {
       throw new TaktError(
         'approve.sameUser',
         `${user} has already decided on "${p.summary}"; a second approver must be someone else`,
         'user',
       );
     }
-    p.decisions.push({ user, decision: d.decision, at: d.now, ...(d.comment ? { comment: d.comment } : {}) });
+    p.decisions.push({
+      user,
+      authenticated: who.authenticated,
+      source: who.source,
+      ...(claim ? { claim } : {}),
+      decision: d.decision,
+      at: d.now,
+      ...(d.comment ? { comment: d.comment } : {}),
+    });
     if (d.decision === 'reject') return { settled: this.settle(p, 'rejected', 'decision', d.now) };
-    const approvals = p.decisions.filter((x) => x.decision === 'approve').length;
-    if (approvals >= p.required) return { settled: this.settle(p, 'approved', 'decision', d.now) };
+    const people = new Set(
+      p.decisions.filter((x) => x.decision === 'approve' && x.authenticated !== false).map((x) => x.user),
+    );
+    const anonymous = p.decisions.some((x) => x.decision === 'approve' && x.authenticated === false);
+    if (people.size >= p.required || (p.required === 1 && anonymous))
+      return { settled: this.settle(p, 'approved', 'decision', d.now) };
     return { pending: p };
   }
 

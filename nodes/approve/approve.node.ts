@@ -1,7 +1,9 @@
 /**
  * takt-approve: holds proposed actions until people approve or reject them (messages with
  * msg.approval, or the admin HTTP API as the logged-in editor user), with a timeout and a two-person
- * rule for critical actions. Approved on output 1, rejected or expired on output 2. Waiting actions
+ * rule for critical actions. Each decision is bound to the identity behind it (core/identity.ts): the
+ * admin login, the http in request's user, the Dashboard 2 user, an MQTT user on the node's list; a name
+ * in the message is a claim only, refused unless the node allows anonymous single-person decisions. Approved on output 1, rejected or expired on output 2. Waiting actions
  * survive a restart; every step goes to a hash-chained audit log.
  */
 import { join } from 'node:path';
@@ -12,12 +14,20 @@ import { JsonStore, nodeStateFile } from '../core/state';
 import { status } from '../core/status';
 import { ApprovalBook, type Decision, type Outcome, type Pending, type Settled } from './approvals';
 import { AuditLog, verifyAuditLog } from '../core/audit';
+import { type Identity, identityOf, identityOfRequest } from '../core/identity';
+import { runtimeIdentityOptions } from '../core/identity-options';
 
 interface ApproveDef extends NodeDef {
   timeout?: string | number;
   timeoutUnit?: 's' | 'min' | 'h';
   onTimeout?: Outcome;
   twoPerson?: boolean;
+  /** Accept unauthenticated decisions on single-approval actions (recorded as anonymous). */
+  anonymous?: boolean;
+  /** MQTT topic naming its publisher, `{user}` for the user level (the broker's ACL must enforce it). */
+  mqttUserTopic?: string;
+  /** Users allowed to decide over MQTT, comma separated. */
+  mqttUsers?: string;
 }
 type Held = Record<string, unknown>;
 type Msg = NodeMessageInFlow & {
@@ -27,7 +37,7 @@ type Msg = NodeMessageInFlow & {
 };
 interface ApproveNode extends Node {
   book?: ApprovalBook<Held>;
-  decideFromApi?: (id: string, decision: Decision, user: string, comment?: string) => void;
+  decideFromApi?: (id: string, decision: Decision, who: Identity, comment?: string) => void;
   auditFile?: string;
 }
 
@@ -45,13 +55,25 @@ const init: NodeInitializer = (RED) => {
         timeoutMs: cfg.duration('timeout', { unit, default: 0, minMs: 0 }),
         onTimeout: cfg.choice('onTimeout', ['rejected', 'approved'], 'rejected'),
         required: cfg.boolean('twoPerson', false) ? 2 : 1,
+        anonymous: cfg.boolean('anonymous', false),
       });
+      const mqttUsers = cfg
+        .string('mqttUsers', '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean);
+      const mqttUserTopic = cfg.string('mqttUserTopic', '');
       const audit = new AuditLog(auditFile);
       book.restore(store.load() ?? []);
-      return { book, audit };
+      return { book, audit, mqttUsers, mqttUserTopic };
     });
     if (!set) return;
     const { book, audit } = set;
+    const identityOptions = () =>
+      runtimeIdentityOptions(
+        RED,
+        set.mqttUserTopic ? { mqttUserTopic: set.mqttUserTopic, mqttUsers: set.mqttUsers } : {},
+      );
     this.book = book;
     const show = () =>
       this.status(book.size ? status.warning(`${book.size} waiting`) : status.idle('none waiting'));
@@ -83,9 +105,19 @@ const init: NodeInitializer = (RED) => {
         Math.max(0, Math.min(next - Date.now(), 2 ** 31 - 1)),
       );
     };
-    const decide = (id: string, decision: Decision, user: string, comment?: string) => {
-      const r = book.decide(id, { user, decision, comment, now: Date.now() });
-      audit.append({ event: 'decision', id, user, decision, ...(comment ? { comment } : {}) });
+    const decide = (id: string, decision: Decision, who: Identity | undefined, comment?: string) => {
+      const r = book.decide(id, { who, decision, comment, now: Date.now() });
+      const d = r.settled?.decisions.at(-1) ?? r.pending?.decisions.at(-1);
+      audit.append({
+        event: 'decision',
+        id,
+        user: d?.user ?? '',
+        authenticated: d?.authenticated ?? false,
+        source: d?.source ?? 'message',
+        ...(d?.claim ? { claim: d.claim } : {}),
+        decision,
+        ...(comment ? { comment } : {}),
+      });
       if (r.settled) settle(r.settled);
       save();
       show();
@@ -101,7 +133,7 @@ const init: NodeInitializer = (RED) => {
         decide(
           String(a.id ?? ''),
           a.decision as Decision,
-          typeof a.user === 'string' ? a.user : '',
+          identityOf(msg as Record<string, unknown>, identityOptions()),
           typeof a.comment === 'string' ? a.comment : undefined,
         );
       } else {
@@ -159,13 +191,14 @@ const init: NodeInitializer = (RED) => {
         comment?: string;
         user?: string;
       };
-      // With adminAuth the decision is the logged-in user's; without it, the name given (an open editor).
-      const user = (req as { user?: { username?: string } }).user?.username ?? body.user ?? '';
+      // With adminAuth the decision is the logged-in user's; without it, the name given is a claim.
+      const who = identityOfRequest(req, body.user);
       try {
-        n.decideFromApi(String(body.approvalId ?? ''), body.decision as Decision, user, body.comment);
+        n.decideFromApi(String(body.approvalId ?? ''), body.decision as Decision, who, body.comment);
         res.json({ ok: true });
       } catch (err) {
-        res.status(err instanceof TaktError ? 400 : 500).json({ error: errorMessage(err) });
+        const code = err instanceof TaktError ? (err.code === 'approve.notAuthenticated' ? 403 : 400) : 500;
+        res.status(code).json({ error: errorMessage(err) });
       }
     },
   );

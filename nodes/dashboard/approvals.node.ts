@@ -1,8 +1,9 @@
 /**
  * takt-ui-approvals: a Dashboard 2 widget listing the actions waiting in a takt-approve node, with
  * Approve and Reject buttons. A click sends { approval: { id, decision, user } } on the output: wire it
- * back to the takt-approve node. The user is the dashboard user when a Dashboard 2 user plugin names one
- * (msg._client.user), else the configured approver. Wire takt-approve's outputs to the input to show
+ * back to the takt-approve node with the dashboard's msg._client. takt-approve takes the dashboard user
+ * (msg._client.user) as the decider when a Dashboard 2 user plugin provides it; else the configured
+ * approver is recorded as a claim of an anonymous decision. Wire takt-approve's outputs to the input to show
  * recent outcomes; the list also refreshes every second.
  */
 import type { Node, NodeInitializer, NodeMessage } from 'node-red';
@@ -54,8 +55,10 @@ const init: NodeInitializer = (RED) => {
         beforeSend: (msg) => {
           try {
             if (msg.inbox === DECIDE) {
+              // takt-approve binds the decision to the dashboard user (msg._client.user) when a Dashboard 2
+              // user plugin provides one; otherwise the approver name is only a claim (core/identity.ts).
               const out = decisionMessage(msg.payload, approverName(msg._client, approver));
-              return out as NodeMessage;
+              return (msg._client ? { ...out, _client: msg._client } : out) as NodeMessage;
             }
             const a = msg.approval as
               { id?: unknown; outcome?: unknown; by?: unknown; summary?: unknown } | undefined;

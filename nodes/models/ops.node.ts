@@ -3,16 +3,20 @@
  * champion and, in shadow mode, by a challenger (output 1: the message with msg.shadow, the champion's
  * decision first). Commands (msg.action: register, shadow, feedback, retrain, promote, rollback, status,
  * reset; the old msg.payload.action still works, deprecated) answer on output 2 with the result and the
- * audit entries they wrote. A row of quality "bad" (msg.quality, core/message) is neither scored nor
+ * audit entries they wrote. promote needs an authenticated identity: the user of an http in request or a
+ * dashboard user plugin (core/identity.ts), or the authenticated approvers takt-approve put on
+ * msg.approval; payload.approvedBy alone is a claim and is refused. A row of quality "bad" (msg.quality, core/message) is neither scored nor
  * recorded. Metrics and the shadow version survive a restart; recorded rows do not.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { resolveModel } from '../anomaly/config';
 import { configReader, onClose, onInput, setUp } from '../core/adaptor';
+import { identityOf } from '../core/identity';
+import { runtimeIdentityOptions } from '../core/identity-options';
 import { commandReader, readTimestamp, toQuality } from '../core/message';
 import { JsonStore, nodeStateFile } from '../core/state';
 import { errorStatus, status, throttledStatus } from '../core/status';
-import { ModelOps, OPS_ACTIONS, type OpsState, type ShadowResult } from './ops';
+import { approvalIdentity, ModelOps, OPS_ACTIONS, type OpsState, type ShadowResult } from './ops';
 import { modelSource } from './source';
 
 interface OpsDef extends NodeDef {
@@ -30,6 +34,7 @@ type Msg = NodeMessageInFlow & {
   model?: unknown;
   card?: unknown;
   user?: unknown;
+  approval?: unknown;
   shadow?: ShadowResult | ShadowResult[];
 };
 
@@ -77,10 +82,14 @@ const init: NodeInitializer = (RED) => {
         if (action !== undefined) {
           if (action === 'retrain' && !ops.retraining) shown.now(status.busy('retraining'));
           try {
+            // Who is behind it: the request's authenticated user, or the people takt-approve recorded.
+            const direct = identityOf(msg as Record<string, unknown>, runtimeIdentityOptions(RED));
+            const identity = direct?.authenticated ? direct : (approvalIdentity(msg.approval) ?? direct);
             const { result, audit } = await ops.command(action, isObj(p) ? p : {}, {
               model: msg.model,
               card: msg.card,
               user: msg.user,
+              ...(identity ? { identity } : {}),
             });
             save();
             show();

@@ -1,4 +1,31 @@
 /**
+ * The identity behind an action that takt-approve released (its msg.approval): the authenticated people
+ * who approved it, joined with "+", or undefined when none of them was authenticated (anonymous decisions
+ * and timeouts never stand for a person).
+ */
+export function approvalIdentity(approval: unknown): Identity | undefined {
+  if (typeof approval !== 'object' || approval === null) return undefined;
+  const a = approval as { outcome?: unknown; by?: unknown; decisions?: unknown };
+  if (a.outcome !== 'approved' || a.by !== 'decision' || !Array.isArray(a.decisions)) return undefined;
+  const people: string[] = [];
+  let source: Identity['source'] | undefined;
+  for (const d of a.decisions as {
+    user?: unknown;
+    decision?: unknown;
+    authenticated?: unknown;
+    source?: unknown;
+  }[]) {
+    if (d?.decision !== 'approve' || d.authenticated !== true || typeof d.user !== 'string' || !d.user)
+      continue;
+    if (!people.includes(d.user)) people.push(d.user);
+    source ??= (typeof d.source === 'string' ? d.source : 'message') as Identity['source'];
+  }
+  return people.length
+    ? { user: people.join('+'), authenticated: true, source: source ?? 'message' }
+    : undefined;
+}
+
+/**
  * The operations of takt-model-ops on one registry (through its ChampionServer): score rows with the champion
  * and, in shadow mode, with a challenger; take operator feedback; record recent rows as normal data (every
  * scored row until an operator confirms it as a fault, which moves it to the fault rows); and run the commands
@@ -7,6 +34,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { TaktError } from '../core/errors';
+import type { Identity } from '../core/identity';
 import type { ScoreResult } from '../anomaly/scorer';
 import { promoteGated, retrain, type RetrainHandle } from './lifecycle';
 import { type Decision, ShadowBook, type ShadowSnapshot, toLabel } from './metrics';
@@ -192,11 +220,14 @@ export class ModelOps {
     return batch ? out : out[0];
   }
 
-  /** Runs one command; returns its result and the audit entries it wrote. */
+  /**
+   * Runs one command; returns its result and the audit entries it wrote. `extra.identity` is the
+   * authenticated identity behind the command; `promote` refuses without one.
+   */
   async command(
     action: string,
     p: Obj,
-    extra: { model?: unknown; card?: unknown; user?: unknown } = {},
+    extra: { model?: unknown; card?: unknown; user?: unknown; identity?: Identity } = {},
   ): Promise<{ result: unknown; audit: AuditEntry[] }> {
     if (!(OPS_ACTIONS as readonly string[]).includes(action))
       throw new TaktError(
@@ -225,7 +256,7 @@ export class ModelOps {
   private async run(
     action: OpsAction,
     p: Obj,
-    extra: { model?: unknown; card?: unknown },
+    extra: { model?: unknown; card?: unknown; identity?: Identity },
     who: string,
     why: string,
   ) {
@@ -288,8 +319,24 @@ export class ModelOps {
       }
       case 'promote': {
         const v = versionOf(p.version);
+        // A promotion is a person's decision: it needs an authenticated identity (core/identity.ts);
+        // payload.approvedBy is only a claim and is recorded as such with the refusal.
+        const id = extra.identity;
+        if (!id?.authenticated) {
+          const claim = id?.claim ?? str(p.approvedBy);
+          const whoFrom = `unauthenticated ${id?.source ?? 'message'}${claim ? ` (claimed "${claim}")` : ''}`;
+          reg.record('refused', reg.champion()?.version ?? null, v, {
+            who: whoFrom,
+            why: 'promotion needs an authenticated identity',
+          });
+          throw new TaktError(
+            'models.notAuthenticated',
+            `promote v${v}: refused, ${whoFrom}; a promotion needs a logged-in person (admin API, http in with a login, a dashboard user plugin, or an approval from takt-approve)`,
+            'approvedBy',
+          );
+        }
         return promoteGated(reg, v, {
-          approvedBy: str(p.approvedBy) ?? '',
+          approvedBy: id.user,
           why: why || 'approved',
           normal: this.normal.slice(-500),
           faults: this.faults.slice(),

@@ -12,8 +12,25 @@ const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 interface Out {
   payload: unknown;
   topic?: string;
-  approval: { id: string; outcome: string; by: string; decisions: { user: string; decision: string }[] };
+  approval: {
+    id: string;
+    outcome: string;
+    by: string;
+    decisions: {
+      user: string;
+      decision: string;
+      at?: number;
+      authenticated?: boolean;
+      source?: string;
+      claim?: string;
+    }[];
+  };
 }
+
+/** An http in request that carried Basic credentials (checked by the runtime under httpNodeAuth). */
+const basicReq = (user: string) => ({
+  headers: { authorization: `Basic ${Buffer.from(`${user}:secret`).toString('base64')}` },
+});
 
 describe('takt-approve node', function () {
   this.timeout(20000);
@@ -53,8 +70,24 @@ describe('takt-approve node', function () {
       required: number;
     }[];
 
-  it('holds an action, lists it, and lets it through when approved over the admin API', async () => {
+  it('refuses an unauthenticated admin API decision (no login) unless anonymous decisions are allowed', async () => {
     await load([approveNode, catchNode], flow());
+    getNode('a').receive({ payload: 'x', summary: 'CNC1 bore offset' });
+    const [p] = await pending();
+    const r = await helper
+      .request()
+      .post('/takt-approve/a/decide')
+      .send({ approvalId: p.id, decision: 'approve', user: 'ana' })
+      .expect(403);
+    assert.match(
+      (r.body as { error: string }).error,
+      /unauthenticated admin decision \(claimed "ana"\) is refused/,
+    );
+    assert.equal((await pending()).length, 1);
+  });
+
+  it('with anonymous decisions allowed, lets an action through over the admin API, recorded as anonymous', async () => {
+    await load([approveNode, catchNode], flow({ anonymous: true }));
     const waiting = nextStatus('a', (s) => s.text === '1 waiting');
     getNode('a').receive({ topic: 'CNC1/offset', payload: -0.005, summary: 'CNC1 bore offset -0.005 mm' });
     await waiting;
@@ -68,33 +101,85 @@ describe('takt-approve node', function () {
       .expect(200);
     const [m] = await out;
     assert.deepEqual(
-      [m.topic, m.payload, m.approval.outcome, m.approval.decisions[0].user],
-      ['CNC1/offset', -0.005, 'approved', 'ana'],
+      [m.topic, m.payload, m.approval.outcome, m.approval.decisions[0]],
+      [
+        'CNC1/offset',
+        -0.005,
+        'approved',
+        {
+          user: 'anonymous',
+          authenticated: false,
+          source: 'admin',
+          claim: 'ana',
+          decision: 'approve',
+          at: m.approval.decisions[0].at,
+          comment: 'ok',
+        },
+      ],
     );
     assert.deepEqual(await pending(), []);
   });
 
-  it('rejects on a rejection message and applies the two-person rule to critical actions', async () => {
-    await load([approveNode, catchNode], flow());
+  it('counts distinct authenticated people for the two-person rule: one person cannot approve twice under two names', async () => {
+    helper.settings({ userDir, httpNodeAuth: { user: 'ops', pass: 'x' } });
+    await load([approveNode, catchNode], flow({ anonymous: true }));
     getNode('a').receive({ payload: 'shed oven', critical: true });
     const [p] = await pending();
     assert.equal(p.required, 2);
-    getNode('a').receive({ approval: { id: p.id, decision: 'approve', user: 'ana' } });
-    const caught = nextMessages<{ error: { message: string } }>('caught', 1);
-    getNode('a').receive({ approval: { id: p.id, decision: 'approve', user: 'ana' } });
+    getNode('a').receive({ approval: { id: p.id, decision: 'approve' }, req: basicReq('ana') });
+    // ana again, claiming to be ben in the message: still ana.
+    let caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('a').receive({ approval: { id: p.id, decision: 'approve', user: 'ben' }, req: basicReq('ana') });
     assert.match((await caught)[0].error.message, /ana has already decided/);
-    const out = nextMessages<Out>('yes', 1);
+    // A name in a message with no login behind it is refused, even with anonymous decisions allowed.
+    caught = nextMessages<{ error: { message: string } }>('caught', 1);
     getNode('a').receive({ approval: { id: p.id, decision: 'approve', user: 'ben' } });
+    assert.match((await caught)[0].error.message, /needs two authenticated people/);
+    assert.equal((await pending()).length, 1);
+    const out = nextMessages<Out>('yes', 1);
+    getNode('a').receive({ approval: { id: p.id, decision: 'approve' }, req: basicReq('ben') });
+    const d = (await out)[0].approval.decisions;
     assert.deepEqual(
-      (await out)[0].approval.decisions.map((d) => d.user),
-      ['ana', 'ben'],
+      d.map((x) => [x.user, x.authenticated, x.source, x.claim]),
+      [
+        ['ana', true, 'http', undefined],
+        ['ben', true, 'http', undefined],
+      ],
     );
 
     getNode('a').receive({ payload: 'start washer early' });
     const [q] = await pending();
     const no = nextMessages<Out>('no', 1);
-    getNode('a').receive({ approval: { id: q.id, decision: 'reject', user: 'ben', comment: 'not now' } });
+    getNode('a').receive({
+      approval: { id: q.id, decision: 'reject', comment: 'not now' },
+      req: basicReq('ben'),
+    });
     assert.equal((await no)[0].approval.outcome, 'rejected');
+  });
+
+  it('refuses a decision written in a message by default, and takes one from an MQTT user on the list', async () => {
+    await load(
+      [approveNode, catchNode],
+      flow({ mqttUserTopic: 'plant/approve/{user}', mqttUsers: 'ana, ben' }),
+    );
+    getNode('a').receive({ payload: 'new schedule' });
+    const [p] = await pending();
+    let caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('a').receive({ approval: { id: p.id, decision: 'approve', user: 'ana' } });
+    assert.match((await caught)[0].error.message, /unauthenticated message decision \(claimed "ana"\)/);
+    // eve publishes on her own topic: not on the list.
+    caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('a').receive({
+      topic: 'plant/approve/eve',
+      approval: { id: p.id, decision: 'approve', user: 'ana' },
+    });
+    assert.match((await caught)[0].error.message, /unauthenticated mqtt decision/);
+    const out = nextMessages<Out>('yes', 1);
+    getNode('a').receive({ topic: 'plant/approve/ben', approval: { id: p.id, decision: 'approve' } });
+    assert.deepEqual(
+      (await out)[0].approval.decisions.map((x) => [x.user, x.authenticated, x.source]),
+      [['ben', true, 'mqtt']],
+    );
   });
 
   it('expires with the default outcome on the second output', async () => {
@@ -109,11 +194,11 @@ describe('takt-approve node', function () {
   });
 
   it('keeps waiting actions across a restart and writes a verifiable audit chain', async () => {
-    await load([approveNode, catchNode], flow());
+    await load([approveNode, catchNode], flow({ anonymous: true }));
     getNode('a').receive({ payload: 'new schedule v7' });
     const [p] = await pending();
     await helper.unload();
-    await load([approveNode, catchNode], flow());
+    await load([approveNode, catchNode], flow({ anonymous: true }));
     assert.deepEqual(
       (await pending()).map((x) => x.id),
       [p.id],
@@ -132,7 +217,7 @@ describe('takt-approve node', function () {
     await helper.unload();
     const file = join(userDir, 'takt', 'approve', 'a-audit.jsonl');
     writeFileSync(file, readFileSync(file, 'utf8').replace('"ana"', '"eve"'));
-    await load([approveNode, catchNode], flow());
+    await load([approveNode, catchNode], flow({ anonymous: true }));
     const caught = nextMessages<{ error: { message: string } }>('caught', 1);
     getNode('a').receive({ payload: 'anything' });
     assert.match((await caught)[0].error.message, /audit log .* is broken at line 2/);

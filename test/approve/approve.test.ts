@@ -12,8 +12,13 @@ import {
   verifyAuditText,
 } from '../../nodes/approve';
 import { TaktError } from '../../nodes/core/errors';
+import type { Identity } from '../../nodes/core/identity';
 
 const T0 = Date.UTC(2026, 10, 26, 8);
+/** A logged-in person (the admin API's user). */
+const as = (user: string): Identity => ({ user, authenticated: true, source: 'admin' });
+/** A name written in a message: a claim, not a person. */
+const claims = (user: string): Identity => ({ user, authenticated: false, source: 'message', claim: user });
 
 describe('approve/ApprovalBook', () => {
   const book = (o: Partial<ConstructorParameters<typeof ApprovalBook>[0]> = {}) =>
@@ -23,7 +28,7 @@ describe('approve/ApprovalBook', () => {
     const b = book();
     const p = b.propose({ setpoint: 25.01 }, { now: T0, summary: 'CNC1 offset' });
     const r = b.decide(p.id, {
-      user: 'ana',
+      who: as('ana'),
       decision: 'approve',
       comment: 'drift confirmed',
       now: T0 + 5000,
@@ -31,7 +36,14 @@ describe('approve/ApprovalBook', () => {
     assert.equal(r.settled?.outcome, 'approved');
     assert.equal(r.settled?.by, 'decision');
     assert.deepEqual(r.settled?.decisions, [
-      { user: 'ana', decision: 'approve', at: T0 + 5000, comment: 'drift confirmed' },
+      {
+        user: 'ana',
+        authenticated: true,
+        source: 'admin',
+        decision: 'approve',
+        at: T0 + 5000,
+        comment: 'drift confirmed',
+      },
     ]);
     assert.equal(b.size, 0);
   });
@@ -39,20 +51,26 @@ describe('approve/ApprovalBook', () => {
   it('rejects on one rejection', () => {
     const b = book({ required: 2 });
     const p = b.propose({ setpoint: 1 }, { now: T0 });
-    assert.equal(b.decide(p.id, { user: 'ana', decision: 'approve', now: T0 }).pending?.id, p.id);
-    assert.equal(b.decide(p.id, { user: 'ben', decision: 'reject', now: T0 }).settled?.outcome, 'rejected');
+    assert.equal(b.decide(p.id, { who: as('ana'), decision: 'approve', now: T0 }).pending?.id, p.id);
+    assert.equal(
+      b.decide(p.id, { who: as('ben'), decision: 'reject', now: T0 }).settled?.outcome,
+      'rejected',
+    );
   });
 
   it('needs two different people for a critical action', () => {
     const b = book();
     const p = b.propose({ setpoint: 1 }, { now: T0, critical: true });
     assert.equal(p.required, 2);
-    assert.ok(b.decide(p.id, { user: 'ana', decision: 'approve', now: T0 }).pending);
+    assert.ok(b.decide(p.id, { who: as('ana'), decision: 'approve', now: T0 }).pending);
     assert.throws(
-      () => b.decide(p.id, { user: 'ana', decision: 'approve', now: T0 }),
+      () => b.decide(p.id, { who: as('ana'), decision: 'approve', now: T0 }),
       (e: TaktError) => e.code === 'approve.sameUser',
     );
-    assert.equal(b.decide(p.id, { user: 'ben', decision: 'approve', now: T0 }).settled?.outcome, 'approved');
+    assert.equal(
+      b.decide(p.id, { who: as('ben'), decision: 'approve', now: T0 }).settled?.outcome,
+      'approved',
+    );
   });
 
   it('expires with the default outcome (reject) or the configured one (approve)', () => {
@@ -73,16 +91,88 @@ describe('approve/ApprovalBook', () => {
   it('refuses unknown ids, missing users and bad decisions clearly', () => {
     const b = book();
     const p = b.propose({ setpoint: 1 }, { now: T0 });
-    assert.throws(() => b.decide('nope', { user: 'ana', decision: 'approve', now: T0 }), /no action "nope"/);
     assert.throws(
-      () => b.decide(p.id, { user: ' ', decision: 'approve', now: T0 }),
+      () => b.decide('nope', { who: as('ana'), decision: 'approve', now: T0 }),
+      /no action "nope"/,
+    );
+    assert.throws(
+      () => b.decide(p.id, { who: as(' '), decision: 'approve', now: T0 }),
       (e: TaktError) => e.code === 'approve.noUser',
     );
     assert.throws(
-      () => b.decide(p.id, { user: 'ana', decision: 'maybe' as 'approve', now: T0 }),
+      () => b.decide(p.id, { who: as('ana'), decision: 'maybe' as 'approve', now: T0 }),
       /"approve" or "reject"/,
     );
+    assert.throws(
+      () => b.decide(p.id, { who: undefined, decision: 'approve', now: T0 }),
+      (e: TaktError) => e.code === 'approve.noUser',
+    );
     assert.equal(b.size, 1);
+  });
+
+  it('refuses a decision nobody authenticated: a name in the message is only a claim', () => {
+    const b = book();
+    const p = b.propose({ setpoint: 1 }, { now: T0 });
+    for (const decision of ['approve', 'reject'] as const)
+      assert.throws(
+        () => b.decide(p.id, { who: claims('ana'), decision, now: T0 }),
+        (e: TaktError) => e.code === 'approve.notAuthenticated' && /claimed "ana"/.test(e.message),
+      );
+    assert.deepEqual(b.get(p.id)?.decisions, []);
+  });
+
+  it('one person cannot approve a two-person action twice under two names', () => {
+    const b = book({ anonymous: true });
+    const p = b.propose({ setpoint: 1 }, { now: T0, critical: true });
+    // ana logs in and approves; a second decision naming "ben" in the message is her again (or anyone):
+    // it is unauthenticated, so it is refused and nothing settles.
+    assert.ok(b.decide(p.id, { who: as('ana'), decision: 'approve', now: T0 }).pending);
+    assert.throws(
+      () => b.decide(p.id, { who: claims('ben'), decision: 'approve', now: T0 }),
+      (e: TaktError) => e.code === 'approve.notAuthenticated',
+    );
+    // The same login with another claimed name is still ana.
+    assert.throws(
+      () =>
+        b.decide(p.id, {
+          who: { user: 'ana', authenticated: true, source: 'dashboard', claim: 'ben' },
+          decision: 'approve',
+          now: T0,
+        }),
+      (e: TaktError) => e.code === 'approve.sameUser',
+    );
+    assert.equal(b.size, 1);
+    assert.equal(
+      b.decide(p.id, { who: as('ben'), decision: 'approve', now: T0 }).settled?.outcome,
+      'approved',
+    );
+  });
+
+  it('accepts an anonymous single-person decision only when allowed, and records it as anonymous', () => {
+    const b = book({ anonymous: true });
+    const p = b.propose({ setpoint: 1 }, { now: T0 });
+    const r = b.decide(p.id, {
+      who: { user: 'operator', authenticated: false, source: 'dashboard', claim: 'operator' },
+      decision: 'approve',
+      now: T0,
+    });
+    assert.equal(r.settled?.outcome, 'approved');
+    assert.deepEqual(r.settled?.decisions, [
+      {
+        user: 'anonymous',
+        authenticated: false,
+        source: 'dashboard',
+        claim: 'operator',
+        decision: 'approve',
+        at: T0,
+      },
+    ]);
+    // A two-person action never takes an anonymous approval, even when anonymous decisions are allowed.
+    const two = b.propose({ setpoint: 2 }, { now: T0, critical: true });
+    assert.throws(
+      () => b.decide(two.id, { who: claims('ana'), decision: 'approve', now: T0 }),
+      (e: TaktError) => e.code === 'approve.notAuthenticated' && /two authenticated people/.test(e.message),
+    );
   });
 });
 

@@ -28,7 +28,16 @@ const trainNodes = flow.filter((n) => n.type === 'takt-train').map((n) => n.id);
 
 interface AuditLine {
   seq: number;
-  entry: { event: string; id?: string; user?: string; decision?: string; summary?: string };
+  entry: {
+    event: string;
+    id?: string;
+    user?: string;
+    authenticated?: boolean;
+    source?: string;
+    claim?: string;
+    decision?: string;
+    summary?: string;
+  };
 }
 const audit = (file: string): AuditLine[] =>
   existsSync(file)
@@ -196,7 +205,11 @@ describe('operator dashboard in chromium (npm start)', function () {
     );
     await groupShot(page, '.takt-gantt', 'plan.png');
     const decision = audit(file).find((l) => l.entry.event === 'decision' && l.entry.id === id);
-    assert.equal(decision?.entry.user, 'operator');
+    // The demo has no login: the inbox's approval is anonymous, with the station's name as a claim only.
+    assert.deepEqual(
+      [decision?.entry.user, decision?.entry.authenticated, decision?.entry.source, decision?.entry.claim],
+      ['anonymous', false, 'dashboard', 'operator'],
+    );
     assert.equal(decision?.entry.decision, 'approve');
     assert.ok(decision!.seq < decided.seq);
     assert.equal(

@@ -32,6 +32,19 @@ const registered: Registration[] = [];
 const emitted: { id: string; msg: NodeMessage & { payload?: unknown } }[] = [];
 let contribs: Record<string, { package: string; src: string; component: string }> = {};
 
+/** Stands in a Dashboard 2 user plugin (as FlowFuse's user addon is) in the runtime's plugin table. */
+const userPlugin: NodeInitializer = (RED) => {
+  const plugins = RED.plugins as unknown as { getByType: (type: string) => unknown[] };
+  const original = plugins.getByType.bind(plugins);
+  plugins.getByType = (type) =>
+    type === 'node-red-dashboard-2'
+      ? [{ hooks: { onAddConnectionCredentials: (_c: unknown, m: unknown) => m } }]
+      : original(type);
+  RED.nodes.registerType('test-user-plugin', function (this: Node, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+  });
+};
+
 const fakeGroup: NodeInitializer = (RED) => {
   function Group(this: Node & Record<string, unknown>, def: NodeDef) {
     RED.nodes.createNode(this, def);
@@ -172,12 +185,15 @@ describe('dashboard widget nodes', function () {
   });
 
   /** A takt-approve node "a" whose inbox widget "i" (default approver "station 3") feeds decisions back. */
-  const loadInbox = () =>
+  const loadInbox = (approve: object = {}, withUserPlugin = false) =>
     load(
-      [fakeGroup, inboxNode, approveNode],
+      [fakeGroup, inboxNode, approveNode, catchNode, ...(withUserPlugin ? [userPlugin] : [])],
       [
         ...base,
-        { id: 'a', type: 'takt-approve', z: 'tab', timeout: 0, wires: [['ok'], ['no']] },
+        ...(withUserPlugin ? [{ id: 'up', type: 'test-user-plugin', z: 'tab' }] : []),
+        { id: 'a', type: 'takt-approve', z: 'tab', timeout: 0, wires: [['ok'], ['no']], ...approve },
+        { id: 'c', type: 'catch', z: 'tab', scope: ['a'], uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'tab' },
         {
           id: 'i',
           type: 'takt-ui-approvals',
@@ -192,8 +208,15 @@ describe('dashboard widget nodes', function () {
       ],
     );
 
-  it('approvals: lists what takt-approve holds and sends a button press back as the dashboard user', async () => {
-    await loadInbox();
+  type Decided = {
+    approval: {
+      outcome: string;
+      decisions: { user: string; authenticated: boolean; source: string; claim?: string }[];
+    };
+  };
+
+  it('approvals: lists what takt-approve holds and decides as the user a Dashboard 2 user plugin names', async () => {
+    await loadInbox({}, true);
     getNode('a').receive({ payload: { setpoint: 25.01 }, summary: 'move the CNC1 offset' });
     const items = await new Promise<{ id: string; summary: string }[]>((resolve, reject) => {
       const t0 = Date.now();
@@ -211,7 +234,7 @@ describe('dashboard widget nodes', function () {
     assert.equal(items.length, 1);
     assert.equal(items[0]!.summary, 'move the CNC1 offset');
 
-    const approved = nextMessages<{ approval: { outcome: string; decisions: { user: string }[] } }>('ok');
+    const approved = nextMessages<Decided>('ok');
     await action('i', {
       inbox: 'takt-ui-approvals/decide',
       payload: { id: items[0]!.id, decision: 'approve' },
@@ -220,16 +243,31 @@ describe('dashboard widget nodes', function () {
     const [m] = await approved;
     assert.equal(m!.approval.outcome, 'approved');
     assert.deepEqual(
-      m!.approval.decisions.map((d) => d.user),
-      ['jo'],
+      m!.approval.decisions.map((d) => [d.user, d.authenticated, d.source]),
+      [['jo', true, 'dashboard']],
     );
   });
 
-  it('approvals: without a dashboard user the default approver decides; a reject goes out on output 2', async () => {
+  it('approvals: without a user plugin a dashboard user is only a claim, refused unless anonymous is allowed', async () => {
     await loadInbox();
     getNode('a').receive({ payload: 1, summary: 'shed load' });
     const id = (getNode('a') as unknown as { book: { list(): { id: string }[] } }).book.list()[0]!.id;
-    const rejected = nextMessages<{ approval: { outcome: string; decisions: { user: string }[] } }>('no');
+    const caught = nextMessages<{ error: { message: string } }>('caught');
+    // The browser wrote _client itself: "jo" is a claim.
+    await action('i', {
+      inbox: 'takt-ui-approvals/decide',
+      payload: { id, decision: 'approve' },
+      _client: { socketId: 's', user: { username: 'jo' } },
+    });
+    assert.match((await caught)[0]!.error.message, /unauthenticated dashboard decision \(claimed "jo"\)/);
+    assert.equal((getNode('a') as unknown as { book: { size: number } }).book.size, 1);
+  });
+
+  it('approvals: with anonymous decisions allowed the default approver is recorded as the claim; a reject goes out on output 2', async () => {
+    await loadInbox({ anonymous: true });
+    getNode('a').receive({ payload: 1, summary: 'shed load' });
+    const id = (getNode('a') as unknown as { book: { list(): { id: string }[] } }).book.list()[0]!.id;
+    const rejected = nextMessages<Decided>('no');
     await action('i', {
       inbox: 'takt-ui-approvals/decide',
       payload: { id, decision: 'reject' },
@@ -237,7 +275,10 @@ describe('dashboard widget nodes', function () {
     });
     const [m] = await rejected;
     assert.equal(m!.approval.outcome, 'rejected');
-    assert.equal(m!.approval.decisions[0]!.user, 'station 3');
+    assert.deepEqual(
+      m!.approval.decisions.map((d) => [d.user, d.authenticated, d.source, d.claim]),
+      [['anonymous', false, 'dashboard', 'station 3']],
+    );
   });
 
   const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');

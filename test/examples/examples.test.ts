@@ -73,6 +73,12 @@ const PLANS: Record<string, Plan> = {
     steps: [{ press: 'ask: OEE of the press', until: ['reply'] }],
     expect: ['reply'],
   },
+  // The test runtime has no admin password: the open editor is a high finding, so the node is red on purpose.
+  'audit/01 - Hardening audit of this box.json': {
+    steps: [{ until: ['audit report', 'findings to fix'] }],
+    expect: ['audit report', 'findings to fix'],
+    red: ['hardening audit'],
+  },
   'learn/01 - Predict bore diameter.json': {
     steps: [
       { until: ['model card'] },

@@ -9,6 +9,7 @@ import type { ShadowResult } from '../../nodes/models/ops';
 import { ModelRegistry } from '../../nodes/models/registry';
 import type { AuditEntry, VersionCard } from '../../nodes/models/types';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import { waitUntil } from '../helpers/net';
 import { pcaOnnx, pumpRows } from './fixtures';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -86,13 +87,26 @@ describe('takt-model, takt-model-ops, takt-drift and takt-anomaly on a registry'
     return /(v\d+)\.onnx$/.exec((await got)[0].anomaly.model)?.[1];
   };
 
-  const command = async (action: string, payload: object = {}) => {
+  const command = async (action: string, payload: object = {}, extra: object = {}) => {
     const r = nextMessages<Result>('results', 1, 20000);
-    getNode('ops').receive({ action, payload });
+    getNode('ops').receive({ action, payload, ...extra });
     return (await r)[0];
   };
+  /** An http in request with Basic credentials the runtime checked (httpNodeAuth is set in the test). */
+  const asUser = (user: string) => ({
+    req: { headers: { authorization: `Basic ${Buffer.from(`${user}:pw`).toString('base64')}` } },
+  });
+  /** What takt-approve puts on an action a logged-in person approved. */
+  const approvedBy = (user: string) => ({
+    approval: {
+      outcome: 'approved',
+      by: 'decision',
+      decisions: [{ user, authenticated: true, source: 'admin', decision: 'approve', at: 0 }],
+    },
+  });
 
   it('registers, shadows, takes feedback, sees drift, retrains, refuses a worse version, promotes, rolls back', async () => {
+    helper.settings({ userDir, httpNodeAuth: { user: 'carla', pass: 'x' } });
     await load(NODES, flow());
     // the champion loads asynchronously (onnxruntime), after the flow has started
     await nextStatus('a', (s) => s.fill === 'green', 10000);
@@ -167,22 +181,43 @@ describe('takt-model, takt-model-ops, takt-drift and takt-anomaly on a registry'
       `challenger ${ch.falseAlarmRate} champion ${cp.falseAlarmRate}`,
     );
 
+    // a forged approvedBy (no login behind it) does not promote: refused and audited
+    const forged = nextMessages<Caught>('caught', 1);
+    getNode('ops').receive({
+      action: 'promote',
+      payload: { version: 3, approvedBy: 'carla', why: 'trust me' },
+    });
+    assert.match(
+      (await forged)[0].error.message,
+      /promote v3: refused, unauthenticated message \(claimed "carla"\)/,
+    );
+    assert.equal(reg.champion()?.version, 1);
+
     // v2 is worse on the recorded rows: refused, audited, champion stays
     const refused = nextMessages<Caught>('caught', 1);
-    getNode('ops').receive({ action: 'promote', payload: { version: 2, approvedBy: 'carla', why: 'try' } });
+    getNode('ops').receive({
+      action: 'promote',
+      payload: { version: 2, why: 'try' },
+      ...asUser('carla'),
+    });
     assert.match((await refused)[0].error.message, /pump v2 not promoted: false-alarm rate/);
     assert.equal(reg.champion()?.version, 1);
 
-    // approval promotes v3; takt-anomaly swaps to it
+    // an approval by a logged-in person (takt-approve's msg.approval) promotes v3; takt-anomaly swaps to it
     const swapped = nextStatus('a', (s) => s.fill === 'green', 10000);
-    const pr = await command('promote', { version: 3, approvedBy: 'carla', why: 'new operating point' });
+    const pr = await command(
+      'promote',
+      { version: 3, approvedBy: 'mallory', why: 'new operating point' },
+      approvedBy('carla'),
+    );
     assert.equal((pr.payload.pointer as { version: number }).version, 3);
     assert.deepEqual(
       pr.audit.map((e) => [e.action, e.who, e.from, e.to]),
       [['promote', 'carla', 1, 3]],
     );
     await swapped;
-    assert.equal(await servedBy(), 'v3');
+    // takt-anomaly reloads the champion asynchronously: wait for the swap rather than for any green status.
+    await waitUntil(async () => (await servedBy()) === 'v3', 'takt-anomaly to serve v3', 20000, 100);
 
     // rollback from the editor (admin API) restores the first version everywhere
     const back = nextStatus('a', (s) => s.fill === 'green', 10000);
@@ -207,6 +242,7 @@ describe('takt-model, takt-model-ops, takt-drift and takt-anomaly on a registry'
         'register ben 1->2',
         'shadow ben 1->2',
         'register flow 1->3',
+        'refused unauthenticated message (claimed "carla") 1->3',
         'refused carla 1->2',
         'promote carla 1->3',
         'rollback dan 3->1',
@@ -227,7 +263,7 @@ describe('takt-model, takt-model-ops, takt-drift and takt-anomaly on a registry'
     assert.equal(await servedBy(), 'v1');
     writeFileSync(join(userDir, 'takt', 'models', 'junk.onnx'), 'not a model');
     const caught = nextMessages<Caught>('caught', 6, 10000);
-    getNode('ops').receive({ action: 'promote', payload: { version: 9, approvedBy: 'carla' } });
+    getNode('ops').receive({ action: 'promote', payload: { version: 9 }, ...approvedBy('carla') });
     getNode('ops').receive({ action: 'register', payload: { file: 'junk.onnx' } });
     getNode('ops').receive({ action: 'feedback', payload: { key: 'nope', label: 'fault' } });
     getNode('ops').receive({ action: 'dance' });

@@ -47,6 +47,7 @@ const FAMILY: Record<string, string> = {
   'takt-predict-train': 'learn',
   'takt-predict': 'learn',
   'takt-tune': 'learn',
+  'takt-audit': 'audit',
 };
 
 function editorFiles(dir: string): string[] {

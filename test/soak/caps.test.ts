@@ -167,7 +167,11 @@ describe('caps on what long-running nodes keep', () => {
     book.propose('a', { now: 0 });
     const b = book.propose('b', { now: 0 });
     assert.throws(() => book.propose('c', { now: 0 }), /2 actions are already waiting/);
-    book.decide(b.id, { user: 'ann', decision: 'approve', now: 1 });
+    book.decide(b.id, {
+      who: { user: 'ann', authenticated: true, source: 'admin' },
+      decision: 'approve',
+      now: 1,
+    });
     book.propose('c', { now: 2 });
     assert.equal(book.size, 2);
   });
