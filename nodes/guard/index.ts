@@ -2,3 +2,15 @@
 export * from './types';
 export { checkEvent, createDetector, Detector } from './detector';
 export { inspectPayload, type PayloadKind, type PayloadShape } from './features';
+export {
+  type AedesLike,
+  type Clock,
+  EventQueue,
+  externalEvent,
+  externalFilters,
+  type GuardSink,
+  type OpcuaServerLike,
+  type Tap,
+  tapAedes,
+  tapOpcuaServer,
+} from './taps';
