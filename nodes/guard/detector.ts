@@ -606,6 +606,8 @@ export class Detector {
       };
       if (e.user !== undefined) alert.user = e.user;
       if (e.addr !== undefined) alert.addr = e.addr;
+      if (e.topic !== undefined) alert.topic = e.topic;
+      if (e.nodeId !== undefined) alert.nodeId = e.nodeId;
       alerts.push(alert);
     }
     this.counters.alerts += alerts.length;

@@ -14,3 +14,11 @@ export {
   tapAedes,
   tapOpcuaServer,
 } from './taps';
+export {
+  describeProposal,
+  type Proposal,
+  proposals,
+  readEvents,
+  RESPONSES,
+  type ResponseAction,
+} from './events';

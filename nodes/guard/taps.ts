@@ -14,6 +14,7 @@
  *
  * The servers are seen through the few members used here (no aedes or node-opcua import).
  */
+import type { Proposal } from './events';
 import type { GuardEvent } from './types';
 
 export type GuardSink = (event: GuardEvent) => void;
@@ -21,6 +22,11 @@ export type Clock = () => number;
 
 export interface Tap {
   close(): void;
+  /**
+   * Carries out an approved response where the server allows it; false when this tap cannot. Only ever
+   * called by the flow (takt-approve's approved output sent back with msg.action "respond").
+   */
+  respond?(p: Proposal): boolean;
 }
 
 /** A bounded queue between a tap and the detector: `push` never blocks; what overflows is counted. */
@@ -93,6 +99,11 @@ type Authenticate = (
   password: unknown,
   done: AuthDone,
 ) => void;
+type AuthorizePublish = (
+  client: AedesClientLike | null,
+  packet: AedesPacketLike,
+  cb: (err?: Error | null) => void,
+) => void;
 type PreConnect = (
   client: AedesClientLike,
   packet: { keepalive?: number; username?: string; clientId?: string },
@@ -105,6 +116,8 @@ export interface AedesLike {
   removeListener(event: string, listener: (...args: never[]) => void): unknown;
   authenticate: Authenticate;
   preConnect: PreConnect;
+  authorizePublish: AuthorizePublish;
+  clients?: Record<string, { close(): void } | undefined>;
 }
 
 function remote(client: AedesClientLike): string | undefined {
@@ -125,9 +138,19 @@ export function tapAedes(broker: AedesLike, sink: GuardSink, clock: Clock = Date
   };
   const originalAuth = broker.authenticate;
   const originalPre = broker.preConnect;
+  const originalPublish = broker.authorizePublish;
+  // filled only by approved responses
+  const blockedAddrs = new Set<string>();
+  const blockedTopics = new Set<string>();
   const preConnect: PreConnect = (client, packet, cb) => {
     info.set(client, { user: packet.username, keepalive: packet.keepalive });
+    const addr = remote(client);
+    if (addr && blockedAddrs.has(addr)) return cb(new Error(`guard: ${addr} is blocked`), false);
     originalPre.call(broker, client, packet, cb);
+  };
+  const authorizePublish: AuthorizePublish = (client, packet, cb) => {
+    if (client && blockedTopics.has(packet.topic)) return cb(new Error(`guard: ${packet.topic} is blocked`));
+    originalPublish.call(broker, client, packet, cb);
   };
   const authenticate: Authenticate = (client, user, password, done) => {
     originalAuth.call(broker, client, user, password, (err, ok) => {
@@ -142,6 +165,7 @@ export function tapAedes(broker: AedesLike, sink: GuardSink, clock: Clock = Date
   };
   broker.preConnect = preConnect;
   broker.authenticate = authenticate;
+  broker.authorizePublish = authorizePublish;
   const listeners: Record<string, (...args: never[]) => void> = {
     client: (client: AedesClientLike) => {
       const { e, i } = base(client);
@@ -183,6 +207,24 @@ export function tapAedes(broker: AedesLike, sink: GuardSink, clock: Clock = Date
       for (const [event, l] of Object.entries(listeners)) broker.removeListener(event, l);
       if (broker.authenticate === authenticate) broker.authenticate = originalAuth;
       if (broker.preConnect === preConnect) broker.preConnect = originalPre;
+      if (broker.authorizePublish === authorizePublish) broker.authorizePublish = originalPublish;
+    },
+    respond(p) {
+      if (p.proto !== 'mqtt') return false;
+      if (p.action === 'disconnect-client') {
+        const c = broker.clients?.[p.client];
+        c?.close();
+        return c !== undefined;
+      }
+      if (p.action === 'block-topic' && p.topic) {
+        blockedTopics.add(p.topic);
+        return true;
+      }
+      if (p.action === 'block-address' && p.addr) {
+        blockedAddrs.add(p.addr);
+        return true;
+      }
+      return false;
     },
   };
 }

@@ -76,6 +76,9 @@ export interface GuardAlert {
   user?: string;
   addr?: string;
   proto: GuardProto;
+  /** The topic or node of the event that raised it, when it had one. */
+  topic?: string;
+  nodeId?: string;
   type: AlertType;
   /** The strongest feature's value relative to its threshold (>= 1). */
   score: number;

@@ -96,13 +96,15 @@ describe('guard taps', function () {
         removeListener: () => undefined,
         authenticate: () => undefined,
         preConnect: () => undefined,
+        authorizePublish: () => undefined,
       };
-      const { authenticate, preConnect } = broker;
+      const { authenticate, preConnect, authorizePublish } = broker;
       const tap = tapAedes(broker as unknown as AedesLike, () => undefined);
       assert.notEqual(broker.authenticate, authenticate);
       tap.close();
       assert.equal(broker.authenticate, authenticate);
       assert.equal(broker.preConnect, preConnect);
+      assert.equal(broker.authorizePublish, authorizePublish);
     });
   });
 

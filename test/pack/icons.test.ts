@@ -44,6 +44,7 @@ const FAMILY: Record<string, string> = {
   'takt-vision-train': 'vision',
   'takt-predict-train': 'learn',
   'takt-predict': 'learn',
+  'takt-guard': 'guard',
 };
 
 function editorFiles(dir: string): string[] {
