@@ -53,18 +53,21 @@ function spPayload(seq: number, ts: number, metrics: { name: string; value: numb
   });
 }
 
-/** A plant of `sensors` MQTT sensors (at least 8), one Sparkplug edge node and one MES client. */
-export function plantTraffic(seed: number, nSensors = 10): PlantTraffic {
+/**
+ * A plant of `nSensors` MQTT sensors (each about once a second, `rate` times that), one Sparkplug edge
+ * node and one MES client.
+ */
+export function plantTraffic(seed: number, nSensors = 10, rate = 1): PlantTraffic {
   const rng = new Rng(seed);
   const sensors: Sensor[] = [];
   for (let i = 0; i < nSensors; i++) {
     const random = i % 3 === 2;
     sensors.push({
       id: `sensor-${i}`,
-      addr: `127.0.0.${10 + i}`,
+      addr: `127.0.${Math.floor(i / 200)}.${10 + (i % 200)}`,
       topic: `acme/site1/line${1 + (i % 2)}/cell${i}/${['temp', 'pressure', 'flow', 'level'][i % 4]}`,
       json: i % 2 === 0,
-      periodMs: Math.round(rng.uniform(500, 2000)),
+      periodMs: Math.round(rng.uniform(500, 2000) / rate),
       random,
       mean: rng.uniform(10, 100),
       sd: rng.uniform(0.5, 3),

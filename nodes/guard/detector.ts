@@ -53,6 +53,9 @@ const SUBJECT_KINDS: readonly SubjectKind[] = ['client', 'addr', 'user', 'all'];
 const MAX_TOPICS_PER_WINDOW = 256;
 const MAX_LEARNED = 100_000;
 const REPLAY_MEMORY = 512;
+const MAX_HISTORY = 1024;
+/** The rate features come first in FEATURES. */
+const NRATE = IS_RATE.filter(Boolean).length;
 
 interface Subject {
   key: string;
@@ -61,7 +64,12 @@ interface Subject {
   topics: Set<string>;
   open: number;
   /** Windows of training this subject has values for (rates only). */
-  history: number[][] | undefined;
+  /** Rate features per training window (decimated to at most MAX_HISTORY rows). */
+  history: Float32Array | undefined;
+  rows: number;
+  /** Windows per history row once decimated. */
+  stride: number;
+  skip: number;
   base: RobustStat[] | undefined;
   lastTs: number;
 }
@@ -277,8 +285,7 @@ export class Detector {
       if (this.phase === 'fit') {
         for (const s of this.subjects.values()) {
           s.counts[F.open] = Math.max(s.counts[F.open], s.open);
-          s.history ??= [];
-          s.history.push(Array.from(s.counts));
+          if (s.skip-- <= 0) this.record(s);
         }
       } else {
         const row = new Array<number>(NF).fill(0);
@@ -299,21 +306,36 @@ export class Detector {
     }
   }
 
+  /** Keeps a fit window's rate features: one flat array per subject, halved (every other row) when full. */
+  private record(s: Subject): void {
+    s.skip = s.stride - 1;
+    if (!s.history || s.history.length < (s.rows + 1) * NRATE) {
+      const grown = new Float32Array(Math.min(MAX_HISTORY, Math.max(16, s.rows * 2)) * NRATE);
+      if (s.history) grown.set(s.history.subarray(0, s.rows * NRATE));
+      s.history = grown;
+    }
+    s.history.set(s.counts.subarray(0, NRATE), s.rows * NRATE);
+    s.rows++;
+    if (s.rows >= MAX_HISTORY) {
+      for (let r = 0; r < s.rows / 2; r++)
+        s.history.copyWithin(r * NRATE, 2 * r * NRATE, (2 * r + 1) * NRATE);
+      s.rows = Math.floor(s.rows / 2);
+      s.stride *= 2;
+    }
+  }
+
   private fitBaselines(): void {
     const per = new Map<SubjectKind, RobustStat[][]>();
     for (const s of this.subjects.values()) {
-      const h = s.history ?? [];
-      const pubs = h.reduce((a, r) => a + r[F.pub], 0);
-      const size = pubs > 0 ? h.reduce((a, r) => a + r[F.bytes], 0) / pubs : 1;
+      const h = s.history ?? new Float32Array(0);
+      const col = (f: number) => Array.from({ length: s.rows }, (_, r) => h[r * NRATE + f]);
+      const pubs = col(F.pub).reduce((a, b) => a + b, 0);
+      const size = pubs > 0 ? col(F.bytes).reduce((a, b) => a + b, 0) / pubs : 1;
       s.base = FEATURES.map((_, f) =>
-        IS_RATE[f]
-          ? robustStat(
-              h.map((r) => r[f]),
-              f === F.bytes ? size : 1,
-            )
-          : { median: 0, scale: 1 },
+        IS_RATE[f] ? robustStat(col(f), f === F.bytes ? size : 1) : { median: 0, scale: 1 },
       );
       s.history = undefined;
+      s.rows = 0;
       const list = per.get(s.kind) ?? [];
       list.push(s.base);
       per.set(s.kind, list);
@@ -357,11 +379,13 @@ export class Detector {
         topics: new Set(),
         open: 0,
         history: undefined,
+        rows: 0,
+        stride: 1,
+        skip: 0,
         base: undefined,
         lastTs: ts,
       };
       // a subject that joins late in the fit phase has zeros for the windows it missed
-      if (this.state === 'learning' && this.phase === 'fit') s.history = [];
       this.subjects.set(key, s);
     }
     s.lastTs = ts;

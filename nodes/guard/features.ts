@@ -46,6 +46,8 @@ export const NF = FEATURES.length;
 export const FEATURE_NAMES: readonly FeatureName[] = FEATURES.map((f) => f[0]);
 export const IS_RATE: readonly boolean[] = FEATURES.map((f) => f[1] === 'rate');
 export const FEATURE_TYPE: readonly AlertType[] = FEATURES.map((f) => f[2]);
+if (IS_RATE.some((r, i) => r && i > 0 && !IS_RATE[i - 1]))
+  throw new Error('guard: rate features must come first');
 export const F = Object.fromEntries(FEATURES.map((f, i) => [f[0], i])) as Record<FeatureName, number>;
 
 /**
@@ -147,8 +149,8 @@ export function isSparkplugTopic(topic: string): boolean {
 /** What training learned about one topic's payloads. */
 export class TopicProfile {
   readonly kinds = new Set<PayloadKind>();
-  /** Per numeric field: [min, max]. */
-  readonly ranges = new Map<string, [number, number]>();
+  /** Per numeric field: [min, max, last value, 1 while it never went down (a counter), rises]. */
+  readonly ranges = new Map<string, [number, number, number, number, number]>();
   messages = 0;
 
   learn(shape: PayloadShape): void {
@@ -160,7 +162,10 @@ export class TopicProfile {
       if (r) {
         if (v < r[0]) r[0] = v;
         if (v > r[1]) r[1] = v;
-      } else if (this.ranges.size < MAX_FIELDS) this.ranges.set(k, [v, v]);
+        if (v < r[2]) r[3] = 0;
+        else if (v > r[2]) r[4]++;
+        r[2] = v;
+      } else if (this.ranges.size < MAX_FIELDS) this.ranges.set(k, [v, v, v, 1, 0]);
     }
   }
 
@@ -174,8 +179,9 @@ export class TopicProfile {
   }
 
   /**
-   * How many numeric fields fall outside their learned range widened by the range itself on each side
-   * (and by a tenth of the magnitude, for fields that were constant), or are not finite.
+   * How many numeric fields fall outside their learned range widened by twice the range on each side
+   * and by half the magnitude (plant values drift), or are not finite. A counter (never went down in
+   * training, rose at least twice) has no upper bound.
    */
   outOfRange(shape: PayloadShape): number {
     let n = 0;
@@ -187,8 +193,9 @@ export class TopicProfile {
         continue;
       }
       const span = r[1] - r[0];
-      const tol = Math.max(span, 0.1 * Math.max(Math.abs(r[0]), Math.abs(r[1])), 1e-9);
-      if (v < r[0] - tol || v > r[1] + tol) n++;
+      const tol = Math.max(2 * span, 0.5 * Math.max(Math.abs(r[0]), Math.abs(r[1])), 1e-9);
+      const counter = r[3] === 1 && r[4] >= 2;
+      if (v < r[0] - tol || (!counter && v > r[1] + tol)) n++;
     }
     return n;
   }
