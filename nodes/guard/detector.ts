@@ -54,6 +54,7 @@ const MAX_TOPICS_PER_WINDOW = 256;
 const MAX_LEARNED = 100_000;
 const REPLAY_MEMORY = 512;
 const MAX_HISTORY = 1024;
+const AUTH_HALF_LIFE_MS = 120_000;
 /** The rate features come first in FEATURES. */
 const NRATE = IS_RATE.filter(Boolean).length;
 
@@ -67,6 +68,8 @@ interface Subject {
   /** Rate features per training window (decimated to at most MAX_HISTORY rows). */
   history: Float32Array | undefined;
   rows: number;
+  /** Held-out maximum per novelty feature, then its threshold for this subject. */
+  novel: Float32Array | undefined;
   /** Windows per history row once decimated. */
   stride: number;
   skip: number;
@@ -101,6 +104,7 @@ export class Detector {
   private envelope = new Map<SubjectKind, RobustStat[]>();
   private readonly cooldown = new Map<string, number>();
   private readonly touched = new Set<number>();
+  private readonly authDecay: number;
 
   // what training learned
   private readonly topicProfiles = new Map<string, TopicProfile>();
@@ -148,6 +152,7 @@ export class Detector {
     check('cooldownMs', o.cooldownMs >= 0, 'at least 0');
     check('maxSubjects', Number.isInteger(o.maxSubjects) && o.maxSubjects >= 4, 'an integer >= 4');
     this.windowMs = o.windowMs;
+    this.authDecay = 0.5 ** (o.windowMs / AUTH_HALF_LIFE_MS);
   }
 
   get status(): DetectorStats['state'] {
@@ -215,6 +220,12 @@ export class Detector {
       const floor = IS_RATE[f] ? this.o.minZ : this.o.minNovel;
       this.thresholds[f] = Math.max(floor, top * this.o.margin);
     }
+    // novelty thresholds per subject: a client whose values drift does not blunt the others' (the
+    // per-subject maximum; the held-out quantile above is what `stats` shows)
+    for (const s of this.subjects.values())
+      if (s.novel)
+        for (let k = 0; k < s.novel.length; k++)
+          s.novel[k] = Math.max(this.o.minNovel, s.novel[k] * this.o.margin);
     this.state = 'watching';
     this.windowStart = Number.NaN;
     for (const s of this.subjects.values()) {
@@ -291,18 +302,27 @@ export class Detector {
         const row = new Array<number>(NF).fill(0);
         for (const s of this.subjects.values()) {
           s.counts[F.open] = Math.max(s.counts[F.open], s.open);
-          for (let f = 0; f < NF; f++) row[f] = Math.max(row[f], this.raw(s, f));
+          s.novel ??= new Float32Array(NF - NRATE);
+          for (let f = 0; f < NF; f++) {
+            const v = this.raw(s, f);
+            row[f] = Math.max(row[f], v);
+            if (f >= NRATE) s.novel[f - NRATE] = Math.max(s.novel[f - NRATE], v);
+          }
         }
         this.heldOut.push(row);
       }
     } else if (this.windowFlagged) this.counters.flaggedWindows++;
     this.windowFlagged = false;
     for (const [key, s] of this.subjects) {
+      // refused logins fade (half-life AUTH_HALF_LIFE_MS) rather than reset: a slow guesser adds up
+      const fails = s.counts[F.authFail] * this.authDecay;
       s.counts.fill(0);
       s.topics.clear();
       s.counts[F.open] = s.open;
+      s.counts[F.authFail] = fails < 0.05 ? 0 : fails;
       // subjects unknown to training that went quiet are forgotten (bounded memory)
-      if (this.state === 'watching' && !s.base && s.open === 0) this.subjects.delete(key);
+      if (this.state === 'watching' && !s.base && s.open === 0 && s.counts[F.authFail] === 0)
+        this.subjects.delete(key);
     }
   }
 
@@ -352,6 +372,12 @@ export class Detector {
     }
   }
 
+  /** A feature's threshold for a subject: global for rates (z), the subject's own for novelty counts. */
+  private threshold(s: Subject, f: number): number {
+    if (IS_RATE[f]) return this.thresholds[f];
+    return s.novel && this.state === 'watching' ? s.novel[f - NRATE] : this.o.minNovel;
+  }
+
   /** A feature's value in the unit its threshold is in: z for rates, the count for novelty. */
   private raw(s: Subject, f: number): number {
     const x = s.counts[f];
@@ -379,6 +405,7 @@ export class Detector {
         topics: new Set(),
         open: 0,
         history: undefined,
+        novel: undefined,
         rows: 0,
         stride: 1,
         skip: 0,
@@ -574,14 +601,15 @@ export class Detector {
   private judge(e: GuardEvent, subs: Subject[]): GuardAlert[] {
     if (this.touched.size === 0) return [];
     let fire = false;
-    for (const s of subs) for (const f of this.touched) if (this.raw(s, f) >= this.thresholds[f]) fire = true;
+    for (const s of subs)
+      for (const f of this.touched) if (this.raw(s, f) >= this.threshold(s, f)) fire = true;
     if (!fire) return [];
     this.windowFlagged = true;
     // every feature of the event's subjects over half its threshold is evidence
     const evidence: (Evidence & { f: number })[] = [];
     for (const s of subs)
       for (let f = 0; f < NF; f++) {
-        const ratio = this.raw(s, f) / this.thresholds[f];
+        const ratio = this.raw(s, f) / this.threshold(s, f);
         if (ratio < 0.5 || !Number.isFinite(ratio)) continue;
         if (f === F.newClient && !this.o.alertNewClients) continue;
         const b = IS_RATE[f] ? (s.base ?? this.envelope.get(s.kind))?.[f] : undefined;
@@ -591,7 +619,7 @@ export class Detector {
           feature: FEATURE_NAMES[f],
           value: s.counts[f],
           baseline: median,
-          threshold: b ? median + this.thresholds[f] * b.scale : this.thresholds[f],
+          threshold: b ? median + this.thresholds[f] * b.scale : this.threshold(s, f),
           ratio: Math.round(ratio * 1000) / 1000,
           subject: s.key,
         });

@@ -69,6 +69,15 @@ const PLANS: Record<string, Plan> = {
     steps: [{ press: 'say a command', until: ['heard', 'reply'] }],
     expect: ['heard', 'reply'],
   },
+  'guard/01 - Watch the broker for attacks.json': {
+    steps: [
+      { press: 'recorded normal traffic', until: [] },
+      { press: 'brute force', until: ['alerts', 'proposals'] },
+    ],
+    expect: ['alerts', 'proposals'],
+    // the alert is the example's point
+    red: ['guard on events'],
+  },
   'learn/01 - Predict bore diameter.json': {
     steps: [
       { until: ['model card'] },

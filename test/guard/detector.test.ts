@@ -103,6 +103,71 @@ describe('guard detector (engine)', function () {
     assert.equal(later.length, 1);
   });
 
+  it('adds up a slow password guesser (refused logins fade over minutes, not per window)', () => {
+    const { det, t } = trained(8);
+    const slow: GuardEvent[] = Array.from({ length: 10 }, (_, i) => ({
+      ts: t + 1000 + i * 20_000,
+      proto: 'opcua' as const,
+      kind: 'auth-fail' as const,
+      client: `s${i}`,
+      user: 'mes',
+      addr: '10.0.0.5',
+    }));
+    const alerts = observeAll(det, slow);
+    assert.ok(
+      alerts.some((a) => a.type === 'brute-force'),
+      JSON.stringify(alerts.map((a) => a.type)),
+    );
+  });
+
+  it("judges a client's payloads by its own held-out noise, not by a drifting neighbour's", () => {
+    const plant = plantTraffic(9);
+    const events = plant.normal(T0, T0 + 20 * MIN);
+    // a client whose values run away in the held-out part (a process drifting, not an attack)
+    for (let t = 0; t < 20 * 60; t += 1) {
+      const v = t < 14 * 60 ? 10 + (t % 3) : 10 * (t - 14 * 60);
+      events.push({
+        ts: T0 + t * 1000 + 7,
+        proto: 'mqtt',
+        kind: 'publish',
+        client: 'drifter',
+        addr: '127.0.0.99',
+        topic: 'acme/drift/a',
+        payload: new TextEncoder().encode(String(v)),
+      });
+      events.push({
+        ts: T0 + t * 1000 + 8,
+        proto: 'mqtt',
+        kind: 'publish',
+        client: 'drifter',
+        addr: '127.0.0.99',
+        topic: 'acme/drift/b',
+        payload: new TextEncoder().encode(String(v)),
+      });
+    }
+    const det = createDetector();
+    det.train(events);
+    assert.ok(det.stats().thresholds.outOfRange > 1, 'the drift raised the global threshold');
+    const s = plant.sensors[0];
+    const t = T0 + 20 * MIN + 1000;
+    const bad = s.json ? JSON.stringify({ value: s.mean * 50, unit: 'u' }) : String(s.mean * 50);
+    const alerts = observeAll(det, [
+      {
+        ts: t,
+        proto: 'mqtt',
+        kind: 'publish',
+        client: 'sensor-0',
+        addr: '127.0.0.10',
+        topic: s.topic,
+        payload: new TextEncoder().encode(bad),
+      },
+    ]);
+    assert.deepEqual(
+      alerts.map((a) => a.type),
+      ['malformed'],
+    );
+  });
+
   it('keeps memory bounded: subjects over the cap are counted as dropped', () => {
     const plant = plantTraffic(5);
     const det = createDetector({ maxSubjects: 40 });
