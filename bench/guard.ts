@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     `events ${r.events}, dropped ${r.dropped}, alerts ${r.alerts.length}; normal plant hours scored ${r.normalHours.toFixed(3)}, false alerts ${r.falseAlerts}`,
   );
   for (const a of r.alerts
-    .filter((x) => !r.trials.some((t) => x.ts >= t.start && x.ts <= t.end + 15_000))
+    .filter((x) => !r.trials.some((t) => x.ts >= t.script && x.ts <= t.end + 15_000))
     .slice(0, 10))
     console.log(`  false alert: ${a.type} ${a.client} ${a.addr ?? ''} ${JSON.stringify(a.evidence[0])}`);
   // the guard alone at 5,000 msg/s, in its own process (its RSS is not the testbed's)

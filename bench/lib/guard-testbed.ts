@@ -63,6 +63,9 @@ export interface TestbedOptions {
 
 export interface Trial {
   cls: AttackClass;
+  /** When the script began (a preliminary connection included). */
+  script: number;
+  /** The first malicious packet. */
   start: number;
   end: number;
   detectedAt?: number;
@@ -344,7 +347,7 @@ export async function runTestbed(o: TestbedOptions): Promise<TestbedResult> {
     for (const cls of order) {
       await wait(20_000);
       const r = new Rng(o.seed * 1000 + trials.length);
-      const trial: Trial = { cls, start: clock(), end: 0 };
+      const trial: Trial = { cls, script: clock(), start: clock(), end: 0 };
       trials.push(trial);
       await attack(cls, r, () => (trial.start = clock()));
       trial.end = clock();
@@ -551,12 +554,12 @@ export async function runTestbed(o: TestbedOptions): Promise<TestbedResult> {
 
     // scoring
     for (const t of trials) {
-      const hit = alerts.find((a) => a.type === t.cls && a.ts >= t.start && a.ts <= t.end + 5000);
-      if (hit) t.detectedAt = hit.ts;
+      const hit = alerts.find((a) => a.type === t.cls && a.ts >= t.script && a.ts <= t.end + 5000);
+      if (hit) t.detectedAt = Math.max(hit.ts, t.start);
     }
-    const inAttack = (ts: number) => trials.some((t) => ts >= t.start && ts <= t.end + 15_000);
+    const inAttack = (ts: number) => trials.some((t) => ts >= t.script && ts <= t.end + 15_000);
     const falseAlerts = alerts.filter((a) => a.ts >= trainEnd && !inAttack(a.ts));
-    const attackMs = trials.reduce((s, t) => s + (t.end + 15_000 - t.start), 0);
+    const attackMs = trials.reduce((s, t) => s + (t.end + 15_000 - t.script), 0);
     const normalHours = (end - trainEnd - attackMs) / 3_600_000;
     const perClass = Object.fromEntries(
       ATTACK_CLASSES.map((c) => {
