@@ -334,9 +334,12 @@ export function tapOpcuaServer(
       case 'ActivateSessionRequest': {
         if (!session || pending.has(session)) return;
         const user = r.userIdentityToken?.userName;
+        // stamped when the request came, not when its failure is known
+        const ts = clock();
         const t = setTimeout(() => {
           pending.delete(session);
           const e = ev('auth-fail', session, channel.remoteAddress);
+          e.ts = ts;
           if (user) e.user = user;
           sink(e);
         }, failMs);
