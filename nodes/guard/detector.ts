@@ -634,7 +634,8 @@ export class Detector {
     const types = new Map<AlertType, (Evidence & { f: number })[]>();
     for (const ev of evidence) {
       const t = FEATURE_TYPE[ev.f];
-      if (ev.ratio >= 1 && !types.has(t)) types.set(t, []);
+      // only what this event moved raises an alert; features still high from earlier are context
+      if (ev.ratio >= 1 && this.touched.has(ev.f) && !types.has(t)) types.set(t, []);
     }
     for (const ev of evidence) types.get(FEATURE_TYPE[ev.f])?.push(ev);
     for (const [type, list] of types) {

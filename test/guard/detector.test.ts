@@ -168,6 +168,30 @@ describe('guard detector (engine)', function () {
     );
   });
 
+  it('types an alert only by what its event moved (a lingering count is context, not a second alert)', () => {
+    const { det, t } = trained(10);
+    const fails: GuardEvent[] = Array.from({ length: 20 }, (_, i) => ({
+      ts: t + 1000 + i * 100,
+      proto: 'mqtt' as const,
+      kind: 'auth-fail' as const,
+      client: `g${i}`,
+      user: 'admin',
+      addr: '10.0.0.9',
+    }));
+    observeAll(det, fails);
+    const later = observeAll(det, [
+      { ts: t + 9000, proto: 'mqtt', kind: 'connect', client: 'newcomer', addr: '10.0.0.77', keepalive: 60 },
+    ]);
+    assert.deepEqual(
+      later.map((a) => a.type),
+      ['new-client'],
+    );
+    assert.ok(
+      later[0].evidence.some((e) => e.feature === 'authFail'),
+      'the lingering failures are shown as context',
+    );
+  });
+
   it('keeps memory bounded: subjects over the cap are counted as dropped', () => {
     const plant = plantTraffic(5);
     const det = createDetector({ maxSubjects: 40 });
