@@ -13,6 +13,7 @@ export * as core from './core';
 export * as dashboard from './dashboard/views';
 export * as energy from './energy';
 export * as forecast from './forecast';
+export * as guard from './guard';
 export * as influx from './influx';
 export * as learn from './learn';
 export * as models from './models';

@@ -161,6 +161,11 @@ export class SimOpcuaServer extends EventEmitter<SimServerEvents> {
     this.opts = opts;
   }
 
+  /** The running node-opcua server (for takt-guard's tap), undefined when stopped. */
+  get uaServer(): OPCUAServer | undefined {
+    return this.server;
+  }
+
   get endpointUrl(): string {
     return `opc.tcp://${this.opts.host ?? '127.0.0.1'}:${this.opts.port}/UA/Takt`;
   }

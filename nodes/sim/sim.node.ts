@@ -9,6 +9,7 @@ import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { commandReader } from '../core/message';
 import { status, errorStatus } from '../core/status';
+import { publishTapSource, withdrawTapSource } from '../core/taps';
 import { DEFAULT_PLANT, parsePlantModel, type PlantModel, withProcesses } from './model';
 import { SimRunner } from './runner';
 import { SampleTracker } from './samples';
@@ -155,14 +156,23 @@ const init: NodeInitializer = (RED) => {
     });
     runner.on('warning', (err) => this.warn(err.message));
     this.status(status.connecting('starting'));
-    const started = runner.start().then(show, (err: Error) => {
-      this.status(
-        err instanceof TaktError && err.code === 'sim.portInUse'
-          ? status.disconnected('port in use')
-          : errorStatus(err),
-      );
-      this.error(err.message);
-    });
+    // takt-guard may watch this OPC UA server while it runs (core/taps.ts)
+    const tapName = `takt-sim:${this.id}`;
+    const started = runner.start().then(
+      () => {
+        const target = runner.opcua?.uaServer;
+        if (target) publishTapSource({ name: tapName, kind: 'opcua-server', target });
+        show();
+      },
+      (err: Error) => {
+        this.status(
+          err instanceof TaktError && err.code === 'sim.portInUse'
+            ? status.disconnected('port in use')
+            : errorStatus(err),
+        );
+        this.error(err.message);
+      },
+    );
 
     onInput<NodeMessageInFlow & { action?: unknown }>(this, (msg) => {
       const p = (msg.payload ?? {}) as { machine?: unknown; kind?: unknown; severity?: unknown };
@@ -181,7 +191,7 @@ const init: NodeInitializer = (RED) => {
       show();
     });
 
-    onClose(this, () => started.finally(() => runner.stop()));
+    onClose(this, () => started.finally(() => (withdrawTapSource(tapName), runner.stop())));
   }
   RED.nodes.registerType<Node<SimCredentials>, SimNodeDef, unknown, SimCredentials>('takt-sim', SimNode, {
     credentials: { user: { type: 'text' }, password: { type: 'password' } },

@@ -79,6 +79,15 @@ const PLANS: Record<string, Plan> = {
     expect: ['audit report', 'findings to fix'],
     red: ['hardening audit'],
   },
+  'guard/01 - Watch the broker for attacks.json': {
+    steps: [
+      { press: 'recorded normal traffic', until: [] },
+      { press: 'brute force', until: ['alerts', 'proposals'] },
+    ],
+    expect: ['alerts', 'proposals'],
+    // the alert is the example's point
+    red: ['guard on events'],
+  },
   'learn/01 - Predict bore diameter.json': {
     steps: [
       { until: ['model card'] },

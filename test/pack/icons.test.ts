@@ -48,6 +48,7 @@ const FAMILY: Record<string, string> = {
   'takt-predict': 'learn',
   'takt-tune': 'learn',
   'takt-audit': 'audit',
+  'takt-guard': 'guard',
 };
 
 function editorFiles(dir: string): string[] {
