@@ -22,3 +22,5 @@ export {
   RESPONSES,
   type ResponseAction,
 } from './events';
+/** The hardening audit (also `npx takt-audit`): `guard.audit.auditBox(facts)`, `guard.audit.formatReport(report)`. */
+export * as audit from './audit';
