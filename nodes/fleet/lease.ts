@@ -26,7 +26,7 @@ import { type NodeStatus, status } from '../core/status';
 export interface LeaseTiming {
   /** A heartbeat is published this often. Default 2000. */
   heartbeatMs: number;
-  /** A box with no heartbeat for this long is dead (a will that never came). Default 3 heartbeats. */
+  /** A box with no heartbeat for this long is dead (a will that never came). Default 15000. */
   ttlMs: number;
   /** A claim must stand this long before its box acts as the holder. Default 1000. */
   settleMs: number;
@@ -34,7 +34,14 @@ export interface LeaseTiming {
   staggerMs: number;
 }
 
-export const DEFAULT_TIMING: LeaseTiming = { heartbeatMs: 2000, ttlMs: 6000, settleMs: 1000, staggerMs: 300 };
+// The time to live only covers a will that never comes (its broker node died too); a dead process is
+// seen at once through its will. It is long because a loaded broker may hold retained messages for seconds.
+export const DEFAULT_TIMING: LeaseTiming = {
+  heartbeatMs: 2000,
+  ttlMs: 15000,
+  settleMs: 1000,
+  staggerMs: 300,
+};
 
 export interface BoxInfo {
   box: string;
@@ -121,11 +128,22 @@ export class LeaseTable {
   /** When each lease was first seen vacant (for the stagger), and when this box last claimed it. */
   private readonly vacantSince = new Map<string, number>();
   private readonly claimedAt = new Map<string, number>();
+  /** Since when this box has seen the retained state (subscribed); undefined while not. */
+  private readyAt: number | undefined;
 
   constructor(
     readonly me: BoxInfo,
     readonly timing: LeaseTiming = DEFAULT_TIMING,
   ) {}
+
+  /**
+   * The subscription was acknowledged at `now` (the retained heartbeats and claims follow at once), or, with
+   * undefined, the connection was lost. No claim is made before the state has been seen for `settleMs`:
+   * a box that just started must not take a lease it has not yet seen held.
+   */
+  subscribed(now: number | undefined): void {
+    this.readyAt = now;
+  }
 
   /** A heartbeat (or, with an empty payload, a will / a clean stop) of a box. */
   onBox(box: string, payload: Buffer, now: number): void {
@@ -171,6 +189,7 @@ export class LeaseTable {
   /** The leases this box should claim now (vacant, its turn in the stagger, not claimed just before). */
   toClaim(now: number): string[] {
     const out: string[] = [];
+    if (this.readyAt === undefined || now - this.readyAt < this.timing.settleMs) return out;
     for (const lease of this.me.leases) {
       if (this.valid(lease, now)) {
         this.vacantSince.delete(lease);
@@ -243,6 +262,8 @@ export interface LeaseTransport {
   ): Promise<void>;
   on(event: 'state', listener: (state: string) => void): unknown;
   off(event: 'state', listener: (state: string) => void): unknown;
+  on(event: 'subscribed', listener: (user: object, err: Error | undefined) => void): unknown;
+  off(event: 'subscribed', listener: (user: object, err: Error | undefined) => void): unknown;
   close(): Promise<void>;
 }
 
@@ -273,7 +294,13 @@ export class LeaseKeeper extends EventEmitter<KeeperEvents> {
   private timer: NodeJS.Timeout | undefined;
   private lastBeat = 0;
   private lastView = '';
-  private readonly onState = () => this.tick();
+  private readonly onState = (state: string) => {
+    if (state !== 'connected') this.table.subscribed(undefined);
+    this.tick();
+  };
+  private readonly onSubscribed = (user: object, err: Error | undefined) => {
+    if (user === this && !err) this.table.subscribed(this.clock());
+  };
 
   constructor(
     private readonly transport: LeaseTransport,
@@ -317,6 +344,7 @@ export class LeaseKeeper extends EventEmitter<KeeperEvents> {
       1,
     );
     this.transport.on('state', this.onState);
+    this.transport.on('subscribed', this.onSubscribed);
     const every = Math.max(50, Math.min(this.table.timing.staggerMs, this.table.timing.settleMs) / 2);
     this.timer = setInterval(() => this.tick(), every);
     this.tick();
@@ -366,6 +394,7 @@ export class LeaseKeeper extends EventEmitter<KeeperEvents> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.transport.off('state', this.onState);
+    this.transport.off('subscribed', this.onSubscribed);
     if (this.transport.connected) {
       const now = this.clock();
       const mine = this.table.me.leases.filter((l) => this.table.holds(l, now, true));

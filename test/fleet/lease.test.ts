@@ -15,6 +15,8 @@ const empty = Buffer.alloc(0);
 /** A table for `me` that has seen the heartbeats of `others` (and its own) at time t. */
 function table(me: BoxInfo, others: BoxInfo[], t = 0): LeaseTable {
   const tab = new LeaseTable(me, DEFAULT_TIMING);
+  // Subscribed long enough ago to have seen the retained state.
+  tab.subscribed(t - DEFAULT_TIMING.settleMs);
   for (const b of [me, ...others]) tab.onBox(b.box, json(b), t);
   return tab;
 }
@@ -32,6 +34,18 @@ describe('fleet lease table', () => {
     tb.onClaim('sched', json(ta.claim(0)), 10);
     assert.deepEqual(tb.toClaim(DEFAULT_TIMING.staggerMs), []);
     assert.equal(tb.view(20, true).leases[0].holder, 'a');
+  });
+
+  it('claims nothing until it has seen the retained state for the settle time (a box just started)', () => {
+    const b = box('b');
+    const tb = new LeaseTable(b, DEFAULT_TIMING);
+    assert.deepEqual(tb.toClaim(0), [], 'not subscribed yet');
+    tb.subscribed(100);
+    tb.onBox('b', json(b), 110);
+    assert.deepEqual(tb.toClaim(100 + DEFAULT_TIMING.settleMs - 1), [], 'the retained claim may still come');
+    assert.deepEqual(tb.toClaim(100 + DEFAULT_TIMING.settleMs), ['sched']);
+    tb.subscribed(undefined); // connection lost
+    assert.deepEqual(tb.toClaim(5000), []);
   });
 
   it('acts as the holder only once its claim has stood for the settle time, and only while connected', () => {
