@@ -224,7 +224,7 @@ async function main(): Promise<void> {
     () => boxes.length && note(boxes.map((b) => `${b.name} ${b.exited ? 'down' : b.points}`).join(', ')),
     5000,
   );
-  const rows: (string | number)[][] = [['phase', 'at s', 'event', 'offered', 'stored (points)']];
+  const rows: (string | number)[][] = [['phase', 'at s', 'event', 'offered', 'taken by the running boxes']];
   let publisher: MqttBrokerConnection | undefined;
   try {
     // Each box starts on a different node of the cluster (its URL list rotated).
@@ -361,7 +361,7 @@ async function main(): Promise<void> {
         lastChange = Date.now();
       }
     }
-    rows.push(['fleet', at(), 'drained', sim.offered, db.total]);
+    rows.push(['fleet', at(), 'drained (stored, with copies)', sim.offered, db.total]);
     note('drained');
     printTable(rows);
     const lost = sim.offered - db.distinct;
