@@ -144,9 +144,18 @@ class Simulator {
     try {
       while (this.queue.length > 0 && this.conn.connected) {
         const chunk = this.queue.slice(0, 64);
-        const results = await Promise.allSettled(
-          chunk.map((q) => this.conn.publish(q.topic, q.body, { qos: 1 })),
-        );
+        // A broker node that stops acknowledging (its store lost the quorum while a node was down) is left
+        // for the next one: the publishes still waiting are sent again there.
+        const all = Promise.allSettled(chunk.map((q) => this.conn.publish(q.topic, q.body, { qos: 1 })));
+        for (;;) {
+          let timer: NodeJS.Timeout | undefined;
+          const stalled = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 5000)));
+          const late = await Promise.race([all.then(() => false), stalled]);
+          clearTimeout(timer);
+          if (!late) break;
+          this.conn.dropConnection('no PUBACK in 5 s');
+        }
+        const results = await all;
         const ok = results.findIndex((r) => r.status === 'rejected');
         const done = ok < 0 ? chunk.length : ok;
         this.queue.splice(0, done);

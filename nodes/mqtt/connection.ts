@@ -307,6 +307,18 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
     });
   }
 
+  /**
+   * Drops the current connection as if it were lost (the next attempt goes to the next broker of the list;
+   * QoS 1 publishes without PUBACK are sent again there). For a broker node that keeps the connection but
+   * stops acknowledging (e.g. a cluster node whose store lost its quorum).
+   */
+  dropConnection(why = 'no acknowledgement'): void {
+    const c = this.client;
+    if (!c || !c.connected) return;
+    this.lastError = why;
+    c.stream.destroy();
+  }
+
   private setState(s: BrokerState, why?: string): void {
     this.stateValue = s;
     this.emit('state', s, why);
