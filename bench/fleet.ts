@@ -401,6 +401,8 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(progress);
     for (const b of boxes) b.proc.kill('SIGKILL');
+    // Dropped first: a clean goodbye would wait for publishes a stalled node never acknowledges.
+    publisher?.dropConnection('bench over');
     await publisher?.close();
     await vm.stop();
     await cluster.stop();
