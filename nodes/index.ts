@@ -12,6 +12,7 @@ export * as assistant from './assistant';
 export * as core from './core';
 export * as dashboard from './dashboard/views';
 export * as energy from './energy';
+export * as fleet from './fleet';
 export * as forecast from './forecast';
 export * as guard from './guard';
 export * as influx from './influx';

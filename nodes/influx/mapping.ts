@@ -44,6 +44,24 @@ export function defaultMapping(over: Partial<TopicMapping> = {}): TopicMapping {
   return { levels: DEFAULT_LEVELS, field: 'value', valueType: 'auto', qualityAs: 'none', ...over };
 }
 
+/** Parses "box=line1-box, site=plant1" into tags put on every point (empty text: none). */
+export function parseTags(text: string): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
+    const eq = part.indexOf('=');
+    const k = eq > 0 ? part.slice(0, eq).trim() : '';
+    const v = eq > 0 ? part.slice(eq + 1).trim() : '';
+    if (!k || !v || /[\n\r]/.test(part)) {
+      throw new TaktError('influx.badTags', `tags: "${part}" must look like name=value`, 'tags');
+    }
+    tags[k] = v;
+  }
+  return tags;
+}
+
 /** Parses "enterprise/site/area/line/cell/measurement" into level names. */
 export function parseLevels(text: string): string[] {
   const levels = text

@@ -10,7 +10,14 @@ import { configNodeStatus, configReader, onClose, requireConfigNode, setUp } fro
 import type { Coercion } from '../core/message';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { MessageEncoder } from './encoder';
-import { defaultMapping, type MessageIn, parseLevels, type QualityAs, type WriteWhat } from './mapping';
+import {
+  defaultMapping,
+  type MessageIn,
+  parseLevels,
+  parseTags,
+  type QualityAs,
+  type WriteWhat,
+} from './mapping';
 import { DROP_POLICIES, type DropPolicy } from './wal';
 import type { InfluxOutNode, InfluxServerNode } from './server-types';
 import { httpTarget } from './transport';
@@ -19,6 +26,7 @@ import { DEFAULT_RETRY, InfluxWriter } from './writer';
 interface OutDef extends NodeDef {
   server: string;
   levels?: string;
+  tags?: string;
   measurement?: string;
   field?: string;
   valueType?: Coercion;
@@ -58,6 +66,8 @@ const init: NodeInitializer = (RED) => {
           field: cfg.string('field', 'value'),
           valueType: def.valueType === 'number' ? 'number' : 'auto',
           qualityAs: cfg.choice('qualityAs', ['none', 'tag', 'field'], 'none'),
+          // e.g. "box=${BOX}": which edge box wrote the point.
+          extraTags: parseTags(cfg.string('tags', '')),
         });
         const encoder = new MessageEncoder(
           mapping,

@@ -1,6 +1,7 @@
 /**
  * takt-mqtt-broker (config): one MQTT broker and the single client every Takt MQTT node on it shares.
- * The connection (state machine, back-off, subscriptions) is in ./connection; this adaptor reads the
+ * The connection (state machine, back-off, failover between several URLs, kept sessions,
+ * subscriptions) is in ./connection; this adaptor reads the
  * configuration and credentials and logs the state changes.
  */
 import type { NodeDef, NodeInitializer } from 'node-red';
@@ -12,6 +13,7 @@ import type { BrokerCredentials, BrokerNode } from './broker-types';
 interface BrokerDef extends NodeDef {
   url: string;
   clientId?: string;
+  cleanSession?: boolean;
   protocolVersion?: string | number;
   keepalive?: string | number;
   usetls?: boolean;
@@ -32,6 +34,7 @@ const init: NodeInitializer = (RED) => {
       this.connection = new MqttBrokerConnection({
         url: def.url ?? '',
         clientId: def.clientId ?? '',
+        cleanSession: def.cleanSession !== false,
         protocolVersion: cfg.number('protocolVersion', { default: 4 }) === 5 ? 5 : 4,
         keepaliveSec: cfg.number('keepalive', { default: 60 }),
         ...(creds.user ? { username: creds.user } : {}),
@@ -49,10 +52,10 @@ const init: NodeInitializer = (RED) => {
         reconnectInitialMs: cfg.number('reconnectPeriod', { default: 1000, min: 0 }),
         reconnectMaxMs: cfg.number('reconnectMaxMs', { default: 30000, min: 0 }),
       });
-      const url = this.connection.options.url;
-      this.connection.on('state', (s, why) => {
-        if (s === 'backoff') this.warn(`${url}: ${why ?? 'disconnected'}, retrying`);
-        if (s === 'connected') this.log(`connected to ${url}`);
+      const connection = this.connection;
+      connection.on('state', (s, why) => {
+        if (s === 'backoff') this.warn(`${connection.server}: ${why ?? 'disconnected'}, retrying`);
+        if (s === 'connected') this.log(`connected to ${connection.server}`);
       });
     } catch (err) {
       this.configError = errorMessage(err);

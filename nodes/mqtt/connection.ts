@@ -9,6 +9,13 @@
  * jitter), then calls `client.reconnect()`. Users are reference-counted (the first `register` connects,
  * the last `deregister` ends the client). Subscriptions are kept here, once per distinct topic filter,
  * and made again on every new connection, so users never resubscribe themselves.
+ *
+ * Failover: `url` may list several brokers (a cluster's nodes, separated by commas or spaces); each new
+ * attempt goes to the next one, on the same mqtt.js client, so QoS 1 publishes still waiting for their
+ * PUBACK are sent again on the next broker. With `cleanSession: false` (and a fixed client id) the broker
+ * keeps the session: subscriptions and the QoS 1 messages that arrived while this client was away.
+ * A handler may return a promise: the message's PUBACK then waits for it (and the next message for the
+ * PUBACK), so a message is acknowledged only once the handler has stored it (see docs/ARCHITECTURE.md).
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -25,8 +32,10 @@ export interface BrokerTls {
 }
 
 export interface BrokerOptions {
-  /** mqtt://, mqtts://, ws:// or wss:// */
+  /** mqtt://, mqtts://, ws:// or wss://; several (comma or space separated) to fail over between them. */
   url: string;
+  /** False: the broker keeps the session while away (needs a fixed client id). Default true. */
+  cleanSession?: boolean;
   /** Empty: one is generated ("takt_" and random hex). */
   clientId?: string;
   username?: string;
@@ -51,7 +60,8 @@ export interface BrokerWill {
 
 export type BrokerState = 'idle' | 'connecting' | 'connected' | 'backoff' | 'closed';
 
-export type MessageHandler = (topic: string, payload: Buffer) => void;
+/** A handler returning a promise holds the message's PUBACK until the promise settles. */
+export type MessageHandler = (topic: string, payload: Buffer) => void | Promise<unknown>;
 
 export interface BrokerEvents {
   /** Every state change, with a short cause for `backoff` (e.g. "refused", "not authorised"). */
@@ -64,16 +74,23 @@ export interface BrokerEvents {
 
 const SCHEMES = /^(mqtts?|wss?):\/\/[^/\s]+/;
 
+/** The broker URLs of a failover list ("mqtt://a:1883, mqtt://b:1883" or one URL). */
+export function brokerUrls(url: string): string[] {
+  return url.split(/[\s,]+/).filter((u) => u.length > 0);
+}
+
 /** Checks and completes broker options; throws TaktError naming the field. */
 export function checkBrokerOptions(o: BrokerOptions): BrokerOptions {
-  const url = o.url.trim();
-  if (!SCHEMES.test(url)) {
+  const urls = brokerUrls(o.url);
+  const bad = urls.find((u) => !SCHEMES.test(u));
+  if (urls.length === 0 || bad !== undefined) {
     throw new TaktError(
       'mqtt.badUrl',
-      `broker URL "${o.url}" must look like mqtt://host:1883, mqtts://, ws:// or wss://`,
+      `broker URL "${bad ?? o.url}" must look like mqtt://host:1883, mqtts://, ws:// or wss://`,
       'url',
     );
   }
+  const url = urls.join(', ');
   const keepalive = o.keepaliveSec ?? 60;
   if (!(Number.isInteger(keepalive) && keepalive >= 0 && keepalive <= 65535)) {
     throw new TaktError('mqtt.badKeepalive', `keepalive must be 0..65535 s, got ${keepalive}`, 'keepalive');
@@ -87,9 +104,25 @@ export function checkBrokerOptions(o: BrokerOptions): BrokerOptions {
       'reconnectMaxMs',
     );
   }
-  const clientId = (o.clientId ?? '').trim() || `takt_${randomBytes(6).toString('hex')}`;
+  const fixedId = (o.clientId ?? '').trim();
+  if (o.cleanSession === false && !fixedId) {
+    throw new TaktError(
+      'mqtt.sessionNeedsId',
+      'a kept session (clean session off) needs a fixed client id, one per box',
+      'clientId',
+    );
+  }
+  const clientId = fixedId || `takt_${randomBytes(6).toString('hex')}`;
   if (/[+#]/.test(clientId)) throw new TaktError('mqtt.badClientId', 'client id must not contain + or #');
-  return { ...o, url, clientId, keepaliveSec: keepalive, reconnectInitialMs: initial, reconnectMaxMs: max };
+  return {
+    ...o,
+    url,
+    clientId,
+    cleanSession: o.cleanSession ?? true,
+    keepaliveSec: keepalive,
+    reconnectInitialMs: initial,
+    reconnectMaxMs: max,
+  };
 }
 
 /** True when an MQTT topic matches a subscription filter ('+', '#', and $share/<group>/ prefixes). */
@@ -124,6 +157,14 @@ export function describeMqttError(err: unknown): string {
   return text.split('\n')[0].slice(0, 120);
 }
 
+/** An mqtt.js `servers` entry for one URL of a failover list. */
+function serverOf(url: string): { host: string; port: number; protocol: 'mqtt' | 'mqtts' | 'ws' | 'wss' } {
+  const u = new URL(url);
+  const protocol = u.protocol.replace(':', '') as 'mqtt' | 'mqtts' | 'ws' | 'wss';
+  const ports = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443 };
+  return { host: u.hostname, port: Number(u.port) || ports[protocol], protocol };
+}
+
 interface UserEntry {
   filters: string[];
   handler: MessageHandler;
@@ -140,12 +181,15 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastError: string | undefined;
+  private readonly firstUrl: string;
 
   /** Validates the options and reads the TLS files (throws TaktError: the config is unusable). */
   constructor(options: BrokerOptions) {
     super();
     this.options = checkBrokerOptions(options);
     const o = this.options;
+    const urls = brokerUrls(o.url);
+    this.firstUrl = urls[0];
     const tls: IClientOptions = {};
     if (o.tls) {
       const read = (file: string | undefined, what: string) => {
@@ -175,7 +219,8 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
       clientId: o.clientId,
       keepalive: o.keepaliveSec,
       protocolVersion: o.protocolVersion ?? 4,
-      clean: true,
+      clean: o.cleanSession !== false,
+      ...(urls.length > 1 ? { servers: urls.map(serverOf) } : {}),
       reconnectPeriod: 0, // ours: see scheduleRetry
       resubscribe: false, // ours: see onConnect
       connectTimeout: o.connectTimeoutMs ?? 10000,
@@ -197,6 +242,12 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
 
   get connected(): boolean {
     return this.stateValue === 'connected';
+  }
+
+  /** The broker of the current (or last) connection attempt, e.g. "mqtt://127.0.0.1:1883". */
+  get server(): string {
+    const o = this.client?.options;
+    return o?.host ? `${o.protocol ?? 'mqtt'}://${o.host}:${o.port}` : this.firstUrl;
   }
 
   /** Replaces the last will's payload; the broker gets it with the next CONNECT (this session keeps its own). */
@@ -247,7 +298,7 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
     if (!c || !c.connected) {
       throw new TaktError(
         'mqtt.notConnected',
-        `not connected to ${this.options.url}${this.lastError ? `: ${this.lastError}` : ''}`,
+        `not connected to ${this.server}${this.lastError ? `: ${this.lastError}` : ''}`,
       );
     }
     await c.publishAsync(topic, typeof payload === 'string' ? payload : Buffer.from(payload), {
@@ -256,14 +307,34 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
     });
   }
 
+  /**
+   * Drops the current connection as if it were lost (the next attempt goes to the next broker of the list;
+   * QoS 1 publishes without PUBACK are sent again there). For a broker node that keeps the connection but
+   * stops acknowledging (e.g. a cluster node whose store lost its quorum).
+   */
+  dropConnection(why = 'no acknowledgement'): void {
+    const c = this.client;
+    if (!c || !c.connected) return;
+    this.lastError = why;
+    c.stream.destroy();
+  }
+
   private setState(s: BrokerState, why?: string): void {
     this.stateValue = s;
     this.emit('state', s, why);
   }
 
   private open(): void {
-    const client = mqtt.connect(this.options.url, this.clientOptions);
+    const client = mqtt.connect(this.firstUrl, this.clientOptions);
     this.client = client;
+    // Messages are handed out here rather than on 'message': mqtt.js sends a QoS 1 PUBACK once this
+    // callback runs, so a handler's promise (its message is stored) comes first.
+    client.handleMessage = (packet, callback) => {
+      if (this.client !== client) return callback();
+      const pending = this.dispatch(packet.topic, Buffer.from(packet.payload));
+      if (pending.length === 0) return callback();
+      void Promise.all(pending).then(() => callback());
+    };
     client.on('connect', () => {
       if (this.client !== client) return;
       this.attempt = 0;
@@ -278,20 +349,27 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
       if (this.client !== client || this.stateValue === 'closed') return;
       this.scheduleRetry(this.lastError ?? 'connection lost');
     });
-    client.on('message', (topic, payload) => this.dispatch(topic, payload));
     this.setState('connecting');
     client.connect();
   }
 
-  private dispatch(topic: string, payload: Buffer): void {
+  /** Hands a message to its users; returns the promises of those that store it asynchronously. */
+  private dispatch(topic: string, payload: Buffer): Promise<void>[] {
+    const pending: Promise<void>[] = [];
+    const failed = (user: object) => (err: unknown) =>
+      void this.emit('handlerError', user, err instanceof Error ? err : new Error(String(err)));
     for (const [user, e] of this.subs) {
       if (!e.filters.some((f) => topicMatches(f, topic))) continue;
       try {
-        e.handler(topic, payload);
+        const r = e.handler(topic, payload);
+        // A failed store is reported, and the message acknowledged all the same (a message that can
+        // never be stored must not block the session).
+        if (r instanceof Promise) pending.push(r.then(() => undefined, failed(user)));
       } catch (err) {
-        this.emit('handlerError', user, err instanceof Error ? err : new Error(String(err)));
+        failed(user)(err);
       }
     }
+    return pending;
   }
 
   /** Subscribes the filters of the given users (each filter once, at the highest QoS asked for). */
@@ -349,7 +427,6 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
     if (this.stateValue !== 'closed' && this.stateValue !== 'idle') this.setState('closed');
     else this.stateValue = 'closed';
     if (!c) return;
-    c.removeAllListeners('message');
     // A live connection says goodbye (DISCONNECT); a dead one is dropped at once.
     await c.endAsync(!c.connected).catch(() => undefined);
   }

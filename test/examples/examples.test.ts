@@ -159,6 +159,10 @@ const PLANS: Record<string, Plan> = {
     steps: [{ until: ['written'] }, { press: 'last hour', until: ['CSV chunk'] }],
     expect: ['written', 'CSV chunk'],
   },
+  'fleet/01 - A singleton job on one box.json': {
+    steps: [{ until: ['who holds it', 'runs on this box'] }],
+    expect: ['who holds it', 'runs on this box'],
+  },
   'mqtt/01 - Sparkplug B from the simulator.json': {
     steps: [{ until: ['sample', 'batch'] }],
     expect: ['sample', 'batch'],

@@ -5,6 +5,7 @@ import {
   defaultMapping,
   explicitToPoint,
   parseLevels,
+  parseTags,
   sampleToPoint,
   topicToSeries,
 } from '../../nodes/influx/mapping';
@@ -45,6 +46,18 @@ describe('influx mapping', () => {
       code('influx.emptyMeasurement'),
     );
     assert.throws(() => parseLevels('a/b/a'), code('influx.badLevels'));
+  });
+
+  it('puts extra tags (e.g. the edge box) on every point of a topic', () => {
+    assert.deepEqual(parseTags(' box = line1-box, site=p9 '), { box: 'line1-box', site: 'p9' });
+    assert.deepEqual(parseTags(''), {});
+    assert.throws(() => parseTags('box'), code('influx.badTags'));
+    assert.throws(() => parseTags('=x'), code('influx.badTags'));
+    const m = defaultMapping({ extraTags: parseTags('box=b2') });
+    assert.deepEqual(topicToSeries('acme/plant1/temp', m), {
+      measurement: 'temp',
+      tags: { box: 'b2', enterprise: 'acme', site: 'plant1' },
+    });
   });
 
   it('turns a sample into a point with the value field, time and quality', () => {

@@ -1,6 +1,12 @@
 /** The shared MQTT connection's pure parts: option checks, topic matching, error causes. */
 import assert from 'node:assert/strict';
-import { checkBrokerOptions, describeMqttError, topicMatches } from '../../nodes/mqtt/connection';
+import {
+  brokerUrls,
+  checkBrokerOptions,
+  describeMqttError,
+  MqttBrokerConnection,
+  topicMatches,
+} from '../../nodes/mqtt/connection';
 
 describe('mqtt connection helpers', () => {
   it('matches topics against filters with + and # and shared subscriptions', () => {
@@ -36,6 +42,31 @@ describe('mqtt connection helpers', () => {
       () => checkBrokerOptions({ url: 'mqtt://h', reconnectInitialMs: 5000, reconnectMaxMs: 1000 }),
       /back-off/,
     );
+  });
+
+  it('reads a failover list of broker URLs and keeps sessions only with a fixed client id', () => {
+    assert.deepEqual(brokerUrls(' mqtt://a:1883, mqtt://b:1884 mqtt://c '), [
+      'mqtt://a:1883',
+      'mqtt://b:1884',
+      'mqtt://c',
+    ]);
+    const o = checkBrokerOptions({
+      url: 'mqtt://a:1883,mqtt://b:1884',
+      cleanSession: false,
+      clientId: 'box1',
+    });
+    assert.equal(o.url, 'mqtt://a:1883, mqtt://b:1884');
+    assert.equal(o.cleanSession, false);
+    assert.equal(checkBrokerOptions({ url: 'mqtt://a' }).cleanSession, true);
+    assert.throws(() => checkBrokerOptions({ url: 'mqtt://a, http://b' }), /"http:\/\/b" must look like/);
+    assert.throws(() => checkBrokerOptions({ url: ' , ' }), /must look like/);
+    assert.throws(
+      () => checkBrokerOptions({ url: 'mqtt://a', cleanSession: false }),
+      (err: Error & { code?: string }) => err.code === 'mqtt.sessionNeedsId',
+    );
+    // Before the first attempt the connection names the first broker of the list.
+    const c = new MqttBrokerConnection({ url: 'mqtt://a:1883, mqtt://b:1884' });
+    assert.equal(c.server, 'mqtt://a:1883');
   });
 
   it('names the cause of a failure in under 20 characters', () => {

@@ -42,6 +42,7 @@ const FAMILY: Record<string, string> = {
   'takt-ask': 'assistant',
   'takt-voice-in': 'assistant',
   'takt-say': 'assistant',
+  'takt-fleet-lease': 'fleet',
   'takt-vision': 'vision',
   'takt-vision-train': 'vision',
   'takt-predict-train': 'learn',

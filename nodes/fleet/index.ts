@@ -1,0 +1,2 @@
+/** Fleet of edge boxes: singleton leases kept by the MQTT broker (./lease). */
+export * from './lease';
