@@ -8,7 +8,7 @@
  */
 import type { Node, NodeInitializer, NodeMessage } from 'node-red';
 import { configReader, onClose, setUp } from '../core/adaptor';
-import { errorMessage, TaktError } from '../core/errors';
+import { TaktError } from '../core/errors';
 import { errorStatus, status } from '../core/status';
 import {
   approverName,
@@ -18,7 +18,7 @@ import {
   type InboxView,
   type PendingLike,
 } from './views';
-import { registerWidget, type WidgetDef } from './widget';
+import { everySecond, registerWidget, type WidgetDef } from './widget';
 
 interface ApprovalsDef extends WidgetDef {
   approve?: string;
@@ -84,14 +84,9 @@ const init: NodeInitializer = (RED) => {
           }
         },
       });
-      timer = setInterval(() => {
-        try {
-          if (inboxSignature(inboxItems(pending())) !== shown)
-            this.receive({ inbox: REFRESH } as NodeMessage);
-        } catch (err) {
-          this.error(errorMessage(err));
-        }
-      }, 1000);
+      timer = everySecond(this, () => {
+        if (inboxSignature(inboxItems(pending())) !== shown) this.receive({ inbox: REFRESH } as NodeMessage);
+      });
       this.receive({ inbox: REFRESH } as NodeMessage);
     });
     onClose(this, () => timer && clearInterval(timer));

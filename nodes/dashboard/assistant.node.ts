@@ -8,11 +8,10 @@
  */
 import type { Node, NodeInitializer, NodeMessage } from 'node-red';
 import { configReader, onClose, setUp } from '../core/adaptor';
-import { errorMessage } from '../core/errors';
 import { errorStatus, status } from '../core/status';
 import { ChatState, type HeldAction } from './chat';
 import { approverName } from './views';
-import { registerWidget, type WidgetDef } from './widget';
+import { everySecond, registerWidget, type WidgetDef } from './widget';
 
 interface AssistantDef extends WidgetDef {
   approve?: string;
@@ -79,13 +78,9 @@ const init: NodeInitializer = (RED) => {
         },
       });
       // proposals are linked to takt-approve's ids as soon as takt-approve holds them
-      timer = setInterval(() => {
-        try {
-          if (chat.link(pending())) refresh();
-        } catch (err) {
-          this.error(errorMessage(err));
-        }
-      }, 1000);
+      timer = everySecond(this, () => {
+        if (chat.link(pending())) refresh();
+      });
       refresh();
     });
     onClose(this, () => timer && clearInterval(timer));

@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, NodeDef, NodeMessage } from 'node-red';
+import { errorMessage } from '../core/errors';
 
 export interface WidgetDef extends NodeDef {
   group?: string;
@@ -84,4 +85,19 @@ export function registerWidget(
   }
   // Inputs are drawn, not passed on: the output carries the widget's own messages only.
   group.register(node, { ...def, passthru: false }, evts);
+}
+
+/**
+ * Runs `check` every second for a widget that follows another node's state (the approvals inbox and the chat
+ * both poll their takt-approve node); an error in it goes to the widget's log instead of stopping the timer.
+ * The caller clears the timer when the node closes.
+ */
+export function everySecond(node: Node, check: () => void): NodeJS.Timeout {
+  return setInterval(() => {
+    try {
+      check();
+    } catch (err) {
+      node.error(errorMessage(err));
+    }
+  }, 1000);
 }

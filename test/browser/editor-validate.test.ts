@@ -62,6 +62,8 @@ describe('shipped flows in the editor (Import, then the Deploy check)', function
     const required = [
       'takt-demand-limit.limitKw',
       'takt-demand-limit.loads',
+      'takt-fleet-lease.fleet',
+      'takt-fleet.broker',
       'takt-influx-out.server',
       'takt-influx-query.server',
       'takt-influx-server.url',
@@ -73,6 +75,9 @@ describe('shipped flows in the editor (Import, then the Deploy check)', function
       'takt-opcua-in.endpoint',
       'takt-opcua-write.endpoint',
       'takt-sparkplug-in.broker',
+      'takt-tune.setpoints',
+      'takt-tune.target',
+      'takt-tune.tolerance',
       'takt-ui-approvals.group',
       'takt-ui-assistant.group',
       'takt-ui-control-chart.group',
