@@ -148,3 +148,25 @@ export function identityOf(msg: Record<string, unknown>, opts: IdentityOptions =
 
   return claim ? unauthenticated('message', claim) : undefined;
 }
+
+/**
+ * Whether `who` is on a list of people: entries are a user name (matches only an authenticated identity of
+ * that name), "authenticated" (any authenticated user) or "*" (anyone, also unauthenticated or unknown).
+ * An empty list allows nobody. One rule for the assistant's permissions, the chat widget and takt-approve.
+ */
+export function listAllows(list: readonly string[], who: Identity | undefined): boolean {
+  const auth = who?.authenticated === true;
+  return list.some((e) =>
+    e === '*' ? true : e === 'authenticated' ? auth : auth && who !== undefined && e === who.user,
+  );
+}
+
+/**
+ * How an identity is written in a record: the authenticated user's name, or "unauthenticated <source>"
+ * with the name it claimed, so a claim never reads as a person.
+ */
+export function identityLabel(who: Identity | undefined, claim?: string): string {
+  if (who?.authenticated) return who.user;
+  const c = who?.claim ?? claim;
+  return `unauthenticated ${who?.source ?? 'message'}${c ? ` (claimed "${c}")` : ''}`;
+}

@@ -4,6 +4,7 @@
  * questions, takt-ask's replies, takt-approve's pending list and outcomes, and sends what it returns.
  */
 import { TaktError } from '../core/errors';
+import { listAllows } from '../core/identity';
 
 export interface ChatCard {
   label: string;
@@ -198,5 +199,5 @@ export class ChatState {
 
 /** Whether `user` is on an approver list ("*": anyone; "authenticated": a signed-in user; else the name, signed in). */
 export function mayApprove(list: readonly string[], user: string, signedIn: boolean): boolean {
-  return list.some((e) => e === '*' || (signedIn && (e === 'authenticated' || e === user)));
+  return listAllows(list, { user, authenticated: signedIn, source: 'dashboard' });
 }
