@@ -27,6 +27,8 @@ export interface TrainNodeDef extends NodeDef {
   thresholdQuantile?: string | number;
   thresholdFactor?: string | number;
   smoothing?: string | number;
+  /** After a model is trained: collect the next window ('collect', default) or stop collecting ('stop'). */
+  after?: 'collect' | 'stop';
 }
 
 export const list = (s: string | undefined): string[] =>
@@ -59,7 +61,9 @@ export function toLiveOptions(def: AnomalyNodeDef): LiveOptions {
   return o;
 }
 
-export function toTrainOptions(def: TrainNodeDef): Omit<TrainOptions, 'onProgress'> & { rows: number } {
+export function toTrainOptions(
+  def: TrainNodeDef,
+): Omit<TrainOptions, 'onProgress'> & { rows: number; stopAfter: boolean } {
   const kind = (def.kind || 'pca') as ModelKind;
   if (!MODEL_KINDS.includes(kind))
     throw new TaktError(
@@ -69,7 +73,12 @@ export function toTrainOptions(def: TrainNodeDef): Omit<TrainOptions, 'onProgres
     );
   const cfg = configReader(def, { code: 'anomaly.badConfig' });
   const rows = cfg.number('rows', { default: 400, integer: true, min: 10 });
-  const o: Omit<TrainOptions, 'onProgress'> & { rows: number } = { kind, rows };
+  const stopAfter = cfg.choice('after', ['collect', 'stop'], 'collect') === 'stop';
+  const o: Omit<TrainOptions, 'onProgress'> & { rows: number; stopAfter: boolean } = {
+    kind,
+    rows,
+    stopAfter,
+  };
   const q = cfg.optionalNumber('thresholdQuantile');
   if (q !== undefined) o.thresholdQuantile = q;
   const f = cfg.optionalNumber('thresholdFactor');

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TaktError } from '../core/errors';
-import { ANONYMOUS, type Identity, type IdentitySource } from '../core/identity';
+import { ANONYMOUS, type Identity, type IdentitySource, identityLabel, listAllows } from '../core/identity';
 
 export type Decision = 'approve' | 'reject';
 export type Outcome = 'approved' | 'rejected';
@@ -39,6 +39,11 @@ export interface Pending<T> {
   expiresAt: number | null;
   /** Approvals needed from different people (2 for critical actions). */
   required: 1 | 2;
+  /**
+   * Who may decide on this action (core/identity.ts listAllows: user names, "authenticated", "*");
+   * missing: anyone the book accepts. Both approving and rejecting need a place on the list.
+   */
+  approvers?: string[];
   decisions: DecisionRecord[];
 }
 
@@ -93,7 +98,10 @@ export class ApprovalBook<T> {
     return this.pending.get(id);
   }
 
-  propose(action: T, opts: { now: number; summary?: string; critical?: boolean; id?: string }): Pending<T> {
+  propose(
+    action: T,
+    opts: { now: number; summary?: string; critical?: boolean; id?: string; approvers?: readonly string[] },
+  ): Pending<T> {
     const id = opts.id ?? randomUUID();
     const max = this.options.maxPending ?? MAX_PENDING;
     if (this.pending.size >= max)
@@ -111,6 +119,7 @@ export class ApprovalBook<T> {
       createdAt: opts.now,
       expiresAt: this.options.timeoutMs > 0 ? opts.now + this.options.timeoutMs : null,
       required: opts.critical ? 2 : this.options.required,
+      ...(opts.approvers ? { approvers: [...opts.approvers] } : {}),
       decisions: [],
     };
     this.pending.set(id, p);
@@ -163,6 +172,12 @@ export class ApprovalBook<T> {
           'user',
         );
     }
+    if (p.approvers && !listAllows(p.approvers, who))
+      throw new TaktError(
+        'approve.notAllowed',
+        `${identityLabel(who)} may not decide on "${p.summary}" (allowed: ${p.approvers.join(', ') || 'nobody'})`,
+        'user',
+      );
     const user = who.authenticated ? name : ANONYMOUS;
     const claim = who.claim && who.claim !== user ? who.claim : undefined;
     if (who.authenticated && p.decisions.some((x) => x.authenticated !== false && x.user === user)) {

@@ -3,7 +3,9 @@
  * msg.approval, or the admin HTTP API as the logged-in editor user), with a timeout and a two-person
  * rule for critical actions. Each decision is bound to the identity behind it (core/identity.ts): the
  * admin login, the http in request's user, the Dashboard 2 user, an MQTT user on the node's list; a name
- * in the message is a claim only, refused unless the node allows anonymous single-person decisions. Approved on output 1, rejected or expired on output 2. Waiting actions
+ * in the message is a claim only, refused unless the node allows anonymous single-person decisions. A
+ * proposal may name who may decide on it (`msg.approvers`, as takt-ask's permissions do); anyone else is
+ * refused. Approved on output 1, rejected or expired on output 2. Waiting actions
  * survive a restart; every step goes to a hash-chained audit log.
  */
 import { join } from 'node:path';
@@ -34,6 +36,7 @@ type Msg = NodeMessageInFlow & {
   approval?: { id?: unknown; decision?: unknown; user?: unknown; comment?: unknown };
   critical?: unknown;
   summary?: unknown;
+  approvers?: unknown;
 };
 interface ApproveNode extends Node {
   book?: ApprovalBook<Held>;
@@ -139,6 +142,16 @@ const init: NodeInitializer = (RED) => {
       } else {
         const { _msgid, ...held } = msg;
         void _msgid;
+        const approvers = msg.approvers;
+        if (
+          approvers !== undefined &&
+          !(Array.isArray(approvers) && approvers.every((a) => typeof a === 'string'))
+        )
+          throw new TaktError(
+            'approve.badApprovers',
+            'msg.approvers must be a list of user names ("authenticated" for any signed-in user, "*" for anyone)',
+            'approvers',
+          );
         const summary =
           typeof msg.summary === 'string'
             ? msg.summary
@@ -147,8 +160,16 @@ const init: NodeInitializer = (RED) => {
           now: Date.now(),
           summary,
           critical: msg.critical === true,
+          ...(approvers ? { approvers: approvers as string[] } : {}),
         });
-        audit.append({ event: 'proposed', id: p.id, summary, required: p.required, action: p.action });
+        audit.append({
+          event: 'proposed',
+          id: p.id,
+          summary,
+          required: p.required,
+          ...(p.approvers ? { approvers: p.approvers } : {}),
+          action: p.action,
+        });
         save();
         show();
         schedule();
@@ -174,6 +195,7 @@ const init: NodeInitializer = (RED) => {
           createdAt: p.createdAt,
           expiresAt: p.expiresAt,
           required: p.required,
+          ...(p.approvers ? { approvers: p.approvers } : {}),
           decisions: p.decisions,
         })),
       );
@@ -197,7 +219,8 @@ const init: NodeInitializer = (RED) => {
         n.decideFromApi(String(body.approvalId ?? ''), body.decision as Decision, who, body.comment);
         res.json({ ok: true });
       } catch (err) {
-        const code = err instanceof TaktError ? (err.code === 'approve.notAuthenticated' ? 403 : 400) : 500;
+        const forbidden = ['approve.notAuthenticated', 'approve.notAllowed'];
+        const code = err instanceof TaktError ? (forbidden.includes(err.code) ? 403 : 400) : 500;
         res.status(code).json({ error: errorMessage(err) });
       }
     },

@@ -7,6 +7,7 @@
  */
 import { isCommand } from './parse';
 import type { Intent, ParseResult, Plant, Slots } from './types';
+import { isRecord } from '../core/message';
 
 export interface MachineFacts {
   state?: string;
@@ -50,8 +51,6 @@ export const isSampleTopic = (topic: unknown): boolean =>
 const MAX_ALARMS = 200;
 /** Values kept per tracked figure for the mini charts. */
 const HISTORY = 30;
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** The assistant's picture of the plant, built from the messages a flow feeds it. */
@@ -80,19 +79,19 @@ export class PlantState {
     let seen = false;
     const topic = typeof msg.topic === 'string' ? msg.topic : '';
     const p = msg.payload;
-    if (isObj(msg.assistantState)) {
+    if (isRecord(msg.assistantState)) {
       const s = msg.assistantState;
       for (const key of ['machines', 'orders', 'items', 'characteristics'] as const)
-        if (isObj(s[key]))
+        if (isRecord(s[key]))
           for (const [id, v] of Object.entries(s[key] as Record<string, unknown>))
-            if (isObj(v)) Object.assign(((this.facts[key] as Record<string, object>)[id] ??= {}), v);
-      if (isObj(s.energy)) Object.assign(this.facts.energy, s.energy);
+            if (isRecord(v)) Object.assign(((this.facts[key] as Record<string, object>)[id] ??= {}), v);
+      if (isRecord(s.energy)) Object.assign(this.facts.energy, s.energy);
       if (Array.isArray(s.alarms))
         for (const a of s.alarms)
-          if (isObj(a) && typeof a.text === 'string') this.alarm(a.text, now, a.machine as string);
+          if (isRecord(a) && typeof a.text === 'string') this.alarm(a.text, now, a.machine as string);
       seen = true;
     }
-    if (isObj(p) && typeof p.machine === 'string' && num(p.oee) !== undefined) {
+    if (isRecord(p) && typeof p.machine === 'string' && num(p.oee) !== undefined) {
       const m = this.machine(p.machine);
       for (const k of ['oee', 'availability', 'performance', 'quality', 'good', 'scrap', 'total'] as const)
         if (num(p[k]) !== undefined) m[k] = p[k] as number;
@@ -100,20 +99,20 @@ export class PlantState {
     }
     const samples = Array.isArray(p)
       ? p
-      : topic.includes('/') && !isObj(p)
+      : topic.includes('/') && !isRecord(p)
         ? [{ topic, value: p, ts: msg.ts }]
         : [];
     for (const s of samples)
-      if (isObj(s) && this.sample(String(s.topic ?? ''), s.value, num(s.ts) ?? now)) seen = true;
-    if (isObj(msg.spc)) {
+      if (isRecord(s) && this.sample(String(s.topic ?? ''), s.value, num(s.ts) ?? now)) seen = true;
+    if (isRecord(msg.spc)) {
       const spc = msg.spc;
       const machine = typeof spc.machine === 'string' ? spc.machine : topic.split('/').at(-2);
       if (Array.isArray(spc.alarms))
         for (const a of spc.alarms)
-          if (isObj(a) && typeof a.text === 'string') this.alarm(a.text, now, machine);
+          if (isRecord(a) && typeof a.text === 'string') this.alarm(a.text, now, machine);
       seen = true;
     }
-    if (typeof msg.item === 'string' && isObj(msg.plan)) {
+    if (typeof msg.item === 'string' && isRecord(msg.plan)) {
       const plan = msg.plan;
       this.facts.items[msg.item] = {
         ...this.facts.items[msg.item],

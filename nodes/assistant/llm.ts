@@ -8,6 +8,7 @@
  */
 import { INTENT_SLOTS } from './parse';
 import type { Intent, ParseIssue, ParseResult, Plant, Slots, TimeRange } from './types';
+import { isRecord } from '../core/message';
 
 export interface ChatModelOptions {
   /** Base URL (".../v1") or the full ".../chat/completions" URL. */
@@ -114,8 +115,6 @@ export function requestBody(text: string, plant: Plant, now: number, model: stri
   };
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 const fault = (f: ModelFault, detail: string): ModelOutcome => ({ ok: false, fault: f, detail });
 const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 77)}...` : s);
 
@@ -127,7 +126,7 @@ function idOf(list: { id: string }[] | undefined, v: unknown): string | undefine
 }
 
 function rangeOf(v: unknown, now: number): TimeRange | undefined {
-  if (!isObj(v)) return undefined;
+  if (!isRecord(v)) return undefined;
   const t = (x: unknown) =>
     typeof x === 'number' && Number.isFinite(x)
       ? x
@@ -160,12 +159,12 @@ export function checkToolCall(name: unknown, args: unknown, plant: Plant, now: n
     } catch {
       return fault('malformed', 'the tool arguments are not JSON');
     }
-  if (!isObj(a)) return fault('malformed', 'the tool arguments are not an object');
+  if (!isRecord(a)) return fault('malformed', 'the tool arguments are not an object');
   const intent = a.intent;
   if (typeof intent !== 'string' || !(INTENTS as string[]).includes(intent))
     return fault('nonsense', `"${clip(String(intent))}" is not an intent`);
   const slotsIn = a.slots === undefined ? {} : a.slots;
-  if (!isObj(slotsIn)) return fault('malformed', 'slots is not an object');
+  if (!isRecord(slotsIn)) return fault('malformed', 'slots is not an object');
   if (intent === 'out_of_scope') {
     if (Object.keys(slotsIn).length) return fault('nonsense', 'out_of_scope takes no slots');
     return { ok: true, result: { intent, slots: {}, confidence: 0.5, outOfScope: true, issues: [] } };
@@ -246,17 +245,17 @@ export function checkToolCall(name: unknown, args: unknown, plant: Plant, now: n
 
 /** Reads a chat-completions response body (already JSON-parsed) down to its one tool call. */
 export function readCompletion(body: unknown, plant: Plant, now: number): ModelOutcome {
-  if (!isObj(body) || !Array.isArray(body.choices) || !isObj(body.choices[0]))
+  if (!isRecord(body) || !Array.isArray(body.choices) || !isRecord(body.choices[0]))
     return fault('malformed', 'the answer has no choices');
   const message = body.choices[0].message;
-  if (!isObj(message)) return fault('malformed', 'the answer has no message');
+  if (!isRecord(message)) return fault('malformed', 'the answer has no message');
   const calls = message.tool_calls;
   if (calls === undefined || calls === null || (Array.isArray(calls) && calls.length === 0))
     return fault('no_call', 'the model answered in words instead of calling the tool');
   if (!Array.isArray(calls)) return fault('malformed', 'tool_calls is not a list');
   // Any call of something other than the read-only tool refuses the whole answer.
   for (const c of calls) {
-    const fn = isObj(c) && isObj(c.function) ? c.function : undefined;
+    const fn = isRecord(c) && isRecord(c.function) ? c.function : undefined;
     if (!fn) return fault('malformed', 'a tool call without a function');
     if (fn.name !== TOOL_NAME) return checkToolCall(fn.name, fn.arguments, plant, now);
   }

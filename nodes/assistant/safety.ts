@@ -4,7 +4,7 @@
  * approve it; every proposal and every refusal of a command is one audit entry. No Node-RED import.
  */
 import { TaktError } from '../core/errors';
-import type { Identity } from '../core/identity';
+import { type Identity, listAllows } from '../core/identity';
 import type { Answer } from './answer';
 import { COMMAND_INTENTS, isCommand } from './parse';
 import type { CommandIntent, ParseResult } from './types';
@@ -70,11 +70,8 @@ export class Policy {
 
   /** Whether `who` matches a list (see IntentPermission). */
   matches(list: readonly string[], who: Identity | undefined): boolean {
-    const auth = who?.authenticated === true;
-    if (this.requireAuth && !auth) return false;
-    return list.some((e) =>
-      e === '*' ? true : e === 'authenticated' ? auth : auth && who !== undefined && e === who.user,
-    );
+    if (this.requireAuth && who?.authenticated !== true) return false;
+    return listAllows(list, who);
   }
 
   /** Undefined when `who` may propose `intent`, otherwise the refusal code and the reply. */

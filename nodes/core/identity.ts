@@ -20,6 +20,7 @@
  * - **message**: a name written in the message (`approval.user`, `approvedBy`, `user`, in the message or
  *   its payload) is a claim: `authenticated: false`.
  */
+import { isRecord } from './message';
 
 export type IdentitySource = 'admin' | 'dashboard' | 'http' | 'mqtt' | 'message';
 
@@ -50,13 +51,12 @@ export interface IdentityOptions {
 export const ANONYMOUS = 'anonymous';
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 
 /** A user name from a string or a user record ({ username | name | email | userId | id }). */
 export function userName(u: unknown): string | undefined {
   if (typeof u === 'string') return text(u);
-  if (!isObj(u)) return undefined;
+  if (!isRecord(u)) return undefined;
   for (const k of ['username', 'name', 'email', 'userId', 'id']) {
     const v = text(u[k]);
     if (v) return v;
@@ -68,7 +68,7 @@ export function userName(u: unknown): string | undefined {
 export function claimOf(msg: Obj): string | undefined {
   const places: unknown[] = [msg.approval, msg, msg.payload];
   for (const p of places) {
-    if (!isObj(p)) continue;
+    if (!isRecord(p)) continue;
     for (const k of ['user', 'approvedBy', 'who']) {
       const v = userName(p[k]);
       if (v) return v;
@@ -79,7 +79,7 @@ export function claimOf(msg: Obj): string | undefined {
 
 /** The user name of a Basic Authorization header, or undefined. */
 function basicUser(headers: unknown): string | undefined {
-  if (!isObj(headers)) return undefined;
+  if (!isRecord(headers)) return undefined;
   const h = headers.authorization;
   if (typeof h !== 'string') return undefined;
   const m = /^\s*basic\s+([A-Za-z0-9+/=._-]+)\s*$/i.exec(h);
@@ -109,8 +109,8 @@ function unauthenticated(source: IdentitySource, claim: string | undefined): Ide
  */
 export function identityOfRequest(req: unknown, claimed?: unknown): Identity {
   const claim = userName(claimed);
-  const r = isObj(req) ? req : {};
-  const user = isObj(r.user) && r.user.anonymous !== true ? userName(r.user) : undefined;
+  const r = isRecord(req) ? req : {};
+  const user = isRecord(r.user) && r.user.anonymous !== true ? userName(r.user) : undefined;
   if (user)
     return { user, authenticated: true, source: 'admin', ...(claim && claim !== user ? { claim } : {}) };
   return unauthenticated('admin', claim);
@@ -122,17 +122,17 @@ export function identityOf(msg: Record<string, unknown>, opts: IdentityOptions =
   const withClaim = (id: Identity): Identity => (claim && claim !== id.user ? { ...id, claim } : id);
 
   // http in: a login middleware's req.user, or the Basic user the runtime checked (httpNodeAuth).
-  if (isObj(msg.req)) {
+  if (isRecord(msg.req)) {
     const req = msg.req;
     const user =
-      (isObj(req.user) || typeof req.user === 'string' ? userName(req.user) : undefined) ??
+      (isRecord(req.user) || typeof req.user === 'string' ? userName(req.user) : undefined) ??
       (opts.httpNodeAuth ? basicUser(req.headers) : undefined);
     if (user) return withClaim({ user, authenticated: true, source: 'http' });
     return unauthenticated('http', claim ?? basicUser(req.headers));
   }
 
   // Dashboard 2: _client.user only when a user plugin put it there.
-  if (isObj(msg._client)) {
+  if (isRecord(msg._client)) {
     const user = opts.dashboardUsers ? userName(msg._client.user) : undefined;
     if (user) return withClaim({ user, authenticated: true, source: 'dashboard' });
     return unauthenticated('dashboard', claim ?? userName(msg._client.user));
@@ -147,4 +147,26 @@ export function identityOf(msg: Record<string, unknown>, opts: IdentityOptions =
   }
 
   return claim ? unauthenticated('message', claim) : undefined;
+}
+
+/**
+ * Whether `who` is on a list of people: entries are a user name (matches only an authenticated identity of
+ * that name), "authenticated" (any authenticated user) or "*" (anyone, also unauthenticated or unknown).
+ * An empty list allows nobody. One rule for the assistant's permissions, the chat widget and takt-approve.
+ */
+export function listAllows(list: readonly string[], who: Identity | undefined): boolean {
+  const auth = who?.authenticated === true;
+  return list.some((e) =>
+    e === '*' ? true : e === 'authenticated' ? auth : auth && who !== undefined && e === who.user,
+  );
+}
+
+/**
+ * How an identity is written in a record: the authenticated user's name, or "unauthenticated <source>"
+ * with the name it claimed, so a claim never reads as a person.
+ */
+export function identityLabel(who: Identity | undefined, claim?: string): string {
+  if (who?.authenticated) return who.user;
+  const c = who?.claim ?? claim;
+  return `unauthenticated ${who?.source ?? 'message'}${c ? ` (claimed "${c}")` : ''}`;
 }

@@ -156,7 +156,8 @@ export function toSample(raw: RawSample, opts: SampleOptions, field = 'payload')
   };
 }
 
-function isRecord(x: unknown): x is Record<string, unknown> {
+/** A plain object (not null, an array or a byte buffer): the one guard for message fields. */
+export function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x) && !ArrayBuffer.isView(x);
 }
 

@@ -8,6 +8,7 @@
  */
 import type { Node, NodeInitializer, NodeMessage } from 'node-red';
 import { configReader, onClose, setUp } from '../core/adaptor';
+import { dashboardUserPlugin } from '../core/identity-options';
 import { errorStatus, status } from '../core/status';
 import { ChatState, type HeldAction } from './chat';
 import { approverName } from './views';
@@ -57,7 +58,8 @@ const init: NodeInitializer = (RED) => {
             if (msg.chat === DECIDE) {
               chat.link(pending());
               const user = approverName(client, approver);
-              const signedIn = approverName(client, '') !== '';
+              // signed in: a dashboard user plugin named the user (core/identity-options), not the browser
+              const signedIn = dashboardUserPlugin(RED.plugins) && approverName(client, '') !== '';
               const out = chat.decide(msg.payload, user, signedIn, now);
               setImmediate(refresh);
               if (!out) return null;

@@ -4,6 +4,8 @@
  * questions, takt-ask's replies, takt-approve's pending list and outcomes, and sends what it returns.
  */
 import { TaktError } from '../core/errors';
+import { listAllows } from '../core/identity';
+import { isRecord } from '../core/message';
 
 export interface ChatCard {
   label: string;
@@ -46,8 +48,6 @@ export interface HeldAction {
   action: unknown;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const bad = (text: string): never => {
   throw new TaktError('dashboard.badChat', text, 'payload');
@@ -58,7 +58,7 @@ export const MAX_TURNS = 60;
 export const MAX_QUESTION = 500;
 
 function cardOf(v: unknown): ChatCard | undefined {
-  if (!isObj(v) || typeof v.label !== 'string' || typeof v.value !== 'string') return undefined;
+  if (!isRecord(v) || typeof v.label !== 'string' || typeof v.value !== 'string') return undefined;
   const series = Array.isArray(v.series) ? v.series.filter((x): x is number => Number.isFinite(x)) : [];
   return { label: v.label, value: v.value, ...(series.length > 1 ? { series: series.slice(-30) } : {}) };
 }
@@ -82,7 +82,7 @@ export class ChatState {
 
   /** The user's question from the widget's text box; returns the text to send to takt-ask. */
   ask(payload: unknown, user: string | undefined, now: number): string {
-    const text = (isObj(payload) ? str(payload.text) : str(payload))?.trim();
+    const text = (isRecord(payload) ? str(payload.text) : str(payload))?.trim();
     if (!text) bad('a question needs text');
     const q = (text as string).slice(0, MAX_QUESTION);
     this.push({ role: 'user', text: q, at: now, ...(user ? { user } : {}) });
@@ -92,9 +92,9 @@ export class ChatState {
   /** A takt-ask reply (msg.payload text, msg.assistant); returns false when the message is not one. */
   reply(msg: Record<string, unknown>, now: number): boolean {
     const a = msg.assistant;
-    if (!isObj(a) || typeof msg.payload !== 'string') return false;
-    const action = isObj(a.action) ? a.action : undefined;
-    const payload = action && isObj(action.payload) ? action.payload : {};
+    if (!isRecord(a) || typeof msg.payload !== 'string') return false;
+    const action = isRecord(a.action) ? a.action : undefined;
+    const payload = action && isRecord(action.payload) ? action.payload : {};
     const approvers = Array.isArray(msg.approvers)
       ? msg.approvers
       : Array.isArray(a.approvers)
@@ -129,8 +129,8 @@ export class ChatState {
       const p = t.proposal;
       if (!p || p.approvalId || p.state !== 'waiting') continue;
       const hit = pending.find((h) => {
-        const act = isObj(h.action) ? h.action : {};
-        const pl = isObj(act.payload) ? act.payload : {};
+        const act = isRecord(h.action) ? h.action : {};
+        const pl = isRecord(act.payload) ? act.payload : {};
         return act.topic === p.topic && pl.requestedAt === p.requestedAt;
       });
       if (hit) {
@@ -143,14 +143,14 @@ export class ChatState {
 
   /** takt-approve's outcome (msg.approval = { id, outcome, by }); returns false when it is not one. */
   settle(approval: unknown): boolean {
-    if (!isObj(approval) || typeof approval.id !== 'string') return false;
+    if (!isRecord(approval) || typeof approval.id !== 'string') return false;
     if (approval.outcome !== 'approved' && approval.outcome !== 'rejected') return false;
     const t = this.turns.find((x) => x.proposal?.approvalId === approval.id);
     if (!t?.proposal) return false;
     t.proposal.state = approval.outcome;
     // who decided (takt-approve's decisions), or how it settled ("timeout")
     const users = Array.isArray(approval.decisions)
-      ? approval.decisions.map((d) => (isObj(d) ? str(d.user) : undefined)).filter((u) => u !== undefined)
+      ? approval.decisions.map((d) => (isRecord(d) ? str(d.user) : undefined)).filter((u) => u !== undefined)
       : [];
     const by = users.length ? users.join(', ') : str(approval.by);
     if (by) t.proposal.by = by;
@@ -167,7 +167,7 @@ export class ChatState {
     signedIn: boolean,
     now: number,
   ): { approval: { id: string; decision: 'approve' | 'reject'; user: string } } | undefined {
-    if (!isObj(payload) || typeof payload.turn !== 'number')
+    if (!isRecord(payload) || typeof payload.turn !== 'number')
       return bad('a decision needs the turn it is for');
     const decision = payload.decision;
     if (decision !== 'approve' && decision !== 'reject') return bad('decision must be "approve" or "reject"');
@@ -198,5 +198,5 @@ export class ChatState {
 
 /** Whether `user` is on an approver list ("*": anyone; "authenticated": a signed-in user; else the name, signed in). */
 export function mayApprove(list: readonly string[], user: string, signedIn: boolean): boolean {
-  return list.some((e) => e === '*' || (signedIn && (e === 'authenticated' || e === user)));
+  return listAllows(list, { user, authenticated: signedIn, source: 'dashboard' });
 }

@@ -4,6 +4,7 @@
  * No Node-RED import; the widget adaptors hold one state object each and send its `view()` to the browser.
  */
 import { TaktError } from '../core/errors';
+import { isRecord } from '../core/message';
 
 // ---------------------------------------------------------------- Gantt (takt-schedule)
 
@@ -62,7 +63,6 @@ export interface GanttOptions {
 export const MAX_DUE_DATES = 1000;
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 function badInput(what: string): never {
@@ -96,8 +96,8 @@ export class GanttState {
    */
   apply(payload: unknown): boolean | 'tick' {
     if (Array.isArray(payload)) return this.rows(payload);
-    if (!isObj(payload)) badInput('the Gantt takes a plan, Gantt rows, a problem, an event or { now }');
-    if (isObj(payload.schedule)) return this.plan(payload);
+    if (!isRecord(payload)) badInput('the Gantt takes a plan, Gantt rows, a problem, an event or { now }');
+    if (isRecord(payload.schedule)) return this.plan(payload);
     if (Array.isArray(payload.machines) && Array.isArray(payload.jobs)) return this.problem(payload);
     if (typeof payload.event === 'string') return this.event(payload);
     const now = num(payload.now);
@@ -129,7 +129,7 @@ export class GanttState {
     const jobEnd = new Map<string, number>();
     const ops = (s.operations as unknown[]).map((o) => {
       if (
-        !isObj(o) ||
+        !isRecord(o) ||
         typeof o.machine !== 'string' ||
         num(o.start) === undefined ||
         num(o.end) === undefined
@@ -154,7 +154,7 @@ export class GanttState {
     for (const o of ops) this.addMachine(o.machine);
     this.trigger = typeof p.trigger === 'string' ? p.trigger : 'plan';
     this.makespan = num(s.makespan) ?? null;
-    const lateJobs = isObj(p.kpis) ? num(p.kpis.lateJobs) : num(s.lateJobs);
+    const lateJobs = isRecord(p.kpis) ? num(p.kpis.lateJobs) : num(s.lateJobs);
     this.lateJobs = lateJobs ?? null;
     return true;
   }
@@ -162,7 +162,7 @@ export class GanttState {
   private rows(rows: unknown[]): boolean {
     this.bars = rows.map((r) => {
       if (
-        !isObj(r) ||
+        !isRecord(r) ||
         typeof r.machine !== 'string' ||
         num(r.start) === undefined ||
         num(r.end) === undefined
@@ -189,12 +189,12 @@ export class GanttState {
     this.breakdowns = [];
     this.due.clear();
     for (const m of p.machines as unknown[]) {
-      if (!isObj(m) || typeof m.id !== 'string') badInput('each machine needs an id');
+      if (!isRecord(m) || typeof m.id !== 'string') badInput('each machine needs an id');
       this.addMachine(m.id);
       const windows = Array.isArray(m.unavailable) ? m.unavailable : [];
       this.planned.set(
         m.id,
-        windows.filter(isObj).map((w) => ({
+        windows.filter(isRecord).map((w) => ({
           machine: m.id as string,
           start: Number(w.start),
           end: Number(w.end),
@@ -203,7 +203,7 @@ export class GanttState {
       );
     }
     for (const j of p.jobs as unknown[]) {
-      if (isObj(j) && num(j.due) !== undefined) this.setDue(String(j.id), j.due as number);
+      if (isRecord(j) && num(j.due) !== undefined) this.setDue(String(j.id), j.due as number);
     }
     const now = num(p.now);
     if (now !== undefined) this.now = Math.max(this.now, now);
@@ -230,7 +230,7 @@ export class GanttState {
         if (b.machine === machine && b.end === null) b.end = Math.max(at, b.start);
       return true;
     }
-    if (e.event === 'rush' && isObj(e.job) && num(e.job.due) !== undefined)
+    if (e.event === 'rush' && isRecord(e.job) && num(e.job.due) !== undefined)
       this.setDue(String(e.job.id), e.job.due as number);
     return true;
   }
@@ -380,7 +380,7 @@ export class ControlChartState {
 
   /** Takes msg.spc (one point) and, when given, msg.payload of the alarms output (text). */
   push(spc: unknown, alarmText?: unknown): void {
-    if (!isObj(spc)) badInput('the control chart takes takt-spc points (msg.spc)');
+    if (!isRecord(spc)) badInput('the control chart takes takt-spc points (msg.spc)');
     const value = num(spc.stat);
     if (value === undefined) badInput('msg.spc.stat must be a number');
     const violations = Array.isArray(spc.violations)
@@ -400,9 +400,9 @@ export class ControlChartState {
     this.chartType = typeof spc.type === 'string' ? spc.type : this.chartType;
     this.phase = typeof spc.phase === 'string' || typeof spc.phase === 'number' ? String(spc.phase) : '';
     const c = spc.collecting;
-    this.collecting = isObj(c) && num(c.n) !== undefined ? { n: c.n as number, of: Number(c.of) } : null;
+    this.collecting = isRecord(c) && num(c.n) !== undefined ? { n: c.n as number, of: Number(c.of) } : null;
     if (typeof alarmText === 'string' && alarmText) this.lastAlarm = alarmText;
-    else if (violations.length && Array.isArray(spc.alarms) && isObj(spc.alarms[0]))
+    else if (violations.length && Array.isArray(spc.alarms) && isRecord(spc.alarms[0]))
       this.lastAlarm = String(spc.alarms[0].text ?? '');
   }
 
@@ -489,7 +489,7 @@ export function inboxItems(pending: readonly PendingLike[]): InboxItem[] {
  * (username, name or email), else the configured default name.
  */
 export function approverName(client: unknown, fallback: string): string {
-  if (isObj(client) && isObj(client.user)) {
+  if (isRecord(client) && isRecord(client.user)) {
     for (const k of ['username', 'name', 'email', 'userId']) {
       const v = client.user[k];
       if (typeof v === 'string' && v.trim()) return v.trim();
@@ -503,7 +503,7 @@ export function decisionMessage(
   action: unknown,
   user: string,
 ): { approval: { id: string; decision: 'approve' | 'reject'; user: string; comment?: string } } {
-  if (!isObj(action) || typeof action.id !== 'string' || !action.id)
+  if (!isRecord(action) || typeof action.id !== 'string' || !action.id)
     badInput('a decision needs the id of the waiting action');
   if (action.decision !== 'approve' && action.decision !== 'reject')
     badInput('decision must be "approve" or "reject"');

@@ -5,6 +5,7 @@
  * concerns, a severity and the fix. No I/O and no Node-RED here: the CLI (`takt-audit`), the takt-audit node
  * and its admin endpoint all call `auditBox`.
  */
+import { isRecord } from '../core/message';
 
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
@@ -143,7 +144,6 @@ export interface BoxFacts {
 }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Whether a host name or address is this machine's loopback. */
 export function isLoopback(host: string | undefined): boolean {
@@ -199,12 +199,12 @@ export function settingsPasswords(
 ): { where: WeakPassword['where']; user: string; pass: unknown }[] {
   const out: { where: WeakPassword['where']; user: string; pass: unknown }[] = [];
   const admin = settings.adminAuth;
-  if (isObj(admin) && Array.isArray(admin.users))
+  if (isRecord(admin) && Array.isArray(admin.users))
     for (const u of admin.users)
-      if (isObj(u)) out.push({ where: 'adminAuth', user: String(u.username ?? ''), pass: u.password });
+      if (isRecord(u)) out.push({ where: 'adminAuth', user: String(u.username ?? ''), pass: u.password });
   for (const where of ['httpNodeAuth', 'httpStaticAuth'] as const) {
     const a = settings[where];
-    if (isObj(a)) out.push({ where, user: String(a.user ?? ''), pass: a.pass });
+    if (isRecord(a)) out.push({ where, user: String(a.user ?? ''), pass: a.pass });
   }
   return out;
 }
@@ -230,7 +230,7 @@ function settingsChecks(s: Obj, out: Finding[]): void {
         ['SR 2.1'],
       ),
     );
-  else if (editor && isObj(admin) && isObj(admin.default) && admin.default.permissions === '*')
+  else if (editor && isRecord(admin) && isRecord(admin.default) && admin.default.permissions === '*')
     out.push(
       finding(
         'admin.anonymousWrite',

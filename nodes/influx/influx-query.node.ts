@@ -11,6 +11,7 @@ import { status } from '../core/status';
 import { parseLevels } from './mapping';
 import { queryV1, queryV2, type QueryOutput, type QueryRequest, toCsv, toRows, toSamples } from './query';
 import type { InfluxServerNode } from './server-types';
+import { isRecord } from '../core/message';
 
 interface QueryDef extends NodeDef {
   server: string;
@@ -26,9 +27,6 @@ interface QueryDef extends NodeDef {
 }
 
 type Msg = NodeMessageInFlow & Record<string, unknown>;
-
-const isRecord = (x: unknown): x is Record<string, unknown> =>
-  typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** "line=l1, cell=c2" -> { line: 'l1', cell: 'c2' } */
 function parseTags(text: string): Record<string, string> {

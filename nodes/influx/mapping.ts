@@ -15,6 +15,7 @@ import {
 } from '../core/sample';
 import { toEpochMs } from '../core/time';
 import { checkTs, type FieldValue, type Point } from './line-protocol';
+import { isRecord } from '../core/message';
 
 /** Where quality goes: a tag, a string field, or nowhere. */
 export type QualityAs = 'tag' | 'field' | 'none';
@@ -126,10 +127,6 @@ export function sampleToPoint(s: Sample, m: TopicMapping, field = 'payload'): Po
   const { measurement, tags } = topicToSeries(s.topic, m);
   const p: Point = { measurement, tags, fields: valueFields(s.value, m, field), ts: checkTs(s.ts, 'ts') };
   return withQuality(p, s.quality, m);
-}
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 /** True for `{ measurement, fields }` (an explicit point). */

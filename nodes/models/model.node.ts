@@ -6,6 +6,7 @@
 import type { NodeDef, NodeInitializer } from 'node-red';
 import { configReader, onClose } from '../core/adaptor';
 import { errorMessage, TaktError } from '../core/errors';
+import { identityLabel, identityOfRequest } from '../core/identity';
 import { ModelRegistry } from './registry';
 import { ChampionServer } from './server';
 import { type ModelSourceNode, registryRoot } from './source';
@@ -62,14 +63,13 @@ const init: NodeInitializer = (RED) => {
     }
   });
 
-  // Rollback as the logged-in editor user (with adminAuth), or the name given (an open editor).
+  // Rollback as the logged-in editor user (with adminAuth); on an open editor it is recorded as unauthenticated.
   RED.httpAdmin.post('/takt-model/:id/rollback', RED.auth.needsPermission('takt-model.write'), (req, res) => {
     const n = nodeOf(String(req.params.id));
     if (!n?.registry) return void res.status(404).json({ error: 'deploy the model node first' });
     const body = (req.body ?? {}) as { version?: unknown; why?: unknown; user?: unknown };
-    const user =
-      (req as { user?: { username?: string } }).user?.username ??
-      (typeof body.user === 'string' && body.user ? body.user : 'editor');
+    // The logged-in editor user (adminAuth), else the name given, recorded as a claim.
+    const user = identityLabel(identityOfRequest(req, body.user));
     const v =
       body.version === undefined || body.version === '' || body.version === null
         ? undefined

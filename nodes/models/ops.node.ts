@@ -13,7 +13,7 @@ import { resolveModel } from '../anomaly/config';
 import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { identityOf } from '../core/identity';
 import { runtimeIdentityOptions } from '../core/identity-options';
-import { commandReader, readTimestamp, toQuality } from '../core/message';
+import { commandReader, readTimestamp, toQuality, isRecord } from '../core/message';
 import { JsonStore, nodeStateFile } from '../core/state';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { approvalIdentity, ModelOps, OPS_ACTIONS, type OpsState, type ShadowResult } from './ops';
@@ -37,9 +37,6 @@ type Msg = NodeMessageInFlow & {
   approval?: unknown;
   shadow?: ShadowResult | ShadowResult[];
 };
-
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const init: NodeInitializer = (RED) => {
   function OpsNode(this: Node, def: OpsDef) {
@@ -85,7 +82,7 @@ const init: NodeInitializer = (RED) => {
             // Who is behind it: the request's authenticated user, or the people takt-approve recorded.
             const direct = identityOf(msg as Record<string, unknown>, runtimeIdentityOptions(RED));
             const identity = direct?.authenticated ? direct : (approvalIdentity(msg.approval) ?? direct);
-            const { result, audit } = await ops.command(action, isObj(p) ? p : {}, {
+            const { result, audit } = await ops.command(action, isRecord(p) ? p : {}, {
               model: msg.model,
               card: msg.card,
               user: msg.user,

@@ -34,7 +34,7 @@ export function approvalIdentity(approval: unknown): Identity | undefined {
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { TaktError } from '../core/errors';
-import type { Identity } from '../core/identity';
+import { type Identity, identityLabel } from '../core/identity';
 import type { ScoreResult } from '../anomaly/scorer';
 import { promoteGated, retrain, type RetrainHandle } from './lifecycle';
 import { type Decision, ShadowBook, type ShadowSnapshot, toLabel } from './metrics';
@@ -323,8 +323,7 @@ export class ModelOps {
         // payload.approvedBy is only a claim and is recorded as such with the refusal.
         const id = extra.identity;
         if (!id?.authenticated) {
-          const claim = id?.claim ?? str(p.approvedBy);
-          const whoFrom = `unauthenticated ${id?.source ?? 'message'}${claim ? ` (claimed "${claim}")` : ''}`;
+          const whoFrom = identityLabel(id, str(p.approvedBy));
           reg.record('refused', reg.champion()?.version ?? null, v, {
             who: whoFrom,
             why: 'promotion needs an authenticated identity',
@@ -345,7 +344,10 @@ export class ModelOps {
       }
       case 'rollback': {
         const to = p.version === undefined || p.version === null ? undefined : versionOf(p.version);
-        return reg.rollback(to, { who, why: why || 'rollback' });
+        // A rollback returns to a version people promoted before (the safe direction, like a rejection),
+        // so it is not refused; it is recorded under the identity behind it, a claimed name as a claim.
+        const by = identityLabel(extra.identity, str(p.who) ?? str(p.approvedBy));
+        return reg.rollback(to, { who: by, why: why || 'rollback' });
       }
       case 'status':
         return this.status();

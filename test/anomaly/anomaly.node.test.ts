@@ -192,6 +192,36 @@ describe('takt-train and takt-anomaly nodes', () => {
     assert.equal((single.anomaly as Scored['anomaly']).isAnomaly, true, 'uncertain quality is still scored');
   });
 
+  it('counts rows that arrive while training toward the next window, and says how many it could not use', async () => {
+    await load([anomalyNode, trainNode, catchNode], flow());
+    const trained = nextMessages<{ card: { rows: number } }>('trained', 2, 30000);
+    const unusedShown = nextStatus('t', (s) => s.text === 'trained, 10 unused', 20000);
+    // One synchronous burst: the first 60 rows start a training in the worker, the next 60 fill the next
+    // window while it runs, and the last 10 find that window full.
+    for (let i = 0; i < 130; i++) getNode('t').receive({ payload: normal() });
+    await unusedShown;
+    getNode('t').receive({ payload: normal() });
+    const [first, second] = await trained;
+    assert.deepEqual([first.card.rows, second.card.rows], [60, 61]);
+  });
+
+  it('trains once with after "stop": later rows are counted as unused until a reset', async () => {
+    await load(
+      [anomalyNode, trainNode, catchNode],
+      [...flow().map((n) => (n.id === 't' ? { ...n, after: 'stop' } : n))],
+    );
+    const first = nextMessages<{ card: { rows: number } }>('trained', 1, 20000);
+    for (let i = 0; i < 65; i++) getNode('t').receive({ payload: normal() });
+    assert.equal((await first)[0].card.rows, 60);
+    const shown = nextStatus('t', (s) => s.text === 'trained, 8 unused', 5000);
+    for (let i = 0; i < 3; i++) getNode('t').receive({ payload: normal() });
+    await shown;
+    const again = nextMessages<{ card: { rows: number } }>('trained', 1, 20000);
+    getNode('t').receive({ action: 'reset' });
+    for (let i = 0; i < 60; i++) getNode('t').receive({ payload: normal() });
+    assert.equal((await again)[0].card.rows, 60);
+  });
+
   it('refuses to train on fewer rows than features', async () => {
     await load([anomalyNode, trainNode, catchNode], flow());
     const caught = nextMessages<{ error: { message: string } }>('caught', 1, 20000);

@@ -182,6 +182,33 @@ describe('takt-approve node', function () {
     );
   });
 
+  it('takes a decision only from the approvers the proposal names (as takt-ask sends them), and refuses a bad list', async () => {
+    helper.settings({ userDir, httpNodeAuth: { user: 'ops', pass: 'x' } });
+    await load([approveNode, catchNode], flow({ anonymous: true }));
+    getNode('a').receive({ payload: 'oven 182', summary: 'Oven1 to 182', approvers: ['ana'] });
+    const [p] = await pending();
+    assert.deepEqual((p as unknown as { approvers: string[] }).approvers, ['ana']);
+    let caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('a').receive({ approval: { id: p.id, decision: 'approve' }, req: basicReq('ben') });
+    assert.match((await caught)[0].error.message, /ben may not decide on "Oven1 to 182" \(allowed: ana\)/);
+    // The admin API without a login is a claim: refused with 403 even though anonymous decisions are allowed.
+    await helper
+      .request()
+      .post('/takt-approve/a/decide')
+      .send({ approvalId: p.id, decision: 'reject', user: 'ana' })
+      .expect(403);
+    const out = nextMessages<Out>('yes', 1);
+    getNode('a').receive({ approval: { id: p.id, decision: 'approve' }, req: basicReq('ana') });
+    assert.deepEqual(
+      (await out)[0].approval.decisions.map((x) => x.user),
+      ['ana'],
+    );
+    caught = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('a').receive({ payload: 'x', approvers: 'ana' });
+    assert.match((await caught)[0].error.message, /msg.approvers must be a list of user names/);
+    assert.deepEqual(await pending(), []);
+  });
+
   it('expires with the default outcome on the second output', async () => {
     await load([approveNode, catchNode], flow({ timeout: 0.2, timeoutUnit: 's' }));
     const no = nextMessages<Out>('no', 1, 5000);

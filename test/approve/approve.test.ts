@@ -174,6 +174,34 @@ describe('approve/ApprovalBook', () => {
       (e: TaktError) => e.code === 'approve.notAuthenticated' && /two authenticated people/.test(e.message),
     );
   });
+
+  it('takes decisions only from the approvers a proposal names, approve or reject', () => {
+    const b = book({ anonymous: true });
+    const p = b.propose({ setpoint: 3 }, { now: T0, summary: 'oven to 182', approvers: ['ana'] });
+    const notAllowed = (e: TaktError) => e.code === 'approve.notAllowed' && /may not decide/.test(e.message);
+    // Someone else, a claim of the right name, an anonymous decision: all refused, nothing recorded.
+    assert.throws(() => b.decide(p.id, { who: as('bob'), decision: 'approve', now: T0 }), notAllowed);
+    assert.throws(() => b.decide(p.id, { who: as('bob'), decision: 'reject', now: T0 }), notAllowed);
+    assert.throws(() => b.decide(p.id, { who: claims('ana'), decision: 'approve', now: T0 }), notAllowed);
+    assert.equal(b.get(p.id)?.decisions.length, 0);
+    assert.equal(
+      b.decide(p.id, { who: as('ana'), decision: 'approve', now: T0 }).settled?.outcome,
+      'approved',
+    );
+    // "authenticated" lets any signed-in person decide; an empty list lets nobody.
+    const any = b.propose({ setpoint: 4 }, { now: T0, approvers: ['authenticated'] });
+    assert.throws(() => b.decide(any.id, { who: claims('bob'), decision: 'approve', now: T0 }), notAllowed);
+    assert.equal(
+      b.decide(any.id, { who: as('bob'), decision: 'approve', now: T0 }).settled?.outcome,
+      'approved',
+    );
+    const none = b.propose({ setpoint: 5 }, { now: T0, approvers: [] });
+    assert.throws(() => b.decide(none.id, { who: as('ana'), decision: 'approve', now: T0 }), notAllowed);
+    // The list survives a restart.
+    const again = book({ anonymous: true });
+    again.restore(b.snapshot());
+    assert.throws(() => again.decide(none.id, { who: as('ana'), decision: 'approve', now: T0 }), notAllowed);
+  });
 });
 
 describe('approve/audit log', () => {

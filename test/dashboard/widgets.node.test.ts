@@ -402,9 +402,11 @@ describe('dashboard widget nodes', function () {
 
   it('assistant chat: a question goes to takt-ask, the reply and its proposal show, an allowed approver decides', async () => {
     await load(
-      [fakeGroup, chatNode, askNode, approveNode],
+      [fakeGroup, chatNode, askNode, approveNode, userPlugin],
       [
         ...base,
+        // a Dashboard 2 user plugin names the dashboard's users, so takt-ask and takt-approve trust them
+        { id: 'up', type: 'test-user-plugin', z: 'tab' },
         {
           id: 'chat',
           type: 'takt-ui-assistant',
@@ -427,8 +429,6 @@ describe('dashboard widget nodes', function () {
           type: 'takt-approve',
           z: 'tab',
           timeout: 0,
-          // a dashboard user without a user plugin is only a claim to takt-approve
-          anonymous: true,
           wires: [
             ['ok', 'chat'],
             ['no', 'chat'],

@@ -219,7 +219,8 @@ describe('takt-model, takt-model-ops, takt-drift and takt-anomaly on a registry'
     // takt-anomaly reloads the champion asynchronously: wait for the swap rather than for any green status.
     await waitUntil(async () => (await servedBy()) === 'v3', 'takt-anomaly to serve v3', 20000, 100);
 
-    // rollback from the editor (admin API) restores the first version everywhere
+    // rollback from an open editor (admin API, no login) restores the first version everywhere; the name
+    // given is recorded as a claim
     const back = nextStatus('a', (s) => s.fill === 'green', 10000);
     const res = await helper
       .request()
@@ -245,7 +246,7 @@ describe('takt-model, takt-model-ops, takt-drift and takt-anomaly on a registry'
         'refused unauthenticated message (claimed "carla") 1->3',
         'refused carla 1->2',
         'promote carla 1->3',
-        'rollback dan 3->1',
+        'rollback unauthenticated admin (claimed "dan") 3->1',
       ],
     );
     assert.equal(verifyAuditLog(reg.auditFile).ok, true);
