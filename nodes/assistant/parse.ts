@@ -134,12 +134,18 @@ interface Compiled {
   /** ordered[0..priority) are plant and intent words, preferred when typos tie. */
   priority: number;
   typos: Map<string, string>;
+  /**
+   * Words a typo fix may land on and still carry meaning (plant, cue, time, unit, number words). A word
+   * fixed to anything else ("bus" -> "but") tells nothing and counts as unknown.
+   */
+  strong: Set<string>;
   filler: Set<string>;
   /** A word the language knows, or another form of one ("runs" of "run"). */
   known: (w: string) => boolean;
   /** Cue phrases indexed by their first word and (prefixed "~") their first stem. */
   cues: Map<string, Cue[]>;
   combos: Map<string, { a: string[][]; b: string[][]; w: number }[]>;
+  unsupportedCombos: [string[][], string[][]][];
   units: { tokens: string[]; unit: string }[];
   list: (words: string[]) => string[][];
 }
@@ -244,6 +250,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
     for (const [a, b] of i.combos ?? []) [...a, ...b].forEach((c) => push(c));
   }
   const priority = ordered.length;
+  const strong = new Set(ordered);
   const T = lang.time;
   const timeWords = [
     ...T.now,
@@ -271,6 +278,20 @@ function compile(plant: Plant, lang: LangData): Compiled {
     ...Object.values(T.shiftNames).flat(),
     ...Object.keys(T.weekdays),
   ];
+  const strongLists = [
+    ...timeWords,
+    ...Object.values(lang.units).flat(),
+    ...Object.keys(lang.numbers.units),
+    ...Object.keys(lang.numbers.tens),
+    ...Object.keys(lang.numbers.scales),
+    ...lang.numbers.point,
+    ...lang.numbers.minus,
+    ...lang.numbers.plus,
+    ...lang.negation,
+    ...lang.corrections,
+    ...lang.orderWords,
+  ];
+  for (const p of strongLists) for (const w of p.split(' ')) strong.add(w);
   [
     ...timeWords,
     ...Object.values(lang.units).flat(),
@@ -327,10 +348,15 @@ function compile(plant: Plant, lang: LangData): Compiled {
     ordered,
     priority,
     typos: new Map(),
+    strong,
     filler: new Set(lang.filler),
     known,
     cues,
     combos,
+    unsupportedCombos: (lang.unsupportedCombos ?? []).map(([a, b]): [string[][], string[][]] => [
+      list(a),
+      list(b),
+    ]),
     units,
     list,
   };
@@ -339,6 +365,8 @@ function compile(plant: Plant, lang: LangData): Compiled {
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+/** The integers a, a + 1, ..., b - 1. */
+const range = (a: number, b: number): number[] => Array.from({ length: Math.max(0, b - a) }, (_, k) => a + k);
 
 /** Every start index where the phrase occurs in words. */
 function findPhrase(words: string[], p: string[]): number[] {
@@ -403,6 +431,11 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       if (k >= 0) toks.splice(k, 1, ...to.split(' ').map((w): Token => ({ text: w, kind: 'word' })));
     }
   }
+  // "my car", "a kettle": mark the word after a foreign marker before the articles are dropped
+  const markers = lang.foreignMarkers ?? [];
+  for (let i = 0; i + 1 < toks.length; i++)
+    if (toks[i].kind === 'word' && markers.includes(toks[i].text) && toks[i + 1].kind === 'word')
+      toks[i + 1].marker = toks[i].text;
   toks = toks.filter((t) => !(t.kind === 'word' && lang.drop.includes(t.text)));
 
   // 2. plant names, longest first
@@ -534,29 +567,36 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   };
 
   // 6. intent scores
-  // cue words: not time words, not punctuation, not inside a plant name ("packing" of "packing machine")
-  const words = toks.map((t) =>
-    t.used === 'time' || t.used === 'entity' || t.kind === 'punct' ? '\u0000' : t.text,
+  // cue words: not time words, not punctuation, not inside a plant name ("packing" of "packing machine");
+  // "now" words carry no slot, so they stay cue words ("as soon as possible" of rush_order)
+  const nowAt = new Set(times.filter((m) => m.isNow).flatMap((m) => range(m.start, m.end)));
+  // an item's words next to a machine may be a part of it ("the spindle bearings on the mill")
+  const partAt = mentions.some((m) => m.refs.some((r) => r.kind === 'machine'))
+    ? new Set(
+        mentions.filter((m) => m.refs.every((r) => r.kind === 'item')).flatMap((m) => range(m.start, m.end)),
+      )
+    : new Set<number>();
+  const words = toks.map((t, i) =>
+    (t.used === 'time' && !nowAt.has(i)) || (t.used === 'entity' && !partAt.has(i)) || t.kind === 'punct'
+      ? '\u0000'
+      : t.text,
   );
   const allWords = toks.map((t) => t.text);
   const machineMentions = mentions.filter((m) => m.refs.some((r) => r.kind === 'machine'));
   const has = (kind: EntityKind) => mentions.some((m) => m.refs.some((r) => r.kind === kind));
   const anyVals = values(true);
-  const firstWord = allWords.find((w) => w !== ',' && !lang.corrections.includes(w)) ?? '';
-  const polite = [
-    'can you',
-    'could you',
-    'would you',
-    'will you',
-    'please',
-    'can we',
-    'could we',
-    'let us',
-    'i want',
-    'i need',
-    'we need',
-    'go ahead',
-  ].some((p) => allWords.join(' ').startsWith(p));
+  const firstAt = allWords.findIndex((w) => w !== ',' && !lang.corrections.includes(w));
+  // an unknown first word ("wy did the oven stop") hands the question test to the next one
+  const guessed = (t?: Token) =>
+    !!t && t.kind === 'word' && !t.used && (!C.known(t.text) || (!!t.fixed && !C.strong.has(t.text)));
+  const firstWord =
+    (guessed(toks[firstAt]) && toks[firstAt + 1]?.kind === 'word'
+      ? allWords[firstAt + 1]
+      : allWords[firstAt]) ?? '';
+  const politeHead = C.list(lang.polite ?? [])
+    .filter((p) => findPhrase(allWords, p).includes(0))
+    .reduce((n, p) => Math.max(n, p.length), 0);
+  const polite = politeHead > 0;
   const negs = C.list(lang.negation).flatMap((p) => findPhrase(words, p));
   const startsNegated = negs.some((p) => p <= 1);
   const question =
@@ -566,17 +606,20 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     .flatMap((p) => findPhrase(allWords, p))
     .filter((p) => p > 0 && !negs.includes(p));
   const stems = words.map((w) => stem(w, lang.stemSuffixes));
-  const unsupported = C.list(lang.unsupported).filter(
-    (p) =>
-      findPhrase(
-        stems,
-        p.map((w) => stem(w, lang.stemSuffixes)),
-      ).length > 0,
-  ).length;
-  let unknownWords = 0;
-  for (const t of toks) if (!t.used && t.kind === 'word' && !C.known(t.text)) unknownWords++;
+  // unsupported words and their inflections ("meetings", "shipped"), never a shorter word ("new" of "news")
+  const sameWord = (i: number, u: string) =>
+    words[i] === u || (words[i].length >= u.length && stems[i] === stem(u, lang.stemSuffixes));
+  const unsupportedAt: number[][] = [];
+  for (const p of C.list(lang.unsupported))
+    for (let i = 0; i + p.length <= words.length; i++)
+      if (p.every((u, k) => sameWord(i + k, u))) unsupportedAt.push(range(i, i + p.length));
+  for (const [a, b] of C.unsupportedCombos) {
+    const first = a.flatMap((p) => findPhrase(words, p));
+    const later = b.flatMap((p) => findPhrase(words, p).map((at) => ({ at, len: p.length })));
+    const hit = later.find((x) => first.some((f) => f < x.at));
+    if (hit) unsupportedAt.push(range(hit.at, hit.at + hit.len));
+  }
   const aboutPeople = lang.personWords.includes(firstWord);
-
   // cue phrases at each position: exact, or another form of the same words ("halted" for "halt") for less
   // A phrase may enclose a plant name ("switch [the mill] on", "shut [the packer] down"); a word fixed
   // from a typo counts for less (the fix is a guess).
@@ -599,7 +642,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     }
     return span;
   };
-  const cueHits = new Map<string, { at: number; span: number[]; w: number }[]>();
+  const cueHits = new Map<string, { at: number; span: number[]; w: number; base: number }[]>();
   // a filler word is itself, not another form of a cue ("machines" is not "machined")
   const filler = C.filler;
   for (let i = 0; i < words.length; i++) {
@@ -610,16 +653,54 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       if (span) w = c.w;
       else if (!filler.has(words[i]) && (span = spanOf(c.stems, stems, i))) w = 0.85 * c.w;
       if (!span) continue;
-      if (span.some((k) => toks[k].fixed)) w *= 0.6;
+      // a long word fixed from a typo is a safer guess than a short one
+      const fixed = span.filter((k) => toks[k].fixed);
+      if (fixed.length) w *= fixed.every((k) => toks[k].text.length >= 6) ? 0.8 : 0.6;
       const l = cueHits.get(c.intent) ?? [];
-      l.push({ at: i, span, w });
+      l.push({ at: i, span, w, base: fixed.length ? w : c.w });
       cueHits.set(c.intent, l);
     }
   }
-  // a machine named with no other topic is a status question ("CNC1?", "check on the packer")
-  const topicElsewhere = [...cueHits.entries()].some(
-    ([intent, hits]) => intent !== 'status' && hits.some((h) => h.w >= 1.5),
+  // words the parser could not place: unknown, or fixed from a typo into a word that then served no
+  // more than a weak cue ("pump" -> "bump")
+  const hitList = [...cueHits.values()].flat();
+  const served = new Set(hitList.filter((h) => h.w >= 1).flatMap((h) => h.span));
+  const unplaced = (i: number) => guessed(toks[i]) || (!!toks[i].fixed && !toks[i].used && !served.has(i));
+  let unknownWords = 0;
+  toks.forEach((_t, i) => {
+    if (unplaced(i)) unknownWords++;
+  });
+  // "my car", "the thermostat", "a kettle", "a hydraulic press": a thing that is not (this) plant's. After
+  // an article, the word must head its phrase ("the process capability" is ours, "the office" is not).
+  const owned = new Set(lang.ownedWords ?? []);
+  const indefinite = new Set(lang.indefinite ?? []);
+  const possessive = new Set(lang.possessives ?? []);
+  const unsupportedWord = new Set(unsupportedAt.filter((sp) => sp.length === 1).map((sp) => sp[0]));
+  const foreign = toks.some((t, i) => {
+    if (!t.marker || t.used === 'unknown') return false;
+    if (possessive.has(t.marker)) return !owned.has(t.text) && t.used !== 'entity';
+    const plantName = mentions.some(
+      (m) => m.start === i && m.refs.some((r) => r.kind === 'machine' || r.kind === 'line'),
+    );
+    const nx = toks[i + 1];
+    const heads = !nx || nx.kind !== 'word' || !(nx.used === 'entity' || served.has(i + 1));
+    return ((unplaced(i) || unsupportedWord.has(i)) && heads) || (indefinite.has(t.marker) && plantName);
+  });
+  // an order given with a verb first ("run the mill", "set an alarm"): a command word opens the utterance
+  const lead = allWords.findIndex((w, i) => i >= politeHead && w !== ',');
+  const imperative = [...cueHits.entries()].some(
+    ([intent, hits]) =>
+      lang.intents[intent]?.command && hits.some((h) => h.at === lead && h.base >= 1.4 && h.w >= 1),
   );
+  // a machine named with no other topic is a status question ("CNC1?", "check on the packer"); another
+  // topic is a strong cue of another intent (also when stemmed or fixed from a typo), a characteristic,
+  // an item or an order, or a command verb first
+  const topicElsewhere =
+    imperative ||
+    has('characteristic') ||
+    has('item') ||
+    !!order ||
+    [...cueHits.entries()].some(([intent, hits]) => intent !== 'status' && hits.some((h) => h.base >= 1.5));
   const setTo = new Set(lang.setTo);
   const unitList = plant.machines.flatMap((m) =>
     (m.parameters ?? []).map((p) => (p.unit ?? '').toLowerCase()),
@@ -632,7 +713,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const scores = new Map<Exclude<Intent, 'out_of_scope'>, { s: number; cueAt: number[] }>();
   for (const intent of Object.keys(INTENT_SLOTS) as Exclude<Intent, 'out_of_scope'>[]) {
     const matches = cueHits.get(intent) ?? [];
-    matches.sort((a, b) => b.span.length - a.span.length || b.w - a.w);
+    matches.sort((a, b) => b.w - a.w || b.span.length - a.span.length);
     const taken = new Set<number>();
     const cueAt: number[] = [];
     let s = 0;
@@ -647,9 +728,13 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       counted.add(key);
       s += m.w;
     }
+    // a combo's first words marked "^" must open the utterance ("^is" + "good parts": a yes/no question)
+    const opens = (p: string[]) =>
+      p[0].startsWith('^')
+        ? findPhrase(allWords, [p[0].slice(1), ...p.slice(1)]).includes(firstAt)
+        : findPhrase(words, p).length > 0;
     for (const c of C.combos.get(intent) ?? [])
-      if (c.a.some((p) => findPhrase(words, p).length) && c.b.some((p) => findPhrase(words, p).length))
-        s += c.w;
+      if (c.a.some(opens) && c.b.some((p) => findPhrase(words, p).length)) s += c.w;
     const spec = INTENT_SLOTS[intent];
     if (spec.slots.includes('machine') && machineMentions.length) s += 0.3;
     if (intent === 'status' && (machineMentions.length || has('line')))
@@ -661,10 +746,16 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     if (intent === 'quality' && has('characteristic')) s += 2;
     if (intent === 'set_parameter') {
       if (has('parameter')) s += 1;
+      // nothing of the plant named: "set brightness to 50 percent"
+      else if (!machineMentions.length && !unitNamesParam) s -= 1.5;
       if (anyVals.length) s += 1 + (anyVals.some((v) => v.unit) ? 0.5 : 0);
       // "oven to 190": a number right after "to"; "2500 rpm": a unit some parameter of the plant has
       if (anyVals.some((v) => setTo.has(allWords[v.at - 1] ?? ''))) s += 0.8;
-      if (anyVals.some((v) => v.unit && plantUnits.has(v.unit.toLowerCase()))) s += 0.5;
+      if (
+        (has('parameter') || machineMentions.length) &&
+        anyVals.some((v) => v.unit && plantUnits.has(v.unit.toLowerCase()))
+      )
+        s += 0.5;
     }
     for (const r of spec.required) {
       const present =
@@ -682,13 +773,19 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       if (!present) s -= 1.2;
     }
     if (isCommand(intent) && question) s -= firstWord === 'why' ? 3 : 1.5;
-    // asking about an unsupported action ("when will it ship?") is weaker evidence than asking for one
-    s -= (question ? 1.5 : 3) * unsupported;
+    // asking about an unsupported action ("when will it ship?") is weaker evidence than asking for one;
+    // a word that is this intent's own cue is no evidence against it ("has ORD-102 shipped")
+    s -=
+      (question ? 1.5 : 3) *
+      unsupportedAt.filter((span) => !question || !span.every((k) => taken.has(k))).length;
+    // a command word first: not a question (unless this intent's own cue opens it)
+    if (imperative && !isCommand(intent) && intent !== 'help' && !cueAt.includes(lead)) s -= 1;
+    if (foreign) s -= 2;
     // a name the intent has no slot for (an order for the schedule question, an item for a machine command)
-    if (order && !spec.slots.includes('order')) s -= 0.8;
+    if (order && !spec.slots.includes('order')) s -= 1.5;
     if (has('item') && !spec.slots.includes('item')) s -= 0.4;
     if (machineMentions.length && !spec.slots.includes('machine') && intent !== 'help') s -= 0.5;
-    s -= Math.min(0.9, 0.3 * unknownWords);
+    s -= Math.min(1.5, 0.5 * unknownWords);
     if (aboutPeople) s -= 1;
     scores.set(intent, { s, cueAt });
   }
@@ -704,7 +801,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const confidence = Number(
     (sigmoid(2 * (best.s - PIVOT)) * (0.8 + 0.2 * Math.min(1, (best.s - second) / 1.5))).toFixed(3),
   );
-  if (unsupported) issues.push({ kind: 'unsupported' });
+  if (unsupportedAt.length) issues.push({ kind: 'unsupported' });
   if (confidence < threshold) return oos(Number((1 - confidence).toFixed(3)), bestIntent);
 
   // negated commands ask for nothing to be done
