@@ -144,7 +144,8 @@ interface Compiled {
   known: (w: string) => boolean;
   /** Cue phrases indexed by their first word and (prefixed "~") their first stem. */
   cues: Map<string, Cue[]>;
-  combos: Map<string, { a: string[][]; b: string[][]; w: number }[]>;
+  /** Cue pairs; a first phrase marked "^" in the data must open the utterance (`opens`). */
+  combos: Map<string, { a: string[][]; opens: string[][]; b: string[][]; w: number }[]>;
   unsupportedCombos: [string[][], string[][]][];
   units: { tokens: string[]; unit: string }[];
   list: (words: string[]) => string[][];
@@ -247,7 +248,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
   for (const k of phrases.keys()) push(k);
   for (const i of Object.values(lang.intents)) {
     Object.keys(i.cues).forEach((c) => list([c]).forEach((t) => push(t.join(' '))));
-    for (const [a, b] of i.combos ?? []) [...a, ...b].forEach((c) => push(c));
+    for (const [a, b] of i.combos ?? []) [...a, ...b].forEach((c) => push(c.replace(/^\^/, '')));
   }
   const priority = ordered.length;
   const strong = new Set(ordered);
@@ -323,7 +324,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
     if (!l.includes(c)) l.push(c);
     cues.set(key, l);
   };
-  const combos = new Map<string, { a: string[][]; b: string[][]; w: number }[]>();
+  const combos = new Map<string, { a: string[][]; opens: string[][]; b: string[][]; w: number }[]>();
   for (const [intent, def] of Object.entries(lang.intents)) {
     for (const [p, w] of Object.entries(def.cues))
       for (const tokens of list([p])) {
@@ -333,7 +334,12 @@ function compile(plant: Plant, lang: LangData): Compiled {
       }
     combos.set(
       intent,
-      (def.combos ?? []).map(([a, b, w]) => ({ a: list(a), b: list(b), w })),
+      (def.combos ?? []).map(([a, b, w]) => ({
+        a: list(a.filter((x) => !x.startsWith('^'))),
+        opens: a.filter((x) => x.startsWith('^')).map((x) => phraseTokens(x.slice(1), lang)),
+        b: list(b),
+        w,
+      })),
     );
   }
   const units = Object.entries(lang.units)
@@ -642,6 +648,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     }
     return span;
   };
+  const commandIntent = new Set(Object.keys(lang.intents).filter((k) => lang.intents[k].command));
   const cueHits = new Map<string, { at: number; span: number[]; w: number; base: number }[]>();
   // a filler word is itself, not another form of a cue ("machines" is not "machined")
   const filler = C.filler;
@@ -651,7 +658,11 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       let w = 0;
       let span = spanOf(c.tokens, words, i);
       if (span) w = c.w;
-      else if (!filler.has(words[i]) && (span = spanOf(c.stems, stems, i))) w = 0.85 * c.w;
+      else if (!filler.has(words[i]) && (span = spanOf(c.stems, stems, i)))
+        // a past form names a state, not an order ("the press looks stopped")
+        w =
+          (commandIntent.has(c.intent) && lang.pastSuffixes?.some((x) => words[i].endsWith(x)) ? 0.4 : 0.85) *
+          c.w;
       if (!span) continue;
       // a long word fixed from a typo is a safer guess than a short one
       const fixed = span.filter((k) => toks[k].fixed);
@@ -729,12 +740,13 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       s += m.w;
     }
     // a combo's first words marked "^" must open the utterance ("^is" + "good parts": a yes/no question)
-    const opens = (p: string[]) =>
-      p[0].startsWith('^')
-        ? findPhrase(allWords, [p[0].slice(1), ...p.slice(1)]).includes(firstAt)
-        : findPhrase(words, p).length > 0;
     for (const c of C.combos.get(intent) ?? [])
-      if (c.a.some(opens) && c.b.some((p) => findPhrase(words, p).length)) s += c.w;
+      if (
+        (c.a.some((p) => findPhrase(words, p).length) ||
+          c.opens.some((p) => findPhrase(allWords, p).includes(firstAt))) &&
+        c.b.some((p) => findPhrase(words, p).length)
+      )
+        s += c.w;
     const spec = INTENT_SLOTS[intent];
     if (spec.slots.includes('machine') && machineMentions.length) s += 0.3;
     if (intent === 'status' && (machineMentions.length || has('line')))

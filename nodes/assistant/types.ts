@@ -190,6 +190,8 @@ export interface LangData {
   filler: string[];
   /** Word endings stripped when matching intent cues (halted meets halt), longest first. */
   stemSuffixes: string[];
+  /** Endings of past forms: a command cue met only in such a form ("stopped") names a state, not an order. */
+  pastSuffixes?: string[];
   /** Common words of the language: known (never \"fixed\" into a plant name), but no cue. */
   common: string[];
   /** Words that ask about people ("who"), which the plant data cannot answer. */
