@@ -147,6 +147,13 @@ interface Compiled {
   /** Cue pairs; a first phrase marked "^" in the data must open the utterance (`opens`). */
   combos: Map<string, { a: string[][]; opens: string[][]; b: string[][]; w: number }[]>;
   unsupportedCombos: [string[][], string[][]][];
+  /** Unsupported phrases with the stems of their words. */
+  unsupported: { tokens: string[]; stems: string[] }[];
+  polite: string[][];
+  owned: Set<string>;
+  indefinite: Set<string>;
+  possessive: Set<string>;
+  commandIntents: Set<string>;
   units: { tokens: string[]; unit: string }[];
   list: (words: string[]) => string[][];
 }
@@ -359,6 +366,15 @@ function compile(plant: Plant, lang: LangData): Compiled {
     known,
     cues,
     combos,
+    unsupported: list(lang.unsupported).map((tokens) => ({
+      tokens,
+      stems: tokens.map((w) => stem(w, lang.stemSuffixes)),
+    })),
+    polite: list(lang.polite ?? []),
+    owned: new Set(lang.ownedWords ?? []),
+    indefinite: new Set(lang.indefinite ?? []),
+    possessive: new Set(lang.possessives ?? []),
+    commandIntents: new Set(Object.keys(lang.intents).filter((k) => lang.intents[k].command)),
     unsupportedCombos: (lang.unsupportedCombos ?? []).map(([a, b]): [string[][], string[][]] => [
       list(a),
       list(b),
@@ -599,7 +615,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     (guessed(toks[firstAt]) && toks[firstAt + 1]?.kind === 'word'
       ? allWords[firstAt + 1]
       : allWords[firstAt]) ?? '';
-  const politeHead = C.list(lang.polite ?? [])
+  const politeHead = C.polite
     .filter((p) => findPhrase(allWords, p).includes(0))
     .reduce((n, p) => Math.max(n, p.length), 0);
   const polite = politeHead > 0;
@@ -613,12 +629,15 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     .filter((p) => p > 0 && !negs.includes(p));
   const stems = words.map((w) => stem(w, lang.stemSuffixes));
   // unsupported words and their inflections ("meetings", "shipped"), never a shorter word ("new" of "news")
-  const sameWord = (i: number, u: string) =>
-    words[i] === u || (words[i].length >= u.length && stems[i] === stem(u, lang.stemSuffixes));
   const unsupportedAt: number[][] = [];
-  for (const p of C.list(lang.unsupported))
-    for (let i = 0; i + p.length <= words.length; i++)
-      if (p.every((u, k) => sameWord(i + k, u))) unsupportedAt.push(range(i, i + p.length));
+  for (const p of C.unsupported)
+    for (let i = 0; i + p.tokens.length <= words.length; i++)
+      if (
+        p.tokens.every(
+          (u, k) => words[i + k] === u || (words[i + k].length >= u.length && stems[i + k] === p.stems[k]),
+        )
+      )
+        unsupportedAt.push(range(i, i + p.tokens.length));
   for (const [a, b] of C.unsupportedCombos) {
     const first = a.flatMap((p) => findPhrase(words, p));
     const later = b.flatMap((p) => findPhrase(words, p).map((at) => ({ at, len: p.length })));
@@ -648,7 +667,6 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     }
     return span;
   };
-  const commandIntent = new Set(Object.keys(lang.intents).filter((k) => lang.intents[k].command));
   const cueHits = new Map<string, { at: number; span: number[]; w: number; base: number }[]>();
   // a filler word is itself, not another form of a cue ("machines" is not "machined")
   const filler = C.filler;
@@ -661,8 +679,9 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       else if (!filler.has(words[i]) && (span = spanOf(c.stems, stems, i)))
         // a past form names a state, not an order ("the press looks stopped")
         w =
-          (commandIntent.has(c.intent) && lang.pastSuffixes?.some((x) => words[i].endsWith(x)) ? 0.4 : 0.85) *
-          c.w;
+          (C.commandIntents.has(c.intent) && lang.pastSuffixes?.some((x) => words[i].endsWith(x))
+            ? 0.4
+            : 0.85) * c.w;
       if (!span) continue;
       // a long word fixed from a typo is a safer guess than a short one
       const fixed = span.filter((k) => toks[k].fixed);
@@ -681,11 +700,9 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   toks.forEach((_t, i) => {
     if (unplaced(i)) unknownWords++;
   });
-  // "my car", "the thermostat", "a kettle", "a hydraulic press": a thing that is not (this) plant's. After
-  // an article, the word must head its phrase ("the process capability" is ours, "the office" is not).
-  const owned = new Set(lang.ownedWords ?? []);
-  const indefinite = new Set(lang.indefinite ?? []);
-  const possessive = new Set(lang.possessives ?? []);
+  // "my car", "the thermostat", "a kettle", "a hydraulic press": a thing that is not (this) plant's. An
+  // unknown word after an article must head its phrase ("the process capability" may be ours).
+  const { owned, indefinite, possessive } = C;
   const unsupportedWord = new Set(unsupportedAt.filter((sp) => sp.length === 1).map((sp) => sp[0]));
   const foreign = toks.some((t, i) => {
     if (!t.marker || t.used === 'unknown') return false;
@@ -695,7 +712,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     );
     const nx = toks[i + 1];
     const heads = !nx || nx.kind !== 'word' || !(nx.used === 'entity' || served.has(i + 1));
-    return ((unplaced(i) || unsupportedWord.has(i)) && heads) || (indefinite.has(t.marker) && plantName);
+    return (unplaced(i) && heads) || unsupportedWord.has(i) || (indefinite.has(t.marker) && plantName);
   });
   // an order given with a verb first ("run the mill", "set an alarm"): a command word opens the utterance
   const lead = allWords.findIndex((w, i) => i >= politeHead && w !== ',');
