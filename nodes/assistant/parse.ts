@@ -667,7 +667,10 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     }
     return span;
   };
-  const cueHits = new Map<string, { at: number; span: number[]; w: number; base: number }[]>();
+  const cueHits = new Map<
+    string,
+    { at: number; span: number[]; w: number; base: number; exact: boolean }[]
+  >();
   // a filler word is itself, not another form of a cue ("machines" is not "machined")
   const filler = C.filler;
   for (let i = 0; i < words.length; i++) {
@@ -687,7 +690,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       const fixed = span.filter((k) => toks[k].fixed);
       if (fixed.length) w *= fixed.every((k) => toks[k].text.length >= 6) ? 0.8 : 0.6;
       const l = cueHits.get(c.intent) ?? [];
-      l.push({ at: i, span, w, base: fixed.length ? w : c.w });
+      l.push({ at: i, span, w, base: fixed.length ? w : c.w, exact: w === c.w });
       cueHits.set(c.intent, l);
     }
   }
@@ -701,7 +704,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     if (unplaced(i)) unknownWords++;
   });
   // "my car", "the thermostat", "a kettle", "a hydraulic press": a thing that is not (this) plant's. An
-  // unknown word after an article must head its phrase ("the process capability" may be ours).
+  // unknown word after an article must head its phrase ("the acme press" may be ours).
   const { owned, indefinite, possessive } = C;
   const unsupportedWord = new Set(unsupportedAt.filter((sp) => sp.length === 1).map((sp) => sp[0]));
   const foreign = toks.some((t, i) => {
@@ -711,7 +714,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       (m) => m.start === i && m.refs.some((r) => r.kind === 'machine' || r.kind === 'line'),
     );
     const nx = toks[i + 1];
-    const heads = !nx || nx.kind !== 'word' || !(nx.used === 'entity' || served.has(i + 1));
+    const heads = !nx || nx.used !== 'entity';
     return (unplaced(i) && heads) || unsupportedWord.has(i) || (indefinite.has(t.marker) && plantName);
   });
   // an order given with a verb first ("run the mill", "set an alarm"): a command word opens the utterance
@@ -808,7 +811,13 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       (question ? 1.5 : 3) *
       unsupportedAt.filter((span) => !question || !span.every((k) => taken.has(k))).length;
     // a command word first: not a question (unless this intent's own cue opens it)
-    if (imperative && !isCommand(intent) && intent !== 'help' && !cueAt.includes(lead)) s -= 1;
+    if (
+      imperative &&
+      !isCommand(intent) &&
+      intent !== 'help' &&
+      !(cueHits.get(intent) ?? []).some((h) => h.at === lead && h.exact)
+    )
+      s -= 1;
     if (foreign) s -= 2;
     // a name the intent has no slot for (an order for the schedule question, an item for a machine command)
     if (order && !spec.slots.includes('order')) s -= 1.5;
