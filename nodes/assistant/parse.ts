@@ -154,6 +154,7 @@ interface Compiled {
   indefinite: Set<string>;
   possessive: Set<string>;
   commandIntents: Set<string>;
+  causative: Set<string>;
   units: { tokens: string[]; unit: string }[];
   list: (words: string[]) => string[][];
 }
@@ -374,6 +375,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
     owned: new Set(lang.ownedWords ?? []),
     indefinite: new Set(lang.indefinite ?? []),
     possessive: new Set(lang.possessives ?? []),
+    causative: new Set(lang.causative ?? []),
     commandIntents: new Set(Object.keys(lang.intents).filter((k) => lang.intents[k].command)),
     unsupportedCombos: (lang.unsupportedCombos ?? []).map(([a, b]): [string[][], string[][]] => [
       list(a),
@@ -680,9 +682,12 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       let span = spanOf(c.tokens, words, i);
       if (span) w = c.w;
       else if (!filler.has(words[i]) && (span = spanOf(c.stems, stems, i)))
-        // a past form names a state, not an order ("the press looks stopped")
+        // a past form names a state, not an order ("the press looks stopped"), unless asked for one
+        // ("get the packer started", "we need the press stopped")
         w =
-          (C.commandIntents.has(c.intent) && lang.pastSuffixes?.some((x) => words[i].endsWith(x))
+          (C.commandIntents.has(c.intent) &&
+          lang.pastSuffixes?.some((x) => words[i].endsWith(x)) &&
+          !allWords.slice(Math.max(0, i - 4), i).some((x) => C.causative.has(x))
             ? 0.4
             : 0.85) * c.w;
       if (!span) continue;
@@ -704,17 +709,17 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     if (unplaced(i)) unknownWords++;
   });
   // "my car", "the thermostat", "a kettle", "a hydraulic press": a thing that is not (this) plant's. An
-  // unknown word after an article must head its phrase ("the acme press" may be ours).
+  // unknown word after an article must head its phrase ("the cycle count" may be ours).
   const { owned, indefinite, possessive } = C;
   const unsupportedWord = new Set(unsupportedAt.filter((sp) => sp.length === 1).map((sp) => sp[0]));
   const foreign = toks.some((t, i) => {
     if (!t.marker || t.used === 'unknown') return false;
-    if (possessive.has(t.marker)) return !owned.has(t.text) && t.used !== 'entity';
+    if (possessive.has(t.marker)) return !owned.has(t.text) && t.used !== 'entity' && t.used !== 'time';
     const plantName = mentions.some(
       (m) => m.start === i && m.refs.some((r) => r.kind === 'machine' || r.kind === 'line'),
     );
     const nx = toks[i + 1];
-    const heads = !nx || nx.used !== 'entity';
+    const heads = !nx || !(nx.used === 'entity' || served.has(i + 1));
     return (unplaced(i) && heads) || unsupportedWord.has(i) || (indefinite.has(t.marker) && plantName);
   });
   // an order given with a verb first ("run the mill", "set an alarm"): a command word opens the utterance
@@ -784,7 +789,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       // "oven to 190": a number right after "to"; "2500 rpm": a unit some parameter of the plant has
       if (anyVals.some((v) => setTo.has(allWords[v.at - 1] ?? ''))) s += 0.8;
       if (
-        (has('parameter') || machineMentions.length) &&
+        (has('parameter') || machineMentions.length || unitNamesParam) &&
         anyVals.some((v) => v.unit && plantUnits.has(v.unit.toLowerCase()))
       )
         s += 0.5;

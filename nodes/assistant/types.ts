@@ -192,6 +192,8 @@ export interface LangData {
   stemSuffixes: string[];
   /** Endings of past forms: a command cue met only in such a form ("stopped") names a state, not an order. */
   pastSuffixes?: string[];
+  /** Words that ask for a state to be brought about ("get it started", "need it stopped"): the past form is then an order. */
+  causative?: string[];
   /** Common words of the language: known (never \"fixed\" into a plant name), but no cue. */
   common: string[];
   /** Words that ask about people ("who"), which the plant data cannot answer. */
