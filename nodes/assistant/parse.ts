@@ -705,9 +705,13 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const served = new Set(hitList.filter((h) => h.w >= 1).flatMap((h) => h.span));
   const unplaced = (i: number) => guessed(toks[i]) || (!!toks[i].fixed && !toks[i].used && !served.has(i));
   let unknownWords = 0;
-  toks.forEach((_t, i) => {
+  let freeWords = 0;
+  toks.forEach((t, i) => {
     if (unplaced(i)) unknownWords++;
+    if (t.kind === 'word' && !t.used) freeWords++;
   });
+  // most of the words unknown: another language or gibberish around a plant name ("wie ist der status von CNC1")
+  const mostlyUnknown = unknownWords >= 2 && unknownWords >= 0.5 * freeWords;
   // "my car", "the thermostat", "a kettle", "a hydraulic press": a thing that is not (this) plant's. An
   // unknown word after an article must head its phrase ("the cycle count" may be ours).
   const { owned, indefinite, possessive } = C;
@@ -828,7 +832,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     if (order && !spec.slots.includes('order')) s -= 1.5;
     if (has('item') && !spec.slots.includes('item')) s -= 0.4;
     if (machineMentions.length && !spec.slots.includes('machine') && intent !== 'help') s -= 0.5;
-    s -= Math.min(1.5, 0.5 * unknownWords);
+    s -= Math.min(1.5, 0.5 * unknownWords) + (mostlyUnknown ? 1.5 : 0);
     if (aboutPeople) s -= 1;
     scores.set(intent, { s, cueAt });
   }
