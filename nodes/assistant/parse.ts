@@ -833,7 +833,8 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     if (has('item') && !spec.slots.includes('item')) s -= 0.4;
     if (machineMentions.length && !spec.slots.includes('machine') && intent !== 'help') s -= 0.5;
     s -= Math.min(1.5, 0.5 * unknownWords) + (mostlyUnknown ? 1.5 : 0);
-    if (aboutPeople) s -= 1;
+    // the plant data knows machines, not people ("who is operating the press")
+    if (aboutPeople) s -= 2;
     scores.set(intent, { s, cueAt });
   }
   const ranked = [...scores.entries()].sort((a, b) => b[1].s - a[1].s);

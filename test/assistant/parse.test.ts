@@ -378,6 +378,21 @@ describe('assistant parser', () => {
       /^dev-utterances.*\.json$/.test(f),
     );
     it('finds the development batches', () => assert.ok(devFiles.length >= 5, `${devFiles.length} files`));
+    it('the operator batches pooled (incl. the hard one): the issue targets', () => {
+      const files = readdirSync(join(ROOT, 'test', 'assistant')).filter((f) =>
+        /^(dev|hard)-utterances-operator.*\.json$/.test(f),
+      );
+      assert.ok(files.length >= 5, `${files.length} files`);
+      const sets = files.map((f) => readGold(join(ROOT, 'test', 'assistant', f)));
+      const gold = sets.flatMap((g) => g.utterances.map((u) => ({ u, now: g.now })));
+      const s = score(
+        gold.map((x) => x.u),
+        gold.map((x) => parse(x.u.text, { plant, now: x.now })),
+      );
+      assert.ok(s.intentAcc >= 0.97, `intent ${s.intentAcc}`);
+      assert.ok(s.slotExact >= 0.93, `slots ${s.slotExact}`);
+      assert.ok(s.oosRecall >= 0.9 && s.inScopeAcc >= 0.95, `oos ${s.oosRecall} in scope ${s.inScopeAcc}`);
+    });
     for (const f of devFiles)
       it(`${f}: intent >= 95 %, slots >= 93 %, out-of-scope recall >= 85 %`, () => {
         const g = readGold(join(ROOT, 'test', 'assistant', f));
