@@ -10,9 +10,13 @@
  *  4. time expressions (time.ts); 5. values with units (normalised to the plant's unit spelling);
  *  6. intent scores: weighted cue phrases of each intent from the language data, plus what the found names
  *     support (an item points at inventory, a parameter with a value at set_parameter), minus penalties
- *     (a command asked as a question, a required name missing, unsupported actions, unknown words). The best
- *     score becomes a confidence through a logistic; below the threshold, or a negated command, is
- *     out_of_scope. Corrections: the last stated value or name wins.
+ *     (a command asked as a question, a question opened by a command verb, a required name missing).
+ *     Out-of-scope evidence counts against every intent: unsupported words and word pairs (other systems,
+ *     rule-override text), words the parser cannot place (unknown, or fixed from a typo into a word that
+ *     serves no cue; most words unknown is another language), a foreign thing ("my car", "the thermostat",
+ *     "a kettle", "a hydraulic press" is any press) and questions about people. The best score becomes a
+ *     confidence through a logistic; below the threshold, or a negated command, is out_of_scope.
+ *     Corrections: the last stated value or name wins.
  */
 import Qty from 'js-quantities';
 import en from './lang/en.json';
