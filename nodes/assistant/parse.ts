@@ -723,13 +723,18 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const foreign = toks.some((t, i) => {
     if (!t.marker || t.used === 'unknown') return false;
     if (possessive.has(t.marker)) return !owned.has(t.text) && t.used !== 'entity' && t.used !== 'time';
-    const plantName = mentions.some(
-      (m) => m.start === i && m.refs.some((r) => r.kind === 'machine' || r.kind === 'line'),
-    );
     const nx = toks[i + 1];
     const heads = !nx || !(nx.used === 'entity' || served.has(i + 1));
-    return (unplaced(i) && heads) || unsupportedWord.has(i) || (indefinite.has(t.marker) && plantName);
+    return (unplaced(i) && heads) || unsupportedWord.has(i);
   });
+  // a machine after an indefinite article is any such machine: a general question ("how much does a new
+  // press cost"); a command keeps it (a recogniser may hear "stop at a zx lathe")
+  const generic = toks.some(
+    (t, i) =>
+      !!t.marker &&
+      indefinite.has(t.marker) &&
+      mentions.some((m) => m.start === i && m.refs.some((r) => r.kind === 'machine' || r.kind === 'line')),
+  );
   // an order given with a verb first ("run the mill", "set an alarm"): a command word opens the utterance
   const lead = allWords.findIndex((w, i) => i >= politeHead && w !== ',');
   const imperative = [...cueHits.entries()].some(
@@ -831,7 +836,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       !(cueHits.get(intent) ?? []).some((h) => h.at === lead && h.exact)
     )
       s -= 1;
-    if (foreign) s -= 2;
+    if (foreign || (generic && !isCommand(intent))) s -= 2;
     // a name the intent has no slot for (an order for the schedule question, an item for a machine command)
     if (order && !spec.slots.includes('order')) s -= 1.5;
     if (has('item') && !spec.slots.includes('item')) s -= 0.4;

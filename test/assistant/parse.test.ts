@@ -290,6 +290,12 @@ describe('assistant parser', () => {
         'who invented the hydraulic press',
       ])
         assert.equal(intent(t), 'out_of_scope', t);
+      assert.equal(intent('how much does a new press cost'), 'out_of_scope');
+      // a command with "a" before the machine (as a recogniser may hear it) stays a command
+      const lathe: Plant = { machines: [{ id: 'Lathe7', name: 'lathe 7', aliases: ['zx lathe'] }] };
+      const r = parse('stop at a zx lathe mute', { plant: lathe, now });
+      assert.equal(r.intent, 'stop_machine');
+      assert.equal(r.slots.machine, 'Lathe7');
       // an unknown modifier of a plant word, and a possessive of an owned word, stay in scope
       assert.equal(intent("what's the process capability of the press"), 'quality');
       assert.equal(intent("what's the oee on my line"), 'oee');
