@@ -291,7 +291,8 @@ function compile(plant: Plant, lang: LangData): Compiled {
     ...Object.values(T.shiftNames).flat(),
     ...Object.keys(T.weekdays),
   ];
-  const strongLists = [
+  // time, unit, number, negation, correction and order words carry meaning when a typo is fixed into them
+  const quantities = [
     ...timeWords,
     ...Object.values(lang.units).flat(),
     ...Object.keys(lang.numbers.units),
@@ -300,24 +301,13 @@ function compile(plant: Plant, lang: LangData): Compiled {
     ...lang.numbers.point,
     ...lang.numbers.minus,
     ...lang.numbers.plus,
-    ...lang.negation,
-    ...lang.corrections,
-    ...lang.orderWords,
   ];
-  for (const p of strongLists) for (const w of p.split(' ')) strong.add(w);
+  const signals = [...lang.negation, ...lang.corrections, ...lang.orderWords];
+  for (const p of [...quantities, ...signals]) for (const w of p.split(' ')) strong.add(w);
   [
-    ...timeWords,
-    ...Object.values(lang.units).flat(),
-    ...Object.keys(lang.numbers.units),
-    ...Object.keys(lang.numbers.tens),
-    ...Object.keys(lang.numbers.scales),
-    ...lang.numbers.point,
-    ...lang.numbers.minus,
-    ...lang.numbers.plus,
+    ...quantities,
     ...lang.numbers.half,
-    ...lang.negation,
-    ...lang.corrections,
-    ...lang.orderWords,
+    ...signals,
     ...lang.setTo,
     ...lang.questionWords,
     ...lang.filler,
