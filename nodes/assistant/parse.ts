@@ -10,9 +10,13 @@
  *  4. time expressions (time.ts); 5. values with units (normalised to the plant's unit spelling);
  *  6. intent scores: weighted cue phrases of each intent from the language data, plus what the found names
  *     support (an item points at inventory, a parameter with a value at set_parameter), minus penalties
- *     (a command asked as a question, a required name missing, unsupported actions, unknown words). The best
- *     score becomes a confidence through a logistic; below the threshold, or a negated command, is
- *     out_of_scope. Corrections: the last stated value or name wins.
+ *     (a command asked as a question, a question opened by a command verb, a required name missing).
+ *     Out-of-scope evidence counts against every intent: unsupported words and word pairs (other systems,
+ *     rule-override text), words the parser cannot place (unknown, or fixed from a typo into a word that
+ *     serves no cue; most words unknown is another language), a foreign thing ("my car", "the thermostat",
+ *     "a kettle", "a hydraulic press" is any press) and questions about people. The best score becomes a
+ *     confidence through a logistic; below the threshold, or a negated command, is out_of_scope.
+ *     Corrections: the last stated value or name wins.
  */
 import Qty from 'js-quantities';
 import en from './lang/en.json';
@@ -134,12 +138,27 @@ interface Compiled {
   /** ordered[0..priority) are plant and intent words, preferred when typos tie. */
   priority: number;
   typos: Map<string, string>;
+  /**
+   * Words a typo fix may land on and still carry meaning (plant, cue, time, unit, number words). A word
+   * fixed to anything else ("bus" -> "but") tells nothing and counts as unknown.
+   */
+  strong: Set<string>;
   filler: Set<string>;
   /** A word the language knows, or another form of one ("runs" of "run"). */
   known: (w: string) => boolean;
   /** Cue phrases indexed by their first word and (prefixed "~") their first stem. */
   cues: Map<string, Cue[]>;
-  combos: Map<string, { a: string[][]; b: string[][]; w: number }[]>;
+  /** Cue pairs; a first phrase marked "^" in the data must open the utterance (`opens`). */
+  combos: Map<string, { a: string[][]; opens: string[][]; b: string[][]; w: number }[]>;
+  unsupportedCombos: [string[][], string[][]][];
+  /** Unsupported phrases with the stems of their words. */
+  unsupported: { tokens: string[]; stems: string[] }[];
+  polite: string[][];
+  owned: Set<string>;
+  indefinite: Set<string>;
+  possessive: Set<string>;
+  commandIntents: Set<string>;
+  causative: Set<string>;
   units: { tokens: string[]; unit: string }[];
   list: (words: string[]) => string[][];
 }
@@ -241,9 +260,10 @@ function compile(plant: Plant, lang: LangData): Compiled {
   for (const k of phrases.keys()) push(k);
   for (const i of Object.values(lang.intents)) {
     Object.keys(i.cues).forEach((c) => list([c]).forEach((t) => push(t.join(' '))));
-    for (const [a, b] of i.combos ?? []) [...a, ...b].forEach((c) => push(c));
+    for (const [a, b] of i.combos ?? []) [...a, ...b].forEach((c) => push(c.replace(/^\^/, '')));
   }
   const priority = ordered.length;
+  const strong = new Set(ordered);
   const T = lang.time;
   const timeWords = [
     ...T.now,
@@ -271,7 +291,8 @@ function compile(plant: Plant, lang: LangData): Compiled {
     ...Object.values(T.shiftNames).flat(),
     ...Object.keys(T.weekdays),
   ];
-  [
+  // time, unit, number, negation, correction and order words carry meaning when a typo is fixed into them
+  const quantities = [
     ...timeWords,
     ...Object.values(lang.units).flat(),
     ...Object.keys(lang.numbers.units),
@@ -280,10 +301,13 @@ function compile(plant: Plant, lang: LangData): Compiled {
     ...lang.numbers.point,
     ...lang.numbers.minus,
     ...lang.numbers.plus,
+  ];
+  const signals = [...lang.negation, ...lang.corrections, ...lang.orderWords];
+  for (const p of [...quantities, ...signals]) for (const w of p.split(' ')) strong.add(w);
+  [
+    ...quantities,
     ...lang.numbers.half,
-    ...lang.negation,
-    ...lang.corrections,
-    ...lang.orderWords,
+    ...signals,
     ...lang.setTo,
     ...lang.questionWords,
     ...lang.filler,
@@ -302,7 +326,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
     if (!l.includes(c)) l.push(c);
     cues.set(key, l);
   };
-  const combos = new Map<string, { a: string[][]; b: string[][]; w: number }[]>();
+  const combos = new Map<string, { a: string[][]; opens: string[][]; b: string[][]; w: number }[]>();
   for (const [intent, def] of Object.entries(lang.intents)) {
     for (const [p, w] of Object.entries(def.cues))
       for (const tokens of list([p])) {
@@ -312,7 +336,12 @@ function compile(plant: Plant, lang: LangData): Compiled {
       }
     combos.set(
       intent,
-      (def.combos ?? []).map(([a, b, w]) => ({ a: list(a), b: list(b), w })),
+      (def.combos ?? []).map(([a, b, w]) => ({
+        a: list(a.filter((x) => !x.startsWith('^'))),
+        opens: a.filter((x) => x.startsWith('^')).map((x) => phraseTokens(x.slice(1), lang)),
+        b: list(b),
+        w,
+      })),
     );
   }
   const units = Object.entries(lang.units)
@@ -327,10 +356,25 @@ function compile(plant: Plant, lang: LangData): Compiled {
     ordered,
     priority,
     typos: new Map(),
+    strong,
     filler: new Set(lang.filler),
     known,
     cues,
     combos,
+    unsupported: list(lang.unsupported).map((tokens) => ({
+      tokens,
+      stems: tokens.map((w) => stem(w, lang.stemSuffixes)),
+    })),
+    polite: list(lang.polite ?? []),
+    owned: new Set(lang.ownedWords ?? []),
+    indefinite: new Set(lang.indefinite ?? []),
+    possessive: new Set(lang.possessives ?? []),
+    causative: new Set(lang.causative ?? []),
+    commandIntents: new Set(Object.keys(lang.intents).filter((k) => lang.intents[k].command)),
+    unsupportedCombos: (lang.unsupportedCombos ?? []).map(([a, b]): [string[][], string[][]] => [
+      list(a),
+      list(b),
+    ]),
     units,
     list,
   };
@@ -339,6 +383,8 @@ function compile(plant: Plant, lang: LangData): Compiled {
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+/** The integers a, a + 1, ..., b - 1. */
+const range = (a: number, b: number): number[] => Array.from({ length: Math.max(0, b - a) }, (_, k) => a + k);
 
 /** Every start index where the phrase occurs in words. */
 function findPhrase(words: string[], p: string[]): number[] {
@@ -403,6 +449,11 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       if (k >= 0) toks.splice(k, 1, ...to.split(' ').map((w): Token => ({ text: w, kind: 'word' })));
     }
   }
+  // "my car", "a kettle": mark the word after a foreign marker before the articles are dropped
+  const markers = lang.foreignMarkers ?? [];
+  for (let i = 0; i + 1 < toks.length; i++)
+    if (toks[i].kind === 'word' && markers.includes(toks[i].text) && toks[i + 1].kind === 'word')
+      toks[i + 1].marker = toks[i].text;
   toks = toks.filter((t) => !(t.kind === 'word' && lang.drop.includes(t.text)));
 
   // 2. plant names, longest first
@@ -534,29 +585,36 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   };
 
   // 6. intent scores
-  // cue words: not time words, not punctuation, not inside a plant name ("packing" of "packing machine")
-  const words = toks.map((t) =>
-    t.used === 'time' || t.used === 'entity' || t.kind === 'punct' ? '\u0000' : t.text,
+  // cue words: not time words, not punctuation, not inside a plant name ("packing" of "packing machine");
+  // "now" words carry no slot, so they stay cue words ("as soon as possible" of rush_order)
+  const nowAt = new Set(times.filter((m) => m.isNow).flatMap((m) => range(m.start, m.end)));
+  // an item's words next to a machine may be a part of it ("the spindle bearings on the mill")
+  const partAt = mentions.some((m) => m.refs.some((r) => r.kind === 'machine'))
+    ? new Set(
+        mentions.filter((m) => m.refs.every((r) => r.kind === 'item')).flatMap((m) => range(m.start, m.end)),
+      )
+    : new Set<number>();
+  const words = toks.map((t, i) =>
+    (t.used === 'time' && !nowAt.has(i)) || (t.used === 'entity' && !partAt.has(i)) || t.kind === 'punct'
+      ? '\u0000'
+      : t.text,
   );
   const allWords = toks.map((t) => t.text);
   const machineMentions = mentions.filter((m) => m.refs.some((r) => r.kind === 'machine'));
   const has = (kind: EntityKind) => mentions.some((m) => m.refs.some((r) => r.kind === kind));
   const anyVals = values(true);
-  const firstWord = allWords.find((w) => w !== ',' && !lang.corrections.includes(w)) ?? '';
-  const polite = [
-    'can you',
-    'could you',
-    'would you',
-    'will you',
-    'please',
-    'can we',
-    'could we',
-    'let us',
-    'i want',
-    'i need',
-    'we need',
-    'go ahead',
-  ].some((p) => allWords.join(' ').startsWith(p));
+  const firstAt = allWords.findIndex((w) => w !== ',' && !lang.corrections.includes(w));
+  // an unknown first word ("wy did the oven stop") hands the question test to the next one
+  const guessed = (t?: Token) =>
+    !!t && t.kind === 'word' && !t.used && (!C.known(t.text) || (!!t.fixed && !C.strong.has(t.text)));
+  const firstWord =
+    (guessed(toks[firstAt]) && toks[firstAt + 1]?.kind === 'word'
+      ? allWords[firstAt + 1]
+      : allWords[firstAt]) ?? '';
+  const politeHead = C.polite
+    .filter((p) => findPhrase(allWords, p).includes(0))
+    .reduce((n, p) => Math.max(n, p.length), 0);
+  const polite = politeHead > 0;
   const negs = C.list(lang.negation).flatMap((p) => findPhrase(words, p));
   const startsNegated = negs.some((p) => p <= 1);
   const question =
@@ -566,17 +624,23 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     .flatMap((p) => findPhrase(allWords, p))
     .filter((p) => p > 0 && !negs.includes(p));
   const stems = words.map((w) => stem(w, lang.stemSuffixes));
-  const unsupported = C.list(lang.unsupported).filter(
-    (p) =>
-      findPhrase(
-        stems,
-        p.map((w) => stem(w, lang.stemSuffixes)),
-      ).length > 0,
-  ).length;
-  let unknownWords = 0;
-  for (const t of toks) if (!t.used && t.kind === 'word' && !C.known(t.text)) unknownWords++;
+  // unsupported words and their inflections ("meetings", "shipped"), never a shorter word ("new" of "news")
+  const unsupportedAt: number[][] = [];
+  for (const p of C.unsupported)
+    for (let i = 0; i + p.tokens.length <= words.length; i++)
+      if (
+        p.tokens.every(
+          (u, k) => words[i + k] === u || (words[i + k].length >= u.length && stems[i + k] === p.stems[k]),
+        )
+      )
+        unsupportedAt.push(range(i, i + p.tokens.length));
+  for (const [a, b] of C.unsupportedCombos) {
+    const first = a.flatMap((p) => findPhrase(words, p));
+    const later = b.flatMap((p) => findPhrase(words, p).map((at) => ({ at, len: p.length })));
+    const hit = later.find((x) => first.some((f) => f < x.at));
+    if (hit) unsupportedAt.push(range(hit.at, hit.at + hit.len));
+  }
   const aboutPeople = lang.personWords.includes(firstWord);
-
   // cue phrases at each position: exact, or another form of the same words ("halted" for "halt") for less
   // A phrase may enclose a plant name ("switch [the mill] on", "shut [the packer] down"); a word fixed
   // from a typo counts for less (the fix is a guess).
@@ -599,7 +663,10 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     }
     return span;
   };
-  const cueHits = new Map<string, { at: number; span: number[]; w: number }[]>();
+  const cueHits = new Map<
+    string,
+    { at: number; span: number[]; w: number; base: number; exact: boolean }[]
+  >();
   // a filler word is itself, not another form of a cue ("machines" is not "machined")
   const filler = C.filler;
   for (let i = 0; i < words.length; i++) {
@@ -608,18 +675,71 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       let w = 0;
       let span = spanOf(c.tokens, words, i);
       if (span) w = c.w;
-      else if (!filler.has(words[i]) && (span = spanOf(c.stems, stems, i))) w = 0.85 * c.w;
+      else if (!filler.has(words[i]) && (span = spanOf(c.stems, stems, i)))
+        // a past form names a state, not an order ("the press looks stopped"), unless asked for one
+        // ("get the packer started", "we need the press stopped")
+        w =
+          (C.commandIntents.has(c.intent) &&
+          lang.pastSuffixes?.some((x) => words[i].endsWith(x)) &&
+          !allWords.slice(Math.max(0, i - 4), i).some((x) => C.causative.has(x))
+            ? 0.4
+            : 0.85) * c.w;
       if (!span) continue;
-      if (span.some((k) => toks[k].fixed)) w *= 0.6;
+      // a long word fixed from a typo is a safer guess than a short one
+      const fixed = span.filter((k) => toks[k].fixed);
+      if (fixed.length) w *= fixed.every((k) => toks[k].text.length >= 6) ? 0.8 : 0.6;
       const l = cueHits.get(c.intent) ?? [];
-      l.push({ at: i, span, w });
+      l.push({ at: i, span, w, base: fixed.length ? w : c.w, exact: w === c.w });
       cueHits.set(c.intent, l);
     }
   }
-  // a machine named with no other topic is a status question ("CNC1?", "check on the packer")
-  const topicElsewhere = [...cueHits.entries()].some(
-    ([intent, hits]) => intent !== 'status' && hits.some((h) => h.w >= 1.5),
+  // words the parser could not place: unknown, or fixed from a typo into a word that then served no
+  // more than a weak cue ("pump" -> "bump")
+  const hitList = [...cueHits.values()].flat();
+  const served = new Set(hitList.filter((h) => h.w >= 1).flatMap((h) => h.span));
+  const unplaced = (i: number) => guessed(toks[i]) || (!!toks[i].fixed && !toks[i].used && !served.has(i));
+  let unknownWords = 0;
+  let freeWords = 0;
+  toks.forEach((t, i) => {
+    if (unplaced(i)) unknownWords++;
+    if (t.kind === 'word' && !t.used) freeWords++;
+  });
+  // most of the words unknown: another language or gibberish around a plant name ("wie ist der status von CNC1")
+  const mostlyUnknown = unknownWords >= 2 && unknownWords >= 0.5 * freeWords;
+  // "my car", "the thermostat", "a kettle", "a hydraulic press": a thing that is not (this) plant's. An
+  // unknown word after an article must head its phrase ("the cycle count" may be ours).
+  const { owned, indefinite, possessive } = C;
+  const unsupportedWord = new Set(unsupportedAt.filter((sp) => sp.length === 1).map((sp) => sp[0]));
+  const foreign = toks.some((t, i) => {
+    if (!t.marker || t.used === 'unknown') return false;
+    if (possessive.has(t.marker)) return !owned.has(t.text) && t.used !== 'entity' && t.used !== 'time';
+    const nx = toks[i + 1];
+    const heads = !nx || !(nx.used === 'entity' || served.has(i + 1));
+    return (unplaced(i) && heads) || unsupportedWord.has(i);
+  });
+  // a machine after an indefinite article is any such machine: a general question ("how much does a new
+  // press cost"); a command keeps it (a recogniser may hear "stop at a zx lathe")
+  const generic = toks.some(
+    (t, i) =>
+      !!t.marker &&
+      indefinite.has(t.marker) &&
+      mentions.some((m) => m.start === i && m.refs.some((r) => r.kind === 'machine' || r.kind === 'line')),
   );
+  // an order given with a verb first ("run the mill", "set an alarm"): a command word opens the utterance
+  const lead = allWords.findIndex((w, i) => i >= politeHead && w !== ',');
+  const imperative = [...cueHits.entries()].some(
+    ([intent, hits]) =>
+      lang.intents[intent]?.command && hits.some((h) => h.at === lead && h.base >= 1.4 && h.w >= 1),
+  );
+  // a machine named with no other topic is a status question ("CNC1?", "check on the packer"); another
+  // topic is a strong cue of another intent (also when stemmed or fixed from a typo), a characteristic,
+  // an item or an order, or a command verb first
+  const topicElsewhere =
+    imperative ||
+    has('characteristic') ||
+    has('item') ||
+    !!order ||
+    [...cueHits.entries()].some(([intent, hits]) => intent !== 'status' && hits.some((h) => h.base >= 1.5));
   const setTo = new Set(lang.setTo);
   const unitList = plant.machines.flatMap((m) =>
     (m.parameters ?? []).map((p) => (p.unit ?? '').toLowerCase()),
@@ -632,7 +752,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const scores = new Map<Exclude<Intent, 'out_of_scope'>, { s: number; cueAt: number[] }>();
   for (const intent of Object.keys(INTENT_SLOTS) as Exclude<Intent, 'out_of_scope'>[]) {
     const matches = cueHits.get(intent) ?? [];
-    matches.sort((a, b) => b.span.length - a.span.length || b.w - a.w);
+    matches.sort((a, b) => b.w - a.w || b.span.length - a.span.length);
     const taken = new Set<number>();
     const cueAt: number[] = [];
     let s = 0;
@@ -647,8 +767,13 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       counted.add(key);
       s += m.w;
     }
+    // a combo's first words marked "^" must open the utterance ("^is" + "good parts": a yes/no question)
     for (const c of C.combos.get(intent) ?? [])
-      if (c.a.some((p) => findPhrase(words, p).length) && c.b.some((p) => findPhrase(words, p).length))
+      if (
+        (c.a.some((p) => findPhrase(words, p).length) ||
+          c.opens.some((p) => findPhrase(allWords, p).includes(firstAt))) &&
+        c.b.some((p) => findPhrase(words, p).length)
+      )
         s += c.w;
     const spec = INTENT_SLOTS[intent];
     if (spec.slots.includes('machine') && machineMentions.length) s += 0.3;
@@ -661,10 +786,16 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     if (intent === 'quality' && has('characteristic')) s += 2;
     if (intent === 'set_parameter') {
       if (has('parameter')) s += 1;
+      // nothing of the plant named: "set brightness to 50 percent"
+      else if (!machineMentions.length && !unitNamesParam) s -= 1.5;
       if (anyVals.length) s += 1 + (anyVals.some((v) => v.unit) ? 0.5 : 0);
       // "oven to 190": a number right after "to"; "2500 rpm": a unit some parameter of the plant has
       if (anyVals.some((v) => setTo.has(allWords[v.at - 1] ?? ''))) s += 0.8;
-      if (anyVals.some((v) => v.unit && plantUnits.has(v.unit.toLowerCase()))) s += 0.5;
+      if (
+        (has('parameter') || machineMentions.length || unitNamesParam) &&
+        anyVals.some((v) => v.unit && plantUnits.has(v.unit.toLowerCase()))
+      )
+        s += 0.5;
     }
     for (const r of spec.required) {
       const present =
@@ -682,14 +813,27 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       if (!present) s -= 1.2;
     }
     if (isCommand(intent) && question) s -= firstWord === 'why' ? 3 : 1.5;
-    // asking about an unsupported action ("when will it ship?") is weaker evidence than asking for one
-    s -= (question ? 1.5 : 3) * unsupported;
+    // asking about an unsupported action ("when will it ship?") is weaker evidence than asking for one;
+    // a word that is this intent's own cue is no evidence against it ("has ORD-102 shipped")
+    s -=
+      (question ? 1.5 : 3) *
+      unsupportedAt.filter((span) => !question || !span.every((k) => taken.has(k))).length;
+    // a command word first: not a question (unless this intent's own cue opens it)
+    if (
+      imperative &&
+      !isCommand(intent) &&
+      intent !== 'help' &&
+      !(cueHits.get(intent) ?? []).some((h) => h.at === lead && h.exact)
+    )
+      s -= 1;
+    if (foreign || (generic && !isCommand(intent))) s -= 2;
     // a name the intent has no slot for (an order for the schedule question, an item for a machine command)
-    if (order && !spec.slots.includes('order')) s -= 0.8;
+    if (order && !spec.slots.includes('order')) s -= 1.5;
     if (has('item') && !spec.slots.includes('item')) s -= 0.4;
     if (machineMentions.length && !spec.slots.includes('machine') && intent !== 'help') s -= 0.5;
-    s -= Math.min(0.9, 0.3 * unknownWords);
-    if (aboutPeople) s -= 1;
+    s -= Math.min(1.5, 0.5 * unknownWords) + (mostlyUnknown ? 1.5 : 0);
+    // the plant data knows machines, not people ("who is operating the press")
+    if (aboutPeople) s -= 2;
     scores.set(intent, { s, cueAt });
   }
   const ranked = [...scores.entries()].sort((a, b) => b[1].s - a[1].s);
@@ -704,7 +848,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const confidence = Number(
     (sigmoid(2 * (best.s - PIVOT)) * (0.8 + 0.2 * Math.min(1, (best.s - second) / 1.5))).toFixed(3),
   );
-  if (unsupported) issues.push({ kind: 'unsupported' });
+  if (unsupportedAt.length) issues.push({ kind: 'unsupported' });
   if (confidence < threshold) return oos(Number((1 - confidence).toFixed(3)), bestIntent);
 
   // negated commands ask for nothing to be done

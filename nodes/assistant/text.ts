@@ -17,6 +17,8 @@ export interface Token {
   fixed?: boolean;
   /** Set once a stage claims the token (entity, time, order, value, unit). */
   used?: string;
+  /** The foreign marker said right before this word ("my", "a"; see LangData.foreignMarkers). */
+  marker?: string;
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -169,9 +169,31 @@ export interface LangData {
     { command?: boolean; cues: Record<string, number>; combos?: [string[], string[], number][] }
   >;
   unsupported: string[];
+  /**
+   * Word pairs that together ask for something the plant cannot answer ("how does ... work", "who ...
+   * invented"): [first words, later words]; each pair found counts like one unsupported word.
+   */
+  unsupportedCombos?: [string[], string[]][];
+  /**
+   * Words that may put the next word outside the plant, read before `drop` removes them: after any of
+   * them a word the parser cannot place ("the thermostat", "a kettle"); after a possessive anything but a
+   * plant name or an owned word ("my car"); after an indefinite article a machine ("a hydraulic press" is
+   * any press, not ours).
+   */
+  foreignMarkers?: string[];
+  possessives?: string[];
+  indefinite?: string[];
+  /** Polite openings before a request ("could you", "please"): a question word after them asks for an action. */
+  polite?: string[];
+  /** Words that may follow a possessive and still mean the plant ("my machine", "our line"). */
+  ownedWords?: string[];
   filler: string[];
   /** Word endings stripped when matching intent cues (halted meets halt), longest first. */
   stemSuffixes: string[];
+  /** Endings of past forms: a command cue met only in such a form ("stopped") names a state, not an order. */
+  pastSuffixes?: string[];
+  /** Words that ask for a state to be brought about ("get it started", "need it stopped"): the past form is then an order. */
+  causative?: string[];
   /** Common words of the language: known (never \"fixed\" into a plant name), but no cue. */
   common: string[];
   /** Words that ask about people ("who"), which the plant data cannot answer. */
