@@ -283,8 +283,10 @@ describe('assistant voice: round trip with the real binaries', function () {
       if (heard.intent === c.intent && sameSlots(heard.slots, gold)) ok++;
       else wrong.push(`${c.text} -> ${t.text}`);
     }
-    // a synthetic-voice floor, well under the bench's figure: a decoder regression fails it
-    assert.ok(ok >= cases.length - 3, `${ok}/${cases.length}: ${wrong.join(' | ')}`);
+    // a synthetic-voice floor under the bench's clean figure (56 %); the grammar without the noise floor
+    // got 22 % clean: a decoder regression fails it
+    console.log(`      voice round trip (CI-sized, clean): ${ok}/${cases.length} fully right`);
+    assert.ok(ok >= cases.length / 2, `${ok}/${cases.length}: ${wrong.join(' | ')}`);
   });
 
   it("hears another plant's machine from a model built for it", async () => {
