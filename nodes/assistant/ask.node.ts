@@ -13,6 +13,7 @@ import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { AuditLog } from '../core/audit';
 import { TaktError } from '../core/errors';
 import { identityOf } from '../core/identity';
+import { runtimeIdentityOptions } from '../core/identity-options';
 import { status } from '../core/status';
 import { answer, type Answer, isSampleTopic, PlantState } from './answer';
 import { askModel, type ChatModelOptions, faultText } from './llm';
@@ -30,6 +31,7 @@ interface AskDef extends NodeDef {
   llmUrl?: string;
   llmModel?: string;
   llmTimeout?: string | number;
+  /** Old flows' checkbox; ignored: a Dashboard 2 user plugin in the runtime decides (core/identity-options). */
   dashboardUsers?: boolean | string;
 }
 interface AskCredentials {
@@ -76,17 +78,15 @@ const init: NodeInitializer = (RED) => {
           requireAuthenticated: cfg.boolean('requireUser', false),
         }),
         model,
-        // Who counts as signed in: a Dashboard 2 user plugin's _client.user (when the node says one is
-        // installed), the runtime's httpNodeAuth for http-in requests (core/identity.ts).
-        identity: {
-          dashboardUsers: cfg.boolean('dashboardUsers', false),
-          httpNodeAuth: Boolean((RED.settings as { httpNodeAuth?: unknown }).httpNodeAuth),
-        },
         audit: new AuditLog<AssistantAuditEntry>(auditFile),
       };
     });
     if (!set) return;
-    const { threshold, utcOffsetMin, policy, model, audit, identity } = set;
+    const { threshold, utcOffsetMin, policy, model, audit } = set;
+    if (def.dashboardUsers === true || def.dashboardUsers === 'true')
+      this.warn(
+        'the "Dashboard users signed in" option is gone: a Dashboard 2 user plugin in the runtime decides, as for takt-approve',
+      );
     let plant: Plant = set.plant;
     const state = new PlantState();
     this.status(status.idle(model ? 'ready (with model)' : 'ready'));
@@ -108,7 +108,8 @@ const init: NodeInitializer = (RED) => {
         return;
       }
       const text = msg.payload;
-      const who = identityOf(msg as unknown as Record<string, unknown>, identity);
+      // who counts as signed in is the runtime's word, the same for takt-approve (core/identity-options.ts)
+      const who = identityOf(msg as unknown as Record<string, unknown>, runtimeIdentityOptions(RED));
       let r = parse(text, { plant, now, threshold, utcOffsetMin });
       let via: 'parser' | 'llm' = 'parser';
       let a: Answer | undefined;
@@ -140,7 +141,9 @@ const init: NodeInitializer = (RED) => {
         ...(g.answer.refused ? { refused: g.answer.refused } : {}),
         ...(who ? { user: who.user, identity: who } : {}),
       };
-      const reply = { ...msg, payload: g.answer.text, assistant };
+      // the reply keeps the message's own fields, but never an approval record: only takt-approve writes one
+      const reply: Msg & { approval?: unknown } = { ...msg, payload: g.answer.text, assistant };
+      delete reply.approval;
       send([reply, g.proposal ? { ...g.proposal, assistant } : null]);
       this.status(
         g.proposal

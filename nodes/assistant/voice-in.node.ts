@@ -1,8 +1,8 @@
 /**
  * takt-voice-in: speech to text, offline. A WAV buffer (or a file path) in msg.payload -> the words heard in
- * msg.payload (text for takt-ask), with msg.voice = { text, ms }. pocketsphinx decodes against a grammar
- * generated from the assistant's language data and the plant's names (see voice.ts); msg.topic 'plant' with a
- * plant in msg.payload rebuilds it.
+ * msg.payload (text for takt-ask), with msg.voice = { text, ms }. pocketsphinx decodes against a domain
+ * language model built from the assistant's voice language data and the plant's names (see voice.ts);
+ * msg.topic 'plant' with a plant in msg.payload rebuilds it.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { configReader, onClose, onInput, setUp } from '../core/adaptor';
@@ -29,14 +29,14 @@ const init: NodeInitializer = (RED) => {
     if (!set) return;
     const { modelDir, timeoutMs } = set;
     let rec = set.rec;
-    this.status(status.idle(`${rec.grammar.words.length} words`));
+    this.status(status.idle(`${rec.model.words.length} words`));
 
     onInput<NodeMessageInFlow>(this, async (msg, send) => {
       if (msg.topic === 'plant') {
         const next = new Recognizer(toPlant(msg.payload), { modelDir, timeoutMs });
         rec.dispose();
         rec = next;
-        this.status(status.idle(`${rec.grammar.words.length} words`));
+        this.status(status.idle(`${rec.model.words.length} words`));
         return;
       }
       const audio = msg.payload;

@@ -1,8 +1,19 @@
 /**
- * Offline voice for the assistant: speech to text with pocketsphinx and a grammar generated from the language
- * data (intent cue phrases, number words, units, time words) and the plant's own names, and text to speech
- * with espeak-ng. The binaries run as child processes; nothing downloads. No Node-RED import: `takt-voice-in`
- * and `takt-say` are the nodes around it.
+ * Offline voice for the assistant: speech to text with pocketsphinx, and text to speech with espeak-ng. The
+ * binaries run as child processes; nothing downloads. No Node-RED import: `takt-voice-in` and `takt-say` are
+ * the nodes around it.
+ *
+ * The recognizer searches a domain language model by default (voice-lm.ts: a trigram model built from the
+ * voice language data's sentence patterns filled with the plant's own names, numbers and units), or, with
+ * `search: 'grammar'`, a JSGF grammar generated from the language data (intent cue phrases, number words,
+ * units, time words) and the plant's names. Both come with a pronunciation dictionary for exactly their
+ * words: the model's dictionary, else digits as number words ("105": one oh five, one hundred and five) and
+ * letters by name ("cnc": see en see).
+ *
+ * Before decoding, the audio is resampled to 16 kHz mono 16-bit and gets a seeded white noise floor 21 dB
+ * under the speech: synthetic or gated audio holds runs of exact digital silence, whose log energies throw
+ * the decoder's noise estimate and feature normalisation off (a clean espeak-ng sentence decoded as one
+ * word). A microphone's own room noise is usually near or above that floor, so it changes little there.
  *
  * The grammar is one rule per intent: an optional lead ("can you", "what is"), the intent's cue phrases (one
  * or two), an optional helper verb, the intent's names in any order (each after an optional preposition and
@@ -17,9 +28,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaktError } from '../core/errors';
+import { mulberry32 } from '../core/random';
 import voiceEn from './lang/en-voice.json';
 import { english, INTENT_SLOTS } from './parse';
 import type { LangData, Plant, Slots } from './types';
+import { arpaModel, fillSentences } from './voice-lm';
 
 /** Words the speech side of a language needs beyond the parser's language data. */
 export interface VoiceLang {
@@ -39,6 +52,12 @@ export interface VoiceLang {
   pronouns: string[];
   /** Phrases that may close an utterance ("please", "right now"). */
   post: string[];
+  /**
+   * Sentence patterns an operator says, with classes the plant fills: {machine} {line} {order} {item}
+   * {characteristic} {parameter}, {num} (a number in words) and {unit} (the language's unit words). The
+   * domain language model is counted from them (voice-lm.ts; scripts/voice-sentences.mjs wrote the English).
+   */
+  sentences: string[];
 }
 
 export const englishVoice: VoiceLang = voiceEn;
@@ -56,6 +75,16 @@ export interface Grammar {
   words: string[];
   /** Words not in the base dictionary, pronounced by the fallback (spelled letters, digits as number words). */
   fallback: string[];
+}
+
+/** The recognizer's language model: ARPA text (search 'lm') with its dictionary. */
+export interface DomainModel {
+  arpa: string;
+  dict: string;
+  words: string[];
+  fallback: string[];
+  /** Sentences counted (the patterns filled with the plant's names). */
+  sentences: number;
 }
 
 export interface GrammarOptions {
@@ -314,6 +343,16 @@ export function buildGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
         .filter((w) => w !== ''),
     ),
   ].sort();
+  return { jsgf, ...dictionaryFor(words, dict, lang, voice), words };
+}
+
+/** The pronunciation dictionary (pocketsphinx -dict format) for exactly these words. */
+function dictionaryFor(
+  words: string[],
+  dict: Map<string, string[]>,
+  lang: LangData,
+  voice: VoiceLang,
+): { dict: string; fallback: string[] } {
   const lines: string[] = [];
   const fallback: string[] = [];
   for (const w of words) {
@@ -324,7 +363,23 @@ export function buildGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
     }
     prons.forEach((p, i) => lines.push(`${i ? `${w}(${i + 1})` : w} ${p}`));
   }
-  return { jsgf, dict: lines.join('\n') + '\n', words, fallback };
+  return { dict: lines.join('\n') + '\n', fallback };
+}
+
+/** The domain language model and its dictionary for one plant and language (voice-lm.ts). */
+export function buildLanguageModel(plant: Plant, opts: GrammarOptions = {}): DomainModel {
+  const lang = opts.lang ?? english;
+  const voice = opts.voice ?? englishVoice;
+  const dict = readDictionary(
+    opts.dictPath ?? join(opts.modelDir ?? DEFAULT_MODEL_DIR, 'cmudict-en-us.dict'),
+  );
+  const lm = arpaModel(fillSentences(plant, { sentences: voice.sentences, lang, spokenWords, numberWords }));
+  return {
+    arpa: lm.arpa,
+    ...dictionaryFor(lm.words, dict, lang, voice),
+    words: lm.words,
+    sentences: lm.sentences,
+  };
 }
 
 /** The format of a WAV buffer (RIFF, the fmt chunk). Throws voice.badAudio when it is not a WAV. */
@@ -352,6 +407,76 @@ export function wavInfo(buf: Buffer): WavInfo {
   }
   throw new TaktError('voice.badAudio', 'WAV has no fmt chunk', 'payload');
 }
+/** The samples of a 16-bit PCM WAV's data chunk. Throws voice.badAudio when there is none. */
+export function pcm16(wav: Buffer): Int16Array {
+  let off = 12;
+  while (off + 8 <= wav.length) {
+    const id = wav.toString('ascii', off, off + 4);
+    const size = wav.readUInt32LE(off + 4);
+    if (id === 'data') {
+      const len = Math.min(size, wav.length - off - 8) & ~1;
+      const out = new Int16Array(len / 2);
+      for (let i = 0; i < out.length; i++) out[i] = wav.readInt16LE(off + 8 + 2 * i);
+      return out;
+    }
+    off += 8 + size + (size % 2);
+  }
+  throw new TaktError('voice.badAudio', 'WAV has no data chunk', 'payload');
+}
+
+/** A 16 kHz mono 16-bit PCM WAV (the plain 44-byte header pocketsphinx reads) holding these samples. */
+export function wav16(pcm: Int16Array, sampleRate = 16000): Buffer {
+  const b = Buffer.alloc(44 + pcm.length * 2);
+  b.write('RIFF', 0, 'ascii');
+  b.writeUInt32LE(36 + pcm.length * 2, 4);
+  b.write('WAVEfmt ', 8, 'ascii');
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20);
+  b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(sampleRate, 24);
+  b.writeUInt32LE(sampleRate * 2, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36, 'ascii');
+  b.writeUInt32LE(pcm.length * 2, 40);
+  for (let i = 0; i < pcm.length; i++) b.writeInt16LE(pcm[i], 44 + 2 * i);
+  return b;
+}
+
+/** The noise floor, in dB under the RMS of the voiced samples (see noiseFloorRms). */
+export const NOISE_FLOOR_DB = 21;
+/** The least noise floor RMS in 16-bit steps (about -60 dB full scale), for audio with nothing voiced. */
+const MIN_FLOOR = 30;
+/**
+ * The RMS of the noise floor for these samples: NOISE_FLOOR_DB under the RMS of the voiced samples (above 1 %
+ * of full scale). Measured on espeak-ng sentences (36 clean, bench/lib/voice-commands.ts): a floor 60 dB under
+ * full scale fixed 11 of 36, 21 dB under the speech 24 of 36, 10 dB under it only 6.
+ */
+export function noiseFloorRms(pcm: Int16Array): number {
+  let sum = 0;
+  let n = 0;
+  for (const v of pcm)
+    if (Math.abs(v) > 328) {
+      sum += v * v;
+      n++;
+    }
+  return n ? Math.max(MIN_FLOOR, Math.sqrt(sum / n) / 10 ** (NOISE_FLOOR_DB / 20)) : MIN_FLOOR;
+}
+/**
+ * The samples with a faint white noise added (seeded: the same audio decodes the same way every time), so
+ * no run of exact digital silence reaches the decoder (see the file comment).
+ */
+export function withNoiseFloor(pcm: Int16Array, rms = noiseFloorRms(pcm), seed = 1): Int16Array {
+  const rnd = mulberry32(seed);
+  const out = new Int16Array(pcm.length);
+  // the sum of three uniforms in [-1, 1) has variance 1: a near-Gaussian noise of the given RMS
+  for (let i = 0; i < pcm.length; i++) {
+    const v = pcm[i] + rms * (rnd() + rnd() + rnd() - 1.5) * 2;
+    out[i] = Math.max(-32768, Math.min(32767, Math.round(v)));
+  }
+  return out;
+}
+
 /** 16 kHz, mono, 16-bit PCM: what the en-us acoustic model expects. */
 export function isRecognizerFormat(i: WavInfo): boolean {
   return (
@@ -444,18 +569,26 @@ export async function toRecognizerWav(buf: Buffer, timeoutMs = 10000): Promise<B
 export interface RecognizerOptions extends GrammarOptions {
   /** Kill the decoder after this long (default 20 s). */
   timeoutMs?: number;
+  /**
+   * What the decoder searches: 'lm' (default), the domain language model; 'grammar', the JSGF grammar, which
+   * hears only the word orders it lists.
+   */
+  search?: 'lm' | 'grammar';
 }
 export interface Transcript {
   text: string;
+  /** Wall time of the whole transcription (conversion and decoding). */
   ms: number;
 }
 
-/** A speech recognizer for one plant: the grammar and dictionary are built once and written to a temp dir. */
+/** A speech recognizer for one plant: the model and dictionary are built once and written to a temp dir. */
 export class Recognizer {
-  readonly grammar: Grammar;
+  /** What the decoder searches, with its dictionary. */
+  readonly model: { kind: 'lm' | 'grammar'; words: string[]; fallback: string[] };
   private readonly dir: string;
   private readonly modelDir: string;
   private readonly timeoutMs: number;
+  private readonly searchArgs: string[];
 
   constructor(plant: Plant, opts: RecognizerOptions = {}) {
     this.modelDir = opts.modelDir ?? DEFAULT_MODEL_DIR;
@@ -465,24 +598,37 @@ export class Recognizer {
         `no acoustic model in ${this.modelDir}: install the Debian packages ${PS_PACKAGES}`,
         'model',
       );
-    this.grammar = buildGrammar(plant, opts);
+    const kind = opts.search ?? 'lm';
+    if (kind !== 'lm' && kind !== 'grammar')
+      throw new TaktError(
+        'voice.badSearch',
+        `search must be "lm" or "grammar", not "${String(kind)}"`,
+        'search',
+      );
+    const built =
+      kind === 'grammar'
+        ? { ...buildGrammar(plant, opts), file: 'grammar.gram' }
+        : { ...buildLanguageModel(plant, opts), file: 'domain.lm' };
+    const text = 'jsgf' in built ? built.jsgf : built.arpa;
+    this.model = { kind, words: built.words, fallback: built.fallback };
     this.timeoutMs = opts.timeoutMs ?? 20000;
-    const hash = createHash('sha1')
-      .update(this.grammar.jsgf)
-      .update(this.grammar.dict)
-      .digest('hex')
-      .slice(0, 12);
+    const hash = createHash('sha1').update(text).update(built.dict).digest('hex').slice(0, 12);
     this.dir = join(tmpdir(), `takt-voice-${process.pid}-${hash}`);
     mkdirSync(this.dir, { recursive: true });
-    writeFileSync(join(this.dir, 'grammar.gram'), this.grammar.jsgf);
-    writeFileSync(join(this.dir, 'words.dict'), this.grammar.dict);
+    writeFileSync(join(this.dir, built.file), text);
+    writeFileSync(join(this.dir, 'words.dict'), built.dict);
+    this.searchArgs =
+      kind === 'grammar'
+        ? // the grammar is large: the default beams prune the right path
+          ['-jsgf', join(this.dir, built.file), '-beam', '1e-60', '-pbeam', '1e-60', '-wbeam', '1e-45']
+        : ['-lm', join(this.dir, built.file)];
   }
 
   private hmm(): string {
     return existsSync(join(this.modelDir, 'mdef')) ? this.modelDir : join(this.modelDir, 'en-us');
   }
 
-  /** WAV buffer or file path -> the words heard ('' when nothing matched the grammar). */
+  /** WAV buffer or file path -> the words heard ('' when nothing was heard). */
   async transcribe(audio: Buffer | string): Promise<Transcript> {
     const t0 = Date.now();
     let buf: Buffer;
@@ -491,7 +637,7 @@ export class Recognizer {
         throw new TaktError('voice.badAudio', `audio file ${audio} not found`, 'payload');
       buf = readFileSync(audio);
     } else buf = audio;
-    const wav = await toRecognizerWav(buf, this.timeoutMs);
+    const wav = wav16(withNoiseFloor(pcm16(await toRecognizerWav(buf, this.timeoutMs))));
     const work = mkdtempSync(join(this.dir, 'u-'));
     try {
       const file = join(work, 'in.wav');
@@ -501,21 +647,13 @@ export class Recognizer {
         [
           '-infile',
           file,
-          '-jsgf',
-          join(this.dir, 'grammar.gram'),
+          ...this.searchArgs,
           '-dict',
           join(this.dir, 'words.dict'),
           '-hmm',
           this.hmm(),
           '-logfn',
           '/dev/null',
-          // the grammar is large: the default beams prune the right path (see the README's voice section)
-          '-beam',
-          '1e-60',
-          '-pbeam',
-          '1e-60',
-          '-wbeam',
-          '1e-45',
         ],
         { timeoutMs: this.timeoutMs, packages: PS_PACKAGES },
       );
@@ -531,7 +669,7 @@ export class Recognizer {
     }
   }
 
-  /** Removes the grammar files. */
+  /** Removes the model files. */
   dispose(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -4,16 +4,25 @@ import { parse, type Plant } from '../../nodes/assistant';
 import demo from '../../nodes/assistant/demo-plant.json';
 import {
   buildGrammar,
+  buildLanguageModel,
   DEFAULT_MODEL_DIR,
+  englishVoice,
   numberWords,
+  pcm16,
   Recognizer,
   run,
   say,
   spokenWords,
   toRecognizerWav,
+  wav16,
   wavInfo,
+  noiseFloorRms,
+  withNoiseFloor,
 } from '../../nodes/assistant/voice';
+import { arpaModel, fillSentences } from '../../nodes/assistant/voice-lm';
 import { english } from '../../nodes/assistant/parse';
+import { sameSlots } from '../../bench/lib/assistant-eval';
+import { generate } from '../../bench/lib/voice-commands';
 import { requireVoice } from '../helpers/voice';
 
 const plant = demo as Plant;
@@ -94,6 +103,109 @@ describe('assistant voice: grammar and dictionary', () => {
     assert.match(g.dict, /^7 S EH V AH N$/m);
   });
 
+  /** log10 probabilities and back-off weights of an ARPA text, by n-gram. */
+  const readArpa = (arpa: string) => {
+    const p = new Map<string, number>();
+    const b = new Map<string, number>();
+    for (const line of arpa.split('\n')) {
+      const f = line.split(' ');
+      if (f.length < 2 || Number.isNaN(Number(f[0])) || line.startsWith('ngram')) continue;
+      const numbers = f.filter((x, i) => i === 0 || (i === f.length - 1 && !Number.isNaN(Number(x))));
+      const words = f.slice(1, numbers.length === 2 ? -1 : undefined);
+      p.set(words.join(' '), Number(f[0]));
+      if (numbers.length === 2) b.set(words.join(' '), Number(f[f.length - 1]));
+    }
+    return { p, b };
+  };
+
+  it('counts a back-off trigram model: known discounted values, and every context sums to one', () => {
+    const lm = arpaModel([
+      ['stop', 'the', 'press'],
+      ['stop', 'the', 'oven'],
+      ['start', 'the', 'press'],
+    ]);
+    const { p, b } = readArpa(lm.arpa);
+    // P(press | the) = (2 - 0.5) / 3, P(the | <s> stop) = (2 - 0.5) / 2
+    assert.equal(p.get('the press'), Number(Math.log10(1.5 / 3).toFixed(4)));
+    assert.equal(p.get('<s> stop the'), Number(Math.log10(0.75).toFixed(4)));
+    assert.deepEqual(lm.words, ['oven', 'press', 'start', 'stop', 'the']);
+    // the back-off distribution of a context sums to one over the vocabulary and </s>
+    const vocab = [...lm.words, '</s>'];
+    const prob = (ws: string[]): number => {
+      const hit = p.get(ws.join(' '));
+      if (hit !== undefined) return 10 ** hit;
+      return 10 ** (b.get(ws.slice(0, -1).join(' ')) ?? 0) * prob(ws.slice(1));
+    };
+    for (const ctx of [['the'], ['stop', 'the'], ['oven'], ['<s>'], ['<s>', 'start'], ['press', 'the']]) {
+      const sum = vocab.reduce((s, w) => s + prob([...ctx, w]), 0);
+      assert.ok(Math.abs(sum - 1) < 2e-3, `${ctx.join(' ')}: ${sum}`);
+    }
+    assert.throws(() => arpaModel([]), { code: 'voice.noSentences' });
+  });
+
+  it("fills the sentence patterns with any plant's names, numbers in words and units", () => {
+    const other: Plant = {
+      machines: [{ id: 'Lathe7', name: 'lathe 7', parameters: [{ name: 'FeedRate', unit: 'mm' }] }],
+      orders: [{ id: 'WO-88' }],
+    };
+    const inp = { lang: english, spokenWords, numberWords, fills: 3 };
+    const sentences = [
+      'stop {machine}',
+      'set the {parameter} on {machine} to {num} {unit}',
+      'where is order {order}',
+      'how much {item} is left',
+    ];
+    const out = fillSentences(other, { ...inp, sentences }).map((w) => w.join(' '));
+    // the plant has no items: that pattern is left out
+    assert.equal(out.length, 9);
+    assert.ok(out.every((t) => !t.includes('{') && !t.includes('how much')));
+    assert.deepEqual(out.slice(0, 3), ['stop lathe 7', 'stop lathe 7', 'stop lathe 7']);
+    assert.ok(out.slice(3, 6).every((t) => /^set the feed rate on lathe 7 to [a-z ]+$/.test(t)));
+    assert.ok(out.slice(6).every((t) => /^where is order (88|wo 88)$/.test(t)));
+    // seeded: the same model every time
+    assert.deepEqual(
+      fillSentences(other, { ...inp, sentences }),
+      fillSentences(other, { ...inp, sentences }),
+    );
+  });
+
+  it("builds the domain model from the voice sentences and the plant's names, with a dictionary for every word", function () {
+    if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
+    assert.ok(englishVoice.sentences.length > 100);
+    const lm = buildLanguageModel(plant);
+    for (const w of ['cnc', 'mill', 'oven', 'temperature', 'acknowledge', 'hundred', 'degrees', '105'])
+      assert.ok(lm.words.includes(w), w);
+    const dictWords = new Set(lm.dict.split('\n').map((l) => l.split(' ')[0].replace(/\(\d+\)$/, '')));
+    for (const w of lm.words) assert.ok(dictWords.has(w), w);
+    const other = buildLanguageModel({ machines: [{ id: 'Lathe7', aliases: ['zx lathe'] }] });
+    assert.ok(other.words.includes('zx') && other.words.includes('lathe'));
+    assert.ok(!other.words.includes('cnc') && !other.words.includes('105'));
+    assert.match(other.dict, /^zx Z IY EH K S$/m);
+  });
+
+  it('adds a seeded noise floor 21 dB under the speech, so no run of digital silence reaches the decoder', () => {
+    const rmsOf = (x: Int16Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
+    const silence = new Int16Array(16000);
+    const a = withNoiseFloor(silence);
+    assert.deepEqual(a, withNoiseFloor(silence));
+    // nothing voiced: the least floor, about -60 dB full scale
+    assert.ok(rmsOf(a) > 20 && rmsOf(a) < 40, String(rmsOf(a)));
+    let run0 = 0;
+    let longest = 0;
+    for (const v of a) longest = Math.max(longest, (run0 = v === 0 ? run0 + 1 : 0));
+    assert.ok(longest < 5, String(longest));
+    // a tone of RMS 3000 with as much silence: the floor is 3000 / 10^(21/20), about 267
+    const tone = Int16Array.from({ length: 32000 }, (_, i) =>
+      i < 16000 ? Math.round(3000 * Math.SQRT2 * Math.sin(i / 5)) : 0,
+    );
+    assert.ok(Math.abs(noiseFloorRms(tone) - 3000 / 10 ** (21 / 20)) < 15, String(noiseFloorRms(tone)));
+    const quiet = withNoiseFloor(tone).subarray(16000);
+    assert.ok(Math.abs(rmsOf(quiet) - noiseFloorRms(tone)) < 15, String(rmsOf(quiet)));
+    // a loud sample stays within 16 bits
+    assert.ok(withNoiseFloor(Int16Array.of(32767, -32768)).every((v) => Math.abs(v) <= 32768));
+    assert.deepEqual(pcm16(wav16(a)), a);
+  });
+
   it('reads WAV formats and refuses what is not a WAV', () => {
     assert.deepEqual(wavInfo(wav(16000, 1)), { format: 1, channels: 1, sampleRate: 16000, bits: 16 });
     assert.deepEqual(wavInfo(wav(44100, 2)), { format: 1, channels: 2, sampleRate: 44100, bits: 16 });
@@ -146,16 +258,38 @@ describe('assistant voice: round trip with the real binaries', function () {
     await assert.rejects(say('   '), { code: 'voice.emptyText' });
   });
 
-  it('decodes only words of the grammar, and hears a spoken command right', async () => {
+  it('decodes only words of the domain model, and hears a spoken command right', async () => {
     const t = await rec.transcribe(await say('put order 105 first', { voice: 'en-us', speed: 150 }));
-    const words = new Set(rec.grammar.words);
+    const words = new Set(rec.model.words);
     for (const w of t.text.split(' ').filter(Boolean)) assert.ok(words.has(w), `${w} in ${t.text}`);
     const r = parse(t.text, { plant, now: NOW });
     assert.equal(r.intent, 'rush_order', t.text);
     assert.deepEqual(r.slots, { order: 'ORD-105' }, t.text);
   });
 
-  it("hears another plant's machine from a grammar built for it", async () => {
+  it('CI-sized synthetic round trip: generated commands over the intents, six espeak voices, fully right', async () => {
+    // the bench (npm run bench:voice) runs 100 with noise; here 12, clean, one per intent step
+    const cases = generate(plant, 18, 11).filter((_, i) => i % 3 !== 2);
+    const voices = ['en-us', 'en-gb', 'en+m3', 'en+f2', 'en-us+m7', 'en+f4'];
+    let ok = 0;
+    const wrong: string[] = [];
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[i];
+      const t = await rec.transcribe(await say(c.text, { voice: voices[i % voices.length], speed: 160 }));
+      const typed = parse(c.text, { plant, now: NOW });
+      const heard = parse(t.text, { plant, now: NOW });
+      const gold = { ...c.slots, ...(typed.slots.period ? { period: typed.slots.period } : {}) };
+      if (typed.slots.when) gold.when = typed.slots.when;
+      if (heard.intent === c.intent && sameSlots(heard.slots, gold)) ok++;
+      else wrong.push(`${c.text} -> ${t.text}`);
+    }
+    // a synthetic-voice floor under the bench's clean figure (56 %); the grammar without the noise floor
+    // got 22 % clean: a decoder regression fails it
+    console.log(`      voice round trip (CI-sized, clean): ${ok}/${cases.length} fully right`);
+    assert.ok(ok >= cases.length / 2, `${ok}/${cases.length}: ${wrong.join(' | ')}`);
+  });
+
+  it("hears another plant's machine from a model built for it", async () => {
     const other: Plant = { machines: [{ id: 'Lathe7', name: 'lathe 7', aliases: ['zx lathe'] }] };
     const r2 = new Recognizer(other, { timeoutMs: 120000 });
     try {

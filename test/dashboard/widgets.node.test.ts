@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessage } from 'node-red';
 import { waitUntil } from '../helpers/net';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import { userPlugin, userPluginNode } from '../helpers/user-plugin';
 import type { WidgetEvents } from '../../nodes/dashboard/widget';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -31,19 +32,6 @@ interface Registration {
 const registered: Registration[] = [];
 const emitted: { id: string; msg: NodeMessage & { payload?: unknown } }[] = [];
 let contribs: Record<string, { package: string; src: string; component: string }> = {};
-
-/** Stands in a Dashboard 2 user plugin (as FlowFuse's user addon is) in the runtime's plugin table. */
-const userPlugin: NodeInitializer = (RED) => {
-  const plugins = RED.plugins as unknown as { getByType: (type: string) => unknown[] };
-  const original = plugins.getByType.bind(plugins);
-  plugins.getByType = (type) =>
-    type === 'node-red-dashboard-2'
-      ? [{ hooks: { onAddConnectionCredentials: (_c: unknown, m: unknown) => m } }]
-      : original(type);
-  RED.nodes.registerType('test-user-plugin', function (this: Node, def: NodeDef) {
-    RED.nodes.createNode(this, def);
-  });
-};
 
 const fakeGroup: NodeInitializer = (RED) => {
   function Group(this: Node & Record<string, unknown>, def: NodeDef) {
@@ -190,7 +178,7 @@ describe('dashboard widget nodes', function () {
       [fakeGroup, inboxNode, approveNode, catchNode, ...(withUserPlugin ? [userPlugin] : [])],
       [
         ...base,
-        ...(withUserPlugin ? [{ id: 'up', type: 'test-user-plugin', z: 'tab' }] : []),
+        ...(withUserPlugin ? [userPluginNode()] : []),
         { id: 'a', type: 'takt-approve', z: 'tab', timeout: 0, wires: [['ok'], ['no']], ...approve },
         { id: 'c', type: 'catch', z: 'tab', scope: ['a'], uncaught: false, wires: [['caught']] },
         { id: 'caught', type: 'helper', z: 'tab' },
@@ -406,7 +394,7 @@ describe('dashboard widget nodes', function () {
       [
         ...base,
         // a Dashboard 2 user plugin names the dashboard's users, so takt-ask and takt-approve trust them
-        { id: 'up', type: 'test-user-plugin', z: 'tab' },
+        userPluginNode(),
         {
           id: 'chat',
           type: 'takt-ui-assistant',
@@ -420,7 +408,6 @@ describe('dashboard widget nodes', function () {
           id: 'ask',
           type: 'takt-ask',
           z: 'tab',
-          dashboardUsers: true,
           permissions: JSON.stringify({ '*': { propose: ['authenticated'], approve: ['carol'] } }),
           wires: [['chat'], ['a']],
         },
