@@ -179,12 +179,16 @@ async function main(): Promise<void> {
     msdVsR2RHeldOut: ctl.heldOut.msdVsR2R,
     msdVsFixedHeldOut: ctl.heldOut.msdVsFixed,
     msdVsR2RPress: ctl.press.msdVsR2R,
+    floorVsR2R: ctl.dev.floorVsR2R,
+    floorVsR2RPress: ctl.press.floorVsR2R,
     outOfBounds: ctl.outOfBounds,
   });
 }
 
 interface Surface {
   msdVsR2R: number;
+  /** σ² / MSD of R2R: the lowest msdVsR2R any controller could reach (the noise floor). */
+  floorVsR2R: number;
   msdVsFixed: number;
   energyVsR2R: number;
 }
@@ -209,6 +213,7 @@ function control(): { dev: Surface; heldOut: Surface; press: Surface; outOfBound
       'kWh/part tune',
       'tune/R2R',
       'tune/fixed',
+      'floor/R2R',
     ],
   ];
   const surface = (label: string, o: { machine?: string; process?: typeof HELD_OUT_CNC }): Surface => {
@@ -229,10 +234,12 @@ function control(): { dev: Surface; heldOut: Surface; press: Surface; outOfBound
         x.tune.energy,
         x.tune.msd / x.r2r.msd,
         x.tune.msd / x.fixed.msd,
+        x.tune.noiseVar / x.r2r.msd,
       ]);
     });
     return {
       msdVsR2R: median(r.map((x) => x.tune.msd / x.r2r.msd)),
+      floorVsR2R: median(r.map((x) => x.tune.noiseVar / x.r2r.msd)),
       msdVsFixed: median(r.map((x) => x.tune.msd / x.fixed.msd)),
       energyVsR2R: median(r.map((x) => x.tune.energy / x.r2r.energy)),
     };
@@ -242,6 +249,9 @@ function control(): { dev: Surface; heldOut: Surface; press: Surface; outOfBound
   const press = surface('Press1', { machine: 'Press1' });
   console.log('');
   console.log(`adaptive control: ${PARTS} parts per run, seeds ${CONTROL_SEEDS.join(', ')} (median ratios)`);
+  console.log(
+    "floor/R2R: the measurement noise σ² over R2R's MSD, the lowest tune/R2R any controller could reach",
+  );
   printTable(rows);
   return { dev, heldOut, press, outOfBounds };
 }

@@ -17,6 +17,11 @@ export interface ControlRun {
   parts: number;
   /** Mean squared deviation of the quality characteristic from nominal. */
   msd: number;
+  /**
+   * The machine's measurement noise variance σ²: no controller can go below it (the noise of a part is not
+   * known before the part is made), so msd / noiseVar ≥ 1 for every controller.
+   */
+  noiseVar: number;
   /** Mean energy per part (kWh). */
   energy: number;
   /** Mean squared distance of the setpoints in force from the ground-truth optimum, normalised to the bounds. */
@@ -135,6 +140,7 @@ export function controlRun(controller: Controller, o: ControlOptions): ControlRu
     controller,
     parts: sum.parts,
     msd: sum.sq / sum.parts,
+    noiseVar: q.sigma ** 2,
     energy: sum.energy / sum.parts,
     optGap: sum.gap / sum.parts,
     outOfBounds: sum.outOfBounds,

@@ -226,7 +226,28 @@ export interface OnnxModelInfo {
   initializers: string[];
 }
 
+/** A node's attributes, read by name and type (a missing attribute reads as empty). */
+export interface OnnxAttributes {
+  has(name: string): boolean;
+  ints(name: string): number[];
+  floats(name: string): number[];
+  string(name: string): string;
+  strings(name: string): string[];
+}
+
+/** A node of the graph as read back. */
+export interface OnnxNode {
+  opType: string;
+  /** '' for the default domain. */
+  domain: string;
+  input: string[];
+  output: string[];
+  attributes: OnnxAttributes;
+}
+
 export interface OnnxModel extends OnnxModelInfo {
+  /** The first node for which `match` holds (e.g. an ONNX-ML operator whose attributes carry the model). */
+  findNode(match: (opType: string, domain: string) => boolean): OnnxNode | undefined;
   /** Dimensions of an initialiser. */
   dims(name: string): number[];
   /** A float initialiser's values (from raw_data or float_data). */
@@ -292,6 +313,25 @@ export function readOnnx(bytes: Uint8Array, fail: OnnxFail = notOnnx): OnnxModel
     outputs: (g.output ?? []).map(valueOf),
     ops: (g.node ?? []).map((n) => (n.domain ? `${n.domain}:${n.opType ?? ''}` : (n.opType ?? ''))),
     initializers: [...inits.keys()],
+    findNode: (match) => {
+      const n = (g.node ?? []).find((x) => match(x.opType ?? '', x.domain ?? ''));
+      if (!n) return undefined;
+      const at = new Map((n.attribute ?? []).map((a) => [a.name ?? '', a]));
+      const text = (b: Uint8Array | null | undefined) => new TextDecoder().decode(b ?? new Uint8Array());
+      return {
+        opType: n.opType ?? '',
+        domain: n.domain ?? '',
+        input: [...(n.input ?? [])],
+        output: [...(n.output ?? [])],
+        attributes: {
+          has: (name) => at.has(name),
+          ints: (name) => (at.get(name)?.ints ?? []).map((v) => num(v)),
+          floats: (name) => [...(at.get(name)?.floats ?? [])],
+          string: (name) => text(at.get(name)?.s),
+          strings: (name) => (at.get(name)?.strings ?? []).map(text),
+        },
+      };
+    },
     dims: (name) => {
       if (!inits.has(name)) throw fail(`no initializer ${name}`);
       return dims(name);

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { TaktError } from '../core/errors';
+import { cholesky, choleskySolve } from '../core/linalg';
 import { Rng } from '../core/random';
 import { ensembleToOnnx, onnxToEnsemble } from './onnx-ml';
 import { treeExpectation, treeShap } from './shap';
@@ -114,30 +115,21 @@ export function ridge(X: number[][], Y: number[][], lambda = 1): (x: number[]) =
   for (let j = 0; j < d; j++) sd[j] = Math.sqrt(sd[j]) || 1;
   const ym = new Array<number>(k).fill(0);
   for (const r of Y) for (let c = 0; c < k; c++) ym[c] += r[c] / n;
-  const A = Array.from({ length: d }, () => new Array<number>(d + k).fill(0));
+  const A = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+  const B = Array.from({ length: k }, () => new Array<number>(d).fill(0));
   const z = new Array<number>(d);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < d; j++) z[j] = (X[i][j] - mu[j]) / sd[j];
     for (let a = 0; a < d; a++) {
       for (let b = 0; b < d; b++) A[a][b] += z[a] * z[b];
-      for (let c = 0; c < k; c++) A[a][d + c] += z[a] * (Y[i][c] - ym[c]);
+      for (let c = 0; c < k; c++) B[c][a] += z[a] * (Y[i][c] - ym[c]);
     }
   }
   for (let a = 0; a < d; a++) A[a][a] += lambda;
-  // Gaussian elimination (A is symmetric positive definite).
-  for (let p = 0; p < d; p++) {
-    for (let r = p + 1; r < d; r++) {
-      const f = A[r][p] / A[p][p];
-      for (let c = p; c < d + k; c++) A[r][c] -= f * A[p][c];
-    }
-  }
-  const beta = Array.from({ length: d }, () => new Array<number>(k).fill(0));
-  for (let c = 0; c < k; c++)
-    for (let p = d - 1; p >= 0; p--) {
-      let s = A[p][d + c];
-      for (let q = p + 1; q < d; q++) s -= A[p][q] * beta[q][c];
-      beta[p][c] = s / A[p][p];
-    }
+  // A is symmetric positive definite (λ > 0): one Cholesky factor, a solve per output.
+  const L = cholesky(A);
+  const cols = B.map((b) => choleskySolve(L, b));
+  const beta = Array.from({ length: d }, (_, j) => cols.map((col) => col[j]));
   return (x) => {
     const out = [...ym];
     for (let j = 0; j < d; j++) {

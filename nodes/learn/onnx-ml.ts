@@ -1,44 +1,30 @@
 /**
  * The tree ensemble as an ONNX-ML graph (domain `ai.onnx.ml`, TreeEnsembleRegressor / TreeEnsembleClassifier,
  * opset 3) that onnxruntime runs, and back: the TypeScript predictor reads its trees from the same file.
- * Node covers travel in `nodes_hitrates` (ignored by onnxruntime, needed by TreeSHAP). Kept in one module so the
- * graph can move onto the core ONNX builder later.
+ * Node covers travel in `nodes_hitrates` (ignored by onnxruntime, needed by TreeSHAP). Built and read with the
+ * core ONNX module (core/onnx.ts).
  *
  * Inputs `features` float [N, d]. Regression: output `value` [N, 1]. Classification: `label` int64 [N] and
  * `probabilities` float [N, K] (K = 2 for two classes).
  */
-import { onnx } from 'onnx-proto';
+import {
+  ElemType,
+  encodeModel,
+  floatsAttr as floats,
+  intAttr as int,
+  intsAttr as ints,
+  OPSET,
+  op,
+  readOnnx,
+  stringAttr as str,
+  stringsAttr as strs,
+  tensorInfo,
+} from '../core/onnx';
+import type { onnx } from 'onnx-proto';
 import { TaktError } from '../core/errors';
 import type { Ensemble, Tree } from './trees';
 
 const ML = 'ai.onnx.ml';
-const A = onnx.AttributeProto.AttributeType;
-
-const ints = (name: string, v: number[]): onnx.IAttributeProto => ({ name, type: A.INTS, ints: v });
-const floats = (name: string, v: number[]): onnx.IAttributeProto => ({ name, type: A.FLOATS, floats: v });
-const str = (name: string, s: string): onnx.IAttributeProto => ({
-  name,
-  type: A.STRING,
-  s: Buffer.from(s),
-});
-const strs = (name: string, v: string[]): onnx.IAttributeProto => ({
-  name,
-  type: A.STRINGS,
-  strings: v.map((s) => Buffer.from(s)),
-});
-const int = (name: string, i: number): onnx.IAttributeProto => ({ name, type: A.INT, i });
-
-function tensorInfo(name: string, elemType: number, dims: (number | 'N')[]): onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: { dim: dims.map((d) => (d === 'N' ? { dimParam: 'N' } : { dimValue: d })) },
-      },
-    },
-  };
-}
 
 /** Encodes the ensemble; `metadata` goes into metadata_props. */
 export function ensembleToOnnx(e: Ensemble, d: number, metadata: Record<string, string>): Uint8Array {
@@ -86,15 +72,13 @@ export function ensembleToOnnx(e: Ensemble, d: number, metadata: Record<string, 
   ];
   let node: onnx.INodeProto;
   let outputs: onnx.IValueInfoProto[];
-  const F = onnx.TensorProto.DataType.FLOAT;
+  const F = ElemType.FLOAT;
   if (e.link === 'identity') {
-    node = {
-      name: 'trees',
-      opType: 'TreeEnsembleRegressor',
-      domain: ML,
-      input: ['features'],
-      output: ['value'],
-      attribute: [
+    node = op(
+      'TreeEnsembleRegressor',
+      ['features'],
+      ['value'],
+      [
         ...common,
         ints('target_treeids', tgt.treeids),
         ints('target_nodeids', tgt.nodeids),
@@ -105,17 +89,16 @@ export function ensembleToOnnx(e: Ensemble, d: number, metadata: Record<string, 
         str('aggregate_function', 'SUM'),
         str('post_transform', 'NONE'),
       ],
-    };
+      { name: 'trees', domain: ML },
+    );
     outputs = [tensorInfo('value', F, ['N', 1])];
   } else {
     const K = e.link === 'softmax' ? e.outputs : 2;
-    node = {
-      name: 'trees',
-      opType: 'TreeEnsembleClassifier',
-      domain: ML,
-      input: ['features'],
-      output: ['label', 'probabilities'],
-      attribute: [
+    node = op(
+      'TreeEnsembleClassifier',
+      ['features'],
+      ['label', 'probabilities'],
+      [
         ...common,
         ints('class_treeids', tgt.treeids),
         ints('class_nodeids', tgt.nodeids),
@@ -128,34 +111,26 @@ export function ensembleToOnnx(e: Ensemble, d: number, metadata: Record<string, 
         floats('base_values', e.base),
         str('post_transform', e.link === 'logistic' ? 'LOGISTIC' : 'SOFTMAX'),
       ],
-    };
-    outputs = [
-      tensorInfo('label', onnx.TensorProto.DataType.INT64, ['N']),
-      tensorInfo('probabilities', F, ['N', K]),
-    ];
+      { name: 'trees', domain: ML },
+    );
+    outputs = [tensorInfo('label', ElemType.INT64, ['N']), tensorInfo('probabilities', F, ['N', K])];
   }
-  const model: onnx.IModelProto = {
-    irVersion: 8,
-    opsetImport: [
-      { domain: '', version: 17 },
-      { domain: ML, version: 3 },
-    ],
-    producerName: 'takt',
-    producerVersion: '1',
-    domain: 'org.takt',
-    modelVersion: 1,
-    docString: 'Takt quality prediction: gradient-boosted trees',
-    graph: {
+  return encodeModel(
+    {
       name: 'takt_gbt',
-      node: [node],
-      input: [tensorInfo('features', F, ['N', d])],
-      output: outputs,
+      doc: 'Takt quality prediction: gradient-boosted trees',
+      nodes: [node],
+      initializers: [],
+      inputs: [tensorInfo('features', F, ['N', d])],
+      outputs,
+      metadata,
+      opsets: [
+        { domain: '', version: OPSET },
+        { domain: ML, version: 3 },
+      ],
     },
-    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
-  };
-  const err = onnx.ModelProto.verify(model);
-  if (err) throw new TaktError('learn.badGraph', `onnx: ${err}`, 'model');
-  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+    (err) => new TaktError('learn.badGraph', `onnx: ${err}`, 'model'),
+  );
 }
 
 export interface DecodedModel {
@@ -166,26 +141,24 @@ export interface DecodedModel {
 
 /** Reads the trees and metadata back from a file written by ensembleToOnnx. */
 export function onnxToEnsemble(bytes: Uint8Array): DecodedModel {
-  let m: onnx.ModelProto;
-  try {
-    m = onnx.ModelProto.decode(bytes);
-  } catch (err) {
-    throw new TaktError('learn.notOnnx', `not an ONNX model (${(err as Error).message})`, 'model');
-  }
-  const node = (m.graph?.node ?? []).find((n) => n.opType?.startsWith('TreeEnsemble') && n.domain === ML);
+  const m = readOnnx(
+    bytes,
+    (reason) => new TaktError('learn.notOnnx', `not an ONNX model (${reason})`, 'model'),
+  );
+  const node = m.findNode((type, domain) => type.startsWith('TreeEnsemble') && domain === ML);
   if (!node)
     throw new TaktError('learn.notOnnx', 'not a Takt tree-ensemble model (no TreeEnsemble node)', 'model');
-  const at = new Map((node.attribute ?? []).map((a) => [a.name ?? '', a]));
-  const I = (k: string): number[] => (at.get(k)?.ints ?? []).map((v) => Number(v));
-  const Fl = (k: string): number[] => [...(at.get(k)?.floats ?? [])];
-  const S = (k: string): string => Buffer.from(at.get(k)?.s ?? new Uint8Array()).toString();
+  const at = node.attributes;
+  const I = (k: string): number[] => at.ints(k);
+  const Fl = (k: string): number[] => at.floats(k);
+  const S = (k: string): string => at.string(k);
   const classifier = node.opType === 'TreeEnsembleClassifier';
   const p = classifier ? 'class' : 'target';
   const treeIds = I('nodes_treeids');
   const nodeIds = I('nodes_nodeids');
   const feat = I('nodes_featureids');
   const thr = Fl('nodes_values');
-  const modes = (at.get('nodes_modes')?.strings ?? []).map((s) => Buffer.from(s).toString());
+  const modes = at.strings('nodes_modes');
   const tIds = I('nodes_truenodeids');
   const fIds = I('nodes_falsenodeids');
   const hit = Fl('nodes_hitrates');
@@ -215,8 +188,10 @@ export function onnxToEnsemble(bytes: Uint8Array): DecodedModel {
   const link: Ensemble['link'] = !classifier ? 'identity' : post === 'LOGISTIC' ? 'logistic' : 'softmax';
   const outputs = link === 'softmax' ? baseValues.length : 1;
   const base = baseValues;
-  const dim = m.graph?.input?.[0]?.type?.tensorType?.shape?.dim?.[1]?.dimValue;
-  const metadata: Record<string, string> = {};
-  for (const kv of m.metadataProps ?? []) if (kv.key) metadata[kv.key] = kv.value ?? '';
-  return { ensemble: { outputs, base, trees, link }, features: Number(dim ?? 0), metadata };
+  const dim = m.inputs[0]?.shape?.[1];
+  return {
+    ensemble: { outputs, base, trees, link },
+    features: typeof dim === 'number' ? dim : 0,
+    metadata: m.metadata,
+  };
 }

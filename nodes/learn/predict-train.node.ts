@@ -4,14 +4,19 @@
  * msg.action "train"), and writes <userDir>/takt/models/<name>.onnx plus its JSON card. The output carries
  * the model path in msg.payload and msg.model (wire it to takt-predict to hot-swap) and the card in msg.card.
  * msg.action "reset" drops the rows collected so far.
+ *
+ * Labels that arrive later (join "id" or "time"): rows without a label wait in a bounded buffer (join.ts) and
+ * messages with topic "label" carry the labels (msg.label or msg.payload, the part id in msg.partId or
+ * payload.partId, the measuring time in payload.ts or msg.ts). Rows whose label never comes expire, counted;
+ * a label that matches several rows in the time window is warned about.
  */
 import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { disable, onClose, onInput } from '../core/adaptor';
+import { configReader, disable, onClose, onInput } from '../core/adaptor';
 import { TaktError } from '../core/errors';
-import { commandReader } from '../core/message';
+import { commandReader, readFeatureRows, readTimestamp, rowVector } from '../core/message';
 import { status, throttledStatus } from '../core/status';
-import { featureVector, labelOf } from './rows';
+import { type JoinStats, LabelJoin, labelValue } from './join';
 import { startFit, type FitResult } from './train-job';
 
 interface PredictTrainDef extends NodeDef {
@@ -21,9 +26,28 @@ interface PredictTrainDef extends NodeDef {
   modelName: string;
   timeLimitS: number | string;
   coverage: number | string;
+  join?: string;
+  joinWindow?: string | number;
+  joinDelay?: string | number;
+  labelWait?: string | number;
+  waitRows?: string | number;
 }
 
-type Msg = NodeMessageInFlow & { action?: unknown; label?: unknown; model?: unknown; card?: unknown };
+type Msg = NodeMessageInFlow & {
+  action?: unknown;
+  label?: unknown;
+  partId?: unknown;
+  ts?: unknown;
+  model?: unknown;
+  card?: unknown;
+  join?: JoinStats;
+};
+
+const isRecord = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** Fields of a row record that are never features. */
+const NOT_FEATURES = new Set(['label', 'partId', 'ts']);
 
 const init: NodeInitializer = (RED) => {
   function PredictTrainNode(this: Node, def: PredictTrainDef) {
@@ -46,6 +70,32 @@ const init: NodeInitializer = (RED) => {
           ? new TaktError('learn.badConfig', `coverage: ${def.coverage} is not in (0, 1)`, 'coverage')
           : undefined;
     if (bad) return disable(this, bad);
+    let joiner: LabelJoin | undefined;
+    try {
+      const cfg = configReader(def, { code: 'learn.badConfig' });
+      const by = cfg.string('join', 'none');
+      if (by !== 'none' && by !== 'id' && by !== 'time')
+        throw new TaktError('learn.badConfig', `join: "${by}" is not none, id or time`, 'join');
+      if (by !== 'none')
+        joiner = new LabelJoin({
+          by,
+          windowMs: cfg.duration('joinWindow', { unit: 's', default: 5, minMs: 1 }),
+          delayMs: cfg.duration('joinDelay', { unit: 's', default: 0 }),
+          maxWaitMs: cfg.duration('labelWait', { unit: 's', default: 3600, minMs: 1 }),
+          maxRows: cfg.number('waitRows', { default: 10000, min: 1, integer: true }),
+        });
+    } catch (err) {
+      return disable(this, err as Error);
+    }
+    /** Warnings so far about expired rows, unmatched and ambiguous labels (the first, then every 100th). */
+    const told = { expired: 0, unmatched: 0, ambiguous: 0 };
+    const tell = (what: keyof typeof told, n: number, text: string) => {
+      if (n === 0) return;
+      const before = told[what];
+      told[what] += n;
+      if (before === 0 || Math.floor(told[what] / 100) > Math.floor(before / 100))
+        this.warn(`${text} (${told[what]} so far)`);
+    };
     const names = (def.features ?? '')
       .split(',')
       .map((s) => s.trim())
@@ -55,7 +105,11 @@ const init: NodeInitializer = (RED) => {
     let y: number[] = [];
     let job: { promise: Promise<FitResult>; cancel(): void } | undefined;
     const collecting = () =>
-      status.idle(RED._('predictTrain.status.collecting', { n: X.length, of: rowsWanted }));
+      joiner && joiner.stats.waiting > 0
+        ? status.idle(
+            RED._('predictTrain.status.joining', { n: X.length, of: rowsWanted, w: joiner.stats.waiting }),
+          )
+        : status.idle(RED._('predictTrain.status.collecting', { n: X.length, of: rowsWanted }));
     this.status(collecting());
 
     const train = (msg: Msg, send: (m: Msg) => void, done: (err?: Error) => void) => {
@@ -89,7 +143,13 @@ const init: NodeInitializer = (RED) => {
                   }),
             ),
           );
-          send({ ...msg, payload: r.model, model: r.model, card: r.card });
+          send({
+            ...msg,
+            payload: r.model,
+            model: r.model,
+            card: r.card,
+            ...(joiner ? { join: joiner.stats } : {}),
+          });
           done();
         },
         (err: unknown) => {
@@ -109,6 +169,7 @@ const init: NodeInitializer = (RED) => {
         if (action === 'reset') {
           X = [];
           y = [];
+          joiner?.clear();
           shown.now(collecting());
           return;
         }
@@ -117,10 +178,61 @@ const init: NodeInitializer = (RED) => {
           train(msg, send, done);
           return 'later';
         }
-        const x = featureVector(msg.payload, names);
-        const label = labelOf(msg);
-        X.push(x);
-        y.push(label);
+        const now = Date.now();
+        if (joiner && msg.topic === 'label') {
+          const p = msg.payload;
+          const rec = isRecord(p) ? p : {};
+          const value = msg.label ?? (isRecord(p) ? (p.value ?? p.label) : p);
+          const out = joiner.addLabel({
+            value,
+            id: msg.partId ?? rec.partId,
+            ts: readTimestamp(rec.ts ?? msg.ts, now, isRecord(p) && p.ts !== undefined ? 'payload.ts' : 'ts'),
+          });
+          if (out.candidates > 1)
+            tell(
+              'ambiguous',
+              1,
+              `label joined to the nearest of ${out.candidates} rows in the time window: the window is too wide for the parts' spacing`,
+            );
+          if (!out.joined) tell('unmatched', 1, 'a label matched no waiting row');
+          else {
+            X.push(out.joined.x);
+            y.push(out.joined.y);
+          }
+        } else {
+          const { rows, batch } = readFeatureRows(msg, { now });
+          const fresh: { x: number[]; label: unknown; ts: number; id: unknown }[] = [];
+          rows.forEach((row, i) => {
+            const field = batch ? `payload[${i}]` : 'payload';
+            if (names.length === 0 && !Array.isArray(row.features))
+              names.push(
+                ...Object.keys(row.features).filter(
+                  (k) =>
+                    !NOT_FEATURES.has(k) && typeof (row.features as Record<string, unknown>)[k] === 'number',
+                ),
+              );
+            const src = isRecord(row.source) ? row.source : {};
+            fresh.push({
+              x: rowVector(row.features, names, field),
+              label: batch ? src.label : (msg.label ?? src.label),
+              ts: row.ts,
+              id: batch ? src.partId : (msg.partId ?? src.partId),
+            });
+          });
+          // Checked whole before any row is kept: a refused message leaves nothing half taken.
+          const labels = fresh.map((r, i) =>
+            r.label === undefined && joiner
+              ? undefined
+              : labelValue(r.label, batch ? `payload[${i}].label` : 'label'),
+          );
+          fresh.forEach((r, i) => {
+            const label = labels[i];
+            if (label !== undefined) {
+              X.push(r.x);
+              y.push(label);
+            } else if (joiner) tell('expired', joiner.addRow(r), 'rows expired without their label');
+          });
+        }
         if (X.length >= rowsWanted && !job) {
           train(msg, send, done);
           return 'later';

@@ -8,9 +8,9 @@
 import { isAbsolute, join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { TaktError } from '../core/errors';
+import { readRows, rowVector } from '../core/message';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { Predictor } from './model';
-import { featureVector } from './rows';
 
 interface PredictDef extends NodeDef {
   model: string;
@@ -58,13 +58,17 @@ const init: NodeInitializer = (RED) => {
         const p = predictor ?? (loading ? await loading : undefined);
         if (!p) throw new TaktError('learn.noModel', 'no model loaded: set one or send msg.model', 'model');
         const names = p.card.features;
-        const x = featureVector(msg.payload, [...names]);
-        const [r] = await p.predict([x]);
-        const contributions = Object.fromEntries(names.map((f, j) => [f, r.contributions[j]]));
-        const out: Record<string, unknown> = { ...r, contributions };
-        if (r.value !== undefined && (lo !== undefined || hi !== undefined))
-          out.inTolerance = (lo === undefined || r.value >= lo) && (hi === undefined || r.value <= hi);
-        send({ ...msg, payload: out });
+        const { rows, batch } = readRows({ payload: msg.payload }, { now: Date.now() });
+        const X = rows.map((row, i) => rowVector(row.features, names, batch ? `payload[${i}]` : 'payload'));
+        const results = (await p.predict(X)).map((r) => {
+          const contributions = Object.fromEntries(names.map((f, j) => [f, r.contributions[j]]));
+          const out: Record<string, unknown> = { ...r, contributions };
+          if (r.value !== undefined && (lo !== undefined || hi !== undefined))
+            out.inTolerance = (lo === undefined || r.value >= lo) && (hi === undefined || r.value <= hi);
+          return out;
+        });
+        const r = results[results.length - 1] as { value?: number; label?: string };
+        send({ ...msg, payload: batch ? results : results[0] });
         shown.update(() =>
           status.ready(
             r.value !== undefined

@@ -20,7 +20,7 @@
  */
 import { TaktError } from '../core/errors';
 import type { Quality } from '../core/message';
-import { invertSpd } from '../spc/numeric';
+import { invertSpd } from '../core/linalg';
 
 export interface TuneSetpoint {
   name: string;
@@ -165,7 +165,7 @@ export function checkTunerOptions(
   };
 }
 
-/** A⁻¹ of a symmetric positive definite A (the SPC engine's Cholesky), undefined when A is not. */
+/** A⁻¹ of a symmetric positive definite A (core/linalg's Cholesky), undefined when A is not. */
 function inverse(A: number[][]): number[][] | undefined {
   try {
     return invertSpd(A);

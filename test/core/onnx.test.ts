@@ -109,6 +109,17 @@ describe('core ONNX builder and reader', () => {
       { domain: 'ai.onnx.ml', version: 3 },
     ]);
     assert.deepEqual(m.ops, ['ai.onnx.ml:LinearRegressor']);
+    // A node's attributes read back by name and type (how learn reads its tree ensembles).
+    const node = m.findNode((type, domain) => type === 'LinearRegressor' && domain === 'ai.onnx.ml');
+    assert.ok(node);
+    assert.deepEqual([node.input, node.output], [['x'], ['y']]);
+    assert.deepEqual(node.attributes.floats('coefficients'), [0.5, -1]);
+    assert.equal(node.attributes.string('post_transform'), 'NONE');
+    assert.deepEqual([node.attributes.has('targets'), node.attributes.ints('targets')], [false, []]);
+    assert.equal(
+      m.findNode((type) => type === 'Gemm'),
+      undefined,
+    );
     const { ort, session } = await openOnnxSession(bytes, (r) => new Error(r));
     try {
       const x = Float32Array.from([1, 2, -3, 0.5]);

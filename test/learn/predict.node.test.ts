@@ -108,6 +108,73 @@ describe('takt-predict-train and takt-predict nodes', () => {
     await trained;
   });
 
+  it('joins rows with labels that come later by part id, expiring rows whose label never comes', async () => {
+    const f = flow(60);
+    Object.assign(f[1], { join: 'id', labelWait: '30' });
+    await load([trainNode, predictNode, catchNode], f);
+    const trained = nextMessages<{ card: { rows: { train: number } }; join: Record<string, number> }>(
+      'trained',
+      1,
+      30000,
+    );
+    const t0 = Date.UTC(2026, 0, 5);
+    const parts = Array.from({ length: 70 }, () => part());
+    // A part every second; its label is measured 10 s later, except for parts 0..4 and 30..34.
+    const missing = (i: number) => i < 5 || (i >= 30 && i < 35);
+    const label = (i: number, ts: number) =>
+      getNode('t').receive({ topic: 'label', payload: { value: parts[i].label, ts }, partId: `P${i}` });
+    for (let i = 0; i < 70; i++) {
+      getNode('t').receive({ payload: parts[i].payload, ts: t0 + i * 1000, partId: `P${i}` });
+      if (i >= 10 && !missing(i - 10)) label(i - 10, t0 + i * 1000);
+    }
+    for (let i = 60; i < 70; i++) label(i, t0 + (i + 10) * 1000);
+    const [m] = await trained;
+    // The data clock passed the 30 s wait of the 10 unlabelled rows: they expired, counted.
+    assert.equal(m.join.joined, 60);
+    assert.equal(m.join.expired, 10);
+    assert.equal(m.join.unmatched, 0);
+  });
+
+  it('joins by time window and warns when one label matches several rows', async () => {
+    const f = flow(60);
+    Object.assign(f[1], { join: 'time', joinWindow: '3', joinDelay: '60' });
+    await load([trainNode, predictNode, catchNode], f);
+    const t = getNode('t') as unknown as { warn: (m: string) => void };
+    const warnings: string[] = [];
+    const warn = t.warn.bind(t);
+    t.warn = (m: string) => {
+      warnings.push(m);
+      warn(m);
+    };
+    const trained = nextMessages<{ join: Record<string, number> }>('trained', 1, 30000);
+    const t0 = Date.UTC(2026, 0, 5);
+    const parts = Array.from({ length: 60 }, () => part());
+    // Parts 2 s apart: a ±3 s window holds up to three rows around each label.
+    parts.forEach((p, i) => getNode('t').receive({ payload: p.payload, ts: t0 + i * 2000 }));
+    parts.forEach((p, i) =>
+      getNode('t').receive({ topic: 'label', label: p.label, ts: t0 + i * 2000 + 60_000 }),
+    );
+    const [m] = await trained;
+    assert.equal(m.join.joined, 60);
+    assert.ok(m.join.ambiguous > 0, JSON.stringify(m.join));
+    assert.ok(
+      warnings.some((w) => /window is too wide/.test(w)),
+      warnings.join('; '),
+    );
+  });
+
+  it('refuses a waiting row with a non-numeric feature, and a row without a part id when joining by id', async () => {
+    const f = flow(60);
+    Object.assign(f[1], { join: 'id', features: 'temp,speed,humidity' });
+    await load([trainNode, predictNode, catchNode], f);
+    const caught = nextMessages<{ error: { message: string } }>('caught', 2);
+    getNode('t').receive({ payload: { temp: 'hot', speed: 1, humidity: 40 }, partId: 'A' });
+    getNode('t').receive({ payload: { temp: 200, speed: 1, humidity: 40 } });
+    const [e1, e2] = await caught;
+    assert.match(e1.error.message, /temp/);
+    assert.match(e2.error.message, /part id/);
+  });
+
   it('says when no model is loaded', async () => {
     await load([trainNode, predictNode, catchNode], flow());
     const caught = nextMessages<{ error: { message: string } }>('caught', 1);

@@ -5,7 +5,8 @@
  *          phase II prediction limit p(m + 1)(m − 1)/(m(m − p)) · F(p, m − p) quantile.
  *   MEWMA  Lowry et al. (1992) with time-varying covariance; limit = decision interval, or the χ²(p) quantile.
  */
-import { betaQuantile, chiSquareQuantile, fQuantile, invertSpd, normalSf } from '../numeric';
+import { invertSpd } from '../../core/linalg';
+import { betaQuantile, chiSquareQuantile, fQuantile, normalSf } from '../numeric';
 import {
   type ChartKind,
   type ChartTraits,
