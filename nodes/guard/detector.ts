@@ -15,11 +15,14 @@
  *
  * Training splits the normal events in time: baselines come from the first part; each feature's threshold
  * is the largest value it reached on the held-out last part (or its `alarmBudget` quantile) times a margin,
- * never below `minZ` (rates) or `minNovel` (novelty). A feature's ratio is its value over its threshold;
- * an alert is raised as soon as any ratio reaches 1 (mid-window, not at its end), typed by the feature
+ * never below `minZ` (rates) or `minNovel` (novelty); a known subject's rate must also reach `minRatio`
+ * times its busiest training window. What was learned about a client is keyed by its id and by its
+ * family (clientFamily): an id training never saw borrows its family's. A feature's ratio is its value
+ * over its threshold; an alert is raised as soon as any ratio reaches 1 (mid-window), typed by the feature
  * that moved most, with the features that moved and their baselines as evidence. Alerts of one type from
- * one source are held back for `cooldownMs`. Memory is bounded: `maxSubjects` subjects, a capped set of
- * distinct topics per subject and window, no payload kept.
+ * one source are held back for `cooldownMs`. Memory is bounded: `maxSubjects` subjects (the oldest one
+ * unknown to training evicted for a new one, counted), `maxLearned` entries per learned set (drops
+ * counted), a capped set of distinct topics per subject and window, no payload kept.
  */
 import { TaktError } from '../core/errors';
 import {
