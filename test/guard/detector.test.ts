@@ -90,6 +90,46 @@ describe('guard detector (engine)', function () {
     assert.ok(ev.value > ev.threshold && ev.threshold > ev.baseline);
   });
 
+  it('takes a busier window below twice the busiest learned one for traffic, a multiple for a flood', () => {
+    const plant = plantTraffic(13);
+    const events = plant.normal(T0, T0 + 20 * MIN);
+    const det = createDetector();
+    det.train(events);
+    // the box's busiest 5 s window of publishes in the learned (not held-out) part
+    const perWindow = new Map<number, number>();
+    for (const e of events)
+      if (e.kind === 'publish' && e.ts < T0 + 14 * MIN)
+        perWindow.set(Math.floor(e.ts / 5000), (perWindow.get(Math.floor(e.ts / 5000)) ?? 0) + 1);
+    const busiest = Math.max(...perWindow.values());
+    let t = T0 + 20 * MIN;
+    /** Normal traffic plus `extra` more publishes, spread over the sensors, in one 5 s window. */
+    const burst = (extra: number) => {
+      const more: GuardEvent[] = Array.from({ length: extra }, (_, i) => {
+        const k = i % plant.sensors.length;
+        const s = plant.sensors[k];
+        return {
+          ts: t + 5000 + Math.floor((i * 4900) / extra),
+          proto: 'mqtt',
+          kind: 'publish',
+          client: `sensor-${k}`,
+          addr: `127.0.0.${10 + k}`,
+          topic: s.topic,
+          // a value as the sensor sends it (the same size)
+          payload: new TextEncoder().encode(
+            s.json ? JSON.stringify({ value: Number(s.mean.toFixed(3)), unit: 'u' }) : s.mean.toFixed(3),
+          ),
+        };
+      });
+      const alerts = observeAll(det, [...plant.normal(t, t + 15_000), ...more]);
+      t += 90_000; // past the cooldown
+      observeAll(det, plant.normal(t - 75_000, t));
+      return alerts.filter((a) => a.type === 'flood');
+    };
+    const calm = burst(Math.round(0.9 * busiest));
+    assert.deepEqual(calm, [], JSON.stringify(calm[0]?.evidence));
+    assert.ok(burst(Math.round(3 * busiest)).length > 0, 'four times the busiest window');
+  });
+
   it('holds back a repeated alert of one type from one source for the cooldown', () => {
     const { det, t } = trained(4);
     const fails = (from: number): GuardEvent[] =>
