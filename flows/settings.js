@@ -80,13 +80,12 @@ function startEmbeddedBroker(mqttPort) {
   import('aedes')
     .then(async ({ Aedes }) => {
       const broker = await Aedes.createBroker();
-      // takt-guard's "embedded broker" source watches it (nodes/core/taps.ts)
-      const taps = (globalThis[Symbol.for('takt.tapSources')] ??= {
-        sources: new Map(),
-        listeners: new Set(),
+      // takt-guard's "embedded broker" source watches it (the pack's own registry, plain JS: no build)
+      require('../nodes/core/tap-registry.js').publishTapSource({
+        name: 'embedded-mqtt',
+        kind: 'aedes',
+        target: broker,
       });
-      taps.sources.set('embedded-mqtt', { name: 'embedded-mqtt', kind: 'aedes', target: broker });
-      taps.listeners.forEach((l) => l());
       const server = require('node:net').createServer(broker.handle);
       server.on('error', (err) => {
         const why =

@@ -28,10 +28,13 @@ function walk(dir) {
 const nodesSrc = join(root, 'nodes');
 let copied = 0;
 for (const file of walk(nodesSrc)) {
-  // Editor templates, message catalogues and help, and shipped model files (nodes/<feature>/models/*.onnx|json).
+  // Editor templates, message catalogues and help, shipped model files (nodes/<feature>/models/*.onnx|json),
+  // and plain JavaScript modules with their hand-written types (nodes/core/tap-registry.js), shipped as they are.
   const parts = file.split(/[\\/]/);
   if (
     file.endsWith('.html') ||
+    file.endsWith('.js') ||
+    file.endsWith('.d.ts') ||
     parts.includes('locales') ||
     (parts.at(-2) === 'models' && /\.(onnx|json)$/.test(file))
   ) {

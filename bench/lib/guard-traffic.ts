@@ -125,7 +125,8 @@ export function plantTraffic(seed: number, nSensors = 10, rate = 1): PlantTraffi
         user: 'mes',
       });
     }
-    for (let t = from; t < to; t += 1000) {
+    // on whole plant seconds, so that the traffic is the same whatever slices it is asked for in
+    for (let t = Math.ceil(from / 1000) * 1000; t < to; t += 1000) {
       // Sparkplug DDATA once a second
       const dd = spPayload(seq, t, [{ name: 'Temp', value: 50 + rng.normal() }]);
       seq = (seq + 1) % 256;

@@ -15,18 +15,23 @@
  *
  * Training splits the normal events in time: baselines come from the first part; each feature's threshold
  * is the largest value it reached on the held-out last part (or its `alarmBudget` quantile) times a margin,
- * never below `minZ` (rates) or `minNovel` (novelty). A feature's ratio is its value over its threshold;
- * an alert is raised as soon as any ratio reaches 1 (mid-window, not at its end), typed by the feature
+ * never below `minZ` (rates) or `minNovel` (novelty); a known subject's rate must also reach `minRatio`
+ * times its busiest training window. What was learned about a client is keyed by its id and by its
+ * family (clientFamily): an id training never saw borrows its family's. A feature's ratio is its value
+ * over its threshold; an alert is raised as soon as any ratio reaches 1 (mid-window), typed by the feature
  * that moved most, with the features that moved and their baselines as evidence. Alerts of one type from
- * one source are held back for `cooldownMs`. Memory is bounded: `maxSubjects` subjects, a capped set of
- * distinct topics per subject and window, no payload kept.
+ * one source are held back for `cooldownMs`. Memory is bounded: `maxSubjects` subjects (the oldest one
+ * unknown to training evicted for a new one, counted), `maxLearned` entries per learned set (drops
+ * counted), a capped set of distinct topics per subject and window, no payload kept.
  */
 import { TaktError } from '../core/errors';
 import {
+  clientFamily,
   F,
   FEATURE_NAMES,
   FEATURE_TYPE,
   FEATURES,
+  type FieldVerdict,
   inspectPayload,
   IS_RATE,
   isSparkplugTopic,
@@ -51,7 +56,6 @@ import {
 type SubjectKind = 'client' | 'addr' | 'user' | 'all';
 const SUBJECT_KINDS: readonly SubjectKind[] = ['client', 'addr', 'user', 'all'];
 const MAX_TOPICS_PER_WINDOW = 256;
-const MAX_LEARNED = 100_000;
 const REPLAY_MEMORY = 512;
 const MAX_HISTORY = 1024;
 const AUTH_HALF_LIFE_MS = 120_000;
@@ -113,7 +117,12 @@ export class Detector {
   private readonly allFilters = new Set<string>();
   private readonly written = new Set<string>();
   private readonly called = new Set<string>();
+  /** Client identities learned: `proto/id` and their families `proto/~family` (clientFamily). */
   private readonly knownClients = new Set<string>();
+  /** Subjects unknown to training, oldest first (the ones evicted when `maxSubjects` is reached). */
+  private readonly live = new Map<string, Subject>();
+  /** What the current event's payload check found (the evidence's detail). */
+  private verdict: FieldVerdict | undefined;
   private readonly keepalive = new Map<string, number>();
   private maxKeepalive = 0;
   private readonly edges = new Map<string, SparkplugEdge>();
@@ -125,6 +134,8 @@ export class Detector {
     alerts: 0,
     suppressed: 0,
     droppedSubjects: 0,
+    evictedSubjects: 0,
+    learnedDropped: 0,
   };
 
   constructor(opts: DetectorOptions = {}) {
@@ -137,6 +148,8 @@ export class Detector {
       minNovel: opts.minNovel ?? 1,
       cooldownMs: opts.cooldownMs ?? 60_000,
       maxSubjects: opts.maxSubjects ?? 5000,
+      maxLearned: opts.maxLearned ?? 50_000,
+      minRatio: opts.minRatio ?? 2,
       alertNewClients: opts.alertNewClients ?? true,
     };
     const check = (name: keyof DetectorOptions, ok: boolean, what: string) => {
@@ -151,6 +164,8 @@ export class Detector {
     check('minNovel', o.minNovel > 0 && Number.isFinite(o.minNovel), 'positive');
     check('cooldownMs', o.cooldownMs >= 0, 'at least 0');
     check('maxSubjects', Number.isInteger(o.maxSubjects) && o.maxSubjects >= 4, 'an integer >= 4');
+    check('maxLearned', Number.isInteger(o.maxLearned) && o.maxLearned >= 1, 'a positive integer');
+    check('minRatio', o.minRatio >= 1 && Number.isFinite(o.minRatio), 'at least 1');
     this.windowMs = o.windowMs;
     this.authDecay = 0.5 ** (o.windowMs / AUTH_HALF_LIFE_MS);
   }
@@ -183,21 +198,28 @@ export class Detector {
     if (this.state !== 'learning')
       throw new TaktError('guard.notLearning', 'call beginTraining before learn', 'state');
     const e = checkEvent(event, 'event');
-    if (this.phase === 'fit' && e.ts >= this.holdoutFrom) {
-      this.advance(this.holdoutFrom);
-      this.closeWindow();
-      this.fitBaselines();
-      this.phase = 'holdout';
-      this.windowStart = Number.NaN;
-    }
+    if (this.phase === 'fit' && e.ts >= this.holdoutFrom) this.holdOut();
     this.advance(e.ts);
     this.count(e, this.phase === 'fit');
+  }
+
+  /**
+   * Ends the fit part at `holdoutFrom`: baselines from its windows; the held-out windows start there, so
+   * a silence at the start of the held-out part counts as quiet windows.
+   */
+  private holdOut(): void {
+    this.advance(this.holdoutFrom);
+    this.closeWindow();
+    this.fitBaselines();
+    this.phase = 'holdout';
+    this.windowStart = Math.floor(this.holdoutFrom / this.windowMs) * this.windowMs;
   }
 
   /** Ends training at `now` (default: the last event): thresholds from the held-out windows. */
   endTraining(now?: number): void {
     if (this.state !== 'learning')
       throw new TaktError('guard.notLearning', 'call beginTraining before endTraining', 'state');
+    if (now !== undefined && this.phase === 'fit' && now >= this.holdoutFrom) this.holdOut();
     if (now !== undefined) this.advance(now);
     this.closeWindow();
     if (this.phase === 'fit') {
@@ -269,6 +291,7 @@ export class Detector {
     for (const s of [this.topicProfiles, this.edges, this.keepalive]) s.clear();
     for (const s of [this.published, this.subscribed, this.allFilters, this.written, this.called]) s.clear();
     this.knownClients.clear();
+    this.live.clear();
     this.maxKeepalive = 0;
     this.windowStart = Number.NaN;
     for (const k of Object.keys(this.counters)) this.counters[k as keyof typeof this.counters] = 0;
@@ -321,8 +344,10 @@ export class Detector {
       s.counts[F.open] = s.open;
       s.counts[F.authFail] = fails < 0.05 ? 0 : fails;
       // subjects unknown to training that went quiet are forgotten (bounded memory)
-      if (this.state === 'watching' && !s.base && s.open === 0 && s.counts[F.authFail] === 0)
+      if (this.state === 'watching' && !s.base && s.open === 0 && s.counts[F.authFail] === 0) {
         this.subjects.delete(key);
+        this.live.delete(key);
+      }
     }
   }
 
@@ -352,7 +377,7 @@ export class Detector {
       const pubs = col(F.pub).reduce((a, b) => a + b, 0);
       const size = pubs > 0 ? col(F.bytes).reduce((a, b) => a + b, 0) / pubs : 1;
       s.base = FEATURES.map((_, f) =>
-        IS_RATE[f] ? robustStat(col(f), f === F.bytes ? size : 1) : { median: 0, scale: 1 },
+        IS_RATE[f] ? robustStat(col(f), f === F.bytes ? size : 1) : { median: 0, scale: 1, peak: 0 },
       );
       s.history = undefined;
       s.rows = 0;
@@ -367,14 +392,24 @@ export class Detector {
         FEATURES.map((_, f) => ({
           median: Math.max(0, ...list.map((b) => b[f].median)),
           scale: Math.max(1, ...list.map((b) => b[f].scale)),
+          peak: Math.max(0, ...list.map((b) => b[f].peak)),
         })),
       );
     }
   }
 
-  /** A feature's threshold for a subject: global for rates (z), the subject's own for novelty counts. */
+  /**
+   * A feature's threshold for a subject: for rates the global held-out z, raised for a subject known to
+   * training so that the count is at least `minRatio` times its busiest training window (a flood, a scan
+   * or a hoard is a multiple of what the subject ever did, not a busier minute; a subject training never
+   * saw is judged against the busiest known one, by z alone); for novelty counts the subject's own.
+   */
   private threshold(s: Subject, f: number): number {
-    if (IS_RATE[f]) return this.thresholds[f];
+    if (IS_RATE[f]) {
+      const b = s.base?.[f];
+      const floor = b && this.state === 'watching' ? (this.o.minRatio * b.peak - b.median) / b.scale : 0;
+      return Math.max(this.thresholds[f], floor);
+    }
     return s.novel && this.state === 'watching' ? s.novel[f - NRATE] : this.o.minNovel;
   }
 
@@ -395,8 +430,15 @@ export class Detector {
     let s = this.subjects.get(key);
     if (!s) {
       if (this.subjects.size >= this.o.maxSubjects) {
-        this.counters.droppedSubjects++;
-        return undefined;
+        // while watching, the oldest subject unknown to training makes room; learned ones stay
+        const oldest = this.state === 'watching' ? this.live.keys().next() : undefined;
+        if (!oldest || oldest.done) {
+          this.counters.droppedSubjects++;
+          return undefined;
+        }
+        this.subjects.delete(oldest.value);
+        this.live.delete(oldest.value);
+        this.counters.evictedSubjects++;
       }
       s = {
         key,
@@ -414,6 +456,7 @@ export class Detector {
       };
       // a subject that joins late in the fit phase has zeros for the windows it missed
       this.subjects.set(key, s);
+      if (this.state === 'watching') this.live.set(key, s);
     }
     s.lastTs = ts;
     return s;
@@ -441,14 +484,20 @@ export class Detector {
   private count(e: GuardEvent, learning: boolean): Subject[] {
     this.counters.events++;
     this.touched.clear();
+    this.verdict = undefined;
     const subs = this.subjectsOf(e);
-    const who = `${e.proto}/${e.client}`;
-    const known = this.knownClients.has(who);
+    // who the client is for what was learned: its own id when training saw it, else its family (the
+    // same program restarted with another pid keeps its rights; a known id keeps only its own)
+    const exact = `${e.proto}/${e.client}`;
+    const knownExact = this.knownClients.has(exact);
     const learnSets = this.state === 'learning';
-    if (!known && e.kind !== 'auth-fail') {
-      if (!learning && this.o.alertNewClients) this.bump(subs, F.newClient);
-      if (learnSets && this.knownClients.size < MAX_LEARNED) this.knownClients.add(who);
-    }
+    const family = knownExact && !learnSets ? exact : `${e.proto}/~${clientFamily(e.client)}`;
+    const known = knownExact || this.knownClients.has(family);
+    const who = knownExact ? exact : family;
+    /** The identities training adds to what is known: the id and its family. */
+    const ids = learnSets ? [exact, family] : [];
+    if (!known && e.kind !== 'auth-fail' && !learning && this.o.alertNewClients) this.bump(subs, F.newClient);
+    if (e.kind !== 'auth-fail') this.remember(this.knownClients, ids);
     switch (e.kind) {
       case 'connect':
       case 'session':
@@ -459,10 +508,11 @@ export class Detector {
         if (e.keepalive !== undefined) {
           const max = this.keepalive.get(who) ?? (known ? 0 : this.maxKeepalive);
           if (!learning && e.keepalive > max * 1.5 + 1) this.bump(subs, F.longKeepalive);
-          if (learnSets && this.keepalive.size < MAX_LEARNED) {
-            this.keepalive.set(who, Math.max(this.keepalive.get(who) ?? 0, e.keepalive));
-            this.maxKeepalive = Math.max(this.maxKeepalive, e.keepalive);
-          }
+          for (const id of ids)
+            if (this.keepalive.has(id) || this.keepalive.size < this.o.maxLearned)
+              this.keepalive.set(id, Math.max(this.keepalive.get(id) ?? 0, e.keepalive));
+            else this.counters.learnedDropped++;
+          if (learnSets) this.maxKeepalive = Math.max(this.maxKeepalive, e.keepalive);
         }
         break;
       case 'disconnect':
@@ -473,10 +523,10 @@ export class Detector {
         this.bump(subs, F.authFail);
         break;
       case 'subscribe':
-        this.subscribe(e, subs, who, learning);
+        this.subscribe(e, subs, who, ids, learning);
         break;
       case 'publish':
-        this.publish(e, subs, who, learning);
+        this.publish(e, subs, who, ids, learning);
         break;
       case 'read':
         this.bump(subs, F.read);
@@ -489,22 +539,30 @@ export class Detector {
         const isWrite = e.kind === 'write';
         this.bump(subs, isWrite ? F.write : F.call);
         const set = isWrite ? this.written : this.called;
-        const key = `${who}\u0000${e.user ?? ''}\u0000${e.nodeId ?? ''}`;
-        if (!set.has(key)) {
-          if (!learning) this.bump(subs, isWrite ? F.newWrite : F.newCall);
-          if (learnSets && set.size < MAX_LEARNED) set.add(key);
-        }
+        const what = `\u0000${e.user ?? ''}\u0000${e.nodeId ?? ''}`;
+        if (!set.has(who + what) && !learning) this.bump(subs, isWrite ? F.newWrite : F.newCall);
+        this.remember(
+          set,
+          ids.map((id) => id + what),
+        );
         break;
       }
     }
     return subs;
   }
 
-  private subscribe(e: GuardEvent, subs: Subject[], who: string, learning: boolean): void {
+  /** Adds keys to a learned set, up to `maxLearned` (more are counted as dropped). */
+  private remember(set: Set<string>, keys: readonly string[]): void {
+    for (const k of keys)
+      if (set.has(k)) continue;
+      else if (set.size < this.o.maxLearned) set.add(k);
+      else this.counters.learnedDropped++;
+  }
+
+  private subscribe(e: GuardEvent, subs: Subject[], who: string, ids: string[], learning: boolean): void {
     this.bump(subs, F.subs);
     const filter = e.topic ?? '';
-    const key = `${who}\u0000${filter}`;
-    const mine = this.subscribed.has(key);
+    const mine = this.subscribed.has(`${who}\u0000${filter}`);
     if (!mine && !learning) {
       // a filter this client never used: novel for it; wildcards and $SYS only when nobody used them
       const anyone = this.allFilters.has(filter);
@@ -512,13 +570,14 @@ export class Detector {
       if (!anyone && /[#+]/.test(filter)) this.bump(subs, F.wildSub);
       if (!anyone && filter.startsWith('$SYS')) this.bump(subs, F.sysSub);
     }
-    if (this.state === 'learning' && this.subscribed.size < MAX_LEARNED) {
-      this.subscribed.add(key);
-      this.allFilters.add(filter);
-    }
+    this.remember(
+      this.subscribed,
+      ids.map((id) => `${id}\u0000${filter}`),
+    );
+    if (ids.length) this.remember(this.allFilters, [filter]);
   }
 
-  private publish(e: GuardEvent, subs: Subject[], who: string, learning: boolean): void {
+  private publish(e: GuardEvent, subs: Subject[], who: string, ids: string[], learning: boolean): void {
     const topic = e.topic ?? '';
     const bytes = e.bytes ?? e.payload?.length ?? 0;
     this.bump(subs, F.pub);
@@ -534,28 +593,40 @@ export class Detector {
     let profile = this.topicProfiles.get(topic);
     if (!profile) {
       if (!learning) this.bump(subs, F.newTopic);
-      if (learnNow && this.topicProfiles.size < MAX_LEARNED) {
-        profile = new TopicProfile();
-        this.topicProfiles.set(topic, profile);
+      if (learnNow) {
+        if (this.topicProfiles.size < this.o.maxLearned) {
+          profile = new TopicProfile();
+          this.topicProfiles.set(topic, profile);
+        } else this.counters.learnedDropped++;
       }
     } else if (!this.published.has(`${who}\u0000${topic}`) && !learning) {
       this.bump(subs, F.foreignTopic);
     }
-    if (learnNow && this.published.size < MAX_LEARNED) this.published.add(`${who}\u0000${topic}`);
+    this.remember(
+      this.published,
+      ids.map((id) => `${id}\u0000${topic}`),
+    );
     if (!e.payload) return;
     const sp = isSparkplugTopic(topic);
     const shape = inspectPayload(e.payload, sp);
     if (profile) {
       if (!learning && profile.messages > 0) {
-        if (profile.malformed(shape)) this.bump(subs, F.malformed);
-        else {
-          const n = profile.outOfRange(shape);
-          if (n > 0) this.bump(subs, F.outOfRange, n);
+        const bad = profile.malformed(shape);
+        if (bad) {
+          this.verdict = bad;
+          this.bump(subs, F.malformed);
+        } else {
+          const out = profile.outOfRange(shape);
+          if (out.length > 0) {
+            this.verdict = out[0];
+            this.bump(subs, F.outOfRange, out.length);
+          }
         }
       }
       if (learnNow) profile.learn(shape);
     }
-    if (sp && shape.kind === 'sparkplug') this.sparkplug(topic, e.payload, shape.seq, subs, who, learning);
+    if (sp && shape.kind === 'sparkplug')
+      this.sparkplug(topic, e.payload, shape.seq, subs, who, ids, learning);
   }
 
   private sparkplug(
@@ -564,6 +635,7 @@ export class Detector {
     seq: number | undefined,
     subs: Subject[],
     who: string,
+    ids: string[],
     learning: boolean,
   ): void {
     const parts = topic.split('/');
@@ -572,10 +644,11 @@ export class Detector {
     let edge = this.edges.get(key);
     if (!edge) {
       edge = { owners: new Set(), next: undefined, hashes: new Set(), order: [] };
-      if (this.edges.size < MAX_LEARNED) this.edges.set(key, edge);
+      if (this.edges.size < this.o.maxLearned) this.edges.set(key, edge);
+      else this.counters.learnedDropped++;
     }
     const birth = type === 'NBIRTH';
-    if (this.state === 'learning' && (birth || edge.owners.size === 0)) edge.owners.add(who);
+    if (birth || edge.owners.size === 0) for (const id of ids) edge.owners.add(id);
     const owner = edge.owners.has(who);
     if (!learning && !owner) this.bump(subs, F.spForeign);
     // The last will (NDEATH) is published by the broker for the edge node: no sequence number.
@@ -619,9 +692,12 @@ export class Detector {
           feature: FEATURE_NAMES[f],
           value: s.counts[f],
           baseline: median,
-          threshold: b ? median + this.thresholds[f] * b.scale : this.threshold(s, f),
+          threshold: b ? median + this.threshold(s, f) * b.scale : this.threshold(s, f),
           ratio: Math.round(ratio * 1000) / 1000,
           subject: s.key,
+          ...(this.verdict && (f === F.malformed || f === F.outOfRange)
+            ? { detail: describeVerdict(this.verdict) }
+            : {}),
         });
       }
     evidence.sort(
@@ -645,7 +721,8 @@ export class Detector {
         this.counters.suppressed++;
         continue;
       }
-      if (this.cooldown.size > this.o.maxSubjects) this.cooldown.clear();
+      // bounded: the oldest cooldown makes room
+      if (this.cooldown.size >= this.o.maxSubjects) this.cooldown.delete(this.cooldown.keys().next().value!);
       this.cooldown.set(src, e.ts + this.o.cooldownMs);
       // the other features that moved are kept as context
       const context = evidence.filter((ev) => FEATURE_TYPE[ev.f] !== type).slice(0, 3);
@@ -666,6 +743,13 @@ export class Detector {
     this.counters.alerts += alerts.length;
     return alerts.sort((a, b) => b.score - a.score);
   }
+}
+
+function describeVerdict(v: FieldVerdict): string {
+  const field = v.field === '' ? 'payload' : `"${v.field}"`;
+  return v.why === 'type changed' && v.field === ''
+    ? `payload is not the topic's schema (learned: ${v.learned})`
+    : `${field} ${v.why}: ${v.value} (learned: ${v.learned})`;
 }
 
 /** Checks an event's shape; throws `guard.badEvent` naming the field. */

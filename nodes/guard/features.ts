@@ -70,10 +70,20 @@ export const TYPE_PRECEDENCE: readonly AlertType[] = [
 
 export type PayloadKind = 'empty' | 'number' | 'bool' | 'json' | 'text' | 'binary' | 'sparkplug';
 
+/**
+ * What a numeric field is: a measurement (`num`: floats, and every JSON or plain-text number), a whole
+ * number the sender declared (`int`: Sparkplug integer datatypes, e.g. state codes and counters) or a flag
+ * (`bool`).
+ */
+export type FieldType = 'num' | 'int' | 'bool';
+
+/** One numeric field of a payload: its key, value and type (undefined when the payload does not say). */
+export type PayloadField = [key: string, value: number, type: FieldType | undefined];
+
 export interface PayloadShape {
   kind: PayloadKind;
   /** Numeric fields: '' for a bare number, the key (or key.sub) in JSON, the metric name or alias in Sparkplug. */
-  numbers: [string, number][];
+  numbers: PayloadField[];
   /** Sparkplug: the sequence number, and bdSeq when the payload carries it. */
   seq?: number;
   bdSeq?: number;
@@ -82,10 +92,10 @@ export interface PayloadShape {
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const MAX_FIELDS = 64;
 
-function flatten(v: unknown, prefix: string, out: [string, number][], depth: number): void {
+function flatten(v: unknown, prefix: string, out: PayloadField[], depth: number): void {
   if (out.length >= MAX_FIELDS) return;
-  if (typeof v === 'number') out.push([prefix, v]);
-  else if (typeof v === 'boolean') out.push([prefix, v ? 1 : 0]);
+  if (typeof v === 'number') out.push([prefix, v, 'num']);
+  else if (typeof v === 'boolean') out.push([prefix, v ? 1 : 0, 'bool']);
   else if (v !== null && typeof v === 'object' && depth < 2 && !Array.isArray(v))
     for (const [k, x] of Object.entries(v as Record<string, unknown>))
       flatten(x, prefix ? `${prefix}.${k}` : k, out, depth + 1);
@@ -99,9 +109,18 @@ function toNum(v: unknown): number | undefined {
   return undefined;
 }
 
+/** A Sparkplug datatype as a field type; undefined for a metric that does not name its datatype. */
+function sparkplugType(t: unknown): FieldType | undefined {
+  if (typeof t !== 'string') return undefined;
+  if (t === 'Float' || t === 'Double') return 'num';
+  if (t === 'Boolean') return 'bool';
+  if (/^U?Int(8|16|32|64)$/.test(t) || t === 'DateTime') return 'int';
+  return undefined;
+}
+
 /** The kind and numbers of a payload; `isSparkplug` for topics in the spBv1.0 namespace. */
 export function inspectPayload(payload: Uint8Array, isSparkplug: boolean): PayloadShape {
-  const numbers: [string, number][] = [];
+  const numbers: PayloadField[] = [];
   if (payload.length === 0) return { kind: 'empty', numbers };
   if (isSparkplug) {
     let p: ReturnType<typeof codec.decodePayload>;
@@ -117,7 +136,8 @@ export function inspectPayload(payload: Uint8Array, isSparkplug: boolean): Paylo
       const v = toNum(m.value);
       const name = m.name ?? (m.alias !== undefined ? `#${String(toNum(m.alias))}` : undefined);
       if (name === 'bdSeq' && v !== undefined) shape.bdSeq = v;
-      else if (name !== undefined && v !== undefined && numbers.length < MAX_FIELDS) numbers.push([name, v]);
+      else if (name !== undefined && v !== undefined && numbers.length < MAX_FIELDS)
+        numbers.push([name, v, sparkplugType(m.type)]);
     }
     return shape;
   }
@@ -128,9 +148,9 @@ export function inspectPayload(payload: Uint8Array, isSparkplug: boolean): Paylo
     return { kind: 'binary', numbers };
   }
   const t = text.trim();
-  if (t === 'true' || t === 'false') return { kind: 'bool', numbers: [['', t === 'true' ? 1 : 0]] };
+  if (t === 'true' || t === 'false') return { kind: 'bool', numbers: [['', t === 'true' ? 1 : 0, 'bool']] };
   if (t !== '' && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t))
-    return { kind: 'number', numbers: [['', Number(t)]] };
+    return { kind: 'number', numbers: [['', Number(t), 'num']] };
   if (t.startsWith('{') || t.startsWith('[')) {
     try {
       flatten(JSON.parse(t), '', numbers, 0);
@@ -146,59 +166,118 @@ export function isSparkplugTopic(topic: string): boolean {
   return topic.startsWith(`${NAMESPACE}/`);
 }
 
+/**
+ * How far outside its learned range a measurement must lie to be one its sensor cannot produce: this
+ * many times the larger of the learned span and the learned magnitude, beyond either end. A process
+ * excursion (a machine stopping, overheating or a bearing wearing) stays within a few times the values a
+ * field had; a value an order of magnitude away is not a measurement (README "Threat detection").
+ */
+export const RANGE_MARGIN = 4;
+/** A field's range is checked once training saw at least this many distinct values (a span to scale by). */
+const MIN_DISTINCT = 3;
+
+/** What training learned about one numeric field. */
+interface FieldProfile {
+  lo: number;
+  hi: number;
+  last: number;
+  /** Still true while the value never went down (with `rises`: a counter, no upper bound). */
+  monotone: boolean;
+  rises: number;
+  /** Up to MIN_DISTINCT distinct values seen. */
+  distinct: number[];
+  /** The type the field had; `mixed` once it had two (then it is not checked). */
+  type: FieldType | 'mixed' | undefined;
+}
+
+/** Why a payload was judged: the field and what was learned of it (for the alert's evidence). */
+export interface FieldVerdict {
+  field: string;
+  value: number;
+  why: 'non-finite' | 'out of range' | 'type changed';
+  learned: string;
+}
+
 /** What training learned about one topic's payloads. */
 export class TopicProfile {
   readonly kinds = new Set<PayloadKind>();
-  /** Per numeric field: [min, max, last value, 1 while it never went down (a counter), rises]. */
-  readonly ranges = new Map<string, [number, number, number, number, number]>();
+  readonly fields = new Map<string, FieldProfile>();
   messages = 0;
 
   learn(shape: PayloadShape): void {
     this.messages++;
     this.kinds.add(shape.kind);
-    for (const [k, v] of shape.numbers) {
+    for (const [k, v, type] of shape.numbers) {
       if (!Number.isFinite(v)) continue;
-      const r = this.ranges.get(k);
+      const r = this.fields.get(k);
       if (r) {
-        if (v < r[0]) r[0] = v;
-        if (v > r[1]) r[1] = v;
-        if (v < r[2]) r[3] = 0;
-        else if (v > r[2]) r[4]++;
-        r[2] = v;
-      } else if (this.ranges.size < MAX_FIELDS) this.ranges.set(k, [v, v, v, 1, 0]);
+        if (v < r.lo) r.lo = v;
+        if (v > r.hi) r.hi = v;
+        if (v < r.last) r.monotone = false;
+        else if (v > r.last) r.rises++;
+        r.last = v;
+        if (r.distinct.length < MIN_DISTINCT && !r.distinct.includes(v)) r.distinct.push(v);
+        if (type !== r.type) r.type = 'mixed';
+      } else if (this.fields.size < MAX_FIELDS)
+        this.fields.set(k, { lo: v, hi: v, last: v, monotone: true, rises: 0, distinct: [v], type });
     }
-  }
-
-  /** Whether the payload's kind is one this topic never carried. */
-  malformed(shape: PayloadShape): boolean {
-    if (!this.kinds.has(shape.kind)) return true;
-    // A JSON object that carries none of the learned numeric fields is not the topic's schema.
-    if (shape.kind === 'json' && this.ranges.size > 0)
-      return !shape.numbers.some(([k]) => this.ranges.has(k));
-    return false;
   }
 
   /**
-   * How many numeric fields fall outside their learned range widened by twice the range on each side
-   * and by half the magnitude (plant values drift), or are not finite. A counter (never went down in
-   * training, rose at least twice) has no upper bound.
+   * Whether the payload is not this topic's schema: a kind the topic never carried, a JSON object with
+   * none of the learned numeric fields, or a field whose declared type changed (a Sparkplug Int32 sent as
+   * a Double, a flag sent as a number).
    */
-  outOfRange(shape: PayloadShape): number {
-    let n = 0;
-    for (const [k, v] of shape.numbers) {
-      const r = this.ranges.get(k);
-      if (!r) continue;
-      if (!Number.isFinite(v)) {
-        n++;
-        continue;
-      }
-      const span = r[1] - r[0];
-      const tol = Math.max(2 * span, 0.5 * Math.max(Math.abs(r[0]), Math.abs(r[1])), 1e-9);
-      const counter = r[3] === 1 && r[4] >= 2;
-      if (v < r[0] - tol || (!counter && v > r[1] + tol)) n++;
+  malformed(shape: PayloadShape): FieldVerdict | undefined {
+    const learned = [...this.kinds].join(', ');
+    if (!this.kinds.has(shape.kind)) return { field: '', value: 0, why: 'type changed', learned };
+    if (shape.kind === 'json' && this.fields.size > 0 && !shape.numbers.some(([k]) => this.fields.has(k)))
+      return {
+        field: '',
+        value: 0,
+        why: 'type changed',
+        learned: `fields ${[...this.fields.keys()].join(', ')}`,
+      };
+    for (const [k, v, type] of shape.numbers) {
+      const r = this.fields.get(k);
+      if (r && r.type !== 'mixed' && r.type !== undefined && type !== undefined && type !== r.type)
+        return { field: k, value: v, why: 'type changed', learned: r.type };
     }
-    return n;
+    return undefined;
   }
+
+  /**
+   * The fields that are not finite, or are measurements (`num`) that varied in training and now lie
+   * beyond RANGE_MARGIN times the larger of their learned span and magnitude outside their learned range.
+   * Whole numbers and flags (state codes, counters) are checked for type only; a counter (never went down
+   * in training, rose at least twice) has no upper bound.
+   */
+  outOfRange(shape: PayloadShape): FieldVerdict[] {
+    const out: FieldVerdict[] = [];
+    for (const [k, v] of shape.numbers) {
+      const r = this.fields.get(k);
+      if (!r) continue;
+      const learned = `${r.lo} to ${r.hi}`;
+      if (!Number.isFinite(v)) out.push({ field: k, value: v, why: 'non-finite', learned });
+      else if (r.type === 'num' && r.distinct.length >= MIN_DISTINCT) {
+        const m = RANGE_MARGIN * Math.max(r.hi - r.lo, Math.abs(r.lo), Math.abs(r.hi));
+        const counter = r.monotone && r.rises >= 2;
+        if (v < r.lo - m || (!counter && v > r.hi + m))
+          out.push({ field: k, value: v, why: 'out of range', learned });
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * A client id's family: the id with its variable parts masked (runs of 8 or more hex digits with a digit
+ * among them, such as random ids, then every run of digits), so a program that puts its pid or a random
+ * suffix in its id (`takt-sim-Plant1-Edge1-10997`) is the same family after a restart
+ * (`takt-sim-Plant#-Edge#-#`).
+ */
+export function clientFamily(id: string): string {
+  return id.replace(/[0-9a-f]{8,}/gi, (run) => (/\d/.test(run) ? '#' : run)).replace(/\d+/g, '#');
 }
 
 /** FNV-1a over the bytes: identifies a replayed payload without keeping it. */
@@ -216,6 +295,8 @@ export interface RobustStat {
   median: number;
   /** 1.4826 MAD, at least sqrt(median) (a Poisson count's spread) and at least 1 item. */
   scale: number;
+  /** The largest value (the subject's busiest training window). */
+  peak: number;
 }
 
 /**
@@ -224,11 +305,15 @@ export interface RobustStat {
  */
 export function robustStat(values: ArrayLike<number>, unit = 1): RobustStat {
   const v = Array.from(values).sort((a, b) => a - b);
-  if (v.length === 0) return { median: 0, scale: Math.max(1, unit) };
+  if (v.length === 0) return { median: 0, scale: Math.max(1, unit), peak: 0 };
   const med = quantileSorted(v, 0.5);
   const dev = v.map((x) => Math.abs(x - med)).sort((a, b) => a - b);
   const mad = 1.4826 * quantileSorted(dev, 0.5);
-  return { median: med, scale: Math.max(mad, Math.sqrt(Math.max(med, 0) * unit), unit, 1) };
+  return {
+    median: med,
+    scale: Math.max(mad, Math.sqrt(Math.max(med, 0) * unit), unit, 1),
+    peak: v[v.length - 1],
+  };
 }
 
 export function quantileSorted(v: readonly number[], q: number): number {

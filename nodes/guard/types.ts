@@ -68,6 +68,8 @@ export interface Evidence {
   ratio: number;
   /** Who the feature was counted for: `client:<id>`, `addr:<ip>`, `user:<name>` or `all`. */
   subject: string;
+  /** For a payload feature: the field, its value and what was learned of it. */
+  detail?: string;
 }
 
 export interface GuardAlert {
@@ -99,12 +101,23 @@ export interface DetectorOptions {
   alarmBudget?: number;
   /** Smallest threshold of a rate feature, in robust z units (default 4). */
   minZ?: number;
+  /**
+   * A rate of a subject known to training alerts only at this many times its busiest training window, or
+   * more (default 2): a flood, scan or hoard is a multiple of what the subject ever did, not a busy minute.
+   */
+  minRatio?: number;
   /** Smallest threshold of a novelty count (default 1: the first novel item alerts). */
   minNovel?: number;
   /** A repeated alert of the same type from the same source is held back for this long, ms (default 60000). */
   cooldownMs?: number;
-  /** Subjects (clients, addresses, users) followed at once; more are counted as dropped (default 5000). */
+  /**
+   * Subjects (clients, addresses, users) followed at once (default 5000). While watching, the oldest
+   * subject unknown to training is evicted to make room (counted); learned ones are kept, and when only
+   * those are left a new one is counted as dropped.
+   */
   maxSubjects?: number;
+  /** Entries of each learned set (topics, client ids, writers, filters, Sparkplug nodes), default 50000; more are counted as dropped. */
+  maxLearned?: number;
   /** Raise `new-client` alerts for unknown client ids (default true). */
   alertNewClients?: boolean;
 }
@@ -121,6 +134,10 @@ export interface DetectorStats {
   subjects: number;
   /** Events of subjects over `maxSubjects` (counted for the others they belong to). */
   droppedSubjects: number;
+  /** Subjects unknown to training evicted to make room for newer ones. */
+  evictedSubjects: number;
+  /** Learned entries not kept because their set was full (`maxLearned`). */
+  learnedDropped: number;
   /** Thresholds per feature after training. */
   thresholds: Record<string, number>;
 }
