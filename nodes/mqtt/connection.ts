@@ -169,14 +169,22 @@ function serverOf(url: string): { host: string; port: number; protocol: 'mqtt' |
   return { host: u.hostname, port: Number(u.port) || ports[protocol], protocol };
 }
 
-/** The wait before retry `attempt` (0-based): the initial back-off doubling per attempt up to its cap, ±20 %. */
+/**
+ * The wait before retry `attempt` (0-based): the initial back-off, doubling up to its cap, ±20 %. With a
+ * failover list of `servers` brokers it doubles once per round of the list, so every node is tried at the
+ * short wait first: a cluster that lost a node answers again after its leader elections (nats-server 2.9:
+ * about 5-10 s, each attempt on a node still electing failing after its 4 s JetStream timeout), not after a
+ * wait grown by the failures on the way.
+ */
 export function backoffDelay(
   attempt: number,
   o: Pick<BrokerOptions, 'reconnectInitialMs' | 'reconnectMaxMs'>,
+  servers = 1,
 ): number {
   const initial = o.reconnectInitialMs ?? 1000;
   const max = o.reconnectMaxMs ?? 30000;
-  return Math.min(max, initial * 2 ** Math.min(attempt, 16)) * (0.8 + Math.random() * 0.4);
+  const doublings = Math.min(Math.floor(attempt / Math.max(1, servers)), 16);
+  return Math.min(max, initial * 2 ** doublings) * (0.8 + Math.random() * 0.4);
 }
 
 interface UserEntry {
@@ -456,7 +464,7 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
   private scheduleRetry(why: string): void {
     if (this.retryTimer) return;
     if (this.users.size === 0) return void this.close();
-    const delay = backoffDelay(this.attempt, this.options);
+    const delay = backoffDelay(this.attempt, this.options, brokerUrls(this.options.url).length);
     this.attempt++;
     this.lastError = why;
     this.setState('backoff', why);

@@ -91,7 +91,7 @@ describe('mqtt connection helpers', () => {
     }
   });
 
-  it('waits the initial back-off doubled per attempt up to its cap, within 20 %', () => {
+  it('waits the initial back-off doubled per attempt (per round of a failover list) up to its cap, within 20 %', () => {
     const o = { reconnectInitialMs: 200, reconnectMaxMs: 1000 };
     for (const [attempt, base] of [
       [0, 200],
@@ -102,6 +102,18 @@ describe('mqtt connection helpers', () => {
     ]) {
       const d = backoffDelay(attempt, o);
       assert.ok(d >= base * 0.8 && d <= base * 1.2, `attempt ${attempt}: ${d} ms`);
+    }
+    // Three brokers: each is tried at the initial wait before it doubles (once per round of the list).
+    for (const [attempt, base] of [
+      [0, 200],
+      [2, 200],
+      [3, 400],
+      [5, 400],
+      [6, 800],
+      [9, 1000],
+    ]) {
+      const d = backoffDelay(attempt, o, 3);
+      assert.ok(d >= base * 0.8 && d <= base * 1.2, `3 brokers, attempt ${attempt}: ${d} ms`);
     }
   });
 });
