@@ -7,9 +7,9 @@
  *
  * "Up" means more than MQTT CONNACKs: a node answers MQTT before its JetStream assets have leaders and their
  * replicas have caught up, and a node killed then takes the last copy of something with it. So the cluster
- * counts as ready (and a restarted node as back) only when `/jsz` on every running node shows one metadata
- * leader with every running node a current peer, and every JetStream stream and consumer with a leader on a
- * running node (see `problems`).
+ * counts as ready (and a restarted node as back) only when every running node names the same metadata
+ * leader, and that leader's `/jsz` shows every running node a current peer and every JetStream stream and
+ * consumer with a leader on a running node (see `problems`).
  *
  * TAKT_NATS_LOGS=<folder>: every node also writes a debug log (-D; with TAKT_NATS_TRACE=1 also every
  * protocol message, -V) there, kept after stop, for a failure's analysis.
@@ -128,9 +128,10 @@ function assets(j: Jsz): { name: string; cluster?: JszCluster }[] {
 
 /**
  * What keeps the cluster from being healthy, from the views of its running nodes: one metadata leader they
- * all agree on, whose own view lists every other running node as a current peer; and for every stream and
- * consumer one leader, on a running node, that they all agree on. (A replica of an idle stream or consumer may
- * stay "behind" in its leader's view until the next write; it still votes, so it is not waited for.)
+ * all agree on, whose own view lists every other running node as a current peer and shows every stream and
+ * consumer with a leader on a running node. (The metadata leader's view is the truth on assignments: a node
+ * back from the dead may still list a consumer deleted meanwhile, without a leader. A replica of an idle
+ * stream or consumer may stay "behind" until the next write; it still votes, so it is not waited for.)
  * Empty when healthy.
  */
 function problems(views: Map<string, Jsz | undefined>): string[] {
@@ -138,22 +139,18 @@ function problems(views: Map<string, Jsz | undefined>): string[] {
   const running = new Set(views.keys());
   for (const [name, j] of views) if (!j) out.push(`${name} does not answer /jsz`);
   if (out.length) return out;
-  const js = [...views.values()] as Jsz[];
-  const metas = new Set(js.map((j) => j.meta_cluster?.leader ?? 'none'));
+  const metas = new Set([...views.values()].map((j) => j?.meta_cluster?.leader ?? 'none'));
   const meta = [...metas][0];
-  if (metas.size !== 1 || !running.has(meta)) return [`no agreed metadata leader (${[...metas].join(', ')})`];
-  const peers = views.get(meta)?.meta_cluster?.replicas ?? [];
+  const view = views.get(meta);
+  if (metas.size !== 1 || !view) return [`no agreed metadata leader (${[...metas].join(', ')})`];
+  const peers = view.meta_cluster?.replicas ?? [];
   for (const name of running) {
     const p = peers.find((r) => r.name === name);
     if (name !== meta && (!p || !p.current || p.offline)) out.push(`${name} not a current peer of ${meta}`);
   }
-  const names = new Set(js.flatMap((j) => assets(j).map((a) => a.name)));
-  for (const asset of names) {
-    const leaders = new Set(
-      js.map((j) => assets(j).find((a) => a.name === asset)?.cluster?.leader ?? 'none'),
-    );
-    const leader = [...leaders][0];
-    if (leaders.size !== 1 || !running.has(leader)) out.push(`${asset}: leader ${[...leaders].join(' or ')}`);
+  for (const a of assets(view)) {
+    const leader = a.cluster?.leader;
+    if (!leader || !running.has(leader)) out.push(`${a.name}: leader ${leader ?? 'none'}`);
   }
   return out;
 }
