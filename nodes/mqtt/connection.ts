@@ -490,7 +490,8 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
     if (this.stateValue !== 'closed' && this.stateValue !== 'idle') this.setState('closed');
     else this.stateValue = 'closed';
     if (!c) return;
-    // A live connection says goodbye (DISCONNECT); a dead one is dropped at once.
-    await c.endAsync(!c.connected).catch(() => undefined);
+    // A live connection says goodbye (DISCONNECT); a dead one is dropped at once (also one just dropped:
+    // mqtt.js still calls it connected until the socket's close event, and a goodbye would wait for PUBACKs).
+    await c.endAsync(!c.connected || c.stream?.destroyed === true).catch(() => undefined);
   }
 }
