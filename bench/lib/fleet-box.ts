@@ -83,15 +83,16 @@ async function main(a: BoxArgs): Promise<void> {
   let messages = 0;
   let points = 0;
   const user = {};
-  // Ready only once the broker has acknowledged the subscription: a QoS 1 subscription is kept from its
-  // SUBACK on (nats-server makes its JetStream consumer then), so a message published earlier never reaches
-  // this box's session. The bench starts its simulator on `ready`.
-  const subscribed = new Promise<void>((resolve, reject) => {
+  // Ready only once the broker has granted the subscription: a QoS 1 subscription is kept from its SUBACK
+  // on (nats-server makes its JetStream consumer then), so a message published earlier never reaches this
+  // box's session. The bench starts its simulator on `ready`. A refusal (a nats node whose consumer waits for
+  // a leader) is asked again by the connection, so it is only reported here.
+  const subscribed = new Promise<void>((resolve) => {
     const on = (u: object, err: Error | undefined) => {
       if (u !== user) return;
+      if (err) return out({ refused: `subscription: ${err.message}` });
       connection.off('subscribed', on);
-      if (err) reject(err);
-      else resolve();
+      resolve();
     };
     connection.on('subscribed', on);
   });
