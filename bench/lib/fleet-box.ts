@@ -7,7 +7,7 @@
  * completed it (its points are in the log on disk), so a kill loses nothing the broker does not hold.
  *
  *   node fleet-box.js '<json BoxArgs>'
- * Prints JSON lines: {ready}, {holds, t}, {stats: {messages, points, pending}}.
+ * Prints JSON lines: {ready} (once its subscription is acknowledged), {holds, t}, {stats: {messages, points, pending}}.
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -83,6 +83,19 @@ async function main(a: BoxArgs): Promise<void> {
   let messages = 0;
   let points = 0;
   const user = {};
+  // Ready only once the broker has granted the subscription: a QoS 1 subscription is kept from its SUBACK
+  // on (nats-server makes its JetStream consumer then), so a message published earlier never reaches this
+  // box's session. The bench starts its simulator on `ready`. A refusal (a nats node whose consumer waits for
+  // a leader) is asked again by the connection, so it is only reported here.
+  const subscribed = new Promise<void>((resolve) => {
+    const on = (u: object, err: Error | undefined) => {
+      if (u !== user) return;
+      if (err) return out({ refused: `subscription: ${err.message}` });
+      connection.off('subscribed', on);
+      resolve();
+    };
+    connection.on('subscribed', on);
+  });
   connection.subscribe(
     user,
     a.lines.map((l) => `acme/plant1/${l}/data`),
@@ -106,6 +119,7 @@ async function main(a: BoxArgs): Promise<void> {
     held = h;
   }, 50);
   setInterval(() => out({ stats: { messages, points, pending: waiting.size } }), 1000);
+  await subscribed;
   out({ ready: true });
 }
 

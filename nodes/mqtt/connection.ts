@@ -16,6 +16,10 @@
  * keeps the session: subscriptions and the QoS 1 messages that arrived while this client was away.
  * A handler may return a promise: the message's PUBACK then waits for it (and the next message for the
  * PUBACK), so a message is acknowledged only once the handler has stored it (see docs/ARCHITECTURE.md).
+ *
+ * A subscription the broker refuses (SUBACK 0x80) is reported (`subscribed` with the error) and asked for
+ * again after the back-off, while connected, until it is granted: a nats-server cluster refuses one while
+ * the JetStream consumer it needs waits for a leader (a node died), and the box must not stay deaf.
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -66,7 +70,7 @@ export type MessageHandler = (topic: string, payload: Buffer) => void | Promise<
 export interface BrokerEvents {
   /** Every state change, with a short cause for `backoff` (e.g. "refused", "not authorised"). */
   state: [BrokerState, string | undefined];
-  /** A user's subscriptions were acknowledged on the current connection (or refused: the error). */
+  /** A user's subscriptions were acknowledged on the current connection (or refused: the error; asked again). */
   subscribed: [object, Error | undefined];
   /** A user's handler threw (the message is dropped for that user only). */
   handlerError: [object, Error];
@@ -165,6 +169,24 @@ function serverOf(url: string): { host: string; port: number; protocol: 'mqtt' |
   return { host: u.hostname, port: Number(u.port) || ports[protocol], protocol };
 }
 
+/**
+ * The wait before retry `attempt` (0-based): the initial back-off, doubling up to its cap, ±20 %. With a
+ * failover list of `servers` brokers it doubles once per round of the list, so every node is tried at the
+ * short wait first: a cluster that lost a node answers again after its leader elections (nats-server 2.9:
+ * about 5-10 s, each attempt on a node still electing failing after its 4 s JetStream timeout), not after a
+ * wait grown by the failures on the way.
+ */
+export function backoffDelay(
+  attempt: number,
+  o: Pick<BrokerOptions, 'reconnectInitialMs' | 'reconnectMaxMs'>,
+  servers = 1,
+): number {
+  const initial = o.reconnectInitialMs ?? 1000;
+  const max = o.reconnectMaxMs ?? 30000;
+  const doublings = Math.min(Math.floor(attempt / Math.max(1, servers)), 16);
+  return Math.min(max, initial * 2 ** doublings) * (0.8 + Math.random() * 0.4);
+}
+
 interface UserEntry {
   filters: string[];
   handler: MessageHandler;
@@ -180,6 +202,10 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
   private readonly subs = new Map<object, UserEntry>();
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Filters the broker refused on this connection, per user, asked for again by `resubTimer`. */
+  private readonly refused = new Map<object, Set<string>>();
+  private resubTimer: NodeJS.Timeout | undefined;
+  private resubAttempt = 0;
   private lastError: string | undefined;
   private readonly firstUrl: string;
 
@@ -339,6 +365,7 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
       if (this.client !== client) return;
       this.attempt = 0;
       this.lastError = undefined;
+      this.clearRefused();
       this.setState('connected');
       this.subscribeUsers([...this.subs.keys()]);
     });
@@ -372,39 +399,72 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
     return pending;
   }
 
-  /** Subscribes the filters of the given users (each filter once, at the highest QoS asked for). */
-  private subscribeUsers(users: object[]): void {
+  /**
+   * Subscribes the filters of the given users (each filter once, at the highest QoS asked for), or only
+   * those of `only` (a retry of refused ones). Refused filters are asked for again after the back-off.
+   */
+  private subscribeUsers(users: object[], only?: Set<string>): void {
     const client = this.client;
     if (!client) return;
     const wanted = new Map<string, 0 | 1 | 2>();
     for (const u of users) {
       const e = this.subs.get(u);
-      for (const f of e?.filters ?? []) wanted.set(f, Math.max(wanted.get(f) ?? 0, e?.qos ?? 0) as 0 | 1 | 2);
+      for (const f of e?.filters ?? []) {
+        if (!only || only.has(f)) wanted.set(f, Math.max(wanted.get(f) ?? 0, e?.qos ?? 0) as 0 | 1 | 2);
+      }
     }
     if (wanted.size === 0) return;
     const map = Object.fromEntries([...wanted].map(([f, qos]) => [f, { qos }]));
-    client.subscribe(map, (err, granted) => {
+    const asked = Object.keys(map);
+    client.subscribe(map, (err, _granted, suback) => {
       if (this.client !== client) return;
-      const refused = new Set((granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic));
+      // A SUBACK's return codes follow the order of the filters asked for; 0x80 is a refusal (mqtt.js
+      // then reports an error too; without a SUBACK the error is the connection's, and the next one
+      // subscribes everything again).
+      const codes = suback?.granted ?? [];
+      const refused = new Set(asked.filter((_f, i) => ((codes[i] as number | undefined) ?? 0) >= 0x80));
+      const failed = suback ? undefined : (err ?? undefined);
       for (const u of users) {
         const mine = this.subs.get(u)?.filters.filter((f) => refused.has(f));
         if (!mine) continue; // deregistered meanwhile
         const error =
-          err ??
+          failed ??
           (mine.length
             ? new TaktError('mqtt.subscribeRefused', `the broker refused ${mine.join(', ')}`)
             : undefined);
+        if (mine.length) this.refused.set(u, new Set([...(this.refused.get(u) ?? []), ...mine]));
         this.emit('subscribed', u, error);
       }
+      if (refused.size > 0) this.scheduleResubscribe();
+      else if (this.refused.size === 0) this.resubAttempt = 0;
     });
+  }
+
+  /** Asks again, after the back-off, for the filters the broker refused on this connection. */
+  private scheduleResubscribe(): void {
+    if (this.resubTimer) return;
+    const delay = backoffDelay(this.resubAttempt++, this.options);
+    this.resubTimer = setTimeout(() => {
+      this.resubTimer = undefined;
+      if (!this.client?.connected) return; // a new connection subscribes everything anyway
+      const users = [...this.refused.keys()].filter((u) => this.subs.has(u));
+      const filters = new Set(users.flatMap((u) => [...(this.refused.get(u) ?? [])]));
+      this.refused.clear();
+      this.subscribeUsers(users, filters);
+    }, delay);
+  }
+
+  private clearRefused(): void {
+    if (this.resubTimer) clearTimeout(this.resubTimer);
+    this.resubTimer = undefined;
+    this.resubAttempt = 0;
+    this.refused.clear();
   }
 
   private scheduleRetry(why: string): void {
     if (this.retryTimer) return;
     if (this.users.size === 0) return void this.close();
-    const initial = this.options.reconnectInitialMs ?? 1000;
-    const max = this.options.reconnectMaxMs ?? 30000;
-    const delay = Math.min(max, initial * 2 ** Math.min(this.attempt, 16)) * (0.8 + Math.random() * 0.4);
+    const delay = backoffDelay(this.attempt, this.options, brokerUrls(this.options.url).length);
     this.attempt++;
     this.lastError = why;
     this.setState('backoff', why);
@@ -413,7 +473,9 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
       const c = this.client;
       if (!c || this.stateValue === 'closed') return;
       this.setState('connecting', `retry ${this.attempt}`);
-      c.reconnect();
+      // With its stores: mqtt.js's reconnect() without them starts empty ones, and the QoS 1 publishes still
+      // waiting for a PUBACK would be neither sent again nor ever settled.
+      c.reconnect({ incomingStore: c.incomingStore, outgoingStore: c.outgoingStore });
     }, delay);
   }
 
@@ -421,13 +483,15 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
   async close(): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.clearRefused();
     const c = this.client;
     this.client = undefined;
     this.attempt = 0;
     if (this.stateValue !== 'closed' && this.stateValue !== 'idle') this.setState('closed');
     else this.stateValue = 'closed';
     if (!c) return;
-    // A live connection says goodbye (DISCONNECT); a dead one is dropped at once.
-    await c.endAsync(!c.connected).catch(() => undefined);
+    // A live connection says goodbye (DISCONNECT); a dead one is dropped at once (also one just dropped:
+    // mqtt.js still calls it connected until the socket's close event, and a goodbye would wait for PUBACKs).
+    await c.endAsync(!c.connected || c.stream?.destroyed === true).catch(() => undefined);
   }
 }

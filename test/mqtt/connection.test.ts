@@ -1,12 +1,19 @@
-/** The shared MQTT connection's pure parts: option checks, topic matching, error causes. */
+/**
+ * The shared MQTT connection's pure parts (option checks, topic matching, error causes, back-off) and its
+ * retry of refused subscriptions against an in-process broker.
+ */
 import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
 import {
+  backoffDelay,
   brokerUrls,
   checkBrokerOptions,
   describeMqttError,
   MqttBrokerConnection,
   topicMatches,
 } from '../../nodes/mqtt/connection';
+import { startBroker, type TestBroker } from '../helpers/broker';
+import { waitUntil } from '../helpers/net';
 
 describe('mqtt connection helpers', () => {
   it('matches topics against filters with + and # and shared subscriptions', () => {
@@ -81,6 +88,99 @@ describe('mqtt connection helpers', () => {
     for (const [err, label] of cases) {
       assert.equal(describeMqttError(err), label);
       assert.ok(label.length < 20);
+    }
+  });
+
+  it('waits the initial back-off doubled per attempt (per round of a failover list) up to its cap, within 20 %', () => {
+    const o = { reconnectInitialMs: 200, reconnectMaxMs: 1000 };
+    for (const [attempt, base] of [
+      [0, 200],
+      [1, 400],
+      [2, 800],
+      [3, 1000],
+      [40, 1000],
+    ]) {
+      const d = backoffDelay(attempt, o);
+      assert.ok(d >= base * 0.8 && d <= base * 1.2, `attempt ${attempt}: ${d} ms`);
+    }
+    // Three brokers: each is tried at the initial wait before it doubles (once per round of the list).
+    for (const [attempt, base] of [
+      [0, 200],
+      [2, 200],
+      [3, 400],
+      [5, 400],
+      [6, 800],
+      [9, 1000],
+    ]) {
+      const d = backoffDelay(attempt, o, 3);
+      assert.ok(d >= base * 0.8 && d <= base * 1.2, `3 brokers, attempt ${attempt}: ${d} ms`);
+    }
+  });
+});
+
+describe('mqtt connection against an in-process broker', () => {
+  let broker: TestBroker;
+  let refusals = 0;
+  // Holds back the PUBACK of the first publish on "hold/x" (the broker never answers it).
+  const held: boolean[] = [];
+  before(async () => {
+    broker = await startBroker();
+    broker.broker.authorizePublish = (_client, packet, done) => {
+      if (packet.topic !== 'hold/x') return done(null);
+      held.push(packet.dup);
+      if (held.length > 1) done(null);
+    };
+    // Refuses the first two SUBSCRIBEs of "jobs/#" (as a nats-server node does while the JetStream consumer
+    // waits for a leader), then grants it.
+    broker.broker.authorizeSubscribe = (_client, sub, done) => {
+      if (sub.topic === 'jobs/#' && refusals < 2) {
+        refusals++;
+        return done(null, null);
+      }
+      done(null, sub);
+    };
+  });
+  after(async () => broker?.close());
+
+  it('sends a QoS 1 publish again on the next connection when the last one dropped before its PUBACK', async () => {
+    const conn = new MqttBrokerConnection({ url: broker.url, reconnectInitialMs: 50, reconnectMaxMs: 200 });
+    try {
+      conn.register({});
+      await waitUntil(() => conn.connected, 'connected', 5000);
+      let acked = false;
+      const sent = conn.publish('hold/x', 'v', { qos: 1 }).then(() => (acked = true));
+      await waitUntil(() => held.length === 1, 'the publish at the broker', 5000);
+      conn.dropConnection('no PUBACK');
+      await waitUntil(() => acked, 'the PUBACK of the publish sent again', 5000);
+      await sent;
+      assert.equal(held.length, 2, 'sent twice: once before the drop, once after'); // mqtt.js leaves dup unset
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('reports a refused subscription, asks again after the back-off until granted, then delivers', async () => {
+    const conn = new MqttBrokerConnection({ url: broker.url, reconnectInitialMs: 50, reconnectMaxMs: 200 });
+    try {
+      const user = {};
+      const other = {};
+      const events: (string | undefined)[] = [];
+      conn.on('subscribed', (u, err) => {
+        if (u === user) events.push(err ? (err as Error & { code?: string }).code : 'ok');
+      });
+      const got: string[] = [];
+      conn.subscribe(user, ['jobs/#'], (_t, p) => void got.push(p.toString()), 1);
+      conn.subscribe(other, ['other/#'], () => undefined, 1);
+      await waitUntil(() => events.includes('ok'), 'the subscription granted', 10000);
+      assert.deepEqual(events, ['mqtt.subscribeRefused', 'mqtt.subscribeRefused', 'ok']);
+      assert.equal(refusals, 2);
+      const pub = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+      await pub.publishAsync('jobs/1', 'run', { qos: 1 });
+      await pub.endAsync();
+      await waitUntil(() => got.length === 1, 'the message on the granted subscription', 5000);
+      assert.deepEqual(got, ['run']);
+    } finally {
+      await conn.close();
     }
   });
 });
