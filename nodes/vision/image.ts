@@ -37,8 +37,10 @@ export interface Roi {
 }
 
 export interface PrepareOptions {
-  /** Output side (square). */
+  /** Output width (and height, unless `height` is given). */
   size: number;
+  /** Output height when the model's input is not square. */
+  height?: number | undefined;
   /** Output channels: 1 (grey) or 3 (RGB). */
   channels: 1 | 3;
   roi?: Roi | undefined;
@@ -285,12 +287,12 @@ export async function prepare(input: ImageInput, opts: PrepareOptions): Promise<
     roi = { x: Math.round(r.x), y: Math.round(r.y), w: Math.round(r.w), h: Math.round(r.h) };
     img = img.extract({ left: roi.x, top: roi.y, width: roi.w, height: roi.h });
   }
-  const aspect = roi.w / roi.h;
-  if (Math.abs(Math.log(aspect)) > 0.02)
+  const height = opts.height ?? opts.size;
+  if (Math.abs(Math.log(roi.w / roi.h / (opts.size / height))) > 0.02)
     warnings.push(
-      `aspect ${roi.w}x${roi.h} differs from the model's square input: stretched to ${opts.size}x${opts.size}`,
+      `aspect ${roi.w}x${roi.h} differs from the model's ${opts.size === height ? 'square ' : ''}input: stretched to ${opts.size}x${height}`,
     );
-  img = img.resize(opts.size, opts.size, { fit: 'fill', kernel: 'cubic' });
+  img = img.resize(opts.size, height, { fit: 'fill', kernel: 'cubic' });
   img = opts.channels === 1 ? img.greyscale() : img.removeAlpha().toColourspace('srgb');
   let out: { data: Buffer; info: OutputInfo };
   try {
@@ -299,7 +301,7 @@ export async function prepare(input: ImageInput, opts: PrepareOptions): Promise<
     throw badBytes(src.format, err);
   }
   const { data, info } = out;
-  const n = opts.size * opts.size;
+  const n = opts.size * height;
   const tensor = new Float32Array(n * opts.channels);
   const ic = info.channels;
   for (let c = 0; c < opts.channels; c++) {

@@ -11,7 +11,6 @@
  */
 export {
   train,
-  Inspector,
   thresholdFromGood,
   kCenterCoreset,
   mapRegions,
@@ -51,3 +50,11 @@ export {
   type ProductSet,
 } from './synth';
 export { BoundedQueue } from './queue';
+export { Inspector, sha256Hex, type LoadOptions } from './inspector';
+export {
+  readForeignSpec,
+  ForeignModel,
+  type ForeignKind,
+  type ForeignSpec,
+  type VisionResult,
+} from './interop';

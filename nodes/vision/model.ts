@@ -513,11 +513,16 @@ export function verdict(score: number, threshold: number, band: number): 'ok' | 
   return 'ok';
 }
 
-/** Connected regions (4-neighbour) of map cells above `thr`. */
-export function mapRegions(map: Float32Array, g: number, thr: number): { cells: number[]; score: number }[] {
-  const seen = new Uint8Array(g * g);
+/** Connected regions (4-neighbour) of map cells above `thr`; the map is g wide and `h` (default g) high. */
+export function mapRegions(
+  map: Float32Array,
+  g: number,
+  thr: number,
+  h = g,
+): { cells: number[]; score: number }[] {
+  const seen = new Uint8Array(g * h);
   const regions: { cells: number[]; score: number }[] = [];
-  for (let s = 0; s < g * g; s++) {
+  for (let s = 0; s < g * h; s++) {
     if (seen[s] || !(map[s]! > thr)) continue;
     const cells: number[] = [];
     let score = -Infinity;
@@ -535,7 +540,7 @@ export function mapRegions(map: Float32Array, g: number, thr: number): { cells: 
         [x, y - 1],
         [x, y + 1],
       ] as const) {
-        if (nx < 0 || ny < 0 || nx >= g || ny >= g) continue;
+        if (nx < 0 || ny < 0 || nx >= g || ny >= h) continue;
         const nc = ny * g + nx;
         if (!seen[nc] && map[nc]! > thr) {
           seen[nc] = 1;

@@ -1,7 +1,7 @@
 /**
- * takt-vision: judges one part per image with a vision model (trained by the vision engine) and sends
- * msg.vision = { score, threshold, verdict: 'ok' | 'ng' | 'doubt', defects, heatmap, warnings, model,
- * dropped }. msg.payload is encoded image bytes (PNG, JPEG, BMP, TIFF) or a raw frame { width, height,
+ * takt-vision: judges one part per image with a vision model (trained by the vision engine, an anomalib-style
+ * export or a classifier: inspector.ts) and sends msg.vision = { score, threshold, verdict: 'ok' | 'ng' |
+ * 'doubt', label and probabilities (classifiers), map, defects, heatmap, warnings, model, kind, dropped }. msg.payload is encoded image bytes (PNG, JPEG, BMP, TIFF) or a raw frame { width, height,
  * channels, data }. msg.model (a path) loads another model. Images wait in a bounded queue; one that finds
  * the queue full is refused with an error (caught by a catch node) and counted in the status and in
  * msg.vision.dropped of the next part judged.
@@ -11,7 +11,8 @@ import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red
 import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { status, throttledStatus } from '../core/status';
-import { Inspector, verdict } from './model';
+import { Inspector } from './inspector';
+import { verdict } from './model';
 import { BoundedQueue } from './queue';
 
 interface VisionNodeDef extends NodeDef {
@@ -92,6 +93,8 @@ const init: NodeInitializer = (RED) => {
               score: r.score,
               threshold: r.threshold,
               verdict: v,
+              ...(r.label !== undefined ? { label: r.label, probabilities: r.probabilities } : {}),
+              map: r.map,
               defects: r.defects,
               image: r.image,
               heatmap: r.heatmap
@@ -99,6 +102,7 @@ const init: NodeInitializer = (RED) => {
                 : undefined,
               warnings: r.warnings,
               model: modelPath,
+              kind: r.kind,
               dropped: queue.dropped,
             };
             for (const w of r.warnings) this.warn(w);

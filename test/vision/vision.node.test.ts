@@ -8,6 +8,7 @@ import { CARD_KEY, train } from '../../nodes/vision/model';
 import { BoundedQueue } from '../../nodes/vision/queue';
 import { renderPart } from '../../nodes/vision/synth';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import { ROOT } from '../helpers/paths';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const visionNode = require('../../nodes/vision/vision.node');
@@ -25,6 +26,10 @@ interface Judged {
     heatmap?: Buffer;
     model: string;
     dropped: number;
+    kind?: string;
+    label?: string;
+    probabilities?: Record<string, number>;
+    map?: { width: number; height: number };
   };
 }
 interface Caught {
@@ -181,6 +186,36 @@ describe('takt-vision node', function () {
     const out = nextMessages<Judged>('out', 1, 20000);
     getNode('v').receive({ payload: good });
     assert.equal((await out)[0]!.vision.model, modelPath);
+  });
+
+  it('runs a classifier and an anomalib-style model made with PyTorch, with their labels, maps and boxes', async () => {
+    const fixtures = join(ROOT, 'test', 'fixtures', 'vision');
+    const img = (n: string) => readFileSync(join(fixtures, 'images', n));
+    await load([visionNode, catchNode], flow({ model: join(fixtures, 'classifier.onnx') }));
+    await nextStatus('v', (s) => s.fill === 'green', 20000);
+    let out = nextMessages<Judged>('out', 2, 20000);
+    getNode('v').receive({ payload: img('c-good.png') });
+    getNode('v').receive({ payload: img('c-scratch.png') });
+    const [g, s] = await out;
+    assert.equal(g.vision.kind, 'classifier');
+    assert.equal(g.vision.label, 'good');
+    assert.equal(g.vision.verdict, 'ok');
+    assert.equal(s.vision.label, 'scratch');
+    assert.equal(s.vision.verdict, 'ng');
+    assert.deepEqual(Object.keys(s.vision.probabilities!), ['good', 'scratch', 'spot', 'stain']);
+    assert.deepEqual(s.vision.defects, []);
+    const ready = nextStatus('v', (st) => st.fill === 'green', 20000);
+    getNode('v').receive({ model: join(fixtures, 'anomalib-out', 'model.onnx') });
+    await ready;
+    out = nextMessages<Judged>('out', 1, 20000);
+    getNode('v').receive({ payload: img('spot-rgb.png') });
+    const [a] = await out;
+    assert.equal(a!.vision.kind, 'anomalib');
+    assert.equal(a!.vision.verdict, 'ng');
+    assert.equal(a!.vision.label, undefined);
+    assert.equal(a!.vision.map!.width, 64);
+    assert.ok(a!.vision.defects.length >= 1);
+    assert.equal(sniffFormat(a!.vision.heatmap!), 'png');
   });
 
   it('refuses a bad queue setting with a red status', async () => {
