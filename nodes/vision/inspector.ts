@@ -13,6 +13,7 @@ import { readOnnx } from '../core/onnx';
 import type { ImageInput } from './image';
 import { ForeignModel, type ForeignSpec, type VisionResult } from './interop';
 import { CARD_KEY, Inspector as OwnModel, type InspectOptions, type VisionCard } from './model';
+import type { ReferenceSample } from '../models/types';
 
 export interface LoadOptions {
   /** Expected SHA-256 (hex) of the model file; a file that differs is refused (`vision.hashMismatch`). */
@@ -61,6 +62,11 @@ export class Inspector {
   /** The pack's own model card, for the pack's models. */
   get card(): VisionCard | undefined {
     return this.own?.card;
+  }
+
+  /** The training images' statistics (the pack's own models): the reference of image drift. */
+  get imageReference(): ReferenceSample | undefined {
+    return this.own?.card.imageStats;
   }
 
   /** How a foreign model is fed and read. */

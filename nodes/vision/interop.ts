@@ -19,6 +19,7 @@ import { openOnnxSession, readOnnx, type OnnxValue, type Ort } from '../core/onn
 import type { InferenceSession } from 'onnxruntime-node';
 import { prepare, type ImageInput } from './image';
 import { heatmapPng, mapRegions, type Defect, type InspectOptions } from './model';
+import { imageStats, type ImageStats } from './stats';
 
 export type ForeignKind = 'anomalib' | 'classifier';
 
@@ -58,6 +59,8 @@ export interface VisionResult {
   image: { width: number; height: number };
   heatmap?: Uint8Array;
   warnings: string[];
+  /** Brightness, contrast and focus of the model input (stats.ts). */
+  stats: ImageStats;
 }
 
 type Json = Record<string, unknown>;
@@ -290,6 +293,7 @@ export class ForeignModel {
       throw new TaktError('vision.badModel', `the model does not run: ${(err as Error).message}`, 'model');
     }
     const image0 = { width: p.source.width, height: p.source.height };
+    const stats = imageStats(p.tensor, s.channels, s.width, s.height);
     const threshold = opts.threshold ?? s.threshold;
     if (s.kind === 'classifier') {
       let v = Array.from(out[s.probOutput!]!.data as Float32Array);
@@ -316,6 +320,7 @@ export class ForeignModel {
         defects: [],
         image: image0,
         warnings: p.warnings,
+        stats,
       };
     }
     let map: VisionResult['map'];
@@ -374,6 +379,7 @@ export class ForeignModel {
       defects,
       image: image0,
       warnings,
+      stats,
     };
     if (map) result.map = map;
     if (heatmap) result.heatmap = heatmap;

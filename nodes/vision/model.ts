@@ -15,6 +15,8 @@ import { Rng } from '../core/random';
 import { extractorModel, positions, scorerModel, type ExtractorSpec } from './graph';
 import { encodePng, prepare, type ImageInput, type Roi } from './image';
 import { buildTemplate, findPose, IDENTITY, poseMap, thumbnail, warp, type Pose } from './register';
+import { imageStats, statsReference, type ImageStats } from './stats';
+import type { ReferenceSample } from '../models/types';
 
 export const CARD_KEY = 'takt.vision';
 
@@ -51,6 +53,8 @@ export interface VisionCard {
     seconds: number;
     stoppedEarly: boolean;
   };
+  /** Brightness, contrast and focus of every training image: the reference of image drift (stats.ts). */
+  imageStats?: ReferenceSample;
   createdAt: string;
 }
 
@@ -249,6 +253,7 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     if (i % 20 === 0) progress((0.2 * i) / images.length, 'decode');
   }
   const channels: 1 | 3 = colour ? 3 : 1;
+  const trainingStats = statsReference(prepared.map((t) => imageStats(t, 3, size, size)));
   const plane = size * size;
   const inputs = prepared.map((t) => (channels === 3 ? t : t.slice(0, plane)));
   let template: Float32Array | null = null;
@@ -461,6 +466,7 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
       seconds: (Date.now() - t0) / 1000,
       stoppedEarly,
     },
+    imageStats: trainingStats,
     createdAt: new Date().toISOString(),
   };
   const bytes = scorerModel(spec, params, { [CARD_KEY]: JSON.stringify(card) });
@@ -492,6 +498,8 @@ export interface Inspection {
   /** PNG overlay of the map on the model input (when asked for). */
   heatmap?: Uint8Array;
   warnings: string[];
+  /** Brightness, contrast and focus of the model input (stats.ts). */
+  stats: ImageStats;
 }
 
 export interface InspectOptions {
@@ -694,6 +702,7 @@ export class Inspector {
       defects,
       image: { width: p.source.width, height: p.source.height },
       warnings: p.warnings,
+      stats: imageStats(p.tensor, c.channels, c.size, c.size),
     };
     if (opts.heatmap) result.heatmap = await heatmapPng(tensor, c.channels, c.size, map, g, threshold);
     return result;

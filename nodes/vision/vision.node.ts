@@ -14,6 +14,7 @@ import { status, throttledStatus } from '../core/status';
 import { Inspector } from './inspector';
 import { verdict } from './model';
 import { BoundedQueue } from './queue';
+import { ImageDrift } from './stats';
 
 interface VisionNodeDef extends NodeDef {
   model?: string;
@@ -22,9 +23,13 @@ interface VisionNodeDef extends NodeDef {
   heatmap?: boolean;
   /** Largest image accepted, in megapixels. */
   maxMegapixels?: string | number;
+  /** Follow brightness, contrast and focus against the training images (default true). */
+  drift?: boolean;
+  /** Images in the drift window. */
+  driftWindow?: string | number;
 }
 
-type Msg = NodeMessageInFlow & { model?: unknown; vision?: unknown };
+type Msg = NodeMessageInFlow & { model?: unknown; vision?: unknown; drift?: unknown };
 
 const init: NodeInitializer = (RED) => {
   function VisionNode(this: Node, def: VisionNodeDef) {
@@ -36,6 +41,8 @@ const init: NodeInitializer = (RED) => {
         band: c.number('doubt', { default: 0.1, min: 0, max: 0.99 }),
         maxPixels: Math.round(1e6 * c.number('maxMegapixels', { default: 40, min: 0.01, max: 500 })),
         heatmap: c.boolean('heatmap', true),
+        drift: c.boolean('drift', true),
+        driftWindow: c.number('driftWindow', { default: 50, integer: true, min: 10, max: 10000 }),
       };
     });
     if (!cfg) return;
@@ -44,6 +51,9 @@ const init: NodeInitializer = (RED) => {
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     const resolve = (p: string) => (isAbsolute(p) ? p : join(userDir, 'takt', 'models', p));
     let inspector: Inspector | undefined;
+    /** Image drift of the model being served (its reference: the training images, or the first images). */
+    let drift: ImageDrift | undefined;
+    let drifting = false;
     let modelPath = def.model ? resolve(def.model) : '';
     /** The model being loaded: images that arrive meanwhile wait for it (in the queue). */
     let loading: Promise<void> | undefined;
@@ -52,6 +62,8 @@ const init: NodeInitializer = (RED) => {
       const p = Inspector.load(path).then(async (next) => {
         const old = inspector;
         inspector = next;
+        drift = cfg.drift ? new ImageDrift(next.imageReference, { window: cfg.driftWindow }) : undefined;
+        drifting = false;
         modelPath = path;
         shown.now(status.ready('model ready'));
         await old?.close();
@@ -89,6 +101,12 @@ const init: NodeInitializer = (RED) => {
           try {
             const r = await insp.inspect(msg.payload as Uint8Array, { heatmap: cfg.heatmap, maxPixels });
             const v = verdict(r.score, r.threshold, band);
+            const report = drift?.push(r.stats);
+            if (report) {
+              msg.drift = report;
+              if (report.drift && !drifting) this.warn(`image drift: ${report.warnings.join('; ')}`);
+              drifting = report.drift;
+            }
             msg.vision = {
               score: r.score,
               threshold: r.threshold,
@@ -101,14 +119,22 @@ const init: NodeInitializer = (RED) => {
                 ? Buffer.from(r.heatmap.buffer, r.heatmap.byteOffset, r.heatmap.byteLength)
                 : undefined,
               warnings: r.warnings,
+              stats: r.stats,
               model: modelPath,
               kind: r.kind,
               dropped: queue.dropped,
             };
             for (const w of r.warnings) this.warn(w);
             const text = `${v} ${r.score.toFixed(2)}${queue.dropped ? ` drop ${queue.dropped}` : ''}`;
+            const moved = drifting ? (drift?.report?.moved ?? []) : [];
             shown.update(() =>
-              v === 'ng' ? status.error(text) : v === 'doubt' ? status.warning(text) : status.ready(text),
+              moved.length
+                ? status.warning(`drift ${moved.join(' ')}, ${text}`)
+                : v === 'ng'
+                  ? status.error(text)
+                  : v === 'doubt'
+                    ? status.warning(text)
+                    : status.ready(text),
             );
             send(msg);
             done();

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
+import sharp from 'sharp';
 import { encodePng, sniffFormat } from '../../nodes/vision/image';
 import { CARD_KEY, train } from '../../nodes/vision/model';
 import { BoundedQueue } from '../../nodes/vision/queue';
@@ -30,6 +31,7 @@ interface Judged {
     label?: string;
     probabilities?: Record<string, number>;
     map?: { width: number; height: number };
+    stats?: { brightness: number; contrast: number; focus: number };
   };
 }
 interface Caught {
@@ -216,6 +218,41 @@ describe('takt-vision node', function () {
     assert.equal(a!.vision.map!.width, 64);
     assert.ok(a!.vision.defects.length >= 1);
     assert.equal(sniffFormat(a!.vision.heatmap!), 'png');
+  });
+
+  it('warns of image drift when the lens gets dirty, in the shape takt-drift sends', async () => {
+    const model = join(ROOT, 'test', 'fixtures', 'vision', 'anomalib-in', 'model.onnx');
+    await load([visionNode, catchNode], flow({ model, queue: 200, driftWindow: 10 }));
+    await nextStatus('v', (st) => st.fill === 'green', 20000);
+    const png = (seed: number) => encodePng(renderPart('casting', seed, { size: 64 }));
+    const goods = await Promise.all(Array.from({ length: 110 }, (_, i) => png(600 + i)));
+    const blurred = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) =>
+        sharp(await png(800 + i))
+          .blur(1.5)
+          .png()
+          .toBuffer(),
+      ),
+    );
+    type Drifted = Judged & {
+      drift?: { drift: boolean; moved: string[]; warnings: string[]; basis: string };
+    };
+    const out = nextMessages<Drifted>('out', 140, 60000);
+    const yellow = nextStatus('v', (st) => st.fill === 'yellow' && /drift focus/.test(st.text ?? ''), 60000);
+    for (const g of goods) getNode('v').receive({ payload: Buffer.from(g) });
+    for (const b of blurred) getNode('v').receive({ payload: b });
+    const msgs = await out;
+    // The first 100 images are the reference (the fixture has no training statistics); the rest are judged.
+    assert.equal(msgs.slice(0, 100).filter((m) => m.drift).length, 0);
+    const before = msgs.slice(100, 110).filter((m) => m.drift);
+    assert.ok(before.every((m) => !m.drift!.drift));
+    const after = msgs.slice(110).filter((m) => m.drift?.drift);
+    assert.ok(after.length >= 1, 'no drift reported on blurred images');
+    assert.ok(after[0]!.drift!.moved.includes('focus'));
+    assert.equal(after[0]!.drift!.basis, 'first images');
+    assert.match(after[0]!.drift!.warnings.join(' '), /blurrier/);
+    assert.equal(typeof msgs[0]!.vision.stats!.focus, 'number');
+    await yellow;
   });
 
   it('refuses a bad queue setting with a red status', async () => {
