@@ -5,15 +5,11 @@
  * libvips does not read and is decoded here (uncompressed 8/24/32-bit, the form cameras and Windows tools
  * write).
  */
-import type SharpFn from 'sharp';
 import type { Metadata, OutputInfo, Sharp } from 'sharp';
 import { TaktError } from '../core/errors';
-import type { RawImage } from './synth';
+import { sharpLib, type RawImage } from '../core/raster';
 
-/** sharp (libvips) is loaded on first use, so importing the library stays light. */
-async function sharpLib(): Promise<typeof SharpFn> {
-  return (await import('sharp')).default as unknown as typeof SharpFn;
-}
+export { encodePng, type RawImage } from '../core/raster';
 
 /** Default pixel limit: 40 megapixels (a 16-bit 8k x 5k frame); larger images are refused before decoding. */
 export const DEFAULT_MAX_PIXELS = 40_000_000;
@@ -314,17 +310,4 @@ export async function prepare(input: ImageInput, opts: PrepareOptions): Promise<
     roi,
     warnings,
   };
-}
-
-/** Encodes a raw frame as PNG (for generated images, the heat map overlay and tests); `fast` trades size for time. */
-export async function encodePng(img: RawImage | RawFrame, fast = false): Promise<Uint8Array> {
-  const sharp = await sharpLib();
-  const data = img.data instanceof Uint8Array ? img.data : Uint8Array.from(img.data);
-  const buf = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
-    raw: { width: img.width, height: img.height, channels: img.channels as 1 | 3 | 4 },
-  })
-    .toColourspace(img.channels === 1 ? 'b-w' : 'srgb')
-    .png(fast ? { compressionLevel: 1, adaptiveFiltering: false } : { compressionLevel: 3 })
-    .toBuffer();
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

@@ -8,7 +8,7 @@ import { encodePng } from '../../nodes/vision/image';
 import { Inspector } from '../../nodes/vision/inspector';
 import { train } from '../../nodes/vision/model';
 import { ImageDrift, imageStats, statsReference, type ImageStats } from '../../nodes/vision/stats';
-import { renderPart, type RawImage } from '../../nodes/vision/synth';
+import { renderPart, type RawImage } from '../../nodes/sim/synth';
 
 const SIZE = 96;
 

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { encodePng, sniffFormat } from '../../nodes/vision/image';
 import { CARD_KEY, train } from '../../nodes/vision/model';
 import { BoundedQueue } from '../../nodes/vision/queue';
-import { renderPart } from '../../nodes/vision/synth';
+import { renderPart } from '../../nodes/sim/synth';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 import { ROOT } from '../helpers/paths';
 
