@@ -10,14 +10,17 @@ import { isAbsolute, join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
-import { status, throttledStatus } from '../core/status';
-import { Inspector } from './inspector';
+import { errorStatus, status, throttledStatus } from '../core/status';
+import { modelSource } from '../models/source';
+import { Inspector, type LoadOptions } from './inspector';
 import { verdict } from './model';
 import { BoundedQueue } from './queue';
 import { ImageDrift } from './stats';
 
 interface VisionNodeDef extends NodeDef {
   model?: string;
+  /** A takt-model config node: serve its champion (verified by hash), swap on promotion and rollback. */
+  modelRef?: string;
   queue?: string | number;
   doubt?: string | number;
   heatmap?: boolean;
@@ -43,6 +46,7 @@ const init: NodeInitializer = (RED) => {
         heatmap: c.boolean('heatmap', true),
         drift: c.boolean('drift', true),
         driftWindow: c.number('driftWindow', { default: 50, integer: true, min: 10, max: 10000 }),
+        source: def.modelRef ? modelSource((id) => RED.nodes.getNode(id), def.modelRef) : undefined,
       };
     });
     if (!cfg) return;
@@ -55,17 +59,20 @@ const init: NodeInitializer = (RED) => {
     let drift: ImageDrift | undefined;
     let drifting = false;
     let modelPath = def.model ? resolve(def.model) : '';
+    /** The registry version served (with a takt-model node). */
+    let modelVersion: number | undefined;
     /** The model being loaded: images that arrive meanwhile wait for it (in the queue). */
     let loading: Promise<void> | undefined;
-    const load = (path: string): Promise<void> => {
+    const load = (path: string, opts: LoadOptions = {}, version?: number): Promise<void> => {
       shown.now(status.connecting('loading model'));
-      const p = Inspector.load(path).then(async (next) => {
+      const p = Inspector.load(path, opts).then(async (next) => {
         const old = inspector;
         inspector = next;
+        modelVersion = version;
         drift = cfg.drift ? new ImageDrift(next.imageReference, { window: cfg.driftWindow }) : undefined;
         drifting = false;
         modelPath = path;
-        shown.now(status.ready('model ready'));
+        shown.now(status.ready(version === undefined ? 'model ready' : `model v${version}`));
         await old?.close();
       });
       const settled = p.then(
@@ -78,7 +85,28 @@ const init: NodeInitializer = (RED) => {
       });
       return p;
     };
-    if (modelPath)
+    let unfollow: (() => void) | undefined;
+    if (cfg.source)
+      unfollow = cfg.source.server.on((e) => {
+        if (e.type === 'error') {
+          this.error(`model not loaded: ${e.error.message}`);
+          return void shown.now(errorStatus(e.error));
+        }
+        if (e.card.domain !== 'vision') {
+          const err = new TaktError(
+            'vision.notVision',
+            `${e.card.name} v${e.version} is not a vision model (it takes features)`,
+            'modelRef',
+          );
+          this.error(err.message);
+          return void shown.now(errorStatus(err));
+        }
+        load(e.path, { sha256: e.card.sha256 }, e.version).catch((err: unknown) => {
+          this.error(`model v${e.version} not loaded: ${(err as Error).message}`);
+          shown.now(errorStatus(err));
+        });
+      });
+    else if (modelPath)
       load(modelPath).catch((err: unknown) => {
         this.error(`model not loaded: ${(err as Error).message}`);
         shown.now(status.error('no model'));
@@ -121,6 +149,7 @@ const init: NodeInitializer = (RED) => {
               warnings: r.warnings,
               stats: r.stats,
               model: modelPath,
+              ...(modelVersion !== undefined ? { version: modelVersion } : {}),
               kind: r.kind,
               dropped: queue.dropped,
             };
@@ -129,7 +158,7 @@ const init: NodeInitializer = (RED) => {
             const moved = drifting ? (drift?.report?.moved ?? []) : [];
             shown.update(() =>
               moved.length
-                ? status.warning(`drift ${moved.join(' ')}, ${text}`)
+                ? status.warning(`drift ${moved[0]}`)
                 : v === 'ng'
                   ? status.error(text)
                   : v === 'doubt'
@@ -155,6 +184,7 @@ const init: NodeInitializer = (RED) => {
 
     onClose(
       this,
+      () => unfollow?.(),
       () => shown.dispose(),
       async () => {
         const insp = inspector;

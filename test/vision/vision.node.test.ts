@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { encodePng, sniffFormat } from '../../nodes/vision/image';
 import { CARD_KEY, train } from '../../nodes/vision/model';
 import { BoundedQueue } from '../../nodes/vision/queue';
+import type { ModelRegistry } from '../../nodes/models/registry';
 import { renderPart } from '../../nodes/sim/synth';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 import { ROOT } from '../helpers/paths';
@@ -17,6 +18,8 @@ const visionNode = require('../../nodes/vision/vision.node');
 const trainNode = require('../../nodes/vision/vision-train.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const modelNode = require('../../nodes/models/model.node');
 
 interface Judged {
   vision: {
@@ -332,6 +335,79 @@ describe('takt-vision-train node', function () {
     const out = nextMessages<Judged>('out', 1, 20000);
     getNode('v').receive({ payload: goods[1] });
     assert.equal((await out)[0]!.vision.model, m.payload);
+  });
+
+  it('registers each model in takt-model; takt-vision serves the champion, and the older one after a rollback', async () => {
+    const registryFlow = [
+      { id: 'tab', type: 'tab' },
+      { id: 'm', type: 'takt-model', model: 'washer', path: '', pollMs: 0 },
+      {
+        id: 't',
+        z: 'tab',
+        type: 'takt-vision-train',
+        modelName: 'washer',
+        count: 12,
+        size,
+        modelRef: 'm',
+        wires: [['trained']],
+      },
+      { id: 'v', z: 'tab', type: 'takt-vision', modelRef: 'm', wires: [['out']] },
+      { id: 'trained', z: 'tab', type: 'helper' },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'c', z: 'tab', type: 'catch', scope: ['t', 'v'], uncaught: false, wires: [['caught']] },
+      { id: 'caught', z: 'tab', type: 'helper' },
+    ];
+    await load([modelNode, visionNode, trainNode, catchNode], registryFlow);
+    const registry = (getNode('m') as unknown as { registry: ModelRegistry }).registry;
+    type Trained = { version: number; card: { threshold: number } };
+    const judged = async () => {
+      const out = nextMessages<Judged & { vision: { version?: number } }>('out', 1, 20000);
+      getNode('v').receive({ payload: goods[1] });
+      return (await out)[0]!.vision;
+    };
+    const servedAs = (v: number) =>
+      nextStatus('v', (st) => st.fill === 'green' && st.text === `model v${v}`, 30000);
+
+    let trained = nextMessages<Trained>('trained', 1, 150000);
+    let serving = servedAs(1);
+    for (const g of goods) getNode('t').receive({ payload: g });
+    const [first] = await trained;
+    assert.equal(first!.version, 1);
+    await serving;
+    const v1 = await judged();
+    assert.equal(v1.version, 1);
+    assert.equal(v1.threshold, first!.card.threshold);
+    const card1 = registry.card(1);
+    assert.equal(card1.domain, 'vision');
+    assert.deepEqual(card1.image, { channels: 1, height: size, width: size });
+
+    // A second model: registered, not served until promoted.
+    trained = nextMessages<Trained>('trained', 1, 150000);
+    for (const g of goods.slice().reverse()) getNode('t').receive({ payload: g });
+    const [second] = await trained;
+    assert.equal(second!.version, 2);
+    assert.equal(registry.champion()!.version, 1);
+    assert.equal((await judged()).version, 1);
+    serving = servedAs(2);
+    await registry.promote(2, 'ana', 'the second set');
+    await serving;
+    const v2 = await judged();
+    assert.equal(v2.version, 2);
+    assert.equal(v2.threshold, second!.card.threshold);
+
+    serving = servedAs(1);
+    await registry.rollback(undefined, { who: 'ana', why: 'back to the first' });
+    await serving;
+    assert.equal((await judged()).version, 1);
+    assert.deepEqual(
+      registry.audit().map((e) => `${e.action} ${e.from}->${e.to}`),
+      ['register null->1', 'promote null->1', 'register 1->2', 'promote 1->2', 'rollback 2->1'],
+    );
+
+    // A version whose file changed is refused by its hash; v1 keeps judging.
+    writeFileSync(registry.path(2), Buffer.concat([readFileSync(registry.path(2)), Buffer.from([0])]));
+    await assert.rejects(registry.promote(2, 'ana', 'again'), /SHA-256/);
+    assert.equal((await judged()).version, 1);
   });
 
   it("with after 'stop', trains once and counts the images it no longer uses until reset", async () => {
