@@ -274,20 +274,7 @@ export class ModelRegistry {
           'threshold',
         );
       checkSignature(sig, features, where);
-      const card: VersionCard = {
-        name: this.name,
-        version,
-        file: `v${version}.onnx`,
-        sha256: sha256(input.onnx),
-        created: new Date().toISOString(),
-        createdBy: actor.who,
-        input: sig.input,
-        features: [...features],
-        threshold,
-        training: input.training ?? { rows: 0 },
-        metrics: input.metrics ?? {},
-        approvedBy: null,
-      };
+      const card = this.newCard(version, input, actor, sig.input, threshold, features);
       const kind = input.kind ?? sig.kind;
       if (kind) card.kind = kind;
       if (input.normalisation) card.normalisation = input.normalisation;
@@ -326,6 +313,31 @@ export class ModelRegistry {
     });
   }
 
+  /** The card fields every new version has. */
+  private newCard(
+    version: number,
+    input: RegisterInput,
+    actor: Actor,
+    onnxInput: string,
+    threshold: number,
+    features: readonly string[],
+  ): VersionCard {
+    return {
+      name: this.name,
+      version,
+      file: `v${version}.onnx`,
+      sha256: sha256(input.onnx),
+      created: new Date().toISOString(),
+      createdBy: actor.who,
+      input: onnxInput,
+      features: [...features],
+      threshold,
+      training: input.training ?? { rows: 0 },
+      metrics: input.metrics ?? {},
+      approvedBy: null,
+    };
+  }
+
   /** Audits a new version and makes it champion when it is the first of its name. */
   private registered(card: VersionCard, actor: Actor): boolean {
     const version = card.version;
@@ -353,24 +365,13 @@ export class ModelRegistry {
         'threshold',
       );
     const card: VersionCard = {
-      name: this.name,
-      version,
-      file: `v${version}.onnx`,
-      sha256: sha256(input.onnx),
-      created: new Date().toISOString(),
-      createdBy: actor.who,
+      ...this.newCard(version, input, actor, sig.input, threshold, []),
       domain: 'vision',
-      input: sig.input,
       image: {
         channels: sig.channels,
         ...(sig.height !== undefined ? { height: sig.height } : {}),
         ...(sig.width !== undefined ? { width: sig.width } : {}),
       },
-      features: [],
-      threshold,
-      training: input.training ?? { rows: 0 },
-      metrics: input.metrics ?? {},
-      approvedBy: null,
     };
     if (input.kind) card.kind = input.kind;
     if (input.parent !== undefined) card.parent = input.parent;

@@ -12,7 +12,13 @@ import { TaktError } from '../core/errors';
 import { readOnnx } from '../core/onnx';
 import type { ImageInput } from './image';
 import { ForeignModel, type ForeignSpec, type VisionResult } from './interop';
-import { CARD_KEY, Inspector as OwnModel, type InspectOptions, type VisionCard } from './model';
+import {
+  CARD_KEY,
+  Inspector as OwnModel,
+  readModelBytes,
+  type InspectOptions,
+  type VisionCard,
+} from './model';
 import type { ReferenceSample } from '../models/types';
 
 export interface LoadOptions {
@@ -76,20 +82,8 @@ export class Inspector {
 
   /** Opens a model from a file path or its bytes (see the file comment). */
   static async load(modelPathOrBytes: string | Uint8Array, opts: LoadOptions = {}): Promise<Inspector> {
-    let bytes: Uint8Array;
     const path = typeof modelPathOrBytes === 'string' ? modelPathOrBytes : undefined;
-    if (path !== undefined) {
-      try {
-        bytes = new Uint8Array(await readFile(path));
-      } catch (err) {
-        throw new TaktError(
-          'vision.noModel',
-          `cannot read model ${path}: ${(err as Error).message}`,
-          'model',
-        );
-      }
-    } else if (modelPathOrBytes instanceof Uint8Array) bytes = modelPathOrBytes;
-    else throw new TaktError('vision.noModel', 'model must be a file path or ONNX bytes', 'model');
+    const bytes = await readModelBytes(modelPathOrBytes);
     const hash = sha256Hex(bytes);
     if (opts.sha256 !== undefined && opts.sha256.toLowerCase() !== hash)
       throw new TaktError(

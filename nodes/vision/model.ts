@@ -592,6 +592,22 @@ export function readVisionModel(bytes: Uint8Array): {
   return { card, inputShape, outputs: (m.graph.output ?? []).map((o) => o.name ?? '') };
 }
 
+/** A model's bytes from a file path (`vision.noModel` when it cannot be read), or the bytes given. */
+export async function readModelBytes(modelPathOrBytes: string | Uint8Array): Promise<Uint8Array> {
+  if (modelPathOrBytes instanceof Uint8Array) return modelPathOrBytes;
+  if (typeof modelPathOrBytes !== 'string')
+    throw new TaktError('vision.noModel', 'model must be a file path or ONNX bytes', 'model');
+  try {
+    return new Uint8Array(await readFile(modelPathOrBytes));
+  } catch (err) {
+    throw new TaktError(
+      'vision.noModel',
+      `cannot read model ${modelPathOrBytes}: ${(err as Error).message}`,
+      'model',
+    );
+  }
+}
+
 /** Scores images with a vision model. */
 export class Inspector {
   private readonly template: Float32Array | null;
@@ -606,18 +622,7 @@ export class Inspector {
 
   /** Opens a model from a file path or its bytes; checks the card against the graph's input shape. */
   static async load(modelPathOrBytes: string | Uint8Array): Promise<Inspector> {
-    let bytes: Uint8Array;
-    if (typeof modelPathOrBytes === 'string') {
-      try {
-        bytes = new Uint8Array(await readFile(modelPathOrBytes));
-      } catch (err) {
-        throw new TaktError(
-          'vision.noModel',
-          `cannot read model ${modelPathOrBytes}: ${(err as Error).message}`,
-          'model',
-        );
-      }
-    } else bytes = modelPathOrBytes;
+    const bytes = await readModelBytes(modelPathOrBytes);
     const { card, inputShape, outputs } = readVisionModel(bytes);
     const want = [1, card.channels, card.size, card.size];
     if (inputShape.length !== 4 || want.some((v, i) => inputShape[i] !== v))
