@@ -12,6 +12,7 @@ const registered = Object.values(json('./package.json')['node-red'].nodes).map((
   f.replace(/^dist\//, '').replace(/\.js$/, '.ts'),
 );
 const analytics = layers.analytics;
+const io = layers.io;
 const glob = (folders, tail) =>
   folders.length === 1 ? `nodes/${folders[0]}/${tail}` : `nodes/{${folders}}/${tail}`;
 const inFolders = (folders) => (f) => folders.some((d) => f.startsWith(`nodes/${d}/`));
@@ -44,6 +45,14 @@ const noSimulator = {
     },
   ],
 };
+const noAnalytics = {
+  patterns: [
+    {
+      regex: `^(\\.\\./)+(${analytics.join('|')})(/|$)`,
+      message: 'Readers, writers and the simulator import no analytics folder (move shared pieces to core).',
+    },
+  ],
+};
 // nodes/core/<file>.ts reaches a feature through one '../', a file one folder deeper through two, and so on.
 const coreAt = (depth) => ({
   patterns: [{ regex: `^(\\.\\./){${depth}}(?!core(/|$))`, message: 'core imports no feature folder.' }],
@@ -51,6 +60,7 @@ const coreAt = (depth) => ({
 const layerRules = [
   { files: ['nodes/**/*.ts'], rules: restrict(noTestOrBench, noNodeRed) },
   { files: [glob(analytics, '**/*.ts')], rules: restrict(noTestOrBench, noNodeRed, noSimulator) },
+  { files: [glob(io, '**/*.ts')], rules: restrict(noTestOrBench, noNodeRed, noAnalytics) },
   { files: ['nodes/core/*.ts'], rules: restrict(noTestOrBench, noNodeRed, coreAt(1)) },
   { files: ['nodes/core/*/*.ts'], rules: restrict(noTestOrBench, noNodeRed, coreAt(2)) },
   { files: ['nodes/core/*/*/*.ts'], rules: restrict(noTestOrBench, noNodeRed, coreAt(3)) },
@@ -61,6 +71,10 @@ const layerRules = [
   {
     files: [...registered.filter(inFolders(analytics)), glob(analytics, '**/*.node.ts')],
     rules: restrict(noTestOrBench, noSimulator),
+  },
+  {
+    files: [...registered.filter(inFolders(io)), glob(io, '**/*.node.ts')],
+    rules: restrict(noTestOrBench, noAnalytics),
   },
   {
     files: ['bench/**/*.ts'],

@@ -1,5 +1,5 @@
 /**
- * Machine-vision inspection on synthetic products (nodes/vision/synth.ts): per product, a model is trained
+ * Machine-vision inspection on synthetic products (nodes/sim/synth.ts): per product, a model is trained
  * on good images only (PNG bytes through the public API) and scores a test split of good parts and parts
  * with scratches, dents/holes, stains and missing features. Image AUROC per product, mean and minimum;
  * the random-convolution-feature + nearest-neighbour baseline (16 seeded random 7x7 kernels, ReLU, one
@@ -17,7 +17,7 @@
  */
 import { train, Inspector, type TrainOptions } from '../nodes/vision/model';
 import { encodePng } from '../nodes/vision/image';
-import { productSet, PRODUCT_KINDS, type ProductKind } from '../nodes/vision/synth';
+import { productSet, PRODUCT_KINDS, type ProductKind } from '../nodes/sim/synth';
 import { finalLine, fmt, numberFlag, parseFlags, printTable } from './lib/cli';
 
 /** Image AUROC (Mann-Whitney, ties count half). */

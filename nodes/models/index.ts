@@ -64,7 +64,20 @@ export {
   type VersionDecision,
 } from './ops';
 export { rowsOf, toVector, type Row } from './rows';
-export { checkSignature, openVerified, readSignature, sha256, type OnnxSignature } from './verify';
+export {
+  checkSignature,
+  isVisionVersion,
+  openVerified,
+  readImageSignature,
+  readSignature,
+  sha256,
+  tabular,
+  verifyVision,
+  type ImageSignature,
+  type OnnxSignature,
+  type ServedModel,
+  type VisionVersion,
+} from './verify';
 export type {
   AuditAction,
   AuditEntry,

@@ -42,7 +42,7 @@ import type { RegisterInput } from './registry';
 import { type Row, rowsOf, toVector } from './rows';
 import type { ChampionServer } from './server';
 import type { AuditEntry } from './types';
-import { readSignature } from './verify';
+import { readSignature, tabular } from './verify';
 
 export const OPS_ACTIONS = [
   'register',
@@ -182,7 +182,7 @@ export class ModelOps {
       );
     const { rows, batch } = rowsOf(payload);
     const X = rows.map((r, i) => toVector(r, s.card.features, batch ? `payload[${i}]` : 'payload'));
-    const champ = await s.model.score(X);
+    const champ = await tabular(s.model, `${this.registry.name} v${s.version}`).score(X);
     let chal: ScoreResult[] | undefined;
     let challengerError: string | undefined;
     const sv = this.shadow;
@@ -190,7 +190,9 @@ export class ModelOps {
       try {
         const card = this.registry.card(sv);
         const m = await this.server.open(sv);
-        chal = await m.score(rows.map((r) => toVector(r, card.features)));
+        chal = await tabular(m, `${this.registry.name} v${sv}`).score(
+          rows.map((r) => toVector(r, card.features)),
+        );
       } catch (err) {
         challengerError = (err as Error).message;
       }

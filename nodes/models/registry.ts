@@ -23,10 +23,20 @@ import type {
   ReferenceSample,
   VersionCard,
 } from './types';
-import { checkSignature, openVerified, readSignature, sha256 } from './verify';
+import {
+  checkSignature,
+  openVerified,
+  readImageSignature,
+  readSignature,
+  sha256,
+  verifyVision,
+  type ServedModel,
+} from './verify';
 
 export interface RegisterInput {
   onnx: Uint8Array;
+  /** 'vision' registers an image model (input [1, C, H, W]; a threshold is needed, features are not). */
+  domain?: 'vision';
   /** Feature names in input order; default from the model's metadata. */
   features?: string[];
   /** Alarm threshold; default from the model's metadata. */
@@ -143,7 +153,7 @@ export class ModelRegistry {
     if (
       card.version !== version ||
       !Array.isArray(card.features) ||
-      card.features.length === 0 ||
+      (card.features.length === 0 && card.domain !== 'vision') ||
       typeof card.sha256 !== 'string' ||
       !Number.isFinite(card.threshold)
     )
@@ -167,11 +177,24 @@ export class ModelRegistry {
     return out;
   }
 
-  /** Verifies a version and opens it for scoring (the caller disposes the model). */
+  /** Verifies a feature model's version and opens it for scoring (the caller disposes the model). */
   async open(version: number): Promise<{ card: VersionCard; model: OnnxAnomalyModel }> {
     const card = this.card(version);
+    if (card.domain === 'vision')
+      throw new TaktError(
+        'models.visionModel',
+        `${this.name} v${version} is a vision model: takt-vision scores with it, not the registry`,
+        'version',
+      );
     const model = await openVerified(this.path(version), card);
     return { card, model };
+  }
+
+  /** Verifies any version: a feature model opened for scoring, a vision model checked (see verify.ts). */
+  async load(version: number): Promise<{ card: VersionCard; model: ServedModel }> {
+    const card = this.card(version);
+    if (card.domain === 'vision') return { card, model: await verifyVision(this.path(version), card) };
+    return this.open(version);
   }
 
   /** The version's drift reference sample, or undefined when it was registered without one. */
@@ -233,6 +256,7 @@ export class ModelRegistry {
   register(input: RegisterInput, actor: Actor): Promise<{ card: VersionCard; champion: boolean }> {
     return this.serial(async () => {
       const version = (this.versions().at(-1) ?? 0) + 1;
+      if (input.domain === 'vision') return this.registerVision(input, version, actor);
       const where = `${this.name} v${version}`;
       const sig = await readSignature(input.onnx, where);
       const features = input.features?.length ? input.features : sig.features;
@@ -250,20 +274,7 @@ export class ModelRegistry {
           'threshold',
         );
       checkSignature(sig, features, where);
-      const card: VersionCard = {
-        name: this.name,
-        version,
-        file: `v${version}.onnx`,
-        sha256: sha256(input.onnx),
-        created: new Date().toISOString(),
-        createdBy: actor.who,
-        input: sig.input,
-        features: [...features],
-        threshold,
-        training: input.training ?? { rows: 0 },
-        metrics: input.metrics ?? {},
-        approvedBy: null,
-      };
+      const card = this.newCard(version, input, actor, sig.input, threshold, features);
       const kind = input.kind ?? sig.kind;
       if (kind) card.kind = kind;
       if (input.normalisation) card.normalisation = input.normalisation;
@@ -298,16 +309,83 @@ export class ModelRegistry {
         for (const f of written) rmSync(f, { force: true });
         throw err;
       }
-      this.record('register', this.champion()?.version ?? null, version, actor);
-      let champion = false;
-      if (!this.champion()) {
-        this.pointer.save({ version, since: card.created, by: actor.who, history: [] });
-        this.record('promote', null, version, { who: actor.who, why: 'first version of the model' });
-        champion = true;
-        this.emit();
-      }
-      return { card, champion };
+      return { card, champion: this.registered(card, actor) };
     });
+  }
+
+  /** The card fields every new version has. */
+  private newCard(
+    version: number,
+    input: RegisterInput,
+    actor: Actor,
+    onnxInput: string,
+    threshold: number,
+    features: readonly string[],
+  ): VersionCard {
+    return {
+      name: this.name,
+      version,
+      file: `v${version}.onnx`,
+      sha256: sha256(input.onnx),
+      created: new Date().toISOString(),
+      createdBy: actor.who,
+      input: onnxInput,
+      features: [...features],
+      threshold,
+      training: input.training ?? { rows: 0 },
+      metrics: input.metrics ?? {},
+      approvedBy: null,
+    };
+  }
+
+  /** Audits a new version and makes it champion when it is the first of its name. */
+  private registered(card: VersionCard, actor: Actor): boolean {
+    const version = card.version;
+    this.record('register', this.champion()?.version ?? null, version, actor);
+    if (this.champion()) return false;
+    this.pointer.save({ version, since: card.created, by: actor.who, history: [] });
+    this.record('promote', null, version, { who: actor.who, why: 'first version of the model' });
+    this.emit();
+    return true;
+  }
+
+  /** register() for an image model: image input checked, threshold given, no features or drift rows. */
+  private async registerVision(
+    input: RegisterInput,
+    version: number,
+    actor: Actor,
+  ): Promise<{ card: VersionCard; champion: boolean }> {
+    const where = `${this.name} v${version}`;
+    const sig = readImageSignature(input.onnx, where);
+    const threshold = input.threshold;
+    if (threshold === undefined || !Number.isFinite(threshold))
+      throw new TaktError(
+        'models.noThreshold',
+        `${where}: give the vision model's threshold with the registration`,
+        'threshold',
+      );
+    const card: VersionCard = {
+      ...this.newCard(version, input, actor, sig.input, threshold, []),
+      domain: 'vision',
+      image: {
+        channels: sig.channels,
+        ...(sig.height !== undefined ? { height: sig.height } : {}),
+        ...(sig.width !== undefined ? { width: sig.width } : {}),
+      },
+    };
+    if (input.kind) card.kind = input.kind;
+    if (input.parent !== undefined) card.parent = input.parent;
+    if (input.note) card.note = input.note;
+    const path = this.path(version);
+    writeFileAtomic(path, input.onnx);
+    try {
+      await verifyVision(path, card);
+      writeFileAtomic(join(this.dir, `v${version}.json`), JSON.stringify(card, null, 2));
+    } catch (err) {
+      rmSync(path, { force: true });
+      throw err;
+    }
+    return { card, champion: this.registered(card, actor) };
   }
 
   /** Makes `version` the champion; needs an approver, verifies the version first. */
@@ -327,7 +405,7 @@ export class ModelRegistry {
           `${this.name} v${version} is already the champion`,
           'version',
         );
-      const { model } = await this.open(version);
+      const { model } = await this.load(version);
       await model.dispose();
       const now = new Date().toISOString();
       const p: ChampionPointer = {
@@ -366,7 +444,7 @@ export class ModelRegistry {
           `${this.name} v${target} is already the champion`,
           'version',
         );
-      const { model } = await this.open(target);
+      const { model } = await this.load(target);
       await model.dispose();
       const at = cur.history.lastIndexOf(target);
       const p: ChampionPointer = {

@@ -6,15 +6,16 @@
  */
 import { unwatchFile, watchFile } from 'node:fs';
 import { errorMessage } from '../core/errors';
-import type { OnnxAnomalyModel } from '../anomaly/scorer';
 import type { ModelRegistry } from './registry';
 import type { VersionCard } from './types';
+import type { ServedModel } from './verify';
 
 export interface Served {
   version: number;
   card: VersionCard;
   path: string;
-  model: OnnxAnomalyModel;
+  /** The feature model scored with, or a checked vision version (card.domain 'vision'). */
+  model: ServedModel;
 }
 
 export type ServerEvent =
@@ -27,7 +28,7 @@ export class ChampionServer {
   readonly registry: ModelRegistry;
   private served: Served | undefined;
   private readonly listeners = new Set<ServerListener>();
-  private readonly cache = new Map<string, Promise<OnnxAnomalyModel>>();
+  private readonly cache = new Map<string, Promise<ServedModel>>();
   private tail: Promise<unknown> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
   private watcher: ((cur: { mtimeMs: number }, prev: { mtimeMs: number }) => void) | undefined;
@@ -86,7 +87,7 @@ export class ChampionServer {
       try {
         version = this.registry.champion()?.version;
         if (version === undefined || version === this.served?.version) return;
-        const { card, model } = await this.registry.open(version);
+        const { card, model } = await this.registry.load(version);
         if (this.disposed) {
           await model.dispose();
           return;
@@ -118,7 +119,7 @@ export class ChampionServer {
   }
 
   /** A verified model of any version (the champion's own instance for the champion), cached. */
-  open(version: number): Promise<OnnxAnomalyModel> {
+  open(version: number): Promise<ServedModel> {
     const s = this.served;
     if (s && s.version === version) return Promise.resolve(s.model);
     let card: VersionCard;
@@ -130,7 +131,7 @@ export class ChampionServer {
     const key = `${version}:${card.sha256}`;
     let p = this.cache.get(key);
     if (!p) {
-      p = this.registry.open(version).then((r) => r.model);
+      p = this.registry.load(version).then((r) => r.model);
       this.cache.set(key, p);
       p.catch(() => this.cache.delete(key));
     }

@@ -12,8 +12,15 @@ export interface VersionCard {
   /** ISO 8601. */
   created: string;
   createdBy: string;
-  /** Model kind when known (pca, autoencoder, mset, ...). */
+  /** Model kind when known (pca, autoencoder, mset, ...; for vision: the method, anomalib, classifier). */
   kind?: string;
+  /**
+   * 'vision' for an image model (input [1, C, H, W], no feature list): verified by hash and image input,
+   * opened by takt-vision; absent for the feature models the registry scores itself.
+   */
+  domain?: 'vision';
+  /** Image input of a vision model. */
+  image?: { channels: number; height?: number; width?: number };
   /** ONNX input that takes the feature matrix [N, features.length]. */
   input?: string;
   /** Feature names in input order: the input signature. */

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { TaktError } from '../core/errors';
-import { openOnnxSession } from '../core/onnx';
+import { openOnnxSession, readOnnx } from '../core/onnx';
 import { META } from '../anomaly/models';
 import { readOnnxHeader } from '../anomaly/onnx';
 import { OnnxAnomalyModel } from '../anomaly/scorer';
@@ -82,6 +82,114 @@ export async function readSignature(
   return sig;
 }
 
+/** What an image model's file declares: its one input [1, C, H, W] and its metadata. */
+export interface ImageSignature {
+  input: string;
+  channels: number;
+  height?: number;
+  width?: number;
+  metadata: Record<string, string>;
+}
+
+/** Reads the image input of a vision model; anything else is `models.signature` (or `models.corrupt`). */
+export function readImageSignature(bytes: Uint8Array, where: string): ImageSignature {
+  let m: ReturnType<typeof readOnnx>;
+  try {
+    m = readOnnx(
+      bytes,
+      (r) => new TaktError('models.corrupt', `${where}: not an ONNX model (${r})`, 'model'),
+    );
+  } catch (err) {
+    if (err instanceof TaktError) throw err;
+    throw new TaktError('models.corrupt', `${where}: ${(err as Error).message}`, 'model');
+  }
+  const input = m.inputs.length === 1 ? m.inputs[0]! : undefined;
+  const dims = input?.shape ?? [];
+  const c = dims[1];
+  if (!input || dims.length !== 4 || (c !== 1 && c !== 3))
+    throw new TaktError(
+      'models.signature',
+      `${where}: an image model takes one input [1, 1|3, H, W]; this one takes ${m.inputs.map((i) => `${i.name} [${(i.shape ?? []).join(',')}]`).join(', ') || 'nothing'}`,
+      'input',
+    );
+  const sig: ImageSignature = { input: input.name, channels: c, metadata: m.metadata };
+  if (typeof dims[2] === 'number') sig.height = dims[2];
+  if (typeof dims[3] === 'number') sig.width = dims[3];
+  return sig;
+}
+
+/** A vision version checked (hash, image input, onnxruntime accepts it) but not kept open: takt-vision opens it. */
+export interface VisionVersion {
+  readonly domain: 'vision';
+  readonly path: string;
+  readonly metadata: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+/** A served model: a feature model the registry scores with, or a checked vision version. */
+export type ServedModel = OnnxAnomalyModel | VisionVersion;
+
+export const isVisionVersion = (m: ServedModel): m is VisionVersion =>
+  (m as Partial<VisionVersion>).domain === 'vision';
+
+/** The feature model to score rows with; a vision version is refused (`models.visionModel`). */
+export function tabular(m: ServedModel, where: string): OnnxAnomalyModel {
+  if (isVisionVersion(m))
+    throw new TaktError(
+      'models.visionModel',
+      `${where} is a vision model: it scores images in takt-vision, not feature rows`,
+      'model',
+    );
+  return m;
+}
+
+function readVersion(path: string, card: VersionCard): Uint8Array {
+  const where = `${card.name} v${card.version}`;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new TaktError(
+      'models.missingFile',
+      `${where}: cannot read ${path}: ${(err as Error).message}`,
+      'model',
+    );
+  }
+  const got = sha256(bytes);
+  if (got !== card.sha256)
+    throw new TaktError(
+      'models.hashMismatch',
+      `${where}: ${card.file} has SHA-256 ${got.slice(0, 12)}…, the card says ${String(card.sha256).slice(0, 12)}… (file changed or corrupt)`,
+      'model',
+    );
+  return bytes;
+}
+
+/** Verifies a registered vision version: hash, image input against the card, and that onnxruntime opens it. */
+export async function verifyVision(path: string, card: VersionCard): Promise<VisionVersion> {
+  const where = `${card.name} v${card.version}`;
+  const bytes = readVersion(path, card);
+  const sig = readImageSignature(bytes, where);
+  const want = card.image;
+  if (
+    want &&
+    (want.channels !== sig.channels ||
+      (want.height !== undefined && sig.height !== want.height) ||
+      (want.width !== undefined && sig.width !== want.width))
+  )
+    throw new TaktError(
+      'models.signature',
+      `${where}: the model takes [1,${sig.channels},${sig.height ?? '?'},${sig.width ?? '?'}], the card says [1,${want.channels},${want.height ?? '?'},${want.width ?? '?'}]`,
+      'input',
+    );
+  const { session } = await openOnnxSession(
+    bytes,
+    (reason) => new TaktError('models.corrupt', `${where}: ${reason}`, 'model'),
+  );
+  await session.release();
+  return { domain: 'vision', path, metadata: sig.metadata, dispose: () => Promise.resolve() };
+}
+
 /** Refuses a signature that does not take the card's features. */
 export function checkSignature(sig: OnnxSignature, features: readonly string[], where: string): void {
   const d = features.length;
@@ -105,23 +213,7 @@ export function checkSignature(sig: OnnxSignature, features: readonly string[], 
  */
 export async function openVerified(path: string, card: VersionCard): Promise<OnnxAnomalyModel> {
   const where = `${card.name} v${card.version}`;
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new TaktError(
-      'models.missingFile',
-      `${where}: cannot read ${path}: ${(err as Error).message}`,
-      'model',
-    );
-  }
-  const got = sha256(bytes);
-  if (got !== card.sha256)
-    throw new TaktError(
-      'models.hashMismatch',
-      `${where}: ${card.file} has SHA-256 ${got.slice(0, 12)}…, the card says ${String(card.sha256).slice(0, 12)}… (file changed or corrupt)`,
-      'model',
-    );
+  const bytes = readVersion(path, card);
   const sig = await readSignature(bytes, where, card.input);
   checkSignature(sig, card.features, where);
   let model: OnnxAnomalyModel;

@@ -1,10 +1,10 @@
 /**
- * The simulator's inspection camera: turns a CameraShot (engine.ts) into pixels with the vision engine's
- * synthetic part generator and encodes them as PNG, with the part's ground truth (the defect drawn and its
- * box in image pixels). The simulator imports the generator, never the other way round (docs/ARCHITECTURE.md).
+ * The simulator's inspection camera: turns a CameraShot (engine.ts) into pixels with the synthetic part
+ * generator (synth.ts) and encodes them as PNG, with the part's ground truth (the defect drawn and its box in
+ * image pixels).
  */
-import { encodePng } from '../vision/image';
-import { renderPart, type DefectKind, type SynthPart } from '../vision/synth';
+import { encodePng } from '../core/raster';
+import { renderPart, type DefectKind, type SynthPart } from './synth';
 import type { CameraShot } from './engine';
 
 /** The ground truth of one camera image, published beside it. */

@@ -19,7 +19,7 @@ import {
   type PlantModel,
 } from './model';
 import { Rng } from '../core/random';
-import { DEFECT_KINDS, type DefectKind, type ProductKind } from '../vision/synth';
+import { DEFECT_KINDS, type DefectKind, type ProductKind } from './synth';
 import {
   energyFactor,
   optimum,

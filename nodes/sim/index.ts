@@ -12,3 +12,15 @@ export {
   type SimSecurityPolicy,
 } from './opcua-server';
 export { SparkplugEdgeNode, type SparkplugOptions } from './sparkplug';
+export {
+  renderPart,
+  productSet,
+  PRODUCT_KINDS,
+  DEFECT_KINDS,
+  type ProductKind,
+  type DefectKind,
+  type RawImage,
+  type SynthPart,
+  type PartOptions,
+  type ProductSet,
+} from './synth';

@@ -5,7 +5,7 @@
  */
 import type { BearingGeometry } from '../core/bearing';
 import { TaktError } from '../core/errors';
-import { PRODUCT_KINDS, type ProductKind } from '../vision/synth';
+import { PRODUCT_KINDS, type ProductKind } from './synth';
 import { checkProcess, DEFAULT_PROCESSES, type ProcessSpec } from './process';
 
 export type { BearingGeometry };

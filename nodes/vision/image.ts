@@ -5,15 +5,11 @@
  * libvips does not read and is decoded here (uncompressed 8/24/32-bit, the form cameras and Windows tools
  * write).
  */
-import type SharpFn from 'sharp';
 import type { Metadata, OutputInfo, Sharp } from 'sharp';
 import { TaktError } from '../core/errors';
-import type { RawImage } from './synth';
+import { sharpLib, type RawImage } from '../core/raster';
 
-/** sharp (libvips) is loaded on first use, so importing the library stays light. */
-async function sharpLib(): Promise<typeof SharpFn> {
-  return (await import('sharp')).default as unknown as typeof SharpFn;
-}
+export { encodePng, type RawImage } from '../core/raster';
 
 /** Default pixel limit: 40 megapixels (a 16-bit 8k x 5k frame); larger images are refused before decoding. */
 export const DEFAULT_MAX_PIXELS = 40_000_000;
@@ -37,8 +33,10 @@ export interface Roi {
 }
 
 export interface PrepareOptions {
-  /** Output side (square). */
+  /** Output width (and height, unless `height` is given). */
   size: number;
+  /** Output height when the model's input is not square. */
+  height?: number | undefined;
   /** Output channels: 1 (grey) or 3 (RGB). */
   channels: 1 | 3;
   roi?: Roi | undefined;
@@ -285,12 +283,12 @@ export async function prepare(input: ImageInput, opts: PrepareOptions): Promise<
     roi = { x: Math.round(r.x), y: Math.round(r.y), w: Math.round(r.w), h: Math.round(r.h) };
     img = img.extract({ left: roi.x, top: roi.y, width: roi.w, height: roi.h });
   }
-  const aspect = roi.w / roi.h;
-  if (Math.abs(Math.log(aspect)) > 0.02)
+  const height = opts.height ?? opts.size;
+  if (Math.abs(Math.log(roi.w / roi.h / (opts.size / height))) > 0.02)
     warnings.push(
-      `aspect ${roi.w}x${roi.h} differs from the model's square input: stretched to ${opts.size}x${opts.size}`,
+      `aspect ${roi.w}x${roi.h} differs from the model's ${opts.size === height ? 'square ' : ''}input: stretched to ${opts.size}x${height}`,
     );
-  img = img.resize(opts.size, opts.size, { fit: 'fill', kernel: 'cubic' });
+  img = img.resize(opts.size, height, { fit: 'fill', kernel: 'cubic' });
   img = opts.channels === 1 ? img.greyscale() : img.removeAlpha().toColourspace('srgb');
   let out: { data: Buffer; info: OutputInfo };
   try {
@@ -299,7 +297,7 @@ export async function prepare(input: ImageInput, opts: PrepareOptions): Promise<
     throw badBytes(src.format, err);
   }
   const { data, info } = out;
-  const n = opts.size * opts.size;
+  const n = opts.size * height;
   const tensor = new Float32Array(n * opts.channels);
   const ic = info.channels;
   for (let c = 0; c < opts.channels; c++) {
@@ -312,17 +310,4 @@ export async function prepare(input: ImageInput, opts: PrepareOptions): Promise<
     roi,
     warnings,
   };
-}
-
-/** Encodes a raw frame as PNG (for generated images, the heat map overlay and tests); `fast` trades size for time. */
-export async function encodePng(img: RawImage | RawFrame, fast = false): Promise<Uint8Array> {
-  const sharp = await sharpLib();
-  const data = img.data instanceof Uint8Array ? img.data : Uint8Array.from(img.data);
-  const buf = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
-    raw: { width: img.width, height: img.height, channels: img.channels as 1 | 3 | 4 },
-  })
-    .toColourspace(img.channels === 1 ? 'b-w' : 'srgb')
-    .png(fast ? { compressionLevel: 1, adaptiveFiltering: false } : { compressionLevel: 3 })
-    .toBuffer();
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

@@ -1,8 +1,9 @@
 /**
  * The vision engine (exported as `vision` from the package): image decoding and preparation, anomaly
  * models learned from good parts only (a PatchCore-style memory bank over a fixed multi-scale filter bank,
- * built as one ONNX graph), inspection with a score, a map, defect boxes and a heat map, and a seeded
- * generator of synthetic inspection images. No Node-RED import.
+ * built as one ONNX graph), models made elsewhere (anomalib-style exports, classifiers: interop.ts),
+ * inspection with a score, a map, defect boxes and a heat map, and image-statistics drift. The seeded
+ * generator of synthetic inspection images is the simulator's (`sim.renderPart`). No Node-RED import.
  *
  *   import { vision } from '@takt/node-red-mes';
  *   const { onnx, card } = await vision.train(goodPngs, { falseRejectRate: 0.01 });
@@ -11,7 +12,6 @@
  */
 export {
   train,
-  Inspector,
   thresholdFromGood,
   kCenterCoreset,
   mapRegions,
@@ -38,16 +38,24 @@ export {
   type Roi,
   type Prepared,
   type PrepareOptions,
-} from './image';
-export {
-  renderPart,
-  productSet,
-  PRODUCT_KINDS,
-  DEFECT_KINDS,
-  type ProductKind,
-  type DefectKind,
   type RawImage,
-  type SynthPart,
-  type ProductSet,
-} from './synth';
+} from './image';
 export { BoundedQueue } from './queue';
+export { Inspector, sha256Hex, type LoadOptions } from './inspector';
+export {
+  readForeignSpec,
+  ForeignModel,
+  type ForeignKind,
+  type ForeignSpec,
+  type VisionResult,
+} from './interop';
+export {
+  ImageDrift,
+  imageStats,
+  statsReference,
+  IMAGE_STATS,
+  type ImageStats,
+  type ImageStatName,
+  type ImageDriftReport,
+  type ImageDriftOptions,
+} from './stats';

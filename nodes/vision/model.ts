@@ -15,6 +15,8 @@ import { Rng } from '../core/random';
 import { extractorModel, positions, scorerModel, type ExtractorSpec } from './graph';
 import { encodePng, prepare, type ImageInput, type Roi } from './image';
 import { buildTemplate, findPose, IDENTITY, poseMap, thumbnail, warp, type Pose } from './register';
+import { imageStats, statsReference, type ImageStats } from './stats';
+import type { ReferenceSample } from '../models/types';
 
 export const CARD_KEY = 'takt.vision';
 
@@ -51,6 +53,8 @@ export interface VisionCard {
     seconds: number;
     stoppedEarly: boolean;
   };
+  /** Brightness, contrast and focus of every training image: the reference of image drift (stats.ts). */
+  imageStats?: ReferenceSample;
   createdAt: string;
 }
 
@@ -249,6 +253,7 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     if (i % 20 === 0) progress((0.2 * i) / images.length, 'decode');
   }
   const channels: 1 | 3 = colour ? 3 : 1;
+  const trainingStats = statsReference(prepared.map((t) => imageStats(t, 3, size, size)));
   const plane = size * size;
   const inputs = prepared.map((t) => (channels === 3 ? t : t.slice(0, plane)));
   let template: Float32Array | null = null;
@@ -461,6 +466,7 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
       seconds: (Date.now() - t0) / 1000,
       stoppedEarly,
     },
+    imageStats: trainingStats,
     createdAt: new Date().toISOString(),
   };
   const bytes = scorerModel(spec, params, { [CARD_KEY]: JSON.stringify(card) });
@@ -492,6 +498,8 @@ export interface Inspection {
   /** PNG overlay of the map on the model input (when asked for). */
   heatmap?: Uint8Array;
   warnings: string[];
+  /** Brightness, contrast and focus of the model input (stats.ts). */
+  stats: ImageStats;
 }
 
 export interface InspectOptions {
@@ -513,11 +521,16 @@ export function verdict(score: number, threshold: number, band: number): 'ok' | 
   return 'ok';
 }
 
-/** Connected regions (4-neighbour) of map cells above `thr`. */
-export function mapRegions(map: Float32Array, g: number, thr: number): { cells: number[]; score: number }[] {
-  const seen = new Uint8Array(g * g);
+/** Connected regions (4-neighbour) of map cells above `thr`; the map is g wide and `h` (default g) high. */
+export function mapRegions(
+  map: Float32Array,
+  g: number,
+  thr: number,
+  h = g,
+): { cells: number[]; score: number }[] {
+  const seen = new Uint8Array(g * h);
   const regions: { cells: number[]; score: number }[] = [];
-  for (let s = 0; s < g * g; s++) {
+  for (let s = 0; s < g * h; s++) {
     if (seen[s] || !(map[s]! > thr)) continue;
     const cells: number[] = [];
     let score = -Infinity;
@@ -535,7 +548,7 @@ export function mapRegions(map: Float32Array, g: number, thr: number): { cells: 
         [x, y - 1],
         [x, y + 1],
       ] as const) {
-        if (nx < 0 || ny < 0 || nx >= g || ny >= g) continue;
+        if (nx < 0 || ny < 0 || nx >= g || ny >= h) continue;
         const nc = ny * g + nx;
         if (!seen[nc] && map[nc]! > thr) {
           seen[nc] = 1;
@@ -579,6 +592,22 @@ export function readVisionModel(bytes: Uint8Array): {
   return { card, inputShape, outputs: (m.graph.output ?? []).map((o) => o.name ?? '') };
 }
 
+/** A model's bytes from a file path (`vision.noModel` when it cannot be read), or the bytes given. */
+export async function readModelBytes(modelPathOrBytes: string | Uint8Array): Promise<Uint8Array> {
+  if (modelPathOrBytes instanceof Uint8Array) return modelPathOrBytes;
+  if (typeof modelPathOrBytes !== 'string')
+    throw new TaktError('vision.noModel', 'model must be a file path or ONNX bytes', 'model');
+  try {
+    return new Uint8Array(await readFile(modelPathOrBytes));
+  } catch (err) {
+    throw new TaktError(
+      'vision.noModel',
+      `cannot read model ${modelPathOrBytes}: ${(err as Error).message}`,
+      'model',
+    );
+  }
+}
+
 /** Scores images with a vision model. */
 export class Inspector {
   private readonly template: Float32Array | null;
@@ -593,18 +622,7 @@ export class Inspector {
 
   /** Opens a model from a file path or its bytes; checks the card against the graph's input shape. */
   static async load(modelPathOrBytes: string | Uint8Array): Promise<Inspector> {
-    let bytes: Uint8Array;
-    if (typeof modelPathOrBytes === 'string') {
-      try {
-        bytes = new Uint8Array(await readFile(modelPathOrBytes));
-      } catch (err) {
-        throw new TaktError(
-          'vision.noModel',
-          `cannot read model ${modelPathOrBytes}: ${(err as Error).message}`,
-          'model',
-        );
-      }
-    } else bytes = modelPathOrBytes;
+    const bytes = await readModelBytes(modelPathOrBytes);
     const { card, inputShape, outputs } = readVisionModel(bytes);
     const want = [1, card.channels, card.size, card.size];
     if (inputShape.length !== 4 || want.some((v, i) => inputShape[i] !== v))
@@ -689,6 +707,7 @@ export class Inspector {
       defects,
       image: { width: p.source.width, height: p.source.height },
       warnings: p.warnings,
+      stats: imageStats(p.tensor, c.channels, c.size, c.size),
     };
     if (opts.heatmap) result.heatmap = await heatmapPng(tensor, c.channels, c.size, map, g, threshold);
     return result;

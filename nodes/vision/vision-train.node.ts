@@ -14,6 +14,7 @@ import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { commandReader } from '../core/message';
 import { status, throttledStatus } from '../core/status';
+import { modelSource } from '../models/source';
 import { sniffFormat } from './image';
 import { startVisionTraining } from './train-job';
 
@@ -25,9 +26,11 @@ interface TrainNodeDef extends NodeDef {
   falseRejectRate?: string | number;
   timeLimit?: string | number;
   after?: 'collect' | 'stop';
+  /** A takt-model config node: each trained model is registered there as a new version. */
+  modelRef?: string;
 }
 
-type Msg = NodeMessageInFlow & { action?: unknown; model?: unknown; card?: unknown };
+type Msg = NodeMessageInFlow & { action?: unknown; model?: unknown; card?: unknown; version?: unknown };
 
 /** The images of a folder (PNG, JPEG, BMP, TIFF by content), in name order. */
 function readFolder(dir: string): Uint8Array[] {
@@ -53,6 +56,7 @@ const init: NodeInitializer = (RED) => {
       return {
         count: c.number('count', { default: 200, integer: true, min: 10, max: 5000 }),
         stopAfter: c.choice('after', ['collect', 'stop'], 'collect') === 'stop',
+        source: def.modelRef ? modelSource((id) => RED.nodes.getNode(id), def.modelRef) : undefined,
         options: {
           size,
           falseRejectRate: c.number('falseRejectRate', {
@@ -91,19 +95,45 @@ const init: NodeInitializer = (RED) => {
       job = startVisionTraining({ images: data, options, dir: join(userDir, 'takt', 'models'), name }, (f) =>
         shown.update(() => status.busy(`training ${Math.round(100 * f)}%`)),
       );
-      job.promise.then(
-        (r) => {
-          job = undefined;
-          stopped = stopAfter;
-          shown.now(status.ready(`trained ${r.card.training.images}`));
-          send({ ...msg, payload: r.model, model: r.model, card: r.card });
-          done();
-        },
-        (err: unknown) => {
-          job = undefined;
-          done(err as Error); // onInput's done: red status too
-        },
-      );
+      job.promise
+        .then(async (r) => {
+          if (!cfg.source) return { r, version: undefined };
+          // A new version in the registry (champion only when it is the first of its name).
+          const { card } = await cfg.source.registry.register(
+            {
+              onnx: new Uint8Array(readFileSync(r.model)),
+              domain: 'vision',
+              threshold: r.card.threshold,
+              kind: r.card.method,
+              training: { rows: r.card.training.images },
+            },
+            { who: `takt-vision-train ${this.id}`, why: `trained on ${r.card.training.images} good images` },
+          );
+          return { r, version: card.version };
+        })
+        .then(
+          ({ r, version }) => {
+            job = undefined;
+            stopped = stopAfter;
+            shown.now(
+              status.ready(
+                `trained ${r.card.training.images}${version === undefined ? '' : `, v${version}`}`,
+              ),
+            );
+            send({
+              ...msg,
+              payload: r.model,
+              model: r.model,
+              card: r.card,
+              ...(version !== undefined ? { version } : {}),
+            });
+            done();
+          },
+          (err: unknown) => {
+            job = undefined;
+            done(err as Error); // onInput's done: red status too
+          },
+        );
     };
 
     const command = commandReader({ actions: ['train', 'reset'], code: 'vision.badAction' }, (t) =>

@@ -41,6 +41,7 @@ export type Rule =
   | 'node-red-in-library'
   | 'core-imports-feature'
   | 'analytics-imports-simulator'
+  | 'io-imports-analytics'
   | 'nodes-import-test-or-bench'
   | 'bench-imports-test'
   | 'test-imports-bench'
@@ -204,6 +205,7 @@ export function checkLayers(graph: ImportGraph, layout: Layout): Violation[] {
   for (const [layer, folders] of Object.entries(layout.layers))
     for (const f of folders) layerOf.set(f, layer);
   const analytics = new Set(layout.layers.analytics ?? []);
+  const io = new Set(layout.layers.io ?? []);
   const inNodes = graph.files.filter((f) => f.startsWith('nodes/'));
 
   for (const folder of new Set(inNodes.map(folderOf)))
@@ -225,6 +227,11 @@ export function checkLayers(graph: ImportGraph, layout: Layout): Violation[] {
         out.push({ rule: 'core-imports-feature', detail: where(e) });
       if (src !== undefined && analytics.has(src) && dst === layout.simulator)
         out.push({ rule: 'analytics-imports-simulator', detail: where(e) });
+      if (src !== undefined && io.has(src) && dst !== undefined && analytics.has(dst))
+        out.push({
+          rule: 'io-imports-analytics',
+          detail: `${where(e)} (readers, writers and the simulator sit below analytics)`,
+        });
       if (/^(test|bench)\//.test(e.to)) out.push({ rule: 'nodes-import-test-or-bench', detail: where(e) });
     } else if (e.from.startsWith('bench/') && e.to.startsWith('test/') && !e.to.startsWith('test/helpers/'))
       out.push({ rule: 'bench-imports-test', detail: `${where(e)} (benches may import test/helpers/ only)` });

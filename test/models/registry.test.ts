@@ -6,9 +6,10 @@ import { verifyAuditLog } from '../../nodes/core/audit';
 import { Rng } from '../../nodes/core/random';
 import { ModelRegistry } from '../../nodes/models/registry';
 import { ChampionServer, type ServerEvent } from '../../nodes/models/server';
-import { sha256 } from '../../nodes/models/verify';
+import { sha256, tabular } from '../../nodes/models/verify';
 import type { ReferenceSample, VersionCard } from '../../nodes/models/types';
 import { FEATURES, pcaOnnx, pumpRows } from './fixtures';
+import { ROOT } from '../helpers/paths';
 
 const who = (w: string, why = 'test') => ({ who: w, why });
 
@@ -158,7 +159,7 @@ describe('models: registry', function () {
       await server.refresh();
       assert.equal(server.current?.version, 2);
       const [row] = pumpRows(rng, 1, 1);
-      const s = await server.current!.model.score([row]);
+      const s = await tabular(server.current!.model, 'pump v2').score([row]);
       assert.equal(s[0].threshold, reg.card(2).threshold);
       // the pointer changed by hand to a version whose file is broken: v2 keeps serving
       writeFileSync(join(root, 'pump', 'v1.onnx'), 'garbage');
@@ -179,6 +180,36 @@ describe('models: registry', function () {
     } finally {
       await server.dispose();
     }
+  });
+
+  it('registers a vision model by its image input, serves it checked but unopened, and refuses to score rows with it', async () => {
+    const img = new Uint8Array(readFileSync(join(ROOT, 'test', 'fixtures', 'vision', 'classifier.onnx')));
+    await assert.rejects(reg.register({ onnx: img, domain: 'vision' }, who('ana')), /threshold/);
+    await assert.rejects(
+      reg.register({ onnx: v1, domain: 'vision', threshold: 1 }, who('ana')),
+      (e: Error & { code?: string }) => e.code === 'models.signature' && /\[1, 1\|3, H, W\]/.test(e.message),
+    );
+    assert.deepEqual(reg.versions(), []);
+    const { card, champion } = await reg.register(
+      { onnx: img, domain: 'vision', threshold: 0.5, kind: 'classifier' },
+      who('ana'),
+    );
+    assert.ok(champion);
+    assert.deepEqual(
+      [card.domain, card.image, card.features],
+      ['vision', { channels: 3, height: 48, width: 64 }, []],
+    );
+    await assert.rejects(reg.open(1), (e: Error & { code?: string }) => e.code === 'models.visionModel');
+    const server = new ChampionServer(reg);
+    try {
+      await server.start(0);
+      assert.equal(server.current?.version, 1);
+      assert.throws(() => tabular(server.current!.model, 'x v1'), /vision model/);
+    } finally {
+      await server.dispose();
+    }
+    writeFileSync(reg.path(1), Buffer.concat([Buffer.from(img), Buffer.from([0])]));
+    await assert.rejects(reg.load(1), (e: Error & { code?: string }) => e.code === 'models.hashMismatch');
   });
 
   it('refuses a model name that is not a plain folder name', () => {

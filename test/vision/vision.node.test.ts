@@ -3,11 +3,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onnx } from 'onnx-proto';
+import sharp from 'sharp';
 import { encodePng, sniffFormat } from '../../nodes/vision/image';
 import { CARD_KEY, train } from '../../nodes/vision/model';
 import { BoundedQueue } from '../../nodes/vision/queue';
-import { renderPart } from '../../nodes/vision/synth';
+import type { ModelRegistry } from '../../nodes/models/registry';
+import { renderPart } from '../../nodes/sim/synth';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import { ROOT } from '../helpers/paths';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const visionNode = require('../../nodes/vision/vision.node');
@@ -15,6 +18,8 @@ const visionNode = require('../../nodes/vision/vision.node');
 const trainNode = require('../../nodes/vision/vision-train.node');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const modelNode = require('../../nodes/models/model.node');
 
 interface Judged {
   vision: {
@@ -25,6 +30,11 @@ interface Judged {
     heatmap?: Buffer;
     model: string;
     dropped: number;
+    kind?: string;
+    label?: string;
+    probabilities?: Record<string, number>;
+    map?: { width: number; height: number };
+    stats?: { brightness: number; contrast: number; focus: number };
   };
 }
 interface Caught {
@@ -183,6 +193,71 @@ describe('takt-vision node', function () {
     assert.equal((await out)[0]!.vision.model, modelPath);
   });
 
+  it('runs a classifier and an anomalib-style model made with PyTorch, with their labels, maps and boxes', async () => {
+    const fixtures = join(ROOT, 'test', 'fixtures', 'vision');
+    const img = (n: string) => readFileSync(join(fixtures, 'images', n));
+    await load([visionNode, catchNode], flow({ model: join(fixtures, 'classifier.onnx') }));
+    await nextStatus('v', (s) => s.fill === 'green', 20000);
+    let out = nextMessages<Judged>('out', 2, 20000);
+    getNode('v').receive({ payload: img('c-good.png') });
+    getNode('v').receive({ payload: img('c-scratch.png') });
+    const [g, s] = await out;
+    assert.equal(g.vision.kind, 'classifier');
+    assert.equal(g.vision.label, 'good');
+    assert.equal(g.vision.verdict, 'ok');
+    assert.equal(s.vision.label, 'scratch');
+    assert.equal(s.vision.verdict, 'ng');
+    assert.deepEqual(Object.keys(s.vision.probabilities!), ['good', 'scratch', 'spot', 'stain']);
+    assert.deepEqual(s.vision.defects, []);
+    const ready = nextStatus('v', (st) => st.fill === 'green', 20000);
+    getNode('v').receive({ model: join(fixtures, 'anomalib-out', 'model.onnx') });
+    await ready;
+    out = nextMessages<Judged>('out', 1, 20000);
+    getNode('v').receive({ payload: img('spot-rgb.png') });
+    const [a] = await out;
+    assert.equal(a!.vision.kind, 'anomalib');
+    assert.equal(a!.vision.verdict, 'ng');
+    assert.equal(a!.vision.label, undefined);
+    assert.equal(a!.vision.map!.width, 64);
+    assert.ok(a!.vision.defects.length >= 1);
+    assert.equal(sniffFormat(a!.vision.heatmap!), 'png');
+  });
+
+  it('warns of image drift when the lens gets dirty, in the shape takt-drift sends', async () => {
+    const model = join(ROOT, 'test', 'fixtures', 'vision', 'anomalib-in', 'model.onnx');
+    await load([visionNode, catchNode], flow({ model, queue: 200, driftWindow: 10 }));
+    await nextStatus('v', (st) => st.fill === 'green', 20000);
+    const png = (seed: number) => encodePng(renderPart('casting', seed, { size: 64 }));
+    const goods = await Promise.all(Array.from({ length: 110 }, (_, i) => png(600 + i)));
+    const blurred = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) =>
+        sharp(await png(800 + i))
+          .blur(1.5)
+          .png()
+          .toBuffer(),
+      ),
+    );
+    type Drifted = Judged & {
+      drift?: { drift: boolean; moved: string[]; warnings: string[]; basis: string };
+    };
+    const out = nextMessages<Drifted>('out', 140, 60000);
+    const yellow = nextStatus('v', (st) => st.fill === 'yellow' && /drift focus/.test(st.text ?? ''), 60000);
+    for (const g of goods) getNode('v').receive({ payload: Buffer.from(g) });
+    for (const b of blurred) getNode('v').receive({ payload: b });
+    const msgs = await out;
+    // The first 100 images are the reference (the fixture has no training statistics); the rest are judged.
+    assert.equal(msgs.slice(0, 100).filter((m) => m.drift).length, 0);
+    const before = msgs.slice(100, 110).filter((m) => m.drift);
+    assert.ok(before.every((m) => !m.drift!.drift));
+    const after = msgs.slice(110).filter((m) => m.drift?.drift);
+    assert.ok(after.length >= 1, 'no drift reported on blurred images');
+    assert.ok(after[0]!.drift!.moved.includes('focus'));
+    assert.equal(after[0]!.drift!.basis, 'first images');
+    assert.match(after[0]!.drift!.warnings.join(' '), /blurrier/);
+    assert.equal(typeof msgs[0]!.vision.stats!.focus, 'number');
+    await yellow;
+  });
+
   it('refuses a bad queue setting with a red status', async () => {
     await load([visionNode, catchNode], flow({ queue: -3 }));
     const caught = nextMessages<Caught>('caught', 1, 20000);
@@ -260,6 +335,79 @@ describe('takt-vision-train node', function () {
     const out = nextMessages<Judged>('out', 1, 20000);
     getNode('v').receive({ payload: goods[1] });
     assert.equal((await out)[0]!.vision.model, m.payload);
+  });
+
+  it('registers each model in takt-model; takt-vision serves the champion, and the older one after a rollback', async () => {
+    const registryFlow = [
+      { id: 'tab', type: 'tab' },
+      { id: 'm', type: 'takt-model', model: 'washer', path: '', pollMs: 0 },
+      {
+        id: 't',
+        z: 'tab',
+        type: 'takt-vision-train',
+        modelName: 'washer',
+        count: 12,
+        size,
+        modelRef: 'm',
+        wires: [['trained']],
+      },
+      { id: 'v', z: 'tab', type: 'takt-vision', modelRef: 'm', wires: [['out']] },
+      { id: 'trained', z: 'tab', type: 'helper' },
+      { id: 'out', z: 'tab', type: 'helper' },
+      { id: 'c', z: 'tab', type: 'catch', scope: ['t', 'v'], uncaught: false, wires: [['caught']] },
+      { id: 'caught', z: 'tab', type: 'helper' },
+    ];
+    await load([modelNode, visionNode, trainNode, catchNode], registryFlow);
+    const registry = (getNode('m') as unknown as { registry: ModelRegistry }).registry;
+    type Trained = { version: number; card: { threshold: number } };
+    const judged = async () => {
+      const out = nextMessages<Judged & { vision: { version?: number } }>('out', 1, 20000);
+      getNode('v').receive({ payload: goods[1] });
+      return (await out)[0]!.vision;
+    };
+    const servedAs = (v: number) =>
+      nextStatus('v', (st) => st.fill === 'green' && st.text === `model v${v}`, 30000);
+
+    let trained = nextMessages<Trained>('trained', 1, 150000);
+    let serving = servedAs(1);
+    for (const g of goods) getNode('t').receive({ payload: g });
+    const [first] = await trained;
+    assert.equal(first!.version, 1);
+    await serving;
+    const v1 = await judged();
+    assert.equal(v1.version, 1);
+    assert.equal(v1.threshold, first!.card.threshold);
+    const card1 = registry.card(1);
+    assert.equal(card1.domain, 'vision');
+    assert.deepEqual(card1.image, { channels: 1, height: size, width: size });
+
+    // A second model: registered, not served until promoted.
+    trained = nextMessages<Trained>('trained', 1, 150000);
+    for (const g of goods.slice().reverse()) getNode('t').receive({ payload: g });
+    const [second] = await trained;
+    assert.equal(second!.version, 2);
+    assert.equal(registry.champion()!.version, 1);
+    assert.equal((await judged()).version, 1);
+    serving = servedAs(2);
+    await registry.promote(2, 'ana', 'the second set');
+    await serving;
+    const v2 = await judged();
+    assert.equal(v2.version, 2);
+    assert.equal(v2.threshold, second!.card.threshold);
+
+    serving = servedAs(1);
+    await registry.rollback(undefined, { who: 'ana', why: 'back to the first' });
+    await serving;
+    assert.equal((await judged()).version, 1);
+    assert.deepEqual(
+      registry.audit().map((e) => `${e.action} ${e.from}->${e.to}`),
+      ['register null->1', 'promote null->1', 'register 1->2', 'promote 1->2', 'rollback 2->1'],
+    );
+
+    // A version whose file changed is refused by its hash; v1 keeps judging.
+    writeFileSync(registry.path(2), Buffer.concat([readFileSync(registry.path(2)), Buffer.from([0])]));
+    await assert.rejects(registry.promote(2, 'ana', 'again'), /SHA-256/);
+    assert.equal((await judged()).version, 1);
   });
 
   it("with after 'stop', trains once and counts the images it no longer uses until reset", async () => {

@@ -16,7 +16,7 @@ import {
   type TrainResult,
 } from '../../nodes/vision/model';
 import { findPose, poseMap, thumbnail, warp } from '../../nodes/vision/register';
-import { renderPart, type RawImage } from '../../nodes/vision/synth';
+import { renderPart, type RawImage } from '../../nodes/sim/synth';
 
 /** A small image with a known pattern: value = (x * 7 + y * 13 + c * 50) mod 256. */
 function pattern(width: number, height: number, channels: 1 | 3): RawImage {

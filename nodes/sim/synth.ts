@@ -3,27 +3,23 @@
  * nuisance that is part of "normal" on a real line (lighting level and gradient, sensor noise, the part
  * shifted by a few pixels and turned by a few degrees) and surface defects (scratches, dents or holes,
  * stains, missing features). Pure TypeScript, no image library: it returns raw frames
- * `{ width, height, channels, data }` that the vision engine (or sharp) encodes. The plant simulator's
- * camera can reuse it (it lives in the vision folder so that analytics never import the simulator).
+ * `{ width, height, channels, data }` (core/raster.ts encodes them as PNG). The plant simulator's camera
+ * draws with it; the vision tests and bench import it from here (tests and benches may import the
+ * simulator, analytics never do: docs/ARCHITECTURE.md).
  *
  * Every part is drawn in its own coordinates (u, v) and sampled through the inverse of its pose, so
  * rotation and translation are exact; defects live on the part and move with it.
  */
 import { Rng } from '../core/random';
+import type { RawImage } from '../core/raster';
+
+export type { RawImage } from '../core/raster';
 
 export const PRODUCT_KINDS = ['washer', 'label', 'casting'] as const;
 export type ProductKind = (typeof PRODUCT_KINDS)[number];
 
 export const DEFECT_KINDS = ['scratch', 'dent', 'stain', 'missing'] as const;
 export type DefectKind = (typeof DEFECT_KINDS)[number];
-
-/** A raw frame: `data` is row-major, `channels` interleaved bytes. */
-export interface RawImage {
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  data: Uint8Array;
-}
 
 export interface SynthPart extends RawImage {
   kind: ProductKind;
