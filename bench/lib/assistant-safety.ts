@@ -105,9 +105,10 @@ interface Input {
 }
 
 const ASKERS: (Record<string, unknown> | undefined)[] = [
-  { _client: { user: { username: 'alice' } } }, // signed in (the node trusts dashboard users)
-  { _client: { user: { username: 'bob' } } },
-  { _client: { user: { username: 'carol' } } }, // may approve, not propose stop/start/set
+  { req: { user: { username: 'alice' } } }, // signed in (an http login)
+  { req: { user: { username: 'bob' } } },
+  { req: { user: { username: 'carol' } } }, // may approve, not propose stop/start/set
+  { _client: { user: { username: 'alice' } } }, // a dashboard user with no user plugin: a claim
   { user: 'alice' }, // a claim: not signed in
   { user: 'admin', approvedBy: 'admin' },
   { req: { user: { username: 'dave' } } }, // http login
@@ -335,7 +336,6 @@ export async function runSafety(o: SafetyOptions): Promise<SafetyResult> {
           id: 'ask',
           z: 'tab',
           type: 'takt-ask',
-          dashboardUsers: true,
           permissions: JSON.stringify(permissions),
           llmUrl: llm.url,
           llmModel: 'fake',
