@@ -65,8 +65,19 @@ export interface TrainOptions {
   grid?: number;
   /** Region of interest applied to every image (source pixels). */
   roi?: Roi;
-  /** Memory bank size (default 4096 patches). */
+  /**
+   * Memory bank: 'local' keeps, for each location of the registered part, the good patches seen within
+   * `neighbourhood` cells of it (compared only there); 'global' one bank searched by every patch, with
+   * position as a weak feature. Default 'local' for the designed bank, 'global' for the random baseline.
+   */
+  bank?: 'local' | 'global';
+  /** Local bank: cells around a location whose good patches it keeps (default 1: a 3 x 3 neighbourhood). */
+  neighbourhood?: number;
+  /** Memory bank size: patches kept per location (local bank, default 64) or in all (global, default 4096). */
   bankSize?: number;
+  /** Designed bank: band-pass local mean and peak energies as extra features (default true). */
+  bandPass?: boolean;
+  peak?: boolean;
   /** Weight of patch position (in grid cells) in the nearest-neighbour distance (default 1; 0 = anywhere). */
   positionWeight?: number;
   /** 'random' builds the random-convolution baseline instead of the designed filter bank. */
@@ -209,6 +220,93 @@ export function shiftImage(
 }
 
 /**
+ * The global memory bank: every candidate patch standardised, with its position on the part (shifted
+ * copies agree), subsampled to at most 32768 and then reduced by a greedy k-centre coreset.
+ */
+function globalBank(
+  feats: Float32Array,
+  nCopies: number,
+  grid: number,
+  D: number,
+  mu: Float32Array,
+  isd: Float32Array,
+  copyShift: [number, number][],
+  positionWeight: number,
+  target: number,
+  rng: Rng,
+  deadline: number,
+): { bank: Float32Array; size: number; stoppedEarly: boolean } {
+  const P = grid * grid;
+  const E = D + 2;
+  const pos = positions(grid);
+  const total = nCopies * P;
+  const maxCand = 32768;
+  const pick: number[] = [];
+  const keep = Math.min(1, maxCand / total);
+  for (let i = 0; i < total; i++) if (keep >= 1 || rng.next() < keep) pick.push(i);
+  const cand = new Float32Array(pick.length * E);
+  pick.forEach((g, r) => {
+    const c = Math.floor(g / P);
+    const p = g % P;
+    const o = g * D;
+    for (let d = 0; d < D; d++) cand[r * E + d] = (feats[o + d]! - mu[d]!) * isd[d]!;
+    cand[r * E + D] = (pos[2 * p]! - copyShift[c]![0]) * positionWeight;
+    cand[r * E + D + 1] = (pos[2 * p + 1]! - copyShift[c]![1]) * positionWeight;
+  });
+  const { idx, stoppedEarly } = kCenterCoreset(cand, pick.length, E, target, rng, 24, deadline);
+  const bank = new Float32Array(idx.length * E);
+  idx.forEach((r, j) => bank.set(cand.subarray(r * E, r * E + E), j * E));
+  return { bank, size: idx.length, stoppedEarly };
+}
+
+/**
+ * The local memory bank [G*G, K, D]: for each location, the standardised patches of every fit image at
+ * that location and the cells within `reach` of it (the registration is not exact), reduced to K by a
+ * greedy k-centre coreset of their own. K is the target or the number of candidates if fewer; when the
+ * deadline passes, a location keeps the centres found so far, repeated.
+ */
+function localBank(
+  feats: Float32Array,
+  nCopies: number,
+  grid: number,
+  D: number,
+  mu: Float32Array,
+  isd: Float32Array,
+  reach: number,
+  target: number,
+  rng: Rng,
+  deadline: number,
+): { bank: Float32Array; size: number; stoppedEarly: boolean } {
+  const P = grid * grid;
+  const side = 2 * reach + 1;
+  const K = Math.min(target, nCopies * side * side);
+  const bank = new Float32Array(P * K * D);
+  const cand = new Float32Array(nCopies * side * side * D);
+  let stoppedEarly = false;
+  for (let y = 0; y < grid; y++)
+    for (let x = 0; x < grid; x++) {
+      let n = 0;
+      for (let yy = Math.max(0, y - reach); yy <= Math.min(grid - 1, y + reach); yy++)
+        for (let xx = Math.max(0, x - reach); xx <= Math.min(grid - 1, x + reach); xx++)
+          for (let c = 0; c < nCopies; c++) {
+            const o = (c * P + yy * grid + xx) * D;
+            for (let d = 0; d < D; d++) cand[n * D + d] = (feats[o + d]! - mu[d]!) * isd[d]!;
+            n++;
+          }
+      const r: { idx: number[]; stoppedEarly: boolean } = stoppedEarly
+        ? { idx: [rng.int(0, n - 1)], stoppedEarly: true }
+        : kCenterCoreset(cand, n, D, K, rng, D, deadline);
+      stoppedEarly ||= r.stoppedEarly;
+      const o = (y * grid + x) * K * D;
+      for (let k = 0; k < K; k++) {
+        const i = r.idx[k % r.idx.length]!;
+        bank.set(cand.subarray(i * D, i * D + D), o + k * D);
+      }
+    }
+  return { bank, size: K, stoppedEarly };
+}
+
+/**
  * Trains an anomaly model on good images (encoded bytes or raw frames) and returns the ONNX model with
  * its card. The library call runs inline (the node runs it in a worker thread).
  */
@@ -219,8 +317,10 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const frr = opts.falseRejectRate ?? 0.01;
   const timeLimitMs = opts.timeLimitMs ?? 120_000;
   const positionWeight = opts.positionWeight ?? 1;
-  const bankTarget = opts.bankSize ?? 4096;
   const features = opts.features ?? 'designed';
+  const bankKind = opts.bank ?? (features === 'designed' ? 'local' : 'global');
+  const bankTarget = opts.bankSize ?? (bankKind === 'local' ? 64 : 4096);
+  const reach = Math.max(0, Math.round(opts.neighbourhood ?? 1));
   const rng = new Rng(opts.seed ?? 1, 31);
   const progress = opts.onProgress ?? (() => {});
   if (!(frr > 0 && frr < 0.5))
@@ -271,6 +371,8 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     levels: features === 'designed' ? 3 : 1,
     contrastNorm: opts.contrastNorm ?? features === 'designed',
     seed: opts.seed ?? 1,
+    bandPass: opts.bandPass ?? true,
+    peak: opts.peak ?? true,
   };
   const ext = extractorModel(spec);
   const D = ext.width;
@@ -298,12 +400,15 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   // the patches at the phases a misplaced part shows).
   const stride0 = size / grid;
   const half = stride0 / 2;
-  const shifts: [number, number][] = [
-    [0, 0],
-    [half, 0],
-    [0, half],
-    [half, half],
-  ];
+  const shifts: [number, number][] =
+    bankKind === 'local'
+      ? [[0, 0]]
+      : [
+          [0, 0],
+          [half, 0],
+          [0, half],
+          [half, half],
+        ];
   const nCopies = fit.length * shifts.length;
   const feats = new Float32Array(nCopies * P * D);
   const copyShift: [number, number][] = [];
@@ -341,37 +446,15 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     isd[d] = 1 / Math.max(Math.sqrt(v), 1e-6);
   }
 
-  // Candidate patches, standardised, with position (of the part point, so shifted copies agree),
-  // subsampled to at most 32768; then a greedy k-centre coreset.
-  const E = D + 2;
-  const pos = positions(grid);
-  const total = nCopies * P;
-  const maxCand = 32768;
-  const pick: number[] = [];
-  const keep = Math.min(1, maxCand / total);
-  for (let i = 0; i < total; i++) if (keep >= 1 || rng.next() < keep) pick.push(i);
-  const cand = new Float32Array(pick.length * E);
-  pick.forEach((g, r) => {
-    const c = Math.floor(g / P);
-    const p = g % P;
-    const o = g * D;
-    for (let d = 0; d < D; d++) cand[r * E + d] = (feats[o + d]! - mu[d]!) * isd[d]!;
-    cand[r * E + D] = (pos[2 * p]! - copyShift[c]![0]) * positionWeight;
-    cand[r * E + D + 1] = (pos[2 * p + 1]! - copyShift[c]![1]) * positionWeight;
-  });
-  progress(0.55, 'coreset');
   const reserve = Math.min(15_000, timeLimitMs * 0.2);
-  const { idx, stoppedEarly } = kCenterCoreset(
-    cand,
-    pick.length,
-    E,
-    bankTarget,
-    rng,
-    24,
-    t0 + timeLimitMs - reserve,
-  );
-  const bank = new Float32Array(idx.length * E);
-  idx.forEach((r, j) => bank.set(cand.subarray(r * E, r * E + E), j * E));
+  const deadline = t0 + timeLimitMs - reserve;
+  progress(0.55, 'coreset');
+  const built =
+    bankKind === 'local'
+      ? localBank(feats, nCopies, grid, D, mu, isd, reach, bankTarget, rng, deadline)
+      : globalBank(feats, nCopies, grid, D, mu, isd, copyShift, positionWeight, bankTarget, rng, deadline);
+  const { bank, stoppedEarly } = built;
+  const total = nCopies * P;
   progress(0.8, 'calibrate');
 
   // Per-location standardisation: the distance of good patches has its own centre and spread at each
@@ -383,7 +466,8 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     invSd: isd,
     positionWeight,
     bank,
-    bankSize: idx.length,
+    bankSize: built.size,
+    local: bankKind === 'local' ? built.size : 0,
     locShift: new Float32Array(P),
     locScale: new Float32Array(P).fill(1),
   };
@@ -441,7 +525,7 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     threshold,
     falseRejectRate: frr,
     positionWeight,
-    bankSize: idx.length,
+    bankSize: built.size,
     registration: template
       ? { side: size / 4, template: Array.from(template, (v) => Math.round(v * 1e5) / 1e5) }
       : null,
