@@ -326,6 +326,12 @@ export interface ScorerParams {
   bank: Float32Array;
   bankSize: number;
   local?: number;
+  /**
+   * Gaussian per location (PaDiM-style; replaces the bank when set): the mean [G*G, D] and the whitening
+   * matrix W = L^-1 of the covariance L L^T, stored transposed [G*G, D, D], so that the distance is
+   * |W (x - mean)| (the Mahalanobis distance).
+   */
+  gaussian?: { mean: Float32Array; whiteT: Float32Array };
 }
 
 /** Patch position features for grid G: column then row, in cells, centred. */
@@ -352,10 +358,18 @@ export function scorerModel(
   inits.push(floatTensor('isd', [1, D], p.invSd));
   nodes.push(op('Sub', [b.patches, 'mu'], ['pc']));
   nodes.push(op('Mul', ['pc', 'isd'], ['ps']));
-  inits.push(floatTensor('minus2', [1], [-2]));
   inits.push(floatTensor('zero', [1], [0]));
   const K = p.local ?? 0;
-  if (K > 0) {
+  if (!p.gaussian) inits.push(floatTensor('minus2', [1], [-2]));
+  if (p.gaussian) {
+    inits.push(int64Tensor('q3_shape', [P, 1, D]));
+    inits.push(floatTensor('loc_mu', [P, 1, D], p.gaussian.mean));
+    inits.push(floatTensor('loc_w', [P, D, D], p.gaussian.whiteT));
+    nodes.push(op('Reshape', ['ps', 'q3_shape'], ['q']));
+    nodes.push(op('Sub', ['q', 'loc_mu'], ['qm']));
+    nodes.push(op('MatMul', ['qm', 'loc_w'], ['qw']));
+    nodes.push(op('ReduceSumSquare', ['qw'], ['d2'], [intsAttr('axes', [2]), intAttr('keepdims', 1)]));
+  } else if (K > 0) {
     // Local bank: per location, [1, D] x [D, K] (a batched MatMul over the G*G locations).
     const bt = new Float32Array(P * D * K);
     const bn = new Float32Array(P * K);
@@ -379,6 +393,7 @@ export function scorerModel(
     nodes.push(op('Add', ['qb2', 'bank_n'], ['d_part']));
     nodes.push(op('ReduceMin', ['d_part'], ['d_min'], [intsAttr('axes', [2]), intAttr('keepdims', 1)]));
     nodes.push(op('ReduceSumSquare', ['q'], ['q_n'], [intsAttr('axes', [2]), intAttr('keepdims', 1)]));
+    nodes.push(op('Add', ['d_min', 'q_n'], ['d2']));
   } else {
     const E = D + 2;
     const pos = positions(spec.grid);
@@ -405,8 +420,8 @@ export function scorerModel(
     nodes.push(op('Add', ['qb2', 'bank_n'], ['d_part']));
     nodes.push(op('ReduceMin', ['d_part'], ['d_min'], [intsAttr('axes', [1]), intAttr('keepdims', 1)]));
     nodes.push(op('ReduceSumSquare', ['q'], ['q_n'], [intsAttr('axes', [1]), intAttr('keepdims', 1)]));
+    nodes.push(op('Add', ['d_min', 'q_n'], ['d2']));
   }
-  nodes.push(op('Add', ['d_min', 'q_n'], ['d2']));
   nodes.push(op('Max', ['d2', 'zero'], ['d2p']));
   nodes.push(op('Sqrt', ['d2p'], ['dist']));
   inits.push(int64Tensor('map_shape', [1, 1, spec.grid, spec.grid]));

@@ -21,7 +21,7 @@ export const CARD_KEY = 'takt.vision';
 /** What a vision model says about itself (stored in the ONNX metadata under `takt.vision`). */
 export interface VisionCard {
   format: 'takt-vision/1';
-  method: 'patchcore-filterbank' | 'patchcore-random';
+  method: 'padim-filterbank' | 'patchcore-filterbank' | 'patchcore-random';
   /** Model input: square side and channels (1 grey, 3 RGB). */
   size: number;
   channels: 1 | 3;
@@ -37,6 +37,9 @@ export interface VisionCard {
   threshold: number;
   falseRejectRate: number;
   positionWeight: number;
+  /** What good patches are compared with: a Gaussian per location, a bank per location, or one bank. */
+  memory?: 'gaussian' | 'local' | 'global';
+  /** Patches in the bank (per location for 'local'; 0 for 'gaussian'). */
   bankSize: number;
   /** Registration template (luminance at 1/4 resolution, row-major), or null when parts are not registered. */
   registration: { side: number; template: number[] } | null;
@@ -66,15 +69,21 @@ export interface TrainOptions {
   /** Region of interest applied to every image (source pixels). */
   roi?: Roi;
   /**
-   * Memory bank: 'local' keeps, for each location of the registered part, the good patches seen within
-   * `neighbourhood` cells of it (compared only there); 'global' one bank searched by every patch, with
-   * position as a weak feature. Default 'local' for the designed bank, 'global' for the random baseline.
+   * What the good patches become: 'gaussian' (default for the designed bank) a Gaussian of the patch
+   * features at each location of the registered part (mean and covariance, PaDiM-style; the distance is
+   * Mahalanobis); 'local' a k-centre coreset of the good patches at each location (nearest neighbour);
+   * 'global' one coreset searched by every patch, with position as a weak feature (the random baseline).
    */
-  bank?: 'local' | 'global';
-  /** Local bank: cells around a location whose good patches it keeps (default 1: a 3 x 3 neighbourhood). */
+  bank?: 'gaussian' | 'local' | 'global';
+  /** Cells around a location whose good patches it learns from (default 0 for 'gaussian', 1 for 'local'). */
   neighbourhood?: number;
   /** Memory bank size: patches kept per location (local bank, default 64) or in all (global, default 4096). */
   bankSize?: number;
+  /**
+   * Local bank: the fit images also enter shifted by this many pixels left, right, up and down (default 1),
+   * so that a part registered a pixel off still finds its match.
+   */
+  jitter?: number;
   /** Designed bank: band-pass local mean and peak energies as extra features (default true). */
   bandPass?: boolean;
   peak?: boolean;
@@ -260,10 +269,11 @@ function globalBank(
 }
 
 /**
- * The local memory bank [G*G, K, D]: for each location, the standardised patches of every fit image at
- * that location and the cells within `reach` of it (the registration is not exact), reduced to K by a
- * greedy k-centre coreset of their own. K is the target or the number of candidates if fewer; when the
- * deadline passes, a location keeps the centres found so far, repeated.
+ * The local memory bank [G*G, K, D]: for each location, the standardised patches of every fit copy at
+ * that location and the cells within `reach` of it (the registration is not exact), at most `maxCand` of
+ * them drawn at random, reduced to K by a greedy k-centre coreset of their own (on a fixed random
+ * projection to `proj` dims, made once for all patches). K is the target or the number of candidates if
+ * fewer; when the deadline passes, the remaining locations keep random candidates.
  */
 function localBank(
   feats: Float32Array,
@@ -279,31 +289,131 @@ function localBank(
 ): { bank: Float32Array; size: number; stoppedEarly: boolean } {
   const P = grid * grid;
   const side = 2 * reach + 1;
-  const K = Math.min(target, nCopies * side * side);
+  const maxCand = 2048;
+  const proj = Math.min(D, 16);
+  const K = Math.min(target, nCopies * side * side, maxCand);
+  // Standardise in place, then project every patch once.
+  const n = nCopies * P;
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < D; d++) feats[i * D + d] = (feats[i * D + d]! - mu[d]!) * isd[d]!;
+  const R = new Float32Array(D * proj);
+  for (let i = 0; i < R.length; i++) R[i] = rng.normal() / Math.sqrt(proj);
+  const X = new Float32Array(n * proj);
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < D; d++) {
+      const v = feats[i * D + d]!;
+      if (v === 0) continue;
+      const o = i * proj;
+      for (let j = 0; j < proj; j++) X[o + j]! += v * R[d * proj + j]!;
+    }
   const bank = new Float32Array(P * K * D);
-  const cand = new Float32Array(nCopies * side * side * D);
+  const cand = new Float32Array(maxCand * proj);
+  const ids: number[] = [];
   let stoppedEarly = false;
   for (let y = 0; y < grid; y++)
     for (let x = 0; x < grid; x++) {
-      let n = 0;
+      ids.length = 0;
       for (let yy = Math.max(0, y - reach); yy <= Math.min(grid - 1, y + reach); yy++)
         for (let xx = Math.max(0, x - reach); xx <= Math.min(grid - 1, x + reach); xx++)
-          for (let c = 0; c < nCopies; c++) {
-            const o = (c * P + yy * grid + xx) * D;
-            for (let d = 0; d < D; d++) cand[n * D + d] = (feats[o + d]! - mu[d]!) * isd[d]!;
-            n++;
-          }
+          for (let c = 0; c < nCopies; c++) ids.push(c * P + yy * grid + xx);
+      // A random subset when there are too many (partial Fisher-Yates).
+      const m = Math.min(ids.length, maxCand);
+      for (let i = 0; i < m; i++) {
+        const j = rng.int(i, ids.length - 1);
+        const t = ids[i]!;
+        ids[i] = ids[j]!;
+        ids[j] = t;
+      }
+      for (let i = 0; i < m; i++) cand.set(X.subarray(ids[i]! * proj, ids[i]! * proj + proj), i * proj);
       const r: { idx: number[]; stoppedEarly: boolean } = stoppedEarly
-        ? { idx: [rng.int(0, n - 1)], stoppedEarly: true }
-        : kCenterCoreset(cand, n, D, K, rng, D, deadline);
+        ? { idx: Array.from({ length: Math.min(K, m) }, (_, i) => i), stoppedEarly: true }
+        : kCenterCoreset(cand, m, proj, K, rng, proj, deadline);
       stoppedEarly ||= r.stoppedEarly;
       const o = (y * grid + x) * K * D;
       for (let k = 0; k < K; k++) {
-        const i = r.idx[k % r.idx.length]!;
-        bank.set(cand.subarray(i * D, i * D + D), o + k * D);
+        const g = ids[r.idx[k % r.idx.length]!]!;
+        bank.set(feats.subarray(g * D, g * D + D), o + k * D);
       }
     }
   return { bank, size: K, stoppedEarly };
+}
+
+/**
+ * A Gaussian of the standardised patch features at each location (PaDiM-style), from every fit copy at
+ * that location and the cells within `reach` of it: the mean and W = L^-1 (transposed, [G*G, D, D]) where
+ * L L^T = covariance + eps I. Small misplacement seen in the fit copies (the jittered ones) becomes a
+ * direction of the covariance, so it costs little; a mark the good parts never show costs a lot.
+ */
+export function localGaussian(
+  feats: Float32Array,
+  nCopies: number,
+  grid: number,
+  D: number,
+  mu: Float32Array,
+  isd: Float32Array,
+  reach: number,
+  eps: number,
+): { mean: Float32Array; whiteT: Float32Array } {
+  const P = grid * grid;
+  const n = nCopies * P;
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < D; d++) feats[i * D + d] = (feats[i * D + d]! - mu[d]!) * isd[d]!;
+  const mean = new Float32Array(P * D);
+  const whiteT = new Float32Array(P * D * D);
+  const m = new Float64Array(D);
+  const c = new Float64Array(D * D);
+  const L = new Float64Array(D * D);
+  const W = new Float64Array(D * D);
+  for (let y = 0; y < grid; y++)
+    for (let x = 0; x < grid; x++) {
+      m.fill(0);
+      c.fill(0);
+      let cnt = 0;
+      for (let yy = Math.max(0, y - reach); yy <= Math.min(grid - 1, y + reach); yy++)
+        for (let xx = Math.max(0, x - reach); xx <= Math.min(grid - 1, x + reach); xx++)
+          for (let k = 0; k < nCopies; k++) {
+            const o = (k * P + yy * grid + xx) * D;
+            for (let i = 0; i < D; i++) m[i]! += feats[o + i]!;
+            cnt++;
+          }
+      for (let i = 0; i < D; i++) m[i]! /= cnt;
+      for (let yy = Math.max(0, y - reach); yy <= Math.min(grid - 1, y + reach); yy++)
+        for (let xx = Math.max(0, x - reach); xx <= Math.min(grid - 1, x + reach); xx++)
+          for (let k = 0; k < nCopies; k++) {
+            const o = (k * P + yy * grid + xx) * D;
+            for (let i = 0; i < D; i++) {
+              const a = feats[o + i]! - m[i]!;
+              if (a === 0) continue;
+              for (let j = 0; j <= i; j++) c[i * D + j]! += a * (feats[o + j]! - m[j]!);
+            }
+          }
+      for (let i = 0; i < D; i++) {
+        for (let j = 0; j <= i; j++) c[i * D + j]! /= Math.max(1, cnt - 1);
+        c[i * D + i]! += eps;
+      }
+      // Cholesky (lower) then W = L^-1 by forward substitution.
+      L.fill(0);
+      for (let i = 0; i < D; i++)
+        for (let j = 0; j <= i; j++) {
+          let s = c[i * D + j]!;
+          for (let k = 0; k < j; k++) s -= L[i * D + k]! * L[j * D + k]!;
+          L[i * D + j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / L[j * D + j]!;
+        }
+      W.fill(0);
+      for (let col = 0; col < D; col++)
+        for (let i = col; i < D; i++) {
+          let s = i === col ? 1 : 0;
+          for (let k = col; k < i; k++) s -= L[i * D + k]! * W[k * D + col]!;
+          W[i * D + col] = s / L[i * D + i]!;
+        }
+      const p = y * grid + x;
+      for (let i = 0; i < D; i++) {
+        mean[p * D + i] = m[i]!;
+        // whiteT[p][i][j] = W[j][i]
+        for (let j = 0; j < D; j++) whiteT[p * D * D + i * D + j] = W[j * D + i]!;
+      }
+    }
+  return { mean, whiteT };
 }
 
 /**
@@ -318,9 +428,9 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const timeLimitMs = opts.timeLimitMs ?? 120_000;
   const positionWeight = opts.positionWeight ?? 1;
   const features = opts.features ?? 'designed';
-  const bankKind = opts.bank ?? (features === 'designed' ? 'local' : 'global');
+  const bankKind = opts.bank ?? (features === 'designed' ? 'gaussian' : 'global');
   const bankTarget = opts.bankSize ?? (bankKind === 'local' ? 64 : 4096);
-  const reach = Math.max(0, Math.round(opts.neighbourhood ?? 1));
+  const reach = Math.max(0, Math.round(opts.neighbourhood ?? (bankKind === 'local' ? 1 : 0)));
   const rng = new Rng(opts.seed ?? 1, 31);
   const progress = opts.onProgress ?? (() => {});
   if (!(frr > 0 && frr < 0.5))
@@ -400,9 +510,18 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   // the patches at the phases a misplaced part shows).
   const stride0 = size / grid;
   const half = stride0 / 2;
+  const jitter = opts.jitter ?? 1;
   const shifts: [number, number][] =
-    bankKind === 'local'
-      ? [[0, 0]]
+    bankKind !== 'global'
+      ? jitter > 0
+        ? [
+            [0, 0],
+            [jitter, 0],
+            [-jitter, 0],
+            [0, jitter],
+            [0, -jitter],
+          ]
+        : [[0, 0]]
       : [
           [0, 0],
           [half, 0],
@@ -449,10 +568,14 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const reserve = Math.min(15_000, timeLimitMs * 0.2);
   const deadline = t0 + timeLimitMs - reserve;
   progress(0.55, 'coreset');
+  const gaussian =
+    bankKind === 'gaussian' ? localGaussian(feats, nCopies, grid, D, mu, isd, reach, 0.01) : undefined;
   const built =
-    bankKind === 'local'
-      ? localBank(feats, nCopies, grid, D, mu, isd, reach, bankTarget, rng, deadline)
-      : globalBank(feats, nCopies, grid, D, mu, isd, copyShift, positionWeight, bankTarget, rng, deadline);
+    bankKind === 'gaussian'
+      ? { bank: new Float32Array(0), size: 0, stoppedEarly: false }
+      : bankKind === 'local'
+        ? localBank(feats, nCopies, grid, D, mu, isd, reach, bankTarget, rng, deadline)
+        : globalBank(feats, nCopies, grid, D, mu, isd, copyShift, positionWeight, bankTarget, rng, deadline);
   const { bank, stoppedEarly } = built;
   const total = nCopies * P;
   progress(0.8, 'calibrate');
@@ -468,6 +591,7 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     bank,
     bankSize: built.size,
     local: bankKind === 'local' ? built.size : 0,
+    gaussian,
     locShift: new Float32Array(P),
     locScale: new Float32Array(P).fill(1),
   };
@@ -512,7 +636,12 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const sMean = scores.reduce((a, b) => a + b, 0) / scores.length;
   const card: VisionCard = {
     format: 'takt-vision/1',
-    method: features === 'designed' ? 'patchcore-filterbank' : 'patchcore-random',
+    method:
+      features === 'random'
+        ? 'patchcore-random'
+        : bankKind === 'gaussian'
+          ? 'padim-filterbank'
+          : 'patchcore-filterbank',
     size,
     channels,
     grid,
@@ -525,6 +654,7 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     threshold,
     falseRejectRate: frr,
     positionWeight,
+    memory: bankKind,
     bankSize: built.size,
     registration: template
       ? { side: size / 4, template: Array.from(template, (v) => Math.round(v * 1e5) / 1e5) }

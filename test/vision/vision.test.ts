@@ -10,6 +10,7 @@ import {
   CARD_KEY,
   Inspector,
   kCenterCoreset,
+  localGaussian,
   mapRegions,
   thresholdFromGood,
   train,
@@ -261,6 +262,112 @@ describe('vision: model pieces', () => {
   });
 });
 
+describe('vision: Gaussian per location', () => {
+  it('whitens each location: W (C + eps I) W^T is the identity, and the mean is the sample mean', () => {
+    const grid = 2;
+    const P = grid * grid;
+    const D = 3;
+    const n = 40;
+    const rng = new Rng(11);
+    // Correlated features: f = A z + location offset.
+    const feats = new Float32Array(n * P * D);
+    for (let c = 0; c < n; c++)
+      for (let p = 0; p < P; p++) {
+        const z = [rng.normal(), rng.normal(), rng.normal()];
+        const o = (c * P + p) * D;
+        feats[o] = p + z[0]!;
+        feats[o + 1] = 0.5 * z[0]! + 0.2 * z[1]!;
+        feats[o + 2] = -z[1]! + 0.1 * z[2]! * (p + 1);
+      }
+    const raw = Float64Array.from(feats);
+    const mu = Float32Array.from([0.5, 0, 0]);
+    const isd = Float32Array.from([2, 1, 0.5]);
+    const eps = 0.01;
+    const { mean, whiteT } = localGaussian(feats, n, grid, D, mu, isd, 0, eps);
+    for (let p = 0; p < P; p++) {
+      const xs = Array.from({ length: n }, (_, c) =>
+        Array.from({ length: D }, (_, d) => (raw[(c * P + p) * D + d]! - mu[d]!) * isd[d]!),
+      );
+      const m = Array.from({ length: D }, (_, d) => xs.reduce((a, x) => a + x[d]!, 0) / n);
+      for (let d = 0; d < D; d++) assert.ok(Math.abs(mean[p * D + d]! - m[d]!) < 1e-5);
+      const C = Array.from({ length: D }, (_, i) =>
+        Array.from(
+          { length: D },
+          (_, j) =>
+            xs.reduce((a, x) => a + (x[i]! - m[i]!) * (x[j]! - m[j]!), 0) / (n - 1) + (i === j ? eps : 0),
+        ),
+      );
+      // W[i][j] = whiteT[p][j][i]
+      const W = (i: number, j: number) => whiteT[p * D * D + j * D + i]!;
+      for (let i = 0; i < D; i++)
+        for (let j = 0; j < D; j++) {
+          let s = 0;
+          for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) s += W(i, a) * C[a]![b]! * W(j, b);
+          assert.ok(Math.abs(s - (i === j ? 1 : 0)) < 1e-4, `location ${p} (${i},${j}): ${s}`);
+        }
+    }
+  });
+
+  it('the inspection graph computes the Mahalanobis map of a plain computation', async () => {
+    const spec: ExtractorSpec = {
+      size: 64,
+      channels: 1,
+      grid: 8,
+      bank: 'designed',
+      levels: 3,
+      contrastNorm: true,
+      bandPass: true,
+      peak: true,
+    };
+    const ext = extractorModel(spec);
+    const D = ext.width;
+    const P = 64;
+    const rng = new Rng(6);
+    const mean = Float32Array.from({ length: D }, () => rng.normal() * 0.1);
+    const invSd = Float32Array.from({ length: D }, () => 0.5 + rng.next());
+    const gMean = Float32Array.from({ length: P * D }, () => rng.normal());
+    const whiteT = Float32Array.from({ length: P * D * D }, () => rng.normal() * 0.2);
+    const locScale = Float32Array.from({ length: P }, () => 0.5 + rng.next());
+    const locShift = Float32Array.from({ length: P }, () => rng.next());
+    const params = {
+      mean,
+      invSd,
+      positionWeight: 0,
+      bank: new Float32Array(0),
+      bankSize: 0,
+      locShift,
+      locScale,
+      gaussian: { mean: gMean, whiteT },
+    };
+    const img = new Float32Array(64 * 64).map(() => rng.next());
+    const fail = (r: string) => new Error(r);
+    const e = await openOnnxSession(ext.onnx, fail);
+    const feeds = { image: new e.ort.Tensor('float32', img, [1, 1, 64, 64]) };
+    const patches = (await e.session.run(feeds, ['patches'])).patches!.data as Float32Array;
+    const s = await openOnnxSession(scorerModel(spec, params, {}), fail);
+    const map = (await s.session.run(feeds, ['map'])).map!.data as Float32Array;
+    for (let p = 0; p < P; p++) {
+      const q = Array.from(
+        { length: D },
+        (_, d) => (patches[p * D + d]! - mean[d]!) * invSd[d]! - gMean[p * D + d]!,
+      );
+      let d2 = 0;
+      for (let j = 0; j < D; j++) {
+        let z = 0;
+        for (let i = 0; i < D; i++) z += q[i]! * whiteT[p * D * D + i * D + j]!;
+        d2 += z * z;
+      }
+      const want = (Math.sqrt(d2) - locShift[p]!) / locScale[p]!;
+      assert.ok(
+        Math.abs(map[p]! - want) < 1e-3 * Math.max(1, Math.abs(want)),
+        `cell ${p}: ${map[p]} vs ${want}`,
+      );
+    }
+    await e.session.release();
+    await s.session.release();
+  });
+});
+
 describe('vision: registration', () => {
   it('recovers a known rotation and shift of a part', async () => {
     const size = 128;
@@ -309,7 +416,8 @@ describe('vision: train and inspect', function () {
     assert.equal(c.grid, 16);
     assert.equal(c.training.images, 20);
     assert.equal(c.training.fit + c.training.calibration + c.training.heldOut, 20);
-    assert.ok(c.bankSize > 0 && c.bankSize <= 512);
+    assert.equal(c.memory, 'gaussian');
+    assert.equal(c.method, 'padim-filterbank');
     assert.ok(Number.isFinite(c.threshold) && c.threshold > 0);
   });
 
