@@ -929,27 +929,36 @@ export async function heatmapPng(
   const plane = size * size;
   const lo = threshold * 0.5;
   const span = threshold * 1.5 || 1;
+  // Bilinear taps per column, computed once; each output row first interpolates the two map rows.
+  const x0s = new Int32Array(size);
+  const x1s = new Int32Array(size);
+  const fxs = new Float32Array(size);
+  for (let x = 0; x < size; x++) {
+    const gx = Math.min(Math.max(((x + 0.5) * g) / size - 0.5, 0), g - 1);
+    x0s[x] = Math.floor(gx);
+    x1s[x] = Math.min(x0s[x]! + 1, g - 1);
+    fxs[x] = gx - x0s[x]!;
+  }
+  const row = new Float32Array(g);
+  const kGrey = channels === 3 ? 255 / 3 : 255;
   for (let y = 0; y < size; y++) {
     const gy = Math.min(Math.max(((y + 0.5) * g) / size - 0.5, 0), g - 1);
     const y0 = Math.floor(gy);
     const y1 = Math.min(y0 + 1, g - 1);
     const fy = gy - y0;
+    for (let k = 0; k < g; k++) row[k] = map[y0 * g + k]! * (1 - fy) + map[y1 * g + k]! * fy;
     for (let x = 0; x < size; x++) {
-      const gx = Math.min(Math.max(((x + 0.5) * g) / size - 0.5, 0), g - 1);
-      const x0 = Math.floor(gx);
-      const x1 = Math.min(x0 + 1, g - 1);
-      const fx = gx - x0;
-      const v =
-        (map[y0 * g + x0]! * (1 - fx) + map[y0 * g + x1]! * fx) * (1 - fy) +
-        (map[y1 * g + x0]! * (1 - fx) + map[y1 * g + x1]! * fx) * fy;
-      const a = Math.min(Math.max((v - lo) / span, 0), 1) * 0.7;
+      const fx = fxs[x]!;
+      const v = row[x0s[x]!]! * (1 - fx) + row[x1s[x]!]! * fx;
+      const t = (v - lo) / span;
+      const a = (t < 0 ? 0 : t > 1 ? 1 : t) * 0.7;
       const i = y * size + x;
-      let grey = tensor[i]!;
-      if (channels === 3) grey = (tensor[i]! + tensor[plane + i]! + tensor[2 * plane + i]!) / 3;
-      const gv = grey * 255;
+      const gv =
+        (channels === 3 ? tensor[i]! + tensor[plane + i]! + tensor[2 * plane + i]! : tensor[i]!) * kGrey;
+      const dim = Math.round(gv * (1 - a));
       out[i * 3] = Math.round(gv * (1 - a) + 255 * a);
-      out[i * 3 + 1] = Math.round(gv * (1 - a));
-      out[i * 3 + 2] = Math.round(gv * (1 - a));
+      out[i * 3 + 1] = dim;
+      out[i * 3 + 2] = dim;
     }
   }
   return encodePng({ width: size, height: size, channels: 3, data: out }, true);
