@@ -2,16 +2,20 @@
  * The ONNX graphs of the vision models. No weights are learned by gradient and none are downloaded: the
  * feature extractor is a fixed, hand-designed multi-scale filter bank (Gaussian, first and second
  * derivatives, Laplacian and oriented Gabor filters on a three-level image pyramid), and what the model
- * learns from the line is a memory bank of normal patch descriptors (PatchCore-style, coreset subsampled).
+ * learns from the line is what good patches look like at each place on the registered part: by default a
+ * Gaussian per location (PaDiM-style), or a memory bank of good patches (PatchCore-style, coreset
+ * subsampled), one per location or one for all.
  *
  *   image [1,C,S,S] in [0,1]
  *     -> luminance (and two opponent-colour channels for colour models), per-image contrast normalisation
- *     -> pyramid (S, S/2, S/4) -> filter bank conv -> [response, |response|] -> local average pooling
- *        onto one G x G patch grid (overlapping windows) -> concat -> standardise -> (+ position)
- *     -> patches [G*G, D] -> squared distances to the bank (MatMul) -> min -> sqrt
+ *     -> pyramid (S, S/2, S/4) -> filter bank conv -> per cell (overlapping windows on one G x G grid):
+ *        mean intensity, mean minus the 5 x 5 cells around, mean and peak |response| of each zero-mean
+ *        kernel (+ colour, + its band-pass) -> concat -> standardise
+ *     -> patches [G*G, D] -> Gaussian: |W_loc (x - mean_loc)| (batched MatMul), or bank: squared distances
+ *        to the bank (MatMul) -> min -> sqrt
  *     -> standardised per location ((d - centre) / scale, from good images) = map [1,1,G,G] -> max = score [1]
  *
- * The nearest-neighbour search runs in the graph, so one onnxruntime call gives the map and the score.
+ * The distance runs in the graph, so one onnxruntime call gives the map and the score.
  */
 import { onnx } from 'onnx-proto';
 import { TaktError } from '../core/errors';

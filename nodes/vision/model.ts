@@ -75,7 +75,10 @@ export interface TrainOptions {
    * 'global' one coreset searched by every patch, with position as a weak feature (the random baseline).
    */
   bank?: 'gaussian' | 'local' | 'global';
-  /** Cells around a location whose good patches it learns from (default 0 for 'gaussian', 1 for 'local'). */
+  /**
+   * Cells around a location whose good patches it learns from (default 1 for 'local'; for 'gaussian' 0, or 1
+   * when there are fewer than 4 fit copies per feature).
+   */
   neighbourhood?: number;
   /** Memory bank size: patches kept per location (local bank, default 64) or in all (global, default 4096). */
   bankSize?: number;
@@ -341,7 +344,7 @@ function localBank(
 /**
  * A Gaussian of the standardised patch features at each location (PaDiM-style), from every fit copy at
  * that location and the cells within `reach` of it: the mean and W = L^-1 (transposed, [G*G, D, D]) where
- * L L^T = covariance + eps I. Small misplacement seen in the fit copies (the jittered ones) becomes a
+ * L L^T = the Ledoit-Wolf shrunk covariance + eps I. Small misplacement seen in the fit copies (the jittered ones) becomes a
  * direction of the covariance, so it costs little; a mark the good parts never show costs a lot.
  */
 export function localGaussian(
@@ -387,9 +390,38 @@ export function localGaussian(
               for (let j = 0; j <= i; j++) c[i * D + j]! += a * (feats[o + j]! - m[j]!);
             }
           }
+      for (let i = 0; i < D; i++)
+        for (let j = 0; j <= i; j++) c[j * D + i] = c[i * D + j]! /= Math.max(1, cnt - 1);
+      // Ledoit-Wolf shrinkage towards (trace / D) I: with few good images (or many features) the sample
+      // covariance has directions of almost no variance that a good part would still cross.
+      let tr = 0;
+      for (let i = 0; i < D; i++) tr += c[i * D + i]!;
+      const target = tr / D;
+      let d2 = 0;
+      let s2 = 0;
+      for (let i = 0; i < D; i++)
+        for (let j = 0; j < D; j++) {
+          const v = c[i * D + j]!;
+          s2 += v * v;
+          d2 += (v - (i === j ? target : 0)) ** 2;
+        }
+      // sum_k |z_k x z_k - S|^2 = sum_k |z_k|^4 - 2 sum_k z_k' S z_k + cnt |S|^2, and
+      // sum_k z_k' S z_k = (cnt - 1) |S|^2 since S = sum_k z_k z_k' / (cnt - 1).
+      let z4 = 0;
+      for (let yy = Math.max(0, y - reach); yy <= Math.min(grid - 1, y + reach); yy++)
+        for (let xx = Math.max(0, x - reach); xx <= Math.min(grid - 1, x + reach); xx++)
+          for (let k = 0; k < nCopies; k++) {
+            const o = (k * P + yy * grid + xx) * D;
+            let zz = 0;
+            for (let i = 0; i < D; i++) zz += (feats[o + i]! - m[i]!) ** 2;
+            z4 += zz * zz;
+          }
+      let b2 = z4 - 2 * (cnt - 1) * s2 + cnt * s2;
+      b2 /= cnt * cnt;
+      const alpha = d2 > 0 ? Math.min(b2, d2) / d2 : 1;
       for (let i = 0; i < D; i++) {
-        for (let j = 0; j <= i; j++) c[i * D + j]! /= Math.max(1, cnt - 1);
-        c[i * D + i]! += eps;
+        for (let j = 0; j <= i; j++) c[i * D + j]! *= 1 - alpha;
+        c[i * D + i]! += alpha * target + eps;
       }
       // Cholesky (lower) then W = L^-1 by forward substitution.
       L.fill(0);
@@ -430,7 +462,7 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const features = opts.features ?? 'designed';
   const bankKind = opts.bank ?? (features === 'designed' ? 'gaussian' : 'global');
   const bankTarget = opts.bankSize ?? (bankKind === 'local' ? 64 : 4096);
-  const reach = Math.max(0, Math.round(opts.neighbourhood ?? (bankKind === 'local' ? 1 : 0)));
+
   const rng = new Rng(opts.seed ?? 1, 31);
   const progress = opts.onProgress ?? (() => {});
   if (!(frr > 0 && frr < 0.5))
@@ -568,6 +600,12 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const reserve = Math.min(15_000, timeLimitMs * 0.2);
   const deadline = t0 + timeLimitMs - reserve;
   progress(0.55, 'coreset');
+  // A Gaussian learns from its own location only when the fit copies give at least 4 samples per feature
+  // for its covariance; with fewer good images it pools the 3 x 3 cells around.
+  const reach = Math.max(
+    0,
+    Math.round(opts.neighbourhood ?? (bankKind === 'local' || nCopies < 4 * D ? 1 : 0)),
+  );
   const gaussian =
     bankKind === 'gaussian' ? localGaussian(feats, nCopies, grid, D, mu, isd, reach, 0.01) : undefined;
   const built =

@@ -263,7 +263,7 @@ describe('vision: model pieces', () => {
 });
 
 describe('vision: Gaussian per location', () => {
-  it('whitens each location: W (C + eps I) W^T is the identity, and the mean is the sample mean', () => {
+  it('whitens each location: W C W^T is the identity for the shrunk covariance C, and the mean is the sample mean', () => {
     const grid = 2;
     const P = grid * grid;
     const D = 3;
@@ -290,13 +290,33 @@ describe('vision: Gaussian per location', () => {
       );
       const m = Array.from({ length: D }, (_, d) => xs.reduce((a, x) => a + x[d]!, 0) / n);
       for (let d = 0; d < D; d++) assert.ok(Math.abs(mean[p * D + d]! - m[d]!) < 1e-5);
-      const C = Array.from({ length: D }, (_, i) =>
+      // Sample covariance, then Ledoit-Wolf shrinkage towards (trace / D) I, then + eps I.
+      const S = Array.from({ length: D }, (_, i) =>
         Array.from(
           { length: D },
-          (_, j) =>
-            xs.reduce((a, x) => a + (x[i]! - m[i]!) * (x[j]! - m[j]!), 0) / (n - 1) + (i === j ? eps : 0),
+          (_, j) => xs.reduce((a, x) => a + (x[i]! - m[i]!) * (x[j]! - m[j]!), 0) / (n - 1),
         ),
       );
+      const target = S.reduce((a, r, i) => a + r[i]!, 0) / D;
+      let d2 = 0;
+      let s2 = 0;
+      for (let i = 0; i < D; i++)
+        for (let j = 0; j < D; j++) {
+          s2 += S[i]![j]! ** 2;
+          d2 += (S[i]![j]! - (i === j ? target : 0)) ** 2;
+        }
+      let b2 = 0;
+      for (const x of xs) {
+        const zc = x.map((v, i) => v - m[i]!);
+        const zz = zc.reduce((a, v) => a + v * v, 0);
+        let zsz = 0;
+        for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) zsz += zc[i]! * S[i]![j]! * zc[j]!;
+        b2 += zz * zz - 2 * zsz + s2;
+      }
+      b2 /= n * n;
+      const alpha = Math.min(b2, d2) / d2;
+      assert.ok(alpha > 0 && alpha < 1, `shrinkage ${alpha}`);
+      const C = S.map((r, i) => r.map((v, j) => (1 - alpha) * v + (i === j ? alpha * target + eps : 0)));
       // W[i][j] = whiteT[p][j][i]
       const W = (i: number, j: number) => whiteT[p * D * D + j * D + i]!;
       for (let i = 0; i < D; i++)
