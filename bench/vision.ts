@@ -8,7 +8,7 @@
  * per-location scale) in the same run; p50 latency of `inspect` per image (decode + registration + graph +
  * defects + PNG heat map), wall clock and CPU time of this process (on a machine shared with other jobs the
  * CPU time is the closer estimate of an unloaded run: one image is inspected at a time); training seconds
- * (wall clock) for the training set.
+ * (wall clock, and CPU time of this process) for the training set.
  *
  *   npm run bench:vision -- [--seed 2] [--train 200] [--test 100] [--products washer,label,casting]
  *                           [--memory gaussian|local|global] [--position-weight 1] [--bank 64]
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       'AUROC',
       'baseline',
       'trainS',
+      'trainCpuS',
       'p50Ms',
       'p50CpuMs',
       'FRR@thr',
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   const aurocs: number[] = [];
   const baseAurocs: number[] = [];
   const trainS: number[] = [];
+  const trainCpuS: number[] = [];
   const lat: number[] = [];
   const cpu: number[] = [];
   for (const kind of products) {
@@ -73,8 +75,11 @@ async function main(): Promise<void> {
     const good = await Promise.all(set.testGood.map((p) => encodePng(p)));
     const bad = await Promise.all(set.testBad.map((p) => encodePng(p)));
     const t0 = Date.now();
+    const tc = process.cpuUsage();
     const model = await train(trainPng, opts);
     trainS.push((Date.now() - t0) / 1000);
+    const tcu = process.cpuUsage(tc);
+    trainCpuS.push((tcu.user + tcu.system) / 1e6);
     const insp = await Inspector.load(model.onnx);
     const score = async (imgs: Uint8Array[], timed: boolean) => {
       const out: number[] = [];
@@ -127,6 +132,7 @@ async function main(): Promise<void> {
       a,
       ba,
       trainS.at(-1)!,
+      trainCpuS.at(-1)!,
       median(lat.slice(-2 * nTest)),
       median(cpu.slice(-2 * nTest)),
       gs.filter((s) => s > thr).length / gs.length,
@@ -153,6 +159,7 @@ async function main(): Promise<void> {
     p50Ms: Math.round(median(lat) * 10) / 10,
     p50CpuMs: Math.round(median(cpu) * 10) / 10,
     trainS: Math.round(median(trainS) * 10) / 10,
+    trainCpuS: Math.round(median(trainCpuS) * 10) / 10,
     seed,
     trainImages: nTrain,
   });
