@@ -231,27 +231,41 @@ export function shiftImage(
   return out;
 }
 
+/** Standardised patch features of the fit copies: row (copy * G*G + location) of `feats`, D wide. */
+export interface PatchSet {
+  feats: Float32Array;
+  copies: number;
+  grid: number;
+  D: number;
+}
+
+/** Rows of every copy's patches at the cells within `reach` of (x, y) (clipped at the border). */
+function neighbourRows(ps: PatchSet, x: number, y: number, reach: number): number[] {
+  const { grid, copies } = ps;
+  const rows: number[] = [];
+  for (let yy = Math.max(0, y - reach); yy <= Math.min(grid - 1, y + reach); yy++)
+    for (let xx = Math.max(0, x - reach); xx <= Math.min(grid - 1, x + reach); xx++)
+      for (let c = 0; c < copies; c++) rows.push(c * grid * grid + yy * grid + xx);
+  return rows;
+}
+
 /**
  * The global memory bank: every candidate patch standardised, with its position on the part (shifted
  * copies agree), subsampled to at most 32768 and then reduced by a greedy k-centre coreset.
  */
 function globalBank(
-  feats: Float32Array,
-  nCopies: number,
-  grid: number,
-  D: number,
-  mu: Float32Array,
-  isd: Float32Array,
+  ps: PatchSet,
   copyShift: [number, number][],
   positionWeight: number,
   target: number,
   rng: Rng,
   deadline: number,
 ): { bank: Float32Array; size: number; stoppedEarly: boolean } {
+  const { feats, grid, D } = ps;
   const P = grid * grid;
   const E = D + 2;
   const pos = positions(grid);
-  const total = nCopies * P;
+  const total = ps.copies * P;
   const maxCand = 32768;
   const pick: number[] = [];
   const keep = Math.min(1, maxCand / total);
@@ -260,8 +274,7 @@ function globalBank(
   pick.forEach((g, r) => {
     const c = Math.floor(g / P);
     const p = g % P;
-    const o = g * D;
-    for (let d = 0; d < D; d++) cand[r * E + d] = (feats[o + d]! - mu[d]!) * isd[d]!;
+    cand.set(feats.subarray(g * D, g * D + D), r * E);
     cand[r * E + D] = (pos[2 * p]! - copyShift[c]![0]) * positionWeight;
     cand[r * E + D + 1] = (pos[2 * p + 1]! - copyShift[c]![1]) * positionWeight;
   });
@@ -279,26 +292,20 @@ function globalBank(
  * fewer; when the deadline passes, the remaining locations keep random candidates.
  */
 function localBank(
-  feats: Float32Array,
-  nCopies: number,
-  grid: number,
-  D: number,
-  mu: Float32Array,
-  isd: Float32Array,
+  ps: PatchSet,
   reach: number,
   target: number,
   rng: Rng,
   deadline: number,
 ): { bank: Float32Array; size: number; stoppedEarly: boolean } {
+  const { feats, grid, D } = ps;
   const P = grid * grid;
   const side = 2 * reach + 1;
   const maxCand = 2048;
   const proj = Math.min(D, 16);
-  const K = Math.min(target, nCopies * side * side, maxCand);
-  // Standardise in place, then project every patch once.
-  const n = nCopies * P;
-  for (let i = 0; i < n; i++)
-    for (let d = 0; d < D; d++) feats[i * D + d] = (feats[i * D + d]! - mu[d]!) * isd[d]!;
+  const K = Math.min(target, ps.copies * side * side, maxCand);
+  // Project every patch once.
+  const n = ps.copies * P;
   const R = new Float32Array(D * proj);
   for (let i = 0; i < R.length; i++) R[i] = rng.normal() / Math.sqrt(proj);
   const X = new Float32Array(n * proj);
@@ -311,14 +318,10 @@ function localBank(
     }
   const bank = new Float32Array(P * K * D);
   const cand = new Float32Array(maxCand * proj);
-  const ids: number[] = [];
   let stoppedEarly = false;
   for (let y = 0; y < grid; y++)
     for (let x = 0; x < grid; x++) {
-      ids.length = 0;
-      for (let yy = Math.max(0, y - reach); yy <= Math.min(grid - 1, y + reach); yy++)
-        for (let xx = Math.max(0, x - reach); xx <= Math.min(grid - 1, x + reach); xx++)
-          for (let c = 0; c < nCopies; c++) ids.push(c * P + yy * grid + xx);
+      const ids = neighbourRows(ps, x, y, reach);
       // A random subset when there are too many (partial Fisher-Yates).
       const m = Math.min(ids.length, maxCand);
       for (let i = 0; i < m; i++) {
@@ -348,19 +351,12 @@ function localBank(
  * direction of the covariance, so it costs little; a mark the good parts never show costs a lot.
  */
 export function localGaussian(
-  feats: Float32Array,
-  nCopies: number,
-  grid: number,
-  D: number,
-  mu: Float32Array,
-  isd: Float32Array,
+  ps: PatchSet,
   reach: number,
   eps: number,
 ): { mean: Float32Array; whiteT: Float32Array } {
+  const { feats, grid, D } = ps;
   const P = grid * grid;
-  const n = nCopies * P;
-  for (let i = 0; i < n; i++)
-    for (let d = 0; d < D; d++) feats[i * D + d] = (feats[i * D + d]! - mu[d]!) * isd[d]!;
   const mean = new Float32Array(P * D);
   const whiteT = new Float32Array(P * D * D);
   const m = new Float64Array(D);
@@ -371,25 +367,18 @@ export function localGaussian(
     for (let x = 0; x < grid; x++) {
       m.fill(0);
       c.fill(0);
-      let cnt = 0;
-      for (let yy = Math.max(0, y - reach); yy <= Math.min(grid - 1, y + reach); yy++)
-        for (let xx = Math.max(0, x - reach); xx <= Math.min(grid - 1, x + reach); xx++)
-          for (let k = 0; k < nCopies; k++) {
-            const o = (k * P + yy * grid + xx) * D;
-            for (let i = 0; i < D; i++) m[i]! += feats[o + i]!;
-            cnt++;
-          }
+      const rows = neighbourRows(ps, x, y, reach);
+      const cnt = rows.length;
+      for (const r of rows) for (let i = 0; i < D; i++) m[i]! += feats[r * D + i]!;
       for (let i = 0; i < D; i++) m[i]! /= cnt;
-      for (let yy = Math.max(0, y - reach); yy <= Math.min(grid - 1, y + reach); yy++)
-        for (let xx = Math.max(0, x - reach); xx <= Math.min(grid - 1, x + reach); xx++)
-          for (let k = 0; k < nCopies; k++) {
-            const o = (k * P + yy * grid + xx) * D;
-            for (let i = 0; i < D; i++) {
-              const a = feats[o + i]! - m[i]!;
-              if (a === 0) continue;
-              for (let j = 0; j <= i; j++) c[i * D + j]! += a * (feats[o + j]! - m[j]!);
-            }
-          }
+      for (const r of rows) {
+        const o = r * D;
+        for (let i = 0; i < D; i++) {
+          const a = feats[o + i]! - m[i]!;
+          if (a === 0) continue;
+          for (let j = 0; j <= i; j++) c[i * D + j]! += a * (feats[o + j]! - m[j]!);
+        }
+      }
       for (let i = 0; i < D; i++)
         for (let j = 0; j <= i; j++) c[j * D + i] = c[i * D + j]! /= Math.max(1, cnt - 1);
       // Ledoit-Wolf shrinkage towards (trace / D) I: with few good images (or many features) the sample
@@ -408,14 +397,11 @@ export function localGaussian(
       // sum_k |z_k x z_k - S|^2 = sum_k |z_k|^4 - 2 sum_k z_k' S z_k + cnt |S|^2, and
       // sum_k z_k' S z_k = (cnt - 1) |S|^2 since S = sum_k z_k z_k' / (cnt - 1).
       let z4 = 0;
-      for (let yy = Math.max(0, y - reach); yy <= Math.min(grid - 1, y + reach); yy++)
-        for (let xx = Math.max(0, x - reach); xx <= Math.min(grid - 1, x + reach); xx++)
-          for (let k = 0; k < nCopies; k++) {
-            const o = (k * P + yy * grid + xx) * D;
-            let zz = 0;
-            for (let i = 0; i < D; i++) zz += (feats[o + i]! - m[i]!) ** 2;
-            z4 += zz * zz;
-          }
+      for (const r of rows) {
+        let zz = 0;
+        for (let i = 0; i < D; i++) zz += (feats[r * D + i]! - m[i]!) ** 2;
+        z4 += zz * zz;
+      }
       let b2 = z4 - 2 * (cnt - 1) * s2 + cnt * s2;
       b2 /= cnt * cnt;
       const alpha = d2 > 0 ? Math.min(b2, d2) / d2 : 1;
@@ -596,6 +582,9 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     mu[d] = m;
     isd[d] = 1 / Math.max(Math.sqrt(v), 1e-6);
   }
+  for (let i = 0; i < nCopies * P; i++)
+    for (let d = 0; d < D; d++) feats[i * D + d] = (feats[i * D + d]! - mu[d]!) * isd[d]!;
+  const ps: PatchSet = { feats, copies: nCopies, grid, D };
 
   const reserve = Math.min(15_000, timeLimitMs * 0.2);
   const deadline = t0 + timeLimitMs - reserve;
@@ -606,14 +595,13 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     0,
     Math.round(opts.neighbourhood ?? (bankKind === 'local' || nCopies < 4 * D ? 1 : 0)),
   );
-  const gaussian =
-    bankKind === 'gaussian' ? localGaussian(feats, nCopies, grid, D, mu, isd, reach, 0.01) : undefined;
+  const gaussian = bankKind === 'gaussian' ? localGaussian(ps, reach, 0.01) : undefined;
   const built =
     bankKind === 'gaussian'
       ? { bank: new Float32Array(0), size: 0, stoppedEarly: false }
       : bankKind === 'local'
-        ? localBank(feats, nCopies, grid, D, mu, isd, reach, bankTarget, rng, deadline)
-        : globalBank(feats, nCopies, grid, D, mu, isd, copyShift, positionWeight, bankTarget, rng, deadline);
+        ? localBank(ps, reach, bankTarget, rng, deadline)
+        : globalBank(ps, copyShift, positionWeight, bankTarget, rng, deadline);
   const { bank, stoppedEarly } = built;
   const total = nCopies * P;
   progress(0.8, 'calibrate');

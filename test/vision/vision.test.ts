@@ -283,7 +283,9 @@ describe('vision: Gaussian per location', () => {
     const mu = Float32Array.from([0.5, 0, 0]);
     const isd = Float32Array.from([2, 1, 0.5]);
     const eps = 0.01;
-    const { mean, whiteT } = localGaussian(feats, n, grid, D, mu, isd, 0, eps);
+    for (let i = 0; i < n * P; i++)
+      for (let d = 0; d < D; d++) feats[i * D + d] = (feats[i * D + d]! - mu[d]!) * isd[d]!;
+    const { mean, whiteT } = localGaussian({ feats, copies: n, grid, D }, 0, eps);
     for (let p = 0; p < P; p++) {
       const xs = Array.from({ length: n }, (_, c) =>
         Array.from({ length: D }, (_, d) => (raw[(c * P + p) * D + d]! - mu[d]!) * isd[d]!),
