@@ -364,6 +364,15 @@ export function scorerModel(
   nodes.push(op('Mul', ['pc', 'isd'], ['ps']));
   inits.push(floatTensor('zero', [1], [0]));
   const K = p.local ?? 0;
+  // d2 = min over the bank of |q - b|^2 = |q|^2 + min(|b|^2 - 2 q.b), along `axis` of q x bank_t.
+  const nearestSquared = (axis: number) => {
+    nodes.push(op('MatMul', ['q', 'bank_t'], ['qb']));
+    nodes.push(op('Mul', ['qb', 'minus2'], ['qb2']));
+    nodes.push(op('Add', ['qb2', 'bank_n'], ['d_part']));
+    nodes.push(op('ReduceMin', ['d_part'], ['d_min'], [intsAttr('axes', [axis]), intAttr('keepdims', 1)]));
+    nodes.push(op('ReduceSumSquare', ['q'], ['q_n'], [intsAttr('axes', [axis]), intAttr('keepdims', 1)]));
+    nodes.push(op('Add', ['d_min', 'q_n'], ['d2']));
+  };
   if (!p.gaussian) inits.push(floatTensor('minus2', [1], [-2]));
   if (p.gaussian) {
     inits.push(int64Tensor('q3_shape', [P, 1, D]));
@@ -392,12 +401,7 @@ export function scorerModel(
     inits.push(floatTensor('bank_t', [P, D, K], bt));
     inits.push(floatTensor('bank_n', [P, 1, K], bn));
     nodes.push(op('Reshape', ['ps', 'q3_shape'], ['q']));
-    nodes.push(op('MatMul', ['q', 'bank_t'], ['qb']));
-    nodes.push(op('Mul', ['qb', 'minus2'], ['qb2']));
-    nodes.push(op('Add', ['qb2', 'bank_n'], ['d_part']));
-    nodes.push(op('ReduceMin', ['d_part'], ['d_min'], [intsAttr('axes', [2]), intAttr('keepdims', 1)]));
-    nodes.push(op('ReduceSumSquare', ['q'], ['q_n'], [intsAttr('axes', [2]), intAttr('keepdims', 1)]));
-    nodes.push(op('Add', ['d_min', 'q_n'], ['d2']));
+    nearestSquared(2);
   } else {
     const E = D + 2;
     const pos = positions(spec.grid);
@@ -419,12 +423,7 @@ export function scorerModel(
     }
     inits.push(floatTensor('bank_t', [E, M], bt));
     inits.push(floatTensor('bank_n', [1, M], bn));
-    nodes.push(op('MatMul', ['q', 'bank_t'], ['qb']));
-    nodes.push(op('Mul', ['qb', 'minus2'], ['qb2']));
-    nodes.push(op('Add', ['qb2', 'bank_n'], ['d_part']));
-    nodes.push(op('ReduceMin', ['d_part'], ['d_min'], [intsAttr('axes', [1]), intAttr('keepdims', 1)]));
-    nodes.push(op('ReduceSumSquare', ['q'], ['q_n'], [intsAttr('axes', [1]), intAttr('keepdims', 1)]));
-    nodes.push(op('Add', ['d_min', 'q_n'], ['d2']));
+    nearestSquared(1);
   }
   nodes.push(op('Max', ['d2', 'zero'], ['d2p']));
   nodes.push(op('Sqrt', ['d2p'], ['dist']));

@@ -239,6 +239,19 @@ export interface PatchSet {
   D: number;
 }
 
+/** How many patches a coreset keeps, its random source, and when it must stop. */
+interface CoresetBudget {
+  target: number;
+  rng: Rng;
+  deadline: number;
+}
+
+interface BankResult {
+  bank: Float32Array;
+  size: number;
+  stoppedEarly: boolean;
+}
+
 /** Rows of every copy's patches at the cells within `reach` of (x, y) (clipped at the border). */
 function neighbourRows(ps: PatchSet, x: number, y: number, reach: number): number[] {
   const { grid, copies } = ps;
@@ -257,10 +270,8 @@ function globalBank(
   ps: PatchSet,
   copyShift: [number, number][],
   positionWeight: number,
-  target: number,
-  rng: Rng,
-  deadline: number,
-): { bank: Float32Array; size: number; stoppedEarly: boolean } {
+  { target, rng, deadline }: CoresetBudget,
+): BankResult {
   const { feats, grid, D } = ps;
   const P = grid * grid;
   const E = D + 2;
@@ -291,13 +302,7 @@ function globalBank(
  * projection to `proj` dims, made once for all patches). K is the target or the number of candidates if
  * fewer; when the deadline passes, the remaining locations keep random candidates.
  */
-function localBank(
-  ps: PatchSet,
-  reach: number,
-  target: number,
-  rng: Rng,
-  deadline: number,
-): { bank: Float32Array; size: number; stoppedEarly: boolean } {
+function localBank(ps: PatchSet, reach: number, { target, rng, deadline }: CoresetBudget): BankResult {
   const { feats, grid, D } = ps;
   const P = grid * grid;
   const side = 2 * reach + 1;
@@ -595,13 +600,14 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     0,
     Math.round(opts.neighbourhood ?? (bankKind === 'local' || nCopies < 4 * D ? 1 : 0)),
   );
+  const budget: CoresetBudget = { target: bankTarget, rng, deadline };
   const gaussian = bankKind === 'gaussian' ? localGaussian(ps, reach, 0.01) : undefined;
   const built =
     bankKind === 'gaussian'
       ? { bank: new Float32Array(0), size: 0, stoppedEarly: false }
       : bankKind === 'local'
-        ? localBank(ps, reach, bankTarget, rng, deadline)
-        : globalBank(ps, copyShift, positionWeight, bankTarget, rng, deadline);
+        ? localBank(ps, reach, budget)
+        : globalBank(ps, copyShift, positionWeight, budget);
   const { bank, stoppedEarly } = built;
   const total = nCopies * P;
   progress(0.8, 'calibrate');
