@@ -390,6 +390,50 @@ describe('vision: Gaussian per location', () => {
   });
 });
 
+describe('vision: local memory bank', () => {
+  it('the inspection graph finds, for each location, the nearest neighbour among its own patches only', async () => {
+    const spec: ExtractorSpec = {
+      size: 64,
+      channels: 1,
+      grid: 8,
+      bank: 'designed',
+      levels: 3,
+      contrastNorm: true,
+    };
+    const ext = extractorModel(spec);
+    const D = ext.width;
+    const P = 64;
+    const K = 3;
+    const rng = new Rng(8);
+    const mean = Float32Array.from({ length: D }, () => rng.normal() * 0.1);
+    const invSd = Float32Array.from({ length: D }, () => 0.5 + rng.next());
+    const bank = Float32Array.from({ length: P * K * D }, () => rng.normal());
+    const locScale = new Float32Array(P).fill(1);
+    const locShift = new Float32Array(P);
+    const params = { mean, invSd, positionWeight: 0, bank, bankSize: K, local: K, locShift, locScale };
+    const img = new Float32Array(64 * 64).map(() => rng.next());
+    const fail = (r: string) => new Error(r);
+    const e = await openOnnxSession(ext.onnx, fail);
+    const feeds = { image: new e.ort.Tensor('float32', img, [1, 1, 64, 64]) };
+    const patches = (await e.session.run(feeds, ['patches'])).patches!.data as Float32Array;
+    const s = await openOnnxSession(scorerModel(spec, params, {}), fail);
+    const map = (await s.session.run(feeds, ['map'])).map!.data as Float32Array;
+    for (let p = 0; p < P; p++) {
+      let best = Infinity;
+      for (let k = 0; k < K; k++) {
+        let d2 = 0;
+        for (let d = 0; d < D; d++)
+          d2 += ((patches[p * D + d]! - mean[d]!) * invSd[d]! - bank[(p * K + k) * D + d]!) ** 2;
+        best = Math.min(best, d2);
+      }
+      const want = Math.sqrt(best);
+      assert.ok(Math.abs(map[p]! - want) < 1e-3 * Math.max(1, want), `cell ${p}: ${map[p]} vs ${want}`);
+    }
+    await e.session.release();
+    await s.session.release();
+  });
+});
+
 describe('vision: registration', () => {
   it('recovers a known rotation and shift of a part', async () => {
     const size = 128;
