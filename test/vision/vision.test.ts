@@ -4,7 +4,13 @@ import { onnx } from 'onnx-proto';
 import { openOnnxSession } from '../../nodes/core/onnx';
 import { TaktError } from '../../nodes/core/errors';
 import { Rng } from '../../nodes/core/random';
-import { extractorModel, positions, scorerModel, type ExtractorSpec } from '../../nodes/vision/graph';
+import {
+  extractorModel,
+  positions,
+  scorerModel,
+  type ExtractorSpec,
+  type ScorerParams,
+} from '../../nodes/vision/graph';
 import { decodeBmp, encodeBmp, encodePng, prepare, sniffFormat } from '../../nodes/vision/image';
 import {
   CARD_KEY,
@@ -48,6 +54,41 @@ async function rejects(p: Promise<unknown>, code: string): Promise<TaktError> {
     return err;
   }
   assert.fail(`expected ${code}`);
+}
+
+/** A 64 x 64 designed-bank spec on an 8 x 8 grid, and its feature width. */
+function smallSpec(channels: 1 | 3, extra: Partial<ExtractorSpec> = {}): { spec: ExtractorSpec; D: number } {
+  const spec: ExtractorSpec = {
+    size: 64,
+    channels,
+    grid: 8,
+    bank: 'designed',
+    levels: 3,
+    contrastNorm: true,
+    ...extra,
+  };
+  return { spec, D: extractorModel(spec).width };
+}
+
+/** Runs the feature graph and the scorer graph of `spec` on one image: raw patches, map and score. */
+async function runGraphs(
+  spec: ExtractorSpec,
+  params: ScorerParams,
+  img: Float32Array,
+): Promise<{ patches: Float32Array; map: Float32Array; score: number }> {
+  const fail = (r: string) => new Error(r);
+  const e = await openOnnxSession(extractorModel(spec).onnx, fail);
+  const feeds = { image: new e.ort.Tensor('float32', img, [1, spec.channels, spec.size, spec.size]) };
+  const patches = (await e.session.run(feeds, ['patches'])).patches!.data as Float32Array;
+  const s = await openOnnxSession(scorerModel(spec, params, {}), fail);
+  const out = await s.session.run(feeds, ['map', 'score']);
+  await e.session.release();
+  await s.session.release();
+  return {
+    patches,
+    map: out.map!.data as Float32Array,
+    score: (out.score!.data as Float32Array)[0]!,
+  };
 }
 
 describe('vision: decoding and preparation', () => {
@@ -208,16 +249,7 @@ describe('vision: model pieces', () => {
   });
 
   it('the inspection graph computes the nearest-neighbour map of a plain computation', async () => {
-    const spec: ExtractorSpec = {
-      size: 64,
-      channels: 3,
-      grid: 8,
-      bank: 'designed',
-      levels: 3,
-      contrastNorm: true,
-    };
-    const ext = extractorModel(spec);
-    const D = ext.width;
+    const { spec, D } = smallSpec(3);
     const E = D + 2;
     const P = 64;
     const rng = new Rng(5);
@@ -229,13 +261,7 @@ describe('vision: model pieces', () => {
     const locShift = Float32Array.from({ length: P }, () => rng.next());
     const params = { mean, invSd, positionWeight: 0.7, bank, bankSize: M, locShift, locScale };
     const img = new Float32Array(3 * 64 * 64).map(() => rng.next());
-    const fail = (r: string) => new Error(r);
-    const e = await openOnnxSession(ext.onnx, fail);
-    const feeds = { image: new e.ort.Tensor('float32', img, [1, 3, 64, 64]) };
-    const patches = (await e.session.run(feeds, ['patches'])).patches!.data as Float32Array;
-    const s = await openOnnxSession(scorerModel(spec, params, {}), fail);
-    const out = await s.session.run(feeds, ['map', 'score']);
-    const map = out.map!.data as Float32Array;
+    const { patches, map, score } = await runGraphs(spec, params, img);
     const pos = positions(8);
     let max = -Infinity;
     for (let p = 0; p < P; p++) {
@@ -256,9 +282,7 @@ describe('vision: model pieces', () => {
       );
       max = Math.max(max, want);
     }
-    assert.ok(Math.abs((out.score!.data as Float32Array)[0]! - max) < 1e-3 * Math.max(1, Math.abs(max)));
-    await e.session.release();
-    await s.session.release();
+    assert.ok(Math.abs(score - max) < 1e-3 * Math.max(1, Math.abs(max)));
   });
 });
 
@@ -331,18 +355,7 @@ describe('vision: Gaussian per location', () => {
   });
 
   it('the inspection graph computes the Mahalanobis map of a plain computation', async () => {
-    const spec: ExtractorSpec = {
-      size: 64,
-      channels: 1,
-      grid: 8,
-      bank: 'designed',
-      levels: 3,
-      contrastNorm: true,
-      bandPass: true,
-      peak: true,
-    };
-    const ext = extractorModel(spec);
-    const D = ext.width;
+    const { spec, D } = smallSpec(1, { bandPass: true, peak: true });
     const P = 64;
     const rng = new Rng(6);
     const mean = Float32Array.from({ length: D }, () => rng.normal() * 0.1);
@@ -362,12 +375,7 @@ describe('vision: Gaussian per location', () => {
       gaussian: { mean: gMean, whiteT },
     };
     const img = new Float32Array(64 * 64).map(() => rng.next());
-    const fail = (r: string) => new Error(r);
-    const e = await openOnnxSession(ext.onnx, fail);
-    const feeds = { image: new e.ort.Tensor('float32', img, [1, 1, 64, 64]) };
-    const patches = (await e.session.run(feeds, ['patches'])).patches!.data as Float32Array;
-    const s = await openOnnxSession(scorerModel(spec, params, {}), fail);
-    const map = (await s.session.run(feeds, ['map'])).map!.data as Float32Array;
+    const { patches, map } = await runGraphs(spec, params, img);
     for (let p = 0; p < P; p++) {
       const q = Array.from(
         { length: D },
@@ -385,23 +393,12 @@ describe('vision: Gaussian per location', () => {
         `cell ${p}: ${map[p]} vs ${want}`,
       );
     }
-    await e.session.release();
-    await s.session.release();
   });
 });
 
 describe('vision: local memory bank', () => {
   it('the inspection graph finds, for each location, the nearest neighbour among its own patches only', async () => {
-    const spec: ExtractorSpec = {
-      size: 64,
-      channels: 1,
-      grid: 8,
-      bank: 'designed',
-      levels: 3,
-      contrastNorm: true,
-    };
-    const ext = extractorModel(spec);
-    const D = ext.width;
+    const { spec, D } = smallSpec(1);
     const P = 64;
     const K = 3;
     const rng = new Rng(8);
@@ -412,12 +409,7 @@ describe('vision: local memory bank', () => {
     const locShift = new Float32Array(P);
     const params = { mean, invSd, positionWeight: 0, bank, bankSize: K, local: K, locShift, locScale };
     const img = new Float32Array(64 * 64).map(() => rng.next());
-    const fail = (r: string) => new Error(r);
-    const e = await openOnnxSession(ext.onnx, fail);
-    const feeds = { image: new e.ort.Tensor('float32', img, [1, 1, 64, 64]) };
-    const patches = (await e.session.run(feeds, ['patches'])).patches!.data as Float32Array;
-    const s = await openOnnxSession(scorerModel(spec, params, {}), fail);
-    const map = (await s.session.run(feeds, ['map'])).map!.data as Float32Array;
+    const { patches, map } = await runGraphs(spec, params, img);
     for (let p = 0; p < P; p++) {
       let best = Infinity;
       for (let k = 0; k < K; k++) {
@@ -429,8 +421,6 @@ describe('vision: local memory bank', () => {
       const want = Math.sqrt(best);
       assert.ok(Math.abs(map[p]! - want) < 1e-3 * Math.max(1, want), `cell ${p}: ${map[p]} vs ${want}`);
     }
-    await e.session.release();
-    await s.session.release();
   });
 });
 
