@@ -2,16 +2,20 @@
  * The ONNX graphs of the vision models. No weights are learned by gradient and none are downloaded: the
  * feature extractor is a fixed, hand-designed multi-scale filter bank (Gaussian, first and second
  * derivatives, Laplacian and oriented Gabor filters on a three-level image pyramid), and what the model
- * learns from the line is a memory bank of normal patch descriptors (PatchCore-style, coreset subsampled).
+ * learns from the line is what good patches look like at each place on the registered part: by default a
+ * Gaussian per location (PaDiM-style), or a memory bank of good patches (PatchCore-style, coreset
+ * subsampled), one per location or one for all.
  *
  *   image [1,C,S,S] in [0,1]
  *     -> luminance (and two opponent-colour channels for colour models), per-image contrast normalisation
- *     -> pyramid (S, S/2, S/4) -> filter bank conv -> [response, |response|] -> local average pooling
- *        onto one G x G patch grid (overlapping windows) -> concat -> standardise -> (+ position)
- *     -> patches [G*G, D] -> squared distances to the bank (MatMul) -> min -> sqrt
+ *     -> pyramid (S, S/2, S/4) -> filter bank conv -> per cell (overlapping windows on one G x G grid):
+ *        mean intensity, mean minus the 5 x 5 cells around, mean and peak |response| of each zero-mean
+ *        kernel (+ colour, + its band-pass) -> concat -> standardise
+ *     -> patches [G*G, D] -> Gaussian: |W_loc (x - mean_loc)| (batched MatMul), or bank: squared distances
+ *        to the bank (MatMul) -> min -> sqrt
  *     -> standardised per location ((d - centre) / scale, from good images) = map [1,1,G,G] -> max = score [1]
  *
- * The nearest-neighbour search runs in the graph, so one onnxruntime call gives the map and the score.
+ * The distance runs in the graph, so one onnxruntime call gives the map and the score.
  */
 import { onnx } from 'onnx-proto';
 import { TaktError } from '../core/errors';
@@ -40,6 +44,10 @@ export interface ExtractorSpec {
   contrastNorm: boolean;
   /** Seed of the random bank. */
   seed?: number;
+  /** Designed bank: add the band-pass local mean (cell mean minus the 5 x 5 cells around). */
+  bandPass?: boolean;
+  /** Designed bank: add the peak (max-pooled) energy of every zero-mean kernel. */
+  peak?: boolean;
 }
 
 const KS = 7; // kernel side
@@ -109,8 +117,11 @@ export function randomBank(n: number, seed: number): Float32Array[] {
 
 /** Number of patch features the extractor produces. */
 export function featureWidth(spec: ExtractorSpec): number {
-  const k = spec.bank === 'designed' ? designedBank().length : 16;
-  return spec.levels * (k + (spec.channels === 3 ? 2 : 0));
+  if (spec.bank === 'random') return spec.levels * (16 + (spec.channels === 3 ? 2 : 0));
+  const k = designedBank().length;
+  const bp = spec.bandPass ? 1 : 0;
+  const perLevel = k + bp + (spec.peak ? k - 1 : 0) + (spec.channels === 3 ? 2 + 2 * bp : 0);
+  return spec.levels * perLevel;
 }
 
 interface Built {
@@ -171,6 +182,23 @@ function extractor(spec: ExtractorSpec): Built {
   }
   const feats: string[] = [];
   let width = 0;
+  /** x minus its average over the 5 x 5 cells around (fewer at the border), on the G x G grid. */
+  const bandPass = (x: string, out: string) => {
+    nodes.push(
+      op(
+        'AveragePool',
+        [x],
+        [`${x}_around`],
+        [
+          intsAttr('kernel_shape', [5, 5]),
+          intsAttr('strides', [1, 1]),
+          intsAttr('pads', [2, 2, 2, 2]),
+          intAttr('count_include_pad', 0),
+        ],
+      ),
+    );
+    nodes.push(op('Sub', [x, `${x}_around`], [out]));
+  };
   for (let l = 0; l < spec.levels; l++) {
     const st = stride0 / 2 ** l;
     const pool = (x: string, out: string) =>
@@ -190,14 +218,40 @@ function extractor(spec: ExtractorSpec): Built {
     const resp = `resp${l}`;
     nodes.push(op('Conv', [lum, 'bank_w'], [resp], [intsAttr('pads', [3, 3, 3, 3])]));
     if (spec.bank === 'designed') {
-      // Local mean of the smoothed intensity (kernel 0) and local energy |response| of every other kernel:
-      // signed derivative responses would change with the sub-patch phase of every edge.
+      // Per cell: the local mean of the smoothed intensity (kernel 0), the same minus its mean over the 5 x 5
+      // cells around (a band-pass that a lighting gradient does not move), and the local energy |response|
+      // of every other kernel, averaged over the window and at its peak (a thin or small mark that the
+      // average dilutes still sets the peak). Signed derivative responses would change with the sub-patch
+      // phase of every edge.
       nodes.push(op('Abs', [resp], [`abs${l}`]));
       nodes.push(op('Slice', [resp, 's0', 's1', 'ax1'], [`mean${l}`]));
       nodes.push(op('Slice', [`abs${l}`, 's1', 'sK', 'ax1'], [`en${l}`]));
-      nodes.push(op('Concat', [`mean${l}`, `en${l}`], [`ra${l}`], [intAttr('axis', 1)]));
-      pool(`ra${l}`, `f${l}`);
-      width += K;
+      pool(`mean${l}`, `pm${l}`);
+      pool(`en${l}`, `pe${l}`);
+      const parts = [`pm${l}`];
+      if (spec.bandPass) {
+        bandPass(`pm${l}`, `bp${l}`);
+        parts.push(`bp${l}`);
+      }
+      parts.push(`pe${l}`);
+      width += K + (spec.bandPass ? 1 : 0);
+      if (spec.peak) {
+        nodes.push(
+          op(
+            'MaxPool',
+            [`en${l}`],
+            [`px${l}`],
+            [
+              intsAttr('kernel_shape', [2 * st, 2 * st]),
+              intsAttr('strides', [st, st]),
+              intsAttr('pads', [st / 2, st / 2, st / 2, st / 2]),
+            ],
+          ),
+        );
+        parts.push(`px${l}`);
+        width += K - 1;
+      }
+      nodes.push(op('Concat', parts, [`f${l}`], [intAttr('axis', 1)]));
     } else {
       nodes.push(op('Relu', [resp], [`relu${l}`]));
       pool(`relu${l}`, `f${l}`);
@@ -208,6 +262,11 @@ function extractor(spec: ExtractorSpec): Built {
       pool(chroma, `fc${l}`);
       feats.push(`fc${l}`);
       width += 2;
+      if (spec.bank === 'designed' && spec.bandPass) {
+        bandPass(`fc${l}`, `fcb${l}`);
+        feats.push(`fcb${l}`);
+        width += 2;
+      }
     }
     if (l + 1 < spec.levels) {
       const down = (x: string, out: string) =>
@@ -258,14 +317,25 @@ export interface ScorerParams {
   /** Per-feature mean and 1/sd (length D). */
   mean: Float32Array;
   invSd: Float32Array;
-  /** Weight of the two position features (0 = position-free). */
+  /** Weight of the two position features (0 = position-free; global bank only). */
   positionWeight: number;
   /** Per-location centre and scale of the nearest-neighbour distance ([G*G], from good images; 0 and 1 = none). */
   locShift: Float32Array;
   locScale: Float32Array;
-  /** Memory bank, row-major [M, D + 2] in standardised units (position columns included). */
+  /**
+   * Memory bank in standardised units. Global bank (`local` 0): row-major [M, D + 2], position columns
+   * included, searched by every patch. Local bank (`local` K > 0): [G*G, K, D], the K good patches kept for
+   * each location, searched only by the patch at that location.
+   */
   bank: Float32Array;
   bankSize: number;
+  local?: number;
+  /**
+   * Gaussian per location (PaDiM-style; replaces the bank when set): the mean [G*G, D] and the whitening
+   * matrix W = L^-1 of the covariance L L^T, stored transposed [G*G, D, D], so that the distance is
+   * |W (x - mean)| (the Mahalanobis distance).
+   */
+  gaussian?: { mean: Float32Array; whiteT: Float32Array };
 }
 
 /** Patch position features for grid G: column then row, in cells, centred. */
@@ -286,40 +356,75 @@ export function scorerModel(
 ): Uint8Array {
   const b = extractor(spec);
   const D = b.width;
-  const E = D + 2;
   const P = spec.grid * spec.grid;
   const { nodes, inits } = b;
   inits.push(floatTensor('mu', [1, D], p.mean));
   inits.push(floatTensor('isd', [1, D], p.invSd));
   nodes.push(op('Sub', [b.patches, 'mu'], ['pc']));
   nodes.push(op('Mul', ['pc', 'isd'], ['ps']));
-  const pos = positions(spec.grid);
-  for (let i = 0; i < pos.length; i++) pos[i]! *= p.positionWeight;
-  inits.push(floatTensor('pos', [P, 2], pos));
-  nodes.push(op('Concat', ['ps', 'pos'], ['q'], [intAttr('axis', 1)]));
-  // Bank transposed [E, M] and its squared norms.
-  const M = p.bankSize;
-  const bt = new Float32Array(E * M);
-  const bn = new Float32Array(M);
-  for (let m = 0; m < M; m++) {
-    let s = 0;
-    for (let e = 0; e < E; e++) {
-      const v = p.bank[m * E + e]!;
-      bt[e * M + m] = v;
-      s += v * v;
-    }
-    bn[m] = s;
-  }
-  inits.push(floatTensor('bank_t', [E, M], bt));
-  inits.push(floatTensor('bank_n', [1, M], bn));
-  inits.push(floatTensor('minus2', [1], [-2]));
   inits.push(floatTensor('zero', [1], [0]));
-  nodes.push(op('MatMul', ['q', 'bank_t'], ['qb']));
-  nodes.push(op('Mul', ['qb', 'minus2'], ['qb2']));
-  nodes.push(op('Add', ['qb2', 'bank_n'], ['d_part']));
-  nodes.push(op('ReduceMin', ['d_part'], ['d_min'], [intsAttr('axes', [1]), intAttr('keepdims', 1)]));
-  nodes.push(op('ReduceSumSquare', ['q'], ['q_n'], [intsAttr('axes', [1]), intAttr('keepdims', 1)]));
-  nodes.push(op('Add', ['d_min', 'q_n'], ['d2']));
+  const K = p.local ?? 0;
+  // d2 = min over the bank of |q - b|^2 = |q|^2 + min(|b|^2 - 2 q.b), along `axis` of q x bank_t.
+  const nearestSquared = (axis: number) => {
+    nodes.push(op('MatMul', ['q', 'bank_t'], ['qb']));
+    nodes.push(op('Mul', ['qb', 'minus2'], ['qb2']));
+    nodes.push(op('Add', ['qb2', 'bank_n'], ['d_part']));
+    nodes.push(op('ReduceMin', ['d_part'], ['d_min'], [intsAttr('axes', [axis]), intAttr('keepdims', 1)]));
+    nodes.push(op('ReduceSumSquare', ['q'], ['q_n'], [intsAttr('axes', [axis]), intAttr('keepdims', 1)]));
+    nodes.push(op('Add', ['d_min', 'q_n'], ['d2']));
+  };
+  if (!p.gaussian) inits.push(floatTensor('minus2', [1], [-2]));
+  if (p.gaussian) {
+    inits.push(int64Tensor('q3_shape', [P, 1, D]));
+    inits.push(floatTensor('loc_mu', [P, 1, D], p.gaussian.mean));
+    inits.push(floatTensor('loc_w', [P, D, D], p.gaussian.whiteT));
+    nodes.push(op('Reshape', ['ps', 'q3_shape'], ['q']));
+    nodes.push(op('Sub', ['q', 'loc_mu'], ['qm']));
+    nodes.push(op('MatMul', ['qm', 'loc_w'], ['qw']));
+    nodes.push(op('ReduceSumSquare', ['qw'], ['d2'], [intsAttr('axes', [2]), intAttr('keepdims', 1)]));
+  } else if (K > 0) {
+    // Local bank: per location, [1, D] x [D, K] (a batched MatMul over the G*G locations).
+    const bt = new Float32Array(P * D * K);
+    const bn = new Float32Array(P * K);
+    for (let l = 0; l < P; l++)
+      for (let k = 0; k < K; k++) {
+        let s = 0;
+        const o = (l * K + k) * D;
+        for (let d = 0; d < D; d++) {
+          const v = p.bank[o + d]!;
+          bt[l * D * K + d * K + k] = v;
+          s += v * v;
+        }
+        bn[l * K + k] = s;
+      }
+    inits.push(int64Tensor('q3_shape', [P, 1, D]));
+    inits.push(floatTensor('bank_t', [P, D, K], bt));
+    inits.push(floatTensor('bank_n', [P, 1, K], bn));
+    nodes.push(op('Reshape', ['ps', 'q3_shape'], ['q']));
+    nearestSquared(2);
+  } else {
+    const E = D + 2;
+    const pos = positions(spec.grid);
+    for (let i = 0; i < pos.length; i++) pos[i]! *= p.positionWeight;
+    inits.push(floatTensor('pos', [P, 2], pos));
+    nodes.push(op('Concat', ['ps', 'pos'], ['q'], [intAttr('axis', 1)]));
+    // Bank transposed [E, M] and its squared norms.
+    const M = p.bankSize;
+    const bt = new Float32Array(E * M);
+    const bn = new Float32Array(M);
+    for (let m = 0; m < M; m++) {
+      let s = 0;
+      for (let e = 0; e < E; e++) {
+        const v = p.bank[m * E + e]!;
+        bt[e * M + m] = v;
+        s += v * v;
+      }
+      bn[m] = s;
+    }
+    inits.push(floatTensor('bank_t', [E, M], bt));
+    inits.push(floatTensor('bank_n', [1, M], bn));
+    nearestSquared(1);
+  }
   nodes.push(op('Max', ['d2', 'zero'], ['d2p']));
   nodes.push(op('Sqrt', ['d2p'], ['dist']));
   inits.push(int64Tensor('map_shape', [1, 1, spec.grid, spec.grid]));

@@ -23,7 +23,7 @@ export const CARD_KEY = 'takt.vision';
 /** What a vision model says about itself (stored in the ONNX metadata under `takt.vision`). */
 export interface VisionCard {
   format: 'takt-vision/1';
-  method: 'patchcore-filterbank' | 'patchcore-random';
+  method: 'padim-filterbank' | 'patchcore-filterbank' | 'patchcore-random';
   /** Model input: square side and channels (1 grey, 3 RGB). */
   size: number;
   channels: 1 | 3;
@@ -39,6 +39,9 @@ export interface VisionCard {
   threshold: number;
   falseRejectRate: number;
   positionWeight: number;
+  /** What good patches are compared with: a Gaussian per location, a bank per location, or one bank. */
+  memory?: 'gaussian' | 'local' | 'global';
+  /** Patches in the bank (per location for 'local'; 0 for 'gaussian'). */
   bankSize: number;
   /** Registration template (luminance at 1/4 resolution, row-major), or null when parts are not registered. */
   registration: { side: number; template: number[] } | null;
@@ -69,8 +72,28 @@ export interface TrainOptions {
   grid?: number;
   /** Region of interest applied to every image (source pixels). */
   roi?: Roi;
-  /** Memory bank size (default 4096 patches). */
+  /**
+   * What the good patches become: 'gaussian' (default for the designed bank) a Gaussian of the patch
+   * features at each location of the registered part (mean and covariance, PaDiM-style; the distance is
+   * Mahalanobis); 'local' a k-centre coreset of the good patches at each location (nearest neighbour);
+   * 'global' one coreset searched by every patch, with position as a weak feature (the random baseline).
+   */
+  bank?: 'gaussian' | 'local' | 'global';
+  /**
+   * Cells around a location whose good patches it learns from (default 1 for 'local'; for 'gaussian' 0, or 1
+   * when there are fewer than 4 fit copies per feature).
+   */
+  neighbourhood?: number;
+  /** Memory bank size: patches kept per location (local bank, default 64) or in all (global, default 4096). */
   bankSize?: number;
+  /**
+   * Local bank: the fit images also enter shifted by this many pixels left, right, up and down (default 1),
+   * so that a part registered a pixel off still finds its match.
+   */
+  jitter?: number;
+  /** Designed bank: band-pass local mean and peak energies as extra features (default true). */
+  bandPass?: boolean;
+  peak?: boolean;
   /** Weight of patch position (in grid cells) in the nearest-neighbour distance (default 1; 0 = anywhere). */
   positionWeight?: number;
   /** 'random' builds the random-convolution baseline instead of the designed filter bank. */
@@ -212,6 +235,214 @@ export function shiftImage(
   return out;
 }
 
+/** Standardised patch features of the fit copies: row (copy * G*G + location) of `feats`, D wide. */
+export interface PatchSet {
+  feats: Float32Array;
+  copies: number;
+  grid: number;
+  D: number;
+}
+
+/** How many patches a coreset keeps, its random source, and when it must stop. */
+interface CoresetBudget {
+  target: number;
+  rng: Rng;
+  deadline: number;
+}
+
+interface BankResult {
+  bank: Float32Array;
+  size: number;
+  stoppedEarly: boolean;
+}
+
+/** Rows of every copy's patches at the cells within `reach` of (x, y) (clipped at the border). */
+function neighbourRows(ps: PatchSet, x: number, y: number, reach: number): number[] {
+  const { grid, copies } = ps;
+  const rows: number[] = [];
+  for (let yy = Math.max(0, y - reach); yy <= Math.min(grid - 1, y + reach); yy++)
+    for (let xx = Math.max(0, x - reach); xx <= Math.min(grid - 1, x + reach); xx++)
+      for (let c = 0; c < copies; c++) rows.push(c * grid * grid + yy * grid + xx);
+  return rows;
+}
+
+/**
+ * The global memory bank: every candidate patch standardised, with its position on the part (shifted
+ * copies agree), subsampled to at most 32768 and then reduced by a greedy k-centre coreset.
+ */
+function globalBank(
+  ps: PatchSet,
+  copyShift: [number, number][],
+  positionWeight: number,
+  { target, rng, deadline }: CoresetBudget,
+): BankResult {
+  const { feats, grid, D } = ps;
+  const P = grid * grid;
+  const E = D + 2;
+  const pos = positions(grid);
+  const total = ps.copies * P;
+  const maxCand = 32768;
+  const pick: number[] = [];
+  const keep = Math.min(1, maxCand / total);
+  for (let i = 0; i < total; i++) if (keep >= 1 || rng.next() < keep) pick.push(i);
+  const cand = new Float32Array(pick.length * E);
+  pick.forEach((g, r) => {
+    const c = Math.floor(g / P);
+    const p = g % P;
+    cand.set(feats.subarray(g * D, g * D + D), r * E);
+    cand[r * E + D] = (pos[2 * p]! - copyShift[c]![0]) * positionWeight;
+    cand[r * E + D + 1] = (pos[2 * p + 1]! - copyShift[c]![1]) * positionWeight;
+  });
+  const { idx, stoppedEarly } = kCenterCoreset(cand, pick.length, E, target, rng, 24, deadline);
+  const bank = new Float32Array(idx.length * E);
+  idx.forEach((r, j) => bank.set(cand.subarray(r * E, r * E + E), j * E));
+  return { bank, size: idx.length, stoppedEarly };
+}
+
+/**
+ * The local memory bank [G*G, K, D]: for each location, the standardised patches of every fit copy at
+ * that location and the cells within `reach` of it (the registration is not exact), at most `maxCand` of
+ * them drawn at random, reduced to K by a greedy k-centre coreset of their own (on a fixed random
+ * projection to `proj` dims, made once for all patches). K is the target or the number of candidates if
+ * fewer; when the deadline passes, the remaining locations keep random candidates.
+ */
+function localBank(ps: PatchSet, reach: number, { target, rng, deadline }: CoresetBudget): BankResult {
+  const { feats, grid, D } = ps;
+  const P = grid * grid;
+  const side = 2 * reach + 1;
+  const maxCand = 2048;
+  const proj = Math.min(D, 16);
+  const K = Math.min(target, ps.copies * side * side, maxCand);
+  // Project every patch once.
+  const n = ps.copies * P;
+  const R = new Float32Array(D * proj);
+  for (let i = 0; i < R.length; i++) R[i] = rng.normal() / Math.sqrt(proj);
+  const X = new Float32Array(n * proj);
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < D; d++) {
+      const v = feats[i * D + d]!;
+      if (v === 0) continue;
+      const o = i * proj;
+      for (let j = 0; j < proj; j++) X[o + j]! += v * R[d * proj + j]!;
+    }
+  const bank = new Float32Array(P * K * D);
+  const cand = new Float32Array(maxCand * proj);
+  let stoppedEarly = false;
+  for (let y = 0; y < grid; y++)
+    for (let x = 0; x < grid; x++) {
+      const ids = neighbourRows(ps, x, y, reach);
+      // A random subset when there are too many (partial Fisher-Yates).
+      const m = Math.min(ids.length, maxCand);
+      for (let i = 0; i < m; i++) {
+        const j = rng.int(i, ids.length - 1);
+        const t = ids[i]!;
+        ids[i] = ids[j]!;
+        ids[j] = t;
+      }
+      for (let i = 0; i < m; i++) cand.set(X.subarray(ids[i]! * proj, ids[i]! * proj + proj), i * proj);
+      const r: { idx: number[]; stoppedEarly: boolean } = stoppedEarly
+        ? { idx: Array.from({ length: Math.min(K, m) }, (_, i) => i), stoppedEarly: true }
+        : kCenterCoreset(cand, m, proj, K, rng, proj, deadline);
+      stoppedEarly ||= r.stoppedEarly;
+      const o = (y * grid + x) * K * D;
+      for (let k = 0; k < K; k++) {
+        const g = ids[r.idx[k % r.idx.length]!]!;
+        bank.set(feats.subarray(g * D, g * D + D), o + k * D);
+      }
+    }
+  return { bank, size: K, stoppedEarly };
+}
+
+/**
+ * A Gaussian of the standardised patch features at each location (PaDiM-style), from every fit copy at
+ * that location and the cells within `reach` of it: the mean and W = L^-1 (transposed, [G*G, D, D]) where
+ * L L^T = the Ledoit-Wolf shrunk covariance + eps I. Small misplacement seen in the fit copies (the jittered ones) becomes a
+ * direction of the covariance, so it costs little; a mark the good parts never show costs a lot.
+ */
+export function localGaussian(
+  ps: PatchSet,
+  reach: number,
+  eps: number,
+): { mean: Float32Array; whiteT: Float32Array } {
+  const { feats, grid, D } = ps;
+  const P = grid * grid;
+  const mean = new Float32Array(P * D);
+  const whiteT = new Float32Array(P * D * D);
+  const m = new Float64Array(D);
+  const c = new Float64Array(D * D);
+  const L = new Float64Array(D * D);
+  const W = new Float64Array(D * D);
+  for (let y = 0; y < grid; y++)
+    for (let x = 0; x < grid; x++) {
+      m.fill(0);
+      c.fill(0);
+      const rows = neighbourRows(ps, x, y, reach);
+      const cnt = rows.length;
+      for (const r of rows) for (let i = 0; i < D; i++) m[i]! += feats[r * D + i]!;
+      for (let i = 0; i < D; i++) m[i]! /= cnt;
+      for (const r of rows) {
+        const o = r * D;
+        for (let i = 0; i < D; i++) {
+          const a = feats[o + i]! - m[i]!;
+          if (a === 0) continue;
+          for (let j = 0; j <= i; j++) c[i * D + j]! += a * (feats[o + j]! - m[j]!);
+        }
+      }
+      for (let i = 0; i < D; i++)
+        for (let j = 0; j <= i; j++) c[j * D + i] = c[i * D + j]! /= Math.max(1, cnt - 1);
+      // Ledoit-Wolf shrinkage towards (trace / D) I: with few good images (or many features) the sample
+      // covariance has directions of almost no variance that a good part would still cross.
+      let tr = 0;
+      for (let i = 0; i < D; i++) tr += c[i * D + i]!;
+      const target = tr / D;
+      let d2 = 0;
+      let s2 = 0;
+      for (let i = 0; i < D; i++)
+        for (let j = 0; j < D; j++) {
+          const v = c[i * D + j]!;
+          s2 += v * v;
+          d2 += (v - (i === j ? target : 0)) ** 2;
+        }
+      // sum_k |z_k x z_k - S|^2 = sum_k |z_k|^4 - 2 sum_k z_k' S z_k + cnt |S|^2, and
+      // sum_k z_k' S z_k = (cnt - 1) |S|^2 since S = sum_k z_k z_k' / (cnt - 1).
+      let z4 = 0;
+      for (const r of rows) {
+        let zz = 0;
+        for (let i = 0; i < D; i++) zz += (feats[r * D + i]! - m[i]!) ** 2;
+        z4 += zz * zz;
+      }
+      let b2 = z4 - 2 * (cnt - 1) * s2 + cnt * s2;
+      b2 /= cnt * cnt;
+      const alpha = d2 > 0 ? Math.min(b2, d2) / d2 : 1;
+      for (let i = 0; i < D; i++) {
+        for (let j = 0; j <= i; j++) c[i * D + j]! *= 1 - alpha;
+        c[i * D + i]! += alpha * target + eps;
+      }
+      // Cholesky (lower) then W = L^-1 by forward substitution.
+      L.fill(0);
+      for (let i = 0; i < D; i++)
+        for (let j = 0; j <= i; j++) {
+          let s = c[i * D + j]!;
+          for (let k = 0; k < j; k++) s -= L[i * D + k]! * L[j * D + k]!;
+          L[i * D + j] = i === j ? Math.sqrt(Math.max(s, 1e-12)) : s / L[j * D + j]!;
+        }
+      W.fill(0);
+      for (let col = 0; col < D; col++)
+        for (let i = col; i < D; i++) {
+          let s = i === col ? 1 : 0;
+          for (let k = col; k < i; k++) s -= L[i * D + k]! * W[k * D + col]!;
+          W[i * D + col] = s / L[i * D + i]!;
+        }
+      const p = y * grid + x;
+      for (let i = 0; i < D; i++) {
+        mean[p * D + i] = m[i]!;
+        // whiteT[p][i][j] = W[j][i]
+        for (let j = 0; j < D; j++) whiteT[p * D * D + i * D + j] = W[j * D + i]!;
+      }
+    }
+  return { mean, whiteT };
+}
+
 /**
  * Trains an anomaly model on good images (encoded bytes or raw frames) and returns the ONNX model with
  * its card. The library call runs inline (the node runs it in a worker thread).
@@ -223,8 +454,10 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const frr = opts.falseRejectRate ?? 0.01;
   const timeLimitMs = opts.timeLimitMs ?? 120_000;
   const positionWeight = opts.positionWeight ?? 1;
-  const bankTarget = opts.bankSize ?? 4096;
   const features = opts.features ?? 'designed';
+  const bankKind = opts.bank ?? (features === 'designed' ? 'gaussian' : 'global');
+  const bankTarget = opts.bankSize ?? (bankKind === 'local' ? 64 : 4096);
+
   const rng = new Rng(opts.seed ?? 1, 31);
   const progress = opts.onProgress ?? (() => {});
   if (!(frr > 0 && frr < 0.5))
@@ -276,6 +509,8 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     levels: features === 'designed' ? 3 : 1,
     contrastNorm: opts.contrastNorm ?? features === 'designed',
     seed: opts.seed ?? 1,
+    bandPass: opts.bandPass ?? true,
+    peak: opts.peak ?? true,
   };
   const ext = extractorModel(spec);
   const D = ext.width;
@@ -303,12 +538,24 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   // the patches at the phases a misplaced part shows).
   const stride0 = size / grid;
   const half = stride0 / 2;
-  const shifts: [number, number][] = [
-    [0, 0],
-    [half, 0],
-    [0, half],
-    [half, half],
-  ];
+  const jitter = opts.jitter ?? 1;
+  const shifts: [number, number][] =
+    bankKind !== 'global'
+      ? jitter > 0
+        ? [
+            [0, 0],
+            [jitter, 0],
+            [-jitter, 0],
+            [0, jitter],
+            [0, -jitter],
+          ]
+        : [[0, 0]]
+      : [
+          [0, 0],
+          [half, 0],
+          [0, half],
+          [half, half],
+        ];
   const nCopies = fit.length * shifts.length;
   const feats = new Float32Array(nCopies * P * D);
   const copyShift: [number, number][] = [];
@@ -345,38 +592,29 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     mu[d] = m;
     isd[d] = 1 / Math.max(Math.sqrt(v), 1e-6);
   }
+  for (let i = 0; i < nCopies * P; i++)
+    for (let d = 0; d < D; d++) feats[i * D + d] = (feats[i * D + d]! - mu[d]!) * isd[d]!;
+  const ps: PatchSet = { feats, copies: nCopies, grid, D };
 
-  // Candidate patches, standardised, with position (of the part point, so shifted copies agree),
-  // subsampled to at most 32768; then a greedy k-centre coreset.
-  const E = D + 2;
-  const pos = positions(grid);
-  const total = nCopies * P;
-  const maxCand = 32768;
-  const pick: number[] = [];
-  const keep = Math.min(1, maxCand / total);
-  for (let i = 0; i < total; i++) if (keep >= 1 || rng.next() < keep) pick.push(i);
-  const cand = new Float32Array(pick.length * E);
-  pick.forEach((g, r) => {
-    const c = Math.floor(g / P);
-    const p = g % P;
-    const o = g * D;
-    for (let d = 0; d < D; d++) cand[r * E + d] = (feats[o + d]! - mu[d]!) * isd[d]!;
-    cand[r * E + D] = (pos[2 * p]! - copyShift[c]![0]) * positionWeight;
-    cand[r * E + D + 1] = (pos[2 * p + 1]! - copyShift[c]![1]) * positionWeight;
-  });
-  progress(0.55, 'coreset');
   const reserve = Math.min(15_000, timeLimitMs * 0.2);
-  const { idx, stoppedEarly } = kCenterCoreset(
-    cand,
-    pick.length,
-    E,
-    bankTarget,
-    rng,
-    24,
-    t0 + timeLimitMs - reserve,
+  const deadline = t0 + timeLimitMs - reserve;
+  progress(0.55, 'coreset');
+  // A Gaussian learns from its own location only when the fit copies give at least 4 samples per feature
+  // for its covariance; with fewer good images it pools the 3 x 3 cells around.
+  const reach = Math.max(
+    0,
+    Math.round(opts.neighbourhood ?? (bankKind === 'local' || nCopies < 4 * D ? 1 : 0)),
   );
-  const bank = new Float32Array(idx.length * E);
-  idx.forEach((r, j) => bank.set(cand.subarray(r * E, r * E + E), j * E));
+  const budget: CoresetBudget = { target: bankTarget, rng, deadline };
+  const gaussian = bankKind === 'gaussian' ? localGaussian(ps, reach, 0.01) : undefined;
+  const built =
+    bankKind === 'gaussian'
+      ? { bank: new Float32Array(0), size: 0, stoppedEarly: false }
+      : bankKind === 'local'
+        ? localBank(ps, reach, budget)
+        : globalBank(ps, copyShift, positionWeight, budget);
+  const { bank, stoppedEarly } = built;
+  const total = nCopies * P;
   progress(0.8, 'calibrate');
 
   // Per-location standardisation: the distance of good patches has its own centre and spread at each
@@ -388,7 +626,9 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     invSd: isd,
     positionWeight,
     bank,
-    bankSize: idx.length,
+    bankSize: built.size,
+    local: bankKind === 'local' ? built.size : 0,
+    gaussian,
     locShift: new Float32Array(P),
     locScale: new Float32Array(P).fill(1),
   };
@@ -433,7 +673,12 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
   const sMean = scores.reduce((a, b) => a + b, 0) / scores.length;
   const card: VisionCard = {
     format: 'takt-vision/1',
-    method: features === 'designed' ? 'patchcore-filterbank' : 'patchcore-random',
+    method:
+      features === 'random'
+        ? 'patchcore-random'
+        : bankKind === 'gaussian'
+          ? 'padim-filterbank'
+          : 'patchcore-filterbank',
     size,
     channels,
     grid,
@@ -446,7 +691,8 @@ export async function train(images: ImageInput[], opts: TrainOptions = {}): Prom
     threshold,
     falseRejectRate: frr,
     positionWeight,
-    bankSize: idx.length,
+    memory: bankKind,
+    bankSize: built.size,
     registration: template
       ? { side: size / 4, template: Array.from(template, (v) => Math.round(v * 1e5) / 1e5) }
       : null,
@@ -734,27 +980,36 @@ export async function heatmapPng(
   const plane = size * size;
   const lo = threshold * 0.5;
   const span = threshold * 1.5 || 1;
+  // Bilinear taps per column, computed once; each output row first interpolates the two map rows.
+  const x0s = new Int32Array(size);
+  const x1s = new Int32Array(size);
+  const fxs = new Float32Array(size);
+  for (let x = 0; x < size; x++) {
+    const gx = Math.min(Math.max(((x + 0.5) * g) / size - 0.5, 0), g - 1);
+    x0s[x] = Math.floor(gx);
+    x1s[x] = Math.min(x0s[x]! + 1, g - 1);
+    fxs[x] = gx - x0s[x]!;
+  }
+  const row = new Float32Array(g);
+  const kGrey = channels === 3 ? 255 / 3 : 255;
   for (let y = 0; y < size; y++) {
     const gy = Math.min(Math.max(((y + 0.5) * g) / size - 0.5, 0), g - 1);
     const y0 = Math.floor(gy);
     const y1 = Math.min(y0 + 1, g - 1);
     const fy = gy - y0;
+    for (let k = 0; k < g; k++) row[k] = map[y0 * g + k]! * (1 - fy) + map[y1 * g + k]! * fy;
     for (let x = 0; x < size; x++) {
-      const gx = Math.min(Math.max(((x + 0.5) * g) / size - 0.5, 0), g - 1);
-      const x0 = Math.floor(gx);
-      const x1 = Math.min(x0 + 1, g - 1);
-      const fx = gx - x0;
-      const v =
-        (map[y0 * g + x0]! * (1 - fx) + map[y0 * g + x1]! * fx) * (1 - fy) +
-        (map[y1 * g + x0]! * (1 - fx) + map[y1 * g + x1]! * fx) * fy;
-      const a = Math.min(Math.max((v - lo) / span, 0), 1) * 0.7;
+      const fx = fxs[x]!;
+      const v = row[x0s[x]!]! * (1 - fx) + row[x1s[x]!]! * fx;
+      const t = (v - lo) / span;
+      const a = (t < 0 ? 0 : t > 1 ? 1 : t) * 0.7;
       const i = y * size + x;
-      let grey = tensor[i]!;
-      if (channels === 3) grey = (tensor[i]! + tensor[plane + i]! + tensor[2 * plane + i]!) / 3;
-      const gv = grey * 255;
+      const gv =
+        (channels === 3 ? tensor[i]! + tensor[plane + i]! + tensor[2 * plane + i]! : tensor[i]!) * kGrey;
+      const dim = Math.round(gv * (1 - a));
       out[i * 3] = Math.round(gv * (1 - a) + 255 * a);
-      out[i * 3 + 1] = Math.round(gv * (1 - a));
-      out[i * 3 + 2] = Math.round(gv * (1 - a));
+      out[i * 3 + 1] = dim;
+      out[i * 3 + 2] = dim;
     }
   }
   return encodePng({ width: size, height: size, channels: 3, data: out }, true);

@@ -102,12 +102,48 @@ export function findPose(
   const rad = Math.PI / 180;
   const shiftT = Math.ceil(maxShift / F);
   let best = { a: 0, x: 0, y: 0, v: -Infinity };
-  for (let a = -maxAngleDeg; a <= maxAngleDeg + 1e-9; a += 2)
-    for (let y = -shiftT; y <= shiftT; y++)
-      for (let x = -shiftT; x <= shiftT; x++) {
-        const v = ncc(thumb, tpl, s, a * rad, x, y, 2);
-        if (v > best.v) best = { a, x, y, v };
+  // Coarse search: the thumbnail turned once per angle, then every whole-pixel shift e read off it by
+  // index (rot(p + e) = thumb(R (p + e - c) + c), the pose with shift R e), on every second pixel of the
+  // central window.
+  const m = Math.round(s / 8);
+  let sb = 0;
+  let sbb = 0;
+  let n = 0;
+  for (let y = m; y < s - m; y += 2)
+    for (let x = m; x < s - m; x += 2) {
+      const b = tpl[y * s + x]!;
+      sb += b;
+      sbb += b * b;
+      n++;
+    }
+  const vb = sbb - (sb * sb) / n;
+  const reach = Math.min(shiftT, m);
+  for (let a = -maxAngleDeg; a <= maxAngleDeg + 1e-9; a += 2) {
+    const rot = warp(thumb, 1, s, { angle: a * rad, dx: 0, dy: 0 });
+    for (let ey = -reach; ey <= reach; ey++)
+      for (let ex = -reach; ex <= reach; ex++) {
+        let sa = 0;
+        let saa = 0;
+        let sab = 0;
+        for (let y = m; y < s - m; y += 2) {
+          const ro = (y + ey) * s + ex;
+          const to = y * s;
+          for (let x = m; x < s - m; x += 2) {
+            const va = rot[ro + x]!;
+            sa += va;
+            saa += va * va;
+            sab += va * tpl[to + x]!;
+          }
+        }
+        const va = saa - (sa * sa) / n;
+        const v = (sab - (sa * sb) / n) / Math.sqrt(Math.max(va * vb, 1e-12));
+        if (v > best.v) {
+          const cos = Math.cos(a * rad);
+          const sin = Math.sin(a * rad);
+          best = { a, x: cos * ex - sin * ey, y: sin * ex + cos * ey, v };
+        }
       }
+  }
   best.v = ncc(thumb, tpl, s, best.a * rad, best.x, best.y);
   // Refine: half the angle step and quarter-pixel shifts around the best, twice.
   for (const [da, dp] of [

@@ -4,12 +4,19 @@ import { onnx } from 'onnx-proto';
 import { openOnnxSession } from '../../nodes/core/onnx';
 import { TaktError } from '../../nodes/core/errors';
 import { Rng } from '../../nodes/core/random';
-import { extractorModel, positions, scorerModel, type ExtractorSpec } from '../../nodes/vision/graph';
+import {
+  extractorModel,
+  positions,
+  scorerModel,
+  type ExtractorSpec,
+  type ScorerParams,
+} from '../../nodes/vision/graph';
 import { decodeBmp, encodeBmp, encodePng, prepare, sniffFormat } from '../../nodes/vision/image';
 import {
   CARD_KEY,
   Inspector,
   kCenterCoreset,
+  localGaussian,
   mapRegions,
   thresholdFromGood,
   train,
@@ -47,6 +54,41 @@ async function rejects(p: Promise<unknown>, code: string): Promise<TaktError> {
     return err;
   }
   assert.fail(`expected ${code}`);
+}
+
+/** A 64 x 64 designed-bank spec on an 8 x 8 grid, and its feature width. */
+function smallSpec(channels: 1 | 3, extra: Partial<ExtractorSpec> = {}): { spec: ExtractorSpec; D: number } {
+  const spec: ExtractorSpec = {
+    size: 64,
+    channels,
+    grid: 8,
+    bank: 'designed',
+    levels: 3,
+    contrastNorm: true,
+    ...extra,
+  };
+  return { spec, D: extractorModel(spec).width };
+}
+
+/** Runs the feature graph and the scorer graph of `spec` on one image: raw patches, map and score. */
+async function runGraphs(
+  spec: ExtractorSpec,
+  params: ScorerParams,
+  img: Float32Array,
+): Promise<{ patches: Float32Array; map: Float32Array; score: number }> {
+  const fail = (r: string) => new Error(r);
+  const e = await openOnnxSession(extractorModel(spec).onnx, fail);
+  const feeds = { image: new e.ort.Tensor('float32', img, [1, spec.channels, spec.size, spec.size]) };
+  const patches = (await e.session.run(feeds, ['patches'])).patches!.data as Float32Array;
+  const s = await openOnnxSession(scorerModel(spec, params, {}), fail);
+  const out = await s.session.run(feeds, ['map', 'score']);
+  await e.session.release();
+  await s.session.release();
+  return {
+    patches,
+    map: out.map!.data as Float32Array,
+    score: (out.score!.data as Float32Array)[0]!,
+  };
 }
 
 describe('vision: decoding and preparation', () => {
@@ -207,16 +249,7 @@ describe('vision: model pieces', () => {
   });
 
   it('the inspection graph computes the nearest-neighbour map of a plain computation', async () => {
-    const spec: ExtractorSpec = {
-      size: 64,
-      channels: 3,
-      grid: 8,
-      bank: 'designed',
-      levels: 3,
-      contrastNorm: true,
-    };
-    const ext = extractorModel(spec);
-    const D = ext.width;
+    const { spec, D } = smallSpec(3);
     const E = D + 2;
     const P = 64;
     const rng = new Rng(5);
@@ -228,13 +261,7 @@ describe('vision: model pieces', () => {
     const locShift = Float32Array.from({ length: P }, () => rng.next());
     const params = { mean, invSd, positionWeight: 0.7, bank, bankSize: M, locShift, locScale };
     const img = new Float32Array(3 * 64 * 64).map(() => rng.next());
-    const fail = (r: string) => new Error(r);
-    const e = await openOnnxSession(ext.onnx, fail);
-    const feeds = { image: new e.ort.Tensor('float32', img, [1, 3, 64, 64]) };
-    const patches = (await e.session.run(feeds, ['patches'])).patches!.data as Float32Array;
-    const s = await openOnnxSession(scorerModel(spec, params, {}), fail);
-    const out = await s.session.run(feeds, ['map', 'score']);
-    const map = out.map!.data as Float32Array;
+    const { patches, map, score } = await runGraphs(spec, params, img);
     const pos = positions(8);
     let max = -Infinity;
     for (let p = 0; p < P; p++) {
@@ -255,9 +282,145 @@ describe('vision: model pieces', () => {
       );
       max = Math.max(max, want);
     }
-    assert.ok(Math.abs((out.score!.data as Float32Array)[0]! - max) < 1e-3 * Math.max(1, Math.abs(max)));
-    await e.session.release();
-    await s.session.release();
+    assert.ok(Math.abs(score - max) < 1e-3 * Math.max(1, Math.abs(max)));
+  });
+});
+
+describe('vision: Gaussian per location', () => {
+  it('whitens each location: W C W^T is the identity for the shrunk covariance C, and the mean is the sample mean', () => {
+    const grid = 2;
+    const P = grid * grid;
+    const D = 3;
+    const n = 40;
+    const rng = new Rng(11);
+    // Correlated features: f = A z + location offset.
+    const feats = new Float32Array(n * P * D);
+    for (let c = 0; c < n; c++)
+      for (let p = 0; p < P; p++) {
+        const z = [rng.normal(), rng.normal(), rng.normal()];
+        const o = (c * P + p) * D;
+        feats[o] = p + z[0]!;
+        feats[o + 1] = 0.5 * z[0]! + 0.2 * z[1]!;
+        feats[o + 2] = -z[1]! + 0.1 * z[2]! * (p + 1);
+      }
+    const raw = Float64Array.from(feats);
+    const mu = Float32Array.from([0.5, 0, 0]);
+    const isd = Float32Array.from([2, 1, 0.5]);
+    const eps = 0.01;
+    for (let i = 0; i < n * P; i++)
+      for (let d = 0; d < D; d++) feats[i * D + d] = (feats[i * D + d]! - mu[d]!) * isd[d]!;
+    const { mean, whiteT } = localGaussian({ feats, copies: n, grid, D }, 0, eps);
+    for (let p = 0; p < P; p++) {
+      const xs = Array.from({ length: n }, (_, c) =>
+        Array.from({ length: D }, (_, d) => (raw[(c * P + p) * D + d]! - mu[d]!) * isd[d]!),
+      );
+      const m = Array.from({ length: D }, (_, d) => xs.reduce((a, x) => a + x[d]!, 0) / n);
+      for (let d = 0; d < D; d++) assert.ok(Math.abs(mean[p * D + d]! - m[d]!) < 1e-5);
+      // Sample covariance, then Ledoit-Wolf shrinkage towards (trace / D) I, then + eps I.
+      const S = Array.from({ length: D }, (_, i) =>
+        Array.from(
+          { length: D },
+          (_, j) => xs.reduce((a, x) => a + (x[i]! - m[i]!) * (x[j]! - m[j]!), 0) / (n - 1),
+        ),
+      );
+      const target = S.reduce((a, r, i) => a + r[i]!, 0) / D;
+      let d2 = 0;
+      let s2 = 0;
+      for (let i = 0; i < D; i++)
+        for (let j = 0; j < D; j++) {
+          s2 += S[i]![j]! ** 2;
+          d2 += (S[i]![j]! - (i === j ? target : 0)) ** 2;
+        }
+      let b2 = 0;
+      for (const x of xs) {
+        const zc = x.map((v, i) => v - m[i]!);
+        const zz = zc.reduce((a, v) => a + v * v, 0);
+        let zsz = 0;
+        for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) zsz += zc[i]! * S[i]![j]! * zc[j]!;
+        b2 += zz * zz - 2 * zsz + s2;
+      }
+      b2 /= n * n;
+      const alpha = Math.min(b2, d2) / d2;
+      assert.ok(alpha > 0 && alpha < 1, `shrinkage ${alpha}`);
+      const C = S.map((r, i) => r.map((v, j) => (1 - alpha) * v + (i === j ? alpha * target + eps : 0)));
+      // W[i][j] = whiteT[p][j][i]
+      const W = (i: number, j: number) => whiteT[p * D * D + j * D + i]!;
+      for (let i = 0; i < D; i++)
+        for (let j = 0; j < D; j++) {
+          let s = 0;
+          for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) s += W(i, a) * C[a]![b]! * W(j, b);
+          assert.ok(Math.abs(s - (i === j ? 1 : 0)) < 1e-4, `location ${p} (${i},${j}): ${s}`);
+        }
+    }
+  });
+
+  it('the inspection graph computes the Mahalanobis map of a plain computation', async () => {
+    const { spec, D } = smallSpec(1, { bandPass: true, peak: true });
+    const P = 64;
+    const rng = new Rng(6);
+    const mean = Float32Array.from({ length: D }, () => rng.normal() * 0.1);
+    const invSd = Float32Array.from({ length: D }, () => 0.5 + rng.next());
+    const gMean = Float32Array.from({ length: P * D }, () => rng.normal());
+    const whiteT = Float32Array.from({ length: P * D * D }, () => rng.normal() * 0.2);
+    const locScale = Float32Array.from({ length: P }, () => 0.5 + rng.next());
+    const locShift = Float32Array.from({ length: P }, () => rng.next());
+    const params = {
+      mean,
+      invSd,
+      positionWeight: 0,
+      bank: new Float32Array(0),
+      bankSize: 0,
+      locShift,
+      locScale,
+      gaussian: { mean: gMean, whiteT },
+    };
+    const img = new Float32Array(64 * 64).map(() => rng.next());
+    const { patches, map } = await runGraphs(spec, params, img);
+    for (let p = 0; p < P; p++) {
+      const q = Array.from(
+        { length: D },
+        (_, d) => (patches[p * D + d]! - mean[d]!) * invSd[d]! - gMean[p * D + d]!,
+      );
+      let d2 = 0;
+      for (let j = 0; j < D; j++) {
+        let z = 0;
+        for (let i = 0; i < D; i++) z += q[i]! * whiteT[p * D * D + i * D + j]!;
+        d2 += z * z;
+      }
+      const want = (Math.sqrt(d2) - locShift[p]!) / locScale[p]!;
+      assert.ok(
+        Math.abs(map[p]! - want) < 1e-3 * Math.max(1, Math.abs(want)),
+        `cell ${p}: ${map[p]} vs ${want}`,
+      );
+    }
+  });
+});
+
+describe('vision: local memory bank', () => {
+  it('the inspection graph finds, for each location, the nearest neighbour among its own patches only', async () => {
+    const { spec, D } = smallSpec(1);
+    const P = 64;
+    const K = 3;
+    const rng = new Rng(8);
+    const mean = Float32Array.from({ length: D }, () => rng.normal() * 0.1);
+    const invSd = Float32Array.from({ length: D }, () => 0.5 + rng.next());
+    const bank = Float32Array.from({ length: P * K * D }, () => rng.normal());
+    const locScale = new Float32Array(P).fill(1);
+    const locShift = new Float32Array(P);
+    const params = { mean, invSd, positionWeight: 0, bank, bankSize: K, local: K, locShift, locScale };
+    const img = new Float32Array(64 * 64).map(() => rng.next());
+    const { patches, map } = await runGraphs(spec, params, img);
+    for (let p = 0; p < P; p++) {
+      let best = Infinity;
+      for (let k = 0; k < K; k++) {
+        let d2 = 0;
+        for (let d = 0; d < D; d++)
+          d2 += ((patches[p * D + d]! - mean[d]!) * invSd[d]! - bank[(p * K + k) * D + d]!) ** 2;
+        best = Math.min(best, d2);
+      }
+      const want = Math.sqrt(best);
+      assert.ok(Math.abs(map[p]! - want) < 1e-3 * Math.max(1, want), `cell ${p}: ${map[p]} vs ${want}`);
+    }
   });
 });
 
@@ -309,7 +472,8 @@ describe('vision: train and inspect', function () {
     assert.equal(c.grid, 16);
     assert.equal(c.training.images, 20);
     assert.equal(c.training.fit + c.training.calibration + c.training.heldOut, 20);
-    assert.ok(c.bankSize > 0 && c.bankSize <= 512);
+    assert.equal(c.memory, 'gaussian');
+    assert.equal(c.method, 'padim-filterbank');
     assert.ok(Number.isFinite(c.threshold) && c.threshold > 0);
   });
 
