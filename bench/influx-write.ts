@@ -6,14 +6,15 @@
  * and both gzip their request bodies: the node at zlib level 1 (its write target's setting, see
  * nodes/influx/transport.ts), the client at its transport's fixed level 6. The node runs as shipped, with
  * its write-ahead log on (every point fsynced before its message is done). Each side's points are counted
- * back from the server. Rounds alternate the two sides; the figures are the medians of the rounds. Both
+ * back from the server. Rounds alternate the two sides, in an order that flips every round (bare-node,
+ * node-bare, ...); `ratio` and `cpuRatio` are the medians of the per-round ratios. Both
  * sides run in this process one after the other, so each round's CPU time (process.cpuUsage: main thread
  * and thread pool) is that side's: `cpuRatio` (bare CPU / node CPU) is the same comparison with far less
  * noise from other jobs on a shared machine than the wall-clock `ratio`.
  *
  * Starts its own VictoriaMetrics on a free loopback port unless INFLUX_URL is set.
  *
- *   npm run bench:influx-write -- [--points 1000000] [--series 100] [--chunk 10000] [--rounds 3]
+ *   npm run bench:influx-write -- [--points 1000000] [--series 100] [--chunk 10000] [--rounds 5]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,7 +34,7 @@ const flags = parseFlags();
 const N = numberFlag(flags, 'points', 1_000_000);
 const SERIES = numberFlag(flags, 'series', 100);
 const CHUNK = numberFlag(flags, 'chunk', 10_000);
-const ROUNDS = numberFlag(flags, 'rounds', 3);
+const ROUNDS = numberFlag(flags, 'rounds', 5);
 const BATCH = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tick = () => new Promise((r) => setImmediate(r));
@@ -220,21 +221,35 @@ async function main(): Promise<void> {
     const refCpu: number[] = [];
     const nodeCpu: number[] = [];
     let short = 0;
-    // Rounds alternate the two writers on the same server; the medians of the rounds count.
+    // Rounds alternate the two writers on the same server, and the order flips every round (bare first,
+    // then node first, ...), so a slow spell on the shared machine or a warm-up hits both sides alike. The
+    // figures are the medians of the per-round ratios: each compares two runs a few seconds apart.
     for (let r = 1; r <= ROUNDS; r++) {
-      const ref = await bare(vm.url, `ref${r}-${id}`);
-      const refStored = await waitStored(vm.url, `ref${r}-${id}`, N);
-      rows.push([r, 'bare WriteApi', N, ref.seconds, Math.round(ref.pps), ref.cpuS, refStored]);
-      printTable(rows);
-      const own = await nodeRt.round(`node${r}-${id}`);
-      const ownStored = await waitStored(vm.url, `node${r}-${id}`, N);
-      rows.push([r, 'takt-influx-out', N, own.seconds, Math.round(own.pps), own.cpuS, ownStored]);
-      printTable(rows);
-      refs.push(ref.pps);
-      nodes.push(own.pps);
-      refCpu.push(ref.cpuS);
-      nodeCpu.push(own.cpuS);
-      short += N - refStored + (N - ownStored);
+      const runBare = async () => {
+        const ref = await bare(vm.url, `ref${r}-${id}`);
+        const refStored = await waitStored(vm.url, `ref${r}-${id}`, N);
+        rows.push([r, 'bare WriteApi', N, ref.seconds, Math.round(ref.pps), ref.cpuS, refStored]);
+        printTable(rows);
+        refs.push(ref.pps);
+        refCpu.push(ref.cpuS);
+        short += N - refStored;
+      };
+      const runNode = async () => {
+        const own = await nodeRt.round(`node${r}-${id}`);
+        const ownStored = await waitStored(vm.url, `node${r}-${id}`, N);
+        rows.push([r, 'takt-influx-out', N, own.seconds, Math.round(own.pps), own.cpuS, ownStored]);
+        printTable(rows);
+        nodes.push(own.pps);
+        nodeCpu.push(own.cpuS);
+        short += N - ownStored;
+      };
+      if (r % 2 === 1) {
+        await runBare();
+        await runNode();
+      } else {
+        await runNode();
+        await runBare();
+      }
     }
     await nodeRt.stop();
     const eng = await takt(vm.url, `engine-${id}`, queueDir);
@@ -255,11 +270,13 @@ async function main(): Promise<void> {
       log: true,
       pointsPerS: Math.round(median(nodes)),
       rawPointsPerS: Math.round(median(refs)),
-      ratio: Number((median(nodes) / median(refs)).toFixed(3)),
+      // Median of the per-round ratios (node / bare points per second), not a ratio of medians.
+      ratio: median(ratios),
       roundRatios: ratios,
       cpuSecondsNode: Number(median(nodeCpu).toFixed(3)),
       cpuSecondsBare: Number(median(refCpu).toFixed(3)),
-      cpuRatio: Number((median(refCpu) / median(nodeCpu)).toFixed(3)),
+      // Median of the per-round ratios of CPU time (bare / node): above 1, the node costs less per point.
+      cpuRatio: median(cpuRatios),
       roundCpuRatios: cpuRatios,
     });
   } finally {
