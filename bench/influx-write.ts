@@ -14,7 +14,7 @@
  *
  * Starts its own VictoriaMetrics on a free loopback port unless INFLUX_URL is set.
  *
- *   npm run bench:influx-write -- [--points 1000000] [--series 100] [--chunk 10000] [--rounds 5]
+ *   npm run bench:influx-write -- [--points 1000000] [--series 100] [--chunk 10000] [--rounds 5] [--no-msgid]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +35,8 @@ const N = numberFlag(flags, 'points', 1_000_000);
 const SERIES = numberFlag(flags, 'series', 100);
 const CHUNK = numberFlag(flags, 'chunk', 10_000);
 const ROUNDS = numberFlag(flags, 'rounds', 5);
+/** --no-msgid: messages without a `_msgid`, so Node-RED's receive() generates one for each (8 random bytes). */
+const MSGID = flags['no-msgid'] === undefined;
 const BATCH = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tick = () => new Promise((r) => setImmediate(r));
@@ -103,21 +105,21 @@ interface Result {
   cpuS: number;
 }
 
-async function produce(each: (i: number) => void, done: () => Promise<void>): Promise<Result> {
+async function produce(each: (i: number) => void, done: () => Promise<void>, n = N): Promise<Result> {
   const t = performance.now();
   const c0 = process.cpuUsage();
-  for (let i = 0; i < N; i += CHUNK) {
-    const end = Math.min(N, i + CHUNK);
+  for (let i = 0; i < n; i += CHUNK) {
+    const end = Math.min(n, i + CHUNK);
     for (let k = i; k < end; k++) each(k);
     await tick();
   }
   await done();
   const seconds = (performance.now() - t) / 1000;
   const c = process.cpuUsage(c0);
-  return { seconds, pps: N / seconds, cpuS: (c.user + c.system) / 1e6 };
+  return { seconds, pps: n / seconds, cpuS: (c.user + c.system) / 1e6 };
 }
 
-async function bare(url: string, run: string): Promise<Result> {
+async function bare(url: string, run: string, n = N): Promise<Result> {
   const api = new InfluxDB({ url, token: 'bench' }).getWriteApi('takt', 'bench', 'ms', {
     batchSize: BATCH,
     maxBufferLines: N,
@@ -138,6 +140,7 @@ async function bare(url: string, run: string): Promise<Result> {
       );
     },
     () => api.close(),
+    n,
   );
 }
 
@@ -186,10 +189,17 @@ async function startNode(url: string, userDir: string) {
   const written = () => o.writer?.stats().written ?? 0;
   return {
     stop: () => rt.stop(),
-    round(run: string): Promise<Result> {
-      const target = written() + N;
+    round(run: string, n = N): Promise<Result> {
+      const target = written() + n;
       return produce(
-        (i) => o.receive({ topic: topicOf(run, i % SERIES), payload: valueOf(i), ts: tsOf(i) }),
+        (i) =>
+          o.receive({
+            // As on a wire: the sending node gave the message its id (without one, receive() makes one).
+            _msgid: MSGID ? `${run}.${i}` : undefined,
+            topic: topicOf(run, i % SERIES),
+            payload: valueOf(i),
+            ts: tsOf(i),
+          }),
         async () => {
           // Done when the server has confirmed every point (polled on the node's writer counters).
           const deadline = Date.now() + 300000;
@@ -198,6 +208,7 @@ async function startNode(url: string, userDir: string) {
             await sleep(5);
           }
         },
+        n,
       );
     },
   };
@@ -221,6 +232,10 @@ async function main(): Promise<void> {
     const refCpu: number[] = [];
     const nodeCpu: number[] = [];
     let short = 0;
+    // A warm-up of each side (a fifth of the points, not counted): the first round is not the one that
+    // compiles the code.
+    await bare(vm.url, `warm-${id}`, Math.ceil(N / 5));
+    await nodeRt.round(`warmnode-${id}`, Math.ceil(N / 5));
     // Rounds alternate the two writers on the same server, and the order flips every round (bare first,
     // then node first, ...), so a slow spell on the shared machine or a warm-up hits both sides alike. The
     // figures are the medians of the per-round ratios: each compares two runs a few seconds apart.
@@ -271,12 +286,12 @@ async function main(): Promise<void> {
       pointsPerS: Math.round(median(nodes)),
       rawPointsPerS: Math.round(median(refs)),
       // Median of the per-round ratios (node / bare points per second), not a ratio of medians.
-      ratio: median(ratios),
+      ratio: Number(median(ratios).toFixed(3)),
       roundRatios: ratios,
       cpuSecondsNode: Number(median(nodeCpu).toFixed(3)),
       cpuSecondsBare: Number(median(refCpu).toFixed(3)),
       // Median of the per-round ratios of CPU time (bare / node): above 1, the node costs less per point.
-      cpuRatio: median(cpuRatios),
+      cpuRatio: Number(median(cpuRatios).toFixed(3)),
       roundCpuRatios: cpuRatios,
     });
   } finally {
