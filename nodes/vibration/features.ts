@@ -100,15 +100,20 @@ export function hann(n: number): Float64Array {
 
 /**
  * FFT plans (fft.js builds its twiddle and bit-reversal tables in the constructor) and Hann windows with
- * their power sum, made once per size and kept: sizes are powers of two, so there are at most a few dozen.
- * A waveform a second per machine at a high time factor would otherwise rebuild them on every message.
+ * their power sum, made once per size and kept: a waveform a second per machine at a high time factor would
+ * otherwise rebuild them on every message. Sizes are powers of two, and only those up to KEEP_SIZE are kept
+ * (at most 16 of each, about 3 MB in all); a larger one is made for its call.
  */
+const KEEP_SIZE = 1 << 16;
 const plans = new Map<number, FFT>();
 const windows = new Map<number, { w: Float64Array; s2: number }>();
 
 function plan(n: number): FFT {
   let f = plans.get(n);
-  if (!f) plans.set(n, (f = new FFT(n)));
+  if (!f) {
+    f = new FFT(n);
+    if (n <= KEEP_SIZE) plans.set(n, f);
+  }
   return f;
 }
 
@@ -118,7 +123,8 @@ function hannOf(n: number): { w: Float64Array; s2: number } {
     const w = hann(n);
     let s2 = 0;
     for (let i = 0; i < n; i++) s2 += w[i] * w[i];
-    windows.set(n, (h = { w, s2 }));
+    h = { w, s2 };
+    if (n <= KEEP_SIZE) windows.set(n, h);
   }
   return h;
 }
