@@ -240,31 +240,19 @@ async function main(): Promise<void> {
     // then node first, ...), so a slow spell on the shared machine or a warm-up hits both sides alike. The
     // figures are the medians of the per-round ratios: each compares two runs a few seconds apart.
     for (let r = 1; r <= ROUNDS; r++) {
-      const runBare = async () => {
-        const ref = await bare(vm.url, `ref${r}-${id}`);
-        const refStored = await waitStored(vm.url, `ref${r}-${id}`, N);
-        rows.push([r, 'bare WriteApi', N, ref.seconds, Math.round(ref.pps), ref.cpuS, refStored]);
+      const side = async (which: 'bare' | 'node') => {
+        const run = `${which === 'bare' ? 'ref' : 'node'}${r}-${id}`;
+        const res = which === 'bare' ? await bare(vm.url, run) : await nodeRt.round(run);
+        const got = await waitStored(vm.url, run, N);
+        const name = which === 'bare' ? 'bare WriteApi' : 'takt-influx-out';
+        rows.push([r, name, N, res.seconds, Math.round(res.pps), res.cpuS, got]);
         printTable(rows);
-        refs.push(ref.pps);
-        refCpu.push(ref.cpuS);
-        short += N - refStored;
+        (which === 'bare' ? refs : nodes).push(res.pps);
+        (which === 'bare' ? refCpu : nodeCpu).push(res.cpuS);
+        short += N - got;
       };
-      const runNode = async () => {
-        const own = await nodeRt.round(`node${r}-${id}`);
-        const ownStored = await waitStored(vm.url, `node${r}-${id}`, N);
-        rows.push([r, 'takt-influx-out', N, own.seconds, Math.round(own.pps), own.cpuS, ownStored]);
-        printTable(rows);
-        nodes.push(own.pps);
-        nodeCpu.push(own.cpuS);
-        short += N - ownStored;
-      };
-      if (r % 2 === 1) {
-        await runBare();
-        await runNode();
-      } else {
-        await runNode();
-        await runBare();
-      }
+      for (const which of r % 2 === 1 ? (['bare', 'node'] as const) : (['node', 'bare'] as const))
+        await side(which);
     }
     await nodeRt.stop();
     const eng = await takt(vm.url, `engine-${id}`, queueDir);
