@@ -6,14 +6,15 @@
  * and both gzip their request bodies: the node at zlib level 1 (its write target's setting, see
  * nodes/influx/transport.ts), the client at its transport's fixed level 6. The node runs as shipped, with
  * its write-ahead log on (every point fsynced before its message is done). Each side's points are counted
- * back from the server. Rounds alternate the two sides; the figures are the medians of the rounds. Both
+ * back from the server. Rounds alternate the two sides, in an order that flips every round (bare-node,
+ * node-bare, ...); `ratio` and `cpuRatio` are the medians of the per-round ratios. Both
  * sides run in this process one after the other, so each round's CPU time (process.cpuUsage: main thread
  * and thread pool) is that side's: `cpuRatio` (bare CPU / node CPU) is the same comparison with far less
  * noise from other jobs on a shared machine than the wall-clock `ratio`.
  *
  * Starts its own VictoriaMetrics on a free loopback port unless INFLUX_URL is set.
  *
- *   npm run bench:influx-write -- [--points 1000000] [--series 100] [--chunk 10000] [--rounds 3]
+ *   npm run bench:influx-write -- [--points 1000000] [--series 100] [--chunk 10000] [--rounds 5] [--no-msgid]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,7 +34,9 @@ const flags = parseFlags();
 const N = numberFlag(flags, 'points', 1_000_000);
 const SERIES = numberFlag(flags, 'series', 100);
 const CHUNK = numberFlag(flags, 'chunk', 10_000);
-const ROUNDS = numberFlag(flags, 'rounds', 3);
+const ROUNDS = numberFlag(flags, 'rounds', 5);
+/** --no-msgid: messages without a `_msgid`, so Node-RED's receive() generates one for each (8 random bytes). */
+const MSGID = flags['no-msgid'] === undefined;
 const BATCH = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tick = () => new Promise((r) => setImmediate(r));
@@ -102,21 +105,21 @@ interface Result {
   cpuS: number;
 }
 
-async function produce(each: (i: number) => void, done: () => Promise<void>): Promise<Result> {
+async function produce(each: (i: number) => void, done: () => Promise<void>, n = N): Promise<Result> {
   const t = performance.now();
   const c0 = process.cpuUsage();
-  for (let i = 0; i < N; i += CHUNK) {
-    const end = Math.min(N, i + CHUNK);
+  for (let i = 0; i < n; i += CHUNK) {
+    const end = Math.min(n, i + CHUNK);
     for (let k = i; k < end; k++) each(k);
     await tick();
   }
   await done();
   const seconds = (performance.now() - t) / 1000;
   const c = process.cpuUsage(c0);
-  return { seconds, pps: N / seconds, cpuS: (c.user + c.system) / 1e6 };
+  return { seconds, pps: n / seconds, cpuS: (c.user + c.system) / 1e6 };
 }
 
-async function bare(url: string, run: string): Promise<Result> {
+async function bare(url: string, run: string, n = N): Promise<Result> {
   const api = new InfluxDB({ url, token: 'bench' }).getWriteApi('takt', 'bench', 'ms', {
     batchSize: BATCH,
     maxBufferLines: N,
@@ -137,6 +140,7 @@ async function bare(url: string, run: string): Promise<Result> {
       );
     },
     () => api.close(),
+    n,
   );
 }
 
@@ -185,10 +189,17 @@ async function startNode(url: string, userDir: string) {
   const written = () => o.writer?.stats().written ?? 0;
   return {
     stop: () => rt.stop(),
-    round(run: string): Promise<Result> {
-      const target = written() + N;
+    round(run: string, n = N): Promise<Result> {
+      const target = written() + n;
       return produce(
-        (i) => o.receive({ topic: topicOf(run, i % SERIES), payload: valueOf(i), ts: tsOf(i) }),
+        (i) =>
+          o.receive({
+            // As on a wire: the sending node gave the message its id (without one, receive() makes one).
+            _msgid: MSGID ? `${run}.${i}` : undefined,
+            topic: topicOf(run, i % SERIES),
+            payload: valueOf(i),
+            ts: tsOf(i),
+          }),
         async () => {
           // Done when the server has confirmed every point (polled on the node's writer counters).
           const deadline = Date.now() + 300000;
@@ -197,6 +208,7 @@ async function startNode(url: string, userDir: string) {
             await sleep(5);
           }
         },
+        n,
       );
     },
   };
@@ -220,21 +232,27 @@ async function main(): Promise<void> {
     const refCpu: number[] = [];
     const nodeCpu: number[] = [];
     let short = 0;
-    // Rounds alternate the two writers on the same server; the medians of the rounds count.
+    // A warm-up of each side (a fifth of the points, not counted): the first round is not the one that
+    // compiles the code.
+    await bare(vm.url, `warm-${id}`, Math.ceil(N / 5));
+    await nodeRt.round(`warmnode-${id}`, Math.ceil(N / 5));
+    // Rounds alternate the two writers on the same server, and the order flips every round (bare first,
+    // then node first, ...), so a slow spell on the shared machine or a warm-up hits both sides alike. The
+    // figures are the medians of the per-round ratios: each compares two runs a few seconds apart.
     for (let r = 1; r <= ROUNDS; r++) {
-      const ref = await bare(vm.url, `ref${r}-${id}`);
-      const refStored = await waitStored(vm.url, `ref${r}-${id}`, N);
-      rows.push([r, 'bare WriteApi', N, ref.seconds, Math.round(ref.pps), ref.cpuS, refStored]);
-      printTable(rows);
-      const own = await nodeRt.round(`node${r}-${id}`);
-      const ownStored = await waitStored(vm.url, `node${r}-${id}`, N);
-      rows.push([r, 'takt-influx-out', N, own.seconds, Math.round(own.pps), own.cpuS, ownStored]);
-      printTable(rows);
-      refs.push(ref.pps);
-      nodes.push(own.pps);
-      refCpu.push(ref.cpuS);
-      nodeCpu.push(own.cpuS);
-      short += N - refStored + (N - ownStored);
+      const side = async (which: 'bare' | 'node') => {
+        const run = `${which === 'bare' ? 'ref' : 'node'}${r}-${id}`;
+        const res = which === 'bare' ? await bare(vm.url, run) : await nodeRt.round(run);
+        const got = await waitStored(vm.url, run, N);
+        const name = which === 'bare' ? 'bare WriteApi' : 'takt-influx-out';
+        rows.push([r, name, N, res.seconds, Math.round(res.pps), res.cpuS, got]);
+        printTable(rows);
+        (which === 'bare' ? refs : nodes).push(res.pps);
+        (which === 'bare' ? refCpu : nodeCpu).push(res.cpuS);
+        short += N - got;
+      };
+      for (const which of r % 2 === 1 ? (['bare', 'node'] as const) : (['node', 'bare'] as const))
+        await side(which);
     }
     await nodeRt.stop();
     const eng = await takt(vm.url, `engine-${id}`, queueDir);
@@ -255,11 +273,13 @@ async function main(): Promise<void> {
       log: true,
       pointsPerS: Math.round(median(nodes)),
       rawPointsPerS: Math.round(median(refs)),
-      ratio: Number((median(nodes) / median(refs)).toFixed(3)),
+      // Median of the per-round ratios (node / bare points per second), not a ratio of medians.
+      ratio: Number(median(ratios).toFixed(3)),
       roundRatios: ratios,
       cpuSecondsNode: Number(median(nodeCpu).toFixed(3)),
       cpuSecondsBare: Number(median(refCpu).toFixed(3)),
-      cpuRatio: Number((median(refCpu) / median(nodeCpu)).toFixed(3)),
+      // Median of the per-round ratios of CPU time (bare / node): above 1, the node costs less per point.
+      cpuRatio: Number(median(cpuRatios).toFixed(3)),
       roundCpuRatios: cpuRatios,
     });
   } finally {

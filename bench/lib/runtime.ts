@@ -61,14 +61,18 @@ export async function startEmbedded(
   });
   await RED.start();
   const received = new Map<string, number>(countAt.map((id) => [id, 0]));
-  RED.hooks.add('onReceive.takt-bench', (evt) => {
-    const id = evt.destination.id;
-    const n = received.get(id);
-    if (n !== undefined) {
-      received.set(id, n + 1);
-      onMessage?.(id, evt.msg);
-    }
-  });
+  // Only when something is counted: a hook costs every delivery a trip through Node-RED's hook stack,
+  // which a runtime without hooks does not pay.
+  const hooked = countAt.length > 0 || onMessage !== undefined;
+  if (hooked)
+    RED.hooks.add('onReceive.takt-bench', (evt) => {
+      const id = evt.destination.id;
+      const n = received.get(id);
+      if (n !== undefined) {
+        received.set(id, n + 1);
+        onMessage?.(id, evt.msg);
+      }
+    });
   return {
     RED,
     received,
@@ -95,7 +99,7 @@ export async function startEmbedded(
       for (const k of received.keys()) received.set(k, 0);
     },
     async stop() {
-      RED.hooks.remove('onReceive.takt-bench');
+      if (hooked) RED.hooks.remove('onReceive.takt-bench');
       await RED.stop();
       if (!opts.userDir) rmSync(userDir, { recursive: true, force: true });
     },

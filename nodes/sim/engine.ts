@@ -218,6 +218,11 @@ class MachineSim {
   shots = 0;
   /** Process response state (only for a machine whose model has a `process`). */
   proc: ProcessState | undefined;
+  /**
+   * The last waveform computed and what it was computed from (second, running, bearing severity): the OPC
+   * UA server and the sample batches both read the current second's waveform, and it is made once.
+   */
+  wave: { second: number; running: boolean; severity: number; values: readonly number[] } | undefined;
 
   constructor(m: MachineModel, line: string, prefix: string, seed: number, stream: number) {
     this.m = m;
@@ -525,11 +530,22 @@ export class PlantSimulator {
    */
   waveform(machine: string): number[] {
     const ms = this.get(machine);
-    const { sampleRateHz: fs, samples: n } = ms.m.vibration;
     const second = Math.floor((this.time - this.startTime) / 1000);
+    const running = ms.state === 'Running';
+    const severity = ms.bearingSeverity();
+    const c = ms.wave;
+    // Everything the waveform depends on is in the key (the rest of the machine's model is fixed): a
+    // second read in the same state is a copy of the first (each reader gets its own array to keep).
+    if (c && c.second === second && c.running === running && c.severity === severity) return c.values.slice();
+    const values = this.makeWaveform(ms, second, running, severity);
+    ms.wave = { second, running, severity, values };
+    return values.slice();
+  }
+
+  private makeWaveform(ms: MachineSim, second: number, running: boolean, s: number): number[] {
+    const { sampleRateHz: fs, samples: n } = ms.m.vibration;
     const rng = new Rng(this.seed ^ (second * 2654435761), 20011 + ms.stream);
     const out = new Array<number>(n);
-    const running = ms.state === 'Running';
     const fr = ms.freqs.shaftHz;
     const g = 9.80665;
     // 1x amplitude (g) that gives the baseline velocity RMS: a = v·√2·2πf.
@@ -544,7 +560,6 @@ export class PlantSimulator {
         0.3 * a1 * Math.sin(4 * Math.PI * fr * t + ph2) +
         noise * rng.normal();
     }
-    const s = ms.bearingSeverity();
     if (running && s > 0) {
       const resonanceHz = 3500;
       const decayS = 0.0008;

@@ -98,6 +98,37 @@ export function hann(n: number): Float64Array {
   return w;
 }
 
+/**
+ * FFT plans (fft.js builds its twiddle and bit-reversal tables in the constructor) and Hann windows with
+ * their power sum, made once per size and kept: a waveform a second per machine at a high time factor would
+ * otherwise rebuild them on every message. Sizes are powers of two, and only those up to KEEP_SIZE are kept
+ * (at most 16 of each, about 3 MB in all); a larger one is made for its call.
+ */
+const KEEP_SIZE = 1 << 16;
+const plans = new Map<number, FFT>();
+const windows = new Map<number, { w: Float64Array; s2: number }>();
+
+function plan(n: number): FFT {
+  let f = plans.get(n);
+  if (!f) {
+    f = new FFT(n);
+    if (n <= KEEP_SIZE) plans.set(n, f);
+  }
+  return f;
+}
+
+function hannOf(n: number): { w: Float64Array; s2: number } {
+  let h = windows.get(n);
+  if (!h) {
+    const w = hann(n);
+    let s2 = 0;
+    for (let i = 0; i < n; i++) s2 += w[i] * w[i];
+    h = { w, s2 };
+    if (n <= KEEP_SIZE) windows.set(n, h);
+  }
+  return h;
+}
+
 /** A one-sided spectrum: `power[k]` is the mean-square content of bin k (input units²), at k·df Hz. */
 export interface Spectrum {
   df: number;
@@ -117,10 +148,8 @@ export function powerSpectrum(x: ArrayLike<number>, sampleRateHz: number, fftSiz
       'vibration.tooShort',
     );
   const n = fftSize;
-  const w = hann(n);
-  let s2 = 0;
-  for (let i = 0; i < n; i++) s2 += w[i] * w[i];
-  const fft = new FFT(n);
+  const { w, s2 } = hannOf(n);
+  const fft = plan(n);
   const buf = new Float64Array(n);
   const out = fft.createComplexArray() as number[];
   const power = new Float64Array(n / 2 + 1);
@@ -178,7 +207,7 @@ export function dominantPeaks(s: Spectrum, count: number): { hz: number; amp: nu
 export function envelope(x: ArrayLike<number>, sampleRateHz: number, lo: number, hi: number): Float64Array {
   let n = 2;
   while (n < x.length) n *= 2;
-  const fft = new FFT(n);
+  const fft = plan(n);
   const inp = fft.createComplexArray() as number[];
   let mean = 0;
   for (let i = 0; i < x.length; i++) mean += x[i];

@@ -265,6 +265,34 @@ describe('influx write-ahead log', () => {
     assert.equal(again.read(12345, 12347), text(12345, 12347).join('\n'));
   });
 
+  it('keeps every line whole when ASCII runs and runs with a non-ASCII line are encoded together', async () => {
+    // Lines are encoded in runs of up to 256: a run with one non-ASCII line among ASCII ones, runs cut short
+    // by a commit, single lines, and a run that would pass the end of a record.
+    const line = (i: number) =>
+      i % 700 === 3 ? `m,site=Zürich v=${i} ${i}` : `m,site=plant${'x'.repeat(i % 50)} v=${i} ${i}`;
+    const w = make({ segmentBytes: 64 << 20 });
+    let n = 0;
+    for (const burst of [1, 255, 256, 257, 1000, 3, 20000, 7]) {
+      for (let k = 0; k < burst; k++) w.append(line(n++));
+      await durable(w);
+    }
+    const text = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => line(a + i)).join('\n');
+    assert.equal(w.read(0, n), text(0, n));
+    for (const [a, b] of [
+      [0, 1],
+      [3, 4],
+      [255, 513],
+      [700, 704],
+      [1500, 1800],
+      [n - 10, n],
+    ])
+      assert.equal(w.read(a, b), text(a, b), `points ${a}-${b}`);
+    assert.equal(w.bytes, statSync(join(dir, segs(dir)[0])).size);
+    await w.close();
+    const again = make({ cacheBytes: 1 });
+    assert.equal(again.read(0, n), text(0, n));
+  });
+
   it('without a folder keeps the records not yet confirmed readable', async () => {
     const w = new WriteAheadLog({ segmentBytes: 1 << 20, groupMs: 0 });
     open.push(w);

@@ -77,6 +77,27 @@ describe('sim/PlantSimulator', () => {
     assert.notDeepEqual(run(8).parts, a.parts);
   });
 
+  it("reads a second's waveform once: a second read is an equal array of its own, a new state a new waveform", () => {
+    const sim = new PlantSimulator(plant(), { seed: 3, startTime: START });
+    sim.advance(60000);
+    const first = sim.waveform('CNC1');
+    const again = sim.waveform('CNC1');
+    assert.deepEqual(again, first);
+    assert.notEqual(again, first);
+    first[0] = 1e6; // a reader changing its copy changes no other reader's
+    assert.notEqual(sim.waveform('CNC1')[0], 1e6);
+    // Same second, other bearing state: computed again, as a fresh simulator in that state computes it.
+    sim.inject('CNC1', 'bearing', 0.5);
+    const faulty = sim.waveform('CNC1');
+    assert.notDeepEqual(faulty, again);
+    const fresh = new PlantSimulator(plant(), { seed: 3, startTime: START });
+    fresh.advance(60000);
+    fresh.inject('CNC1', 'bearing', 0.5);
+    assert.deepEqual(fresh.waveform('CNC1'), faulty);
+    sim.advance(1000);
+    assert.notDeepEqual(sim.waveform('CNC1'), faulty);
+  });
+
   it('makes parts at close to the ideal rate, with counters, energy and state in the snapshot', () => {
     const sim = new PlantSimulator(plant({}, true), { seed: 1, startTime: START });
     const made = parts(sim, 8 * HOUR).length;
