@@ -84,6 +84,7 @@ describe('fleet lease handover between box processes', function () {
     let cluster: NatsCluster;
     before(async function () {
       requireNatsServer(this);
+      this.timeout(300000); // two attempts at forming a cluster (test/helpers/nats-cluster.ts)
       cluster = await startNatsCluster(3);
     });
     after(async () => cluster?.stop());

@@ -49,6 +49,7 @@ describe('mqtt failover on a nats-server cluster', function () {
 
   before(async function () {
     requireNatsServer(this);
+    this.timeout(300000); // two attempts at forming a cluster (test/helpers/nats-cluster.ts)
     cluster = await startNatsCluster(3);
   });
   beforeEach(async () => {
