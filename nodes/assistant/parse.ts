@@ -178,8 +178,9 @@ function compile(plant: Plant, lang: LangData): Compiled {
     return l;
   };
   const numWord = new Map<string, string>();
+  const digitZero = new Set(lang.digitZero ?? []);
   for (const [w, v] of Object.entries(lang.numbers.units))
-    if (!numWord.has(String(v)) && w !== 'oh' && w !== 'nought') numWord.set(String(v), w);
+    if (!numWord.has(String(v)) && !digitZero.has(w)) numWord.set(String(v), w);
 
   const phrases = new Map<string, EntityRef[]>();
   const heads = new Map<string, { kind: EntityKind; ids: string[] }>();
@@ -187,17 +188,19 @@ function compile(plant: Plant, lang: LangData): Compiled {
     if (toks.length === 0) return;
     const variants = new Set<string>([toks.join(' ')]);
     const last = toks.at(-1) as string;
-    if (/^[a-z]{3,}$/.test(last)) {
-      const plural = last.endsWith('s') ? last.slice(0, -1) : `${last}s`;
-      variants.add([...toks.slice(0, -1), plural].join(' '));
-    }
+    if (/^\p{L}{3,}$/u.test(last))
+      for (const suf of lang.pluralSuffixes ?? []) {
+        // "press" <-> "presses": the last word with or without a plural ending of the language
+        const plural = last.endsWith(suf) ? last.slice(0, -suf.length) : `${last}${suf}`;
+        variants.add([...toks.slice(0, -1), plural].join(' '));
+      }
     // digits <-> number words: "press 1" <-> "press one"
     for (const v of [...variants]) {
       const ws = v.split(' ');
       const swapped = ws.map(
         (w) =>
           numWord.get(w) ??
-          (lang.numbers.units[w] !== undefined && w !== 'oh' ? String(lang.numbers.units[w]) : w),
+          (lang.numbers.units[w] !== undefined && !digitZero.has(w) ? String(lang.numbers.units[w]) : w),
       );
       variants.add(swapped.join(' '));
     }
@@ -219,7 +222,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
     const ref: EntityRef = { kind, id: e.id };
     const idToks = phraseTokens(e.id, lang);
     add(idToks, ref);
-    add(phraseTokens(e.id.toLowerCase().replace(/[^a-z0-9]/g, ''), lang), ref);
+    add(phraseTokens(e.id.toLowerCase().replace(/[^\p{L}\p{N}]/gu, ''), lang), ref);
     if (e.name) add(phraseTokens(e.name, lang), ref);
     const suffix = /\d+$/.exec(e.id)?.[0];
     for (const a of e.aliases ?? []) {
@@ -252,7 +255,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
   const seen = new Set<string>();
   const push = (s: string) => {
     for (const w of s.split(' '))
-      if (w && /^[a-z]+$/.test(w) && !seen.has(w)) {
+      if (w && /^\p{L}+$/u.test(w) && !seen.has(w)) {
         seen.add(w);
         ordered.push(w);
       }
@@ -405,8 +408,11 @@ function suggest(plant: Plant, kind: EntityKind | 'order', said: string): string
           : kind === 'item'
             ? (plant.items ?? []).map((o) => o.id)
             : [];
-  const s = said.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const scored = ids.map((id) => ({ id, d: editDistance(s, id.toLowerCase().replace(/[^a-z0-9]/g, '')) }));
+  const s = said.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+  const scored = ids.map((id) => ({
+    id,
+    d: editDistance(s, id.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '')),
+  }));
   scored.sort((a, b) => a.d - b.d);
   return scored
     .filter((x) => x.d === scored[0].d)
@@ -812,7 +818,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
                   : true;
       if (!present) s -= 1.2;
     }
-    if (isCommand(intent) && question) s -= firstWord === 'why' ? 3 : 1.5;
+    if (isCommand(intent) && question) s -= (lang.causeWords ?? []).includes(firstWord) ? 3 : 1.5;
     // asking about an unsupported action ("when will it ship?") is weaker evidence than asking for one;
     // a word that is this intent's own cue is no evidence against it ("has ORD-102 shipped")
     s -=

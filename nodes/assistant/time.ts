@@ -77,7 +77,7 @@ function derived(lang: LangData) {
   if (!d) {
     const T = lang.time;
     d = {
-      sinceShift: [...T.this.map((w) => `${w} shift`), ...T.shift],
+      sinceShift: [...T.this.flatMap((w) => T.shift.map((s) => `${w} ${s}`)), ...T.shift],
       sinceMorning: [...T.this.flatMap((w) => T.morning.map((m) => `${w} ${m}`)), ...T.morning],
       morning: T.morning,
       named: Object.fromEntries(
@@ -215,7 +215,7 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
     let n: number;
     // "since ..." / "from ..."
     if ((n = phraseAt(i, T.since))) {
-      const weak = words[i] === 'from';
+      const weak = (T.sinceWeak ?? []).includes(words[i]);
       const j = i + n;
       let k: number;
       if (weak) {
@@ -281,7 +281,7 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
       if (d) {
         const calendar =
           cnt === undefined &&
-          (which !== 'last' || words[i] !== 'past') &&
+          (which !== 'last' || !(T.rolling ?? []).includes(words[i])) &&
           (d.unit === 'week' || d.unit === 'month' || d.unit === 'day');
         if (calendar && d.unit === 'week') {
           if (which === 'this') return both(range(monday, now), i, jj + d.len);
