@@ -528,6 +528,8 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   toks = mergeNumbers(toks, lang);
   let order: string | undefined;
   let weakOrder: string | undefined;
+  /** "order 200 cartons": the order word is a verb that buys items (nothing this plant data does). */
+  const buyingAt: number[] = [];
   const orderWords = C.list(lang.orderWords);
   {
     const words = toks.map((t) => (t.used ? '\u0000' : t.text));
@@ -544,6 +546,11 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
         back--;
       }
       const hit = orders.find((o) => digitsOf(o.id) !== '' && Number(digitsOf(o.id)) === t.num);
+      const items = toks[i + 1]?.used === 'entity' && (plant.items ?? []).length > 0 && !hit;
+      if (said && items && mentions.some((m) => m.refs.some((r) => r.kind === 'item'))) {
+        buyingAt.push(back + 1);
+        continue;
+      }
       if (said) {
         for (let k = back + 1; k <= i; k++) toks[k].used = 'order';
         if (hit) order = hit.id;
@@ -621,6 +628,18 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     .filter((p) => findPhrase(allWords, p).includes(0))
     .reduce((n, p) => Math.max(n, p.length), 0);
   const polite = politeHead > 0;
+  // clauses: split at commas, full stops and the language's clause words ("but", "then"); a negation or a
+  // question covers its own clause only
+  const clauseOf: number[] = [];
+  {
+    const breaks = new Set(C.list(lang.clauseBreaks ?? []).flatMap((p) => findPhrase(allWords, p)));
+    let c = 0;
+    allWords.forEach((w, i) => {
+      if (breaks.has(i) && i > 0) c++;
+      clauseOf.push(c);
+      if (toks[i].kind === 'punct' && w !== '?') c++;
+    });
+  }
   const negs = C.list(lang.negation).flatMap((p) => findPhrase(words, p));
   const startsNegated = negs.some((p) => p <= 1);
   const question =
@@ -646,7 +665,12 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     const hit = later.find((x) => first.some((f) => f < x.at));
     if (hit) unsupportedAt.push(range(hit.at, hit.at + hit.len));
   }
-  const aboutPeople = lang.personWords.includes(firstWord);
+  for (const at of buyingAt) unsupportedAt.push([at]);
+  // questions about people: "who ...", or people named anywhere outside a plant name ("how many people ...")
+  const personNouns = new Set(lang.personNouns ?? []);
+  const aboutPeople =
+    lang.personWords.includes(firstWord) ||
+    toks.some((t) => t.kind === 'word' && !t.used && personNouns.has(t.text));
   // cue phrases at each position: exact, or another form of the same words ("halted" for "halt") for less
   // A phrase may enclose a plant name ("switch [the mill] on", "shut [the packer] down"); a word fixed
   // from a typo counts for less (the fix is a guess).
@@ -733,10 +757,27 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   );
   // an order given with a verb first ("run the mill", "set an alarm"): a command word opens the utterance
   const lead = allWords.findIndex((w, i) => i >= politeHead && w !== ',');
-  const imperative = [...cueHits.entries()].some(
-    ([intent, hits]) =>
-      lang.intents[intent]?.command && hits.some((h) => h.at === lead && h.base >= 1.4 && h.w >= 1),
-  );
+  // a later clause opened by a command word ("the customer is waiting, put it first"; "don't stop the
+  // press, stop the packer"): the utterance asks for that action, whatever the first clause was
+  const laterOrder = allWords.some((_w, i) => {
+    if (i === 0 || clauseOf[i] === 0 || clauseOf[i - 1] === clauseOf[i] || toks[i].kind === 'punct')
+      return false;
+    const head = C.polite
+      .filter((p) => findPhrase(allWords.slice(i), p).includes(0))
+      .reduce((n, p) => Math.max(n, p.length), 0);
+    return [...cueHits.entries()].some(
+      ([intent, hits]) => lang.intents[intent]?.command && hits.some((h) => h.at === i + head && h.exact),
+    );
+  });
+  const imperative =
+    laterOrder ||
+    [...cueHits.entries()].some(
+      ([intent, hits]) =>
+        lang.intents[intent]?.command && hits.some((h) => h.at === lead && h.base >= 1.4 && h.w >= 1),
+    );
+  const asked = question && !laterOrder;
+  // "show me", "tell me": asking to be told
+  const asking = C.list(lang.asking ?? []).some((p) => findPhrase(allWords, p).includes(politeHead));
   // a machine named with no other topic is a status question ("CNC1?", "check on the packer"); another
   // topic is a strong cue of another intent (also when stemmed or fixed from a typo), a characteristic,
   // an item or an order, or a command verb first
@@ -755,6 +796,15 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const unitNamesParam = anyVals.some(
     (v) => v.unit && unitList.filter((u) => u === v.unit?.toLowerCase()).length === 1,
   );
+  const fragmentWords = range(0, toks.length).filter(
+    (k) => toks[k].kind === 'word' && !toks[k].used && !filler.has(toks[k].text),
+  );
+  // a fragment names a topic: no question word first, and no command word anywhere ("move ORD-105")
+  const fragment =
+    fragmentWords.length > 0 &&
+    fragmentWords.length <= 2 &&
+    !lang.questionWords.includes(firstWord) &&
+    ![...cueHits.keys()].some((intent) => lang.intents[intent]?.command);
   const scores = new Map<Exclude<Intent, 'out_of_scope'>, { s: number; cueAt: number[] }>();
   for (const intent of Object.keys(INTENT_SLOTS) as Exclude<Intent, 'out_of_scope'>[]) {
     const matches = cueHits.get(intent) ?? [];
@@ -784,11 +834,24 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     const spec = INTENT_SLOTS[intent];
     if (spec.slots.includes('machine') && machineMentions.length) s += 0.3;
     if (intent === 'status' && (machineMentions.length || has('line')))
-      s += (topicElsewhere ? 0 : 1.2) + (question ? 0.4 : 0);
+      s += (topicElsewhere ? 0 : 1.2) + (asked ? 0.4 : 0);
     if (intent === 'oee' && has('line')) s += 0.3;
     if (intent === 'order_status') s += order ? 1.8 : weakOrder ? 0.8 : 0;
     if (intent === 'rush_order') s += order ? 1 : weakOrder ? 0.4 : 0;
     if (intent === 'inventory' && has('item')) s += 2.2;
+    // a command verb on a stock item changes the stock ("increase the stock of washers"): not a question
+    if (intent === 'inventory' && imperative && !asked) s -= 2.5;
+    // a parameter asked about with no value is a reading of the machine ("what's the oven temperature")
+    if (
+      intent === 'status' &&
+      has('parameter') &&
+      machineMentions.length &&
+      !anyVals.length &&
+      (asked || asking)
+    )
+      s += 1.5;
+    // a short fragment whose every free word is this intent's cue ("parts today?", "cpk bore?")
+    if (fragment && taken.size && fragmentWords.every((k) => taken.has(k))) s += 0.8;
     if (intent === 'quality' && has('characteristic')) s += 2;
     if (intent === 'set_parameter') {
       if (has('parameter')) s += 1;
@@ -818,12 +881,11 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
                   : true;
       if (!present) s -= 1.2;
     }
-    if (isCommand(intent) && question) s -= (lang.causeWords ?? []).includes(firstWord) ? 3 : 1.5;
+    if (isCommand(intent) && asked) s -= (lang.causeWords ?? []).includes(firstWord) ? 3 : 1.5;
     // asking about an unsupported action ("when will it ship?") is weaker evidence than asking for one;
     // a word that is this intent's own cue is no evidence against it ("has ORD-102 shipped")
     s -=
-      (question ? 1.5 : 3) *
-      unsupportedAt.filter((span) => !question || !span.every((k) => taken.has(k))).length;
+      (asked ? 1.5 : 3) * unsupportedAt.filter((span) => !asked || !span.every((k) => taken.has(k))).length;
     // a command word first: not a question (unless this intent's own cue opens it)
     if (
       imperative &&
@@ -859,9 +921,13 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
 
   // negated commands ask for nothing to be done
   if (isCommand(bestIntent)) {
-    const cueAt = best.cueAt.length ? Math.min(...best.cueAt) : words.length;
+    // the last time the action is asked for decides ("don't stop press 1, stop the packer"), and a negation
+    // covers its own clause only
+    const cueAt = best.cueAt.length ? Math.max(...best.cueAt) : words.length;
     const lastCorrection = Math.max(-1, ...corrections);
-    const negated = negs.some((p) => p < cueAt && cueAt - p <= 5 && p > lastCorrection);
+    const negated = negs.some(
+      (p) => p < cueAt && cueAt - p <= 5 && p > lastCorrection && clauseOf[p] === clauseOf[cueAt],
+    );
     if (negated) {
       issues.push({ kind: 'negated', text: bestIntent });
       return oos(confidence, bestIntent);
