@@ -631,13 +631,21 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   // clauses: split at commas, full stops and the language's clause words ("but", "then"); a negation or a
   // question covers its own clause only
   const clauseOf: number[] = [];
+  /** Where each later clause's own words start (after its clause word). */
+  const clauseHeads: number[] = [];
   {
-    const breaks = new Set(C.list(lang.clauseBreaks ?? []).flatMap((p) => findPhrase(allWords, p)));
+    const breaks = new Map<number, number>();
+    for (const p of C.list(lang.clauseBreaks ?? []))
+      for (const at of findPhrase(allWords, p)) breaks.set(at, Math.max(breaks.get(at) ?? 0, p.length));
     let c = 0;
-    allWords.forEach((w, i) => {
-      if (breaks.has(i) && i > 0) c++;
+    allWords.forEach((_w, i) => {
+      const b = breaks.get(i);
+      if (b && i > 0) {
+        c++;
+        clauseHeads.push(i + b);
+      } else if (i > 0 && toks[i - 1].kind === 'punct' && toks[i].kind !== 'punct') clauseHeads.push(i);
       clauseOf.push(c);
-      if (toks[i].kind === 'punct' && w !== '?') c++;
+      if (toks[i].kind === 'punct') c++;
     });
   }
   const negs = C.list(lang.negation).flatMap((p) => findPhrase(words, p));
@@ -759,9 +767,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const lead = allWords.findIndex((w, i) => i >= politeHead && w !== ',');
   // a later clause opened by a command word ("the customer is waiting, put it first"; "don't stop the
   // press, stop the packer"): the utterance asks for that action, whatever the first clause was
-  const laterOrder = allWords.some((_w, i) => {
-    if (i === 0 || clauseOf[i] === 0 || clauseOf[i - 1] === clauseOf[i] || toks[i].kind === 'punct')
-      return false;
+  const laterOrder = clauseHeads.some((i) => {
     const head = C.polite
       .filter((p) => findPhrase(allWords.slice(i), p).includes(0))
       .reduce((n, p) => Math.max(n, p.length), 0);

@@ -357,6 +357,81 @@ describe('assistant parser', () => {
     });
   });
 
+  describe('failure classes of the seventh operator batch (session 8)', () => {
+    const r = (text: string) => {
+      const x = p(text);
+      return { intent: x.intent, slots: x.slots };
+    };
+    it('a negation covers its own clause: a later request stands and names its own target', () => {
+      assert.deepEqual(r('do not start the packer, start the oven'), {
+        intent: 'start_machine',
+        slots: { machine: 'Oven1' },
+      });
+      assert.deepEqual(r("don't rush ORD-104, rush ORD-101"), {
+        intent: 'rush_order',
+        slots: { order: 'ORD-101' },
+      });
+      // a negation alone still asks for nothing
+      assert.equal(r("don't stop the press").intent, 'out_of_scope');
+      assert.equal(r('we should not restart the mill').intent, 'out_of_scope');
+    });
+    it('a later clause opened by a command word makes the utterance an order', () => {
+      assert.deepEqual(r('is the press ready? then start it'), {
+        intent: 'start_machine',
+        slots: { machine: 'Press1' },
+      });
+      assert.deepEqual(r('the truck is here, put ORD-104 first'), {
+        intent: 'rush_order',
+        slots: { order: 'ORD-104' },
+      });
+    });
+    it('a passive or wanted state is an order; a past form alone is a state', () => {
+      assert.deepEqual(r('the packer can be restarted now'), {
+        intent: 'start_machine',
+        slots: { machine: 'Packer1' },
+      });
+      assert.deepEqual(r('we need the oven running'), {
+        intent: 'start_machine',
+        slots: { machine: 'Oven1' },
+      });
+      assert.notEqual(r('the press looks stopped').intent, 'stop_machine');
+    });
+    it('a short topic fragment is a question about that topic', () => {
+      assert.deepEqual(r('parts yesterday?'), {
+        intent: 'production_count',
+        slots: { period: { from: at(3, 0), to: at(4, 0) } },
+      });
+      // a fragment with a word the parser cannot place stays out of scope
+      assert.equal(r('pizza yesterday?').intent, 'out_of_scope');
+    });
+    it('people, buying items and changing stock are out of scope; an order number still reads', () => {
+      assert.equal(r('how many workers are in today').intent, 'out_of_scope');
+      assert.equal(r('order 300 washers').intent, 'out_of_scope');
+      assert.equal(r('raise the stock of cartons to 500').intent, 'out_of_scope');
+      assert.deepEqual(r('order 105 status'), { intent: 'order_status', slots: { order: 'ORD-105' } });
+      assert.deepEqual(r('how many washers are left'), { intent: 'inventory', slots: { item: 'WASHER-25' } });
+    });
+    it('a parameter asked about with no value is a reading of its machine', () => {
+      assert.deepEqual(r('what is the packer speed set to'), {
+        intent: 'status',
+        slots: { machine: 'Packer1' },
+      });
+      // with a value it is still a command
+      assert.equal(r('set the packer speed to 5').intent, 'set_parameter');
+      // a parameter word with no machine of ours is not
+      assert.equal(r("what's the temperature outside").intent, 'out_of_scope');
+    });
+    it('lexicon: downtime is OEE, life left is health, future work is the schedule, bad parts are quality', () => {
+      assert.deepEqual(r('how much downtime did the oven have today'), {
+        intent: 'oee',
+        slots: { machine: 'Oven1', period: { from: at(4, 0), to: now } },
+      });
+      assert.equal(r('how much life is left on the press').intent, 'health');
+      assert.equal(r('what will the press be making this afternoon').intent, 'schedule');
+      assert.equal(r('how many bad parts on the packer').intent, 'quality');
+    });
+  });
+
   describe('language as data', () => {
     it('another language is a data file: words come from LangData', () => {
       const de: LangData = JSON.parse(JSON.stringify(english)) as LangData;
@@ -376,6 +451,35 @@ describe('assistant parser', () => {
       assert.equal(r.intent, 'stop_machine');
       assert.equal(r.slots.machine, 'Press1');
       assert.equal(p('stoppe die presse').intent, 'out_of_scope');
+    });
+    it('a second language from its own data file parses with no code change (test fixture lang-de.json)', () => {
+      const de = JSON.parse(
+        readFileSync(join(ROOT, 'test', 'assistant', 'lang-de.json'), 'utf8'),
+      ) as LangData;
+      const werk: Plant = {
+        machines: [
+          { id: 'CNC1', name: 'Fräse 1', aliases: ['fräse', 'die fräse'] },
+          { id: 'Press1', name: 'Presse 1', aliases: ['presse'] },
+        ],
+        orders: [{ id: 'ORD-105' }],
+      };
+      const q = (text: string) => {
+        const x = parse(text, { plant: werk, now, lang: de });
+        return { intent: x.intent, slots: x.slots };
+      };
+      assert.deepEqual(q('Stoppe bitte die Fräse'), { intent: 'stop_machine', slots: { machine: 'CNC1' } });
+      assert.deepEqual(q('starte Presse eins'), { intent: 'start_machine', slots: { machine: 'Press1' } });
+      assert.deepEqual(q('Warum steht die Fräse?'), { intent: 'why_stopped', slots: { machine: 'CNC1' } });
+      assert.deepEqual(q('wie viele Teile hat die Presse seit gestern gemacht'), {
+        intent: 'production_count',
+        slots: { machine: 'Press1', period: { from: at(3, 0), to: now } },
+      });
+      assert.deepEqual(q('Auftrag 105 zuerst'), { intent: 'rush_order', slots: { order: 'ORD-105' } });
+      // negation and out of scope come from the data too
+      assert.equal(q('die Presse nicht stoppen').intent, 'out_of_scope');
+      assert.equal(q('wie wird das Wetter morgen').intent, 'out_of_scope');
+      // the English data does not read German
+      assert.equal(parse('Stoppe bitte die Fräse', { plant: werk, now }).intent, 'out_of_scope');
     });
   });
 
