@@ -432,6 +432,26 @@ describe('assistant parser', () => {
     });
   });
 
+  describe('failure classes of the eighth operator batch (session 8)', () => {
+    const intent = (text: string) => p(text).intent;
+    it('"explain" asks for the reason of a stop', () => {
+      assert.deepEqual(p('explain the stop on the packer').slots, { machine: 'Packer1' });
+      assert.equal(intent('explain the stop on the packer'), 'why_stopped');
+    });
+    it('a yes/no question about a machine part is about its health', () => {
+      assert.equal(intent('is the motor on the press ok'), 'health');
+      assert.equal(intent('is the press ok'), 'status');
+    });
+    it('"news on" an order asks for its status; "hold off on" negates; "bring back online" starts', () => {
+      assert.deepEqual(p('any news on order 102').slots, { order: 'ORD-102' });
+      assert.equal(intent('any news on order 102'), 'order_status');
+      assert.equal(intent('hold off on starting the oven'), 'out_of_scope');
+      assert.equal(intent('bring the press back online'), 'start_machine');
+      assert.equal(intent('how old is the press'), 'out_of_scope');
+      assert.equal(intent('what are my choices'), 'help');
+    });
+  });
+
   describe('language as data', () => {
     it('another language is a data file: words come from LangData', () => {
       const de: LangData = JSON.parse(JSON.stringify(english)) as LangData;
