@@ -806,9 +806,11 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     (k) => toks[k].kind === 'word' && !toks[k].used && !filler.has(toks[k].text),
   );
   // a fragment names a topic: no question word first, and no command word anywhere ("move ORD-105")
+  // ... and names a target or a time ("ok thanks" is no fragment)
   const fragment =
     fragmentWords.length > 0 &&
     fragmentWords.length <= 2 &&
+    (mentions.length > 0 || !!order || times.some((m) => !m.isNow)) &&
     !lang.questionWords.includes(firstWord) &&
     ![...cueHits.keys()].some((intent) => lang.intents[intent]?.command);
   const scores = new Map<Exclude<Intent, 'out_of_scope'>, { s: number; cueAt: number[] }>();

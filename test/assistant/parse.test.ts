@@ -452,6 +452,22 @@ describe('assistant parser', () => {
     });
   });
 
+  describe('failure classes of the ninth operator batch (session 8)', () => {
+    const intent = (text: string) => p(text).intent;
+    it('chat spellings ("y", "u", "r") read as the words they stand for', () => {
+      assert.deepEqual(p('y is the packer down').slots, { machine: 'Packer1' });
+      assert.equal(intent('y is the packer down'), 'why_stopped');
+      assert.equal(intent('how to use this'), 'help');
+    });
+    it('a fragment names a target or a time; thanks alone is out of scope', () => {
+      assert.equal(intent('ok thanks'), 'out_of_scope');
+      assert.equal(intent('oee today?'), 'oee');
+    });
+    it('"after this" with a machine asks for its schedule', () => {
+      assert.equal(intent('what press make after this'), 'schedule');
+    });
+  });
+
   describe('language as data', () => {
     it('another language is a data file: words come from LangData', () => {
       const de: LangData = JSON.parse(JSON.stringify(english)) as LangData;
