@@ -11,6 +11,14 @@ const plant = JSON.parse(readFileSync(join(ROOT, 'nodes', 'assistant', 'demo-pla
 const now = Date.UTC(2026, 2, 4, 10, 30);
 const at = (d: number, h: number, m = 0) => Date.UTC(2026, 2, d, h, m);
 const p = (text: string): ParseResult => parse(text, { plant, now });
+/** Each text parses to this intent, and to exactly these slots when given. */
+const expectAll = (cases: [string, string, object?][]) => {
+  for (const [text, intent, slots] of cases) {
+    const x = p(text);
+    assert.equal(x.intent, intent, text);
+    if (slots) assert.deepEqual(x.slots, slots, text);
+  }
+};
 
 describe('assistant parser', () => {
   describe('intents', () => {
@@ -358,114 +366,89 @@ describe('assistant parser', () => {
   });
 
   describe('failure classes of the seventh operator batch (session 8)', () => {
-    const r = (text: string) => {
-      const x = p(text);
-      return { intent: x.intent, slots: x.slots };
-    };
-    it('a negation covers its own clause: a later request stands and names its own target', () => {
-      assert.deepEqual(r('do not start the packer, start the oven'), {
-        intent: 'start_machine',
-        slots: { machine: 'Oven1' },
-      });
-      assert.deepEqual(r("don't rush ORD-104, rush ORD-101"), {
-        intent: 'rush_order',
-        slots: { order: 'ORD-101' },
-      });
-      // a negation alone still asks for nothing
-      assert.equal(r("don't stop the press").intent, 'out_of_scope');
-      assert.equal(r('we should not restart the mill').intent, 'out_of_scope');
-    });
-    it('a later clause opened by a command word makes the utterance an order', () => {
-      assert.deepEqual(r('is the press ready? then start it'), {
-        intent: 'start_machine',
-        slots: { machine: 'Press1' },
-      });
-      assert.deepEqual(r('the truck is here, put ORD-104 first'), {
-        intent: 'rush_order',
-        slots: { order: 'ORD-104' },
-      });
-    });
+    it('a negation covers its own clause: a later request stands and names its own target', () =>
+      expectAll([
+        ['do not start the packer, start the oven', 'start_machine', { machine: 'Oven1' }],
+        ["don't rush ORD-104, rush ORD-101", 'rush_order', { order: 'ORD-101' }],
+        // a negation alone still asks for nothing
+        ["don't stop the press", 'out_of_scope', {}],
+        ['we should not restart the mill', 'out_of_scope', {}],
+      ]));
+    it('a later clause opened by a command word makes the utterance an order', () =>
+      expectAll([
+        ['is the press ready? then start it', 'start_machine', { machine: 'Press1' }],
+        ['the truck is here, put ORD-104 first', 'rush_order', { order: 'ORD-104' }],
+      ]));
     it('a passive or wanted state is an order; a past form alone is a state', () => {
-      assert.deepEqual(r('the packer can be restarted now'), {
-        intent: 'start_machine',
-        slots: { machine: 'Packer1' },
-      });
-      assert.deepEqual(r('we need the oven running'), {
-        intent: 'start_machine',
-        slots: { machine: 'Oven1' },
-      });
-      assert.notEqual(r('the press looks stopped').intent, 'stop_machine');
+      expectAll([
+        ['the packer can be restarted now', 'start_machine', { machine: 'Packer1' }],
+        ['we need the oven running', 'start_machine', { machine: 'Oven1' }],
+      ]);
+      assert.notEqual(p('the press looks stopped').intent, 'stop_machine');
     });
-    it('a short topic fragment is a question about that topic', () => {
-      assert.deepEqual(r('parts yesterday?'), {
-        intent: 'production_count',
-        slots: { period: { from: at(3, 0), to: at(4, 0) } },
-      });
-      // a fragment with a word the parser cannot place stays out of scope
-      assert.equal(r('pizza yesterday?').intent, 'out_of_scope');
-    });
-    it('people, buying items and changing stock are out of scope; an order number still reads', () => {
-      assert.equal(r('how many workers are in today').intent, 'out_of_scope');
-      assert.equal(r('order 300 washers').intent, 'out_of_scope');
-      assert.equal(r('raise the stock of cartons to 500').intent, 'out_of_scope');
-      assert.deepEqual(r('order 105 status'), { intent: 'order_status', slots: { order: 'ORD-105' } });
-      assert.deepEqual(r('how many washers are left'), { intent: 'inventory', slots: { item: 'WASHER-25' } });
-    });
+    it('a short topic fragment is a question about that topic', () =>
+      expectAll([
+        ['parts yesterday?', 'production_count', { period: { from: at(3, 0), to: at(4, 0) } }],
+        // a fragment with a word the parser cannot place stays out of scope
+        ['pizza yesterday?', 'out_of_scope', {}],
+      ]));
+    it('people, buying items and changing stock are out of scope; an order number still reads', () =>
+      expectAll([
+        ['how many workers are in today', 'out_of_scope', {}],
+        ['order 300 washers', 'out_of_scope', {}],
+        ['raise the stock of cartons to 500', 'out_of_scope', {}],
+        ['order 105 status', 'order_status', { order: 'ORD-105' }],
+        ['how many washers are left', 'inventory', { item: 'WASHER-25' }],
+      ]));
     it('a parameter asked about with no value is a reading of its machine', () => {
-      assert.deepEqual(r('what is the packer speed set to'), {
-        intent: 'status',
-        slots: { machine: 'Packer1' },
-      });
+      expectAll([
+        ['what is the packer speed set to', 'status', { machine: 'Packer1' }],
+        // a parameter word with no machine of ours is not
+        ["what's the temperature outside", 'out_of_scope', {}],
+      ]);
       // with a value it is still a command
-      assert.equal(r('set the packer speed to 5').intent, 'set_parameter');
-      // a parameter word with no machine of ours is not
-      assert.equal(r("what's the temperature outside").intent, 'out_of_scope');
+      assert.equal(p('set the packer speed to 5').intent, 'set_parameter');
     });
     it('lexicon: downtime is OEE, life left is health, future work is the schedule, bad parts are quality', () => {
-      assert.deepEqual(r('how much downtime did the oven have today'), {
-        intent: 'oee',
-        slots: { machine: 'Oven1', period: { from: at(4, 0), to: now } },
-      });
-      assert.equal(r('how much life is left on the press').intent, 'health');
-      assert.equal(r('what will the press be making this afternoon').intent, 'schedule');
-      assert.equal(r('how many bad parts on the packer').intent, 'quality');
+      expectAll([
+        [
+          'how much downtime did the oven have today',
+          'oee',
+          { machine: 'Oven1', period: { from: at(4, 0), to: now } },
+        ],
+      ]);
+      assert.equal(p('how much life is left on the press').intent, 'health');
+      assert.equal(p('what will the press be making this afternoon').intent, 'schedule');
+      assert.equal(p('how many bad parts on the packer').intent, 'quality');
     });
   });
 
-  describe('failure classes of the eighth operator batch (session 8)', () => {
-    const intent = (text: string) => p(text).intent;
-    it('"explain" asks for the reason of a stop', () => {
-      assert.deepEqual(p('explain the stop on the packer').slots, { machine: 'Packer1' });
-      assert.equal(intent('explain the stop on the packer'), 'why_stopped');
-    });
-    it('a yes/no question about a machine part is about its health', () => {
-      assert.equal(intent('is the motor on the press ok'), 'health');
-      assert.equal(intent('is the press ok'), 'status');
-    });
-    it('"news on" an order asks for its status; "hold off on" negates; "bring back online" starts', () => {
-      assert.deepEqual(p('any news on order 102').slots, { order: 'ORD-102' });
-      assert.equal(intent('any news on order 102'), 'order_status');
-      assert.equal(intent('hold off on starting the oven'), 'out_of_scope');
-      assert.equal(intent('bring the press back online'), 'start_machine');
-      assert.equal(intent('how old is the press'), 'out_of_scope');
-      assert.equal(intent('what are my choices'), 'help');
-    });
-  });
-
-  describe('failure classes of the ninth operator batch (session 8)', () => {
-    const intent = (text: string) => p(text).intent;
-    it('chat spellings ("y", "u", "r") read as the words they stand for', () => {
-      assert.deepEqual(p('y is the packer down').slots, { machine: 'Packer1' });
-      assert.equal(intent('y is the packer down'), 'why_stopped');
-      assert.equal(intent('how to use this'), 'help');
-    });
-    it('a fragment names a target or a time; thanks alone is out of scope', () => {
-      assert.equal(intent('ok thanks'), 'out_of_scope');
-      assert.equal(intent('oee today?'), 'oee');
-    });
-    it('"after this" with a machine asks for its schedule', () => {
-      assert.equal(intent('what press make after this'), 'schedule');
-    });
+  describe('failure classes of the eighth and ninth operator batches (session 8)', () => {
+    it('"explain" asks for the reason of a stop; a yes/no question about a machine part is about its health', () =>
+      expectAll([
+        ['explain the stop on the packer', 'why_stopped', { machine: 'Packer1' }],
+        ['is the motor on the press ok', 'health', { machine: 'Press1' }],
+        ['is the press ok', 'status', { machine: 'Press1' }],
+      ]));
+    it('"news on" an order asks for its status; "hold off on" negates; "bring back online" starts', () =>
+      expectAll([
+        ['any news on order 102', 'order_status', { order: 'ORD-102' }],
+        ['hold off on starting the oven', 'out_of_scope', {}],
+        ['bring the press back online', 'start_machine', { machine: 'Press1' }],
+        ['how old is the press', 'out_of_scope', {}],
+        ['what are my choices', 'help', {}],
+      ]));
+    it('chat spellings ("y", "u", "r") read as the words they stand for', () =>
+      expectAll([
+        ['y is the packer down', 'why_stopped', { machine: 'Packer1' }],
+        ['how to use this', 'help'],
+      ]));
+    it('a fragment names a target or a time; thanks alone is out of scope; "after this" is the schedule', () =>
+      expectAll([
+        ['ok thanks', 'out_of_scope'],
+        ['oee today?', 'oee'],
+        ['what press make after this', 'schedule', { machine: 'Press1' }],
+      ]));
   });
 
   describe('language as data', () => {
