@@ -682,6 +682,8 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   // cue phrases at each position: exact, or another form of the same words ("halted" for "halt") for less
   // A phrase may enclose a plant name ("switch [the mill] on", "shut [the packer] down"); a word fixed
   // from a typo counts for less (the fix is a guess).
+  // a pronoun may stand inside a phrase where a name would ("shut it down", "turn them off")
+  const pronouns = new Set(lang.pronouns ?? []);
   const spanOf = (seq: string[], at: string[], i: number): number[] | undefined => {
     const span: number[] = [];
     let k = i;
@@ -690,7 +692,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       while (
         span.length &&
         at[k] !== t &&
-        (toks[k]?.used === 'entity' || toks[k]?.used === 'order') &&
+        (toks[k]?.used === 'entity' || toks[k]?.used === 'order' || pronouns.has(at[k])) &&
         gap < 4
       ) {
         k++;
@@ -731,6 +733,23 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       cueHits.set(c.intent, l);
     }
   }
+  // a later clause opened by a command word ("the customer is waiting, put it first"; "don't stop the
+  // press, stop the packer"): the utterance asks for that action, whatever the first clause was
+  const orderHead = clauseHeads.filter((i) => {
+    const head = C.polite
+      .filter((p) => findPhrase(allWords.slice(i), p).includes(0))
+      .reduce((n, p) => Math.max(n, p.length), 0);
+    return [...cueHits.entries()].some(
+      ([intent, hits]) => lang.intents[intent]?.command && hits.some((h) => h.at === i + head && h.exact),
+    );
+  });
+  const laterOrder = orderHead.length > 0;
+  // words that only tell the situation: the clauses before such an order ("the jam is cleared, restart
+  // the packer") and a reason after a reason word ("stop the press because the die is cracked")
+  const reasonAt = C.list(lang.reasonWords ?? []).flatMap((p) => findPhrase(allWords, p));
+  const situation = (i: number) =>
+    (laterOrder && clauseOf[i] < clauseOf[orderHead[orderHead.length - 1]]) ||
+    reasonAt.some((r) => r > 0 && r < i);
   // words the parser could not place: unknown, or fixed from a typo into a word that then served no
   // more than a weak cue ("pump" -> "bump")
   const hitList = [...cueHits.values()].flat();
@@ -739,7 +758,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   let unknownWords = 0;
   let freeWords = 0;
   toks.forEach((t, i) => {
-    if (unplaced(i)) unknownWords++;
+    if (unplaced(i) && !situation(i)) unknownWords++;
     if (t.kind === 'word' && !t.used) freeWords++;
   });
   // most of the words unknown: another language or gibberish around a plant name ("wie ist der status von CNC1")
@@ -749,7 +768,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const { owned, indefinite, possessive } = C;
   const unsupportedWord = new Set(unsupportedAt.filter((sp) => sp.length === 1).map((sp) => sp[0]));
   const foreign = toks.some((t, i) => {
-    if (!t.marker || t.used === 'unknown') return false;
+    if (!t.marker || t.used === 'unknown' || situation(i)) return false;
     if (possessive.has(t.marker)) return !owned.has(t.text) && t.used !== 'entity' && t.used !== 'time';
     const nx = toks[i + 1];
     const heads = !nx || !(nx.used === 'entity' || served.has(i + 1));
@@ -765,16 +784,6 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   );
   // an order given with a verb first ("run the mill", "set an alarm"): a command word opens the utterance
   const lead = allWords.findIndex((w, i) => i >= politeHead && w !== ',');
-  // a later clause opened by a command word ("the customer is waiting, put it first"; "don't stop the
-  // press, stop the packer"): the utterance asks for that action, whatever the first clause was
-  const laterOrder = clauseHeads.some((i) => {
-    const head = C.polite
-      .filter((p) => findPhrase(allWords.slice(i), p).includes(0))
-      .reduce((n, p) => Math.max(n, p.length), 0);
-    return [...cueHits.entries()].some(
-      ([intent, hits]) => lang.intents[intent]?.command && hits.some((h) => h.at === i + head && h.exact),
-    );
-  });
   const imperative =
     laterOrder ||
     [...cueHits.entries()].some(
@@ -802,6 +811,18 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const unitNamesParam = anyVals.some(
     (v) => v.unit && unitList.filter((u) => u === v.unit?.toLowerCase()).length === 1,
   );
+  // the machine a parameter belongs to: named, or implied by a parameter phrase of several words that only
+  // one machine has ("oven temperature"; a bare "temperature" implies no machine)
+  const paramMachine =
+    machineMentions.at(-1)?.refs.find((r) => r.kind === 'machine')?.id ??
+    (() => {
+      const ms = new Set(
+        mentions
+          .filter((m) => m.end - m.start > 1)
+          .flatMap((m) => m.refs.filter((r) => r.kind === 'parameter').map((r) => r.machine as string)),
+      );
+      return ms.size === 1 ? [...ms][0] : undefined;
+    })();
   const fragmentWords = range(0, toks.length).filter(
     (k) => toks[k].kind === 'word' && !toks[k].used && !filler.has(toks[k].text),
   );
@@ -842,7 +863,9 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     const spec = INTENT_SLOTS[intent];
     if (spec.slots.includes('machine') && machineMentions.length) s += 0.3;
     if (intent === 'status' && (machineMentions.length || has('line')))
-      s += (topicElsewhere ? 0 : 1.2) + (asked ? 0.4 : 0);
+      s += (topicElsewhere ? 0 : 1.2) + (asked || asking ? 0.4 : 0);
+    // a characteristic named: the question is about it, not the machine's state ("how is the hardness doing")
+    if (intent === 'status' && has('characteristic')) s -= 1;
     if (intent === 'oee' && has('line')) s += 0.3;
     if (intent === 'order_status') s += order ? 1.8 : weakOrder ? 0.8 : 0;
     if (intent === 'rush_order') s += order ? 1 : weakOrder ? 0.4 : 0;
@@ -850,13 +873,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     // a command verb on a stock item changes the stock ("increase the stock of washers"): not a question
     if (intent === 'inventory' && imperative && !asked) s -= 2.5;
     // a parameter asked about with no value is a reading of the machine ("what's the oven temperature")
-    if (
-      intent === 'status' &&
-      has('parameter') &&
-      machineMentions.length &&
-      !anyVals.length &&
-      (asked || asking)
-    )
+    if (intent === 'status' && has('parameter') && paramMachine && !anyVals.length && (asked || asking))
       s += 1.5;
     // a short fragment whose every free word is this intent's cue ("parts today?", "cpk bore?")
     if (fragment && taken.size && fragmentWords.every((k) => taken.has(k))) s += 0.8;
@@ -949,6 +966,8 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     [...mentions].reverse().find((m) => m.refs.some((r) => r.kind === kind));
   const mach = lastOf('machine')?.refs.find((r) => r.kind === 'machine')?.id;
   if (spec.slots.includes('machine') && mach) slots.machine = mach;
+  // a reading of a parameter only one machine has names that machine
+  else if (bestIntent === 'status' && has('parameter') && paramMachine) slots.machine = paramMachine;
   if (spec.slots.includes('line')) {
     const l = lastOf('line')?.refs[0]?.id;
     if (l) slots.line = l;

@@ -214,6 +214,10 @@ export interface LangData {
   digitZero?: string[];
   /** Plural endings of nouns: a name's last word is also matched with or without one ("press" / "presses"). */
   pluralSuffixes?: string[];
+  /** Words that introduce a reason ("because"): what follows explains, it asks for nothing. */
+  reasonWords?: string[];
+  /** Pronouns that may stand inside a cue phrase where a name would ("shut it down"). */
+  pronouns?: string[];
   /** Possessive endings stripped from a word ("the mill's" -> mill; "the machines'" -> machines). */
   possessiveEndings?: string[];
 }
