@@ -823,6 +823,16 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       );
       return ms.size === 1 ? [...ms][0] : undefined;
     })();
+  // a parameter asked about with no value and no other topic ("the scrap rate" is quality) is a reading
+  const reading =
+    has('parameter') &&
+    !!paramMachine &&
+    !anyVals.length &&
+    (asked || asking) &&
+    ![...cueHits.entries()].some(
+      ([intent, hits]) =>
+        intent !== 'status' && intent !== 'set_parameter' && hits.some((h) => h.base >= 1.5),
+    );
   const fragmentWords = range(0, toks.length).filter(
     (k) => toks[k].kind === 'word' && !toks[k].used && !filler.has(toks[k].text),
   );
@@ -873,8 +883,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     // a command verb on a stock item changes the stock ("increase the stock of washers"): not a question
     if (intent === 'inventory' && imperative && !asked) s -= 2.5;
     // a parameter asked about with no value is a reading of the machine ("what's the oven temperature")
-    if (intent === 'status' && has('parameter') && paramMachine && !anyVals.length && (asked || asking))
-      s += 1.5;
+    if (intent === 'status' && reading) s += 2;
     // a short fragment whose every free word is this intent's cue ("parts today?", "cpk bore?")
     if (fragment && taken.size && fragmentWords.every((k) => taken.has(k))) s += 0.8;
     if (intent === 'quality' && has('characteristic')) s += 2;
@@ -910,7 +919,9 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     // asking about an unsupported action ("when will it ship?") is weaker evidence than asking for one;
     // a word that is this intent's own cue is no evidence against it ("has ORD-102 shipped")
     s -=
-      (asked ? 1.5 : 3) * unsupportedAt.filter((span) => !asked || !span.every((k) => taken.has(k))).length;
+      (asked ? 1.5 : 3) *
+      unsupportedAt.filter((span) => !span.every(situation) && (!asked || !span.every((k) => taken.has(k))))
+        .length;
     // a command word first: not a question (unless this intent's own cue opens it)
     if (
       imperative &&

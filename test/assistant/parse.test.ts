@@ -451,6 +451,46 @@ describe('assistant parser', () => {
       ]));
   });
 
+  describe('failure classes of the tenth operator batch (session 8)', () => {
+    it('polite wraps ask for the action ("would you mind", "is it possible to")', () =>
+      expectAll([
+        ['is it possible to start the packer', 'start_machine', { machine: 'Packer1' }],
+        ['would you mind stopping the oven', 'stop_machine', { machine: 'Oven1' }],
+      ]));
+    it('a pronoun in a command phrase; the situation before it and a reason after "because" ask nothing', () =>
+      expectAll([
+        ['the belt is jammed, turn the packer off', 'stop_machine', { machine: 'Packer1' }],
+        ['the oven is overheating, shut it down', 'stop_machine', { machine: 'Oven1' }],
+        ['start the oven because the batch is waiting', 'start_machine', { machine: 'Oven1' }],
+        // a thing that is not the plant's stays out of scope
+        ['the coffee machine is running, stop it', 'out_of_scope', {}],
+      ]));
+    it("a parameter phrase only one machine has is a reading of that machine; another topic's cue wins", () =>
+      expectAll([
+        ["what's the current oven temperature", 'status', { machine: 'Oven1' }],
+        ["what's the scrap rate on the packer", 'quality', { machine: 'Packer1' }],
+        ["what's the temperature outside", 'out_of_scope', {}],
+      ]));
+    it('a characteristic named is a quality question, not the machine state', () =>
+      expectAll([
+        [
+          'how is the thickness doing on the press',
+          'quality',
+          { machine: 'Press1', characteristic: 'Thickness' },
+        ],
+      ]));
+    it("a named shift beside a day is that day's shift (the one that starts on it)", () =>
+      expectAll([
+        ['alarms during the night shift yesterday', 'alarms', { period: { from: at(3, 22), to: at(4, 6) } }],
+        [
+          'how many parts did the mill make in the early shift yesterday',
+          'production_count',
+          { machine: 'CNC1', period: { from: at(3, 6), to: at(3, 14) } },
+        ],
+        ["what was the oee in yesterday's late shift", 'oee', { period: { from: at(3, 14), to: at(3, 22) } }],
+      ]));
+  });
+
   describe('language as data', () => {
     it('another language is a data file: words come from LangData', () => {
       const de: LangData = JSON.parse(JSON.stringify(english)) as LangData;
