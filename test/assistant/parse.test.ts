@@ -500,6 +500,21 @@ describe('assistant parser', () => {
           ],
         ],
       ],
+      [
+        'lexicon of the eleventh batch: characteristics, targets, "get up", durations after a command, how-to questions',
+        [
+          ['which characteristic is worst', 'quality', {}],
+          [
+            'is the line on target for parts today',
+            'production_count',
+            { period: { from: at(4, 0), to: now } },
+          ],
+          ['get the packer up', 'start_machine', { machine: 'Packer1' }],
+          ['stop the mill until further notice', 'stop_machine', { machine: 'CNC1' }],
+          ['how soon does the press need a service', 'health', { machine: 'Press1' }],
+          ['how do you calculate oee', 'out_of_scope', {}],
+        ],
+      ],
     ];
     for (const [title, cases] of classes) it(title, () => expectAll(cases));
     it('a past form alone is a state, not an order', () =>
