@@ -178,8 +178,9 @@ function compile(plant: Plant, lang: LangData): Compiled {
     return l;
   };
   const numWord = new Map<string, string>();
+  const digitZero = new Set(lang.digitZero ?? []);
   for (const [w, v] of Object.entries(lang.numbers.units))
-    if (!numWord.has(String(v)) && w !== 'oh' && w !== 'nought') numWord.set(String(v), w);
+    if (!numWord.has(String(v)) && !digitZero.has(w)) numWord.set(String(v), w);
 
   const phrases = new Map<string, EntityRef[]>();
   const heads = new Map<string, { kind: EntityKind; ids: string[] }>();
@@ -187,17 +188,19 @@ function compile(plant: Plant, lang: LangData): Compiled {
     if (toks.length === 0) return;
     const variants = new Set<string>([toks.join(' ')]);
     const last = toks.at(-1) as string;
-    if (/^[a-z]{3,}$/.test(last)) {
-      const plural = last.endsWith('s') ? last.slice(0, -1) : `${last}s`;
-      variants.add([...toks.slice(0, -1), plural].join(' '));
-    }
+    if (/^\p{L}{3,}$/u.test(last))
+      for (const suf of lang.pluralSuffixes ?? []) {
+        // "press" <-> "presses": the last word with or without a plural ending of the language
+        const plural = last.endsWith(suf) ? last.slice(0, -suf.length) : `${last}${suf}`;
+        variants.add([...toks.slice(0, -1), plural].join(' '));
+      }
     // digits <-> number words: "press 1" <-> "press one"
     for (const v of [...variants]) {
       const ws = v.split(' ');
       const swapped = ws.map(
         (w) =>
           numWord.get(w) ??
-          (lang.numbers.units[w] !== undefined && w !== 'oh' ? String(lang.numbers.units[w]) : w),
+          (lang.numbers.units[w] !== undefined && !digitZero.has(w) ? String(lang.numbers.units[w]) : w),
       );
       variants.add(swapped.join(' '));
     }
@@ -219,7 +222,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
     const ref: EntityRef = { kind, id: e.id };
     const idToks = phraseTokens(e.id, lang);
     add(idToks, ref);
-    add(phraseTokens(e.id.toLowerCase().replace(/[^a-z0-9]/g, ''), lang), ref);
+    add(phraseTokens(e.id.toLowerCase().replace(/[^\p{L}\p{N}]/gu, ''), lang), ref);
     if (e.name) add(phraseTokens(e.name, lang), ref);
     const suffix = /\d+$/.exec(e.id)?.[0];
     for (const a of e.aliases ?? []) {
@@ -252,7 +255,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
   const seen = new Set<string>();
   const push = (s: string) => {
     for (const w of s.split(' '))
-      if (w && /^[a-z]+$/.test(w) && !seen.has(w)) {
+      if (w && /^\p{L}+$/u.test(w) && !seen.has(w)) {
         seen.add(w);
         ordered.push(w);
       }
@@ -405,8 +408,11 @@ function suggest(plant: Plant, kind: EntityKind | 'order', said: string): string
           : kind === 'item'
             ? (plant.items ?? []).map((o) => o.id)
             : [];
-  const s = said.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const scored = ids.map((id) => ({ id, d: editDistance(s, id.toLowerCase().replace(/[^a-z0-9]/g, '')) }));
+  const s = said.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+  const scored = ids.map((id) => ({
+    id,
+    d: editDistance(s, id.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '')),
+  }));
   scored.sort((a, b) => a.d - b.d);
   return scored
     .filter((x) => x.d === scored[0].d)
@@ -522,6 +528,8 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   toks = mergeNumbers(toks, lang);
   let order: string | undefined;
   let weakOrder: string | undefined;
+  /** "order 200 cartons": the order word is a verb that buys items (nothing this plant data does). */
+  const buyingAt: number[] = [];
   const orderWords = C.list(lang.orderWords);
   {
     const words = toks.map((t) => (t.used ? '\u0000' : t.text));
@@ -538,6 +546,11 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
         back--;
       }
       const hit = orders.find((o) => digitsOf(o.id) !== '' && Number(digitsOf(o.id)) === t.num);
+      const items = toks[i + 1]?.used === 'entity' && (plant.items ?? []).length > 0 && !hit;
+      if (said && items && mentions.some((m) => m.refs.some((r) => r.kind === 'item'))) {
+        buyingAt.push(back + 1);
+        continue;
+      }
       if (said) {
         for (let k = back + 1; k <= i; k++) toks[k].used = 'order';
         if (hit) order = hit.id;
@@ -615,6 +628,26 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     .filter((p) => findPhrase(allWords, p).includes(0))
     .reduce((n, p) => Math.max(n, p.length), 0);
   const polite = politeHead > 0;
+  // clauses: split at commas, full stops and the language's clause words ("but", "then"); a negation or a
+  // question covers its own clause only
+  const clauseOf: number[] = [];
+  /** Where each later clause's own words start (after its clause word). */
+  const clauseHeads: number[] = [];
+  {
+    const breaks = new Map<number, number>();
+    for (const p of C.list(lang.clauseBreaks ?? []))
+      for (const at of findPhrase(allWords, p)) breaks.set(at, Math.max(breaks.get(at) ?? 0, p.length));
+    let c = 0;
+    allWords.forEach((_w, i) => {
+      const b = breaks.get(i);
+      if (b && i > 0) {
+        c++;
+        clauseHeads.push(i + b);
+      } else if (i > 0 && toks[i - 1].kind === 'punct' && toks[i].kind !== 'punct') clauseHeads.push(i);
+      clauseOf.push(c);
+      if (toks[i].kind === 'punct') c++;
+    });
+  }
   const negs = C.list(lang.negation).flatMap((p) => findPhrase(words, p));
   const startsNegated = negs.some((p) => p <= 1);
   const question =
@@ -640,10 +673,17 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     const hit = later.find((x) => first.some((f) => f < x.at));
     if (hit) unsupportedAt.push(range(hit.at, hit.at + hit.len));
   }
-  const aboutPeople = lang.personWords.includes(firstWord);
+  for (const at of buyingAt) unsupportedAt.push([at]);
+  // questions about people: "who ...", or people named anywhere outside a plant name ("how many people ...")
+  const personNouns = new Set(lang.personNouns ?? []);
+  const aboutPeople =
+    lang.personWords.includes(firstWord) ||
+    toks.some((t) => t.kind === 'word' && !t.used && personNouns.has(t.text));
   // cue phrases at each position: exact, or another form of the same words ("halted" for "halt") for less
   // A phrase may enclose a plant name ("switch [the mill] on", "shut [the packer] down"); a word fixed
   // from a typo counts for less (the fix is a guess).
+  // a pronoun may stand inside a phrase where a name would ("shut it down", "turn them off")
+  const pronouns = new Set(lang.pronouns ?? []);
   const spanOf = (seq: string[], at: string[], i: number): number[] | undefined => {
     const span: number[] = [];
     let k = i;
@@ -652,7 +692,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       while (
         span.length &&
         at[k] !== t &&
-        (toks[k]?.used === 'entity' || toks[k]?.used === 'order') &&
+        (toks[k]?.used === 'entity' || toks[k]?.used === 'order' || pronouns.has(at[k])) &&
         gap < 4
       ) {
         k++;
@@ -693,6 +733,23 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       cueHits.set(c.intent, l);
     }
   }
+  // a later clause opened by a command word ("the customer is waiting, put it first"; "don't stop the
+  // press, stop the packer"): the utterance asks for that action, whatever the first clause was
+  const orderHead = clauseHeads.filter((i) => {
+    const head = C.polite
+      .filter((p) => findPhrase(allWords.slice(i), p).includes(0))
+      .reduce((n, p) => Math.max(n, p.length), 0);
+    return [...cueHits.entries()].some(
+      ([intent, hits]) => lang.intents[intent]?.command && hits.some((h) => h.at === i + head && h.exact),
+    );
+  });
+  const laterOrder = orderHead.length > 0;
+  // words that only tell the situation: the clauses before such an order ("the jam is cleared, restart
+  // the packer") and a reason after a reason word ("stop the press because the die is cracked")
+  const reasonAt = C.list(lang.reasonWords ?? []).flatMap((p) => findPhrase(allWords, p));
+  const situation = (i: number) =>
+    (laterOrder && clauseOf[i] < clauseOf[orderHead[orderHead.length - 1]]) ||
+    reasonAt.some((r) => r > 0 && r < i);
   // words the parser could not place: unknown, or fixed from a typo into a word that then served no
   // more than a weak cue ("pump" -> "bump")
   const hitList = [...cueHits.values()].flat();
@@ -701,7 +758,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   let unknownWords = 0;
   let freeWords = 0;
   toks.forEach((t, i) => {
-    if (unplaced(i)) unknownWords++;
+    if (unplaced(i) && !situation(i)) unknownWords++;
     if (t.kind === 'word' && !t.used) freeWords++;
   });
   // most of the words unknown: another language or gibberish around a plant name ("wie ist der status von CNC1")
@@ -711,7 +768,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const { owned, indefinite, possessive } = C;
   const unsupportedWord = new Set(unsupportedAt.filter((sp) => sp.length === 1).map((sp) => sp[0]));
   const foreign = toks.some((t, i) => {
-    if (!t.marker || t.used === 'unknown') return false;
+    if (!t.marker || t.used === 'unknown' || situation(i)) return false;
     if (possessive.has(t.marker)) return !owned.has(t.text) && t.used !== 'entity' && t.used !== 'time';
     const nx = toks[i + 1];
     const heads = !nx || !(nx.used === 'entity' || served.has(i + 1));
@@ -727,10 +784,15 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   );
   // an order given with a verb first ("run the mill", "set an alarm"): a command word opens the utterance
   const lead = allWords.findIndex((w, i) => i >= politeHead && w !== ',');
-  const imperative = [...cueHits.entries()].some(
-    ([intent, hits]) =>
-      lang.intents[intent]?.command && hits.some((h) => h.at === lead && h.base >= 1.4 && h.w >= 1),
-  );
+  const imperative =
+    laterOrder ||
+    [...cueHits.entries()].some(
+      ([intent, hits]) =>
+        lang.intents[intent]?.command && hits.some((h) => h.at === lead && h.base >= 1.4 && h.w >= 1),
+    );
+  const asked = question && !laterOrder;
+  // "show me", "tell me": asking to be told
+  const asking = C.list(lang.asking ?? []).some((p) => findPhrase(allWords, p).includes(politeHead));
   // a machine named with no other topic is a status question ("CNC1?", "check on the packer"); another
   // topic is a strong cue of another intent (also when stemmed or fixed from a typo), a characteristic,
   // an item or an order, or a command verb first
@@ -749,6 +811,39 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const unitNamesParam = anyVals.some(
     (v) => v.unit && unitList.filter((u) => u === v.unit?.toLowerCase()).length === 1,
   );
+  // the machine a parameter belongs to: named, or implied by a parameter phrase of several words that only
+  // one machine has ("oven temperature"; a bare "temperature" implies no machine)
+  const paramMachine =
+    machineMentions.at(-1)?.refs.find((r) => r.kind === 'machine')?.id ??
+    (() => {
+      const ms = new Set(
+        mentions
+          .filter((m) => m.end - m.start > 1)
+          .flatMap((m) => m.refs.filter((r) => r.kind === 'parameter').map((r) => r.machine as string)),
+      );
+      return ms.size === 1 ? [...ms][0] : undefined;
+    })();
+  // a parameter asked about with no value and no other topic ("the scrap rate" is quality) is a reading
+  const reading =
+    has('parameter') &&
+    !!paramMachine &&
+    !anyVals.length &&
+    (asked || asking) &&
+    ![...cueHits.entries()].some(
+      ([intent, hits]) =>
+        intent !== 'status' && intent !== 'set_parameter' && hits.some((h) => h.base >= 1.5),
+    );
+  const fragmentWords = range(0, toks.length).filter(
+    (k) => toks[k].kind === 'word' && !toks[k].used && !filler.has(toks[k].text),
+  );
+  // a fragment names a topic: no question word first, and no command word anywhere ("move ORD-105")
+  // ... and names a target or a time ("ok thanks" is no fragment)
+  const fragment =
+    fragmentWords.length > 0 &&
+    fragmentWords.length <= 2 &&
+    (mentions.length > 0 || !!order || times.some((m) => !m.isNow)) &&
+    !lang.questionWords.includes(firstWord) &&
+    ![...cueHits.keys()].some((intent) => lang.intents[intent]?.command);
   const scores = new Map<Exclude<Intent, 'out_of_scope'>, { s: number; cueAt: number[] }>();
   for (const intent of Object.keys(INTENT_SLOTS) as Exclude<Intent, 'out_of_scope'>[]) {
     const matches = cueHits.get(intent) ?? [];
@@ -778,11 +873,19 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     const spec = INTENT_SLOTS[intent];
     if (spec.slots.includes('machine') && machineMentions.length) s += 0.3;
     if (intent === 'status' && (machineMentions.length || has('line')))
-      s += (topicElsewhere ? 0 : 1.2) + (question ? 0.4 : 0);
+      s += (topicElsewhere ? 0 : 1.2) + (asked || asking ? 0.4 : 0);
+    // a characteristic named: the question is about it, not the machine's state ("how is the hardness doing")
+    if (intent === 'status' && has('characteristic')) s -= 1;
     if (intent === 'oee' && has('line')) s += 0.3;
     if (intent === 'order_status') s += order ? 1.8 : weakOrder ? 0.8 : 0;
     if (intent === 'rush_order') s += order ? 1 : weakOrder ? 0.4 : 0;
     if (intent === 'inventory' && has('item')) s += 2.2;
+    // a command verb on a stock item changes the stock ("increase the stock of washers"): not a question
+    if (intent === 'inventory' && imperative && !asked) s -= 2.5;
+    // a parameter asked about with no value is a reading of the machine ("what's the oven temperature")
+    if (intent === 'status' && reading) s += 2;
+    // a short fragment whose every free word is this intent's cue ("parts today?", "cpk bore?")
+    if (fragment && taken.size && fragmentWords.every((k) => taken.has(k))) s += 0.8;
     if (intent === 'quality' && has('characteristic')) s += 2;
     if (intent === 'set_parameter') {
       if (has('parameter')) s += 1;
@@ -812,12 +915,13 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
                   : true;
       if (!present) s -= 1.2;
     }
-    if (isCommand(intent) && question) s -= firstWord === 'why' ? 3 : 1.5;
+    if (isCommand(intent) && asked) s -= (lang.causeWords ?? []).includes(firstWord) ? 3 : 1.5;
     // asking about an unsupported action ("when will it ship?") is weaker evidence than asking for one;
     // a word that is this intent's own cue is no evidence against it ("has ORD-102 shipped")
     s -=
-      (question ? 1.5 : 3) *
-      unsupportedAt.filter((span) => !question || !span.every((k) => taken.has(k))).length;
+      (asked ? 1.5 : 3) *
+      unsupportedAt.filter((span) => !span.every(situation) && (!asked || !span.every((k) => taken.has(k))))
+        .length;
     // a command word first: not a question (unless this intent's own cue opens it)
     if (
       imperative &&
@@ -853,9 +957,13 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
 
   // negated commands ask for nothing to be done
   if (isCommand(bestIntent)) {
-    const cueAt = best.cueAt.length ? Math.min(...best.cueAt) : words.length;
+    // the last time the action is asked for decides ("don't stop press 1, stop the packer"), and a negation
+    // covers its own clause only
+    const cueAt = best.cueAt.length ? Math.max(...best.cueAt) : words.length;
     const lastCorrection = Math.max(-1, ...corrections);
-    const negated = negs.some((p) => p < cueAt && cueAt - p <= 5 && p > lastCorrection);
+    const negated = negs.some(
+      (p) => p < cueAt && cueAt - p <= 5 && p > lastCorrection && clauseOf[p] === clauseOf[cueAt],
+    );
     if (negated) {
       issues.push({ kind: 'negated', text: bestIntent });
       return oos(confidence, bestIntent);
@@ -869,6 +977,8 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     [...mentions].reverse().find((m) => m.refs.some((r) => r.kind === kind));
   const mach = lastOf('machine')?.refs.find((r) => r.kind === 'machine')?.id;
   if (spec.slots.includes('machine') && mach) slots.machine = mach;
+  // a reading of a parameter only one machine has names that machine
+  else if (bestIntent === 'status' && has('parameter') && paramMachine) slots.machine = paramMachine;
   if (spec.slots.includes('line')) {
     const l = lastOf('line')?.refs[0]?.id;
     if (l) slots.line = l;

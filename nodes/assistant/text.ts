@@ -28,7 +28,7 @@ function contractionRe(lang: LangData): RegExp {
   let re = contractionCache.get(lang);
   if (!re) {
     const keys = Object.keys(lang.contractions).sort((a, b) => b.length - a.length);
-    re = new RegExp(`(^|[^a-z0-9'])(${keys.map(escape).join('|')})(?![a-z0-9'])`, 'g');
+    re = new RegExp(`(^|[^\\p{L}\\p{N}'])(${keys.map(escape).join('|')})(?![\\p{L}\\p{N}'])`, 'gu');
     contractionCache.set(lang, re);
   }
   return re;
@@ -48,9 +48,10 @@ export function tokenize(text: string, lang: LangData): Token[] {
     .replace(/\//g, ' per ')
     .replace(/[#"()[\]{}*_~^|<>]/g, ' ');
   s = s.replace(contractionRe(lang), (_m, pre: string, word: string) => `${pre}${lang.contractions[word]}`);
-  s = s.replace(/([a-z0-9])-(?=[a-z0-9])/g, '$1 ');
+  s = s.replace(/([\p{L}\p{N}])-(?=[\p{L}\p{N}])/gu, '$1 ');
   const out: Token[] = [];
-  const re = /(\d{1,2}):(\d{2})|[-+]?\d+(?:,\d{3})*(?:\.\d+)?|[-+]?\.\d+|[a-z]+(?:'[a-z]+)*|[?!,;]|\.(?!\d)/g;
+  const re =
+    /(\d{1,2}):(\d{2})|[-+]?\d+(?:,\d{3})*(?:\.\d+)?|[-+]?\.\d+|\p{L}+(?:'\p{L}+)*|[?!,;]|\.(?!\d)/gu;
   for (const m of s.matchAll(re)) {
     const t = m[0];
     if (m[1] !== undefined) {
@@ -68,15 +69,14 @@ export function tokenize(text: string, lang: LangData): Token[] {
       out.push({ text: t === '!' || t === ';' ? ',' : t, kind: 'punct' });
       continue;
     }
-    let w = t.replace(/'s$/, '').replace(/'/g, '');
+    // a possessive ending of the language data ("the mill's" -> mill), then no apostrophes
+    const end = (lang.possessiveEndings ?? []).find((e) => t.endsWith(e) && t.length - e.length >= 2);
+    const w = (end ? t.slice(0, -end.length) : t).replace(/'/g, '');
     if (lang.contractions[w]) {
       for (const part of lang.contractions[w].split(' ')) out.push({ text: part, kind: 'word' });
       continue;
     }
-    if (w) {
-      if (w.length > 3 && /[^s]s$/.test(w) && t.endsWith("s'")) w = w.slice(0, -1);
-      out.push({ text: w, kind: 'word' });
-    }
+    if (w) out.push({ text: w, kind: 'word' });
   }
   return out;
 }

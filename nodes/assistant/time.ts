@@ -24,6 +24,10 @@ export interface TimeMatch {
   weak: boolean;
   start: number;
   end: number;
+  /** A named shift said on its own ("the late shift"): its name, so a day word beside it can place it. */
+  shift?: string;
+  /** A whole day said ("yesterday"): the start of that day. */
+  day?: number;
 }
 
 export interface Clock {
@@ -77,7 +81,7 @@ function derived(lang: LangData) {
   if (!d) {
     const T = lang.time;
     d = {
-      sinceShift: [...T.this.map((w) => `${w} shift`), ...T.shift],
+      sinceShift: [...T.this.flatMap((w) => T.shift.map((s) => `${w} ${s}`)), ...T.shift],
       sinceMorning: [...T.this.flatMap((w) => T.morning.map((m) => `${w} ${m}`)), ...T.morning],
       morning: T.morning,
       named: Object.fromEntries(
@@ -209,13 +213,32 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
       i = m.end;
     } else i++;
   }
+  // a named shift beside a day ("the late shift yesterday", "yesterday's night shift", one word between at
+  // most): that day's shift, the one that starts on it
+  for (let k = 0; k + 1 < out.length; k++) {
+    const [a, b] = [out[k], out[k + 1]];
+    if (b.start - a.end > 1) continue;
+    const named = a.shift ? a : b.shift ? b : undefined;
+    const day = a.day !== undefined ? a : b.day !== undefined ? b : undefined;
+    if (!named || !day || named === day || day.day === undefined) continue;
+    const dayStart = day.day;
+    const s = shifts.find((x) => x.name === named.shift && x.from >= dayStart && x.from < dayStart + DAY);
+    if (!s) continue;
+    out.splice(k, 2, {
+      past: range(s.from, Math.min(s.to, now)),
+      future: range(s.from, s.to),
+      weak: false,
+      start: a.start,
+      end: b.end,
+    });
+  }
   return out;
 
   function matchAt(i: number): TimeMatch | undefined {
     let n: number;
     // "since ..." / "from ..."
     if ((n = phraseAt(i, T.since))) {
-      const weak = words[i] === 'from';
+      const weak = (T.sinceWeak ?? []).includes(words[i]);
       const j = i + n;
       let k: number;
       if (weak) {
@@ -281,7 +304,7 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
       if (d) {
         const calendar =
           cnt === undefined &&
-          (which !== 'last' || words[i] !== 'past') &&
+          (which !== 'last' || !(T.rolling ?? []).includes(words[i])) &&
           (d.unit === 'week' || d.unit === 'month' || d.unit === 'day');
         if (calendar && d.unit === 'week') {
           if (which === 'this') return both(range(monday, now), i, jj + d.len);
@@ -326,13 +349,14 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
             weak: false,
             start: i,
             end: i + k,
+            shift: name,
           };
       }
     }
     // "today", "yesterday", "tonight", "last night", "tomorrow [at 14:00]", "the day after tomorrow"
     if ((n = phraseAt(i, T.dayAfterTomorrow))) return both(range(d0 + 2 * DAY, d0 + 3 * DAY), i, i + n);
-    if ((n = phraseAt(i, T.today))) return both(range(d0, now), i, i + n);
-    if ((n = phraseAt(i, T.yesterday))) return both(range(d0 - DAY, d0), i, i + n);
+    if ((n = phraseAt(i, T.today))) return { ...both(range(d0, now), i, i + n), day: d0 };
+    if ((n = phraseAt(i, T.yesterday))) return { ...both(range(d0 - DAY, d0), i, i + n), day: d0 - DAY };
     if ((n = phraseAt(i, T.lastNight))) {
       const f = lastAt(22, 0);
       const from = f + 8 * HOUR > now ? f - DAY : f;
@@ -356,7 +380,7 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
         const t = dayWord.day + (h * 60 + cl.m) * MIN;
         return both(range(t, t), i, j + at + cl.len);
       }
-      return both(range(dayWord.day, dayWord.day + DAY), i, j);
+      return { ...both(range(dayWord.day, dayWord.day + DAY), i, j), day: dayWord.day };
     }
     // "in 2 hours", "in half an hour", "in an hour"
     if ((n = phraseAt(i, T.in))) {

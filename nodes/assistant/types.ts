@@ -139,8 +139,12 @@ export interface LangData {
     dayAfterTomorrow: string[];
     this: string[];
     last: string[];
+    /** "last" words that always mean a rolling span back from now ("past week" is 7 days, not last calendar week). */
+    rolling?: string[];
     next: string[];
     since: string[];
+    /** "since" words that may also start a range of values ("from 6"): a clock time after them only, and weak. */
+    sinceWeak?: string[];
     in: string[];
     at: string[];
     shift: string[];
@@ -198,4 +202,22 @@ export interface LangData {
   common: string[];
   /** Words that ask about people ("who"), which the plant data cannot answer. */
   personWords: string[];
+  /** Nouns for people anywhere in a question ("how many people are on shift"): the plant data knows machines. */
+  personNouns?: string[];
+  /** Words that end a clause like a comma ("but", "then"): a negation or a question covers its own clause only. */
+  clauseBreaks?: string[];
+  /** Openings that ask to be told something ("show me", "tell me"): a request for information, not an order. */
+  asking?: string[];
+  /** Words that ask for a cause ("why"): a command asked with one is a question about it. */
+  causeWords?: string[];
+  /** Spellings of zero read only as a digit inside a number ("one oh five"), never alone. */
+  digitZero?: string[];
+  /** Plural endings of nouns: a name's last word is also matched with or without one ("press" / "presses"). */
+  pluralSuffixes?: string[];
+  /** Words that introduce a reason ("because"): what follows explains, it asks for nothing. */
+  reasonWords?: string[];
+  /** Pronouns that may stand inside a cue phrase where a name would ("shut it down"). */
+  pronouns?: string[];
+  /** Possessive endings stripped from a word ("the mill's" -> mill; "the machines'" -> machines). */
+  possessiveEndings?: string[];
 }

@@ -11,6 +11,14 @@ const plant = JSON.parse(readFileSync(join(ROOT, 'nodes', 'assistant', 'demo-pla
 const now = Date.UTC(2026, 2, 4, 10, 30);
 const at = (d: number, h: number, m = 0) => Date.UTC(2026, 2, d, h, m);
 const p = (text: string): ParseResult => parse(text, { plant, now });
+/** Each text parses to this intent, and to exactly these slots when given. */
+const expectAll = (cases: [string, string, object?][]) => {
+  for (const [text, intent, slots] of cases) {
+    const x = p(text);
+    assert.equal(x.intent, intent, text);
+    if (slots) assert.deepEqual(x.slots, slots, text);
+  }
+};
 
 describe('assistant parser', () => {
   describe('intents', () => {
@@ -357,6 +365,162 @@ describe('assistant parser', () => {
     });
   });
 
+  describe('failure classes of the seventh to tenth operator batches (session 8)', () => {
+    /** One failure class: what it is, and texts with the intent (and slots, when given) they parse to. */
+    const classes: [string, [string, string, object?][]][] = [
+      [
+        'a negation covers its own clause: a later request stands and names its own target',
+        [
+          ['do not start the packer, start the oven', 'start_machine', { machine: 'Oven1' }],
+          ["don't rush ORD-104, rush ORD-101", 'rush_order', { order: 'ORD-101' }],
+          ["don't stop the press", 'out_of_scope', {}],
+          ['we should not restart the mill', 'out_of_scope', {}],
+        ],
+      ],
+      [
+        'a later clause opened by a command word makes the utterance an order',
+        [
+          ['is the press ready? then start it', 'start_machine', { machine: 'Press1' }],
+          ['the truck is here, put ORD-104 first', 'rush_order', { order: 'ORD-104' }],
+        ],
+      ],
+      [
+        'a passive or wanted state is an order',
+        [
+          ['the packer can be restarted now', 'start_machine', { machine: 'Packer1' }],
+          ['we need the oven running', 'start_machine', { machine: 'Oven1' }],
+        ],
+      ],
+      [
+        'a short fragment naming a target or a time is a question about its topic; thanks alone is not',
+        [
+          ['parts yesterday?', 'production_count', { period: { from: at(3, 0), to: at(4, 0) } }],
+          ['oee today?', 'oee'],
+          ['pizza yesterday?', 'out_of_scope', {}],
+          ['ok thanks', 'out_of_scope'],
+        ],
+      ],
+      [
+        'people, buying items and changing stock are out of scope; an order number still reads',
+        [
+          ['how many workers are in today', 'out_of_scope', {}],
+          ['order 300 washers', 'out_of_scope', {}],
+          ['raise the stock of cartons to 500', 'out_of_scope', {}],
+          ['order 105 status', 'order_status', { order: 'ORD-105' }],
+          ['how many washers are left', 'inventory', { item: 'WASHER-25' }],
+        ],
+      ],
+      [
+        "a parameter asked about with no value is a reading of its machine; another topic's cue wins",
+        [
+          ['what is the packer speed set to', 'status', { machine: 'Packer1' }],
+          ["what's the current oven temperature", 'status', { machine: 'Oven1' }],
+          ["what's the scrap rate on the packer", 'quality', { machine: 'Packer1' }],
+          ["what's the temperature outside", 'out_of_scope', {}],
+          ['set the packer speed to 5', 'set_parameter'],
+        ],
+      ],
+      [
+        'lexicon: downtime is OEE, life left is health, future work and "after this" are the schedule, bad parts are quality',
+        [
+          [
+            'how much downtime did the oven have today',
+            'oee',
+            { machine: 'Oven1', period: { from: at(4, 0), to: now } },
+          ],
+          ['how much life is left on the press', 'health'],
+          ['what will the press be making this afternoon', 'schedule'],
+          ['what press make after this', 'schedule', { machine: 'Press1' }],
+          ['how many bad parts on the packer', 'quality'],
+        ],
+      ],
+      [
+        '"explain" asks for a stop\'s reason; a yes/no question about a machine part is about its health',
+        [
+          ['explain the stop on the packer', 'why_stopped', { machine: 'Packer1' }],
+          ['is the motor on the press ok', 'health', { machine: 'Press1' }],
+          ['is the press ok', 'status', { machine: 'Press1' }],
+        ],
+      ],
+      [
+        '"news on" asks for status, "hold off on" negates, "bring back online" starts; chat spellings read as words',
+        [
+          ['any news on order 102', 'order_status', { order: 'ORD-102' }],
+          ['hold off on starting the oven', 'out_of_scope', {}],
+          ['bring the press back online', 'start_machine', { machine: 'Press1' }],
+          ['how old is the press', 'out_of_scope', {}],
+          ['what are my choices', 'help', {}],
+          ['y is the packer down', 'why_stopped', { machine: 'Packer1' }],
+          ['how to use this', 'help'],
+        ],
+      ],
+      [
+        'polite wraps ask for the action ("would you mind", "is it possible to")',
+        [
+          ['is it possible to start the packer', 'start_machine', { machine: 'Packer1' }],
+          ['would you mind stopping the oven', 'stop_machine', { machine: 'Oven1' }],
+        ],
+      ],
+      [
+        'a pronoun in a command phrase; the situation before it and a reason after "because" ask nothing',
+        [
+          ['the belt is jammed, turn the packer off', 'stop_machine', { machine: 'Packer1' }],
+          ['the oven is overheating, shut it down', 'stop_machine', { machine: 'Oven1' }],
+          ['start the oven because the batch is waiting', 'start_machine', { machine: 'Oven1' }],
+          ['the coffee machine is running, stop it', 'out_of_scope', {}],
+        ],
+      ],
+      [
+        'a characteristic named is a quality question, not the machine state',
+        [
+          [
+            'how is the thickness doing on the press',
+            'quality',
+            { machine: 'Press1', characteristic: 'Thickness' },
+          ],
+        ],
+      ],
+      [
+        "a named shift beside a day is that day's shift (the one that starts on it)",
+        [
+          [
+            'alarms during the night shift yesterday',
+            'alarms',
+            { period: { from: at(3, 22), to: at(4, 6) } },
+          ],
+          [
+            'how many parts did the mill make in the early shift yesterday',
+            'production_count',
+            { machine: 'CNC1', period: { from: at(3, 6), to: at(3, 14) } },
+          ],
+          [
+            "what was the oee in yesterday's late shift",
+            'oee',
+            { period: { from: at(3, 14), to: at(3, 22) } },
+          ],
+        ],
+      ],
+      [
+        'lexicon of the eleventh batch: characteristics, targets, "get up", durations after a command, how-to questions',
+        [
+          ['which characteristic is worst', 'quality', {}],
+          [
+            'is the line on target for parts today',
+            'production_count',
+            { period: { from: at(4, 0), to: now } },
+          ],
+          ['get the packer up', 'start_machine', { machine: 'Packer1' }],
+          ['stop the mill until further notice', 'stop_machine', { machine: 'CNC1' }],
+          ['how soon does the press need a service', 'health', { machine: 'Press1' }],
+          ['how do you calculate oee', 'out_of_scope', {}],
+        ],
+      ],
+    ];
+    for (const [title, cases] of classes) it(title, () => expectAll(cases));
+    it('a past form alone is a state, not an order', () =>
+      assert.notEqual(p('the press looks stopped').intent, 'stop_machine'));
+  });
+
   describe('language as data', () => {
     it('another language is a data file: words come from LangData', () => {
       const de: LangData = JSON.parse(JSON.stringify(english)) as LangData;
@@ -376,6 +540,35 @@ describe('assistant parser', () => {
       assert.equal(r.intent, 'stop_machine');
       assert.equal(r.slots.machine, 'Press1');
       assert.equal(p('stoppe die presse').intent, 'out_of_scope');
+    });
+    it('a second language from its own data file parses with no code change (test fixture lang-de.json)', () => {
+      const de = JSON.parse(
+        readFileSync(join(ROOT, 'test', 'assistant', 'lang-de.json'), 'utf8'),
+      ) as LangData;
+      const werk: Plant = {
+        machines: [
+          { id: 'CNC1', name: 'Fräse 1', aliases: ['fräse', 'die fräse'] },
+          { id: 'Press1', name: 'Presse 1', aliases: ['presse'] },
+        ],
+        orders: [{ id: 'ORD-105' }],
+      };
+      const q = (text: string) => {
+        const x = parse(text, { plant: werk, now, lang: de });
+        return { intent: x.intent, slots: x.slots };
+      };
+      assert.deepEqual(q('Stoppe bitte die Fräse'), { intent: 'stop_machine', slots: { machine: 'CNC1' } });
+      assert.deepEqual(q('starte Presse eins'), { intent: 'start_machine', slots: { machine: 'Press1' } });
+      assert.deepEqual(q('Warum steht die Fräse?'), { intent: 'why_stopped', slots: { machine: 'CNC1' } });
+      assert.deepEqual(q('wie viele Teile hat die Presse seit gestern gemacht'), {
+        intent: 'production_count',
+        slots: { machine: 'Press1', period: { from: at(3, 0), to: now } },
+      });
+      assert.deepEqual(q('Auftrag 105 zuerst'), { intent: 'rush_order', slots: { order: 'ORD-105' } });
+      // negation and out of scope come from the data too
+      assert.equal(q('die Presse nicht stoppen').intent, 'out_of_scope');
+      assert.equal(q('wie wird das Wetter morgen').intent, 'out_of_scope');
+      // the English data does not read German
+      assert.equal(parse('Stoppe bitte die Fräse', { plant: werk, now }).intent, 'out_of_scope');
     });
   });
 
