@@ -16,6 +16,7 @@ export {
   conformalQuantile,
   ridge,
   type FitOptions,
+  type FitSplit,
   type LearnCard,
   type Prediction,
   type Task,

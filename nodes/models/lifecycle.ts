@@ -10,7 +10,8 @@
  * (rows scoring above the threshold / rows) and, when labelled fault rows exist (operator-confirmed faults),
  * the detection rate on them. A challenger is worse, and its promotion refused, when its false-alarm rate
  * exceeds the champion's by more than `margin` (default 0.02), or its detection rate falls short of the
- * champion's by more than `margin`. No Node-RED import.
+ * champion's by more than `margin`. Quality models have their own retrain and metric (quality.ts); a
+ * promotion checks each version by the metric of its kind. No Node-RED import.
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,8 +20,10 @@ import { modelKind, type TrainOptions } from '../anomaly/models';
 import { OnnxAnomalyModel } from '../anomaly/scorer';
 import { startTraining } from '../anomaly/train-job';
 import type { ModelRegistry } from './registry';
+import { checkQualityPromotion } from './quality';
 import { checkRows } from './reference';
-import type { ChampionPointer, Evaluation, VersionCard } from './types';
+import type { ChampionPointer, Evaluation, QualityEvaluation, VersionCard } from './types';
+import { domainOf, isQualityDomain } from './verify';
 
 export const PROMOTION_MARGIN = 0.02;
 export const MIN_HOLDOUT = 10;
@@ -74,6 +77,8 @@ export interface PromoteRequest {
   normal?: number[][];
   /** Operator-confirmed fault rows. */
   faults?: number[][];
+  /** A quality model: labelled rows when the version has no held-out rows of its own. */
+  labelled?: { rows: number[][]; labels: number[] };
   margin?: number;
 }
 
@@ -81,6 +86,8 @@ export interface PromoteResult {
   pointer: ChampionPointer;
   challenger?: Evaluation;
   champion?: Evaluation;
+  /** A quality model's comparison (see quality.ts). */
+  quality?: { challenger: QualityEvaluation; champion: QualityEvaluation };
 }
 
 /**
@@ -102,6 +109,14 @@ export async function promoteGated(
   const cur = registry.champion();
   if (!cur || cur.version === version)
     return { pointer: await registry.promote(version, req.approvedBy, req.why) };
+  if (isQualityDomain(domainOf(card))) {
+    const quality = await checkQualityPromotion(registry, version, cur.version, {
+      approvedBy: req.approvedBy,
+      ...(req.margin !== undefined ? { margin: req.margin } : {}),
+      ...(req.labelled ? { fallback: req.labelled } : {}),
+    });
+    return { pointer: await registry.promote(version, req.approvedBy, req.why), quality };
+  }
   const normal = registry.holdout(version) ?? req.normal ?? [];
   if (normal.length < MIN_HOLDOUT)
     throw new TaktError(
