@@ -10,6 +10,7 @@
  * not a quality model is refused (learn.notQuality). When the part's measured label is already known
  * (msg.label, one per row of a batch), each result carries `residual` (measured minus predicted, or one minus
  * the measured class's probability) and msg.residual has them all: the input of takt-drift's residual check.
+ * Parts that come before the registry has any version are not predicted, only counted on the status.
  */
 import { isAbsolute, join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
@@ -70,6 +71,8 @@ const init: NodeInitializer = (RED) => {
       return loading;
     };
     let unfollow: (() => void) | undefined;
+    /** Parts that came before the registry had a version. */
+    let waiting = 0;
     /** The registry version each model came from. */
     const versions = new WeakMap<Predictor, number>();
     /** The version being loaded: messages that arrive meanwhile wait for it. */
@@ -116,6 +119,13 @@ const init: NodeInitializer = (RED) => {
           if (!feed) await load(msg.model);
           // A message that only hands over a model (takt-predict-train's output) is not a row to predict.
           if (typeof msg.payload !== 'object' || msg.payload === null) return;
+        }
+        if (feed && !predictor && !loading && !feed.current && !feed.error) {
+          // The registry has no version yet (takt-predict-train has not registered one): nothing to predict
+          // with, not an error; the parts are counted on the status.
+          waiting++;
+          shown.update(() => status.idle(RED._('predict.status.waiting', { n: waiting })));
+          return;
         }
         const p = predictor ?? (loading ? await loading : undefined);
         if (!p) throw new TaktError('learn.noModel', 'no model loaded: set one or send msg.model', 'model');

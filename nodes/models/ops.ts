@@ -154,7 +154,11 @@ export class ModelOps {
     const s = this.server.current!;
     const { rows, batch } = rowsOf(payload);
     const labels = batch ? label : [label];
-    if (!Array.isArray(labels) || labels.length !== rows.length)
+    if (
+      !Array.isArray(labels) ||
+      labels.length !== rows.length ||
+      labels.some((v) => v === undefined || v === null)
+    )
       throw new TaktError(
         'models.noLabel',
         `label: ${s.card.name} v${s.version} is a quality model; takt-model-ops records its rows with their measured value in msg.label (${rows.length === 1 ? 'one label' : `${rows.length} labels`}) for retraining, and takt-predict predicts`,

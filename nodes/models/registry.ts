@@ -469,7 +469,8 @@ export class ModelRegistry {
       if (input.reference?.length) {
         const ref = await buildReference(input.reference, card.features);
         const res = (input.residuals ?? []).filter((r) => Number.isFinite(r));
-        if (res.length) {
+        // Fewer than 30 errors make no distribution to compare with (drift.ts): then the inputs only.
+        if (res.length >= 30) {
           ref.score = sampleIndices(res.length).map((i) => res[i]);
           ref.scoreName = 'residual';
         }
