@@ -126,7 +126,19 @@ const init: NodeInitializer = (RED) => {
           collecting();
           return;
         } else if (action === 'check') report = monitor.check();
-        else {
+        else if (msg.residual !== undefined) {
+          const list = Array.isArray(msg.residual) ? (msg.residual as unknown[]) : [msg.residual];
+          const values = list.map((v, i) => {
+            if (typeof v !== 'number' || !Number.isFinite(v))
+              throw new TaktError(
+                'models.missing',
+                `residual${Array.isArray(msg.residual) ? `[${i}]` : ''}: ${String(v)} is not a number`,
+                'residual',
+              );
+            return v;
+          });
+          for (const v of values) report = monitor.pushScore(v) ?? report;
+        } else {
           const { rows } = readRows(msg, { now: Date.now() });
           const scores = scoresOf(msg.anomaly, rows.length);
           rows.forEach((r, i) => {

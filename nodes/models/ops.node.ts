@@ -6,8 +6,9 @@
  * audit entries they wrote. promote needs an authenticated identity: the user of an http in request or a
  * dashboard user plugin (core/identity.ts), or the authenticated approvers takt-approve put on
  * msg.approval; payload.approvedBy alone is a claim and is refused. For a quality model (takt-predict-train's)
- * the rows are recorded with their measured value (msg.label) for retraining rather than scored. A row of quality "bad" (msg.quality, core/message) is neither scored nor
- * recorded. Metrics and the shadow version survive a restart; recorded rows do not.
+ * the rows are recorded with their measured value (msg.label) for retraining rather than scored. A row of
+ * quality "bad" (msg.quality, core/message) is neither scored nor recorded. Metrics and the shadow version
+ * survive a restart; recorded rows do not.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { resolveModel } from '../anomaly/config';

@@ -379,12 +379,7 @@ export class ModelOps {
           who,
           why: why || 'retrain requested',
         });
-        this.job = job;
-        try {
-          return await job.promise;
-        } finally {
-          this.job = undefined;
-        }
+        return this.running(job);
       }
       case 'promote': {
         const v = versionOf(p.version);
@@ -452,6 +447,11 @@ export class ModelOps {
       who,
       why: why || 'retrain requested',
     });
+    return this.running(job);
+  }
+
+  /** Waits for a retrain job, marked as running meanwhile. */
+  private async running<T>(job: { promise: Promise<T>; cancel(): void }): Promise<T> {
     this.job = job;
     try {
       return await job.promise;

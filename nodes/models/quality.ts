@@ -11,14 +11,14 @@
  * worse, and its promotion refused, when its RMSE exceeds the champion's by more than `margin` of it (default
  * 2 %), or its accuracy falls short of the champion's by more than `margin` (2 points). No Node-RED import.
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { TaktError } from '../core/errors';
 import { Predictor } from '../learn/model';
 import { openServed, qualityRegistration } from '../learn/registry';
 import { startFit } from '../learn/train-job';
 import { checkRows } from './reference';
 import type { ModelRegistry } from './registry';
+import { stagedRetrain, trainingCount } from './staging';
 import type { QualityEvaluation, VersionCard } from './types';
 import { domainOf, isQualityDomain } from './verify';
 
@@ -130,15 +130,13 @@ export function retrainQuality(
   registry: ModelRegistry,
   req: QualityRetrainRequest,
 ): { promise: Promise<QualityRetrainResult>; cancel(): void } {
-  let cancel = () => undefined as void;
-  let cancelled = false;
-  const promise = (async (): Promise<QualityRetrainResult> => {
+  return stagedRetrain(registry, () => {
     const cur = registry.champion();
     if (!cur)
       throw new TaktError('models.noChampion', `${registry.name}: no champion to retrain from`, 'version');
     const base = registry.card(cur.version);
-    const domain = domainOf(base);
-    if (!isQualityDomain(domain) || !base.quality)
+    const quality = base.quality;
+    if (!isQualityDomain(domainOf(base)) || !quality)
       throw new TaktError(
         'models.badCard',
         `${registry.name} v${cur.version} is not a quality model`,
@@ -151,77 +149,55 @@ export function retrainQuality(
         `labels: ${req.labels.length} labels for ${req.rows.length} rows`,
         'labels',
       );
-    const minRows = req.minRows ?? 50;
-    if (req.rows.length < minRows)
-      throw new TaktError(
-        'models.tooFewRows',
-        `rows: ${req.rows.length} labelled rows recorded, a retrain needs at least ${minRows}`,
-        'rows',
-      );
-    const share = req.holdoutShare ?? 0.2;
-    if (!(share > 0 && share < 0.9))
-      throw new TaktError('models.badOption', 'holdoutShare: must be between 0 and 0.9', 'holdoutShare');
-    const nHold = Math.max(MIN_QUALITY_HOLDOUT, Math.floor(req.rows.length * share));
-    const n = req.rows.length - nHold;
+    const n = trainingCount(req.rows.length, { ...req, minHoldout: MIN_QUALITY_HOLDOUT, what: 'labelled' });
     const X = req.rows.slice(0, n);
     const y = req.labels.slice(0, n);
     const holdout = { rows: req.rows.slice(n), labels: req.labels.slice(n) };
-    const version = (registry.versions().at(-1) ?? 0) + 1;
-    if (cancelled) throw new TaktError('models.cancelled', 'retrain: cancelled', 'retrain');
-    const job = startFit({
-      X,
-      y,
-      features: base.features,
-      task: base.quality.task,
-      ...(base.quality.conformal ? { coverage: base.quality.conformal.coverage } : {}),
-      ...(req.timeLimitMs !== undefined ? { timeLimitMs: req.timeLimitMs } : {}),
-      dir: join(registry.dir, '.staging'),
-      name: `v${version}-${Date.now()}`,
-    });
-    cancel = job.cancel;
-    const trained = await job.promise;
-    try {
-      const onnx = new Uint8Array(readFileSync(trained.model));
-      const challenger = await evaluateQuality(
-        Predictor.fromBytes(onnx),
-        version,
-        holdout.rows,
-        holdout.labels,
-      );
-      const champion = await evaluateQuality(
-        await openQuality(registry, cur.version),
-        cur.version,
-        holdout.rows,
-        holdout.labels,
-      );
-      const reg = qualityRegistration({ onnx, card: trained.card, split: trained.split }, X, y, {
-        target: base.quality.target,
-        ...(req.times ? { times: req.times.slice(0, n) } : {}),
-        parent: cur.version,
-        note: req.why,
-      });
-      const { card } = await registry.register(
-        {
-          ...reg,
-          quality: { ...reg.quality, evaluation: { challenger, champion } },
-          // The promotion check compares on the latest rows, after the training part.
-          holdout: holdout.rows,
-          holdoutLabels: holdout.labels,
-        },
-        { who: req.who, why: `retrained from v${cur.version} on ${n} labelled rows: ${req.why}` },
-      );
-      challenger.version = card.version;
-      return { card, challenger, champion };
-    } finally {
-      rmSync(trained.model, { force: true });
-      rmSync(trained.cardFile, { force: true });
-    }
-  })();
-  return {
-    promise,
-    cancel: () => {
-      cancelled = true;
-      cancel();
-    },
-  };
+    return {
+      start: (dir, name) =>
+        startFit({
+          X,
+          y,
+          features: base.features,
+          task: quality.task,
+          ...(quality.conformal ? { coverage: quality.conformal.coverage } : {}),
+          ...(req.timeLimitMs !== undefined ? { timeLimitMs: req.timeLimitMs } : {}),
+          dir,
+          name,
+        }),
+      finish: async (trained, version): Promise<QualityRetrainResult> => {
+        const onnx = new Uint8Array(readFileSync(trained.model));
+        const challenger = await evaluateQuality(
+          Predictor.fromBytes(onnx),
+          version,
+          holdout.rows,
+          holdout.labels,
+        );
+        const champion = await evaluateQuality(
+          await openQuality(registry, cur.version),
+          cur.version,
+          holdout.rows,
+          holdout.labels,
+        );
+        const reg = qualityRegistration({ onnx, card: trained.card, split: trained.split }, X, y, {
+          target: quality.target,
+          ...(req.times ? { times: req.times.slice(0, n) } : {}),
+          parent: cur.version,
+          note: req.why,
+        });
+        const { card } = await registry.register(
+          {
+            ...reg,
+            quality: { ...reg.quality, evaluation: { challenger, champion } },
+            // The promotion check compares on the latest rows, after the training part.
+            holdout: holdout.rows,
+            holdoutLabels: holdout.labels,
+          },
+          { who: req.who, why: `retrained from v${cur.version} on ${n} labelled rows: ${req.why}` },
+        );
+        challenger.version = card.version;
+        return { card, challenger, champion };
+      },
+    };
+  });
 }

@@ -77,7 +77,8 @@ describe('quality models in the registry', function () {
 
   it('refuses a quality registration without its quality section, and a card of an unknown kind', async () => {
     const reg = new ModelRegistry(root, 'bore');
-    const { quality: _q, ...noQuality } = registration();
+    const noQuality: Partial<ReturnType<typeof registration>> = registration();
+    delete noQuality.quality;
     await assert.rejects(
       reg.register(noQuality as never, { who: 'ana', why: 'x' }),
       (e: Error & { code?: string }) =>
@@ -118,7 +119,8 @@ describe('quality models in the registry', function () {
     const { model } = await reg.open(1);
     await model.dispose();
     // an anomaly card still needs its threshold
-    const { threshold: _t, ...noThreshold } = card;
+    const noThreshold: Partial<VersionCard> = { ...card };
+    delete noThreshold.threshold;
     writeFileSync(file, JSON.stringify(noThreshold));
     assert.throws(() => reg.card(1), /the card of a anomaly model lacks threshold|lacks threshold/);
   });
