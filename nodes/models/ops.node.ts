@@ -110,7 +110,7 @@ const init: NodeInitializer = (RED) => {
         if (r) msg.shadow = r;
         else if (ops.quality)
           shown.update(() =>
-            status.ready(`v${ops.server.current?.version ?? '?'}, ${ops.recorded.labelled} labelled`),
+            status.ready(`v${ops.server.current?.version ?? '?'}, ${ops.labelledRows} labelled`),
           );
         else shown.update(() => status.idle(`recording ${ops.recorded.raw}`));
         send([msg, null]);

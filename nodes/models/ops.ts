@@ -134,13 +134,13 @@ export class ModelOps {
     return this.server.registry;
   }
 
-  get recorded(): { normal: number; faults: number; raw: number; labelled: number } {
-    return {
-      normal: this.normal.length,
-      faults: this.faults.length,
-      raw: this.raw.length,
-      labelled: this.labelled.rows.length,
-    };
+  get recorded(): { normal: number; faults: number; raw: number } {
+    return { normal: this.normal.length, faults: this.faults.length, raw: this.raw.length };
+  }
+
+  /** Labelled rows recorded for a quality model's retrain. */
+  get labelledRows(): number {
+    return this.labelled.rows.length;
   }
 
   /** Whether the champion being served is a quality model (takt-predict predicts with it). */
@@ -570,6 +570,7 @@ export class ModelOps {
       })),
       metrics: this.book.metrics(),
       recorded: this.recorded,
+      ...(this.labelledRows ? { labelled: this.labelledRows } : {}),
       retraining: this.retraining,
       audit: reg.audit().slice(-10),
     };

@@ -174,7 +174,7 @@ describe('quality models in the registry', function () {
         2,
         [25.01, 25.0],
       );
-      assert.equal(ops.recorded.labelled, 3);
+      assert.equal(ops.labelledRows, 3);
       await assert.rejects(
         ops.score({ feed: 0.2, speed: 200, wear: 0.5 }, 'k3', 3),
         (e: Error & { code?: string }) => e.code === 'models.noLabel' && /msg\.label/.test(e.message),
