@@ -156,6 +156,39 @@ describe('quality models in the registry', function () {
     assert.equal(reg.audit().at(-1)?.action, 'refused');
   });
 
+  it('registers a classification model with its classes; model ops registers takt-predict-train output as quality', async () => {
+    const good = a.y.map((v) => (v > 25.006 ? 1 : 0));
+    const cls = await fit(a.X, good, { task: 'classification', features: FEATURES });
+    const reg = new ModelRegistry(root, 'verdict');
+    const r = qualityRegistration(cls, a.X, good, { target: 'good part' });
+    const { card } = await reg.register(r, { who: 'ana', why: 'first' });
+    assert.equal(card.domain, 'quality-classification');
+    assert.deepEqual(card.quality?.classes, [0, 1]);
+    // held-out errors of a classifier: one minus the probability of the measured class, in [0, 1]
+    assert.ok(r.residuals.every((e) => e >= 0 && e <= 1));
+    assert.equal(reg.reference(1)?.scoreName, 'residual');
+    const { model } = await reg.load(1);
+    assert.equal((model as { domain?: string }).domain, 'quality-classification');
+
+    // a model file and takt-predict-train's card (msg.card) through model ops' register command
+    const file = join(root, 'bore.onnx');
+    writeFileSync(file, fitted.onnx);
+    const server = new ChampionServer(new ModelRegistry(root, 'bore'));
+    await server.start(0);
+    const ops = new ModelOps(server);
+    try {
+      const out = (await ops.command('register', { file, target: 'bore diameter' }, { card: fitted.card }))
+        .result as { card: VersionCard };
+      assert.equal(out.card.domain, 'quality-regression');
+      assert.equal(out.card.quality?.target, 'bore diameter');
+      assert.equal(out.card.quality?.conformal?.quantile, fitted.card.conformal?.quantile);
+      assert.equal(out.card.threshold, undefined);
+    } finally {
+      ops.dispose();
+      await server.dispose();
+    }
+  });
+
   it('model ops records a quality model’s rows with their labels, refuses rows without, and no shadow', async () => {
     const reg = new ModelRegistry(root, 'bore');
     await reg.register(registration(), { who: 'ana', why: 'first' });
