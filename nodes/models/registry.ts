@@ -83,6 +83,17 @@ export interface Actor {
   why: string;
 }
 
+/** One registration under way: its input, the version it becomes, who registers it. */
+interface Registration {
+  input: RegisterInput;
+  version: number;
+  actor: Actor;
+  /** "<name> v<N>", for messages. */
+  where: string;
+}
+
+type Registered = { card: VersionCard; champion: boolean };
+
 export type RegistryListener = (pointer: ChampionPointer | undefined) => void;
 
 const NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
@@ -284,15 +295,15 @@ export class ModelRegistry {
     return this.serial(async () => {
       const version = (this.versions().at(-1) ?? 0) + 1;
       const domain = input.domain ?? 'anomaly';
-      if (domain === 'vision') return this.registerVision(input, version, actor);
-      if (isQualityDomain(domain)) return this.registerQuality(input, version, actor);
+      const where = `${this.name} v${version}`;
+      if (domain === 'vision') return this.registerVision({ input, version, actor, where });
+      if (isQualityDomain(domain)) return this.registerQuality({ input, version, actor, where });
       if (domain !== 'anomaly')
         throw new TaktError(
           'models.unknownDomain',
           `domain: "${String(domain)}" is not anomaly, vision, quality-regression or quality-classification`,
           'domain',
         );
-      const where = `${this.name} v${version}`;
       const sig = await readSignature(input.onnx, where);
       const features = input.features?.length ? input.features : sig.features;
       if (!features?.length)
@@ -309,7 +320,10 @@ export class ModelRegistry {
           'threshold',
         );
       checkSignature(sig, features, where);
-      const card = this.newCard(version, input, actor, sig.input, threshold, features);
+      const card: VersionCard = {
+        ...this.newCard(version, input, actor, sig.input, threshold, features),
+        domain: 'anomaly',
+      };
       const kind = input.kind ?? sig.kind;
       if (kind) card.kind = kind;
       if (input.normalisation) card.normalisation = input.normalisation;
@@ -317,8 +331,6 @@ export class ModelRegistry {
       if (input.smoothedThreshold !== undefined) card.smoothedThreshold = input.smoothedThreshold;
       if (input.train) card.train = input.train;
       if (input.evaluation) card.evaluation = input.evaluation;
-      if (input.parent !== undefined) card.parent = input.parent;
-      if (input.note) card.note = input.note;
       const path = this.path(version);
       const written: string[] = [path];
       writeFileAtomic(path, input.onnx);
@@ -371,6 +383,9 @@ export class ModelRegistry {
       approvedBy: null,
     };
     if (threshold !== undefined) card.threshold = threshold;
+    if (input.kind) card.kind = input.kind;
+    if (input.parent !== undefined) card.parent = input.parent;
+    if (input.note) card.note = input.note;
     return card;
   }
 
@@ -386,12 +401,7 @@ export class ModelRegistry {
   }
 
   /** register() for an image model: image input checked, threshold given, no features or drift rows. */
-  private async registerVision(
-    input: RegisterInput,
-    version: number,
-    actor: Actor,
-  ): Promise<{ card: VersionCard; champion: boolean }> {
-    const where = `${this.name} v${version}`;
+  private async registerVision({ input, version, actor, where }: Registration): Promise<Registered> {
     const sig = readImageSignature(input.onnx, where);
     const threshold = input.threshold;
     if (threshold === undefined || !Number.isFinite(threshold))
@@ -409,9 +419,6 @@ export class ModelRegistry {
         ...(sig.width !== undefined ? { width: sig.width } : {}),
       },
     };
-    if (input.kind) card.kind = input.kind;
-    if (input.parent !== undefined) card.parent = input.parent;
-    if (input.note) card.note = input.note;
     const path = this.path(version);
     writeFileAtomic(path, input.onnx);
     try {
@@ -429,12 +436,7 @@ export class ModelRegistry {
    * checked against the card rules, the graph verified with a test row; the training rows' sample and the
    * held-out residuals become the drift reference, the labelled held-out rows the promotion check.
    */
-  private async registerQuality(
-    input: RegisterInput,
-    version: number,
-    actor: Actor,
-  ): Promise<{ card: VersionCard; champion: boolean }> {
-    const where = `${this.name} v${version}`;
+  private async registerQuality({ input, version, actor, where }: Registration): Promise<Registered> {
     const sig = await readSignature(input.onnx, where);
     const features = input.features?.length ? input.features : sig.features;
     if (!features?.length)
@@ -449,10 +451,7 @@ export class ModelRegistry {
       domain: input.domain,
     };
     if (input.quality) card.quality = input.quality;
-    if (input.kind) card.kind = input.kind;
     if (input.normalisation) card.normalisation = input.normalisation;
-    if (input.parent !== undefined) card.parent = input.parent;
-    if (input.note) card.note = input.note;
     checkCard(card, version, where);
     const labels = input.holdoutLabels;
     if (input.holdout?.length && labels?.length !== input.holdout.length)
