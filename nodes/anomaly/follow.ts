@@ -13,7 +13,13 @@ import { META } from './models';
 
 /** What the server of a model registry announces (models/server.ts, ServerEvent). */
 export type ChampionEvent =
-  | { type: 'champion'; version: number; card: { features: string[]; threshold: number }; path: string }
+  | {
+      type: 'champion';
+      version: number;
+      /** `domain`: what the model is (absent or 'anomaly' for a scorer; models/types.ts MODEL_DOMAINS). */
+      card: { name?: string; features: string[]; threshold?: number; domain?: string };
+      path: string;
+    }
   | { type: 'error'; error: Error };
 
 /** A registry's champion as a node that scores with it sees it: the one served, and its changes. */
@@ -29,10 +35,7 @@ export interface ChampionFeed {
  * The feed of the takt-model config node `id` (models/model.node.ts sets `server` once it serves, or
  * `configError`), or a named error saying why there is none.
  */
-export function championFeed<F extends ChampionFeed = ChampionFeed>(
-  getNode: (id: string) => unknown,
-  id: string | undefined,
-): F {
+export function championFeed<F = ChampionFeed>(getNode: (id: string) => unknown, id: string | undefined): F {
   const n = id ? (getNode(id) as { server?: F; configError?: string } | null) : null;
   if (!n) throw new TaktError('models.noModelNode', 'model: choose a takt-model configuration node', 'model');
   if (!n.server)
@@ -59,6 +62,14 @@ export function followChampion(
 ): () => void {
   return server.on((e) => {
     if (e.type === 'error') return cb.failed(e.error);
+    if (e.card.domain !== undefined && e.card.domain !== 'anomaly')
+      return cb.failed(
+        new TaktError(
+          'anomaly.notAnomaly',
+          `${e.card.name ?? 'the model'} v${e.version} is a ${e.card.domain} model, not an anomaly scorer: choose the takt-model node of an anomaly model`,
+          'modelRef',
+        ),
+      );
     live.options.features = own.features?.length ? own.features : e.card.features;
     // The card's threshold wins over the file's only when they differ (the health index keeps the file's
     // calibrated smoothed threshold otherwise).

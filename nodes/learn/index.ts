@@ -16,6 +16,7 @@ export {
   conformalQuantile,
   ridge,
   type FitOptions,
+  type FitSplit,
   type LearnCard,
   type Prediction,
   type Task,
@@ -34,3 +35,14 @@ export {
 } from './trees';
 export { treeShap, treeExpectation } from './shap';
 export { ensembleToOnnx, onnxToEnsemble } from './onnx-ml';
+export {
+  followQuality,
+  openServed,
+  qualityDomain,
+  qualityRegistration,
+  residualOf,
+  type QualityEvent,
+  type QualityFeed,
+  type QualityRegistration,
+  type ServedCard,
+} from './registry';

@@ -68,6 +68,18 @@ export interface LearnCard {
 
 export const CARD_KEY = 'takt.card';
 
+/**
+ * Which rows `fit` trained on and which it held out (calibration rows for regression, validation rows for
+ * classification), with the model's error on each held-out row: measured minus predicted (regression) or one
+ * minus the probability of the measured class (classification). The registry keeps them as the drift
+ * reference of the model's errors and for the promotion check.
+ */
+export interface FitSplit {
+  train: number[];
+  heldOut: number[];
+  residuals: number[];
+}
+
 export interface Prediction {
   value?: number;
   lower?: number;
@@ -155,7 +167,7 @@ export async function fit(
   X: number[][],
   y: number[],
   opts: FitOptions,
-): Promise<{ onnx: Uint8Array; card: LearnCard }> {
+): Promise<{ onnx: Uint8Array; card: LearnCard; split: FitSplit }> {
   const t0 = Date.now();
   const task = opts.task;
   if (task !== 'regression' && task !== 'classification')
@@ -228,6 +240,7 @@ export async function fit(
     beatsBaseline: false,
   };
   let conformal: LearnCard['conformal'];
+  let residuals: number[];
   if (task === 'regression') {
     const lin = ridge(
       Xt,
@@ -240,7 +253,8 @@ export async function fit(
       yv,
     );
     metrics.beatsBaseline = metrics.valid.rmse < metrics.baseline.rmse;
-    const scores = cIdx.map((i) => Math.abs(y[i] - margins(e, X[i])[0]));
+    residuals = cIdx.map((i) => y[i] - margins(e, X[i])[0]);
+    const scores = residuals.map(Math.abs);
     const q = conformalQuantile(scores, coverage);
     conformal = {
       coverage,
@@ -258,8 +272,10 @@ export async function fit(
     let ll = 0;
     let hits = 0;
     let baseHits = 0;
+    residuals = [];
     Xv.forEach((x, i) => {
       const p = probs(e, margins(e, x));
+      residuals.push(1 - p[yv[i]]);
       ll -= Math.log(Math.max(1e-15, p[yv[i]]));
       if (argmax(p) === yv[i]) hits++;
       if (argmax(lin(x)) === yv[i]) baseHits++;
@@ -289,7 +305,8 @@ export async function fit(
     trainedAt: new Date().toISOString(),
   };
   const onnx = ensembleToOnnx(e, d, { [CARD_KEY]: JSON.stringify(card) });
-  return { onnx, card };
+  const heldOut = task === 'regression' ? cIdx : vIdx;
+  return { onnx, card, split: { train: tIdx, heldOut, residuals } };
 }
 
 function probs(e: Ensemble, m: number[]): number[] {

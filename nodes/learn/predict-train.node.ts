@@ -5,18 +5,26 @@
  * the model path in msg.payload and msg.model (wire it to takt-predict to hot-swap) and the card in msg.card.
  * msg.action "reset" drops the rows collected so far.
  *
+ * With a takt-model node (modelRef) each trained model is also registered there as a new version (the first of
+ * its name becomes the current one; later ones wait for a promotion through takt-model-ops): its card says it
+ * is a quality model, with the target, the conformal interval or the classes, the training rows' sample as the
+ * drift reference and the held-out rows with their labels and errors. msg.version names the new version.
+ *
  * Labels that arrive later (join "id" or "time"): rows without a label wait in a bounded buffer (join.ts) and
  * messages with topic "label" carry the labels (msg.label or msg.payload, the part id in msg.partId or
  * payload.partId, the measuring time in payload.ts or msg.ts). Rows whose label never comes expire, counted;
  * a label that matches several rows in the time window is warned about.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { configReader, disable, onClose, onInput } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { commandReader, readFeatureRows, readTimestamp, rowVector } from '../core/message';
 import { status, throttledStatus } from '../core/status';
+import { championFeed } from '../anomaly/follow';
 import { type JoinStats, LabelJoin, labelValue } from './join';
+import { type QualityFeed, qualityRegistration } from './registry';
 import { startFit, type FitResult } from './train-job';
 
 interface PredictTrainDef extends NodeDef {
@@ -31,6 +39,8 @@ interface PredictTrainDef extends NodeDef {
   joinDelay?: string | number;
   labelWait?: string | number;
   waitRows?: string | number;
+  modelRef?: string;
+  target?: string;
 }
 
 type Msg = NodeMessageInFlow & {
@@ -41,6 +51,7 @@ type Msg = NodeMessageInFlow & {
   model?: unknown;
   card?: unknown;
   join?: JoinStats;
+  version?: number;
 };
 
 const isRecord = (x: unknown): x is Record<string, unknown> =>
@@ -71,8 +82,12 @@ const init: NodeInitializer = (RED) => {
           : undefined;
     if (bad) return disable(this, bad);
     let joiner: LabelJoin | undefined;
+    let feed: QualityFeed | undefined;
+    let target = 'quality';
     try {
+      if (def.modelRef) feed = championFeed<QualityFeed>((id) => RED.nodes.getNode(id), def.modelRef);
       const cfg = configReader(def, { code: 'learn.badConfig' });
+      target = cfg.string('target', 'quality');
       const by = cfg.string('join', 'none');
       if (by !== 'none' && by !== 'id' && by !== 'time')
         throw new TaktError('learn.badConfig', `join: "${by}" is not none, id or time`, 'join');
@@ -126,37 +141,53 @@ const init: NodeInitializer = (RED) => {
         dir: join(userDir, 'takt', 'models'),
         name,
       });
-      job.promise.then(
-        (r) => {
-          job = undefined;
-          const m = r.card.metrics;
-          shown.now(
-            status.ready(
-              task === 'regression'
-                ? RED._('predictTrain.status.trainedRegression', {
-                    rmse: m.valid.rmse?.toPrecision(3) ?? '',
-                    ridge: m.baseline.rmse?.toPrecision(3) ?? '',
-                  })
-                : RED._('predictTrain.status.trainedClassification', {
-                    acc: m.valid.accuracy?.toFixed(3) ?? '',
-                    ridge: m.baseline.accuracy?.toFixed(3) ?? '',
-                  }),
-            ),
+      job.promise
+        .then(async (r) => {
+          if (!feed) return { r, version: undefined };
+          const reg = qualityRegistration(
+            { onnx: new Uint8Array(readFileSync(r.model)), card: r.card, split: r.split },
+            data.X,
+            data.y,
+            { target },
           );
-          send({
-            ...msg,
-            payload: r.model,
-            model: r.model,
-            card: r.card,
-            ...(joiner ? { join: joiner.stats } : {}),
+          const { card } = await feed.registry.register(reg, {
+            who: `takt-predict-train ${this.id}`,
+            why: `trained on ${data.X.length} labelled rows`,
           });
-          done();
-        },
-        (err: unknown) => {
-          job = undefined;
-          done(err as Error); // onInput's done: red status too
-        },
-      );
+          return { r, version: card.version };
+        })
+        .then(
+          ({ r, version }) => {
+            job = undefined;
+            const m = r.card.metrics;
+            shown.now(
+              status.ready(
+                (task === 'regression'
+                  ? RED._('predictTrain.status.trainedRegression', {
+                      rmse: m.valid.rmse?.toPrecision(3) ?? '',
+                      ridge: m.baseline.rmse?.toPrecision(3) ?? '',
+                    })
+                  : RED._('predictTrain.status.trainedClassification', {
+                      acc: m.valid.accuracy?.toFixed(3) ?? '',
+                      ridge: m.baseline.accuracy?.toFixed(3) ?? '',
+                    })) + (version === undefined ? '' : `, v${version}`),
+              ),
+            );
+            send({
+              ...msg,
+              payload: r.model,
+              model: r.model,
+              card: r.card,
+              ...(joiner ? { join: joiner.stats } : {}),
+              ...(version !== undefined ? { version } : {}),
+            });
+            done();
+          },
+          (err: unknown) => {
+            job = undefined;
+            done(err as Error); // onInput's done: red status too
+          },
+        );
     };
 
     const command = commandReader({ actions: ['train', 'reset'], code: 'learn.badAction' }, (t) =>

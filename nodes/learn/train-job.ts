@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWorkerJob, type WorkerReply } from '../core/jobs';
-import type { LearnCard, Task } from './model';
+import type { FitSplit, LearnCard, Task } from './model';
 
 export interface FitJob {
   X: number[][];
@@ -26,16 +26,24 @@ export interface FitResult {
   model: string;
   cardFile: string;
   card: LearnCard;
+  /** The rows trained on and held out, with the held-out errors (model.ts FitSplit). */
+  split: FitSplit;
 }
 
 /** Writes the model and its card beside it; returns both paths. */
-export function saveFitted(onnx: Uint8Array, card: LearnCard, dir: string, name: string): FitResult {
+export function saveFitted(
+  onnx: Uint8Array,
+  card: LearnCard,
+  split: FitSplit,
+  dir: string,
+  name: string,
+): FitResult {
   mkdirSync(dir, { recursive: true });
   const model = join(dir, `${name}.onnx`);
   const cardFile = join(dir, `${name}.json`);
   writeFileSync(model, onnx);
   writeFileSync(cardFile, JSON.stringify(card, null, 2));
-  return { model, cardFile, card };
+  return { model, cardFile, card, split };
 }
 
 export function startFit(job: FitJob): { promise: Promise<FitResult>; cancel(): void } {

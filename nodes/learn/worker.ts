@@ -14,8 +14,8 @@ fit(job.X, job.y, {
   ...(job.timeLimitMs !== undefined ? { timeLimitMs: job.timeLimitMs } : {}),
   ...(job.coverage !== undefined ? { coverage: job.coverage } : {}),
 }).then(
-  ({ onnx, card }) => {
-    const r = saveFitted(onnx, card, job.dir, job.name);
+  ({ onnx, card, split }) => {
+    const r = saveFitted(onnx, card, split, job.dir, job.name);
     post({ type: 'done', ...r });
   },
   (err: unknown) => {

@@ -4,6 +4,10 @@
  * reference sent with action "reference"), by PSI and two-sample KS per feature (drift.ts). A report goes out
  * as msg.drift every `step` rows once the window is full, or on action "check". Rows are read by
  * core/message: a row of quality "bad" (msg.quality, or a prep row's own) stays out of the window.
+ *
+ * A quality model's reference also holds its held-out residuals: a message with msg.residual (a number, or one
+ * per part; takt-predict sets it once the part's measured label is known) adds those to the residual window
+ * and nothing else, so the model's errors are watched as well as its inputs.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { configReader, onClose, onInput, setUp } from '../core/adaptor';
@@ -30,6 +34,7 @@ type Msg = NodeMessageInFlow & {
   quality?: unknown;
   anomaly?: unknown;
   features?: unknown;
+  residual?: unknown;
   drift?: DriftReport;
 };
 
@@ -121,7 +126,19 @@ const init: NodeInitializer = (RED) => {
           collecting();
           return;
         } else if (action === 'check') report = monitor.check();
-        else {
+        else if (msg.residual !== undefined) {
+          const list = Array.isArray(msg.residual) ? (msg.residual as unknown[]) : [msg.residual];
+          const values = list.map((v, i) => {
+            if (typeof v !== 'number' || !Number.isFinite(v))
+              throw new TaktError(
+                'models.missing',
+                `residual${Array.isArray(msg.residual) ? `[${i}]` : ''}: ${String(v)} is not a number`,
+                'residual',
+              );
+            return v;
+          });
+          for (const v of values) report = monitor.pushScore(v) ?? report;
+        } else {
           const { rows } = readRows(msg, { now: Date.now() });
           const scores = scoresOf(msg.anomaly, rows.length);
           rows.forEach((r, i) => {

@@ -247,7 +247,9 @@ export class DriftMonitor {
     };
     this.features = [...f];
     this.ref = f.map((name, j) => series(name, reference.columns[j]));
-    this.scoreRef = reference.score?.length ? series('score', reference.score) : undefined;
+    this.scoreRef = reference.score?.length
+      ? series(reference.scoreName ?? 'score', reference.score)
+      : undefined;
     this.rings = f.map(() => new Ring(o.window));
     this.scoreRing = new Ring(o.window);
   }
@@ -280,18 +282,48 @@ export class DriftMonitor {
     return undefined;
   }
 
-  /** A report on the window now; `models.tooFewSamples` below `minSamples` rows. */
+  /** The name of the reference's second series ('score' or 'residual'), when it has one. */
+  get scoreName(): string | undefined {
+    return this.scoreRef?.name;
+  }
+
+  /**
+   * Takes one value of the reference's second series alone (a quality model's residual, known only once the
+   * part's label arrives, long after its feature row).
+   */
+  pushScore(value: number): DriftReport | undefined {
+    if (!this.scoreRef)
+      throw new TaktError(
+        'models.noReference',
+        'reference: the model was registered without held-out residuals or scores to compare with',
+        'reference',
+      );
+    if (!Number.isFinite(value))
+      throw new TaktError('models.missing', `${this.scoreRef.name}: ${value} is not a number`, 'residual');
+    this.scoreRing.push(value);
+    this.sinceReport++;
+    if (this.scoreRing.size >= this.options.window && this.sinceReport >= this.options.step)
+      return this.check();
+    return undefined;
+  }
+
+  /**
+   * A report on the window now: the features once `minSamples` rows are in, the second series once
+   * `minSamples` of its values are; `models.tooFewSamples` when neither has enough.
+   */
   check(): DriftReport {
     const o = this.options;
-    if (this.size < o.minSamples)
+    const scored = this.scoreRef !== undefined && this.scoreRing.size >= o.minSamples;
+    if (this.size < o.minSamples && !scored)
       throw new TaktError(
         'models.tooFewSamples',
         `window: ${this.size} rows, a drift check needs at least ${o.minSamples}`,
         'window',
       );
     this.sinceReport = 0;
-    const pairs: [RefSeries, Ring][] = this.ref.map((r, j) => [r, this.rings[j]]);
-    if (this.scoreRef && this.scoreRing.size >= o.minSamples) pairs.push([this.scoreRef, this.scoreRing]);
+    const pairs: [RefSeries, Ring][] =
+      this.size >= o.minSamples ? this.ref.map((r, j) => [r, this.rings[j]]) : [];
+    if (this.scoreRef && scored) pairs.push([this.scoreRef, this.scoreRing]);
     const perSeries = o.alpha / pairs.length;
     const features = pairs.map(([r, ring]): SeriesDrift => {
       const live = ring.sorted();

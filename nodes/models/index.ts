@@ -10,7 +10,13 @@
  *   const mon = new models.DriftMonitor(reg.reference(1)!);
  *   const report = mon.push({ flow: 31, pressure: 1.2 });
  */
-export { ModelRegistry, type Actor, type RegisterInput, type RegistryListener } from './registry';
+export {
+  ModelRegistry,
+  type Actor,
+  type LabelledRows,
+  type RegisterInput,
+  type RegistryListener,
+} from './registry';
 export {
   DriftMonitor,
   DRIFT_DEFAULTS,
@@ -65,24 +71,45 @@ export {
 } from './ops';
 export { rowsOf, toVector, type Row } from './rows';
 export {
+  checkCard,
   checkSignature,
+  domainOf,
+  isCheckedVersion,
+  isQualityDomain,
   isVisionVersion,
   openVerified,
   readImageSignature,
   readSignature,
   sha256,
   tabular,
+  verifyQuality,
   verifyVision,
+  type CheckedVersion,
   type ImageSignature,
   type OnnxSignature,
   type ServedModel,
   type VisionVersion,
 } from './verify';
+export {
+  checkQualityPromotion,
+  evaluateQuality,
+  openQuality,
+  qualityWorseBy,
+  retrainQuality,
+  MIN_QUALITY_HOLDOUT,
+  type QualityRetrainRequest,
+  type QualityRetrainResult,
+} from './quality';
+export { MODEL_DOMAINS } from './types';
 export type {
   AuditAction,
   AuditEntry,
   ChampionPointer,
   Evaluation,
+  ModelDomain,
+  QualityDomain,
+  QualityEvaluation,
+  QualityInfo,
   ReferenceSample,
   VersionCard,
 } from './types';

@@ -10,17 +10,20 @@
  * (rows scoring above the threshold / rows) and, when labelled fault rows exist (operator-confirmed faults),
  * the detection rate on them. A challenger is worse, and its promotion refused, when its false-alarm rate
  * exceeds the champion's by more than `margin` (default 0.02), or its detection rate falls short of the
- * champion's by more than `margin`. No Node-RED import.
+ * champion's by more than `margin`. Quality models have their own retrain and metric (quality.ts); a
+ * promotion checks each version by the metric of its kind. No Node-RED import.
  */
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { TaktError } from '../core/errors';
 import { modelKind, type TrainOptions } from '../anomaly/models';
 import { OnnxAnomalyModel } from '../anomaly/scorer';
 import { startTraining } from '../anomaly/train-job';
 import type { ModelRegistry } from './registry';
+import { checkQualityPromotion } from './quality';
 import { checkRows } from './reference';
-import type { ChampionPointer, Evaluation, VersionCard } from './types';
+import { stagedRetrain, trainingCount } from './staging';
+import type { ChampionPointer, Evaluation, QualityEvaluation, VersionCard } from './types';
+import { domainOf, isQualityDomain } from './verify';
 
 export const PROMOTION_MARGIN = 0.02;
 export const MIN_HOLDOUT = 10;
@@ -74,6 +77,8 @@ export interface PromoteRequest {
   normal?: number[][];
   /** Operator-confirmed fault rows. */
   faults?: number[][];
+  /** A quality model: labelled rows when the version has no held-out rows of its own. */
+  labelled?: { rows: number[][]; labels: number[] };
   margin?: number;
 }
 
@@ -81,6 +86,8 @@ export interface PromoteResult {
   pointer: ChampionPointer;
   challenger?: Evaluation;
   champion?: Evaluation;
+  /** A quality model's comparison (see quality.ts). */
+  quality?: { challenger: QualityEvaluation; champion: QualityEvaluation };
 }
 
 /**
@@ -102,6 +109,14 @@ export async function promoteGated(
   const cur = registry.champion();
   if (!cur || cur.version === version)
     return { pointer: await registry.promote(version, req.approvedBy, req.why) };
+  if (isQualityDomain(domainOf(card))) {
+    const quality = await checkQualityPromotion(registry, version, cur.version, {
+      approvedBy: req.approvedBy,
+      ...(req.margin !== undefined ? { margin: req.margin } : {}),
+      ...(req.labelled ? { fallback: req.labelled } : {}),
+    });
+    return { pointer: await registry.promote(version, req.approvedBy, req.why), quality };
+  }
   const normal = registry.holdout(version) ?? req.normal ?? [];
   if (normal.length < MIN_HOLDOUT)
     throw new TaktError(
@@ -178,101 +193,74 @@ export function retrain(
   req: RetrainRequest,
   onProgress?: (fraction: number, text: string) => void,
 ): RetrainHandle {
-  let cancelTraining = () => undefined as void;
-  let cancelled = false;
-  const promise = (async (): Promise<RetrainResult> => {
+  return stagedRetrain(registry, () => {
     const cur = registry.champion();
     if (!cur)
       throw new TaktError('models.noChampion', `${registry.name}: no champion to retrain from`, 'version');
     const base = registry.card(cur.version);
     const d = base.features.length;
     checkRows(req.rows, base.features, 'rows');
-    const minRows = req.minRows ?? 50;
-    if (req.rows.length < minRows)
-      throw new TaktError(
-        'models.tooFewRows',
-        `rows: ${req.rows.length} recorded normal rows, a retrain needs at least ${minRows}`,
-        'rows',
-      );
-    const share = req.holdoutShare ?? 0.2;
-    if (!(share > 0 && share < 0.9))
-      throw new TaktError('models.badOption', 'holdoutShare: must be between 0 and 0.9', 'holdoutShare');
-    const nHold = Math.max(MIN_HOLDOUT, Math.floor(req.rows.length * share));
-    const trainRows = req.rows.slice(0, req.rows.length - nHold);
-    const holdout = req.rows.slice(req.rows.length - nHold);
-    const n = trainRows.length;
+    const n = trainingCount(req.rows.length, { ...req, minHoldout: MIN_HOLDOUT, what: 'normal' });
+    const trainRows = req.rows.slice(0, n);
+    const holdout = req.rows.slice(n);
     const X = new Float64Array(n * d);
     trainRows.forEach((r, i) => r.forEach((v, j) => (X[i * d + j] = v)));
     // A champion of no known kind (an ONNX file from elsewhere) is retrained as PCA; a kind that is named but
     // not registered is refused rather than retrained as another.
     const kind = base.kind ? modelKind(base.kind, 'kind', 'models.unknownKind').kind : 'pca';
     const options: Omit<TrainOptions, 'onProgress'> = { kind, ...base.train, ...req.options };
-    const version = (registry.versions().at(-1) ?? 0) + 1;
-    const staging = join(registry.dir, '.staging');
-    const name = `v${version}-${Date.now()}`;
-    if (cancelled) throw new TaktError('models.cancelled', 'retrain: cancelled', 'retrain');
-    const job = startTraining({ X, n, features: base.features, options, dir: staging, name }, onProgress);
-    cancelTraining = job.cancel;
-    const trained = await job.promise;
-    try {
-      const challengerModel = await OnnxAnomalyModel.load(trained.model);
-      const faults = req.faults ?? [];
-      let challenger: Evaluation;
-      let champion: Evaluation | undefined;
-      try {
-        challenger = await evaluate(challengerModel, version, holdout, faults);
-      } finally {
-        await challengerModel.dispose();
-      }
-      const cp = await registry.open(cur.version);
-      try {
-        champion = await evaluate(cp.model, cur.version, holdout, faults);
-      } finally {
-        await cp.model.dispose();
-      }
-      const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
-      const training: VersionCard['training'] = { rows: n };
-      const from = iso(req.times?.[0]);
-      const to = iso(req.times?.[n - 1]);
-      if (from) training.from = from;
-      if (to) training.to = to;
-      const c = trained.card;
-      const { card } = await registry.register(
-        {
-          onnx: readFileSync(trained.model),
-          features: base.features,
-          threshold: c.threshold,
-          kind: c.kind,
-          training,
-          normalisation: meanSd(X, n, d),
-          smoothing: c.smoothing,
-          smoothedThreshold: c.smoothedThreshold,
-          train: {
-            thresholdQuantile: c.thresholdQuantile,
-            thresholdFactor: c.thresholdFactor,
+    return {
+      start: (dir, name) => startTraining({ X, n, features: base.features, options, dir, name }, onProgress),
+      finish: async (trained, version): Promise<RetrainResult> => {
+        const challengerModel = await OnnxAnomalyModel.load(trained.model);
+        const faults = req.faults ?? [];
+        let challenger: Evaluation;
+        let champion: Evaluation | undefined;
+        try {
+          challenger = await evaluate(challengerModel, version, holdout, faults);
+        } finally {
+          await challengerModel.dispose();
+        }
+        const cp = await registry.open(cur.version);
+        try {
+          champion = await evaluate(cp.model, cur.version, holdout, faults);
+        } finally {
+          await cp.model.dispose();
+        }
+        const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
+        const training: VersionCard['training'] = { rows: n };
+        const from = iso(req.times?.[0]);
+        const to = iso(req.times?.[n - 1]);
+        if (from) training.from = from;
+        if (to) training.to = to;
+        const c = trained.card;
+        const { card } = await registry.register(
+          {
+            onnx: readFileSync(trained.model),
+            features: base.features,
+            threshold: c.threshold,
+            kind: c.kind,
+            training,
+            normalisation: meanSd(X, n, d),
             smoothing: c.smoothing,
+            smoothedThreshold: c.smoothedThreshold,
+            train: {
+              thresholdQuantile: c.thresholdQuantile,
+              thresholdFactor: c.thresholdFactor,
+              smoothing: c.smoothing,
+            },
+            metrics: c.metrics,
+            reference: trainRows,
+            holdout,
+            evaluation: { challenger, champion },
+            parent: cur.version,
+            note: req.why,
           },
-          metrics: c.metrics,
-          reference: trainRows,
-          holdout,
-          evaluation: { challenger, champion },
-          parent: cur.version,
-          note: req.why,
-        },
-        { who: req.who, why: `retrained from v${cur.version} on ${n} rows: ${req.why}` },
-      );
-      challenger.version = card.version;
-      return { card, challenger, champion };
-    } finally {
-      rmSync(trained.model, { force: true });
-      rmSync(trained.cardFile, { force: true });
-    }
-  })();
-  return {
-    promise,
-    cancel: () => {
-      cancelled = true;
-      cancelTraining();
-    },
-  };
+          { who: req.who, why: `retrained from v${cur.version} on ${n} rows: ${req.why}` },
+        );
+        challenger.version = card.version;
+        return { card, challenger, champion };
+      },
+    };
+  });
 }

@@ -9,6 +9,7 @@ import { errorMessage, TaktError } from '../core/errors';
 import { identityLabel, identityOfRequest } from '../core/identity';
 import { ModelRegistry } from './registry';
 import { ChampionServer } from './server';
+import { domainOf } from './verify';
 import { type ModelSourceNode, registryRoot } from './source';
 
 interface ModelDef extends NodeDef {
@@ -53,6 +54,7 @@ const init: NodeInitializer = (RED) => {
           version: c.version,
           created: c.created,
           approvedBy: c.approvedBy,
+          domain: domainOf(c),
           threshold: c.threshold,
           training: c.training,
         })),

@@ -5,8 +5,10 @@
  * reset; the old msg.payload.action still works, deprecated) answer on output 2 with the result and the
  * audit entries they wrote. promote needs an authenticated identity: the user of an http in request or a
  * dashboard user plugin (core/identity.ts), or the authenticated approvers takt-approve put on
- * msg.approval; payload.approvedBy alone is a claim and is refused. A row of quality "bad" (msg.quality, core/message) is neither scored nor
- * recorded. Metrics and the shadow version survive a restart; recorded rows do not.
+ * msg.approval; payload.approvedBy alone is a claim and is refused. For a quality model (takt-predict-train's)
+ * the rows are recorded with their measured value (msg.label) for retraining rather than scored. A row of
+ * quality "bad" (msg.quality, core/message) is neither scored nor recorded. Metrics and the shadow version
+ * survive a restart; recorded rows do not.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { resolveModel } from '../anomaly/config';
@@ -35,6 +37,7 @@ type Msg = NodeMessageInFlow & {
   card?: unknown;
   user?: unknown;
   approval?: unknown;
+  label?: unknown;
   shadow?: ShadowResult | ShadowResult[];
 };
 
@@ -103,8 +106,12 @@ const init: NodeInitializer = (RED) => {
           return;
         }
         const key = String(msg.key ?? msg.ts ?? msg._msgid);
-        const r = await ops.score(p, key, ts);
+        const r = await ops.score(p, key, ts, msg.label);
         if (r) msg.shadow = r;
+        else if (ops.quality)
+          shown.update(() =>
+            status.ready(`v${ops.server.current?.version ?? '?'}, ${ops.labelledRows} labelled`),
+          );
         else shown.update(() => status.idle(`recording ${ops.recorded.raw}`));
         send([msg, null]);
       },

@@ -36,13 +36,14 @@ import { isAbsolute, join } from 'node:path';
 import { TaktError } from '../core/errors';
 import { type Identity, identityLabel } from '../core/identity';
 import type { ScoreResult } from '../anomaly/scorer';
-import { promoteGated, retrain, type RetrainHandle } from './lifecycle';
+import { promoteGated, retrain } from './lifecycle';
+import { retrainQuality } from './quality';
 import { type Decision, ShadowBook, type ShadowSnapshot, toLabel } from './metrics';
 import type { RegisterInput } from './registry';
 import { type Row, rowsOf, toVector } from './rows';
 import type { ChampionServer } from './server';
-import type { AuditEntry } from './types';
-import { readSignature, tabular } from './verify';
+import type { AuditEntry, QualityInfo } from './types';
+import { domainOf, isQualityDomain, readSignature, tabular } from './verify';
 
 export const OPS_ACTIONS = [
   'register',
@@ -113,7 +114,9 @@ export class ModelOps {
   /** Rows seen before the model had a version (features not known yet). */
   private raw: { row: Row; ts: number }[] = [];
   private faults: number[][] = [];
-  private job: RetrainHandle | undefined;
+  /** Labelled rows of a quality model (rows, measured labels, times), the latest `keep`. */
+  private labelled = { rows: [] as number[][], labels: [] as number[], times: [] as number[] };
+  private job: { cancel(): void } | undefined;
 
   constructor(server: ChampionServer, o: OpsOptions = {}) {
     this.server = server;
@@ -133,6 +136,57 @@ export class ModelOps {
 
   get recorded(): { normal: number; faults: number; raw: number } {
     return { normal: this.normal.length, faults: this.faults.length, raw: this.raw.length };
+  }
+
+  /** Labelled rows recorded for a quality model's retrain. */
+  get labelledRows(): number {
+    return this.labelled.rows.length;
+  }
+
+  /** Whether the champion being served is a quality model (takt-predict predicts with it). */
+  get quality(): boolean {
+    const s = this.server.current;
+    return s !== undefined && isQualityDomain(domainOf(s.card));
+  }
+
+  /** Records a quality model's rows with their measured labels (msg.label), for retraining. */
+  private recordLabelled(payload: unknown, label: unknown, ts: number): void {
+    const s = this.server.current!;
+    const { rows, batch } = rowsOf(payload);
+    const labels = batch ? label : [label];
+    if (
+      !Array.isArray(labels) ||
+      labels.length !== rows.length ||
+      labels.some((v) => v === undefined || v === null)
+    )
+      throw new TaktError(
+        'models.noLabel',
+        `label: ${s.card.name} v${s.version} is a quality model; takt-model-ops records its rows with their measured value in msg.label (${rows.length === 1 ? 'one label' : `${rows.length} labels`}) for retraining, and takt-predict predicts`,
+        'label',
+      );
+    const X = rows.map((r, i) => toVector(r, s.card.features, batch ? `payload[${i}]` : 'payload'));
+    const y = labels.map((v: unknown, i) => {
+      const n = typeof v === 'boolean' ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isFinite(n))
+        throw new TaktError(
+          'models.noLabel',
+          `label${batch ? `[${i}]` : ''}: ${String(v)} is not a number`,
+          'label',
+        );
+      return n;
+    });
+    const l = this.labelled;
+    X.forEach((x, i) => {
+      l.rows.push(x);
+      l.labels.push(y[i]);
+      l.times.push(ts);
+    });
+    const over = l.rows.length - this.options.keep;
+    if (over > 0) {
+      l.rows.splice(0, over);
+      l.labels.splice(0, over);
+      l.times.splice(0, over);
+    }
   }
 
   get retraining(): boolean {
@@ -162,10 +216,20 @@ export class ModelOps {
   /**
    * Scores rows with the champion (and the shadow challenger), records decisions under `key`. Before the model
    * has a version being served, rows are only recorded (undefined is returned), so the first registration gets
-   * them as its reference.
+   * them as its reference. A quality model's rows are recorded with their measured labels (`label`, one per
+   * row) for retraining, not scored (undefined is returned).
    */
-  async score(payload: unknown, key: string, ts: number): Promise<ShadowResult | ShadowResult[] | undefined> {
+  async score(
+    payload: unknown,
+    key: string,
+    ts: number,
+    label?: unknown,
+  ): Promise<ShadowResult | ShadowResult[] | undefined> {
     const s = this.server.current;
+    if (s && this.quality) {
+      this.recordLabelled(payload, label, ts);
+      return undefined;
+    }
     if (!s && !this.server.error) {
       // No version yet, or the first one still loading.
       for (const row of rowsOf(payload).rows) {
@@ -277,7 +341,8 @@ export class ModelOps {
           return { shadow: null };
         }
         const v = versionOf(p.version);
-        await this.server.open(v);
+        const sm = await this.server.open(v);
+        tabular(sm, `${reg.name} v${v}`);
         this.shadow = v;
         reg.record('shadow', champ, v, { who, why: why || `v${v} scores in the shadow of the champion` });
         return { shadow: v };
@@ -297,6 +362,7 @@ export class ModelOps {
       }
       case 'retrain': {
         if (this.job) throw new TaktError('models.busy', 'retrain: a retrain is already running', 'action');
+        if (this.quality) return this.retrainQuality(p, who, why);
         const champ = this.server.current;
         const rows = Array.isArray(p.rows)
           ? rowsOf(p.rows, 'payload.rows').rows.map((r) =>
@@ -304,7 +370,7 @@ export class ModelOps {
             )
           : this.normal.slice();
         const times = Array.isArray(p.rows) ? undefined : this.times.slice();
-        this.job = retrain(reg, {
+        const job = retrain(reg, {
           rows,
           ...(times ? { times } : {}),
           faults: this.faults.slice(),
@@ -313,11 +379,7 @@ export class ModelOps {
           who,
           why: why || 'retrain requested',
         });
-        try {
-          return await this.job.promise;
-        } finally {
-          this.job = undefined;
-        }
+        return this.running(job);
       }
       case 'promote': {
         const v = versionOf(p.version);
@@ -341,6 +403,7 @@ export class ModelOps {
           why: why || 'approved',
           normal: this.normal.slice(-500),
           faults: this.faults.slice(),
+          labelled: { rows: this.labelled.rows.slice(-500), labels: this.labelled.labels.slice(-500) },
           margin: this.options.margin,
         });
       }
@@ -359,7 +422,41 @@ export class ModelOps {
         this.keys = [];
         this.faults = [];
         this.raw = [];
+        this.labelled = { rows: [], labels: [], times: [] };
         return { recorded: this.recorded };
+    }
+  }
+
+  /** Retrains a quality champion on the labelled rows recorded (or payload.rows with payload.labels). */
+  private async retrainQuality(p: Obj, who: string, why: string) {
+    const champ = this.server.current!;
+    let rows = this.labelled.rows.slice();
+    let labels = this.labelled.labels.slice();
+    let times: number[] | undefined = this.labelled.times.slice();
+    if (Array.isArray(p.rows)) {
+      rows = rowsOf(p.rows, 'payload.rows').rows.map((r) => toVector(r, champ.card.features, 'payload.rows'));
+      labels = Array.isArray(p.labels) ? (p.labels as number[]) : [];
+      times = undefined;
+    }
+    const job = retrainQuality(this.registry, {
+      rows,
+      labels,
+      ...(times ? { times } : {}),
+      holdoutShare: this.options.holdoutShare,
+      minRows: this.options.minRows,
+      who,
+      why: why || 'retrain requested',
+    });
+    return this.running(job);
+  }
+
+  /** Waits for a retrain job, marked as running meanwhile. */
+  private async running<T>(job: { promise: Promise<T>; cancel(): void }): Promise<T> {
+    this.job = job;
+    try {
+      return await job.promise;
+    } finally {
+      this.job = undefined;
     }
   }
 
@@ -390,6 +487,18 @@ export class ModelOps {
       strs(p.features) ?? strs(c.features) ?? (await readSignature(onnx, `register ${file}`)).features;
     const input: RegisterInput = { onnx };
     if (features) input.features = features;
+    // takt-predict-train's card (msg.card): a quality model, no threshold.
+    if (c.kind === 'gbt' && (c.task === 'regression' || c.task === 'classification')) {
+      input.domain = c.task === 'regression' ? 'quality-regression' : 'quality-classification';
+      input.kind = 'gbt';
+      input.quality = {
+        task: c.task,
+        target: str(p.target) ?? 'quality',
+        ...(isObj(c.conformal) ? { conformal: c.conformal as NonNullable<QualityInfo['conformal']> } : {}),
+        ...(Array.isArray(c.classes) ? { classes: c.classes as number[] } : {}),
+      };
+      return this.registry.register(input, { who, why });
+    }
     const threshold = num(p.threshold) ?? num(c.threshold);
     if (threshold !== undefined) input.threshold = threshold;
     if (typeof c.kind === 'string') input.kind = c.kind;
@@ -452,14 +561,16 @@ export class ModelOps {
         created: c.created,
         createdBy: c.createdBy,
         kind: c.kind,
+        domain: domainOf(c),
         threshold: c.threshold,
         training: c.training,
         approvedBy: c.approvedBy,
-        evaluation: c.evaluation,
+        evaluation: c.evaluation ?? c.quality?.evaluation,
         parent: c.parent,
       })),
       metrics: this.book.metrics(),
       recorded: this.recorded,
+      ...(this.labelledRows ? { labelled: this.labelledRows } : {}),
       retraining: this.retraining,
       audit: reg.audit().slice(-10),
     };

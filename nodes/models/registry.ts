@@ -14,29 +14,50 @@ import { AuditLog, type AuditRecord } from '../core/audit';
 import { TaktError } from '../core/errors';
 import { JsonStore, writeFileAtomic } from '../core/state';
 import type { OnnxAnomalyModel } from '../anomaly/scorer';
-import { buildReference } from './reference';
+import { buildReference, sampleIndices } from './reference';
 import type {
   AuditAction,
   AuditEntry,
   ChampionPointer,
   Evaluation,
+  ModelDomain,
+  QualityInfo,
   ReferenceSample,
   VersionCard,
 } from './types';
 import {
+  checkCard,
   checkSignature,
+  domainOf,
+  isQualityDomain,
   openVerified,
   readImageSignature,
   readSignature,
   sha256,
+  verifyQuality,
   verifyVision,
   type ServedModel,
 } from './verify';
 
+/** Rows in feature order with their measured labels (a quality model's held-out rows). */
+export interface LabelledRows {
+  rows: number[][];
+  labels: number[];
+}
+
 export interface RegisterInput {
   onnx: Uint8Array;
-  /** 'vision' registers an image model (input [1, C, H, W]; a threshold is needed, features are not). */
-  domain?: 'vision';
+  /**
+   * What the model is (default 'anomaly'). 'vision' registers an image model (input [1, C, H, W]; a threshold
+   * is needed, features are not); a quality domain needs features and `quality`, and no threshold.
+   */
+  domain?: ModelDomain;
+  /** A quality model's target, task, conformal interval or classes. */
+  quality?: QualityInfo;
+  /** Labels of the held-out rows (a quality model: kept for the promotion check). */
+  holdoutLabels?: number[];
+  /** Held-out residuals (measured minus predicted) of a quality model: the drift reference of its errors. */
+  residuals?: number[];
   /** Feature names in input order; default from the model's metadata. */
   features?: string[];
   /** Alarm threshold; default from the model's metadata. */
@@ -61,6 +82,17 @@ export interface Actor {
   who: string;
   why: string;
 }
+
+/** One registration under way: its input, the version it becomes, who registers it. */
+interface Registration {
+  input: RegisterInput;
+  version: number;
+  actor: Actor;
+  /** "<name> v<N>", for messages. */
+  where: string;
+}
+
+type Registered = { card: VersionCard; champion: boolean };
 
 export type RegistryListener = (pointer: ChampionPointer | undefined) => void;
 
@@ -150,18 +182,7 @@ export class ModelRegistry {
         'card',
       );
     }
-    if (
-      card.version !== version ||
-      !Array.isArray(card.features) ||
-      (card.features.length === 0 && card.domain !== 'vision') ||
-      typeof card.sha256 !== 'string' ||
-      !Number.isFinite(card.threshold)
-    )
-      throw new TaktError(
-        'models.badCard',
-        `${this.name} v${version}: the card lacks version, features, sha256 or threshold`,
-        'card',
-      );
+    checkCard(card, version, `${this.name} v${version}`);
     return card;
   }
 
@@ -177,23 +198,29 @@ export class ModelRegistry {
     return out;
   }
 
-  /** Verifies a feature model's version and opens it for scoring (the caller disposes the model). */
+  /** Verifies an anomaly model's version and opens it for scoring (the caller disposes the model). */
   async open(version: number): Promise<{ card: VersionCard; model: OnnxAnomalyModel }> {
     const card = this.card(version);
-    if (card.domain === 'vision')
+    const domain = domainOf(card);
+    if (domain !== 'anomaly')
       throw new TaktError(
-        'models.visionModel',
-        `${this.name} v${version} is a vision model: takt-vision scores with it, not the registry`,
+        domain === 'vision' ? 'models.visionModel' : 'models.qualityModel',
+        `${this.name} v${version} is a ${domain} model: ${domain === 'vision' ? 'takt-vision' : 'takt-predict'} uses it, the registry does not score with it`,
         'version',
       );
     const model = await openVerified(this.path(version), card);
     return { card, model };
   }
 
-  /** Verifies any version: a feature model opened for scoring, a vision model checked (see verify.ts). */
+  /**
+   * Verifies any version: an anomaly model opened for scoring, a vision or quality model checked (see
+   * verify.ts) for the node that opens it.
+   */
   async load(version: number): Promise<{ card: VersionCard; model: ServedModel }> {
     const card = this.card(version);
-    if (card.domain === 'vision') return { card, model: await verifyVision(this.path(version), card) };
+    const domain = domainOf(card);
+    if (domain === 'vision') return { card, model: await verifyVision(this.path(version), card) };
+    if (isQualityDomain(domain)) return { card, model: await verifyQuality(this.path(version), card) };
     return this.open(version);
   }
 
@@ -204,11 +231,22 @@ export class ModelRegistry {
     return new JsonStore<ReferenceSample>(join(this.dir, card.reference)).load();
   }
 
-  /** The held-out rows saved with a retrained version. */
+  /** The held-out rows saved with a version (a quality model's without their labels). */
   holdout(version: number): number[][] | undefined {
+    const h = this.heldOut(version);
+    return Array.isArray(h) ? h : h?.rows;
+  }
+
+  /** The labelled held-out rows saved with a quality model's version. */
+  labelledHoldout(version: number): LabelledRows | undefined {
+    const h = this.heldOut(version);
+    return h && !Array.isArray(h) ? h : undefined;
+  }
+
+  private heldOut(version: number): number[][] | LabelledRows | undefined {
     const card = this.card(version);
     if (!card.holdout) return undefined;
-    return new JsonStore<number[][]>(join(this.dir, card.holdout)).load();
+    return new JsonStore<number[][] | LabelledRows>(join(this.dir, card.holdout)).load();
   }
 
   /** The audit log's entries with their times (epoch ms), oldest first. */
@@ -256,8 +294,16 @@ export class ModelRegistry {
   register(input: RegisterInput, actor: Actor): Promise<{ card: VersionCard; champion: boolean }> {
     return this.serial(async () => {
       const version = (this.versions().at(-1) ?? 0) + 1;
-      if (input.domain === 'vision') return this.registerVision(input, version, actor);
+      const domain = input.domain ?? 'anomaly';
       const where = `${this.name} v${version}`;
+      if (domain === 'vision') return this.registerVision({ input, version, actor, where });
+      if (isQualityDomain(domain)) return this.registerQuality({ input, version, actor, where });
+      if (domain !== 'anomaly')
+        throw new TaktError(
+          'models.unknownDomain',
+          `domain: "${String(domain)}" is not anomaly, vision, quality-regression or quality-classification`,
+          'domain',
+        );
       const sig = await readSignature(input.onnx, where);
       const features = input.features?.length ? input.features : sig.features;
       if (!features?.length)
@@ -274,7 +320,10 @@ export class ModelRegistry {
           'threshold',
         );
       checkSignature(sig, features, where);
-      const card = this.newCard(version, input, actor, sig.input, threshold, features);
+      const card: VersionCard = {
+        ...this.newCard(version, input, actor, sig.input, threshold, features),
+        domain: 'anomaly',
+      };
       const kind = input.kind ?? sig.kind;
       if (kind) card.kind = kind;
       if (input.normalisation) card.normalisation = input.normalisation;
@@ -282,8 +331,6 @@ export class ModelRegistry {
       if (input.smoothedThreshold !== undefined) card.smoothedThreshold = input.smoothedThreshold;
       if (input.train) card.train = input.train;
       if (input.evaluation) card.evaluation = input.evaluation;
-      if (input.parent !== undefined) card.parent = input.parent;
-      if (input.note) card.note = input.note;
       const path = this.path(version);
       const written: string[] = [path];
       writeFileAtomic(path, input.onnx);
@@ -319,10 +366,10 @@ export class ModelRegistry {
     input: RegisterInput,
     actor: Actor,
     onnxInput: string,
-    threshold: number,
+    threshold: number | undefined,
     features: readonly string[],
   ): VersionCard {
-    return {
+    const card: VersionCard = {
       name: this.name,
       version,
       file: `v${version}.onnx`,
@@ -331,11 +378,15 @@ export class ModelRegistry {
       createdBy: actor.who,
       input: onnxInput,
       features: [...features],
-      threshold,
       training: input.training ?? { rows: 0 },
       metrics: input.metrics ?? {},
       approvedBy: null,
     };
+    if (threshold !== undefined) card.threshold = threshold;
+    if (input.kind) card.kind = input.kind;
+    if (input.parent !== undefined) card.parent = input.parent;
+    if (input.note) card.note = input.note;
+    return card;
   }
 
   /** Audits a new version and makes it champion when it is the first of its name. */
@@ -350,12 +401,7 @@ export class ModelRegistry {
   }
 
   /** register() for an image model: image input checked, threshold given, no features or drift rows. */
-  private async registerVision(
-    input: RegisterInput,
-    version: number,
-    actor: Actor,
-  ): Promise<{ card: VersionCard; champion: boolean }> {
-    const where = `${this.name} v${version}`;
+  private async registerVision({ input, version, actor, where }: Registration): Promise<Registered> {
     const sig = readImageSignature(input.onnx, where);
     const threshold = input.threshold;
     if (threshold === undefined || !Number.isFinite(threshold))
@@ -373,9 +419,6 @@ export class ModelRegistry {
         ...(sig.width !== undefined ? { width: sig.width } : {}),
       },
     };
-    if (input.kind) card.kind = input.kind;
-    if (input.parent !== undefined) card.parent = input.parent;
-    if (input.note) card.note = input.note;
     const path = this.path(version);
     writeFileAtomic(path, input.onnx);
     try {
@@ -383,6 +426,66 @@ export class ModelRegistry {
       writeFileAtomic(join(this.dir, `v${version}.json`), JSON.stringify(card, null, 2));
     } catch (err) {
       rmSync(path, { force: true });
+      throw err;
+    }
+    return { card, champion: this.registered(card, actor) };
+  }
+
+  /**
+   * register() for a quality model: features and the quality section (target, task, interval or classes)
+   * checked against the card rules, the graph verified with a test row; the training rows' sample and the
+   * held-out residuals become the drift reference, the labelled held-out rows the promotion check.
+   */
+  private async registerQuality({ input, version, actor, where }: Registration): Promise<Registered> {
+    const sig = await readSignature(input.onnx, where);
+    const features = input.features?.length ? input.features : sig.features;
+    if (!features?.length)
+      throw new TaktError(
+        'models.noFeatures',
+        `${where}: a quality model needs its feature names with the registration`,
+        'features',
+      );
+    checkSignature(sig, features, where);
+    const card: VersionCard = {
+      ...this.newCard(version, input, actor, sig.input, undefined, features),
+      domain: input.domain,
+    };
+    if (input.quality) card.quality = input.quality;
+    if (input.normalisation) card.normalisation = input.normalisation;
+    checkCard(card, version, where);
+    const labels = input.holdoutLabels;
+    if (input.holdout?.length && labels?.length !== input.holdout.length)
+      throw new TaktError(
+        'models.badRows',
+        `holdoutLabels: ${labels?.length ?? 0} labels for ${input.holdout.length} held-out rows`,
+        'holdoutLabels',
+      );
+    const path = this.path(version);
+    const written: string[] = [path];
+    writeFileAtomic(path, input.onnx);
+    try {
+      await verifyQuality(path, card);
+      if (input.reference?.length) {
+        const ref = await buildReference(input.reference, card.features);
+        const res = (input.residuals ?? []).filter((r) => Number.isFinite(r));
+        // Fewer than 30 errors make no distribution to compare with (drift.ts): then the inputs only.
+        if (res.length >= 30) {
+          ref.score = sampleIndices(res.length).map((i) => res[i]);
+          ref.scoreName = 'residual';
+        }
+        card.reference = `v${version}.ref.json`;
+        written.push(join(this.dir, card.reference));
+        writeFileAtomic(join(this.dir, card.reference), JSON.stringify(ref));
+      }
+      if (input.holdout?.length && labels) {
+        card.holdout = `v${version}.holdout.json`;
+        written.push(join(this.dir, card.holdout));
+        const h: LabelledRows = { rows: input.holdout, labels };
+        writeFileAtomic(join(this.dir, card.holdout), JSON.stringify(h));
+      }
+      writeFileAtomic(join(this.dir, `v${version}.json`), JSON.stringify(card, null, 2));
+    } catch (err) {
+      for (const f of written) rmSync(f, { force: true });
       throw err;
     }
     return { card, champion: this.registered(card, actor) };

@@ -15,10 +15,13 @@ export interface VersionCard {
   /** Model kind when known (pca, autoencoder, mset, ...; for vision: the method, anomalib, classifier). */
   kind?: string;
   /**
-   * 'vision' for an image model (input [1, C, H, W], no feature list): verified by hash and image input,
-   * opened by takt-vision; absent for the feature models the registry scores itself.
+   * What the model is (see MODEL_DOMAINS); absent on the cards of anomaly models written before it existed.
+   * 'anomaly': a scorer with an alarm threshold, scored by the registry itself. 'vision': an image model
+   * (input [1, C, H, W], no feature list) opened by takt-vision. 'quality-regression' and
+   * 'quality-classification': a quality model from takt-predict-train (features in, value or class out) that
+   * takt-predict opens; its card has `quality` and no alarm threshold.
    */
-  domain?: 'vision';
+  domain?: ModelDomain;
   /** Image input of a vision model. */
   image?: { channels: number; height?: number; width?: number };
   /** ONNX input that takes the feature matrix [N, features.length]. */
@@ -27,8 +30,10 @@ export interface VersionCard {
   features: string[];
   /** Per-feature mean and standard deviation of the training rows (the model normalises inside its graph). */
   normalisation?: { mean: number[]; sd: number[] };
-  /** Alarm threshold on the score. */
-  threshold: number;
+  /** Alarm threshold on the score (anomaly and vision models; a quality model has none). */
+  threshold?: number;
+  /** What a quality model predicts and how well (quality domains only). */
+  quality?: QualityInfo;
   smoothing?: number;
   smoothedThreshold?: number;
   /** Training options a retrain reuses. */
@@ -47,6 +52,32 @@ export interface VersionCard {
   /** The version this one was retrained from. */
   parent?: number;
   note?: string;
+}
+
+/** The kinds of model a registry holds; a card says which one it is in `domain`. */
+export const MODEL_DOMAINS = ['anomaly', 'vision', 'quality-regression', 'quality-classification'] as const;
+export type ModelDomain = (typeof MODEL_DOMAINS)[number];
+export type QualityDomain = Extract<ModelDomain, `quality-${string}`>;
+
+/** A quality model's card section: target, task, intervals or classes, held-out metrics. */
+export interface QualityInfo {
+  task: 'regression' | 'classification';
+  /** What is predicted (e.g. "bore diameter"). */
+  target: string;
+  /** Split conformal interval of a regression model: half-width and the coverage it was built for. */
+  conformal?: { coverage: number; quantile: number; calibRows: number; calibCoverage: number };
+  /** Class labels in probability order (classification). */
+  classes?: number[];
+  /** Held-out comparison made when the version was retrained (see lifecycle.ts). */
+  evaluation?: { challenger: QualityEvaluation; champion?: QualityEvaluation };
+}
+
+/** A quality model on held-out labelled rows: RMSE (regression) or accuracy (classification). */
+export interface QualityEvaluation {
+  version: number;
+  rows: number;
+  rmse?: number;
+  accuracy?: number;
 }
 
 /** `champion.json`: the version being served and the champions before it (most recent last). */
@@ -78,6 +109,8 @@ export interface ReferenceSample {
   features: string[];
   columns: number[][];
   score?: number[];
+  /** What `score` holds: the anomaly score (default) or a quality model's held-out residuals. */
+  scoreName?: 'score' | 'residual';
 }
 
 /** False alarms on held-out normal rows and detections on labelled fault rows, at the version's threshold. */

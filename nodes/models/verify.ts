@@ -10,7 +10,8 @@ import { openOnnxSession, readOnnx } from '../core/onnx';
 import { META } from '../anomaly/models';
 import { readOnnxHeader } from '../anomaly/onnx';
 import { OnnxAnomalyModel } from '../anomaly/scorer';
-import type { VersionCard } from './types';
+import type { ModelDomain, QualityDomain, VersionCard } from './types';
+import { MODEL_DOMAINS } from './types';
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -118,29 +119,99 @@ export function readImageSignature(bytes: Uint8Array, where: string): ImageSigna
   return sig;
 }
 
-/** A vision version checked (hash, image input, onnxruntime accepts it) but not kept open: takt-vision opens it. */
-export interface VisionVersion {
-  readonly domain: 'vision';
+/**
+ * A version checked (hash, input, onnxruntime opens it) but not kept open, because the node of its domain
+ * opens it: takt-vision an image model, takt-predict a quality model.
+ */
+export interface CheckedVersion {
+  readonly domain: Exclude<ModelDomain, 'anomaly'>;
   readonly path: string;
   readonly metadata: Record<string, string>;
   dispose(): Promise<void>;
 }
 
-/** A served model: a feature model the registry scores with, or a checked vision version. */
-export type ServedModel = OnnxAnomalyModel | VisionVersion;
+/** A checked vision version (takt-vision opens it). */
+export type VisionVersion = CheckedVersion & { readonly domain: 'vision' };
+
+/** A served model: an anomaly model the registry scores with, or a checked version another node opens. */
+export type ServedModel = OnnxAnomalyModel | CheckedVersion;
+
+export const isCheckedVersion = (m: ServedModel): m is CheckedVersion =>
+  typeof (m as Partial<CheckedVersion>).domain === 'string';
 
 export const isVisionVersion = (m: ServedModel): m is VisionVersion =>
-  (m as Partial<VisionVersion>).domain === 'vision';
+  (m as Partial<CheckedVersion>).domain === 'vision';
 
-/** The feature model to score rows with; a vision version is refused (`models.visionModel`). */
+/** What a card says the model is; a card without `domain` was written for an anomaly model. */
+export const domainOf = (card: { domain?: string | undefined }): string => card.domain ?? 'anomaly';
+
+export const isQualityDomain = (d: string | undefined): d is QualityDomain =>
+  d === 'quality-regression' || d === 'quality-classification';
+
+/** The node that opens a checked version of each domain, for error messages. */
+const OPENED_BY: Record<Exclude<ModelDomain, 'anomaly'>, string> = {
+  vision: 'takt-vision scores images with it',
+  'quality-regression': 'takt-predict predicts with it',
+  'quality-classification': 'takt-predict predicts with it',
+};
+
+/**
+ * The anomaly model to score rows with; any other kind is refused (`models.visionModel` for an image model,
+ * `models.qualityModel` for a quality model), naming the node that uses it.
+ */
 export function tabular(m: ServedModel, where: string): OnnxAnomalyModel {
-  if (isVisionVersion(m))
+  if (isCheckedVersion(m))
     throw new TaktError(
-      'models.visionModel',
-      `${where} is a vision model: it scores images in takt-vision, not feature rows`,
+      m.domain === 'vision' ? 'models.visionModel' : 'models.qualityModel',
+      `${where} is a ${m.domain} model, not an anomaly scorer: ${OPENED_BY[m.domain]}`,
       'model',
     );
   return m;
+}
+
+/**
+ * Checks a card for what its kind needs; `models.unknownDomain` for a kind this registry does not know,
+ * `models.badCard` naming the missing part otherwise. Cards from before `domain` existed are anomaly cards.
+ */
+export function checkCard(card: VersionCard, version: number, where: string): void {
+  const domain = domainOf(card);
+  if (!(MODEL_DOMAINS as readonly string[]).includes(domain))
+    throw new TaktError(
+      'models.unknownDomain',
+      `${where}: the card says the model is "${domain}", not one of ${MODEL_DOMAINS.join(', ')}`,
+      'card',
+    );
+  const lacks: string[] = [];
+  if (card.version !== version) lacks.push('version');
+  if (typeof card.sha256 !== 'string') lacks.push('sha256');
+  if (!Array.isArray(card.features) || (domain !== 'vision' && card.features.length === 0))
+    lacks.push('features');
+  if ((domain === 'anomaly' || domain === 'vision') && !Number.isFinite(card.threshold))
+    lacks.push('threshold');
+  if (isQualityDomain(domain)) {
+    const q = card.quality;
+    const task = domain === 'quality-regression' ? 'regression' : 'classification';
+    if (typeof q !== 'object' || q === null) lacks.push('quality (target, task)');
+    else {
+      if (typeof q.target !== 'string' || q.target === '') lacks.push('quality.target');
+      if (q.task !== task) lacks.push(`quality.task "${task}"`);
+      if (
+        task === 'regression' &&
+        (typeof q.conformal !== 'object' ||
+          q.conformal === null ||
+          !(q.conformal.coverage > 0 && q.conformal.coverage < 1))
+      )
+        lacks.push('quality.conformal (interval coverage)');
+      if (task === 'classification' && !(Array.isArray(q.classes) && q.classes.length >= 2))
+        lacks.push('quality.classes');
+    }
+  }
+  if (lacks.length)
+    throw new TaktError(
+      'models.badCard',
+      `${where}: the card of a ${domain} model lacks ${lacks.join(', ')}`,
+      'card',
+    );
 }
 
 function readVersion(path: string, card: VersionCard): Uint8Array {
@@ -188,6 +259,44 @@ export async function verifyVision(path: string, card: VersionCard): Promise<Vis
   );
   await session.release();
   return { domain: 'vision', path, metadata: sig.metadata, dispose: () => Promise.resolve() };
+}
+
+/**
+ * Verifies a registered quality version: hash, a feature-matrix input as wide as the card's features, and one
+ * test row (training means, or zeros) that onnxruntime runs to finite outputs.
+ */
+export async function verifyQuality(path: string, card: VersionCard): Promise<CheckedVersion> {
+  const where = `${card.name} v${card.version}`;
+  const domain = domainOf(card);
+  if (!isQualityDomain(domain))
+    throw new TaktError('models.badCard', `${where}: is a ${domain} model, not a quality model`, 'card');
+  const bytes = readVersion(path, card);
+  const sig = await readSignature(bytes, where, card.input);
+  checkSignature(sig, card.features, where);
+  const { ort, session } = await openOnnxSession(
+    bytes,
+    (reason) => new TaktError('models.corrupt', `${where}: ${reason}`, 'model'),
+  );
+  const d = card.features.length;
+  try {
+    const row = Float32Array.from({ length: d }, (_, j) => card.normalisation?.mean[j] ?? 0);
+    const out = await session.run({ [sig.input]: new ort.Tensor('float32', row, [1, d]) });
+    for (const [name, t] of Object.entries(out)) {
+      const data = t.data as ArrayLike<number | bigint>;
+      for (let i = 0; i < data.length; i++)
+        if (typeof data[i] === 'number' && !Number.isFinite(data[i]))
+          throw new Error(`output ${name} is not finite`);
+    }
+  } catch (err) {
+    throw new TaktError(
+      'models.signature',
+      `${where}: a row of ${d} features does not run: ${(err as Error).message}`,
+      'features',
+    );
+  } finally {
+    await session.release();
+  }
+  return { domain, path, metadata: sig.metadata, dispose: () => Promise.resolve() };
 }
 
 /** Refuses a signature that does not take the card's features. */

@@ -92,8 +92,10 @@ const PLANS: Record<string, Plan> = {
     steps: [
       { until: ['model card'] },
       { press: 'new part', until: ['prediction'] },
+      { until: ['drift report'] },
+      { press: 'status', until: ['lifecycle results and audit'] },
     ],
-    expect: ['model card', 'prediction'],
+    expect: ['model card', 'prediction', 'drift report', 'lifecycle results and audit'],
   },
   'learn/02 - Tune feed and speed.json': {
     steps: [{ until: ['written setpoints'] }, { approve: 'tune approval', until: ['approved setpoints'] }],

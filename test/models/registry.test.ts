@@ -45,12 +45,12 @@ describe('models: registry', function () {
     assert.equal(card.kind, 'pca');
     assert.equal(card.approvedBy, null);
     assert.equal(card.createdBy, 'ben');
-    assert.ok(Number.isFinite(card.threshold) && card.threshold > 0);
+    assert.ok(Number.isFinite(card.threshold) && card.threshold! > 0);
     const ref = JSON.parse(readFileSync(join(root, 'pump', 'v1.ref.json'), 'utf8')) as ReferenceSample;
     assert.equal(ref.columns.length, 3);
     assert.equal(ref.columns[0].length, 1000, 'reference bounded to 1000 rows');
     assert.equal(ref.score?.length, 1000);
-    assert.ok(ref.score!.every((s) => s >= 0 && s <= card.threshold * 2));
+    assert.ok(ref.score!.every((s) => s >= 0 && s <= card.threshold! * 2));
     assert.deepEqual(
       reg.reference(2)?.columns[1],
       rowsB.map((r) => r[1]),
