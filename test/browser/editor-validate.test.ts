@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable } from '../helpers/browser';
-import { type Editor, openEditor } from '../helpers/editor';
+import { type Editor, OPEN_EDITOR_MS, openEditor } from '../helpers/editor';
 import { ROOT } from '../helpers/paths';
 
 /** Every .json file under dir, sorted. */
@@ -45,6 +45,7 @@ describe('shipped flows in the editor (Import, then the Deploy check)', function
 
   before(async function () {
     if (!chromiumAvailable()) this.skip();
+    this.timeout(OPEN_EDITOR_MS);
     editor = await openEditor('takt-editor-');
     page = editor.page;
     assert.deepEqual(editor.errors, [], 'the editor loads without page errors');

@@ -18,6 +18,15 @@ export interface Editor {
   close(): Promise<void>;
 }
 
+/**
+ * How long each stage of opening the editor may take: the runtime starting its flows, the page loading, the
+ * editor loading every node type's HTML. Generous: on a loaded two-core machine (other suites, benches) each
+ * has taken over a minute. A suite's hook allows `OPEN_EDITOR_MS`, the sum of the stages and a margin, so a
+ * slow stage fails with its own message rather than mocha's hook timeout.
+ */
+const STAGE_MS = 120000;
+export const OPEN_EDITOR_MS = 3 * STAGE_MS + 60000;
+
 /** Starts the runtime and a browser, and waits until the editor has loaded the takt node types. */
 export async function openEditor(prefix: string): Promise<Editor> {
   const userDir = mkdtempSync(join(tmpdir(), prefix));
@@ -40,12 +49,15 @@ export async function openEditor(prefix: string): Promise<Editor> {
         TAKT_MQTT_PORT: String(await freePort()),
         MQTT_URL: '',
       },
+      startTimeoutMs: STAGE_MS,
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(rt.url);
+    // Playwright's own default (30 s) for the page load is too short under load; the wait below then
+    // waits for the editor itself.
+    await page.goto(rt.url, { timeout: STAGE_MS, waitUntil: 'domcontentloaded' });
     await waitUntil(
       () =>
         page.evaluate(() => {
@@ -55,7 +67,7 @@ export async function openEditor(prefix: string): Promise<Editor> {
           );
         }),
       'the editor to load the takt node types',
-      60000,
+      STAGE_MS,
       250,
     );
     return { page, errors, close };

@@ -10,6 +10,8 @@ export interface RuntimeOptions {
   args: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** How long Node-RED may take to start its flows (default 60 s; more for suites that run under load). */
+  startTimeoutMs?: number;
 }
 
 export interface Runtime {
@@ -49,7 +51,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         return /Started flows/.test(out);
       },
       'Node-RED to start its flows',
-      60000,
+      opts.startTimeoutMs ?? 60000,
     );
   } catch (err) {
     await stop();
