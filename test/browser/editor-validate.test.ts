@@ -1,5 +1,5 @@
 /**
- * Every flow the package ships (flows/plant-demo.json and every examples/**\/*.json, found at run time) imported
+ * Every flow the package ships (flows/plant-demo.json, flows/fleet-box.json and every examples/**\/*.json, found at run time) imported
  * into the Node-RED editor in a real browser, the way a person imports it (Import ▸ paste, defaults not applied),
  * then checked with the editor's own validators: the nodes and config nodes the Deploy button would list under
  * "The workspace contains some nodes that are not properly configured" must be none. A node that adds a field
@@ -26,7 +26,11 @@ function jsonFiles(dir: string): string[] {
     });
 }
 
-const SHIPPED = [join(ROOT, 'flows', 'plant-demo.json'), ...jsonFiles(join(ROOT, 'examples'))];
+const SHIPPED = [
+  join(ROOT, 'flows', 'plant-demo.json'),
+  join(ROOT, 'flows', 'fleet-box.json'),
+  ...jsonFiles(join(ROOT, 'examples')),
+];
 
 /** What the editor says about one imported node. */
 interface Finding {
