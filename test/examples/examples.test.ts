@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { canConnect, freePort, waitUntil } from '../helpers/net';
 import { ROOT } from '../helpers/paths';
-import { commsListener, getJson, type NodeSet, type Runtime, startRuntime } from '../helpers/runtime';
+import { commsListener, getJson, type NodeSet, type Runtime, startTaktRuntime } from '../helpers/runtime';
 
 const EXAMPLES = join(ROOT, 'examples');
 /*
@@ -453,16 +453,11 @@ function batchBudgetMs(batch: Example[]): number {
 async function startEmpty(userDir: string): Promise<Runtime> {
   const flowFile = join(userDir, 'flows.json');
   writeFileSync(flowFile, '[]');
-  return startRuntime({
-    args: ['-s', join(ROOT, 'flows', 'settings.js')],
-    env: {
-      TAKT_USER_DIR: userDir,
-      TAKT_FLOW_FILE: flowFile,
-      TAKT_OPCUA_PORT: String(await freePort()),
-      TAKT_MQTT_PORT: String(await freePort()),
-      // CI's Mosquitto when .ci/run exported it; otherwise settings.js starts the embedded broker.
-      MQTT_URL: process.env.MQTT_URL ?? '',
-    },
+  return startTaktRuntime({
+    userDir,
+    flowFile,
+    // CI's Mosquitto when .ci/run exported it; otherwise settings.js starts the embedded broker.
+    env: { MQTT_URL: process.env.MQTT_URL ?? '' },
     startTimeoutMs: START_TIMEOUT_MS,
   });
 }

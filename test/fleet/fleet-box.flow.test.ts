@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitUntil } from '../helpers/net';
 import { ROOT } from '../helpers/paths';
-import { commsListener, type Runtime, startRuntime } from '../helpers/runtime';
+import { commsListener, type Runtime, startTaktRuntime } from '../helpers/runtime';
 import { requireServer } from '../helpers/servers';
 
 const FLOW = join(ROOT, 'flows', 'fleet-box.json');
@@ -53,12 +53,10 @@ describe('flows/fleet-box.json on one box (Mosquitto, VictoriaMetrics)', functio
     const box = `fleetbox${process.pid}`;
     const line = `fleetline${process.pid}`;
     const dead = `mqtt://127.0.0.1:${await freePort()}`;
-    rt = await startRuntime({
-      args: ['-s', join(ROOT, 'flows', 'settings.js')],
+    rt = await startTaktRuntime({
+      userDir,
+      flowFile,
       env: {
-        TAKT_USER_DIR: userDir,
-        TAKT_FLOW_FILE: flowFile,
-        TAKT_OPCUA_PORT: String(await freePort()),
         BOX: box,
         LINE: line,
         MQTT_URLS: `${dead}, ${mqttUrl}`,

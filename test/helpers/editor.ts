@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_FLAGS } from './browser';
-import { freePort, waitUntil } from './net';
-import { ROOT } from './paths';
-import { startRuntime, type Runtime } from './runtime';
+import { waitUntil } from './net';
+import { startTaktRuntime, type Runtime } from './runtime';
 
 export interface Editor {
   page: Page;
@@ -40,17 +39,7 @@ export async function openEditor(prefix: string): Promise<Editor> {
   try {
     const flowFile = join(userDir, 'empty.json');
     writeFileSync(flowFile, '[]');
-    rt = await startRuntime({
-      args: ['-s', join(ROOT, 'flows', 'settings.js')],
-      env: {
-        TAKT_USER_DIR: userDir,
-        TAKT_FLOW_FILE: flowFile,
-        TAKT_OPCUA_PORT: String(await freePort()),
-        TAKT_MQTT_PORT: String(await freePort()),
-        MQTT_URL: '',
-      },
-      startTimeoutMs: STAGE_MS,
-    });
+    rt = await startTaktRuntime({ userDir, flowFile, startTimeoutMs: STAGE_MS });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     const page = await browser.newPage();
     const errors: string[] = [];
