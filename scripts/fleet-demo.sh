@@ -5,8 +5,9 @@
 # with their own BOX, LINE, port and user directory. Ctrl-C stops everything.
 #
 #   npm run build && scripts/fleet-demo.sh
-# Then open http://127.0.0.1:<port> of each box (printed below); kill one box's PID and watch the lease
-# "area-scheduler" move (debug "lease holder"); kill a nats-server and the boxes move to the others.
+# Then open http://127.0.0.1:<port>/dashboard/fleet of each box (printed below); kill one box's PID and watch
+# the lease "area-scheduler" move (the Fleet page, debug "lease holder"); kill a nats-server and the boxes
+# (their broker node and Sparkplug simulator) move to the others.
 # Needs: nats-server, victoria-metrics (Debian packages), Node 22+ (node_modules/.bin/node is used if there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,12 +66,13 @@ for i in 1 2 3; do
   for k in 0 1 2; do j=$(((i - 1 + k) % 3 + 1)); urls+="${urls:+, }mqtt://127.0.0.1:${mqtt[$j]}"; done
   mkdir -p "$run/box$i"
   cp flows/fleet-box.json "$run/box$i/flows.json"
+  # MQTT_URL (set: flows/settings.js starts no embedded broker); the flow itself uses MQTT_URLS.
   BOX="box$i" LINE="line$i" MQTT_URLS="$urls" MQTT_URL="mqtt://127.0.0.1:${mqtt[$i]}" \
     INFLUX_URL="http://127.0.0.1:$vm_port" PORT="$port" TAKT_USER_DIR="$run/box$i" \
     TAKT_FLOW_FILE="$run/box$i/flows.json" TAKT_CREDENTIAL_SECRET=fleet-demo \
     node node_modules/node-red/red.js -s flows/settings.js >"$run/box$i.log" 2>&1 &
   pids+=($!)
-  echo "box$i (line$i): pid $!, editor http://127.0.0.1:$port, log $run/box$i.log"
+  echo "box$i (line$i): pid $!, editor http://127.0.0.1:$port, fleet page http://127.0.0.1:$port/dashboard/fleet, log $run/box$i.log"
 done
 echo
 echo "Running. Kill a box (kill -9 <pid>) or a nats-server to watch work move; Ctrl-C stops the fleet."

@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { configReader, disable, onClose, onInput } from '../core/adaptor';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { commandReader, readFeatureRows, readTimestamp, rowVector } from '../core/message';
 import { status, throttledStatus } from '../core/status';
@@ -65,43 +65,35 @@ const init: NodeInitializer = (RED) => {
     RED.nodes.createNode(this, def);
     const shown = throttledStatus((s) => this.status(s));
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-    const task = def.task === 'classification' ? 'classification' : 'regression';
-    const rowsWanted = Number(def.rows ?? 1000);
-    const timeLimitS = Number(def.timeLimitS ?? 60);
-    const coverage = Number(def.coverage ?? 0.9);
-    const bad = !(Number.isInteger(rowsWanted) && rowsWanted >= 50)
-      ? new TaktError('learn.badConfig', `rows: ${def.rows} is not an integer >= 50`, 'rows')
-      : !(timeLimitS > 0)
-        ? new TaktError(
-            'learn.badConfig',
-            `time limit: ${def.timeLimitS} is not a positive number`,
-            'timeLimitS',
-          )
-        : !(coverage > 0 && coverage < 1)
-          ? new TaktError('learn.badConfig', `coverage: ${def.coverage} is not in (0, 1)`, 'coverage')
-          : undefined;
-    if (bad) return disable(this, bad);
-    let joiner: LabelJoin | undefined;
-    let feed: QualityFeed | undefined;
-    let target = 'quality';
-    try {
-      if (def.modelRef) feed = championFeed<QualityFeed>((id) => RED.nodes.getNode(id), def.modelRef);
-      const cfg = configReader(def, { code: 'learn.badConfig' });
-      target = cfg.string('target', 'quality');
-      const by = cfg.string('join', 'none');
-      if (by !== 'none' && by !== 'id' && by !== 'time')
-        throw new TaktError('learn.badConfig', `join: "${by}" is not none, id or time`, 'join');
-      if (by !== 'none')
-        joiner = new LabelJoin({
-          by,
-          windowMs: cfg.duration('joinWindow', { unit: 's', default: 5, minMs: 1 }),
-          delayMs: cfg.duration('joinDelay', { unit: 's', default: 0 }),
-          maxWaitMs: cfg.duration('labelWait', { unit: 's', default: 3600, minMs: 1 }),
-          maxRows: cfg.number('waitRows', { default: 10000, min: 1, integer: true }),
-        });
-    } catch (err) {
-      return disable(this, err as Error);
-    }
+    const set = setUp(this, () => {
+      const cfg = configReader(def);
+      const coverage = cfg.number('coverage', { default: 0.9, min: 0, exclusiveMin: true });
+      if (coverage >= 1)
+        throw new TaktError('config.tooLarge', `coverage: ${coverage} must be below 1`, 'coverage');
+      const by = cfg.choice('join', ['none', 'id', 'time'], 'none');
+      return {
+        feed: def.modelRef
+          ? championFeed<QualityFeed>((id) => RED.nodes.getNode(id), def.modelRef)
+          : undefined,
+        target: cfg.string('target', 'quality'),
+        task: cfg.choice('task', ['regression', 'classification'], 'regression'),
+        rowsWanted: cfg.number('rows', { default: 1000, min: 50, integer: true }),
+        timeLimitS: cfg.number('timeLimitS', { default: 60, min: 0, exclusiveMin: true }),
+        coverage,
+        joiner:
+          by === 'none'
+            ? undefined
+            : new LabelJoin({
+                by,
+                windowMs: cfg.duration('joinWindow', { unit: 's', default: 5, minMs: 1 }),
+                delayMs: cfg.duration('joinDelay', { unit: 's', default: 0 }),
+                maxWaitMs: cfg.duration('labelWait', { unit: 's', default: 3600, minMs: 1 }),
+                maxRows: cfg.number('waitRows', { default: 10000, min: 1, integer: true }),
+              }),
+      };
+    });
+    if (!set) return;
+    const { task, rowsWanted, timeLimitS, coverage, joiner, feed, target } = set;
     /** Warnings so far about expired rows, unmatched and ambiguous labels (the first, then every 100th). */
     const told = { expired: 0, unmatched: 0, ambiguous: 0 };
     const tell = (what: keyof typeof told, n: number, text: string) => {

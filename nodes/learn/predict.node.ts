@@ -15,6 +15,7 @@
 import { isAbsolute, join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { championFeed } from '../anomaly/follow';
+import { configReader, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { readRows, rowVector } from '../core/message';
 import { errorStatus, status, throttledStatus } from '../core/status';
@@ -48,9 +49,16 @@ const init: NodeInitializer = (RED) => {
     const shown = throttledStatus((s) => this.status(s));
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     const resolve = (p: string) => (isAbsolute(p) ? p : join(userDir, 'takt', 'models', p));
-    const lim = (v: string | number | undefined) => (v === '' || v === undefined ? undefined : Number(v));
-    const lo = lim(def.lower);
-    const hi = lim(def.upper);
+    const set = setUp(this, () => {
+      const cfg = configReader(def);
+      return {
+        lo: cfg.optionalNumber('lower'),
+        hi: cfg.optionalNumber('upper'),
+        model: cfg.string('model', ''),
+      };
+    });
+    if (!set) return;
+    const { lo, hi } = set;
     let predictor: Predictor | undefined;
     let loading: Promise<Predictor> | undefined;
     let feed: QualityFeed | undefined;
@@ -105,8 +113,8 @@ const init: NodeInitializer = (RED) => {
           shown.now(errorStatus(err));
         },
       });
-    } else if (def.model)
-      load(def.model).catch((err: unknown) => {
+    } else if (set.model)
+      load(set.model).catch((err: unknown) => {
         this.warn((err as Error).message);
         shown.now(errorStatus(err));
       });

@@ -21,7 +21,7 @@ const HELP = `takt-sim: a simulated production line over OPC UA (and Sparkplug B
   --no-anonymous      refuse anonymous OPC UA sessions
   --user-cert FILE    trust this X.509 user certificate, PEM or DER (repeatable); other user
                       certificates are refused, except those in <pki>/users/trusted/certs
-  --mqtt URL          also publish as a Sparkplug B edge node on this broker
+  --mqtt URL[,URL]    also publish as a Sparkplug B edge node on this broker (several: fail over)
   --group ID          Sparkplug group id (default Takt)
   --edge-node ID      Sparkplug edge node id (default: the first line's id)
   --load-tags N       load mode: N extra tags under Objects/<Site>/Load

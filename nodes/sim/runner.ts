@@ -97,6 +97,8 @@ export class SimRunner extends EventEmitter<RunnerEvents> {
     if (opts.sparkplug) {
       this.sparkplug = new SparkplugEdgeNode(this.sim, opts.sparkplug);
       this.sparkplug.on('error', (err) => this.emit('warning', err));
+      // A failed first attempt rejects start() (warned there); an outage later is warned here.
+      this.sparkplug.on('disconnected', (err) => this.emit('warning', err));
     }
   }
 
@@ -115,7 +117,8 @@ export class SimRunner extends EventEmitter<RunnerEvents> {
       await this.opcua?.stop();
       throw err;
     } finally {
-      // Sparkplug: the broker may come later; mqtt.js keeps reconnecting, births follow each connection.
+      // Sparkplug: the broker may come later; the connection keeps trying (through its list of brokers),
+      // births follow each connection.
       this.sparkplug?.start().catch((err: Error) => this.emit('warning', err));
     }
   }

@@ -6,11 +6,15 @@
  * Topics: spBv1.0/<group>/<NBIRTH|NDATA|NDEATH|NCMD>/<edge node> and
  *         spBv1.0/<group>/<DBIRTH|DDATA|DDEATH|DCMD>/<edge node>/<machine>.
  * The vibration waveform is not published over Sparkplug (OPC UA carries it).
+ *
+ * The MQTT session is the broker connection of mqtt/connection.ts (the one takt-mqtt-broker uses): `url` may
+ * list several brokers (a cluster's nodes), and each new attempt after a lost or refused connection goes to
+ * the next one, with the same doubling back-off.
  */
 import { EventEmitter } from 'node:events';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { errorMessage, TaktError } from '../core/errors';
 import { within } from '../core/time';
+import { MqttBrokerConnection, type BrokerOptions } from '../mqtt/connection';
 import {
   SparkplugEdgeEngine,
   type EdgeMetricType,
@@ -19,19 +23,26 @@ import {
 } from '../mqtt/sparkplug-edge';
 import type { AdvanceResult, PlantSimulator, TagInfo } from './engine';
 
-export interface SparkplugOptions {
+export interface SparkplugOptions extends Pick<
+  BrokerOptions,
+  | 'username'
+  | 'password'
+  | 'tls'
+  | 'keepaliveSec'
+  | 'reconnectInitialMs'
+  | 'reconnectMaxMs'
+  | 'connectTimeoutMs'
+> {
+  /** The broker, or several (comma or space separated) to fail over between them. */
   url: string;
   groupId: string;
   edgeNodeId: string;
-  username?: string;
-  password?: string;
-  /** Extra mqtt.js options (TLS: ca, cert, key, rejectUnauthorized). */
-  mqtt?: IClientOptions;
 }
 
 export interface SparkplugEvents {
   connected: [];
-  disconnected: [];
+  /** A connection was lost (once per outage, until the next connection), with its cause. */
+  disconnected: [Error];
   birth: [number];
   error: [Error];
 }
@@ -51,16 +62,16 @@ interface Ref {
 }
 
 /**
- * The transport (mqtt.js, its own session with the NDEATH as will) around the shared Sparkplug edge engine
+ * The transport (the failover broker connection, its own session with the NDEATH as will) around the shared Sparkplug edge engine
  * of the protocol layer, which holds births, bdSeq/seq, aliases and encoding. The simulator declares
  * every tag up front with its datatype, publishes by exception (changed values, plus every finished part)
  * and stamps DBIRTH/DDATA with simulated time.
  */
 export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
   private readonly sim: PlantSimulator;
-  private readonly opts: SparkplugOptions;
   private readonly edge: SparkplugEdgeEngine;
-  private client: MqttClient | undefined;
+  private readonly conn: MqttBrokerConnection;
+  private started = false;
   /** Metrics per device (machine id), in tag order. */
   private readonly devices = new Map<string, Ref[]>();
   private readonly byTopic = new Map<string, Ref>();
@@ -68,7 +79,6 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
   constructor(sim: PlantSimulator, opts: SparkplugOptions) {
     super();
     this.sim = sim;
-    this.opts = opts;
     this.edge = new SparkplugEdgeEngine({
       groupId: opts.groupId,
       edgeNodeId: opts.edgeNodeId,
@@ -90,6 +100,30 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
       this.devices.set(tag.machine, list);
       this.byTopic.set(tag.topic, ref);
     }
+    // Throws TaktError (mqtt.badUrl, ...) on a bad URL or option.
+    this.conn = new MqttBrokerConnection({
+      url: opts.url,
+      username: opts.username,
+      password: opts.password,
+      tls: opts.tls,
+      keepaliveSec: opts.keepaliveSec,
+      reconnectInitialMs: opts.reconnectInitialMs,
+      reconnectMaxMs: opts.reconnectMaxMs,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      protocolVersion: 4,
+      cleanSession: true,
+      clientId: `takt-sim-${opts.groupId}-${opts.edgeNodeId}-${process.pid}`,
+      will: { topic: this.topic('NDEATH'), payload: this.edge.death().payload, qos: 1, retain: false },
+    });
+  }
+
+  /** The broker of the current (or last) connection attempt. */
+  get server(): string {
+    return this.conn.server;
+  }
+
+  get connected(): boolean {
+    return this.conn.connected;
   }
 
   private topic(kind: string, device?: string): string {
@@ -100,55 +134,58 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
     return Buffer.from(this.edge.death().payload);
   }
 
-  /** Connects; births are published on every (re)connection. Resolves on the first connection. */
+  /**
+   * Connects; births are published on every (re)connection. Resolves on the first connection; rejects when
+   * the first attempt fails (the connection keeps trying, through the list of brokers).
+   */
   start(): Promise<void> {
-    const client = mqtt.connect(this.opts.url, {
-      ...this.opts.mqtt,
-      protocolVersion: 4,
-      clean: true,
-      clientId: `takt-sim-${this.opts.groupId}-${this.opts.edgeNodeId}-${process.pid}`,
-      username: this.opts.username,
-      password: this.opts.password,
-      reconnectPeriod: 2000,
-      will: { topic: this.topic('NDEATH'), payload: this.deathPayload(), qos: 1, retain: false },
-    });
-    this.client = client;
-    client.on('connect', () => {
-      client.subscribe([this.topic('NCMD'), `${this.topic('DCMD')}/+`], { qos: 1 }, (err) => {
-        if (err) this.emit('error', err);
+    if (this.started) return Promise.reject(new TaktError('sim.started', 'the edge node is already started'));
+    this.started = true;
+    let first = true;
+    let lost = false;
+    const settled = new Promise<void>((resolve, reject) => {
+      this.conn.on('state', (state, why) => {
+        if (state === 'connected') {
+          lost = false;
+          this.emit('connected');
+          this.birth();
+          if (first) resolve();
+          first = false;
+        } else if (state === 'backoff') {
+          // Once per lost (or refused) session: the next CONNECT carries the next bdSeq in its will.
+          this.edge.sessionLost();
+          this.conn.setWillPayload(this.edge.death().payload);
+          // Said once per outage, not on every attempt.
+          if (!lost) {
+            lost = true;
+            const err = new TaktError('sim.mqtt', `Sparkplug broker ${this.conn.server}: ${why ?? 'lost'}`);
+            if (first) reject(err);
+            else this.emit('disconnected', err);
+          }
+          first = false;
+        }
       });
-      this.emit('connected');
-      this.birth();
     });
-    client.on('close', () => {
-      this.emit('disconnected');
-      // The next session gets a new bdSeq: its NDEATH (the will) must carry it.
-      this.edge.sessionLost();
-      if (client.options.will) client.options.will.payload = this.deathPayload();
+    this.conn.subscribe(
+      this,
+      [this.topic('NCMD'), `${this.topic('DCMD')}/+`],
+      (topic, payload) => this.onCommand(topic, payload),
+      1,
+    );
+    this.conn.on('subscribed', (_user, err) => {
+      if (err) this.emit('error', err);
     });
-    client.on('error', (err) => this.emit('error', err));
-    client.on('message', (topic, payload) => this.onCommand(topic, payload));
-    return new Promise((resolve, reject) => {
-      const onErr = (err: Error) => {
-        client.off('connect', onOk);
-        reject(err);
-      };
-      const onOk = () => {
-        client.off('error', onErr);
-        resolve();
-      };
-      client.once('connect', onOk);
-      client.once('error', onErr);
-    });
+    return settled;
   }
 
+  /** QoS 0 and not retained, as Sparkplug asks of births and data; lost with the connection. */
   private send(out: readonly SpMessage[]): void {
-    for (const m of out) this.client?.publish(m.topic, Buffer.from(m.payload), { qos: 0 });
+    for (const m of out) this.conn.publish(m.topic, m.payload, { qos: 0 }).catch(() => undefined);
   }
 
   /** NBIRTH then every DBIRTH, with full metric definitions (name, alias, type, value) at simulated time. */
   birth(): void {
-    if (!this.client?.connected) return;
+    if (!this.conn.connected) return;
     const snap = this.sim.snapshot();
     const ts = this.sim.now;
     const points: MetricPoint[] = [];
@@ -170,7 +207,7 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
 
   /** DDATA per machine with the metrics that changed (and every finished part's measurement). */
   publish(result?: AdvanceResult): void {
-    if (!this.client?.connected) return;
+    if (!this.conn.connected) return;
     const snap = this.sim.snapshot();
     const ts = this.sim.now;
     const points: MetricPoint[] = [];
@@ -202,11 +239,9 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
    * ground truth as JSON on <camera topic>/Part (Sparkplug B has no place for images).
    */
   publishImage(topic: string, png: Uint8Array, truth: object): void {
-    if (!this.client?.connected) return;
-    this.client.publish(`${topic}/Image`, Buffer.from(png.buffer, png.byteOffset, png.byteLength), {
-      qos: 0,
-    });
-    this.client.publish(`${topic}/Part`, JSON.stringify(truth), { qos: 0 });
+    if (!this.conn.connected) return;
+    this.conn.publish(`${topic}/Image`, png, { qos: 0 }).catch(() => undefined);
+    this.conn.publish(`${topic}/Part`, JSON.stringify(truth), { qos: 0 }).catch(() => undefined);
   }
 
   private onCommand(topic: string, payload: Buffer): void {
@@ -218,21 +253,25 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
   }
 
   async stop(): Promise<void> {
-    const c = this.client;
-    this.client = undefined;
-    if (!c) return;
+    if (!this.started) return;
+    this.started = false;
     // A clean stop publishes the death certificate itself (the broker sends the will only on a lost
     // connection). The broker may be stopping too (an embedded one): wait for its acknowledgement at most
     // 2 s, then drop the connection, which makes the broker (if still there) send the will instead.
     const acked =
-      c.connected &&
+      this.conn.connected &&
       (await within(
-        c.publishAsync(this.topic('NDEATH'), this.deathPayload(), { qos: 1 }).then(
+        this.conn.publish(this.topic('NDEATH'), this.deathPayload(), { qos: 1 }).then(
           () => true,
           () => false,
         ),
         2000,
       )) === true;
-    await c.endAsync(!acked);
+    if (!acked) this.conn.dropConnection('stopped');
+    this.conn.removeAllListeners();
+    await this.conn.deregister(this);
+    // A later start is a new session, with the next bdSeq.
+    this.edge.sessionLost();
+    this.conn.setWillPayload(this.edge.death().payload);
   }
 }

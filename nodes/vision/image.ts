@@ -32,6 +32,67 @@ export interface Roi {
   h: number;
 }
 
+/** A box around map cells, in source pixels (see `cellsBox`). */
+export interface CellsBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** The cells' area in source pixels. */
+  area: number;
+}
+
+/**
+ * The bounding box of some cells of a model's output map (indices into a `grid.width` x `grid.height`
+ * row-major map), in source pixels. The map covers the model input (`input.width` x `input.height`), which
+ * was made from `roi` of the source image. `toInput` maps a point of the map's frame to the model input
+ * (e.g. through a registration pose); each cell's four corners are mapped and the box is clipped to the input.
+ */
+export function cellsBox(
+  cells: readonly number[],
+  grid: { width: number; height: number },
+  input: { width: number; height: number },
+  roi: Roi,
+  toInput?: (x: number, y: number) => readonly [number, number],
+): CellsBox {
+  const cw = input.width / grid.width;
+  const ch = input.height / grid.height;
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  const corner = (u: number, v: number) => {
+    const [x, y] = toInput ? toInput(u * cw, v * ch) : [u * cw, v * ch];
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+  };
+  for (const k of cells) {
+    const cx = k % grid.width;
+    const cy = (k - cx) / grid.width;
+    corner(cx, cy);
+    corner(cx + 1, cy + 1);
+    if (toInput) {
+      corner(cx + 1, cy);
+      corner(cx, cy + 1);
+    }
+  }
+  x0 = Math.max(0, x0);
+  y0 = Math.max(0, y0);
+  x1 = Math.min(input.width, x1);
+  y1 = Math.min(input.height, y1);
+  const kx = roi.w / input.width;
+  const ky = roi.h / input.height;
+  return {
+    x: Math.round(roi.x + x0 * kx),
+    y: Math.round(roi.y + y0 * ky),
+    w: Math.round((x1 - x0) * kx),
+    h: Math.round((y1 - y0) * ky),
+    area: Math.round(cells.length * cw * ch * kx * ky),
+  };
+}
+
 export interface PrepareOptions {
   /** Output width (and height, unless `height` is given). */
   size: number;

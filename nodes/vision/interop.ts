@@ -17,7 +17,7 @@
 import { TaktError } from '../core/errors';
 import { openOnnxSession, readOnnx, type OnnxValue, type Ort } from '../core/onnx';
 import type { InferenceSession } from 'onnxruntime-node';
-import { prepare, type ImageInput } from './image';
+import { cellsBox, prepare, type ImageInput } from './image';
 import { heatmapPng, mapRegions, type Defect, type InspectOptions } from './model';
 import { imageStats, type ImageStats } from './stats';
 
@@ -337,31 +337,11 @@ export class ForeignModel {
         throw shape(`anomaly map output "${s.mapOutput}" is [${d.join(',')}], not one map`);
       map = { width: mw, height: mh, data };
       const pixelThr = opts.threshold ?? s.pixelThreshold ?? threshold;
-      // One map cell covers (W / mw) x (H / mh) model pixels, that is (roi.w / mw) x (roi.h / mh) source pixels.
-      const cw = p.roi.w / mw;
-      const ch = p.roi.h / mh;
-      for (const r of mapRegions(data, mw, pixelThr, mh)) {
-        let x0 = Infinity;
-        let y0 = Infinity;
-        let x1 = -Infinity;
-        let y1 = -Infinity;
-        for (const k of r.cells) {
-          const cx = k % mw;
-          const cy = (k - cx) / mw;
-          x0 = Math.min(x0, cx);
-          y0 = Math.min(y0, cy);
-          x1 = Math.max(x1, cx + 1);
-          y1 = Math.max(y1, cy + 1);
-        }
+      for (const r of mapRegions(data, mw, pixelThr, mh))
         defects.push({
-          x: Math.round(p.roi.x + x0 * cw),
-          y: Math.round(p.roi.y + y0 * ch),
-          w: Math.round((x1 - x0) * cw),
-          h: Math.round((y1 - y0) * ch),
-          area: Math.round(r.cells.length * cw * ch),
+          ...cellsBox(r.cells, { width: mw, height: mh }, { width: s.width, height: s.height }, p.roi),
           score: r.score,
         });
-      }
       if (opts.heatmap) {
         if (mw === mh && s.width === s.height)
           heatmap = await heatmapPng(p.tensor, s.channels, s.width, data, mw, pixelThr);

@@ -13,7 +13,7 @@ import { normalQuantile } from '../core/normal';
 import { openOnnxSession, type Ort } from '../core/onnx';
 import { Rng } from '../core/random';
 import { extractorModel, positions, scorerModel, type ExtractorSpec } from './graph';
-import { encodePng, prepare, type ImageInput, type Roi } from './image';
+import { cellsBox, encodePng, prepare, type ImageInput, type Roi } from './image';
 import { buildTemplate, findPose, IDENTITY, poseMap, thumbnail, warp, type Pose } from './register';
 import { imageStats, statsReference, type ImageStats } from './stats';
 import type { ReferenceSample } from '../models/types';
@@ -907,44 +907,13 @@ export class Inspector {
     const map = Float32Array.from(out.map!.data as Float32Array);
     const threshold = opts.threshold ?? c.threshold;
     const g = c.grid;
-    const defects: Defect[] = mapRegions(map, g, threshold).map((r) => {
-      // Cell corners of the region, through the pose back to the model input, then to source pixels.
-      const cell = c.size / g;
-      const kx = p.roi.w / c.size;
-      const ky = p.roi.h / c.size;
-      let x0 = Infinity;
-      let y0 = Infinity;
-      let x1 = -Infinity;
-      let y1 = -Infinity;
-      for (const k of r.cells) {
-        const cx = k % g;
-        const cy = (k - cx) / g;
-        for (const [u, v] of [
-          [cx, cy],
-          [cx + 1, cy],
-          [cx, cy + 1],
-          [cx + 1, cy + 1],
-        ] as const) {
-          const [mx, my] = poseMap(pose, c.size, u * cell, v * cell);
-          x0 = Math.min(x0, mx);
-          y0 = Math.min(y0, my);
-          x1 = Math.max(x1, mx);
-          y1 = Math.max(y1, my);
-        }
-      }
-      x0 = Math.max(0, x0);
-      y0 = Math.max(0, y0);
-      x1 = Math.min(c.size, x1);
-      y1 = Math.min(c.size, y1);
-      return {
-        x: Math.round(p.roi.x + x0 * kx),
-        y: Math.round(p.roi.y + y0 * ky),
-        w: Math.round((x1 - x0) * kx),
-        h: Math.round((y1 - y0) * ky),
-        area: Math.round(r.cells.length * cell * cell * kx * ky),
-        score: r.score,
-      };
-    });
+    // Cell corners of a region, through the pose back to the model input, then to source pixels.
+    const size = { width: c.size, height: c.size };
+    const toInput = (x: number, y: number) => poseMap(pose, c.size, x, y);
+    const defects: Defect[] = mapRegions(map, g, threshold).map((r) => ({
+      ...cellsBox(r.cells, { width: g, height: g }, size, p.roi, toInput),
+      score: r.score,
+    }));
     const result: Inspection = {
       score,
       threshold,

@@ -1,5 +1,5 @@
 /**
- * Every flow the package ships (flows/plant-demo.json and every examples/**\/*.json, found at run time) imported
+ * Every flow the package ships (flows/plant-demo.json, flows/fleet-box.json and every examples/**\/*.json, found at run time) imported
  * into the Node-RED editor in a real browser, the way a person imports it (Import ▸ paste, defaults not applied),
  * then checked with the editor's own validators: the nodes and config nodes the Deploy button would list under
  * "The workspace contains some nodes that are not properly configured" must be none. A node that adds a field
@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable } from '../helpers/browser';
-import { type Editor, openEditor } from '../helpers/editor';
+import { type Editor, OPEN_EDITOR_MS, openEditor } from '../helpers/editor';
 import { ROOT } from '../helpers/paths';
 
 /** Every .json file under dir, sorted. */
@@ -26,7 +26,11 @@ function jsonFiles(dir: string): string[] {
     });
 }
 
-const SHIPPED = [join(ROOT, 'flows', 'plant-demo.json'), ...jsonFiles(join(ROOT, 'examples'))];
+const SHIPPED = [
+  join(ROOT, 'flows', 'plant-demo.json'),
+  join(ROOT, 'flows', 'fleet-box.json'),
+  ...jsonFiles(join(ROOT, 'examples')),
+];
 
 /** What the editor says about one imported node. */
 interface Finding {
@@ -45,6 +49,7 @@ describe('shipped flows in the editor (Import, then the Deploy check)', function
 
   before(async function () {
     if (!chromiumAvailable()) this.skip();
+    this.timeout(OPEN_EDITOR_MS);
     editor = await openEditor('takt-editor-');
     page = editor.page;
     assert.deepEqual(editor.errors, [], 'the editor loads without page errors');

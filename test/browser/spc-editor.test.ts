@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable } from '../helpers/browser';
-import { type Editor, openEditor } from '../helpers/editor';
+import { type Editor, OPEN_EDITOR_MS, openEditor } from '../helpers/editor';
 
 const ROWS = ['grouping', 'size', 'ewma', 'cusum', 'imr', 'constants', 'r2r', 'patterns'] as const;
 
@@ -33,6 +33,7 @@ describe('takt-spc edit dialog (fields from the chart-kind registry)', function 
 
   before(async function () {
     if (!chromiumAvailable()) this.skip();
+    this.timeout(OPEN_EDITOR_MS);
     editor = await openEditor('takt-spc-editor-');
     page = editor.page;
   });

@@ -21,10 +21,17 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { canConnect, freePort, waitUntil } from '../helpers/net';
 import { ROOT } from '../helpers/paths';
-import { commsListener, getJson, type NodeSet, type Runtime, startRuntime } from '../helpers/runtime';
+import { commsListener, getJson, type NodeSet, type Runtime, startTaktRuntime } from '../helpers/runtime';
 
 const EXAMPLES = join(ROOT, 'examples');
-const STEP_TIMEOUT_MS = 60000;
+/*
+ * Bounds on waiting for a condition, sized for a loaded two-core machine (the full suite beside benches, load
+ * average above 20): a passing run never waits them out, so they cost nothing when things are quick.
+ */
+/** One step's wait: a node turning green, an action waiting for approval, a debug node receiving. */
+const STEP_TIMEOUT_MS = 120000;
+/** Node-RED starting its flows: at start-up, and again after a deploy. */
+const START_TIMEOUT_MS = 120000;
 /** Every example runs at least this long (15 simulated minutes at 60x) before errors are counted. */
 const MIN_RUN_MS = 15000;
 /** How long an example may show a connecting (yellow ring) status before its buttons are pressed anyway. */
@@ -431,20 +438,29 @@ function batches(examples: Example[]): Example[][] {
   return out.map((b) => b.items);
 }
 
+/**
+ * The longest one batch can take when every wait runs to its bound: the runtime starting, the deploy starting,
+ * the examples settling, the steps of its longest plan (each of its waits), the minimum run, and stopping. The
+ * suite's hook allows the sum over the batches, so a slow stage fails with its own message ("timed out ...
+ * waiting for ...") rather than mocha's hook timeout, which said nothing about which example was stuck.
+ */
+function batchBudgetMs(batch: Example[]): number {
+  const waits = (ex: Example) =>
+    ex.plan.steps.reduce((n, st) => n + (st.green?.length ?? 0) + (st.approve !== undefined ? 1 : 0) + 1, 0);
+  const steps = Math.max(0, ...batch.map(waits));
+  return 2 * START_TIMEOUT_MS + SETTLE_MS + steps * STEP_TIMEOUT_MS + MIN_RUN_MS + 30000;
+}
+
 /** Starts a runtime as `npm start` would, with no flows yet (examples are deployed into it). */
 async function startEmpty(userDir: string): Promise<Runtime> {
   const flowFile = join(userDir, 'flows.json');
   writeFileSync(flowFile, '[]');
-  return startRuntime({
-    args: ['-s', join(ROOT, 'flows', 'settings.js')],
-    env: {
-      TAKT_USER_DIR: userDir,
-      TAKT_FLOW_FILE: flowFile,
-      TAKT_OPCUA_PORT: String(await freePort()),
-      TAKT_MQTT_PORT: String(await freePort()),
-      // CI's Mosquitto when .ci/run exported it; otherwise settings.js starts the embedded broker.
-      MQTT_URL: process.env.MQTT_URL ?? '',
-    },
+  return startTaktRuntime({
+    userDir,
+    flowFile,
+    // CI's Mosquitto when .ci/run exported it; otherwise settings.js starts the embedded broker.
+    env: { MQTT_URL: process.env.MQTT_URL ?? '' },
+    startTimeoutMs: START_TIMEOUT_MS,
   });
 }
 
@@ -468,7 +484,7 @@ async function runBatch(rt: Runtime, examples: Example[]): Promise<Map<string, O
   });
   if (!deployed.ok) throw new Error(`deploy answered ${deployed.status}: ${await deployed.text()}`);
   // The deploy answers before the nodes have started; the runtime logs when they have.
-  await waitUntil(() => starts() > before, 'the examples to start', 60000);
+  await waitUntil(() => starts() > before, 'the examples to start', START_TIMEOUT_MS);
   const started = Date.now();
   // Messages per node id: a debug node counts when it writes to the sidebar or to its status.
   const seen = new Map<string, number>();
@@ -639,7 +655,9 @@ describe('example flows (examples/**/*.json in a runtime with the simulator)', f
     }
     let types: Set<string> | undefined;
     const runnable: Example[] = [];
-    for (const group of batches(examples.filter((e) => !e.skip))) {
+    const groups = batches(examples.filter((e) => !e.skip));
+    this.timeout(groups.reduce((ms, g) => ms + batchBudgetMs(g), 60000));
+    for (const group of groups) {
       const userDir = mkdtempSync(join(tmpdir(), 'takt-examples-'));
       let rt: Runtime | undefined;
       try {

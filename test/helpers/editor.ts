@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_FLAGS } from './browser';
-import { freePort, waitUntil } from './net';
-import { ROOT } from './paths';
-import { startRuntime, type Runtime } from './runtime';
+import { waitUntil } from './net';
+import { startTaktRuntime, type Runtime } from './runtime';
 
 export interface Editor {
   page: Page;
@@ -17,6 +16,15 @@ export interface Editor {
   errors: string[];
   close(): Promise<void>;
 }
+
+/**
+ * How long each stage of opening the editor may take: the runtime starting its flows, the page loading, the
+ * editor loading every node type's HTML. Generous: on a loaded two-core machine (other suites, benches) each
+ * has taken over a minute. A suite's hook allows `OPEN_EDITOR_MS`, the sum of the stages and a margin, so a
+ * slow stage fails with its own message rather than mocha's hook timeout.
+ */
+const STAGE_MS = 120000;
+export const OPEN_EDITOR_MS = 3 * STAGE_MS + 60000;
 
 /** Starts the runtime and a browser, and waits until the editor has loaded the takt node types. */
 export async function openEditor(prefix: string): Promise<Editor> {
@@ -31,21 +39,14 @@ export async function openEditor(prefix: string): Promise<Editor> {
   try {
     const flowFile = join(userDir, 'empty.json');
     writeFileSync(flowFile, '[]');
-    rt = await startRuntime({
-      args: ['-s', join(ROOT, 'flows', 'settings.js')],
-      env: {
-        TAKT_USER_DIR: userDir,
-        TAKT_FLOW_FILE: flowFile,
-        TAKT_OPCUA_PORT: String(await freePort()),
-        TAKT_MQTT_PORT: String(await freePort()),
-        MQTT_URL: '',
-      },
-    });
+    rt = await startTaktRuntime({ userDir, flowFile, startTimeoutMs: STAGE_MS });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(rt.url);
+    // Playwright's own default (30 s) for the page load is too short under load; the wait below then
+    // waits for the editor itself.
+    await page.goto(rt.url, { timeout: STAGE_MS, waitUntil: 'domcontentloaded' });
     await waitUntil(
       () =>
         page.evaluate(() => {
@@ -55,7 +56,7 @@ export async function openEditor(prefix: string): Promise<Editor> {
           );
         }),
       'the editor to load the takt node types',
-      60000,
+      STAGE_MS,
       250,
     );
     return { page, errors, close };

@@ -3,13 +3,17 @@
  * Used by the runtime and pack tests; node tests use the in-process helper instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { freePort, waitUntil } from './net';
+import { ROOT } from './paths';
 
 export interface RuntimeOptions {
   /** Arguments after red.js, e.g. ['-s', 'flows/settings.js'] or ['-u', userDir]. */
   args: string[];
   env?: Record<string, string>;
   cwd?: string;
+  /** How long Node-RED may take to start its flows (default 60 s; more for suites that run under load). */
+  startTimeoutMs?: number;
 }
 
 export interface Runtime {
@@ -49,13 +53,38 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         return /Started flows/.test(out);
       },
       'Node-RED to start its flows',
-      60000,
+      opts.startTimeoutMs ?? 60000,
     );
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\n--- Node-RED output ---\n${out}`);
   }
   return { url, port, proc, log: () => out, stop };
+}
+
+/**
+ * The runtime `npm start` starts (flows/settings.js) on the flow file `flowFile`, in its own user directory,
+ * with OPC UA and embedded-broker ports of its own and no MQTT_URL (settings.js then starts its embedded broker)
+ * unless `env` sets them.
+ */
+export async function startTaktRuntime(o: {
+  userDir: string;
+  flowFile: string;
+  env?: Record<string, string>;
+  startTimeoutMs?: number;
+}): Promise<Runtime> {
+  return startRuntime({
+    args: ['-s', join(ROOT, 'flows', 'settings.js')],
+    env: {
+      TAKT_USER_DIR: o.userDir,
+      TAKT_FLOW_FILE: o.flowFile,
+      TAKT_OPCUA_PORT: String(await freePort()),
+      TAKT_MQTT_PORT: String(await freePort()),
+      MQTT_URL: '',
+      ...o.env,
+    },
+    startTimeoutMs: o.startTimeoutMs,
+  });
 }
 
 /** GET a JSON admin API path. */

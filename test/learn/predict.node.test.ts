@@ -182,4 +182,18 @@ describe('takt-predict-train and takt-predict nodes', () => {
     const [e] = await caught;
     assert.match(e.error.message, /no model/);
   });
+
+  it('refuses a bad config with a named config error naming the field', async () => {
+    const f = flow();
+    Object.assign(f[1], { coverage: 1.5 });
+    Object.assign(f[2], { lower: 'ten' });
+    await load([trainNode, predictNode, catchNode], f);
+    const caught = nextMessages<{ error: { message: string; code?: string } }>('caught', 2);
+    getNode('t').receive(part());
+    getNode('p').receive({ payload: { temp: 200, speed: 1, humidity: 40 } });
+    const errors = await caught;
+    const byCode = new Map(errors.map((m) => [m.error.code, m.error.message]));
+    assert.match(byCode.get('config.tooLarge') ?? '', /^coverage: /, JSON.stringify(errors));
+    assert.match(byCode.get('config.notNumber') ?? '', /^lower: "ten"/, JSON.stringify(errors));
+  });
 });
