@@ -12,7 +12,8 @@
  * voice side too), with their gold.
  * Per stage: decoding (word error rate against the spoken text, numbers written as words; word-exact
  * transcripts), parsing (the typed text through the same parser: the ceiling the voice side can reach), and
- * the round trip; the decode time of every command (p50, p95, max).
+ * the round trip, with the decoder's best hypothesis alone and after the parser's pick among the n-best; the
+ * decode time of every command (p50, p95, max).
  *
  *   npm run bench:voice [-- --n 100 --seed 7 --set gen|eval --search lm|grammar --errors]
  */
@@ -150,6 +151,9 @@ async function main() {
   let refWords = 0;
   let failures = 0;
   let decodeWrongTypedRight = 0;
+  /** The decoder's best hypothesis fully right (before the parser's n-best pick), and how often the pick changed it. */
+  let bestOk = 0;
+  let picked = 0;
   const decodeMs: number[] = [];
   const errors: string[] = [];
   try {
@@ -171,11 +175,14 @@ async function main() {
       // a decode that fails or times out counts as wrong (nothing heard), the run goes on
       const tr = await rec.transcribe(wav16(mixed)).catch((e: unknown) => {
         failures++;
-        return { text: '', ms: NaN, error: String(e) };
+        return { text: '', best: '', alternatives: [], ms: NaN, error: String(e) };
       });
       if (Number.isFinite(tr.ms)) decodeMs.push(tr.ms);
       const heard = parse(tr.text, { plant, now });
       const ok = heard.intent === c.intent && sameSlots(heard.slots, gold);
+      const first = tr.best === tr.text ? heard : parse(tr.best, { plant, now });
+      if (first.intent === c.intent && sameSlots(first.slots, gold)) bestOk++;
+      if (tr.best !== tr.text) picked++;
       const tOk = typed.intent === c.intent && sameSlots(typed.slots, gold);
       const ref = spokenForm(c.text);
       const hyp = spokenForm(tr.text);
@@ -212,6 +219,7 @@ async function main() {
             speed,
             snr: sk,
             heard: tr.text,
+            ...(tr.best !== tr.text ? { best: tr.best } : {}),
             intent: heard.intent,
             slots: heard.slots,
             typedRight: tOk,
@@ -245,6 +253,8 @@ async function main() {
     ['decoding: transcripts word-exact', `${wordsRight}/${total}`],
     ['parsing: typed text fully right (ceiling)', `${textOk}/${total}`],
     ['round trip: intent right', `${intentOk}/${total}`],
+    ['round trip, decoder best only: fully right', `${bestOk}/${total}`],
+    ['n-best: the parser passed on another hypothesis', `${picked}/${total}`],
     ['round trip: fully right', `${voiceOk}/${total}`],
     ['lost in decoding (typed right, voice wrong)', `${decodeWrongTypedRight}/${total}`],
     [
@@ -267,6 +277,7 @@ async function main() {
     typedAcc: Number(textAcc.toFixed(3)),
     voiceVsTyped: textAcc ? Number((voiceAcc / textAcc).toFixed(3)) : null,
     intentAcc: Number((intentOk / total).toFixed(3)),
+    bestOnlyAcc: Number((bestOk / total).toFixed(3)),
     wer: Number(wer.toFixed(3)),
     wordExact: Number((wordsRight / total).toFixed(3)),
     decodeMedianMs: quantile(decodeMs, 0.5),

@@ -2,7 +2,8 @@
 // author's development utterances (test/assistant/dev-utterances*.json; never the evaluation set in
 // bench/data, never the voice bench's generator). The demo plant's names become classes ({machine}, {line},
 // {order}, {item}, {characteristic}, {parameter}), numbers {num}, a unit after a number {unit}; sentences
-// with a word the pronunciation dictionary lacks (the typos the typed-text tests carry) are left out.
+// with a word neither the pronunciation dictionary nor the parser's language data knows (the typos the
+// typed-text tests carry) are left out.
 // The recognizer fills the classes with any plant's names (nodes/assistant/voice-lm.ts).
 //   node scripts/voice-sentences.mjs [dict]
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,18 @@ const known = new Set(
     .split('\n')
     .map((l) => l.split(' ')[0].replace(/\(\d+\)$/, '')),
 );
+// the domain's own words (intent cues, units, numbers, time and order words) are kept even when the
+// dictionary lacks them ("oee", "cpk"): the recognizer spells them or reads them with espeak-ng
+const domain = new Set();
+const collect = (x) => {
+  if (typeof x === 'string') for (const w of words(x)) domain.add(w);
+  else if (Array.isArray(x)) x.forEach(collect);
+  else if (x && typeof x === 'object')
+    for (const [k, v] of Object.entries(x)) {
+      collect(k);
+      collect(v);
+    }
+};
 const plant = JSON.parse(readFileSync(join(root, 'nodes/assistant/demo-plant.json'), 'utf8'));
 const lang = JSON.parse(readFileSync(join(root, 'nodes/assistant/lang/en.json'), 'utf8'));
 const words = (s) =>
@@ -40,6 +53,7 @@ for (const x of plant.items ?? []) add('item', x);
 for (const x of plant.characteristics ?? []) add('characteristic', x);
 for (const o of plant.orders ?? []) add('order', o);
 classes.sort((a, b) => b[1].length - a[1].length);
+for (const k of ['intents', 'units', 'numbers', 'time', 'orderWords', 'setTo']) collect(lang[k]);
 const units = Object.values(lang.units)
   .flat()
   .map((u) => words(u).join(' '))
@@ -64,7 +78,7 @@ for (const t of texts) {
   s = s.replace(/( \{num\}(?: point \{num\})?) /g, '$1 ');
   for (const u of units) s = s.split(` {num} ${u} `).join(' {num} {unit} ');
   s = s.trim();
-  if (s.split(' ').every((w) => /^\{\w+\}$/.test(w) || known.has(w))) out.add(s);
+  if (s.split(' ').every((w) => /^\{\w+\}$/.test(w) || known.has(w) || domain.has(w))) out.add(s);
 }
 const path = join(root, 'nodes/assistant/lang/en-voice.json');
 const voice = JSON.parse(readFileSync(path, 'utf8'));

@@ -1,8 +1,8 @@
 /**
  * takt-voice-in: speech to text, offline. A WAV buffer (or a file path) in msg.payload -> the words heard in
- * msg.payload (text for takt-ask), with msg.voice = { text, ms }. pocketsphinx decodes against a domain
- * language model built from the assistant's voice language data and the plant's names (see voice.ts);
- * msg.topic 'plant' with a plant in msg.payload rebuilds it.
+ * msg.payload (text for takt-ask), with msg.voice = { text, best, alternatives, ms }. pocketsphinx decodes
+ * against a domain language model built from the assistant's voice language data and the plant's names (see
+ * voice.ts); msg.topic 'plant' with a plant in msg.payload rebuilds it.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { configReader, onClose, onInput, setUp } from '../core/adaptor';
@@ -52,7 +52,7 @@ const init: NodeInitializer = (RED) => {
         this.status(status.warning('nothing recognised'));
         return;
       }
-      send({ ...msg, payload: t.text, voice: { text: t.text, ms: t.ms } });
+      send({ ...msg, payload: t.text, voice: t });
       this.status(status.ready(t.text));
     });
     onClose(this, () => rec.dispose());

@@ -7,13 +7,15 @@
  * voice language data's sentence patterns filled with the plant's own names, numbers and units), or, with
  * `search: 'grammar'`, a JSGF grammar generated from the language data (intent cue phrases, number words,
  * units, time words) and the plant's names. Both come with a pronunciation dictionary for exactly their
- * words: the model's dictionary, else digits as number words ("105": one oh five, one hundred and five) and
- * letters by name ("cnc": see en see).
+ * words: the model's dictionary, else digits as number words ("105": one oh five, one hundred and five),
+ * letters by name ("cnc": see en see) and espeak-ng's reading of the word ("oee": oh).
  *
- * Before decoding, the audio is resampled to 16 kHz mono 16-bit and gets a seeded white noise floor 21 dB
+ * Before decoding, the audio is resampled to 16 kHz mono 16-bit and gets a seeded white noise floor 40 dB
  * under the speech: synthetic or gated audio holds runs of exact digital silence, whose log energies throw
  * the decoder's noise estimate and feature normalisation off (a clean espeak-ng sentence decoded as one
  * word). A microphone's own room noise is usually near or above that floor, so it changes little there.
+ * pocketsphinx_batch decodes the whole recording as one utterance and lists its n best hypotheses; the
+ * parser picks among them (pickHeard).
  *
  * The grammar is one rule per intent: an optional lead ("can you", "what is"), the intent's cue phrases (one
  * or two), an optional helper verb, the intent's names in any order (each after an optional preposition and
@@ -22,7 +24,7 @@
  * this carries over to any plant's names. Decoding uses wider beams than pocketsphinx's defaults, which prune
  * the right path in a grammar this size.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +32,7 @@ import { join } from 'node:path';
 import { TaktError } from '../core/errors';
 import { mulberry32 } from '../core/random';
 import voiceEn from './lang/en-voice.json';
-import { english, INTENT_SLOTS } from './parse';
+import { english, INTENT_SLOTS, parse } from './parse';
 import type { LangData, Plant, Slots } from './types';
 import { arpaModel, fillSentences } from './voice-lm';
 
@@ -39,6 +41,13 @@ export interface VoiceLang {
   language: string;
   /** Letter names as ARPAbet phones: the fallback pronunciation of words missing from the dictionary. */
   letters: Record<string, string>;
+  /**
+   * The espeak-ng voice that reads a word missing from the dictionary (its letter-to-sound rules: "oee" said
+   * as one syllable), and its IPA symbols as the acoustic model's phones. A word gets this reading beside
+   * its spelled letters; without espeak-ng only the letters.
+   */
+  espeakVoice?: string;
+  ipaPhones?: Record<string, string>;
   /** "zero".."nine", for names with digits in them (CNC1, ORD-105). */
   digitWords: string[];
   /** Other ways to say 0 inside a digit string ("one oh five"). */
@@ -63,7 +72,7 @@ export interface VoiceLang {
 export const englishVoice: VoiceLang = voiceEn;
 
 export const DEFAULT_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
-const PS_BIN = 'pocketsphinx_continuous';
+const PS_BIN = 'pocketsphinx_batch';
 const PS_PACKAGES = 'pocketsphinx pocketsphinx-en-us';
 
 export interface Grammar {
@@ -346,7 +355,49 @@ export function buildGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
   return { jsgf, ...dictionaryFor(words, dict, lang, voice), words };
 }
 
-/** The pronunciation dictionary (pocketsphinx -dict format) for exactly these words. */
+/**
+ * IPA text (espeak-ng --ipa) -> the acoustic model's phones, longest symbol first; stress and length marks
+ * and symbols the table lacks are dropped. '' when nothing maps.
+ */
+export function ipaToPhones(ipa: string, table: Record<string, string>): string {
+  const keys = Object.keys(table).sort((a, b) => b.length - a.length);
+  const text = ipa.replace(/[ˈˌ\s\-_']/g, '');
+  const out: string[] = [];
+  for (let i = 0; i < text.length;) {
+    const k = keys.find((x) => text.startsWith(x, i));
+    if (k) out.push(...table[k].split(' '));
+    i += k ? k.length : 1;
+  }
+  // "ɚɹ" (an r-coloured vowel before r) is one ER
+  return out.filter((p, i) => !(p === 'R' && out[i - 1] === 'ER')).join(' ');
+}
+
+/**
+ * espeak-ng's reading of words (one per line in, one IPA line out), as phones: word -> phones. Empty when
+ * espeak-ng is missing or the language data has no voice or IPA table.
+ */
+export function espeakReadings(words: string[], voice: VoiceLang): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!words.length || !voice.espeakVoice || !voice.ipaPhones) return out;
+  const r = spawnSync('espeak-ng', ['-q', '--ipa', '-v', voice.espeakVoice], {
+    input: words.join('\n') + '\n',
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+  if (r.status !== 0 || typeof r.stdout !== 'string') return out;
+  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length !== words.length) return out;
+  words.forEach((w, i) => {
+    const phones = ipaToPhones(lines[i], voice.ipaPhones ?? {});
+    if (phones) out.set(w, phones);
+  });
+  return out;
+}
+
+/**
+ * The pronunciation dictionary (pocketsphinx -dict format) for exactly these words. A word missing from the
+ * base dictionary is pronounced by its spelled letters (digits as number words) and by espeak-ng's reading.
+ */
 function dictionaryFor(
   words: string[],
   dict: Map<string, string[]>,
@@ -354,12 +405,17 @@ function dictionaryFor(
   voice: VoiceLang,
 ): { dict: string; fallback: string[] } {
   const lines: string[] = [];
-  const fallback: string[] = [];
+  const fallback = words.filter((w) => !dict.has(w));
+  const read = espeakReadings(
+    fallback.filter((w) => !/^\d+$/.test(w)),
+    voice,
+  );
   for (const w of words) {
     let prons = dict.get(w);
     if (!prons) {
       prons = fallbackPronunciations(w, dict, lang, voice);
-      fallback.push(w);
+      const r = read.get(w);
+      if (r && !prons.includes(r)) prons = [...prons, r];
     }
     prons.forEach((p, i) => lines.push(`${i ? `${w}(${i + 1})` : w} ${p}`));
   }
@@ -444,13 +500,13 @@ export function wav16(pcm: Int16Array, sampleRate = 16000): Buffer {
 }
 
 /** The noise floor, in dB under the RMS of the voiced samples (see noiseFloorRms). */
-export const NOISE_FLOOR_DB = 21;
+export const NOISE_FLOOR_DB = 40;
 /** The least noise floor RMS in 16-bit steps (about -60 dB full scale), for audio with nothing voiced. */
 const MIN_FLOOR = 30;
 /**
  * The RMS of the noise floor for these samples: NOISE_FLOOR_DB under the RMS of the voiced samples (above 1 %
- * of full scale). Measured on espeak-ng sentences (36 clean, bench/lib/voice-commands.ts): a floor 60 dB under
- * full scale fixed 11 of 36, 21 dB under the speech 24 of 36, 10 dB under it only 6.
+ * of full scale), at least MIN_FLOOR. With the whole recording decoded as one utterance (bench:voice, 100
+ * generated commands, 1-best): no floor 52 fully right (8 of 25 clean), 21 dB 48, 30 dB 59, 40 dB 66, 50 dB 64.
  */
 export function noiseFloorRms(pcm: Int16Array): number {
   let sum = 0;
@@ -576,9 +632,45 @@ export interface RecognizerOptions extends GrammarOptions {
   search?: 'lm' | 'grammar';
 }
 export interface Transcript {
+  /** The words chosen: the decoder's best, or the first n-best hypothesis the parser reads fully (pickHeard). */
   text: string;
+  /** The decoder's best hypothesis. */
+  best: string;
+  /** The n-best hypotheses, best first, without repeats. */
+  alternatives: string[];
   /** Wall time of the whole transcription (conversion and decoding). */
   ms: number;
+}
+
+/** How many hypotheses the decoder lists (-nbest); the parser picks among them. */
+export const NBEST = 20;
+
+/**
+ * Whether the parser reads a text fully: an intent in scope with every slot the intent requires, and no
+ * unresolved name.
+ */
+function readsFully(text: string, plant: Plant, lang: LangData): boolean {
+  const r = parse(text, { plant, lang });
+  return (
+    !r.outOfScope &&
+    r.intent !== 'out_of_scope' &&
+    INTENT_SLOTS[r.intent].required.every((k) => r.slots[k] !== undefined) &&
+    !(r.issues ?? []).length
+  );
+}
+
+/**
+ * The text to pass on: the decoder's best when the parser reads it fully, else the first of the n-best that
+ * it reads fully (the acoustic score orders them), else the best.
+ */
+export function pickHeard(
+  best: string,
+  alternatives: string[],
+  plant: Plant,
+  lang: LangData = english,
+): string {
+  if (!best || readsFully(best, plant, lang)) return best;
+  return alternatives.find((t) => t !== best && readsFully(t, plant, lang)) ?? best;
 }
 
 /** A speech recognizer for one plant: the model and dictionary are built once and written to a temp dir. */
@@ -589,6 +681,8 @@ export class Recognizer {
   private readonly modelDir: string;
   private readonly timeoutMs: number;
   private readonly searchArgs: string[];
+  private readonly plant: Plant;
+  private readonly lang: LangData;
 
   constructor(plant: Plant, opts: RecognizerOptions = {}) {
     this.modelDir = opts.modelDir ?? DEFAULT_MODEL_DIR;
@@ -605,6 +699,8 @@ export class Recognizer {
         `search must be "lm" or "grammar", not "${String(kind)}"`,
         'search',
       );
+    this.plant = plant;
+    this.lang = opts.lang ?? english;
     const built =
       kind === 'grammar'
         ? { ...buildGrammar(plant, opts), file: 'grammar.gram' }
@@ -621,14 +717,17 @@ export class Recognizer {
       kind === 'grammar'
         ? // the grammar is large: the default beams prune the right path
           ['-jsgf', join(this.dir, built.file), '-beam', '1e-60', '-pbeam', '1e-60', '-wbeam', '1e-45']
-        : ['-lm', join(this.dir, built.file)];
+        : ['-lm', join(this.dir, built.file), '-nbest', String(NBEST)];
   }
 
   private hmm(): string {
     return existsSync(join(this.modelDir, 'mdef')) ? this.modelDir : join(this.modelDir, 'en-us');
   }
 
-  /** WAV buffer or file path -> the words heard ('' when nothing was heard). */
+  /**
+   * WAV buffer or file path -> the words heard ('' when nothing was heard). The whole recording is one
+   * utterance (pocketsphinx_batch: no voice-activity split in the middle of a command), with the n-best list.
+   */
   async transcribe(audio: Buffer | string): Promise<Transcript> {
     const t0 = Date.now();
     let buf: Buffer;
@@ -640,13 +739,26 @@ export class Recognizer {
     const wav = wav16(withNoiseFloor(pcm16(await toRecognizerWav(buf, this.timeoutMs))));
     const work = mkdtempSync(join(this.dir, 'u-'));
     try {
-      const file = join(work, 'in.wav');
-      writeFileSync(file, wav);
-      const r = await run(
+      writeFileSync(join(work, 'in.wav'), wav);
+      writeFileSync(join(work, 'ctl'), 'in\n');
+      await run(
         PS_BIN,
         [
-          '-infile',
-          file,
+          '-ctl',
+          join(work, 'ctl'),
+          '-cepdir',
+          work,
+          '-cepext',
+          '.wav',
+          '-adcin',
+          'yes',
+          // wav16 writes the plain 44-byte header
+          '-adchdr',
+          '44',
+          '-hyp',
+          join(work, 'hyp'),
+          '-nbestdir',
+          work,
           ...this.searchArgs,
           '-dict',
           join(this.dir, 'words.dict'),
@@ -657,13 +769,20 @@ export class Recognizer {
         ],
         { timeoutMs: this.timeoutMs, packages: PS_PACKAGES },
       );
-      const text = r.stdout
-        .toString('utf8')
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '')
-        .join(' ');
-      return { text, ms: Date.now() - t0 };
+      // "words (in score)"; n-best: "words score" per line
+      const best = readText(join(work, 'hyp'))
+        .replace(/\s*\(in\s+-?\d+\)\s*$/m, '')
+        .trim();
+      const alternatives = [
+        ...new Set(
+          readText(join(work, 'in.hyp'))
+            .split('\n')
+            .map((l) => l.replace(/\s*-?\d+\s*$/, '').trim())
+            .filter((l) => l !== ''),
+        ),
+      ];
+      const text = pickHeard(best, alternatives, this.plant, this.lang);
+      return { text, best, alternatives, ms: Date.now() - t0 };
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
@@ -674,6 +793,8 @@ export class Recognizer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+const readText = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 
 export interface SayOptions {
   /** espeak-ng voice (-v), e.g. en-us, en-gb, en+f2. */

@@ -7,7 +7,10 @@ import {
   buildLanguageModel,
   DEFAULT_MODEL_DIR,
   englishVoice,
+  espeakReadings,
+  ipaToPhones,
   numberWords,
+  pickHeard,
   pcm16,
   Recognizer,
   run,
@@ -183,7 +186,7 @@ describe('assistant voice: grammar and dictionary', () => {
     assert.match(other.dict, /^zx Z IY EH K S$/m);
   });
 
-  it('adds a seeded noise floor 21 dB under the speech, so no run of digital silence reaches the decoder', () => {
+  it('adds a seeded noise floor 40 dB under the speech, so no run of digital silence reaches the decoder', () => {
     const rmsOf = (x: Int16Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
     const silence = new Int16Array(16000);
     const a = withNoiseFloor(silence);
@@ -194,16 +197,61 @@ describe('assistant voice: grammar and dictionary', () => {
     let longest = 0;
     for (const v of a) longest = Math.max(longest, (run0 = v === 0 ? run0 + 1 : 0));
     assert.ok(longest < 5, String(longest));
-    // a tone of RMS 3000 with as much silence: the floor is 3000 / 10^(21/20), about 267
+    // a tone of RMS 10000 with as much silence: the floor is 10000 / 10^(40/20) = 100
     const tone = Int16Array.from({ length: 32000 }, (_, i) =>
-      i < 16000 ? Math.round(3000 * Math.SQRT2 * Math.sin(i / 5)) : 0,
+      i < 16000 ? Math.round(10000 * Math.SQRT2 * Math.sin(i / 5)) : 0,
     );
-    assert.ok(Math.abs(noiseFloorRms(tone) - 3000 / 10 ** (21 / 20)) < 15, String(noiseFloorRms(tone)));
+    assert.ok(Math.abs(noiseFloorRms(tone) - 100) < 5, String(noiseFloorRms(tone)));
     const quiet = withNoiseFloor(tone).subarray(16000);
-    assert.ok(Math.abs(rmsOf(quiet) - noiseFloorRms(tone)) < 15, String(rmsOf(quiet)));
+    assert.ok(Math.abs(rmsOf(quiet) - noiseFloorRms(tone)) < 5, String(rmsOf(quiet)));
     // a loud sample stays within 16 bits
     assert.ok(withNoiseFloor(Int16Array.of(32767, -32768)).every((v) => Math.abs(v) <= 32768));
     assert.deepEqual(pcm16(wav16(a)), a);
+  });
+
+  it("maps espeak-ng's IPA to the model's phones, and reads words the dictionary lacks with espeak-ng", function () {
+    const table = englishVoice.ipaPhones ?? {};
+    assert.equal(ipaToPhones('sˌiːˌɛnsˈiː', table), 'S IY EH N S IY');
+    assert.equal(ipaToPhones('pˈækɚɹ', table), 'P AE K ER');
+    assert.equal(ipaToPhones('dʒˈɛk tʃˈoʊ', table), 'JH EH K CH OW');
+    assert.equal(ipaToPhones('ˈ', table), '');
+    if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
+    requireVoice(this);
+    // espeak-ng says "oee" as one syllable: that reading sits beside the spelled letters
+    assert.equal(espeakReadings(['oee'], englishVoice).get('oee'), 'OW');
+    const lm = buildLanguageModel(plant);
+    assert.match(lm.dict, /^oee OW IY IY$/m);
+    assert.match(lm.dict, /^oee\(2\) OW$/m);
+    // no reading without an espeak voice in the language data
+    assert.equal(espeakReadings(['oee'], { ...englishVoice, espeakVoice: undefined }).size, 0);
+  });
+
+  it('keeps the domain words the dictionary lacks in the model (oee, cpk)', function () {
+    if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
+    const lm = buildLanguageModel(plant);
+    for (const w of ['oee', 'cpk']) assert.ok(lm.words.includes(w), w);
+  });
+
+  it('passes on the first n-best hypothesis the parser reads fully when the best is not', () => {
+    // the best lacks the order; the second names it
+    assert.equal(
+      pickHeard('rush the order', ['rush the order', 'rush order 105', 'rush order 106'], plant),
+      'rush order 105',
+    );
+    // a best that reads fully stays
+    assert.equal(pickHeard('stop the oven', ['stop the oven', 'stop the press'], plant), 'stop the oven');
+    // nothing reads fully: the best
+    assert.equal(pickHeard('banana', ['banana', 'bandana'], plant), 'banana');
+    // a value out of the parameter's limits is not read fully
+    assert.equal(
+      pickHeard(
+        'set the oven temperature to 900 degrees',
+        ['set the oven temperature to 190 degrees'],
+        plant,
+      ),
+      'set the oven temperature to 190 degrees',
+    );
+    assert.equal(pickHeard('', ['stop the oven'], plant), '');
   });
 
   it('reads WAV formats and refuses what is not a WAV', () => {
@@ -283,8 +331,8 @@ describe('assistant voice: round trip with the real binaries', function () {
       if (heard.intent === c.intent && sameSlots(heard.slots, gold)) ok++;
       else wrong.push(`${c.text} -> ${t.text}`);
     }
-    // a synthetic-voice floor under the bench's clean figure (56 %); the grammar without the noise floor
-    // got 22 % clean: a decoder regression fails it
+    // a synthetic-voice floor under the bench's clean figure (80 %; this set decodes 8 of 12, the same every
+    // run: the noise floor and sox are seeded); the grammar without the noise floor got 22 % clean
     console.log(`      voice round trip (CI-sized, clean): ${ok}/${cases.length} fully right`);
     assert.ok(ok >= cases.length / 2, `${ok}/${cases.length}: ${wrong.join(' | ')}`);
   });

@@ -6,7 +6,7 @@ import { DEFAULT_MODEL_DIR } from '../../nodes/assistant/voice';
 /** Whether the voice binaries and model are installed; under CI=true a missing one fails the suite. */
 export function requireVoice(ctx: Mocha.Context): void {
   const missing: string[] = [];
-  for (const bin of ['pocketsphinx_continuous', 'espeak-ng', 'sox']) {
+  for (const bin of ['pocketsphinx_batch', 'espeak-ng', 'sox']) {
     try {
       execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
     } catch {
