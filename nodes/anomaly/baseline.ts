@@ -58,13 +58,19 @@ export interface FollowSpec {
   /** Health index: moving mean of this many scores, compared with this threshold. */
   smoothing: number;
   threshold: number;
+  /**
+   * The levels move only while the health index is at or under gate·threshold (default 1: under the threshold),
+   * so that a fault building up under the alarm line is not learnt before it raises the alarm.
+   */
+  gate?: number;
 }
 
 /**
  * Follows slow normal changes without learning faults: each row's followed features are shifted by (training
  * mean − level) before scoring, and after scoring the levels move 1/rows of the way towards the row only while
- * the health index (moving mean of the scores since the follower started) is at or under the threshold. A slow
- * drift is followed, a fault stands still in its alarm. Starts after the last training row.
+ * the health index (moving mean of the scores since the follower started) is at or under the gate (a fraction
+ * `gate` of the threshold, default 1). A slow drift is followed, a fault stands still in its alarm, and with a
+ * gate under 1 also while it builds up towards the alarm. Starts after the last training row.
  */
 export class LevelFollower {
   readonly spec: FollowSpec;
@@ -101,12 +107,12 @@ export class LevelFollower {
 
   /** Records row `i`'s score and moves the levels when the health index allows; returns the health index. */
   update(X: ArrayLike<number>, i: number, d: number, score: number, skip?: (k: number) => boolean): number {
-    const { index, rows, smoothing, threshold } = this.spec;
+    const { index, rows, smoothing, threshold, gate = 1 } = this.spec;
     this.recent.push(score);
     this.sum += score;
     if (this.recent.length > smoothing) this.sum -= this.recent.shift() ?? 0;
     const h = this.sum / this.recent.length;
-    if (h <= threshold)
+    if (h <= gate * threshold)
       for (let k = 0; k < index.length; k++)
         if (!skip?.(k)) this.level[k] += (X[i * d + index[k]] - this.level[k]) / rows;
     return h;

@@ -109,6 +109,17 @@ export interface TrainOptions extends KindOptions {
    * the health index is under its threshold (LevelFollower in baseline.ts); 0 (default) keeps them fixed.
    */
   follow?: number;
+  /**
+   * With `follow`: the levels move only while the health index is at or under this fraction of its threshold
+   * (FollowSpec.gate; default 1), so that a fault building up under the alarm line is not learnt.
+   */
+  followGate?: number;
+  /**
+   * With `follow` and blocked calibration: score each held-out block behind a level follower (started at its
+   * fold's training means) as rows after training are scored, so that the threshold is calibrated on scores
+   * made the way the model scores on line (default false: held-out blocks at fixed levels).
+   */
+  calibrateFollowing?: boolean;
 }
 
 export interface ModelCard {
@@ -186,17 +197,30 @@ export function scoreSeries(t: TrainedModel, X: ArrayLike<number>, n: number): S
   const contributions = new Float64Array(n * d);
   score.set(head.score);
   contributions.set(head.contributions);
-  const follower = new LevelFollower(f);
+  scoreFollowing(t.params, new LevelFollower(f), Y, m, n, score, contributions);
+  return { n, d, score, contributions };
+}
+
+/** Scores rows [lo, hi) of Y (rows of d = p.d columns) one by one behind `follower`, into score (and contributions). */
+function scoreFollowing(
+  p: KindParams,
+  follower: LevelFollower,
+  Y: Float64Array,
+  lo: number,
+  hi: number,
+  score: Float64Array,
+  contributions?: Float64Array,
+): void {
+  const d = p.d;
   const row = new Float64Array(d);
-  for (let i = m; i < n; i++) {
+  for (let i = lo; i < hi; i++) {
     row.set(Y.subarray(i * d, (i + 1) * d));
     follower.shift(Y, i, d, row, 0);
-    const r = scoreMatrix(t.params, row, 1);
+    const r = scoreMatrix(p, row, 1);
     score[i] = r.score[0];
-    contributions.set(r.contributions, i * d);
+    contributions?.set(r.contributions, i * d);
     follower.update(Y, i, d, score[i]);
   }
-  return { n, d, score, contributions };
 }
 
 /**
@@ -245,6 +269,8 @@ export function trainModel(
   if (!(tau >= 1)) bad('anomaly.badOption', 'baselineRows', 'must be at least 1');
   const follow = o.follow ?? 0;
   if (!(follow === 0 || follow >= 1)) bad('anomaly.badOption', 'follow', 'must be 0 (off) or at least 1 row');
+  const gate = o.followGate ?? 1;
+  if (!(gate > 0 && gate <= 1)) bad('anomaly.badOption', 'followGate', 'must be in (0, 1]');
   const raw = Float64Array.from(X);
   o.onProgress?.(0, `training ${kind} on ${n} rows`);
   // Drifting features (module comment): most of the training variance between blocks, or a significant trend.
@@ -285,6 +311,8 @@ export function trainModel(
   const { params, metrics } = module.train(Xf, n, d, main, ignore);
   const s = scoreMatrix(params, Xf, n).score;
   let cal = s;
+  const followed = Array.from({ length: d }, (_, j) => j).filter((j) => !adapt.includes(j));
+  const held: { params: KindParams; lo: number; hi: number; mean: number[] }[] = [];
   if (blocked) {
     cal = new Float64Array(n);
     const quiet: TrainOptions = { ...o, onProgress: undefined };
@@ -292,15 +320,41 @@ export function trainModel(
       progress?.(share * (b + 1), `calibrating: block ${b + 1} of ${folds}`);
       const lo = Math.floor((b * n) / folds);
       const hi = Math.floor(((b + 1) * n) / folds);
-      const rest = new Float64Array((n - (hi - lo)) * d);
+      const m = n - (hi - lo);
+      const rest = new Float64Array(m * d);
       rest.set(Xf.subarray(0, lo * d));
       rest.set(Xf.subarray(hi * d), lo * d);
-      const fold = module.train(rest, n - (hi - lo), d, quiet, ignore).params;
+      const fold = module.train(rest, m, d, quiet, ignore).params;
       cal.set(scoreMatrix(fold, Xf.subarray(lo * d, hi * d), hi - lo).score, lo);
+      const mean = followed.map((j) => {
+        let v = 0;
+        for (let i = 0; i < m; i++) v += rest[i * d + j] / m;
+        return v;
+      });
+      held.push({ params: fold, lo, hi, mean });
     }
   }
-  const threshold = quantile(cal, tq) * tf;
-  const smoothedThreshold = quantile(movingMean(cal, w), tq) * tf;
+  let threshold = quantile(cal, tq) * tf;
+  let smoothedThreshold = quantile(movingMean(cal, w), tq) * tf;
+  if (follow && blocked && o.calibrateFollowing) {
+    // Each held-out block again, behind a follower started at its fold's means and gated by the threshold above.
+    const again = new Float64Array(n);
+    for (const h of held) {
+      const spec: FollowSpec = {
+        rows: follow,
+        features: followed.map((j) => features[j]),
+        index: followed,
+        mean: h.mean,
+        smoothing: w,
+        threshold: smoothedThreshold,
+        gate,
+      };
+      scoreFollowing(h.params, new LevelFollower(spec), Xf, h.lo, h.hi, again);
+    }
+    cal = again;
+    threshold = quantile(cal, tq) * tf;
+    smoothedThreshold = quantile(movingMean(cal, w), tq) * tf;
+  }
   metrics.meanTrainingScore = s.reduce((a, b) => a + b, 0) / n;
   if (blocked) metrics.meanCalibrationScore = cal.reduce((a, b) => a + b, 0) / n;
   const min: number[] = [];
@@ -320,7 +374,6 @@ export function trainModel(
     max.push(hi);
     mean.push(m);
   }
-  const followed = Array.from({ length: d }, (_, j) => j).filter((j) => !adapt.includes(j));
   o.onProgress?.(1, 'trained');
   return {
     params,
@@ -350,6 +403,7 @@ export function trainModel(
               mean: followed.map((j) => mean[j]),
               smoothing: w,
               threshold: smoothedThreshold,
+              gate,
             },
           }
         : {}),
