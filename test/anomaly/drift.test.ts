@@ -2,14 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyBaseline } from '../../nodes/anomaly/baseline';
+import { applyBaseline, LevelFollower } from '../../nodes/anomaly/baseline';
 import { trendTest } from '../../nodes/anomaly/linalg';
 import {
   type ModelCard,
+  modelKind,
   modelToOnnx,
   movingMean,
   OnnxAnomalyModel,
   saveModel,
+  scoreMatrix,
   scoreSeries,
   type TrainOptions,
   trainModel,
@@ -167,6 +169,79 @@ describe('drifting features', () => {
         () => trainModel(X.subarray(0, TRAIN * 5), TRAIN, NAMES, { follow }),
         (e: unknown) => e instanceof TaktError && e.field === 'follow',
       );
+  });
+
+  it('LevelFollower gate: the levels move only while the health index is at or under gate·threshold', () => {
+    const spec = { rows: 10, features: ['a'], index: [0], mean: [0], smoothing: 1, threshold: 1 };
+    const gated = new LevelFollower({ ...spec, gate: 0.5 });
+    const plain = new LevelFollower(spec);
+    // health 0.4: under both gates, the level moves 1/10 of the way to 10
+    assert.equal(gated.update([10], 0, 1, 0.4), 0.4);
+    plain.update([10], 0, 1, 0.4);
+    assert.deepEqual([gated.level, plain.level], [[1], [1]]);
+    // health 0.8: over half the threshold, under the threshold: only the ungated level moves (to 1 + 0.9)
+    gated.update([10], 0, 1, 0.8);
+    plain.update([10], 0, 1, 0.8);
+    assert.deepEqual(gated.level, [1]);
+    assert.ok(Math.abs(plain.level[0] - 1.9) < 1e-12);
+    // health exactly at the gate still moves
+    gated.update([11], 0, 1, 0.5);
+    assert.equal(gated.level[0], 2);
+    // the row is shifted by (mean − level)
+    const out = [0];
+    gated.shift([5], 0, 1, out, 0);
+    assert.deepEqual(out, [3]);
+  });
+
+  it('followGate is carried in the card and checked', () => {
+    const X = process(TRAIN, 23, 0);
+    const t = trainModel(X, TRAIN, NAMES, { kind: 'pca', follow: 150, followGate: 0.5 });
+    assert.equal(t.card.follow?.gate, 0.5);
+    assert.equal(trainModel(X, TRAIN, NAMES, { kind: 'pca', follow: 150 }).card.follow?.gate, 1);
+    for (const followGate of [0, -0.5, 1.5, Number.NaN])
+      assert.throws(
+        () => trainModel(X, TRAIN, NAMES, { follow: 150, followGate }),
+        (e: unknown) => e instanceof TaktError && e.field === 'followGate',
+      );
+  });
+
+  it("calibrateFollowing: each held-out block is scored behind a follower started at its fold's means", () => {
+    const X = process(TRAIN, 24, 0);
+    const o: TrainOptions = { kind: 'pca', follow: 150, followGate: 0.5 };
+    const fixed = trainModel(X, TRAIN, NAMES, { ...o, calibrateFollowing: false });
+    const t = trainModel(X, TRAIN, NAMES, { ...o, calibrateFollowing: true });
+    assert.deepEqual(fixed.card.ignored, []);
+    // by hand: 4 folds of 100 rows; the follower gated at half the fixed-level smoothed threshold
+    const cal = new Float64Array(TRAIN);
+    for (let b = 0; b < 4; b++) {
+      const lo = b * 100;
+      const rest = Float64Array.from([...X.subarray(0, lo * 5), ...X.subarray((lo + 100) * 5)]);
+      const params = modelKind('pca').train(rest, 300, 5, o, [false, false, false, false, false]).params;
+      const mean = [0, 1, 2, 3, 4].map(
+        (j) => rest.filter((_, k) => k % 5 === j).reduce((a, v) => a + v, 0) / 300,
+      );
+      const f = new LevelFollower({
+        rows: 150,
+        features: NAMES,
+        index: [0, 1, 2, 3, 4],
+        mean,
+        smoothing: 30,
+        threshold: fixed.card.smoothedThreshold,
+        gate: 0.5,
+      });
+      for (let i = lo; i < lo + 100; i++) {
+        const row = X.slice(i * 5, (i + 1) * 5);
+        f.shift(X, i, 5, row, 0);
+        cal[i] = scoreMatrix(params, row, 1).score[0];
+        f.update(X, i, 5, cal[i]);
+      }
+    }
+    const want = Math.max(...movingMean(cal, 30));
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.abs(b);
+    assert.ok(close(t.card.smoothedThreshold, want), `${t.card.smoothedThreshold} vs ${want}`);
+    assert.ok(close(t.card.threshold, Math.max(...cal)), `${t.card.threshold} vs ${Math.max(...cal)}`);
+    assert.equal(t.card.follow?.threshold, t.card.smoothedThreshold);
+    assert.ok(!close(t.card.smoothedThreshold, fixed.card.smoothedThreshold), 'differs from fixed levels');
   });
 
   const dir = mkdtempSync(join(tmpdir(), 'takt-drift-'));
