@@ -115,6 +115,11 @@ export interface TrainOptions extends KindOptions {
    */
   followGate?: number;
   /**
+   * With `follow`: after the health index was over the gate, the levels stay still until it has been under it for
+   * this many rows (FollowSpec.hold; default 0).
+   */
+  followHold?: number;
+  /**
    * With `follow` and blocked calibration: score each held-out block behind a level follower (started at its
    * fold's training means) as rows after training are scored, so that the threshold is calibrated on scores
    * made the way the model scores on line (default false: held-out blocks at fixed levels).
@@ -271,6 +276,9 @@ export function trainModel(
   if (!(follow === 0 || follow >= 1)) bad('anomaly.badOption', 'follow', 'must be 0 (off) or at least 1 row');
   const gate = o.followGate ?? 1;
   if (!(gate > 0 && gate <= 1)) bad('anomaly.badOption', 'followGate', 'must be in (0, 1]');
+  const hold = o.followHold ?? 0;
+  if (!(Number.isInteger(hold) && hold >= 0))
+    bad('anomaly.badOption', 'followHold', 'must be an integer >= 0');
   const raw = Float64Array.from(X);
   o.onProgress?.(0, `training ${kind} on ${n} rows`);
   // Drifting features (module comment): most of the training variance between blocks, or a significant trend.
@@ -348,6 +356,7 @@ export function trainModel(
         smoothing: w,
         threshold: smoothedThreshold,
         gate,
+        hold,
       };
       scoreFollowing(h.params, new LevelFollower(spec), Xf, h.lo, h.hi, again);
     }
@@ -404,6 +413,7 @@ export function trainModel(
               smoothing: w,
               threshold: smoothedThreshold,
               gate,
+              hold,
             },
           }
         : {}),

@@ -348,7 +348,8 @@ function followOf(
     Number.isInteger(f.smoothing) &&
     f.smoothing >= 1 &&
     Number.isFinite(f.threshold) &&
-    (f.gate === undefined || (f.gate > 0 && f.gate <= 1));
+    (f.gate === undefined || (f.gate > 0 && f.gate <= 1)) &&
+    (f.hold === undefined || (Number.isInteger(f.hold) && f.hold >= 0));
   if (!ok)
     throw new TaktError(
       'anomaly.badFollow',
