@@ -193,7 +193,35 @@ describe('drifting features', () => {
     assert.deepEqual(out, [3]);
   });
 
-  it('followGate is carried in the card and checked', () => {
+  it('LevelFollower hold: after the health index was over the gate, the levels wait `hold` rows under it', () => {
+    const f = new LevelFollower({
+      rows: 2,
+      features: ['a'],
+      index: [0],
+      mean: [0],
+      smoothing: 1,
+      threshold: 1,
+      hold: 2,
+    });
+    // from the start the level moves (half way to 4)
+    f.update([4], 0, 1, 0.5);
+    assert.deepEqual(f.level, [2]);
+    // over the threshold: still; then two rows under it: still (the hold); the third moves
+    const levels = [2, 0.5, 0.5, 0.5].map((h) => (f.update([4], 0, 1, h), f.level[0]));
+    assert.deepEqual(levels, [2, 2, 2, 3]);
+    // without a hold the first row under the threshold moves
+    const g = new LevelFollower({ ...f.spec, hold: undefined });
+    g.update([4], 0, 1, 2);
+    g.update([4], 0, 1, 0.5);
+    assert.deepEqual(g.level, [2]);
+    // reset starts with the hold served
+    f.update([4], 0, 1, 2);
+    f.reset();
+    f.update([4], 0, 1, 0.5);
+    assert.deepEqual(f.level, [2]);
+  });
+
+  it('followGate and followHold are carried in the card and checked', () => {
     const X = process(TRAIN, 23, 0);
     const t = trainModel(X, TRAIN, NAMES, { kind: 'pca', follow: 150, followGate: 0.5 });
     assert.equal(t.card.follow?.gate, 0.5);
@@ -202,6 +230,12 @@ describe('drifting features', () => {
       assert.throws(
         () => trainModel(X, TRAIN, NAMES, { follow: 150, followGate }),
         (e: unknown) => e instanceof TaktError && e.field === 'followGate',
+      );
+    assert.equal(trainModel(X, TRAIN, NAMES, { follow: 150, followHold: 30 }).card.follow?.hold, 30);
+    for (const followHold of [-1, 2.5, Number.NaN])
+      assert.throws(
+        () => trainModel(X, TRAIN, NAMES, { follow: 150, followHold }),
+        (e: unknown) => e instanceof TaktError && e.field === 'followHold',
       );
   });
 
