@@ -349,7 +349,8 @@ function followOf(
     f.smoothing >= 1 &&
     Number.isFinite(f.threshold) &&
     (f.gate === undefined || (f.gate > 0 && f.gate <= 1)) &&
-    (f.hold === undefined || (Number.isInteger(f.hold) && f.hold >= 0));
+    (f.hold === undefined || (Number.isInteger(f.hold) && f.hold >= 0)) &&
+    (f.resume === undefined || (f.resume > 0 && f.resume <= 1));
   if (!ok)
     throw new TaktError(
       'anomaly.badFollow',
