@@ -428,9 +428,10 @@ export function trainModel(
               mean: followed.map((j) => mean[j]),
               smoothing: w,
               threshold: smoothedThreshold,
-              gate,
-              hold,
-              resume,
+              // written only when they differ from the defaults of earlier versions, whose cards lack them
+              ...(gate !== 1 ? { gate } : {}),
+              ...(hold !== 0 ? { hold } : {}),
+              ...(resume !== 1 ? { resume } : {}),
             },
           }
         : {}),
