@@ -122,10 +122,18 @@ describe('drifting features', () => {
 
   it('still finds a broken correlation (a step in the flow) while the temperature drifts', () => {
     const n = 1200;
-    const X = process(n, 12, 2.5, { col: 1, from: 800, to: 950, size: 6 });
-    assert.ok(alarmRate(X, n, {}, 830, 950) > 0.9, 'the step is found');
-    assert.ok(alarmRate(X, n, {}, TRAIN, 800) < 0.05, 'no false alarm before it');
-    assert.ok(alarmRate(X, n, {}, 1000, n) < 0.05, 'none after it');
+    // a step of 8 noise widths: found on every row with the default (levels following) and at fixed levels
+    const X = process(n, 12, 2.5, { col: 1, from: 800, to: 950, size: 8 });
+    for (const o of [{}, { follow: 0 }]) {
+      assert.ok(alarmRate(X, n, o, 830, 950) > 0.9, `the step is found (${JSON.stringify(o)})`);
+      assert.ok(alarmRate(X, n, o, TRAIN, 800) < 0.05, 'no false alarm before it');
+      assert.ok(alarmRate(X, n, o, 1000, n) < 0.05, 'none after it');
+    }
+    // the price of following: a marginal step of 6 noise widths, found at fixed levels, is mostly learnt while
+    // its health index climbs towards the threshold (README, bench:skab; takt-anomaly's help)
+    const Y = process(n, 12, 2.5, { col: 1, from: 800, to: 950, size: 6 });
+    assert.ok(alarmRate(Y, n, { follow: 0 }, 830, 950) > 0.9, 'fixed levels find it');
+    assert.ok(alarmRate(Y, n, {}, 830, 950) < 0.5, 'following levels learn most of it');
   });
 
   it('drift "baseline": the drift is discounted but a step in the drifting feature still counts', () => {
@@ -256,13 +264,13 @@ describe('drifting features', () => {
     const o: TrainOptions = { kind: 'pca', follow: 150, followGate: 0.5 };
     const fixed = trainModel(X, TRAIN, NAMES, { ...o, calibrateFollowing: false });
     const t = trainModel(X, TRAIN, NAMES, { ...o, calibrateFollowing: true });
-    assert.deepEqual(fixed.card.ignored, []);
-    // by hand: 4 folds of 100 rows; the follower gated at half the fixed-level smoothed threshold
+    const ignore = NAMES.map((f) => fixed.card.ignored.includes(f));
+    // by hand: 4 folds of 100 rows; the follower gated at half the fixed-level smoothed threshold, held 30 rows
     const cal = new Float64Array(TRAIN);
     for (let b = 0; b < 4; b++) {
       const lo = b * 100;
       const rest = Float64Array.from([...X.subarray(0, lo * 5), ...X.subarray((lo + 100) * 5)]);
-      const params = modelKind('pca').train(rest, 300, 5, o, [false, false, false, false, false]).params;
+      const params = modelKind('pca').train(rest, 300, 5, o, ignore).params;
       const mean = [0, 1, 2, 3, 4].map(
         (j) => rest.filter((_, k) => k % 5 === j).reduce((a, v) => a + v, 0) / 300,
       );
@@ -274,6 +282,7 @@ describe('drifting features', () => {
         smoothing: 30,
         threshold: fixed.card.smoothedThreshold,
         gate: 0.5,
+        hold: 30,
       });
       for (let i = lo; i < lo + 100; i++) {
         const row = X.slice(i * 5, (i + 1) * 5);
