@@ -41,8 +41,9 @@
  * slower than the time constant while the index stays under the threshold is followed and not found, and a drift
  * that goes on through a long alarm can keep the alarm up after the fault (the levels stood still meanwhile).
  * Scoring must then run in time order (scoreSeries here, OnnxAnomalyModel row by row on line). `followGate` (a
- * fraction of the threshold the index must be under) and `calibrateFollowing` (held-out calibration blocks scored
- * behind a follower) are options the bench tried and did not choose.
+ * fraction of the threshold the index must be under), `followResume` (after an alarm, move again only under a
+ * fraction of the threshold) and `calibrateFollowing` (held-out calibration blocks scored behind a follower) are
+ * options the bench tried and did not choose.
  *
  * Threshold: a quantile of calibration scores times a factor, for the raw score and for its moving mean (the
  * health index). By default (`calibration: 'blocked'`) the calibration scores are out of sample: the training
