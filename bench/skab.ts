@@ -14,18 +14,23 @@
  * Conv-AE notebook) or `blocked` (largest smoothed out-of-fold score over 4 consecutive blocks of the training
  * rows, factor 1; the engine default). The alarm is the 30-row moving mean of the score above the smoothed
  * threshold, which is what takt-anomaly's `alarm` (health index >= 1) does on line. `pca-raw` (no smoothing,
- * in-sample maximum) is the baseline closest to the published T²+Q. `follow-*` let the sensors' levels follow slow changes after training (TrainOptions.follow).
+ * in-sample maximum) is the baseline closest to the published T²+Q. `follow-*` let the sensors' levels follow slow
+ * changes after training (TrainOptions.follow, followGate, calibrateFollowing). Every option is passed explicitly,
+ * so that a configuration's figures do not move when an engine default does.
  * PCA and MSET are deterministic; the autoencoder has a fixed seed (7).
  *
- * Protocol: the configuration is chosen on one group of files only (`--select`, default valve1) and then reported
- * on the other groups and on all files pooled. Rule: highest F1 among the configurations whose FAR upper bound
- * (pooled FAR + 1.645 standard errors from the spread over files, a one-sided 95 % bound) is at most 15 %,
- * because the limit has to hold on files not seen; the pick of the plain rule (FAR itself <= 15 %) is shown too.
- * valve2 has been looked at by earlier sessions, so the JSON says it is not truly held out.
- *
- * Checks beside the protocol, never used to choose: the unlabelled anomaly-free recording cut into file-length
- * segments (FAR on long normal running), and a synthetic "other-like" set from a generator in this file (drifting
- * temperatures, leaks, a partly closed valve, cavitation, imbalance, heating), labelled synthetic in the output.
+ * Protocol (issue #26, round two; rule and candidate set written here before the round-two candidates were run):
+ * the configuration is chosen on the selection data only: valve1 (`--select`; F1 and FAR) and the anomaly-free
+ * recording cut into file-length segments (FAR only: it carries no anomalies). Rule: highest valve1 F1 among the
+ * configurations whose FAR upper bound on valve1 AND FAR upper bound on the anomaly-free segments are both at
+ * most 12 % (upper bound: pooled FAR + 1.645 standard errors from the spread over files, a one-sided 95 % bound,
+ * because the limit has to hold on files not seen). The pick of the plain rule (point FARs <= 12 %) is shown
+ * too. Checks, never used to choose: valve2 (looked at by earlier sessions, so the JSON says it is not truly held
+ * out) and a synthetic "other-like" set from a generator in this file (drifting temperatures, leaks, a partly
+ * closed valve, cavitation, imbalance, heating), labelled synthetic in the output. SKAB's `other` group (14 of its
+ * 34 files) is not here: it is the part held out from every choice. The protocol ran in three rounds on the same
+ * selection data, each with its candidates written here before it ran (the follow grid, the hold, the resume
+ * level, below); each round keeps the earlier candidates, so it can only move the choice to a higher valve1 F1.
  * The final JSON keeps the pooled keys and adds per-group figures, the checks and the protocol statement.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -110,6 +115,14 @@ interface Method {
    * while the health index is under the threshold and stand still during an alarm. Off when absent.
    */
   follow?: number;
+  /** TrainOptions.followGate: the levels move while the health index is under this fraction of the threshold. */
+  followGate?: number;
+  /** TrainOptions.followHold: rows the health index must stay under the gate before the levels move again. */
+  followHold?: number;
+  /** TrainOptions.followResume: after an alarm, the levels move again under this fraction of the threshold. */
+  followResume?: number;
+  /** TrainOptions.calibrateFollowing: held-out calibration blocks scored behind a follower. */
+  calibrateFollowing?: boolean;
 }
 
 const KINDS: [string, ModelKind][] = [
@@ -159,18 +172,47 @@ for (const [short, kind] of KINDS)
         factor,
       });
 
+/** A PCA candidate with the engine's drift rules and blocked threshold whose levels follow (TrainOptions.follow*). */
+const following = (follow: number, suffix: string, o: Partial<Method> = {}): Method => ({
+  name: `pca/drift/blocked/follow-${follow}${suffix}`,
+  kind: 'pca',
+  slowShare: 0.5,
+  trend: true,
+  drift: 'ignore',
+  calibration: 'blocked',
+  smoothing: 30,
+  factor: 1,
+  follow,
+  followGate: 1,
+  followHold: 0,
+  followResume: 1,
+  calibrateFollowing: false,
+  ...o,
+});
+// Level following (issue #26, round two; the candidate set was fixed here before any of it was run): time constant
+// 150 or 300 rows × gate 1 (levels move while the health index is under the threshold) or 0.5 (under half of it,
+// so that a fault building up under the alarm line is not learnt) × held-out calibration blocks scored at fixed
+// levels or behind a follower as on line (`cal-follow`).
 for (const follow of [150, 300])
-  METHODS.push({
-    name: `pca/drift/blocked/follow-${follow}`,
-    kind: 'pca',
-    slowShare: 0.5,
-    trend: true,
-    drift: 'ignore',
-    calibration: 'blocked',
-    smoothing: 30,
-    factor: 1,
-    follow,
-  });
+  for (const followGate of [1, 0.5])
+    for (const calibrateFollowing of [false, true])
+      METHODS.push(
+        following(
+          follow,
+          `${followGate < 1 ? `/gate-${followGate}` : ''}${calibrateFollowing ? '/cal-follow' : ''}`,
+          { followGate, calibrateFollowing },
+        ),
+      );
+// Round two of the same protocol (fixed after round one, before it was run; same rule): round one chose
+// follow-150, which lost valve1 F1 where an alarm dipped under its line and the levels learnt the fault in the dip.
+// A hold keeps the levels still until the health index has been under the threshold for one smoothing window.
+for (const follow of [150, 300]) METHODS.push(following(follow, '/hold-30', { followHold: 30 }));
+// Round three (fixed after round two, before it was run; same rule), prompted by an engine test, not by SKAB data:
+// with the round-two default a marginal step fault (a broken correlation whose index hovers about the threshold)
+// was learnt in the dips of its alarm. After an alarm, the levels wait until the index is under half the threshold
+// (for the 30-row hold) before they move again.
+for (const follow of [150, 300])
+  METHODS.push(following(follow, '/hold-30/resume-0.5', { followHold: 30, followResume: 0.5 }));
 
 const TRAIN = 400;
 
@@ -323,7 +365,11 @@ function run(files: SkabFile[], m: Method): Map<string, Counts> {
       slowShare: m.slowShare,
       trend: m.trend,
       drift: m.drift,
-      follow: m.follow,
+      follow: m.follow ?? 0,
+      followGate: m.followGate ?? 1,
+      followHold: m.followHold ?? 0,
+      followResume: m.followResume ?? 1,
+      calibrateFollowing: m.calibrateFollowing ?? false,
       seed: 7,
     });
     // Scores and their moving mean run over the file in time order (training rows included), as on line.
@@ -358,7 +404,8 @@ function run(files: SkabFile[], m: Method): Map<string, Counts> {
  * The unlabelled anomaly-free recording (9,405 rows of normal running on another day) cut into consecutive
  * segments of a labelled file's length: each is trained on its first 400 rows and scored on the rest like a file,
  * and every alarm is a false one. It shows how the slow changes of a long normal run (warming, vibration and flow
- * levels moving) turn into false alarms, the failure the 14 files of SKAB's `other` group are feared for.
+ * levels moving) turn into false alarms, the failure the 14 files of SKAB's `other` group are feared for. Part
+ * of the selection data since issue #26's second round (FAR upper bound <= 12 %, `choose`).
  */
 function segments(f: SkabFile, length: number): SkabFile[] {
   const out: SkabFile[] = [];
@@ -443,29 +490,42 @@ const LEADERBOARD: [string, number, number, number, number][] = [
   ['Isolation forest', 0.29, 2.56, 82.89, 26.16],
 ];
 
-const FAR_LIMIT = 15;
+const FAR_LIMIT = 12;
+
+const PROTOCOL =
+  'chosen on valve1 (F1, FAR) and the anomaly-free segments (FAR): highest valve1 F1 whose FAR upper bounds on ' +
+  'valve1 and on the anomaly-free segments are both <= 12 %; rule and candidates fixed before each of three rounds; valve2 ' +
+  'and the synthetic set are checks, never used to choose';
 
 /**
- * The configuration chosen on one group: highest F1 among those whose FAR meets the 15 % limit (ties: lower FAR),
- * else highest F1. `robust` (the rule used): the FAR's upper bound over files must meet the limit, since the
- * limit must hold on files not seen; otherwise its point estimate.
+ * The configuration chosen on one group (the rule was fixed, with the candidate set, before the round-two
+ * candidates were run): highest F1 on the group among the configurations whose FAR upper bound on that group AND
+ * FAR upper bound on the anomaly-free segments are both at most 12 % (the issue's limit, which has to hold on
+ * files not seen and on long normal running); ties go to the lower FAR on the group, then to the configuration
+ * listed first. When none qualifies, the one whose larger upper bound is lowest. `robust` false: the point FARs
+ * instead of the upper bounds (shown beside, never used). Without anomaly-free segments only the group's FAR
+ * counts.
  */
-function choose<T extends { m: Method; by: Map<string, Counts> }>(
+function choose<T extends { m: Method; by: Map<string, Counts>; free: Result; freeSegments: number }>(
   results: T[],
   group: string | undefined,
   robust = true,
 ) {
+  const far = (y: Result) => (robust ? y.farUpper : y.far);
+  const worst = (x: T, r: Result) => Math.max(far(r), x.freeSegments ? far(x.free) : 0);
   let best: (T & { r: Result }) | undefined;
   for (const x of results) {
     if (x.m.baseline) continue;
     const c = group === undefined ? merge([...x.by.values()]) : x.by.get(group);
     if (!c) continue;
     const r = metrics(c);
-    const ok = (y: Result) => (robust ? y.farUpper : y.far) <= FAR_LIMIT;
+    const ok = worst(x, r) <= FAR_LIMIT;
+    const bestOk = best !== undefined && worst(best, best.r) <= FAR_LIMIT;
     const better =
       !best ||
-      (ok(r) && !ok(best.r)) ||
-      (ok(r) === ok(best.r) && (r.f1 > best.r.f1 || (r.f1 === best.r.f1 && r.far < best.r.far)));
+      (ok && !bestOk) ||
+      (ok && bestOk && (r.f1 > best.r.f1 || (r.f1 === best.r.f1 && r.far < best.r.far))) ||
+      (!ok && !bestOk && worst(x, r) < worst(best, best.r));
     if (better) best = { ...x, r };
   }
   return best;
@@ -494,27 +554,28 @@ function main(): void {
       .map((g) => `${g || '.'} ${files.filter((f) => groupOf(f) === g).length}`)
       .join(', ')}); train on the first ${TRAIN} rows of each, score the rest`,
   );
-  // Checks beside the protocol (module comment): never used to choose.
+  // Selection data beside valve1 (FAR only): the anomaly-free segments. Checks never used to choose: the synthetic set.
   const length = Math.round(files.reduce((a, f) => a + f.X.length, 0) / files.length);
   const free = parsed.filter((f) => !f.labelled).flatMap((f) => segments(f, length));
   const seed = numberFlag(flags, 'seed', 1);
   const synth = Array.from({ length: numberFlag(flags, 'synthetic', 15) }, (_, k) => synthetic(seed, k));
   console.log(
-    `checks (not used to choose): ${free.length} anomaly-free segments of ${length} rows; ${synth.length} ` +
-      `synthetic other-like files (seed ${seed}: ${FAULTS.join(', ')}, drifting temperatures)`,
+    `selection data beside ${select ?? 'all files'}: ${free.length} anomaly-free segments of ${length} rows (FAR ` +
+      `only); check, not used to choose: ${synth.length} synthetic other-like files (seed ${seed}: ${FAULTS.join(', ')}, drifting temperatures)`,
   );
   const head = ['method'];
   for (const g of groups) head.push(`${g} F1`, 'FAR %', 'FAR up');
   head.push('all F1', 'FAR %', 'MAR %', 'NAB std', 'NAB lowFP', 'NAB lowFN');
-  head.push('free FAR %', 'synth F1', 'FAR %', 'MAR %', 's');
+  head.push('free FAR %', 'FAR up', 'synth F1', 'FAR %', 'MAR %', 's');
   const rows: (string | number)[][] = [head];
-  const results: { m: Method; by: Map<string, Counts>; free: Result; synth: Result }[] = [];
+  const results: { m: Method; by: Map<string, Counts>; free: Result; freeSegments: number; synth: Result }[] =
+    [];
   for (const m of methods) {
     const t0 = Date.now();
     const by = run(files, m);
     const fr = metrics(merge([...run(free, m).values()]));
     const sy = metrics(merge([...run(synth, m).values()]));
-    results.push({ m, by, free: fr, synth: sy });
+    results.push({ m, by, free: fr, freeSegments: free.length, synth: sy });
     const all = metrics(merge([...by.values()]));
     const line: (string | number)[] = [`takt ${m.name}`];
     for (const g of groups) {
@@ -529,6 +590,7 @@ function main(): void {
       all.nabLowFP,
       all.nabLowFN,
       free.length ? fr.far : '',
+      free.length ? fr.farUpper : '',
       sy.f1,
       sy.far,
       sy.mar,
@@ -540,7 +602,7 @@ function main(): void {
   for (const [name, f1, far, mar, nab] of LEADERBOARD) {
     const line: (string | number)[] = [`published ${name} (34 files)`];
     line.push(...groups.flatMap(() => ['', '', '']));
-    line.push(f1, far, mar, nab, '', '', '', '', '', '', '');
+    line.push(f1, far, mar, nab, '', '', '', '', '', '', '', '');
     rows.push(line);
   }
   console.log('');
@@ -548,8 +610,8 @@ function main(): void {
 
   // Each group in turn chooses; the others are held out. The point-estimate rule is shown beside the one used.
   console.log(
-    '\nchosen on one group (highest F1 whose FAR upper bound, "FAR up", is <= 15 %; "point": FAR itself <= 15 %),' +
-      ' reported on the others:',
+    '\nchosen on one group (highest F1 whose FAR upper bounds, "FAR up", on the group and on the anomaly-free' +
+      ' segments are <= 12 %; "point": the FARs themselves <= 12 %), reported on the others:',
   );
   const split: (string | number)[][] = [
     ['chosen on', 'method', 'group', 'F1', 'FAR %', 'FAR up', 'MAR %', 'NAB std'],
@@ -595,7 +657,8 @@ function main(): void {
   console.log(
     `\nchosen on ${select ?? 'all files'}: ${chosen.m.name}; pooled over ${pooled.files} files: F1 ${pooled.f1}, ` +
       `FAR ${pooled.far} % (upper bound ${pooled.farUpper} %), MAR ${pooled.mar} %, NAB ${pooled.nabStandard} ` +
-      `(${pooled.cps} true change points in the test parts)`,
+      `(${pooled.cps} true change points in the test parts); anomaly-free FAR ${chosen.free.far} % (upper bound ` +
+      `${chosen.free.farUpper} %)`,
   );
   finalLine({
     bench: 'skab',
@@ -620,7 +683,11 @@ function main(): void {
         return [g || '.', { files: r.files, f1: r.f1, far: r.far, mar: r.mar, nabStandard: r.nabStandard }];
       }),
     ),
-    anomalyFree: free.length ? { segments: free.length, far: chosen.free.far } : undefined,
+    anomalyFree: free.length
+      ? { segments: free.length, far: chosen.free.far, farUpper: chosen.free.farUpper, usedToChoose: true }
+      : undefined,
+    protocol: PROTOCOL,
+    candidates: methods.filter((m) => !m.baseline).length,
     synthetic: {
       note: 'generated by this bench, not SKAB data',
       seed,

@@ -58,19 +58,41 @@ export interface FollowSpec {
   /** Health index: moving mean of this many scores, compared with this threshold. */
   smoothing: number;
   threshold: number;
+  /**
+   * The levels move only while the health index is at or under gate·threshold (default 1: under the threshold),
+   * so that a fault building up under the alarm line is not learnt before it raises the alarm.
+   */
+  gate?: number;
+  /**
+   * After the health index was over the gate, the levels stay still until it has been at or under the gate for
+   * this many rows (default 0), so that an alarm that dips under its line for a moment is not learnt in the dip.
+   */
+  hold?: number;
+  /**
+   * After an alarm (health index over the threshold), the levels wait until the index is at or under
+   * resume·threshold (default 1), for `hold` rows, so that a fault whose index hovers about its line is not learnt.
+   */
+  resume?: number;
 }
 
 /**
  * Follows slow normal changes without learning faults: each row's followed features are shifted by (training
  * mean − level) before scoring, and after scoring the levels move 1/rows of the way towards the row only while
- * the health index (moving mean of the scores since the follower started) is at or under the threshold. A slow
- * drift is followed, a fault stands still in its alarm. Starts after the last training row.
+ * the health index (moving mean of the scores since the follower started) is at or under the gate (a fraction
+ * `gate` of the threshold, default 1) and has been for `hold` rows (default 0). A slow drift is followed, a fault
+ * stands still in its alarm (with a hold, also where the alarm dips under its line for less than the hold; with
+ * `resume` under 1, until the index has fallen under that fraction of the threshold), and with a gate under 1
+ * also while it builds up towards the alarm. Starts after the last training row.
  */
 export class LevelFollower {
   readonly spec: FollowSpec;
   level: number[] = [];
   private recent: number[] = [];
   private sum = 0;
+  /** Rows in a row with the health index at or under the gate (or, after an alarm, the resume level). */
+  private quiet = 0;
+  /** Set by an alarm, cleared when the levels move again. */
+  private alarmed = false;
 
   constructor(spec: FollowSpec) {
     this.spec = spec;
@@ -81,6 +103,8 @@ export class LevelFollower {
     this.level = [...this.spec.mean];
     this.recent = [];
     this.sum = 0;
+    this.quiet = this.spec.hold ?? 0;
+    this.alarmed = false;
   }
 
   /** Writes row `i` of X (d columns), shifted, into `out` at row `o`; a skipped (imputed) value goes to the mean. */
@@ -101,12 +125,16 @@ export class LevelFollower {
 
   /** Records row `i`'s score and moves the levels when the health index allows; returns the health index. */
   update(X: ArrayLike<number>, i: number, d: number, score: number, skip?: (k: number) => boolean): number {
-    const { index, rows, smoothing, threshold } = this.spec;
+    const { index, rows, smoothing, threshold, gate = 1, hold = 0, resume = 1 } = this.spec;
     this.recent.push(score);
     this.sum += score;
     if (this.recent.length > smoothing) this.sum -= this.recent.shift() ?? 0;
     const h = this.sum / this.recent.length;
-    if (h <= threshold)
+    if (h > threshold) this.alarmed = true;
+    const under = h <= gate * threshold && (!this.alarmed || h <= resume * threshold);
+    this.quiet = under ? this.quiet + 1 : 0;
+    if (this.quiet > hold) this.alarmed = false;
+    if (this.quiet > hold)
       for (let k = 0; k < index.length; k++)
         if (!skip?.(k)) this.level[k] += (X[i * d + index[k]] - this.level[k]) / rows;
     return h;

@@ -347,7 +347,10 @@ function followOf(
     f.rows >= 1 &&
     Number.isInteger(f.smoothing) &&
     f.smoothing >= 1 &&
-    Number.isFinite(f.threshold);
+    Number.isFinite(f.threshold) &&
+    (f.gate === undefined || (f.gate > 0 && f.gate <= 1)) &&
+    (f.hold === undefined || (Number.isInteger(f.hold) && f.hold >= 0)) &&
+    (f.resume === undefined || (f.resume > 0 && f.resume <= 1));
   if (!ok)
     throw new TaktError(
       'anomaly.badFollow',
