@@ -229,7 +229,8 @@ describe('takt-model, takt-model-ops, takt-drift and takt-anomaly on a registry'
       .expect(200);
     assert.equal((res.body as { version: number }).version, 1);
     await back;
-    assert.equal(await servedBy(), 'v1');
+    // as for the promotion: the green status may come before the reload of the first version ends
+    await waitUntil(async () => (await servedBy()) === 'v1', 'takt-anomaly to serve v1 again', 20000, 100);
     const st = await command('status');
     assert.equal((st.payload.champion as { version: number }).version, 1);
     assert.equal(st.payload.shadow, 2);
