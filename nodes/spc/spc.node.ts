@@ -12,7 +12,14 @@ import { JsonStore, nodeStateFile } from '../core/state';
 import { logWorthy, status, throttledStatus } from '../core/status';
 import { patternModelPath, type SpcNodeDef, toMonitorConfig } from './config';
 import { chartTraits } from './kinds/registry';
-import { type MonitorState, SpcMonitor, type SpcEvent, type SpcSampleIn, withPattern } from './monitor';
+import {
+  MAX_GROUP_VALUES,
+  type MonitorState,
+  SpcMonitor,
+  type SpcEvent,
+  type SpcSampleIn,
+  withPattern,
+} from './monitor';
 import { OnnxPatternClassifier } from './patterns';
 
 type Msg = NodeMessageInFlow & {
@@ -145,7 +152,12 @@ const init: NodeInitializer = (RED) => {
         const input: SpcSampleIn = { value: sample.value, ts: sample.ts };
         if (size !== undefined) input.size = size;
         if (key !== undefined) input.key = String(key);
+        const splits = monitor.splitGroups;
         const ev = monitor.push(input);
+        if (monitor.splitGroups > splits && logWorthy(monitor.splitGroups))
+          this.warn(
+            `${monitor.splitGroups} subgroups closed early: a group reached ${MAX_GROUP_VALUES} values`,
+          );
         if (ev?.frozen && store) {
           try {
             store.save(monitor.saveState() as MonitorState);
