@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import * as spc from '../../nodes/spc';
 import { MAX_GROUP_VALUES } from '../../nodes/spc/monitor';
+import { Aligner, MAX_FEATURES } from '../../nodes/prep/aligner';
 
 const T0 = Date.UTC(2026, 0, 5, 6);
 
@@ -33,5 +34,23 @@ describe('caps found by the audit', () => {
       [null, null, 2, null],
     );
     assert.equal(f.splitGroups, 0);
+  });
+
+  it('takt-align discovery: at most MAX_FEATURES features; samples of further new topics are rejected, counted', () => {
+    const a = new Aligner({ periodMs: 1000 });
+    const topics = MAX_FEATURES + 25;
+    for (let i = 0; i < topics; i++) a.push({ topic: `plant/t${i}`, value: i, ts: T0, quality: 'good' }, T0);
+    assert.equal(a.featureNames.length, MAX_FEATURES);
+    assert.equal(a.counts.unknownTopic, 25);
+    a.flush();
+    assert.equal(a.accountedRatio(), 1, 'every sample is used or counted');
+    const issue = a.takeIssues().find((x) => x.code === 'unknownTopic');
+    assert.match(issue?.message ?? '', /already have 1000 features \(maxFeatures\)/);
+    // a known topic is still taken, and a configured cap applies
+    a.push({ topic: 'plant/t0', value: 1, ts: T0 + 1, quality: 'good' }, T0);
+    assert.equal(a.counts.unknownTopic, 25);
+    const small = new Aligner({ periodMs: 1000, maxFeatures: 2 });
+    for (const t of ['a', 'b', 'c']) small.push({ topic: t, value: 1, ts: T0, quality: 'good' }, T0);
+    assert.deepEqual(small.featureNames, ['a', 'b']);
   });
 });
