@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import * as spc from '../../nodes/spc';
 import { MAX_GROUP_VALUES } from '../../nodes/spc/monitor';
 import { Aligner, MAX_FEATURES } from '../../nodes/prep/aligner';
+import { InventoryPlanner, MAX_ITEMS } from '../../nodes/forecast/planner';
+import { MAX_MACHINES, OeePlant } from '../../nodes/oee/oee';
 
 const T0 = Date.UTC(2026, 0, 5, 6);
 
@@ -52,5 +54,34 @@ describe('caps found by the audit', () => {
     const small = new Aligner({ periodMs: 1000, maxFeatures: 2 });
     for (const t of ['a', 'b', 'c']) small.push({ topic: t, value: 1, ts: T0, quality: 'good' }, T0);
     assert.deepEqual(small.featureNames, ['a', 'b']);
+  });
+
+  it('takt-inventory: follows at most MAX_ITEMS items; an update of one more new item is refused, counted', () => {
+    const p = new InventoryPlanner({
+      serviceLevel: 0.95,
+      service: 'cycle',
+      leadTime: 2,
+      leadTimeSd: 0,
+      periodMs: 86400000,
+      orderQuantity: 0,
+      orderCost: 0,
+      holdingCost: 0,
+      coverPeriods: 1,
+    });
+    for (let i = 0; i < MAX_ITEMS; i++) p.update(`item-${i}`, { onHand: 5 }, T0);
+    assert.throws(() => p.update('one-more', { onHand: 5 }, T0), { code: 'inventory.tooManyItems' });
+    assert.throws(() => p.update('and-another', { onHand: 5 }, T0), /2 refused/);
+    assert.equal(p.refusedItems, 2);
+    // the items it follows are still updated
+    assert.ok(p.update('item-7', { onHand: 3, forecast: [1, 2, 3] }, T0));
+  });
+
+  it('takt-oee: follows at most MAX_MACHINES machines; samples of one more new machine are refused, counted', () => {
+    const plant = new OeePlant({ calendar: { shifts: [{ name: 'day', start: '00:00', end: '00:00' }] } });
+    for (let i = 0; i < MAX_MACHINES; i++) plant.ingest(`site/line/M${i}/State`, 'Running', T0);
+    assert.throws(() => plant.ingest('site/line/Mx/State', 'Running', T0), { code: 'oee.tooManyMachines' });
+    assert.equal(plant.refusedMachines, 1);
+    assert.equal(plant.machines().length, MAX_MACHINES);
+    plant.ingest('site/line/M3/GoodCount', 10, T0 + 1000); // a known machine goes on
   });
 });
