@@ -8,6 +8,14 @@ import { MAX_GROUP_VALUES } from '../../nodes/spc/monitor';
 import { Aligner, MAX_FEATURES } from '../../nodes/prep/aligner';
 import { InventoryPlanner, MAX_ITEMS } from '../../nodes/forecast/planner';
 import { MAX_MACHINES, OeePlant } from '../../nodes/oee/oee';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '../../nodes/core/random';
+import { ModelRegistry } from '../../nodes/models/registry';
+import { ChampionServer, MAX_OPEN_VERSIONS } from '../../nodes/models/server';
+import { tabular } from '../../nodes/models/verify';
+import { pcaOnnx, pumpRows } from '../models/fixtures';
 
 const T0 = Date.UTC(2026, 0, 5, 6);
 
@@ -83,5 +91,31 @@ describe('caps found by the audit', () => {
     assert.equal(plant.refusedMachines, 1);
     assert.equal(plant.machines().length, MAX_MACHINES);
     plant.ingest('site/line/M3/GoodCount', 10, T0 + 1000); // a known machine goes on
+  });
+
+  it('model server: keeps at most MAX_OPEN_VERSIONS versions open besides the champion, closing the least recently used', async function () {
+    this.timeout(60000);
+    const root = mkdtempSync(join(tmpdir(), 'takt-caps-models-'));
+    const reg = new ModelRegistry(root, 'pump');
+    const server = new ChampionServer(reg);
+    try {
+      const rows = pumpRows(new Rng(5), 200);
+      const onnx = pcaOnnx(rows);
+      const n = MAX_OPEN_VERSIONS + 4;
+      for (let v = 0; v < n; v++) await reg.register({ onnx, reference: rows }, { who: 'ana', why: 'test' });
+      await server.start(0);
+      assert.equal(server.current?.version, 1);
+      for (let v = 2; v <= n; v++) await server.open(v);
+      assert.equal(server.openVersions, MAX_OPEN_VERSIONS);
+      assert.equal(server.evicted, n - 1 - MAX_OPEN_VERSIONS);
+      // version 2 was closed first; opened again, it is loaded again and scores
+      const again = await server.open(2);
+      assert.equal(server.evicted, n - MAX_OPEN_VERSIONS);
+      const scored = await tabular(again, 'v2').score([rows[0]]);
+      assert.equal(scored.length, 1);
+    } finally {
+      await server.dispose();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
