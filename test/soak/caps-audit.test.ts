@@ -16,6 +16,8 @@ import { ModelRegistry } from '../../nodes/models/registry';
 import { ChampionServer, MAX_OPEN_VERSIONS } from '../../nodes/models/server';
 import { tabular } from '../../nodes/models/verify';
 import { pcaOnnx, pumpRows } from '../models/fixtures';
+import { get as getSparkplug } from 'sparkplug-payload';
+import { MAX_EDGE_NODES, SparkplugDecoder } from '../../nodes/mqtt/decoder';
 
 const T0 = Date.UTC(2026, 0, 5, 6);
 
@@ -117,5 +119,38 @@ describe('caps found by the audit', () => {
       await server.dispose();
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it('Sparkplug decoder: follows at most MAX_EDGE_NODES edge nodes; offline ones are forgotten first, then births are refused', () => {
+    const sp = getSparkplug('spBv1.0')!;
+    const birth = sp.encodePayload({
+      timestamp: T0,
+      seq: 0,
+      metrics: [
+        { name: 'bdSeq', type: 'UInt64', value: 1 },
+        { name: 'Temp', type: 'Double', value: 20 },
+      ],
+    });
+    const data = sp.encodePayload({
+      timestamp: T0,
+      seq: 1,
+      metrics: [{ name: 'Temp', type: 'Double', value: 21 }],
+    });
+    const d = new SparkplugDecoder({ rebirthIntervalMs: 0 });
+    // data from an edge node never born: remembered (offline) to rate-limit its rebirth requests
+    assert.ok(d.handle('spBv1.0/G/NDATA/ghost', data, T0).rebirth);
+    for (let i = 0; i < MAX_EDGE_NODES - 1; i++) d.handle(`spBv1.0/G/NBIRTH/E${i}`, birth, T0);
+    // full: the offline ghost makes room for one more
+    assert.equal(d.handle('spBv1.0/G/NBIRTH/last', birth, T0).problem, undefined);
+    assert.equal(d.stats().nodes, MAX_EDGE_NODES);
+    // every one online: a new birth is refused, and no rebirth is asked of an unknown one
+    const r = d.handle('spBv1.0/G/NBIRTH/extra', birth, T0);
+    assert.match(r.problem ?? '', /refused: 10000 edge nodes are online/);
+    assert.deepEqual(r.samples, []);
+    assert.equal(d.handle('spBv1.0/G/NDATA/extra2', data, T0).rebirth, undefined);
+    assert.equal(d.stats().refusedNodes, 2);
+    assert.equal(d.stats().nodes, MAX_EDGE_NODES);
+    // a followed edge node goes on
+    assert.equal(d.handle('spBv1.0/G/NDATA/E5', data, T0).samples.length, 1);
   });
 });
