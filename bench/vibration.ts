@@ -1,6 +1,6 @@
 /**
- * What vibration features cost the runtime's event loop: one takt-vibration node in a real (embedded)
- * Node-RED runtime is fed waveforms at a steady rate, once computing in the runtime's thread (*Worker from*
+ * What vibration features cost the runtime's event loop: the demo's takt-vibration node (CNC1's, from
+ * flows/plant-demo.json) in a real (embedded) Node-RED runtime is fed waveforms at a steady rate, once computing in the runtime's thread (*Worker from*
  * set out of reach: the node before the worker) and once with the worker thread (the default), alternating
  * rounds in the same process. Measured on the main thread only: event-loop delay (p99, max, from
  * perf_hooks' histogram), event-loop utilisation, and the tasks that held the loop over 20 ms (a 2 ms timer's
@@ -13,14 +13,16 @@
  * 3.2 s record at 20.48 kHz), --big-rate (4).
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
 import { startEmbedded, type EmbeddedRuntime } from './lib/runtime';
 import { Rng } from '../nodes/spc/patterns';
 
 const flags = parseFlags();
 const rounds = numberFlag(flags, 'rounds', 3);
 const seconds = numberFlag(flags, 'seconds', 8);
-const FS = 20480;
+const FS = 20480; // the demo's sampling rate
 
 interface Case {
   name: string;
@@ -53,21 +55,19 @@ function waveform(rng: Rng, n: number): number[] {
   return x;
 }
 
-const node = (id: string, workerSamples: number | '') => ({
-  id,
-  z: 'tab',
-  type: 'takt-vibration',
-  sampleRateHz: FS,
-  windowSize: 1024,
-  rpm: 1800,
-  balls: 9,
-  ballDiameter: 7.94,
-  pitchDiameter: 39.04,
-  envelopeLo: 2500,
-  envelopeHi: 5000,
-  workerSamples,
-  wires: [['sink']],
-});
+/** CNC1's takt-vibration node of the plant demo (flows/plant-demo.json), wired to the counting sink. */
+function node(id: string, workerSamples: number | ''): object {
+  const demo = (JSON.parse(readFileSync(join(ROOT, 'flows', 'plant-demo.json'), 'utf8')) as FlowNode[]).find(
+    (n) => n.type === 'takt-vibration' && n.name === 'CNC1',
+  );
+  if (!demo) throw new Error('flows/plant-demo.json has no takt-vibration node named CNC1');
+  return { ...demo, id, z: 'tab', workerSamples, wires: [['sink']] };
+}
+
+interface FlowNode {
+  type: string;
+  name?: string;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
