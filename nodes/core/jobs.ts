@@ -1,9 +1,11 @@
 /**
- * One long job at a time for a node (a solver, an optimiser): messages wait their turn in arrival order,
- * each job gets an AbortSignal, and closing the node aborts the running job and resolves when the queue
- * has drained. Used by node adaptors; no Node-RED import.
+ * Work off the event loop, bounded. `SerialJobs`: one long job at a time for a node (a solver, an
+ * optimiser): messages wait their turn in arrival order, each job gets an AbortSignal, and closing the node
+ * aborts the running job and resolves when the queue has drained. `startWorkerJob`: one job in a worker
+ * thread of its own (training). `KeptWorker`: a worker thread kept between many short calls (vibration
+ * features), shared by the nodes that use the same script. Used by node adaptors; no Node-RED import.
  */
-import { Worker } from 'node:worker_threads';
+import { parentPort, Worker } from 'node:worker_threads';
 import { TaktError } from './errors';
 
 /** Messages that may wait behind the running job (SerialJobs' default cap). */
@@ -14,6 +16,7 @@ export class SerialJobs {
   private active: AbortController | null = null;
   private closedFlag = false;
   private waiting = 0;
+  private refused = 0;
 
   /** `maxWaiting`: jobs that may wait behind the running one; one more fails at once (the queue never grows). */
   constructor(readonly maxWaiting = MAX_WAITING_JOBS) {}
@@ -27,12 +30,23 @@ export class SerialJobs {
     return this.closedFlag;
   }
 
+  /** Messages refused because `maxWaiting` were already waiting, since creation. */
+  get dropped(): number {
+    return this.refused;
+  }
+
+  /** True when no job runs and none waits (a message handled at once stays in arrival order). */
+  get idle(): boolean {
+    return this.waiting === 0 && this.active === null;
+  }
+
   /**
    * Runs `job` after the jobs before it, then calls `done` (with the error when the job threw). Jobs that
    * come after `close()` are not run: `done()` is called at once.
    */
   run(job: (signal: AbortSignal) => Promise<void>, done: (err?: Error) => void): void {
     if (this.waiting >= this.maxWaiting) {
+      this.refused++;
       done(
         new TaktError(
           'core.busy',
@@ -119,4 +133,152 @@ export function startWorkerJob<R extends object>(
     );
   });
   return { promise, cancel: () => cancel() };
+}
+
+/** A call to a kept worker, and its answer. */
+interface KeptCall {
+  id: number;
+  request: unknown;
+}
+type KeptReply =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; message: string; code: string; field?: string };
+
+/**
+ * A worker thread kept alive between calls: for work too short to start a thread for (a few ms to a few
+ * hundred) but too long for the event loop. Calls go to one thread and are answered in order; the thread is
+ * started on the first call, does not keep the process alive while idle, and is started again on the next
+ * call if it died (the calls it held fail with `<scope>.workerFailed`). Nodes share one per script:
+ * `KeptWorker.acquire` counts the users, and the last `release` ends the thread. The script answers with
+ * `serveKeptWorker`.
+ */
+export class KeptWorker<Req, Res> {
+  private static readonly shared = new Map<string, { worker: KeptWorker<never, unknown>; users: number }>();
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: Res) => void; reject: (e: Error) => void }>();
+  private closedFlag = false;
+
+  constructor(
+    readonly script: string,
+    readonly scope: string,
+  ) {}
+
+  /** The kept worker of `script`, shared with the other users of the same script; `release` when done. */
+  static acquire<Req, Res>(
+    script: string,
+    scope: string,
+  ): { worker: KeptWorker<Req, Res>; release: () => Promise<void> } {
+    let entry = KeptWorker.shared.get(script);
+    if (!entry) {
+      entry = { worker: new KeptWorker<never, unknown>(script, scope), users: 0 };
+      KeptWorker.shared.set(script, entry);
+    }
+    entry.users++;
+    const held = entry;
+    let released = false;
+    return {
+      worker: held.worker as unknown as KeptWorker<Req, Res>,
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (--held.users > 0) return;
+        if (KeptWorker.shared.get(script) === held) KeptWorker.shared.delete(script);
+        await held.worker.close();
+      },
+    };
+  }
+
+  /** Calls waiting for an answer. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Runs `request` in the worker; `transfer` lists buffers handed over instead of copied. */
+  call(request: Req, transfer: ArrayBuffer[] = []): Promise<Res> {
+    if (this.closedFlag)
+      return Promise.reject(new TaktError(`${this.scope}.cancelled`, `${this.scope}: worker closed`));
+    let w: Worker;
+    try {
+      w = this.start();
+    } catch (err) {
+      return Promise.reject(
+        new TaktError(
+          `${this.scope}.workerFailed`,
+          `${this.scope}: worker thread failed: ${(err as Error).message}`,
+        ),
+      );
+    }
+    const id = this.nextId++;
+    return new Promise<Res>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (this.pending.size === 1) w.ref();
+      w.postMessage({ id, request } satisfies KeptCall, transfer);
+    });
+  }
+
+  /** Ends the thread; calls still waiting fail with `<scope>.cancelled`. */
+  async close(): Promise<void> {
+    this.closedFlag = true;
+    const w = this.worker;
+    this.worker = undefined;
+    this.failAll(new TaktError(`${this.scope}.cancelled`, `${this.scope}: worker closed`));
+    if (w) await w.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.script);
+    w.unref();
+    w.on('message', (m: KeptReply) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) w.unref();
+      if (m.ok) p.resolve(m.result as Res);
+      else p.reject(new TaktError(m.code, m.message, m.field));
+    });
+    const died = (why: string) => {
+      if (this.worker !== w) return;
+      this.worker = undefined;
+      this.failAll(new TaktError(`${this.scope}.workerFailed`, `${this.scope}: worker thread ${why}`));
+    };
+    w.on('error', (err) => died(`failed: ${err.message}`));
+    w.on('exit', (code) => died(`exited with code ${code}`));
+    this.worker = w;
+    return w;
+  }
+
+  private failAll(err: Error): void {
+    const calls = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of calls) p.reject(err);
+  }
+}
+
+/**
+ * The worker side of a `KeptWorker`: answers every call with `handle(request)`, or with the error it threw
+ * (its TaktError code and field kept; `<scope>.internal` for anything else).
+ */
+export function serveKeptWorker<Req, Res>(
+  scope: string,
+  handle: (request: Req) => { result: Res; transfer?: ArrayBuffer[] },
+): void {
+  const port = parentPort;
+  if (!port) throw new Error('serveKeptWorker: not in a worker thread');
+  port.on('message', (m: KeptCall) => {
+    try {
+      const { result, transfer } = handle(m.request as Req);
+      port.postMessage({ id: m.id, ok: true, result } satisfies KeptReply, transfer ?? []);
+    } catch (err) {
+      const e = err as Error & { code?: unknown; field?: unknown };
+      port.postMessage({
+        id: m.id,
+        ok: false,
+        message: e.message ?? String(err),
+        code: typeof e.code === 'string' ? e.code : `${scope}.internal`,
+        ...(typeof e.field === 'string' ? { field: e.field } : {}),
+      } satisfies KeptReply);
+    }
+  });
 }

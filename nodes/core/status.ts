@@ -114,6 +114,17 @@ export function errorStatus(err: unknown): NodeStatus {
 }
 
 /**
+ * Whether a running count of drops deserves a log line: the 1st, 10th, 100th, ... (a node that drops at plant
+ * rates says so without flooding the log; the status carries the exact count).
+ */
+export function logWorthy(count: number): boolean {
+  if (!Number.isInteger(count) || count < 1) return false;
+  let n = count;
+  while (n % 10 === 0) n /= 10;
+  return n === 1;
+}
+
+/**
  * Wraps a status setter so that bursts of updates reach the editor at most once per `intervalMs`
  * (the last one wins). Per-message status would flood the editor's comms link at plant data rates.
  * `flush()` shows a pending update at once; `dispose()` cancels the timer (call it from `close`).

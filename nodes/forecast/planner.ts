@@ -87,8 +87,13 @@ export function checkPlannerConfig(c: PlannerConfig): PlannerConfig {
   return c;
 }
 
+/** Items one planner follows; a message about one more new item is refused (`inventory.tooManyItems`). */
+export const MAX_ITEMS = 10000;
+
 export class InventoryPlanner {
   private items = new Map<string, ItemState>();
+  /** Updates refused because MAX_ITEMS items were already followed, since creation. */
+  refusedItems = 0;
   readonly config: PlannerConfig;
   constructor(config: PlannerConfig) {
     this.config = checkPlannerConfig({ ...config });
@@ -103,6 +108,14 @@ export class InventoryPlanner {
   ): ItemPlan | undefined {
     if (typeof item !== 'string' || !item)
       throw new TaktError('inventory.badItem', 'item: a non-empty string is required', 'item');
+    if (!this.items.has(item) && this.items.size >= MAX_ITEMS) {
+      this.refusedItems++;
+      throw new TaktError(
+        'inventory.tooManyItems',
+        `item: "${item.slice(0, 40)}" not taken, the planner already follows ${MAX_ITEMS} items (${this.refusedItems} refused)`,
+        'item',
+      );
+    }
     const st = this.items.get(item) ?? { openOrders: [] };
     if (u.onHand !== undefined) {
       st.onHand = num(u.onHand, 'onHand');

@@ -24,6 +24,13 @@ export type ServerEvent =
 
 export type ServerListener = (e: ServerEvent) => void;
 
+/**
+ * Versions other than the champion kept open (challengers for shadow scoring, former champions for messages
+ * still in flight). One more closes the least recently used (counted in `evicted`); opening it again loads it
+ * again. Each is an onnxruntime session, so a registry retrained and promoted for months cannot pile them up.
+ */
+export const MAX_OPEN_VERSIONS = 8;
+
 export class ChampionServer {
   readonly registry: ModelRegistry;
   private served: Served | undefined;
@@ -34,6 +41,7 @@ export class ChampionServer {
   private watcher: ((cur: { mtimeMs: number }, prev: { mtimeMs: number }) => void) | undefined;
   private lastError: Error | undefined;
   private disposed = false;
+  private evictions = 0;
 
   constructor(registry: ModelRegistry) {
     this.registry = registry;
@@ -41,6 +49,26 @@ export class ChampionServer {
 
   get current(): Served | undefined {
     return this.served;
+  }
+
+  /** Versions kept open besides the champion (at most MAX_OPEN_VERSIONS). */
+  get openVersions(): number {
+    return this.cache.size;
+  }
+
+  /** Versions closed because MAX_OPEN_VERSIONS others were open, since start. */
+  get evicted(): number {
+    return this.evictions;
+  }
+
+  /** Closes the least recently used versions beyond MAX_OPEN_VERSIONS. */
+  private trim(): void {
+    while (this.cache.size > MAX_OPEN_VERSIONS) {
+      const [key, oldest] = this.cache.entries().next().value as [string, Promise<ServedModel>];
+      this.cache.delete(key);
+      this.evictions++;
+      void oldest.then((m) => m.dispose()).catch(() => undefined);
+    }
   }
 
   /** The last load error while nothing newer has loaded. */
@@ -106,7 +134,10 @@ export class ChampionServer {
         if (old) {
           const key = `${old.version}:${old.card.sha256}`;
           if (this.cache.has(key)) await old.model.dispose();
-          else this.cache.set(key, Promise.resolve(old.model));
+          else {
+            this.cache.set(key, Promise.resolve(old.model));
+            this.trim();
+          }
         }
       } catch (err) {
         const e = err instanceof Error ? err : new Error(errorMessage(err));
@@ -129,13 +160,20 @@ export class ChampionServer {
       return Promise.reject(err as Error);
     }
     const key = `${version}:${card.sha256}`;
-    let p = this.cache.get(key);
-    if (!p) {
-      p = this.registry.load(version).then((r) => r.model);
+    const p = this.cache.get(key);
+    if (p) {
+      // most recently used last: the first entry is the one trim closes
+      this.cache.delete(key);
       this.cache.set(key, p);
-      p.catch(() => this.cache.delete(key));
+      return p;
     }
-    return p;
+    const loading = this.registry.load(version).then((r) => r.model);
+    this.cache.set(key, loading);
+    loading.catch(() => {
+      if (this.cache.get(key) === loading) this.cache.delete(key);
+    });
+    this.trim();
+    return loading;
   }
 
   async dispose(): Promise<void> {

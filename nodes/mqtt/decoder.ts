@@ -87,6 +87,13 @@ export interface DecodeResult {
   error?: TaktError;
 }
 
+/**
+ * Edge nodes one decoder follows (live ones and those remembered only to rate-limit rebirth requests). At the
+ * cap the oldest offline one is forgotten; with every one online, a birth of one more is refused (counted in
+ * `refusedNodes`), so a stream of made-up edge node ids cannot grow the decoder without end.
+ */
+export const MAX_EDGE_NODES = 10000;
+
 export interface DecoderStats {
   /** Edge nodes with a live birth. */
   nodes: number;
@@ -96,6 +103,8 @@ export interface DecoderStats {
   malformed: number;
   rebirths: number;
   gaps: number;
+  /** Births and rebirth requests of new edge nodes refused because MAX_EDGE_NODES were followed. */
+  refusedNodes: number;
 }
 
 interface MetricState {
@@ -279,7 +288,7 @@ function plain(v: unknown): unknown {
 export class SparkplugDecoder {
   private readonly opts: Required<Omit<DecoderOptions, 'device'>> & { device: string | undefined };
   private readonly nodes = new Map<string, EdgeNodeState>();
-  private counts = { messages: 0, malformed: 0, rebirths: 0, gaps: 0 };
+  private counts = { messages: 0, malformed: 0, rebirths: 0, gaps: 0, refusedNodes: 0 };
   /** Set while handling a message when it calls for a rebirth. */
   private rebirthWhy: string | undefined;
 
@@ -382,7 +391,30 @@ export class SparkplugDecoder {
     return { device, online: true, byName: new Map(), byAlias: new Map() };
   }
 
+  /**
+   * Whether a new edge node may be remembered: below the cap, or once the oldest offline one is forgotten.
+   * Counts a refusal.
+   */
+  private roomFor(key: string): boolean {
+    if (this.nodes.has(key) || this.nodes.size < MAX_EDGE_NODES) return true;
+    for (const [k, st] of this.nodes)
+      if (!st.online) {
+        this.nodes.delete(k);
+        return true;
+      }
+    this.counts.refusedNodes++;
+    return false;
+  }
+
   private onNodeBirth(t: ParsedTopic, metrics: UMetric[], seq: number, ts: number, r: DecodeResult): void {
+    if (!this.roomFor(this.key(t.group, t.edgeNode))) {
+      this.problem(
+        r,
+        `NBIRTH of ${t.group}/${t.edgeNode} refused: ${MAX_EDGE_NODES} edge nodes are online (${this.counts.refusedNodes} refused)`,
+        false,
+      );
+      return;
+    }
     const bdSeq = toNumber(metrics.find((m) => m.name === 'bdSeq')?.value);
     const state: EdgeNodeState = {
       group: t.group,
@@ -513,6 +545,7 @@ export class SparkplugDecoder {
     const key = this.key(t.group, t.edgeNode);
     let state = this.nodes.get(key);
     if (!state) {
+      if (!this.roomFor(key)) return;
       // Remember the edge node (offline, no metrics) only to rate-limit the requests.
       state = {
         group: t.group,
@@ -680,6 +713,6 @@ export class SparkplugDecoder {
 
   reset(): void {
     this.nodes.clear();
-    this.counts = { messages: 0, malformed: 0, rebirths: 0, gaps: 0 };
+    this.counts = { messages: 0, malformed: 0, rebirths: 0, gaps: 0, refusedNodes: 0 };
   }
 }

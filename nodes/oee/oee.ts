@@ -367,11 +367,16 @@ const STATE_BY_CODE: MachineState[] = ['Idle', 'Running', 'Setup', 'Down'];
  * OEE for a whole plant from samples: the topic's last segment names the signal (State, GoodCount,
  * ScrapCount, IdealCycleTime by default) and the segment before it the machine. Other topics are ignored.
  */
+/** Machines one plant follows; a sample of one more new machine is refused (`oee.tooManyMachines`). */
+export const MAX_MACHINES = 1000;
+
 export class OeePlant {
   private readonly opts: OeeOptions;
   private readonly tags: OeeTags;
   private readonly trackers = new Map<string, OeeTracker>();
   ignored = 0;
+  /** Samples refused because MAX_MACHINES machines were already followed, since creation. */
+  refusedMachines = 0;
 
   constructor(opts: OeeOptions, tags: OeeTags = DEFAULT_TAGS) {
     new Calendar(opts.calendar); // check the calendar now
@@ -395,6 +400,14 @@ export class OeePlant {
     }
     let t = this.trackers.get(machine);
     if (!t) {
+      if (this.trackers.size >= MAX_MACHINES) {
+        this.refusedMachines++;
+        throw new TaktError(
+          'oee.tooManyMachines',
+          `topic: machine "${machine.slice(0, 40)}" not taken, OEE already follows ${MAX_MACHINES} machines (${this.refusedMachines} samples refused)`,
+          'topic',
+        );
+      }
       t = new OeeTracker(machine, this.opts);
       this.trackers.set(machine, t);
     }

@@ -20,6 +20,11 @@ import { type FeatureQuality, type FeatureRow, IssueLog, type PrepIssue } from '
 export type Aggregation = 'last' | 'mean' | 'min' | 'max' | 'count' | 'twa';
 export const AGGREGATIONS: readonly Aggregation[] = ['last', 'mean', 'min', 'max', 'count', 'twa'];
 
+/** Features discovery may add (AlignConfig.maxFeatures' default). */
+export const MAX_FEATURES = 1000;
+/** Topics remembered as left out in discovery mode; the memory starts again when full (it is only a cache). */
+export const MAX_IGNORED_TOPICS = 10000;
+
 export interface FeatureSpec {
   topic: string;
   /** Default: the trailing topic segments that make the name unique. */
@@ -37,6 +42,11 @@ export interface AlignConfig {
   features?: FeatureSpec[];
   /** Only topics matching this regular expression are discovered (discovery mode). */
   include?: string;
+  /**
+   * Discovery mode: features at most (default MAX_FEATURES); samples of a further new topic are rejected as
+   * unknown topics (counted), so a stream of ever new topics cannot widen the rows without end.
+   */
+  maxFeatures?: number;
   /** Default aggregation. Default 'last'. */
   agg?: Aggregation;
   /** A value older than this at the row's time counts as missing. Default 10 periods (trigger: 60 s). */
@@ -168,6 +178,7 @@ export class Aligner {
   private readonly maxPastMs: number;
   private readonly maxEmptyRows: number;
   private readonly include: RegExp | undefined;
+  private readonly maxFeatures: number;
   private readonly slots: number;
   private discover: boolean;
   private byTopic = new Map<string, Feature>();
@@ -204,6 +215,7 @@ export class Aligner {
         'include',
       );
     }
+    this.maxFeatures = positive(cfg.maxFeatures, MAX_FEATURES, 'maxFeatures');
     this.slots = this.triggerTopic ? 1 : Math.ceil(this.latenessMs / this.periodMs) + 2;
     this.discover = !cfg.features || cfg.features.length === 0;
     if (!this.discover) this.setFeatures(cfg.features as FeatureSpec[], true);
@@ -288,12 +300,18 @@ export class Aligner {
     return f;
   }
 
-  private discoverTopic(topic: string): Feature | undefined {
+  private ignore(topic: string): void {
+    if (this.ignored.size >= MAX_IGNORED_TOPICS) this.ignored.clear();
+    this.ignored.add(topic);
+  }
+
+  private discoverTopic(topic: string): Feature | 'full' | undefined {
     if (this.ignored.has(topic)) return undefined;
     if ((this.include && !this.include.test(topic)) || topic === this.triggerTopic) {
-      this.ignored.add(topic);
+      this.ignore(topic);
       return undefined;
     }
+    if (this.order.length >= this.maxFeatures) return 'full';
     const f = this.newFeature(topic, '');
     this.byTopic.set(topic, f);
     this.order.push(f);
@@ -377,7 +395,7 @@ export class Aligner {
       else if (typeof raw === 'boolean') v = raw ? 1 : 0;
       else {
         if (!f && this.discover) {
-          this.ignored.add(s.topic);
+          this.ignore(s.topic);
           c.filtered++;
           return;
         }
@@ -393,11 +411,18 @@ export class Aligner {
     }
     if (!trigger && !f) {
       if (this.discover) {
-        f = this.discoverTopic(s.topic);
-        if (!f) {
+        const d = this.discoverTopic(s.topic);
+        if (d === 'full')
+          return this.reject(
+            'unknownTopic',
+            s,
+            () => `${s.topic}: not added, the rows already have ${this.maxFeatures} features (maxFeatures)`,
+          );
+        if (!d) {
           c.filtered++;
           return;
         }
+        f = d;
       } else return this.reject('unknownTopic', s, () => `${s.topic}: not a configured feature`);
     }
     if (this.triggerTopic !== undefined) return this.pushTriggered(s, f, v, q, trigger, now);

@@ -182,6 +182,11 @@ class History {
 
 const HISTORY_SIZE = 200;
 const RAW_KEEP = 64;
+/**
+ * Values one time or field group may hold: a group that reaches it closes as a subgroup there (counted in
+ * `splitGroups`), so a batch key that never changes or a long time window at a high rate cannot grow it.
+ */
+export const MAX_GROUP_VALUES = 10000;
 
 /** A short identity of the settings that shape the limits; persisted limits are reused only if it matches. */
 export function signature(c: MonitorConfig): string {
@@ -286,6 +291,7 @@ export class SpcMonitor {
   private group: number[] = [];
   private groupStart = 0;
   private groupKey: string | undefined;
+  private splits = 0;
   private index = 0;
   private rs?: RuleSet;
   /** The chart kind: what the monitor reads instead of testing chart names. */
@@ -347,6 +353,11 @@ export class SpcMonitor {
 
   get state(): 'collecting' | 'monitoring' {
     return this.stream ? 'monitoring' : 'collecting';
+  }
+
+  /** Time or field groups closed early because they reached MAX_GROUP_VALUES, since creation. */
+  get splitGroups(): number {
+    return this.splits;
   }
 
   get collectedCount(): number {
@@ -485,6 +496,12 @@ export class SpcMonitor {
           this.groupKey = input.key;
         }
         this.group.push(...nums);
+        if (!raw && this.group.length >= MAX_GROUP_VALUES) {
+          // the cap: the group closes here; the next values of the same key or window start another
+          raw = { value: this.group, ts };
+          this.group = [];
+          this.splits++;
+        }
       }
     }
     if (!raw) return undefined;

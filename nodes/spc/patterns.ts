@@ -418,6 +418,19 @@ export interface PatternModelInfo {
   metadata: Record<string, string>;
 }
 
+/**
+ * Windows that may wait for the classifier (`OnnxPatternClassifier`'s default cap): about 1 MB of windows.
+ * One more is refused at once (`spc.patternBusy`) and counted in `dropped`; the chart point goes on without
+ * a pattern.
+ */
+export const MAX_QUEUED_WINDOWS = 1024;
+
+/** Options of `OnnxPatternClassifier.load`. */
+export interface PatternClassifierOptions {
+  /** Windows that may wait while a run is in flight (default MAX_QUEUED_WINDOWS). */
+  maxQueued?: number;
+}
+
 interface Pending {
   z: Float64Array;
   resolve: (r: PatternResult) => void;
@@ -428,7 +441,9 @@ interface Pending {
  * The neural-network pattern classifier: runs the ONNX model (feature normalisation, MLP, softmax all in the
  * graph) with onnxruntime-node. The session is created once, in `load`. `classify` is asynchronous, as
  * onnxruntime is: calls made while a run is in flight are queued and scored together in the next run (one
- * batch), and results resolve in the order the calls were made.
+ * batch), and results resolve in the order the calls were made. At most `maxQueued` calls wait; one more is
+ * refused at once with `spc.patternBusy` and counted in `dropped`, so a chart fed faster than the model runs
+ * keeps a bounded queue.
  */
 export class OnnxPatternClassifier implements PatternClassifier {
   readonly window: number;
@@ -437,20 +452,45 @@ export class OnnxPatternClassifier implements PatternClassifier {
   private readonly ort: typeof import('onnxruntime-node');
   private queue: Pending[] = [];
   private running = false;
+  /** Windows that may wait for the model. */
+  readonly maxQueued: number;
+  private droppedCount = 0;
 
   private constructor(
     ort: typeof import('onnxruntime-node'),
     session: InferenceSession,
     info: PatternModelInfo,
+    maxQueued: number,
   ) {
     this.ort = ort;
     this.session = session;
     this.info = info;
     this.window = info.window;
+    this.maxQueued = maxQueued;
+  }
+
+  /** Calls refused because `maxQueued` windows were already waiting, since load. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  /** Windows waiting for the next run. */
+  get queued(): number {
+    return this.queue.length;
   }
 
   /** Loads a model file (default: the shipped one); a missing or unusable file gives a TaktError. */
-  static async load(path: string = DEFAULT_PATTERN_MODEL): Promise<OnnxPatternClassifier> {
+  static async load(
+    path: string = DEFAULT_PATTERN_MODEL,
+    options: PatternClassifierOptions = {},
+  ): Promise<OnnxPatternClassifier> {
+    const maxQueued = options.maxQueued ?? MAX_QUEUED_WINDOWS;
+    if (!Number.isInteger(maxQueued) || maxQueued < 1)
+      throw new TaktError(
+        'spc.badOption',
+        `maxQueued: expected an integer >= 1, got ${String(maxQueued)}`,
+        'maxQueued',
+      );
     if (!existsSync(path)) {
       throw new TaktError(
         'spc.modelMissing',
@@ -500,7 +540,7 @@ export class OnnxPatternClassifier implements PatternClassifier {
       output: session.outputNames.includes('probabilities') ? 'probabilities' : session.outputNames[0],
       metadata: meta,
     };
-    return new OnnxPatternClassifier(ort, session, info);
+    return new OnnxPatternClassifier(ort, session, info, maxQueued);
   }
 
   /** Class probabilities of many windows, row-major [n, classes]. */
@@ -548,6 +588,16 @@ export class OnnxPatternClassifier implements PatternClassifier {
       patternFeatures(w); // validate now, so one bad window cannot fail a whole batch
     } catch (err) {
       return Promise.reject(err as Error);
+    }
+    if (this.queue.length >= this.maxQueued) {
+      this.droppedCount++;
+      return Promise.reject(
+        new TaktError(
+          'spc.patternBusy',
+          `pattern model: ${this.maxQueued} windows already wait for it; this one is not classified (${this.droppedCount} so far)`,
+          'window',
+        ),
+      );
     }
     return new Promise<PatternResult>((resolve, reject) => {
       this.queue.push({ z: w, resolve, reject });

@@ -9,10 +9,17 @@ import { configReader, onInput, setUp } from '../core/adaptor';
 import { errorMessage, TaktError } from '../core/errors';
 import { commandReader, readSample } from '../core/message';
 import { JsonStore, nodeStateFile } from '../core/state';
-import { status, throttledStatus } from '../core/status';
+import { logWorthy, status, throttledStatus } from '../core/status';
 import { patternModelPath, type SpcNodeDef, toMonitorConfig } from './config';
 import { chartTraits } from './kinds/registry';
-import { type MonitorState, SpcMonitor, type SpcEvent, type SpcSampleIn, withPattern } from './monitor';
+import {
+  MAX_GROUP_VALUES,
+  type MonitorState,
+  SpcMonitor,
+  type SpcEvent,
+  type SpcSampleIn,
+  withPattern,
+} from './monitor';
 import { OnnxPatternClassifier } from './patterns';
 
 type Msg = NodeMessageInFlow & {
@@ -48,6 +55,9 @@ const init: NodeInitializer = (RED) => {
       this.warn((err as Error).message);
     }
     let skipped = 0;
+    // Points that went out without a pattern because the classifier's queue was full (patterns.ts
+    // MAX_QUEUED_WINDOWS): counted here, shown in the status, logged at the 1st, 10th, 100th, ...
+    let unclassified = 0;
     const of = monitor.config.phaseOne;
     let shownKey = '';
     const showState = (ooc?: readonly number[]) => {
@@ -61,6 +71,12 @@ const init: NodeInitializer = (RED) => {
         if (shownKey === rule) return;
         shownKey = rule;
         shown.update(() => status.error(RED._('spc.status.ooc', { rule })));
+      } else if (unclassified > 0) {
+        const key = `unclassified ${unclassified}`;
+        if (shownKey === key) return;
+        shownKey = key;
+        const count = unclassified;
+        shown.update(() => status.warning(RED._('spc.status.unclassified', { count })));
       } else if (shownKey !== 'ok') {
         shownKey = 'ok';
         shown.update(() => status.ready(RED._('spc.status.inControl')));
@@ -136,7 +152,12 @@ const init: NodeInitializer = (RED) => {
         const input: SpcSampleIn = { value: sample.value, ts: sample.ts };
         if (size !== undefined) input.size = size;
         if (key !== undefined) input.key = String(key);
+        const splits = monitor.splitGroups;
         const ev = monitor.push(input);
+        if (monitor.splitGroups > splits && logWorthy(monitor.splitGroups))
+          this.warn(
+            `${monitor.splitGroups} subgroups closed early: a group reached ${MAX_GROUP_VALUES} values`,
+          );
         if (ev?.frozen && store) {
           try {
             store.save(monitor.saveState() as MonitorState);
@@ -178,7 +199,11 @@ const init: NodeInitializer = (RED) => {
             const r = verdict ? await verdict : undefined;
             if (r) withPattern(ev, r);
           } catch (err) {
-            this.warn(`pattern not classified: ${errorMessage(err)}`);
+            if ((err as { code?: unknown }).code === 'spc.patternBusy') {
+              unclassified++;
+              if (logWorthy(unclassified))
+                this.warn(`${unclassified} points not classified: ${errorMessage(err)}`);
+            } else this.warn(`pattern not classified: ${errorMessage(err)}`);
           }
           try {
             deliver(ev);

@@ -18,6 +18,8 @@ export interface VibrationNodeDef extends NodeDef {
   envelopeLo?: string | number;
   envelopeHi?: string | number;
   unit?: string;
+  /** A message whose windows hold at least this many samples is computed in the worker thread. */
+  workerSamples?: string | number;
 }
 
 export function toFeatureOptions(def: VibrationNodeDef): FeatureOptions & { windowSize: number } {

@@ -255,7 +255,8 @@ export function isoZone(velocityRmsMmS: number, machineClass: MachineClass = 'II
   return 'D';
 }
 
-function checkSamples(samples: ArrayLike<number>): void {
+/** Throws `vibration.notFinite` (or `badInput`) unless every sample is a finite number. */
+export function checkSamples(samples: ArrayLike<number>): void {
   if (samples === null || typeof samples !== 'object' || typeof samples.length !== 'number')
     bad('samples', 'expected an array of numbers');
   for (let i = 0; i < samples.length; i++)

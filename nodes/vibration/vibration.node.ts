@@ -2,16 +2,21 @@
  * takt-vibration: condition-monitoring features of a vibration waveform. A thin adaptor around
  * `features` (features.ts): a payload array is one waveform; single numbers (or short chunks) are buffered
  * into windows of the configured size. msg.payload becomes the flat feature record (ready for takt-anomaly);
- * msg.sampleRateHz and msg.rpm override the configuration for one message.
+ * msg.sampleRateHz and msg.rpm override the configuration for one message. A message whose windows hold at
+ * least *Worker from* samples is computed in the shared worker thread (offload.ts), so the runtime's event
+ * loop stays free; messages then wait in arrival order, at most MAX_WAITING_JOBS (core/jobs.ts): one more is
+ * refused with "busy" and counted (status, msg.vibration.dropped).
  */
 import type { Node, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { onClose, onInput, setUp } from '../core/adaptor';
+import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
+import { SerialJobs } from '../core/jobs';
 import { readSamples, type ValueReader } from '../core/message';
 import { status, throttledStatus } from '../core/status';
 import { WaveformBuffer } from './buffer';
 import { toFeatureOptions, type VibrationNodeDef } from './config';
-import { features, type FeatureOptions } from './features';
+import { features, type FeatureOptions, type VibrationFeatures } from './features';
+import { acquireFeatureWorker, featuresInWorker, WORKER_MIN_SAMPLES } from './offload';
 
 type Msg = NodeMessageInFlow & {
   ts?: unknown;
@@ -36,17 +41,24 @@ const init: NodeInitializer = (RED) => {
     RED.nodes.createNode(this, def);
     const set = setUp(this, () => {
       const base = toFeatureOptions(def);
-      return { base, buffer: new WaveformBuffer(base.windowSize) };
+      const workerFrom = configReader(def, { code: 'vibration.badConfig' }).number('workerSamples', {
+        min: 0,
+        integer: true,
+        default: WORKER_MIN_SAMPLES,
+      });
+      return { base, workerFrom, buffer: new WaveformBuffer(base.windowSize) };
     });
     if (!set) return;
-    const { base, buffer } = set;
+    const { base, workerFrom, buffer } = set;
+    const jobs = new SerialJobs();
+    const kept = acquireFeatureWorker();
     const shown = throttledStatus((s) => this.status(s));
     let skipped = 0;
     this.status(status.idle(RED._('vibration.status.waiting')));
 
     onInput<Msg>(
       this,
-      (msg, send) => {
+      (msg, send, done) => {
         const o: FeatureOptions = { ...base };
         if (msg.sampleRateHz !== undefined) o.sampleRateHz = Number(msg.sampleRateHz);
         if (msg.rpm !== undefined) o.rpm = Number(msg.rpm);
@@ -70,21 +82,38 @@ const init: NodeInitializer = (RED) => {
           );
           return;
         }
-        for (const w of windows) {
-          const f = features(w, o);
-          send({
-            ...msg,
-            payload: f,
-            vibration: { samples: w.length, sampleRateHz: o.sampleRateHz, zone: f.zone },
+        const emit = (fs: VibrationFeatures[]) =>
+          fs.forEach((f, i) => {
+            const dropped = jobs.dropped;
+            send({
+              ...msg,
+              payload: f,
+              vibration: { samples: windows[i].length, sampleRateHz: o.sampleRateHz, zone: f.zone, dropped },
+            });
+            shown.update(() =>
+              (f.zone === 'A' || f.zone === 'B'
+                ? status.ready
+                : f.zone === 'C'
+                  ? status.warning
+                  : status.error)(
+                `${f.velocityRmsMmS.toFixed(2)} mm/s ${f.zone}${dropped ? ` drop ${dropped}` : ''}`,
+              ),
+            );
           });
-          shown.update(() =>
-            (f.zone === 'A' || f.zone === 'B'
-              ? status.ready
-              : f.zone === 'C'
-                ? status.warning
-                : status.error)(`${f.velocityRmsMmS.toFixed(2)} mm/s ${f.zone}`),
-          );
+        let samples = 0;
+        for (const w of windows) samples += w.length;
+        const offload = samples >= workerFrom;
+        // Small blocks are computed at once while nothing waits; otherwise in turn, so messages stay in order.
+        if (!offload && jobs.idle) {
+          emit(windows.map((w) => features(w, o)));
+          return;
         }
+        jobs.run(async () => {
+          emit(
+            offload ? await featuresInWorker(kept.worker, windows, o) : windows.map((w) => features(w, o)),
+          );
+        }, done);
+        return 'later';
       },
       shown,
     );
@@ -93,6 +122,8 @@ const init: NodeInitializer = (RED) => {
       this,
       () => shown.dispose(),
       () => buffer.reset(),
+      () => jobs.close(),
+      () => kept.release(),
     );
   }
   RED.nodes.registerType('takt-vibration', VibrationNode);

@@ -116,7 +116,15 @@ describe('mqtt SparkplugDecoder', () => {
     );
     assert.equal(r.samples[1].metric, 'Spindle/Speed');
     assert.equal(r.samples[1].device, 'CNC1');
-    assert.deepEqual(d.stats(), { nodes: 1, metrics: 4, messages: 3, malformed: 0, rebirths: 0, gaps: 0 });
+    assert.deepEqual(d.stats(), {
+      nodes: 1,
+      metrics: 4,
+      messages: 3,
+      malformed: 0,
+      rebirths: 0,
+      gaps: 0,
+      refusedNodes: 0,
+    });
   });
 
   it('resolves node-level aliases in NDATA and data metrics sent without a datatype', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getNode, helper, load, nextMessages } from '../helpers/nodered';
-import { Rng } from '../../nodes/spc/patterns';
+import { MAX_QUEUED_WINDOWS, Rng } from '../../nodes/spc/patterns';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const spcNode = require('../../nodes/spc/spc.node');
@@ -96,5 +96,53 @@ describe('takt-spc node with pattern recognition', () => {
       );
     assert.equal(logged.length, 1);
     assert.match(String(logged[0].msg), /missing\.onnx/);
+  });
+
+  it('sends every point in order, without a pattern for those the full queue refused, and counts them', async () => {
+    await load([spcNode], flow());
+    const rng = new Rng(9);
+    const n = getNode('s');
+    // phase I and a full window, so that the model is loaded and classifying
+    const warm = nextMessages<{ spc: { pattern?: unknown } }>('points', 70, 20000);
+    for (let i = 0; i < 70; i++) n.receive({ payload: 20 + rng.normal() });
+    assert.ok((await warm)[69].spc.pattern, 'the model classifies');
+    // a burst far beyond the cap, all handed over before the model can answer
+    const burst = Array.from({ length: 3 * MAX_QUEUED_WINDOWS }, () => 20 + rng.normal());
+    const points = nextMessages<{ payload: number; spc: { pattern?: unknown } }>(
+      'points',
+      burst.length,
+      60000,
+    );
+    const warnings: string[] = [];
+    const origWarn = n.warn.bind(n);
+    n.warn = (m: unknown) => {
+      warnings.push(String(m));
+      origWarn(m);
+    };
+    const statuses: { fill?: string; text?: string }[] = [];
+    n.on('call:status', ((call: { args: [{ fill?: string; text?: string }] }) =>
+      statuses.push(call.args[0])) as never);
+    burst.forEach((v) => n.receive({ payload: v }));
+    const got = await points;
+    assert.deepEqual(
+      got.map((m) => m.payload),
+      burst,
+      'every point leaves, in arrival order',
+    );
+    const without = got.filter((m) => m.spc.pattern === undefined).length;
+    assert.ok(without >= MAX_QUEUED_WINDOWS, `${without} points without a pattern`);
+    assert.ok(got.length - without >= MAX_QUEUED_WINDOWS, 'the queued windows were classified');
+    // the drops are logged at the 1st, 10th, 100th, ..., and the status (throttled) ends on the count
+    assert.match(warnings[0], /^1 points not classified: pattern model: 1024 windows already wait/);
+    assert.deepEqual(
+      warnings.map((w) => Number(/^(\d+) points not classified/.exec(w)?.[1])),
+      [1, 10, 100, 1000].filter((k) => k <= without),
+    );
+    // (the test runtime has no message catalog: the status text is its key)
+    const unclassified = (st?: { text?: string }) => /^spc\.status\.unclass/.test(st?.text ?? '');
+    for (let i = 0; i < 50 && !unclassified(statuses.at(-1)); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal(statuses.at(-1)?.fill, 'yellow');
+    assert.ok(unclassified(statuses.at(-1)));
   });
 });
