@@ -177,4 +177,75 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     bad({ tolerance: 0 }, /tolerance/);
     bad({ target: NaN }, /target/);
   });
+
+  it('keeps a gain it learned while that setpoint sat at its bound for hundreds of parts', () => {
+    // y = a + b + d: energy grows with b, so b goes to its lower bound and a does the work. After 600 parts
+    // the disturbance d jumps so far that a alone cannot reach the target: b must move, and the tuner must
+    // still know b's gain (learned in the warm-up, 600 parts before).
+    const o: TunerOptions = {
+      setpoints: [
+        { name: 'a', min: 0, max: 10, maxStep: 0.5, initial: 5 },
+        { name: 'b', min: 0, max: 10, maxStep: 0.5, initial: 5 },
+      ],
+      target: 10,
+      tolerance: 1,
+      energyWeight: 0.05,
+    };
+    const rng = new Rng(5);
+    const t = new Tuner(o);
+    let [a, b] = [5, 5];
+    const late: number[] = [];
+    let atBound = 0;
+    for (let i = 0; i < 700; i++) {
+      const d = i < 600 ? 0 : -6;
+      const y = a + b + d + 0.1 * rng.normal();
+      if (i >= 640) late.push(y - 10);
+      if (i >= 100 && i < 600 && b === 0) atBound++;
+      const p = t.observe({ quality: y, energy: 1 + 0.3 * b + 0.01 * rng.normal() });
+      [a, b] = p.values;
+      t.applied(p.values);
+    }
+    assert.ok(atBound > 200, `b sat at its bound for ${atBound} parts`);
+    const msd = late.reduce((s, v) => s + v * v, 0) / late.length;
+    assert.ok(msd < 3 * 0.1 ** 2, `MSD after the jump ${msd}; b = ${b}`);
+  });
+
+  it('saves its learned state as JSON and continues from it exactly; refuses a state that does not fit', () => {
+    const rng = new Rng(21);
+    const t = new Tuner(TWO);
+    const obs = () => ({
+      quality: 10 + rng.normal(),
+      energy: 1 + 0.1 * rng.normal(),
+      context: { wear: rng.next() },
+    });
+    for (let i = 0; i < 40; i++) t.applied(t.observe(obs()).values);
+    const saved = JSON.parse(JSON.stringify(t.state())) as unknown;
+    const u = new Tuner(TWO);
+    u.restore(saved);
+    assert.deepEqual([u.current, u.lastGood, u.parts], [t.current, t.lastGood, t.parts]);
+    for (let i = 0; i < 5; i++) {
+      const o = obs();
+      const [p, q] = [t.observe(o), u.observe(o)];
+      assert.deepEqual(q.values, p.values);
+      assert.deepEqual([q.mode, q.parts, q.fallbacks], [p.mode, p.parts, p.fallbacks]);
+      t.applied(p.values);
+      u.applied(q.values);
+    }
+    const refused = (x: unknown, what: RegExp, opts: TunerOptions = TWO) => {
+      const v = new Tuner(opts);
+      const before = JSON.stringify(v.state());
+      assert.throws(
+        () => v.restore(x),
+        (e: unknown) => e instanceof TaktError && e.code === 'tune.badState' && what.test(e.message),
+      );
+      assert.equal(JSON.stringify(v.state()), before, 'unchanged');
+    };
+    refused(saved, /other setpoints/, { ...TWO, target: 11 });
+    refused(saved, /other setpoints/, { ...TWO, context: ['wear', 'lot'] });
+    refused({ ...(saved as object), current: [1] }, /bad setpoints/);
+    refused({ ...(saved as object), learned: -1 }, /bad counters/);
+    refused({ ...(saved as object), quality: [] }, /bad quality model/);
+    refused(null, /not a version 1 state/);
+    refused('x', /not a version 1 state/);
+  });
 });
