@@ -22,7 +22,7 @@ import { openOnnxSession } from '../nodes/core/onnx';
 import { Rng } from '../nodes/core/random';
 import { fit, Predictor } from '../nodes/learn';
 import { cpuMs, finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
-import { controlRun, type ControlRun, HELD_OUT_CNC } from './lib/control';
+import { controlRun, type ControlRun, HELD_OUT_CNC, randomProcess } from './lib/control';
 import { processData } from './lib/process-data';
 
 const flags = parseFlags();
@@ -181,6 +181,10 @@ async function main(): Promise<void> {
     msdVsR2RPress: ctl.press.msdVsR2R,
     floorVsR2R: ctl.dev.floorVsR2R,
     floorVsR2RPress: ctl.press.floorVsR2R,
+    energyVsR2RPress: ctl.press.energyVsR2R,
+    msdVsR2RRandom: ctl.random.msdVsR2R,
+    floorVsR2RRandom: ctl.random.floorVsR2R,
+    energyVsR2RRandom: ctl.random.energyVsR2R,
     outOfBounds: ctl.outOfBounds,
   });
 }
@@ -196,11 +200,18 @@ interface Surface {
 /**
  * Adaptive control on the simulator's process response (bench/lib/control.ts): takt-tune's engine against the
  * SPC engine's EWMA run-to-run controller and fixed setpoints, PARTS parts per run with drift, on CNC1's
- * surface (the one the tuner's defaults were set on), on a held-out CNC surface (other curvature, interaction,
- * drift that scales with the setpoints) and on Press1 (never run while developing). Ratios are medians over
- * the seeds; outOfBounds counts every proposal outside the bounds or beyond the step limit, in every run.
+ * surface (the one the tuner's defaults were set on), on the CNC surface held out last session (other curvature,
+ * interaction, drift that scales with the setpoints; seen since), on Press1 (held out last session, developed on
+ * since), and on one fresh random surface per seed (bench/lib/control.ts randomProcess, defined before the tuner
+ * first ran on it). Ratios are medians over the seeds; outOfBounds counts every proposal outside the bounds or beyond the step limit, in every run.
  */
-function control(): { dev: Surface; heldOut: Surface; press: Surface; outOfBounds: number } {
+function control(): {
+  dev: Surface;
+  heldOut: Surface;
+  press: Surface;
+  random: Surface;
+  outOfBounds: number;
+} {
   let outOfBounds = 0;
   const rows: (string | number)[][] = [
     [
@@ -216,12 +227,16 @@ function control(): { dev: Surface; heldOut: Surface; press: Surface; outOfBound
       'floor/R2R',
     ],
   ];
-  const surface = (label: string, o: { machine?: string; process?: typeof HELD_OUT_CNC }): Surface => {
-    const r: { fixed: ControlRun; r2r: ControlRun; tune: ControlRun }[] = CONTROL_SEEDS.map((seed) => ({
-      fixed: controlRun('fixed', { seed, parts: PARTS, ...o }),
-      r2r: controlRun('r2r', { seed, parts: PARTS, ...o }),
-      tune: controlRun('tune', { seed, parts: PARTS, ...o }),
-    }));
+  type Plant = { machine?: string; process?: typeof HELD_OUT_CNC };
+  const surface = (label: string, plant: Plant | ((seed: number) => Plant)): Surface => {
+    const r: { fixed: ControlRun; r2r: ControlRun; tune: ControlRun }[] = CONTROL_SEEDS.map((seed) => {
+      const o = typeof plant === 'function' ? plant(seed) : plant;
+      return {
+        fixed: controlRun('fixed', { seed, parts: PARTS, ...o }),
+        r2r: controlRun('r2r', { seed, parts: PARTS, ...o }),
+        tune: controlRun('tune', { seed, parts: PARTS, ...o }),
+      };
+    });
     r.forEach((x, i) => {
       for (const run of [x.fixed, x.r2r, x.tune]) outOfBounds += run.outOfBounds + run.beyondStep;
       rows.push([
@@ -247,13 +262,15 @@ function control(): { dev: Surface; heldOut: Surface; press: Surface; outOfBound
   const dev = surface('CNC1', {});
   const heldOut = surface('CNC held out', { process: HELD_OUT_CNC });
   const press = surface('Press1', { machine: 'Press1' });
+  // One fresh random surface per seed (randomProcess: defined before the tuner first ran on it).
+  const random = surface('random held out', (seed) => randomProcess(1000 + seed));
   console.log('');
   console.log(`adaptive control: ${PARTS} parts per run, seeds ${CONTROL_SEEDS.join(', ')} (median ratios)`);
   console.log(
     "floor/R2R: the measurement noise σ² over R2R's MSD, the lowest tune/R2R any controller could reach",
   );
   printTable(rows);
-  return { dev, heldOut, press, outOfBounds };
+  return { dev, heldOut, press, random, outOfBounds };
 }
 
 main().catch((err) => {

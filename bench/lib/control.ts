@@ -9,6 +9,7 @@ import { PlantSimulator, type ProcessTruth } from '../../nodes/sim/engine';
 import { DEFAULT_PLANT, withProcesses } from '../../nodes/sim/model';
 import { DEFAULT_PROCESSES, type ProcessSpec } from '../../nodes/sim/process';
 import { EwmaR2R } from '../../nodes/spc/insight';
+import { Rng } from '../../nodes/core/random';
 
 export type Controller = 'tune' | 'r2r' | 'fixed';
 
@@ -171,3 +172,58 @@ export const HELD_OUT_CNC: ProcessSpec = {
     [0.03, 0.08],
   ],
 };
+
+/**
+ * Fresh random response surfaces (held out): a seeded generator of processes unlike the two the tuner was
+ * developed on (CNC1 and Press1 of DEFAULT_PROCESSES, and HELD_OUT_CNC, which the last session saw). Written and
+ * committed before the tuner was first run on any of them, and not changed after looking at results.
+ * Odd seeds run on CNC1's machine (tool change every 240 parts), even seeds on Press1's (none in 1,000 parts).
+ * Two or three setpoints; gains, curvature and interactions of either sign; drift in every input, some of it
+ * scaling with the setpoints; the energy optimum often at a bound. Magnitudes are in the machine's process
+ * sigmas, gains large enough that the target stays within reach of the bounds under the drift.
+ */
+export function randomProcess(seed: number): { machine: string; process: ProcessSpec } {
+  const machine = seed % 2 === 1 ? 'CNC1' : 'Press1';
+  const sigma = machine === 'CNC1' ? 0.005 : 0.012;
+  const r = new Rng(seed, 7);
+  const sign = () => (r.next() < 0.5 ? -1 : 1);
+  const d = r.int(2, 3);
+  const setpoints = Array.from({ length: d }, (_, i) => {
+    const min = Math.round(r.uniform(50, 300));
+    const max = Math.round(min * r.uniform(1.4, 3));
+    const initial = Math.round(min + (max - min) * r.uniform(0.25, 0.75));
+    return { name: `Setpoint${i + 1}`, unit: 'u', min, max, initial };
+  });
+  const linear = setpoints.map(() => sign() * r.uniform(2.5, 5) * sigma);
+  const quadratic = setpoints.map(() => new Array<number>(d).fill(0));
+  for (let i = 0; i < d; i++) {
+    quadratic[i][i] = r.uniform(-1.2, 1.2) * sigma;
+    for (let j = 0; j < i; j++) quadratic[i][j] = quadratic[j][i] = r.uniform(-0.8, 0.8) * sigma;
+  }
+  const interaction: ProcessSpec['interaction'] = {};
+  for (const k of ['wear', 'lot'] as const)
+    if (r.next() < 0.5) interaction[k] = setpoints.map(() => r.uniform(-0.4, 0.4));
+  const energyQuadratic = setpoints.map((_, i) =>
+    setpoints.map((__, j) => (i === j ? r.uniform(0.02, 0.1) : 0)),
+  );
+  return {
+    machine,
+    process: {
+      setpoints,
+      linear,
+      quadratic,
+      drift: {
+        wear: sign() * r.uniform(1, 5) * sigma,
+        ambient: r.uniform(-1.2, 1.2) * sigma,
+        lot: r.uniform(-2.5, 2.5) * sigma,
+        cold: r.uniform(-3, 3) * sigma,
+      },
+      interaction,
+      wanderSigma: r.uniform(0.05, 0.15) * sigma,
+      lotParts: r.int(60, 400),
+      energyLinear: setpoints.map(() => r.uniform(-0.3, 0.3)),
+      energyQuadratic,
+      ambientSwingC: r.uniform(2, 6),
+    },
+  };
+}

@@ -6,13 +6,22 @@
  * (applied at once), otherwise on output 2 for takt-approve. takt-approve's decisions wired back in tell the
  * tuner what is in force. Never outside the bounds, never more than the step limit, and back towards the last
  * good setpoint when the quality signal is missing or bad (status "fallback: no quality").
+ *
+ * What it learned (the model, the setpoints in force, the last good setpoint, the counters) is kept in
+ * `<userDir>/takt/tune/<node id>.json` (core/state: written atomically, at most once a second and on close), so
+ * a restart or redeploy continues where it stopped. A file that cannot be read, or one learned for other
+ * setpoints, target, tolerance or context, is reported with a warning and the tuner starts fresh.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { commandReader, readFeatureRows, type Quality } from '../core/message';
+import { JsonStore, nodeStateFile } from '../core/state';
 import { status, throttledStatus } from '../core/status';
-import { type TuneProposal, Tuner, type TuneSetpoint } from './tune';
+import { type TuneProposal, Tuner, type TunerState, type TuneSetpoint } from './tune';
+
+/** Least time between two saves of the tuner's state (ms); the last one is written on close. */
+const SAVE_EVERY_MS = 1000;
 
 interface TuneDef extends NodeDef {
   setpoints: string;
@@ -71,6 +80,36 @@ const init: NodeInitializer = (RED) => {
     });
     if (!set) return;
     const { tuner, setpoints } = set;
+    const store = new JsonStore<{ tuner: TunerState }>(
+      nodeStateFile(RED.settings.userDir ?? process.cwd(), 'tune', this.id),
+    );
+    try {
+      const saved = store.load();
+      if (saved !== undefined) tuner.restore(saved.tuner);
+    } catch (err) {
+      this.warn(`${(err as Error).message}: starting fresh`);
+    }
+    let lastSave = 0;
+    let unsaved = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const save = () => {
+      timer = undefined;
+      lastSave = Date.now();
+      unsaved = false;
+      try {
+        store.save({ tuner: tuner.state() });
+      } catch (err) {
+        this.warn(`state not saved: ${(err as Error).message}`);
+      }
+    };
+    /** Saves now, or once SAVE_EVERY_MS has passed since the last save. */
+    const changed = () => {
+      unsaved = true;
+      if (timer) return;
+      const wait = lastSave + SAVE_EVERY_MS - Date.now();
+      if (wait <= 0) save();
+      else timer = setTimeout(save, wait);
+    };
     const command = commandReader({ actions: ['applied', 'reset'], code: 'tune.badAction' }, (t) =>
       this.warn(t),
     );
@@ -111,8 +150,10 @@ const init: NodeInitializer = (RED) => {
       (msg, send) => {
         // A decision from takt-approve coming back: what is in force now.
         if (isRecord(msg.approval) && isRecord(msg.tune)) {
-          if (msg.approval.outcome === 'approved' && isRecord(msg.tune.setpoints))
+          if (msg.approval.outcome === 'approved' && isRecord(msg.tune.setpoints)) {
             tuner.applied(msg.tune.setpoints);
+            changed();
+          }
           waiting = undefined;
           return;
         }
@@ -121,6 +162,7 @@ const init: NodeInitializer = (RED) => {
           if (!isRecord(msg.payload))
             throw new TaktError('tune.badApplied', 'payload: give the setpoints in force by name', 'payload');
           tuner.applied(msg.payload);
+          changed();
           waiting = undefined;
           return;
         }
@@ -157,12 +199,14 @@ const init: NodeInitializer = (RED) => {
             context,
             ...(reported ? { setpoints: inForce } : {}),
           });
+          changed();
           if (waiting !== undefined && ++waiting > set.resend) waiting = undefined;
         }
         if (!last) return;
         if (last.change.every((c) => c === 0)) return show(last);
         if (last.withinTrust) {
           tuner.applied(last.values);
+          changed();
           send([outMsg(last, msg), null]);
         } else if (waiting === undefined) {
           waiting = 0;
@@ -172,7 +216,11 @@ const init: NodeInitializer = (RED) => {
       },
       shown,
     );
-    onClose(this, () => shown.dispose());
+    onClose(this, () => {
+      shown.dispose();
+      if (timer) clearTimeout(timer);
+      if (unsaved) save();
+    });
   }
   RED.nodes.registerType('takt-tune', TuneNode);
 };

@@ -4,12 +4,15 @@
  * ambient temperature, material lot...) move the quality characteristic and the energy per part, then proposes
  * the setpoints for the next part: the quality on target first, less energy second.
  *
- * The model is a Bayesian (ridge) regression on quadratic features of the normalised setpoints, the context,
- * and setpoint-context interactions, fitted on a window of recent parts with exponential forgetting, plus an
- * EWMA of its latest residuals for the drift it does not see. Proposals minimise the expected squared
- * deviation from target, which includes the model's own uncertainty at the candidate (so the tuner stays
- * where it has evidence: cautious, "safe" exploration), plus a small energy term. The first parts probe
- * up to three steps around the start so the gains show above the noise.
+ * The model is linear in quadratic features of the normalised setpoints, the context (and, optionally,
+ * setpoint × context interactions), learned by a Kalman filter that separates what drifts from what does not:
+ * the offset is a random walk (the drift the context does not explain), the gains are constant, so they are
+ * never forgotten while a setpoint sits still or at its bound. How fast the offset drifts is not assumed: a
+ * bank of filters with different drift rates runs side by side and the one whose one-step predictions have
+ * been the most likely lately is used. Proposals minimise the expected squared deviation from target, which
+ * includes the model's own uncertainty at the candidate (so the tuner stays where it has evidence: cautious,
+ * "safe" exploration); energy is second: the least among the candidates within a small slack of the best
+ * quality. The first parts probe up to three steps around the start so the gains show above the noise.
  *
  * Hard guarantees, whatever comes in (checked in `guard`, the last step of every proposal):
  * - every proposed value lies within [min, max] of its setpoint;
@@ -20,7 +23,6 @@
  */
 import { TaktError } from '../core/errors';
 import type { Quality } from '../core/message';
-import { invertSpd } from '../core/linalg';
 
 export interface TuneSetpoint {
   name: string;
@@ -49,12 +51,11 @@ export interface TunerOptions {
   energyWeight?: number;
   /** Parts probed around the start before the model is used (default 12 per setpoint). */
   warmup?: number;
-  /** Half-life, in parts, of the weight of an observation (default 250). */
-  halfLife?: number;
-  /** Parts kept for learning (default 400). */
-  window?: number;
-  /** EWMA weight of the residual bias (default 0.1). */
-  lambda?: number;
+  /**
+   * Expected squared deviation (in noise variances) the tuner may give up for less energy: among the setpoints
+   * within this of the best quality, the least energy (default 0.05).
+   */
+  energySlack?: number;
   /** Weight of the model's own uncertainty at a candidate in its cost (default 1; 0 = certainty equivalence). */
   caution?: number;
   /** Learn how the context changes the setpoints' effect (setpoint × context terms; default false). */
@@ -100,17 +101,27 @@ export interface TuneProposal {
   limited: string[];
 }
 
-interface Record_ {
-  s: number[];
-  c: number[];
-  y: number;
-  e: number;
-}
-
-/** Ridge penalty of the regressions (features are O(1): normalised setpoints, standardised context). */
-const RIDGE = 0.1;
+/** Prior variance of the offset, gains and context coefficients, in tolerances² per unit feature (vague). */
+const PRIOR_VAR = 4;
+/**
+ * Prior variance of the curvature and setpoint-product coefficients: a response whose gain reverses within the
+ * bounds is unlikely, so curvature is expected to be well below the gain (sd 0.22 tolerance over the half
+ * range). Data overrule it; without it, curvature learned from the small warm-up square extrapolates wildly
+ * once a setpoint travels to its bound.
+ */
+const CURVATURE_PRIOR_VAR = 0.05;
 /** Amplitude of the warm-up probes, in steps. */
 const PROBE_STEPS = 3;
+/**
+ * Drift rates of the filter bank: the variance added to the offset per part, as a share of the noise variance.
+ * The filter whose one-step predictions have been most likely lately is used (multiple-model estimation).
+ */
+const DRIFT_RATES = [0.001, 0.005, 0.02, 0.08, 0.3];
+/** Discount per part of the noise variance estimate and of the filters' likelihood scores. */
+const NOISE_DISCOUNT = 0.995;
+const SCORE_DISCOUNT = 0.98;
+/** A context's scale is re-taken when its spread or centre moves this much (the model is re-expressed). */
+const RESCALE = 0.25;
 
 const bad = (field: string, what: string): never => {
   throw new TaktError('tune.badOption', `${field}: ${what}`, field);
@@ -156,59 +167,86 @@ export function checkTunerOptions(
     tolerance: o.tolerance,
     context,
     energyWeight: num('energyWeight', 0.01, 0, 100),
+    energySlack: num('energySlack', 0.05, 0, 100),
     warmup: Math.round(num('warmup', 4 * PROBE_STEPS * o.setpoints.length, 0, 10000)),
-    halfLife: num('halfLife', 250, 1, 1e6),
-    window: Math.round(num('window', 400, 10, 100000)),
-    lambda: num('lambda', 0.1, 0, 1),
     caution: num('caution', 1, 0, 100),
     interactions: o.interactions === true,
   };
 }
 
-/** A⁻¹ of a symmetric positive definite A (core/linalg's Cholesky), undefined when A is not. */
-function inverse(A: number[][]): number[][] | undefined {
-  try {
-    return invertSpd(A);
-  } catch {
-    return undefined;
-  }
+/**
+ * A Kalman filter on the coefficients of a linear model y = φᵀθ + noise, where only θ[0] (the offset) drifts
+ * as a random walk: the gains learned from past moves are kept however long the setpoints then sit still or
+ * at a bound (no forgetting), while the offset follows what the context does not explain.
+ */
+interface Filter {
+  theta: number[];
+  P: number[][];
+  /** Offset variance added per part, as a share of the noise variance. */
+  drift: number;
+  /** Discounted log-likelihood of its one-step predictions. */
+  score: number;
 }
 
-/** A weighted ridge fit: coefficients, posterior covariance (without σ²) and residual variance. */
-interface Fit {
-  beta: number[];
-  cov: number[][];
-  sigma2: number;
+/** The noise variance estimate: discounted mean of squared standardised innovations (with a weak prior). */
+interface Noise {
+  sum: number;
+  weight: number;
 }
 
-function ridgeFit(X: number[][], y: number[], w: number[], alpha: number): Fit | undefined {
-  const p = X[0].length;
-  const A = Array.from({ length: p }, () => new Array<number>(p).fill(0));
-  const b = new Array<number>(p).fill(0);
-  for (let t = 0; t < X.length; t++) {
-    const x = X[t];
-    for (let i = 0; i < p; i++) {
-      const wx = w[t] * x[i];
-      b[i] += wx * y[t];
-      for (let j = 0; j <= i; j++) A[i][j] += wx * x[j];
-    }
+function newFilter(prior: readonly number[], drift: number): Filter {
+  const p = prior.length;
+  return {
+    theta: new Array<number>(p).fill(0),
+    P: Array.from({ length: p }, (_, i) => Array.from({ length: p }, (__, j) => (i === j ? prior[i] : 0))),
+    drift,
+    score: 0,
+  };
+}
+
+/** Predicted mean and variance (without the noise) of φᵀθ. */
+function predict(f: Filter, phi: readonly number[]): { m: number; v: number } {
+  let m = 0;
+  let v = 0;
+  for (let i = 0; i < phi.length; i++) {
+    m += phi[i] * f.theta[i];
+    let r = 0;
+    for (let j = 0; j < phi.length; j++) r += f.P[i][j] * phi[j];
+    v += phi[i] * r;
   }
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j < i; j++) A[j][i] = A[i][j];
-    A[i][i] += i === 0 ? 1e-6 : alpha; // the intercept is (almost) free
-  }
-  const cov = inverse(A);
-  if (!cov) return undefined;
-  const beta = cov.map((r) => r.reduce((s, v, j) => s + v * b[j], 0));
-  let rss = 0;
-  let sw = 0;
-  for (let t = 0; t < X.length; t++) {
-    const r = y[t] - X[t].reduce((s, v, j) => s + v * beta[j], 0);
-    rss += w[t] * r * r;
-    sw += w[t];
-  }
-  const dof = Math.max(1, sw - Math.min(p, sw / 2));
-  return { beta, cov, sigma2: rss / dof };
+  return { m, v: Math.max(0, v) };
+}
+
+/** One Kalman step: the offset drifts, then the observation y at φ with noise variance r updates θ and P. */
+function update(f: Filter, phi: readonly number[], y: number, r: number): { e: number; s: number } {
+  f.P[0][0] += f.drift * r;
+  const p = phi.length;
+  const Pphi = f.P.map((row) => row.reduce((a, v, j) => a + v * phi[j], 0));
+  const s = Math.max(1e-300, Pphi.reduce((a, v, i) => a + v * phi[i], 0) + r);
+  const e = y - phi.reduce((a, v, i) => a + v * f.theta[i], 0);
+  for (let i = 0; i < p; i++) f.theta[i] += (Pphi[i] / s) * e;
+  for (let i = 0; i < p; i++)
+    for (let j = 0; j <= i; j++)
+      f.P[i][j] = f.P[j][i] = (f.P[i][j] + f.P[j][i]) / 2 - (Pphi[i] * Pphi[j]) / s;
+  return { e, s };
+}
+
+/** The learned state of a tuner: what `Tuner.state()` returns and `Tuner.restore()` takes (plain JSON). */
+export interface TunerState {
+  version: 1;
+  /** The setpoint names, target and tolerance it was learned for (a state for other settings is refused). */
+  key: string;
+  current: number[];
+  lastGood: number[];
+  start: number[];
+  probeIndex: number;
+  learned: number;
+  fallbacks: number;
+  lastContext: (number | null)[];
+  scale: { n: number; mean: number; m2: number; centre: number; spread: number }[];
+  quality: Filter[];
+  noise: Noise;
+  energy?: { filter: Filter; noise: Noise; ref: number };
 }
 
 export class Tuner {
@@ -216,15 +254,17 @@ export class Tuner {
   private readonly d: number;
   private cur: number[];
   private good: number[];
-  private readonly lastContext: number[];
-  private readonly data: Record_[] = [];
+  private lastContext: number[];
   private learned = 0;
   private fell = 0;
   private probeIndex = 0;
-  private readonly start: number[];
-  /** The last fitted quality model (tolerance units from target, bias excluded), and the residual EWMA. */
-  private model: ((values: readonly number[], context: readonly number[]) => number) | undefined;
-  private bias = 0;
+  private start: number[];
+  /** Context standardisation: running mean and spread, and the centre and spread the model is expressed in. */
+  private scale: TunerState['scale'];
+  private quality: Filter[];
+  private noise: Noise;
+  private energy: TunerState['energy'];
+  private readonly prior: number[];
 
   constructor(o: TunerOptions) {
     this.options = checkTunerOptions(o);
@@ -233,6 +273,15 @@ export class Tuner {
     this.good = [...this.cur];
     this.start = [...this.cur];
     this.lastContext = this.options.context.map(() => NaN);
+    this.scale = this.options.context.map(() => ({ n: 0, mean: 0, m2: 0, centre: NaN, spread: 1 }));
+    const p = this.features(
+      new Array<number>(this.d).fill(0),
+      this.options.context.map(() => 0),
+    ).length;
+    this.prior = this.priorVariances(p);
+    this.quality = DRIFT_RATES.map((q) => newFilter(this.prior, q));
+    // Prior: noise about a fifth of the tolerance, worth a few parts.
+    this.noise = { sum: 3 * 0.04, weight: 3 };
   }
 
   /** The setpoints in force, in the order of the options. */
@@ -271,35 +320,116 @@ export class Tuner {
     if (obs.setpoints) this.applied(inForce);
     const y = obs.quality;
     const usable = finite(y) && obs.status !== 'bad';
-    // One-step-ahead error of the model at the setpoints this part was made with and the context it was
-    // proposed under (before this observation's context), into the residual EWMA.
-    if (usable && this.model && o.lambda > 0) {
-      const err = (y - o.target) / o.tolerance - this.model(inForce, this.context()) - this.bias;
-      if (Number.isFinite(err)) this.bias += o.lambda * err;
-    }
+    // The part is learned with the context known when it was proposed (the one observed with the part before):
+    // the model learns exactly the one-step-ahead prediction the proposals use.
+    if (usable) this.learn(inForce, (y - o.target) / o.tolerance, obs.energy);
     o.context.forEach((name, k) => {
       const v = obs.context?.[name];
       if (finite(v)) this.lastContext[k] = v;
     });
+    this.rescale();
     if (!usable) {
       this.fell++;
       return this.propose(this.good, 'fallback', finite(y) ? 'bad quality' : 'no quality');
     }
-    const e = obs.energy;
-    this.data.push({ s: inForce, c: this.context(), y, e: finite(e) ? e : NaN });
-    if (this.data.length > o.window) this.data.shift();
     this.learned++;
     if (Math.abs(y - o.target) <= o.tolerance) this.good = inForce.map((v, i) => this.inside(v, i));
     if (this.learned <= o.warmup) return this.propose(this.probe(), 'probe', 'probing');
     const best = this.search();
-    if (!best) return this.propose(this.cur, 'tune', 'tuning (model not ready)');
     return this.propose(best.values, 'tune', 'tuning', best.predicted);
+  }
+
+  /** The learned state, as plain JSON (bounded: a few hundred numbers), for `restore` after a restart. */
+  state(): TunerState {
+    const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+    return {
+      version: 1,
+      key: this.key(),
+      current: [...this.cur],
+      lastGood: [...this.good],
+      start: [...this.start],
+      probeIndex: this.probeIndex,
+      learned: this.learned,
+      fallbacks: this.fell,
+      lastContext: this.lastContext.map((v) => (Number.isFinite(v) ? v : null)),
+      scale: copy(this.scale),
+      quality: copy(this.quality),
+      noise: { ...this.noise },
+      ...(this.energy ? { energy: copy(this.energy) } : {}),
+    };
+  }
+
+  /**
+   * Continues from a saved state. Throws tune.badState (and changes nothing) when it is not a state of a tuner
+   * with these setpoints, target, tolerance and context.
+   */
+  restore(x: unknown): void {
+    const s = x as TunerState;
+    const fail = (what: string): never => {
+      throw new TaktError('tune.badState', `saved tuner state: ${what}`, 'state');
+    };
+    if (typeof s !== 'object' || s === null || s.version !== 1) fail('not a version 1 state');
+    if (s.key !== this.key()) fail('learned for other setpoints, target, tolerance or context');
+    const d = this.d;
+    const k = this.options.context.length;
+    const p = this.quality[0].theta.length;
+    const nums = (a: unknown, n: number) => Array.isArray(a) && a.length === n && a.every(finite);
+    const filterOk = (f: Filter | undefined) =>
+      f !== undefined &&
+      nums(f.theta, p) &&
+      Array.isArray(f.P) &&
+      f.P.length === p &&
+      f.P.every((r) => nums(r, p)) &&
+      finite(f.drift) &&
+      finite(f.score);
+    const noiseOk = (n: Noise | undefined) =>
+      n !== undefined && finite(n.sum) && finite(n.weight) && n.weight > 0;
+    if (!nums(s.current, d) || !nums(s.lastGood, d) || !nums(s.start, d)) fail('bad setpoints');
+    if (![s.probeIndex, s.learned, s.fallbacks].every((v) => Number.isInteger(v) && v >= 0))
+      fail('bad counters');
+    if (!Array.isArray(s.lastContext) || s.lastContext.length !== k) fail('bad context');
+    if (
+      !Array.isArray(s.scale) ||
+      s.scale.length !== k ||
+      !s.scale.every(
+        (c) => [c.n, c.mean, c.m2, c.spread].every(finite) && (finite(c.centre) || c.centre === null),
+      )
+    )
+      fail('bad context scale');
+    if (!Array.isArray(s.quality) || s.quality.length !== DRIFT_RATES.length || !s.quality.every(filterOk))
+      fail('bad quality model');
+    if (!noiseOk(s.noise)) fail('bad noise estimate');
+    if (
+      s.energy !== undefined &&
+      (!filterOk(s.energy.filter) || !noiseOk(s.energy.noise) || !finite(s.energy.ref))
+    )
+      fail('bad energy model');
+    const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+    this.cur = [...s.current];
+    this.good = [...s.lastGood];
+    this.start = [...s.start];
+    this.probeIndex = s.probeIndex;
+    this.learned = s.learned;
+    this.fell = s.fallbacks;
+    this.lastContext = s.lastContext.map((v) => (finite(v) ? v : NaN));
+    // JSON has no NaN: a centre not yet taken is saved as null.
+    this.scale = copy(s.scale).map((c) => ({ ...c, centre: finite(c.centre) ? c.centre : NaN }));
+    this.quality = copy(s.quality);
+    this.noise = { ...s.noise };
+    this.energy = s.energy ? copy(s.energy) : undefined;
   }
 
   // ---- model -----------------------------------------------------------------------------------
 
-  private context(): number[] {
-    return this.lastContext.map((v) => (Number.isFinite(v) ? v : 0));
+  private key(): string {
+    const o = this.options;
+    return JSON.stringify([
+      o.setpoints.map((s) => [s.name, s.min, s.max]),
+      o.target,
+      o.tolerance,
+      o.context,
+      o.interactions,
+    ]);
   }
 
   private inside(v: number, i: number): number {
@@ -311,7 +441,15 @@ export class Tuner {
     return this.options.setpoints.map((s, i) => (2 * (values[i] - s.min)) / (s.max - s.min) - 1);
   }
 
-  /** Quadratic features of the normalised setpoints u, standardised context z and their interactions. */
+  /** The context in the model's units (a context not seen yet: 0, its centre). */
+  private z(): number[] {
+    return this.lastContext.map((v, k) => {
+      const c = this.scale[k];
+      return Number.isFinite(v) && Number.isFinite(c.centre) ? (v - c.centre) / c.spread : 0;
+    });
+  }
+
+  /** Features: offset, normalised setpoints u, their squares and products, context z (and z × u). */
   private features(u: readonly number[], z: readonly number[]): number[] {
     const f = [1, ...u];
     for (let i = 0; i < u.length; i++) for (let j = i; j < u.length; j++) f.push(u[i] * u[j]);
@@ -322,103 +460,167 @@ export class Tuner {
     return f;
   }
 
-  private search(): { values: number[]; predicted: TuneProposal['predicted'] } | undefined {
-    const o = this.options;
-    const n = this.data.length;
-    const k = o.context.length;
-    // Context standardised over the window (a constant input gets scale 1 and contributes nothing).
-    const mu = new Array<number>(k).fill(0);
-    const sd = new Array<number>(k).fill(0);
-    for (const r of this.data) for (let j = 0; j < k; j++) mu[j] += r.c[j] / n;
-    for (const r of this.data) for (let j = 0; j < k; j++) sd[j] += (r.c[j] - mu[j]) ** 2 / n;
-    for (let j = 0; j < k; j++) sd[j] = Math.sqrt(sd[j]) || 1;
-    const zOf = (c: readonly number[]) => c.map((v, j) => (v - mu[j]) / sd[j]);
-    const X = this.data.map((r) => this.features(this.norm(r.s), zOf(r.c)));
-    const decay = Math.LN2 / o.halfLife;
-    const w = this.data.map((_, t) => Math.exp(-decay * (n - 1 - t)));
-    const scale = o.tolerance;
-    const fq = ridgeFit(
-      X,
-      this.data.map((r) => (r.y - o.target) / scale),
-      w,
-      RIDGE,
+  private priorVariances(p: number): number[] {
+    const d = this.d;
+    return Array.from({ length: p }, (_, i) =>
+      i > d && i <= d + (d * (d + 1)) / 2 ? CURVATURE_PRIOR_VAR : PRIOR_VAR,
     );
-    if (!fq) return undefined;
-    // Residual bias: EWMA of the one-step-ahead prediction errors (drift the context does not explain).
-    const bias = this.bias;
-    const withE = this.data.map((r, t) => ({ r, t })).filter(({ r }) => Number.isFinite(r.e));
-    let fe: Fit | undefined;
-    let eMean = 0;
-    if (o.energyWeight > 0 && withE.length >= Math.max(o.warmup, 5)) {
-      eMean = withE.reduce((s, { r }) => s + r.e, 0) / withE.length;
-      if (eMean !== 0)
-        fe = ridgeFit(
-          withE.map(({ t }) => X[t]),
-          withE.map(({ r }) => r.e / Math.abs(eMean)),
-          withE.map(({ t }) => w[t]),
-          RIDGE,
+  }
+
+  /** Index of context k's own feature (its interactions follow it). */
+  private contextIndex(k: number): number {
+    const d = this.d;
+    return 1 + d + (d * (d + 1)) / 2 + k * (this.options.interactions ? d + 1 : 1);
+  }
+
+  /**
+   * Keeps each context's centre and spread near its running mean and standard deviation. When they move, the
+   * models are re-expressed in the new units (θ' = Tθ, P' = TPTᵀ): the same predictions, nothing forgotten.
+   */
+  private rescale(): void {
+    const inter = this.options.interactions;
+    this.scale.forEach((c, k) => {
+      const v = this.lastContext[k];
+      if (!Number.isFinite(v)) return;
+      c.n++;
+      const dlt = v - c.mean;
+      c.mean += dlt / c.n;
+      c.m2 += dlt * (v - c.mean);
+      if (!Number.isFinite(c.centre)) {
+        c.centre = v;
+        return;
+      }
+      const sd = Math.sqrt(c.m2 / c.n);
+      const spread = sd > 1e-9 * (Math.abs(c.mean) + 1) ? sd : c.spread;
+      if (Math.abs(spread / c.spread - 1) <= RESCALE && Math.abs(c.mean - c.centre) <= RESCALE * spread)
+        return;
+      // z = (x − centre)/spread = (spread'·z' + centre' − centre)/spread
+      const a = spread / c.spread;
+      const b = (c.mean - c.centre) / c.spread;
+      const j = this.contextIndex(k);
+      const models = [...this.quality, ...(this.energy ? [this.energy.filter] : [])];
+      for (const f of models) {
+        const p = f.theta.length;
+        const T: number[][] = Array.from({ length: p }, (_, r) =>
+          Array.from({ length: p }, (__, q) => (r === q ? 1 : 0)),
         );
+        T[j][j] = a;
+        T[0][j] = b;
+        if (inter)
+          for (let i = 0; i < this.d; i++) {
+            T[j + 1 + i][j + 1 + i] = a;
+            T[1 + i][j + 1 + i] = b;
+          }
+        const theta = T.map((row) => row.reduce((s, t, q) => s + t * f.theta[q], 0));
+        const TP = T.map((row) => f.P[0].map((_, q) => row.reduce((s, t, r) => s + t * f.P[r][q], 0)));
+        f.P = TP.map((row) => T.map((trow) => row.reduce((s, t, r) => s + t * trow[r], 0)));
+        f.theta = theta;
+      }
+      c.centre = c.mean;
+      c.spread = spread;
+    });
+  }
+
+  private learn(values: readonly number[], y: number, energy: unknown): void {
+    const phi = this.features(this.norm(values), this.z());
+    const r = this.noise.sum / this.noise.weight;
+    const inUse = this.best();
+    let z2 = 0;
+    for (const f of this.quality) {
+      const { e, s } = update(f, phi, y, r);
+      f.score = SCORE_DISCOUNT * f.score - 0.5 * (Math.log(s) + (e * e) / s);
+      if (f === inUse) z2 = (e * e * r) / s;
     }
-    this.model = (values, c) =>
-      this.features(this.norm(values), zOf(c)).reduce((s, v, j) => s + v * fq.beta[j], 0);
-    const z = zOf(this.context());
-    const sigma2 = Math.max(fq.sigma2, 1e-6);
+    // The noise variance from the standardised innovations of the filter in use.
+    this.noise.sum = NOISE_DISCOUNT * this.noise.sum + z2;
+    this.noise.weight = NOISE_DISCOUNT * this.noise.weight + 1;
+    if (this.options.energyWeight > 0 && finite(energy)) {
+      if (!this.energy) {
+        if (energy === 0) return;
+        this.energy = {
+          filter: newFilter(this.prior, DRIFT_RATES[0]),
+          noise: { sum: 3 * 0.01, weight: 3 },
+          ref: Math.abs(energy),
+        };
+      }
+      const en = this.energy;
+      const re = en.noise.sum / en.noise.weight;
+      const { e, s } = update(en.filter, phi, energy / en.ref, re);
+      en.noise.sum = NOISE_DISCOUNT * en.noise.sum + (e * e * re) / s;
+      en.noise.weight = NOISE_DISCOUNT * en.noise.weight + 1;
+    }
+  }
+
+  /** The filter whose one-step predictions have been the most likely lately. */
+  private best(): Filter {
+    return this.quality.reduce((b, f) => (f.score > b.score ? f : b));
+  }
+
+  /**
+   * The next setpoints: among candidates within the step limit, those whose expected squared deviation (the
+   * predicted miss squared plus the model's uncertainty there) is within `energySlack` noise variances of the
+   * least; among them the least predicted energy (quality first, energy second). A grid over the box the step
+   * limit allows, then finer grids around the best.
+   */
+  private search(): { values: number[]; predicted: TuneProposal['predicted'] } {
+    const o = this.options;
+    const f = this.best();
+    const en = this.energy;
+    const z = this.z();
+    const r = this.noise.sum / this.noise.weight;
     const evaluate = (values: number[]) => {
       const phi = this.features(this.norm(values), z);
-      const m = phi.reduce((s, v, j) => s + v * fq.beta[j], 0) + bias;
-      let v = 0;
-      for (let i = 0; i < phi.length; i++) {
-        let s = 0;
-        for (let j = 0; j < phi.length; j++) s += fq.cov[i][j] * phi[j];
-        v += phi[i] * s;
-      }
-      const epi = Math.max(0, v) * sigma2;
-      const en = fe ? phi.reduce((s, x, j) => s + x * fe.beta[j], 0) : 0;
-      const miss = m * m + o.caution * epi;
-      // Safe: the next part is expected inside tolerance with about two standard deviations to spare.
-      const safe = Math.abs(m) + 2 * Math.sqrt(epi + sigma2) <= 1;
-      return { cost: miss + o.energyWeight * en, m, sd: Math.sqrt(epi + sigma2), en, safe };
+      const q = predict(f, phi);
+      const epi = q.v + f.drift * r;
+      return {
+        miss: q.m * q.m + o.caution * epi,
+        m: q.m,
+        sd: Math.sqrt(epi + r),
+        e: en ? predict(en.filter, phi).m : 0,
+      };
     };
-    // Candidates: a grid over the box the step limit allows, then a finer grid around the best.
     const ref = this.cur.map((v, i) => this.inside(v, i));
     const lo = ref.map((v, i) => Math.max(o.setpoints[i].min, v - o.setpoints[i].maxStep));
     const hi = ref.map((v, i) => Math.min(o.setpoints[i].max, v + o.setpoints[i].maxStep));
     const g = this.d <= 2 ? 11 : this.d === 3 ? 7 : 5;
-    let best: { values: number[]; r: ReturnType<typeof evaluate> } | undefined;
-    let anySafe = false;
+    const cands: { values: number[]; r: ReturnType<typeof evaluate> }[] = [];
     const consider = (values: number[]) => {
-      const r = evaluate(values);
-      if (!Number.isFinite(r.cost)) return;
-      if (r.safe && !anySafe) {
-        anySafe = true;
-        best = undefined;
-      }
-      if (anySafe && !r.safe) return;
-      if (!best || r.cost < best.r.cost) best = { values, r };
+      const c = evaluate(values);
+      if (Number.isFinite(c.miss) && Number.isFinite(c.e)) cands.push({ values, r: c });
+    };
+    const pick = () => {
+      const least = cands.reduce((m, c) => Math.min(m, c.r.miss), Infinity);
+      const slack = en ? o.energySlack * r : 0;
+      let best: (typeof cands)[number] | undefined;
+      for (const c of cands)
+        if (c.r.miss <= least + slack) {
+          const cost = c.r.miss + o.energyWeight * c.r.e;
+          if (!best || cost < best.r.miss + o.energyWeight * best.r.e) best = c;
+        }
+      return best;
     };
     consider([...ref]);
     grid(lo, hi, g, consider);
-    // Three finer grids around the best so far, each a quarter of the previous cell.
     let cell = lo.map((l, i) => (hi[i] - l) / (g - 1));
-    for (let round = 0; round < 3 && best; round++) {
-      const b = best.values;
+    for (let round = 0; round < 3; round++) {
+      const b = pick();
+      if (!b) break;
       grid(
-        b.map((v, i) => Math.max(lo[i], v - cell[i])),
-        b.map((v, i) => Math.min(hi[i], v + cell[i])),
-        9,
+        b.values.map((v, i) => Math.max(lo[i], v - cell[i])),
+        b.values.map((v, i) => Math.min(hi[i], v + cell[i])),
+        5,
         consider,
       );
       cell = cell.map((c) => c / 4);
     }
-    if (!best) return undefined;
-    const r = best.r;
-
+    const best = pick() ?? { values: ref, r: evaluate(ref) };
+    const scale = o.tolerance;
     return {
       values: best.values,
       predicted: {
-        quality: o.target + r.m * scale,
-        sd: r.sd * scale,
-        ...(fe ? { energy: r.en * Math.abs(eMean) } : {}),
+        quality: o.target + best.r.m * scale,
+        sd: best.r.sd * scale,
+        ...(en ? { energy: best.r.e * en.ref } : {}),
       },
     };
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
@@ -13,7 +13,14 @@ const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 interface Out {
   payload: { item: string; value: number }[];
   summary: string;
-  tune: { values: number[]; current: number[]; mode: string; reason: string; withinTrust: boolean };
+  tune: {
+    values: number[];
+    current: number[];
+    mode: string;
+    reason: string;
+    withinTrust: boolean;
+    parts: number;
+  };
   approval?: { id: string; outcome: string };
 }
 
@@ -192,5 +199,61 @@ describe('takt-tune node', function () {
     const out = nextMessages<Out>('write', 1);
     getNode('t').receive(part(400));
     assert.equal((await out).length, 1, 'still working');
+  });
+
+  /** Feeds `n` parts made at the proposals (applied at once: trust region), the last proposal. */
+  async function run(n: number, from: number): Promise<Out> {
+    let feed = from;
+    let last: Out | undefined;
+    for (let i = 0; i < n; i++) {
+      const out = nextMessages<Out>('write', 1);
+      getNode('t').receive(part(feed, i));
+      [last] = await out;
+      feed = last.payload[0].value;
+    }
+    return last as Out;
+  }
+
+  const warnings = (): string[] =>
+    (helper.log() as unknown as { args: { level: number; msg: unknown }[][] }).args
+      .filter(([e]) => e.level === 30)
+      .map(([e]) => String(e.msg));
+
+  it('keeps what it learned across a restart: the next proposal continues from the saved state', async () => {
+    await load([tuneNode, approveNode, catchNode], flow(true));
+    const before = await run(30, 400);
+    assert.equal(before.tune.mode, 'tune', 'past the warm-up');
+    await helper.unload(); // close: the state is written
+    assert.ok(existsSync(join(userDir, 'takt', 'tune', 't.json')));
+    await load([tuneNode, approveNode, catchNode], flow(true));
+    const out = nextMessages<Out>('write', 1);
+    getNode('t').receive(part(before.payload[0].value, 30));
+    const [after] = await out;
+    // Fresh, it would probe from 400/1800 as part 1; restored, it tunes on from the setpoints in force.
+    assert.equal(after.tune.parts, 31);
+    assert.equal(after.tune.mode, 'tune');
+    assert.deepEqual(after.tune.current, before.tune.values);
+  });
+
+  it('reports a corrupt or mismatched state file and starts fresh', async () => {
+    const dir = join(userDir, 'takt', 'tune');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 't.json'), '{"tuner": {"version": 1, "key": ');
+    await load([tuneNode, approveNode, catchNode], flow(true));
+    assert.ok(
+      warnings().some((w) => /not valid JSON: starting fresh/.test(w)),
+      warnings().join('; '),
+    );
+    const first = await run(1, 400);
+    assert.deepEqual([first.tune.mode, first.tune.parts], ['probe', 1]);
+    await helper.unload();
+    // A state learned for other setpoints (here: another target) is refused too.
+    await load([tuneNode, approveNode, catchNode], flow(true, { target: 26 }));
+    assert.ok(
+      warnings().some((w) => /learned for other setpoints/.test(w)),
+      warnings().join('; '),
+    );
+    const again = await run(1, 400);
+    assert.equal(again.tune.parts, 1);
   });
 });

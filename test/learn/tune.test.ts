@@ -24,6 +24,32 @@ function assertSafe(o: TunerOptions, p: TuneProposal, inForce: readonly number[]
   });
 }
 
+/**
+ * Runs a tuner on y = a + b + d(i) + noise with energy 1 + 0.3·b (every a + b = 10 − d is on target, the least
+ * energy at the smallest b), applying every proposal; `each` sees the part's quality and the setpoints it was
+ * made with.
+ */
+function runAB(
+  r: { step: number; seed: number; parts: number; noise: number; d?: (i: number) => number },
+  each: (i: number, y: number, a: number, b: number) => void,
+): void {
+  const t = new Tuner({
+    setpoints: ['a', 'b'].map((name) => ({ name, min: 0, max: 10, maxStep: r.step, initial: 5 })),
+    target: 10,
+    tolerance: 1,
+    energyWeight: 0.05,
+  });
+  const rng = new Rng(r.seed);
+  let [a, b] = [5, 5];
+  for (let i = 0; i < r.parts; i++) {
+    const y = a + b + (r.d?.(i) ?? 0) + r.noise * rng.normal();
+    each(i, y, a, b);
+    const p = t.observe({ quality: y, energy: 1 + 0.3 * b + 0.01 * rng.normal() });
+    [a, b] = p.values;
+    t.applied(p.values);
+  }
+}
+
 describe('learn/tune: adaptive setpoint tuner', () => {
   it('never leaves the bounds or the step limit under adversarial inputs (300 seeds)', () => {
     const nasty = [NaN, Infinity, -Infinity, 1e300, -1e300, 0, -0, 'x', null, undefined, {}, [], true];
@@ -104,28 +130,12 @@ describe('learn/tune: adaptive setpoint tuner', () => {
   });
 
   it('uses less energy among setpoints that give the same quality', () => {
-    // y = a + b: any a + b = 10 is on target; energy grows with b, so the tuner should lower b and raise a.
-    const o: TunerOptions = {
-      setpoints: [
-        { name: 'a', min: 0, max: 10, maxStep: 0.2, initial: 5 },
-        { name: 'b', min: 0, max: 10, maxStep: 0.2, initial: 5 },
-      ],
-      target: 10,
-      tolerance: 1,
-      energyWeight: 0.05,
-    };
-    const rng = new Rng(3);
-    const t = new Tuner(o);
-    let [a, b] = [5, 5];
-    let last = 0;
-    for (let i = 0; i < 400; i++) {
-      const y = a + b + 0.05 * rng.normal();
-      last = y;
-      const p = t.observe({ quality: y, energy: 1 + 0.3 * b + 0.01 * rng.normal() });
-      [a, b] = p.values;
-      t.applied(p.values);
-    }
-    assert.ok(b < 3, `b ${b}`);
+    // Any a + b = 10 is on target; energy grows with b, so the tuner should lower b and raise a.
+    let [last, bLast] = [0, 5];
+    runAB({ step: 0.2, seed: 3, parts: 401, noise: 0.05 }, (_, y, __, b) => {
+      [last, bLast] = [y, b];
+    });
+    assert.ok(bLast < 3, `b ${bLast}`);
     assert.ok(Math.abs(last - 10) < 0.3, `quality ${last}`);
   });
 
@@ -176,5 +186,61 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 0, trust: [0, 2] }] }, /trust/);
     bad({ tolerance: 0 }, /tolerance/);
     bad({ target: NaN }, /target/);
+  });
+
+  it('keeps a gain it learned while that setpoint sat at its bound for hundreds of parts', () => {
+    // b goes to its lower bound (energy) and a does the work. After 600 parts the disturbance jumps so far
+    // that a alone cannot reach the target: b must move, and the tuner must still know b's gain (learned in
+    // the warm-up, 600 parts before).
+    const late: number[] = [];
+    let atBound = 0;
+    let bLast = 5;
+    runAB({ step: 0.5, seed: 5, parts: 700, noise: 0.1, d: (i) => (i < 600 ? 0 : -6) }, (i, y, _, b) => {
+      if (i >= 640) late.push(y - 10);
+      if (i >= 100 && i < 600 && b === 0) atBound++;
+      bLast = b;
+    });
+    assert.ok(atBound > 200, `b sat at its bound for ${atBound} parts`);
+    const msd = late.reduce((s, v) => s + v * v, 0) / late.length;
+    assert.ok(msd < 3 * 0.1 ** 2, `MSD after the jump ${msd}; b = ${bLast}`);
+  });
+
+  it('saves its learned state as JSON and continues from it exactly; refuses a state that does not fit', () => {
+    const rng = new Rng(21);
+    const t = new Tuner(TWO);
+    const obs = () => ({
+      quality: 10 + rng.normal(),
+      energy: 1 + 0.1 * rng.normal(),
+      context: { wear: rng.next() },
+    });
+    for (let i = 0; i < 40; i++) t.applied(t.observe(obs()).values);
+    const saved = JSON.parse(JSON.stringify(t.state())) as unknown;
+    const u = new Tuner(TWO);
+    u.restore(saved);
+    assert.deepEqual([u.current, u.lastGood, u.parts], [t.current, t.lastGood, t.parts]);
+    for (let i = 0; i < 5; i++) {
+      const o = obs();
+      const [p, q] = [t.observe(o), u.observe(o)];
+      assert.deepEqual(q.values, p.values);
+      assert.deepEqual([q.mode, q.parts, q.fallbacks], [p.mode, p.parts, p.fallbacks]);
+      t.applied(p.values);
+      u.applied(q.values);
+    }
+    const refused = (x: unknown, what: RegExp, opts: TunerOptions = TWO) => {
+      const v = new Tuner(opts);
+      const before = JSON.stringify(v.state());
+      assert.throws(
+        () => v.restore(x),
+        (e: unknown) => e instanceof TaktError && e.code === 'tune.badState' && what.test(e.message),
+      );
+      assert.equal(JSON.stringify(v.state()), before, 'unchanged');
+    };
+    refused(saved, /other setpoints/, { ...TWO, target: 11 });
+    refused(saved, /other setpoints/, { ...TWO, context: ['wear', 'lot'] });
+    refused({ ...(saved as object), current: [1] }, /bad setpoints/);
+    refused({ ...(saved as object), learned: -1 }, /bad counters/);
+    refused({ ...(saved as object), quality: [] }, /bad quality model/);
+    refused(null, /not a version 1 state/);
+    refused('x', /not a version 1 state/);
   });
 });
