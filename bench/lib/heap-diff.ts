@@ -176,13 +176,28 @@ function main(): void {
   ]);
   for (const r of rows.slice(0, paths)) {
     if (r.dCount <= 0) continue;
-    // A sample object of this group that is new in the second snapshot, from the middle of the new ones.
+    // The objects of this group that are new in the second snapshot, grouped by where they hang (the first
+    // steps of their retainer path, element indexes left out): where the growth is, with a full sample path.
     const fresh: number[] = [];
     for (let i = 0; i < b.count; i++) if (!idsA.has(b.id[i]) && groupOf(b, i) === r.g) fresh.push(i);
     if (fresh.length === 0) continue;
-    const i = fresh[Math.floor(fresh.length / 2)];
-    console.log(`\n${r.g}: ${fresh.length} new; a sample retainer path:`);
-    for (const step of retainerPath(b, i)) console.log(`  ${step}`);
+    const bySite = new Map<string, { count: number; size: number; sample: number }>();
+    for (const i of fresh) {
+      const site = retainerPath(b, i, 4)
+        .map((step) => step.replace(/\.\[?\d+\]? in/, '.[i] in'))
+        .join(' < ');
+      const v = bySite.get(site) ?? { count: 0, size: 0, sample: i };
+      v.count++;
+      v.size += b.selfSize[i];
+      bySite.set(site, v);
+    }
+    console.log(`\n${r.g}: ${fresh.length} new, by where they hang:`);
+    const sites = [...bySite.entries()].sort((x, y) => y[1].size - x[1].size || y[1].count - x[1].count);
+    for (const [site, v] of sites.slice(0, 4))
+      console.log(`  ${v.count} new, ${(v.size / 1e3).toFixed(1)} kB: ${site}`);
+    const first = sites[0][1].sample;
+    console.log('  sample path of the first:');
+    for (const step of retainerPath(b, first)) console.log(`    ${step}`);
   }
 }
 
