@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { errorMessage, TaktError } from '../core/errors';
 import { within } from '../core/time';
+import { warmPacketLengthCache } from '../mqtt/packet-cache';
 import {
   SparkplugEdgeEngine,
   type EdgeMetricType,
@@ -102,6 +103,7 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
 
   /** Connects; births are published on every (re)connection. Resolves on the first connection. */
   start(): Promise<void> {
+    warmPacketLengthCache(); // once per process: see mqtt/packet-cache.ts
     const client = mqtt.connect(this.opts.url, {
       ...this.opts.mqtt,
       protocolVersion: 4,
