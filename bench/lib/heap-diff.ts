@@ -30,6 +30,8 @@ export interface Heap {
   name: string[];
   id: Float64Array;
   selfSize: Float64Array;
+  /** Self size plus the backing stores it owns alone (elements, properties, a Map's table): a list's length. */
+  ownSize: Float64Array;
   /** Retainers of node i: retainerStart[i] .. retainerStart[i + 1] in retainerNode / retainerEdge. */
   retainerStart: Uint32Array;
   retainerNode: Uint32Array;
@@ -61,6 +63,7 @@ export function readHeap(file: string): Heap {
   const from: number[] = [];
   const to: number[] = [];
   const label: string[] = [];
+  const owned: number[] = [];
   let e = 0;
   for (let i = 0; i < count; i++) {
     const b = i * nf;
@@ -77,9 +80,13 @@ export function readHeap(file: string): Heap {
       from.push(i);
       to.push(target);
       label.push(t === 'element' || t === 'hidden' ? `[${n}]` : (raw.strings[n] ?? String(n)));
+      if (t === 'internal' && /^(elements|properties|table)$/.test(raw.strings[n] ?? ''))
+        owned.push(i, target);
       inDegree[target]++;
     }
   }
+  const ownSize = selfSize.slice();
+  for (let k = 0; k < owned.length; k += 2) ownSize[owned[k]] += selfSize[owned[k + 1]];
   const retainerStart = new Uint32Array(count + 1);
   for (let i = 0; i < count; i++) retainerStart[i + 1] = retainerStart[i] + inDegree[i];
   const fill = retainerStart.slice(0, count);
@@ -90,7 +97,7 @@ export function readHeap(file: string): Heap {
     retainerNode[at] = from[k];
     retainerEdge[at] = label[k];
   }
-  return { count, type, name, id, selfSize, retainerStart, retainerNode, retainerEdge };
+  return { count, type, name, id, selfSize, ownSize, retainerStart, retainerNode, retainerEdge };
 }
 
 /** The group an object counts in: its constructor name for objects, its node type otherwise. */
@@ -156,7 +163,11 @@ function main(): void {
   const a = readHeap(files[0]);
   const ga = groups(a);
   const idsA = new Set<number>();
-  for (let i = 0; i < a.count; i++) idsA.add(a.id[i]);
+  const sizeA = new Map<number, number>();
+  for (let i = 0; i < a.count; i++) {
+    idsA.add(a.id[i]);
+    if (a.type[i] === 'object') sizeA.set(a.id[i], a.ownSize[i]);
+  }
   const b = readHeap(files[1]);
   const gb = groups(b);
   const rows = [...gb.entries()]
@@ -174,6 +185,20 @@ function main(): void {
     ['group', 'Δ count', 'Δ kB', 'count', 'kB'],
     ...rows.slice(0, top).map((r) => [r.g, r.dCount, r.dSize / 1e3, r.count, r.size / 1e3]),
   ]);
+  // Objects and arrays in both snapshots that grew in place (a list or a map that only gets longer).
+  const grown: { i: number; by: number }[] = [];
+  for (let i = 0; i < b.count; i++) {
+    const before = sizeA.get(b.id[i]);
+    if (before !== undefined && b.ownSize[i] > before) grown.push({ i, by: b.ownSize[i] - before });
+  }
+  grown.sort((x, y) => y.by - x.by);
+  console.log(`\n${grown.length} objects grew in place; the largest:`);
+  for (const { i, by } of grown.slice(0, 5)) {
+    console.log(
+      `  ${groupOf(b, i)} +${(by / 1e3).toFixed(1)} kB (now ${(b.ownSize[i] / 1e3).toFixed(1)} kB):`,
+    );
+    for (const step of retainerPath(b, i, 8)) console.log(`    ${step}`);
+  }
   for (const r of rows.slice(0, paths)) {
     if (r.dCount <= 0) continue;
     // The objects of this group that are new in the second snapshot, grouped by where they hang (the first
