@@ -21,6 +21,27 @@ export interface PacketWriter {
 /** mqtt-packet caches the lengths below this (writeToStream.js). */
 export const CACHED_LENGTHS = 16384;
 
+const ZEROS = Buffer.alloc(CACHED_LENGTHS);
+
+/**
+ * Writes one QoS 0 publish whose remaining length is `length` (3 to 16,383: 2 for the topic's length, 1 for the
+ * topic "w", the rest payload) to `write`; mqtt-packet writes the header byte, then the encoded length.
+ */
+export function writePublishOfLength(writer: PacketWriter, length: number, write: (b: Buffer) => void): void {
+  writer.writeToStream(
+    { cmd: 'publish', topic: 'w', payload: ZEROS.subarray(0, length - 3), qos: 0, retain: false, dup: false },
+    {
+      write: (b) => {
+        write(b);
+        return true;
+      },
+      destroy: (err) => {
+        if (err) throw err;
+      },
+    },
+  );
+}
+
 const warmed = new WeakSet<object>();
 
 /**
@@ -45,28 +66,8 @@ export function mqttPacketOfMqtt(): PacketWriter | undefined {
 export function warmPacketLengthCache(writer: PacketWriter | undefined = mqttPacketOfMqtt()): number {
   if (!writer || warmed.has(writer)) return 0;
   warmed.add(writer);
-  const sink = {
-    write: () => true,
-    destroy: (err?: Error) => {
-      if (err) throw err;
-    },
-  };
-  const payload = Buffer.alloc(CACHED_LENGTHS);
-  // Remaining length of a QoS 0 publish: 2 (topic length) + 1 (topic "w") + payload.
   let written = 0;
-  for (let length = 3; length < CACHED_LENGTHS; length++) {
-    writer.writeToStream(
-      {
-        cmd: 'publish',
-        topic: 'w',
-        payload: payload.subarray(0, length - 3),
-        qos: 0,
-        retain: false,
-        dup: false,
-      },
-      sink,
-    );
-    written++;
-  }
+  for (let length = 3; length < CACHED_LENGTHS; length++, written++)
+    writePublishOfLength(writer, length, () => undefined);
   return written;
 }

@@ -11,6 +11,7 @@ import {
   mqttPacketOfMqtt,
   type PacketWriter,
   warmPacketLengthCache,
+  writePublishOfLength,
 } from '../../nodes/mqtt/packet-cache';
 
 /** A copy of the mqtt-packet module that mqtt.js loads, with caches of its own. */
@@ -35,25 +36,10 @@ function freshMqttPacket(): PacketWriter {
  */
 function poolsOfLengths(writer: PacketWriter, lengths: number[]): Set<ArrayBufferLike> {
   const pools = new Set<ArrayBufferLike>();
-  const payload = Buffer.alloc(CACHED_LENGTHS);
   const other: Buffer[] = [];
   for (const length of lengths) {
     const writes: Buffer[] = [];
-    const stream = {
-      write: (b: Buffer) => writes.push(b) > 0,
-      destroy: (err?: Error) => assert.fail(err),
-    };
-    writer.writeToStream(
-      {
-        cmd: 'publish',
-        topic: 'w',
-        payload: payload.subarray(0, length - 3),
-        qos: 0,
-        retain: false,
-        dup: false,
-      },
-      stream,
-    );
+    writePublishOfLength(writer, length, (b) => writes.push(b));
     // header byte, then the remaining length
     assert.ok(writes.length >= 2);
     pools.add(writes[1].buffer);
