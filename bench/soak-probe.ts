@@ -4,15 +4,26 @@
  * collection when node runs with --expose-gc, so the heap figure is what is still referenced) and the
  * event-loop delay since the last sample, plus the delay histogram since the parent's "mark" (the start
  * of the second half). The forced collection itself is kept out of the delay histograms.
+ * On the parent's "snapshot" message ({ type: 'snapshot', file }) it writes a V8 heap snapshot to that file after
+ * a full collection and answers { type: 'snapshot', file, ms } (the soak's --heap-snapshots; the snapshot stops
+ * the event loop for seconds, so that sample's delay is left out of the histograms as the collection is).
  * Without an IPC channel it does nothing.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 
 export interface LoopStats {
   p50: number;
   p99: number;
   max: number;
   mean: number;
+}
+
+export interface ProbeSnapshot {
+  type: 'snapshot';
+  file: string;
+  /** Time the collection and the snapshot took. */
+  ms: number;
 }
 
 export interface ProbeSample {
@@ -67,8 +78,19 @@ if (typeof process.send === 'function') {
     sinceMark.enable();
   }, interval);
   timer.unref();
-  process.on('message', (m: { type?: string }) => {
+  process.on('message', (m: { type?: string; file?: string }) => {
     if (m?.type === 'mark') sinceMark.reset();
+    if (m?.type === 'snapshot' && typeof m.file === 'string') {
+      delay.disable();
+      sinceMark.disable();
+      const t = Date.now();
+      if (gc) gc();
+      const file = writeHeapSnapshot(m.file);
+      const reply: ProbeSnapshot = { type: 'snapshot', file, ms: Date.now() - t };
+      process.send?.(reply);
+      delay.enable();
+      sinceMark.enable();
+    }
   });
   // The soak's parent went away: stop as on a service stop, so no runtime is left behind.
   process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));

@@ -13,7 +13,11 @@
  * --retrain-hours (24, plant hours between retrainings; 0 = never), --reject-share (0.2 of the
  * proposals are rejected, seeded), --no-gc (sample the heap without forcing a collection), --keep (keep
  * the runtime's userDir and log), --cpu-prof DIR (the runtime writes a V8 CPU profile into DIR when it
- * stops: `node dist/bench/lib/long-tasks.js` on it lists what held the event loop longest).
+ * stops: `node dist/bench/lib/long-tasks.js` on it lists what held the event loop longest),
+ * --heap-snapshots 8,16 (minutes after the start: the runtime writes a V8 heap snapshot after a full collection
+ * at each, into --snapshot-dir, default a new temporary folder; `node dist/bench/lib/heap-diff.js A B` lists
+ * what grew between two of them). The summary gives the slopes of external memory and ArrayBuffers too (memory
+ * outside the JS heap: onnxruntime sessions, Buffers), so an RSS growth can be told from a heap one.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,7 +28,7 @@ import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
 import { rng } from '../nodes/schedule/search';
 import { freePort } from '../test/helpers/net';
 import { linearTrend } from './lib/trend';
-import type { LoopStats, ProbeSample } from './soak-probe';
+import type { LoopStats, ProbeSample, ProbeSnapshot } from './soak-probe';
 
 const flags = parseFlags();
 const minutes = numberFlag(flags, 'minutes', 60);
@@ -38,6 +42,20 @@ const forceGc = flags['no-gc'] === undefined;
 const keep = flags.keep !== undefined;
 const cpuProf = typeof flags['cpu-prof'] === 'string' ? flags['cpu-prof'] : undefined;
 const MB = 1024 * 1024;
+const snapshotMinutes =
+  typeof flags['heap-snapshots'] === 'string'
+    ? flags['heap-snapshots'].split(',').map((x) => {
+        const m = Number(x);
+        if (!Number.isFinite(m) || m <= 0) throw new Error(`--heap-snapshots: "${x}" is not a minute`);
+        return m;
+      })
+    : [];
+const snapshotDir =
+  typeof flags['snapshot-dir'] === 'string'
+    ? flags['snapshot-dir']
+    : snapshotMinutes.length
+      ? mkdtempSync(join(tmpdir(), 'takt-soak-heap-'))
+      : '';
 
 interface FlowNode {
   id: string;
@@ -207,7 +225,13 @@ async function main(): Promise<void> {
   let retrains = 0;
   let apiErrors = 0;
   const choose = rng(seed); // mulberry32: the seeded choice of which proposals to reject
-  child.on('message', (m: ProbeSample) => {
+  const snapshots: string[] = [];
+  child.on('message', (m: ProbeSample | ProbeSnapshot) => {
+    if (m?.type === 'snapshot') {
+      snapshots.push(m.file);
+      console.log(`heap snapshot ${m.file} (${(m.ms / 1000).toFixed(1)} s)`);
+      return;
+    }
     if (m?.type !== 'sample') return;
     const elapsedS = (m.t - t0) / 1000;
     samples.push({ ...m, elapsedS });
@@ -231,7 +255,15 @@ async function main(): Promise<void> {
 
   const retrainEveryMs = retrainHours > 0 ? (retrainHours * 3600000) / timeFactor : Infinity;
   let nextRetrain = t0 + retrainEveryMs;
+  const snapshotAt = snapshotMinutes.map((m) => t0 + m * 60000).sort((a, b) => a - b);
   while (Date.now() < endAt && exitCode === undefined) {
+    while (snapshotAt.length && Date.now() >= snapshotAt[0]) {
+      const at = snapshotAt.shift() ?? 0;
+      child.send({
+        type: 'snapshot',
+        file: join(snapshotDir, `soak-${((at - t0) / 60000).toFixed(0)}min.heapsnapshot`),
+      });
+    }
     try {
       const pending = (await api('GET', `/takt-approve/${approveNode.id}/pending`)) as { id: string }[];
       for (const p of pending) {
@@ -295,6 +327,8 @@ async function main(): Promise<void> {
     );
   const rss = trend(second, (s) => s.rss);
   const heap = trend(second, (s) => s.heapUsed);
+  const external = trend(second, (s) => s.external);
+  const arrayBuffers = trend(second, (s) => s.arrayBuffers);
   const rss1 = trend(first, (s) => s.rss);
   const heap1 = trend(first, (s) => s.heapUsed);
   const last = samples.at(-1);
@@ -310,7 +344,17 @@ async function main(): Promise<void> {
     ['second half', 'slope MB/h', '± 2 SE', 'growth over half MB', 'residual SD MB', 'first-half slope MB/h'],
     ['RSS', rss.slope, 2 * rss.slopeSe, rss.slope * halfHours, rss.residualSd, rss1.slope],
     ['heap used', heap.slope, 2 * heap.slopeSe, heap.slope * halfHours, heap.residualSd, heap1.slope],
+    ['external', external.slope, 2 * external.slopeSe, external.slope * halfHours, external.residualSd, ''],
+    [
+      'arrayBuffers',
+      arrayBuffers.slope,
+      2 * arrayBuffers.slopeSe,
+      arrayBuffers.slope * halfHours,
+      arrayBuffers.residualSd,
+      '',
+    ],
   ]);
+  if (snapshots.length) console.log(`heap snapshots: ${snapshots.join(' ')}`);
   console.log(
     `event-loop delay over the second half: p50 ${loop.p50} ms, p99 ${loop.p99} ms, max ${loop.max} ms; ` +
       `a bare Node process alongside: p50 ${idleLoop.p50} ms, p99 ${idleLoop.p99} ms, max ${idleLoop.max} ms; ` +
@@ -341,6 +385,10 @@ async function main(): Promise<void> {
     heapSlopeMBPerHour: r(heap.slope),
     heapSlopeSeMBPerHour: r(heap.slopeSe),
     heapResidualSdMB: r(heap.residualSd),
+    externalSlopeMBPerHour: r(external.slope),
+    externalSlopeSeMBPerHour: r(external.slopeSe),
+    arrayBuffersSlopeMBPerHour: r(arrayBuffers.slope),
+    arrayBuffersSlopeSeMBPerHour: r(arrayBuffers.slopeSe),
     rssGrowthBeyondNoise: beyond(rss),
     heapGrowthBeyondNoise: beyond(heap),
     loopDelayP99Ms: r(loop.p99),

@@ -26,6 +26,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { TaktError } from '../core/errors';
+import { warmPacketLengthCache } from './packet-cache';
 
 export interface BrokerTls {
   /** PEM file paths on the edge box. */
@@ -351,6 +352,7 @@ export class MqttBrokerConnection extends EventEmitter<BrokerEvents> {
   }
 
   private open(): void {
+    warmPacketLengthCache(); // once per process: see packet-cache.ts
     const client = mqtt.connect(this.firstUrl, this.clientOptions);
     this.client = client;
     // Messages are handed out here rather than on 'message': mqtt.js sends a QoS 1 PUBACK once this
