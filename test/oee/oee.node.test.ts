@@ -36,6 +36,17 @@ const hourly = JSON.stringify(
   })),
 );
 
+/**
+ * A 24-hour shift that began two hours before `t` (UTC, the node's default offset), so a
+ * test's ten minutes of data never straddle a shift change, whatever the clock says. A
+ * fixed "00:00" shift made these tests fail when run just after midnight.
+ */
+function dayShiftAround(t: number): string {
+  const d = new Date(t - 2 * 3600_000);
+  const hhmm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  return JSON.stringify([{ name: 'day', start: hhmm, end: hhmm }]);
+}
+
 describe('takt-oee node', function () {
   this.timeout(30000);
   let userDir: string;
@@ -107,7 +118,7 @@ describe('takt-oee node', function () {
           id: 'oee',
           z: 'tab',
           type: 'takt-oee',
-          shifts: '[{"name":"day","start":"00:00","end":"00:00"}]',
+          shifts: dayShiftAround(Date.now()),
           breaks: '[]',
           liveInterval: 60,
           wires: [['live'], ['shifts']],
@@ -157,7 +168,7 @@ describe('takt-oee node', function () {
           id: 'oee',
           z: 'tab',
           type: 'takt-oee',
-          shifts: '[{"name":"day","start":"00:00","end":"00:00"}]',
+          shifts: dayShiftAround(Date.now()),
           breaks: '[]',
           liveInterval: 60,
           wires: [['live'], ['shifts']],
