@@ -782,8 +782,11 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     const head = C.polite
       .filter((p) => findPhrase(allWords.slice(i), p).includes(0))
       .reduce((n, p) => Math.max(n, p.length), 0);
+    // ... or by a request whose clause holds a command word ("customer called, we need ORD-105 done first")
     return [...cueHits.entries()].some(
-      ([intent, hits]) => lang.intents[intent]?.command && hits.some((h) => h.at === i + head && h.exact),
+      ([intent, hits]) =>
+        lang.intents[intent]?.command &&
+        hits.some((h) => (h.at === i + head || (head > 0 && clauseOf[h.at] === clauseOf[i])) && h.exact),
     );
   });
   const laterOrder = orderHead.length > 0;
@@ -799,7 +802,18 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const purposeAt = leadOrder
     ? C.list(lang.purposeWords ?? []).flatMap((p) => findPhrase(allWords, p).filter((at) => at > lead))
     : [];
+  // ... and a scene set at the start ("before the meeting, ...", "after lunch I need ..."), up to a pause, a
+  // request or a question word
+  const preambleEnd = C.list(lang.preamble ?? []).some((p) => findPhrase(allWords, p).includes(0))
+    ? (range(1, allWords.length).find(
+        (j) =>
+          toks[j].kind === 'punct' ||
+          lang.questionWords.includes(allWords[j]) ||
+          [...C.polite, ...C.list(lang.asking ?? [])].some((p) => findPhrase(allWords, p).includes(j)),
+      ) ?? 0)
+    : 0;
   const situation = (i: number) =>
+    i < preambleEnd ||
     (laterOrder && clauseOf[i] < clauseOf[orderHead[orderHead.length - 1]]) ||
     reasonAt.some((r) => r > 0 && r < i) ||
     purposeAt.some((r) => r < i);
@@ -916,6 +930,8 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     const matches = cueHits.get(intent) ?? [];
     matches.sort((a, b) => b.w - a.w || b.span.length - a.span.length);
     const taken = new Set<number>();
+    /** Words inside this intent's phrases of several words: an idiom ("out the door") is not its words. */
+    const idiom = new Set<number>();
     const cueAt: number[] = [];
     let s = 0;
     const counted = new Set<string>();
@@ -924,6 +940,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       if (span.some((k) => taken.has(k))) continue;
       const key = span.map((k) => stems[k]).join(' ');
       span.forEach((k) => taken.add(k));
+      if (span.length > 1) span.forEach((k) => idiom.add(k));
       cueAt.push(m.at);
       if (counted.has(key)) continue;
       counted.add(key);
@@ -988,8 +1005,12 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     // a word that is this intent's own cue is no evidence against it ("has ORD-102 shipped")
     s -=
       (asked ? 1.5 : 3) *
-      unsupportedAt.filter((span) => !span.every(situation) && (!asked || !span.every((k) => taken.has(k))))
-        .length;
+      unsupportedAt.filter(
+        (span) =>
+          !span.every(situation) &&
+          !span.every((k) => idiom.has(k)) &&
+          (!asked || !span.every((k) => taken.has(k))),
+      ).length;
     // a command word first: not a question (unless this intent's own cue opens it)
     if (
       imperative &&

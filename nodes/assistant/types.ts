@@ -230,6 +230,8 @@ export interface LangData {
    * for "how do I use this"); such a shortened cue counts for a little less.
    */
   optionalWords?: string[];
+  /** Words that set a scene at the start ("before the meeting, ..."): what follows up to a pause or a request explains. */
+  preamble?: string[];
   /** Words that open a purpose after an order ("stop the press for cleaning"): what follows explains it. */
   purposeWords?: string[];
   /** Pronouns that may stand inside a cue phrase where a name would ("shut it down"). */
