@@ -521,7 +521,7 @@ describe('assistant parser', () => {
       assert.notEqual(p('the press looks stopped').intent, 'stop_machine'));
   });
 
-  describe('failure classes of the twelfth batch: terse, non-native phone English (session 9)', () => {
+  describe('failure classes of batches 12-14: terse non-native phone English, supervisors in a hurry, push-to-talk (session 9)', () => {
     const classes: [string, [string, string, object][]][] = [
       [
         'a cue phrase matches with its inner function words dropped ("how use this")',
@@ -623,6 +623,14 @@ describe('assistant parser', () => {
         [['get order 102 out the door first', 'rush_order', { order: 'ORD-102' }]],
       ],
       [
+        'a yes/no question about a state ("in production", "switched on", "need a service") is not an order',
+        [
+          ['is the press in production', 'status', { machine: 'Press1' }],
+          ['is the packer switched on', 'status', { machine: 'Packer1' }],
+          ['does the oven need a service', 'health', { machine: 'Oven1' }],
+        ],
+      ],
+      [
         'lexicon: definitions and paperwork are out of scope; jams and "prio" are understood',
         [
           ['what does cpk mean', 'out_of_scope', {}],
@@ -631,6 +639,7 @@ describe('assistant parser', () => {
           ['what brought the press down', 'why_stopped', { machine: 'Press1' }],
           ['how many cartons on the shelves', 'inventory', { item: 'CARTON-S' }],
           ['no idea what to ask', 'help', {}],
+          ['what am i supposed to ask', 'help', {}],
         ],
       ],
     ];
