@@ -1016,7 +1016,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       imperative &&
       !isCommand(intent) &&
       intent !== 'help' &&
-      !(cueHits.get(intent) ?? []).some((h) => h.at === lead && h.exact)
+      !(cueHits.get(intent) ?? []).some((h) => h.at === lead && h.exact && h.w >= 1)
     )
       s -= 1;
     if (foreign || (generic && !isCommand(intent))) s -= 2;

@@ -631,6 +631,26 @@ describe('assistant parser', () => {
         ],
       ],
       [
+        'a weak cue of a question (why_stopped\'s "stop") opening an order does not spare it the order\'s penalty',
+        [
+          ['halt the packer, there is a crash', 'stop_machine', { machine: 'Packer1' }],
+          ['stop the oven, something crashed inside', 'stop_machine', { machine: 'Oven1' }],
+        ],
+      ],
+      [
+        'holdout 3 (scored once, then used for development): shop slang and origin questions',
+        [
+          ['what knocked the packer out', 'why_stopped', { machine: 'Packer1' }],
+          ["what's going off on the mill", 'alarms', { machine: 'CNC1' }],
+          ['how good are the parts from the oven', 'quality', { machine: 'Oven1' }],
+          ['is the mill in good shape', 'health', { machine: 'CNC1' }],
+          ['fire the mill back up', 'start_machine', { machine: 'CNC1' }],
+          ['what year was the oven built', 'out_of_scope', {}],
+          ['where is the safety data sheet for the oil', 'out_of_scope', {}],
+          ["i don't know how this works", 'help', {}],
+        ],
+      ],
+      [
         'lexicon: definitions and paperwork are out of scope; jams and "prio" are understood',
         [
           ['what does cpk mean', 'out_of_scope', {}],
