@@ -651,6 +651,17 @@ describe('assistant parser', () => {
         ],
       ],
       [
+        'holdout 4 (scored once, then used for development): follow-on jobs, "capable of", acronyms',
+        [
+          ['what job follows on the oven', 'schedule', { machine: 'Oven1' }],
+          ['what are you capable of doing', 'help', {}],
+          ['show me things i can ask', 'help', {}],
+          ['what does spc stand for', 'out_of_scope', {}],
+          // a yes/no "is X producing" next to a quality topic stays a quality question
+          ['is the press producing within tolerance', 'quality', { machine: 'Press1' }],
+        ],
+      ],
+      [
         'lexicon: definitions and paperwork are out of scope; jams and "prio" are understood',
         [
           ['what does cpk mean', 'out_of_scope', {}],
