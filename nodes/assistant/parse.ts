@@ -802,6 +802,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const purposeAt = leadOrder
     ? C.list(lang.purposeWords ?? []).flatMap((p) => findPhrase(allWords, p).filter((at) => at > lead))
     : [];
+  const hitListEarly = [...cueHits.values()].flat();
   // ... and a scene set at the start ("before the meeting, ...", "after lunch I need ..."), up to a pause, a
   // request or a question word
   const preambleEnd = C.list(lang.preamble ?? []).some((p) => findPhrase(allWords, p).includes(0))
@@ -812,8 +813,20 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
           [...C.polite, ...C.list(lang.asking ?? [])].some((p) => findPhrase(allWords, p).includes(j)),
       ) ?? 0)
     : 0;
+  // ... and an opening clause that names nothing of the plant and asks nothing, before one that does
+  // ("for the handover, what was the oee ...")
+  const firstBreak = toks.findIndex((t) => t.kind === 'punct');
+  const idleOpening =
+    firstBreak > 0 &&
+    toks.slice(0, firstBreak).every((t) => !t.used || t.used === 'time') &&
+    !hitListEarly.some((h) => h.at < firstBreak && h.w >= 1) &&
+    (toks.slice(firstBreak).some((t) => t.used === 'entity' || t.used === 'order') ||
+      hitListEarly.some((h) => h.at > firstBreak && h.w >= 1.5))
+      ? firstBreak
+      : 0;
   const situation = (i: number) =>
     i < preambleEnd ||
+    i < idleOpening ||
     (laterOrder && clauseOf[i] < clauseOf[orderHead[orderHead.length - 1]]) ||
     reasonAt.some((r) => r > 0 && r < i) ||
     purposeAt.some((r) => r < i);

@@ -662,12 +662,24 @@ describe('assistant parser', () => {
         ],
       ],
       [
+        'an opening clause that names nothing of the plant, before one that does, is the situation',
+        [
+          [
+            'for the toolbox talk, what is the oee of the press today',
+            'oee',
+            { machine: 'Press1', period: { from: at(4, 0), to: now } },
+          ],
+          ['for the handover, book a holiday', 'out_of_scope', {}],
+        ],
+      ],
+      [
         'lexicon: definitions and paperwork are out of scope; jams and "prio" are understood',
         [
           ['what does cpk mean', 'out_of_scope', {}],
           ['mill jammed, why', 'why_stopped', { machine: 'CNC1' }],
           ['prio order 106', 'rush_order', { order: 'ORD-106' }],
           ['what brought the press down', 'why_stopped', { machine: 'Press1' }],
+          ["what's keeping the packer down", 'why_stopped', { machine: 'Packer1' }],
           ['how many cartons on the shelves', 'inventory', { item: 'CARTON-S' }],
           ['no idea what to ask', 'help', {}],
           ['what am i supposed to ask', 'help', {}],
