@@ -126,6 +126,8 @@ interface Cue {
   tokens: string[];
   stems: string[];
   w: number;
+  /** Counts only when the utterance says when. */
+  timed?: boolean;
 }
 interface Compiled {
   lang: LangData;
@@ -149,7 +151,7 @@ interface Compiled {
   /** Cue phrases indexed by their first word and (prefixed "~") their first stem. */
   cues: Map<string, Cue[]>;
   /** Cue pairs; a first phrase marked "^" in the data must open the utterance (`opens`). */
-  combos: Map<string, { a: string[][]; opens: string[][]; b: string[][]; w: number }[]>;
+  combos: Map<string, { a: string[][]; opens: string[][]; b: string[][]; w: number; timed?: boolean }[]>;
   unsupportedCombos: [string[][], string[][]][];
   /** Unsupported phrases with the stems of their words. */
   unsupported: { tokens: string[]; stems: string[] }[];
@@ -262,8 +264,9 @@ function compile(plant: Plant, lang: LangData): Compiled {
   };
   for (const k of phrases.keys()) push(k);
   for (const i of Object.values(lang.intents)) {
-    Object.keys(i.cues).forEach((c) => list([c]).forEach((t) => push(t.join(' '))));
-    for (const [a, b] of i.combos ?? []) [...a, ...b].forEach((c) => push(c.replace(/^\^/, '')));
+    Object.keys({ ...i.cues, ...i.timed?.cues }).forEach((c) => list([c]).forEach((t) => push(t.join(' '))));
+    for (const [a, b] of [...(i.combos ?? []), ...(i.timed?.combos ?? [])])
+      [...a, ...b].forEach((c) => push(c.replace(/^\^/, '')));
   }
   const priority = ordered.length;
   const strong = new Set(ordered);
@@ -329,23 +332,46 @@ function compile(plant: Plant, lang: LangData): Compiled {
     if (!l.includes(c)) l.push(c);
     cues.set(key, l);
   };
-  const combos = new Map<string, { a: string[][]; opens: string[][]; b: string[][]; w: number }[]>();
+  const combos = new Map<
+    string,
+    { a: string[][]; opens: string[][]; b: string[][]; w: number; timed?: boolean }[]
+  >();
+  const optional = new Set(lang.optionalWords ?? []);
   for (const [intent, def] of Object.entries(lang.intents)) {
-    for (const [p, w] of Object.entries(def.cues))
-      for (const tokens of list([p])) {
-        const c: Cue = { intent, tokens, stems: tokens.map((t) => stem(t, lang.stemSuffixes)), w };
-        index(tokens[0], c);
-        index(`~${c.stems[0]}`, c);
+    const cueList = [
+      ...Object.entries(def.cues).map(([p, w]) => ({ p, w, timed: false })),
+      ...Object.entries(def.timed?.cues ?? {}).map(([p, w]) => ({ p, w, timed: true })),
+    ];
+    for (const { p, w, timed } of cueList)
+      for (const full of list([p])) {
+        // clipped speech drops function words inside a phrase ("how use this" for "how do I use this")
+        const clipped = full.filter((t, k) => k === 0 || k === full.length - 1 || !optional.has(t));
+        const forms: [string[], number][] = [[full, w]];
+        if (full.length >= 3 && clipped.length >= 2 && clipped.length < full.length)
+          forms.push([clipped, 0.9 * w]);
+        for (const [tokens, weight] of forms) {
+          const c: Cue = {
+            intent,
+            tokens,
+            stems: tokens.map((t) => stem(t, lang.stemSuffixes)),
+            w: weight,
+            ...(timed ? { timed } : {}),
+          };
+          index(tokens[0], c);
+          index(`~${c.stems[0]}`, c);
+        }
       }
-    combos.set(
-      intent,
-      (def.combos ?? []).map(([a, b, w]) => ({
-        a: list(a.filter((x) => !x.startsWith('^'))),
-        opens: a.filter((x) => x.startsWith('^')).map((x) => phraseTokens(x.slice(1), lang)),
-        b: list(b),
-        w,
-      })),
-    );
+    const pair = ([a, b, w]: [string[], string[], number], timed: boolean) => ({
+      a: list(a.filter((x) => !x.startsWith('^'))),
+      opens: a.filter((x) => x.startsWith('^')).map((x) => phraseTokens(x.slice(1), lang)),
+      b: list(b),
+      w,
+      ...(timed ? { timed } : {}),
+    });
+    combos.set(intent, [
+      ...(def.combos ?? []).map((c) => pair(c, false)),
+      ...(def.timed?.combos ?? []).map((c) => pair(c, true)),
+    ]);
   }
   const units = Object.entries(lang.units)
     .flatMap(([unit, ws]) => list(ws).map((tokens) => ({ tokens, unit })))
@@ -482,8 +508,15 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
         if (!refs) continue;
         const head = C.heads.get(key);
         const nx = toks[i + len];
+        // "set speed of packing machine 5": after a parameter of that machine, with no number later, the
+        // number is the value, not a machine number
+        const valueNext =
+          mentions.some((m) =>
+            m.refs.some((r) => r.kind === 'parameter' && head?.ids.includes(r.machine ?? '')),
+          ) && !toks.slice(i + len + 1).some((t) => isNumberish(t));
         if (
           head &&
+          !valueNext &&
           isNumberish(nx) &&
           !C.phrases.has(`${key} ${nx.text}`) &&
           !unitAt(i + len + 1, words) &&
@@ -546,6 +579,14 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
         back--;
       }
       const hit = orders.find((o) => digitsOf(o.id) !== '' && Number(digitsOf(o.id)) === t.num);
+      // "180, no 182": an order word that is also a correction word corrects, after a pause or when no
+      // order has that number
+      if (
+        said &&
+        range(back + 1, i).every((k) => lang.corrections.includes(words[k])) &&
+        (!hit || toks[back]?.kind === 'punct')
+      )
+        said = false;
       const items = toks[i + 1]?.used === 'entity' && (plant.items ?? []).length > 0 && !hit;
       if (said && items && mentions.some((m) => m.refs.some((r) => r.kind === 'item'))) {
         buyingAt.push(back + 1);
@@ -709,9 +750,11 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   >();
   // a filler word is itself, not another form of a cue ("machines" is not "machined")
   const filler = C.filler;
+  const saysWhen = times.some((m) => !m.isNow);
   for (let i = 0; i < words.length; i++) {
     const cands = new Set([...(C.cues.get(words[i]) ?? []), ...(C.cues.get(`~${stems[i]}`) ?? [])]);
     for (const c of cands) {
+      if (c.timed && !saysWhen) continue;
       let w = 0;
       let span = spanOf(c.tokens, words, i);
       if (span) w = c.w;
@@ -739,17 +782,54 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     const head = C.polite
       .filter((p) => findPhrase(allWords.slice(i), p).includes(0))
       .reduce((n, p) => Math.max(n, p.length), 0);
+    // ... or by a request whose clause holds a command word ("customer called, we need ORD-105 done first")
     return [...cueHits.entries()].some(
-      ([intent, hits]) => lang.intents[intent]?.command && hits.some((h) => h.at === i + head && h.exact),
+      ([intent, hits]) =>
+        lang.intents[intent]?.command &&
+        hits.some((h) => (h.at === i + head || (head > 0 && clauseOf[h.at] === clauseOf[i])) && h.exact),
     );
   });
   const laterOrder = orderHead.length > 0;
   // words that only tell the situation: the clauses before such an order ("the jam is cleared, restart
   // the packer") and a reason after a reason word ("stop the press because the die is cracked")
   const reasonAt = C.list(lang.reasonWords ?? []).flatMap((p) => findPhrase(allWords, p));
+  // ... and a purpose after a strong command verb that opens the utterance ("stop the press for cleaning")
+  const lead = allWords.findIndex((w, i) => i >= politeHead && w !== ',');
+  const leadOrder = [...cueHits.entries()].some(
+    ([intent, hits]) =>
+      lang.intents[intent]?.command && hits.some((h) => h.at === lead && h.exact && h.w >= 2),
+  );
+  const purposeAt = leadOrder
+    ? C.list(lang.purposeWords ?? []).flatMap((p) => findPhrase(allWords, p).filter((at) => at > lead))
+    : [];
+  const hitListEarly = [...cueHits.values()].flat();
+  // ... and a scene set at the start ("before the meeting, ...", "after lunch I need ..."), up to a pause, a
+  // request or a question word
+  const preambleEnd = C.list(lang.preamble ?? []).some((p) => findPhrase(allWords, p).includes(0))
+    ? (range(1, allWords.length).find(
+        (j) =>
+          toks[j].kind === 'punct' ||
+          lang.questionWords.includes(allWords[j]) ||
+          [...C.polite, ...C.list(lang.asking ?? [])].some((p) => findPhrase(allWords, p).includes(j)),
+      ) ?? 0)
+    : 0;
+  // ... and an opening clause that names nothing of the plant and asks nothing, before one that does
+  // ("for the handover, what was the oee ...")
+  const firstBreak = toks.findIndex((t) => t.kind === 'punct');
+  const idleOpening =
+    firstBreak > 0 &&
+    toks.slice(0, firstBreak).every((t) => !t.used || t.used === 'time') &&
+    !hitListEarly.some((h) => h.at < firstBreak && h.w >= 1) &&
+    (toks.slice(firstBreak).some((t) => t.used === 'entity' || t.used === 'order') ||
+      hitListEarly.some((h) => h.at > firstBreak && h.w >= 1.5))
+      ? firstBreak
+      : 0;
   const situation = (i: number) =>
+    i < preambleEnd ||
+    i < idleOpening ||
     (laterOrder && clauseOf[i] < clauseOf[orderHead[orderHead.length - 1]]) ||
-    reasonAt.some((r) => r > 0 && r < i);
+    reasonAt.some((r) => r > 0 && r < i) ||
+    purposeAt.some((r) => r < i);
   // words the parser could not place: unknown, or fixed from a typo into a word that then served no
   // more than a weak cue ("pump" -> "bump")
   const hitList = [...cueHits.values()].flat();
@@ -783,9 +863,23 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       mentions.some((m) => m.start === i && m.refs.some((r) => r.kind === 'machine' || r.kind === 'line')),
   );
   // an order given with a verb first ("run the mill", "set an alarm"): a command word opens the utterance
-  const lead = allWords.findIndex((w, i) => i >= politeHead && w !== ',');
+  // ... or the verb of a command's word pair ("accept the oven alarm", "quit alarm on the packer")
+  const leadPair = [...C.combos.entries()].some(
+    ([intent, list]) =>
+      lang.intents[intent]?.command &&
+      list.some(
+        (c) =>
+          (!c.timed || saysWhen) &&
+          c.a.some((p) => findPhrase(words, p).includes(lead)) &&
+          c.b.some((p) => findPhrase(words, p).some((at) => at > lead)),
+      ),
+  );
+  // ... or an action the plant cannot take opens it ("reorder hydraulic oil", "print labels for the packer")
+  const leadUnsupported = !question && unsupportedAt.some((sp) => sp[0] === lead);
   const imperative =
     laterOrder ||
+    leadPair ||
+    leadUnsupported ||
     [...cueHits.entries()].some(
       ([intent, hits]) =>
         lang.intents[intent]?.command && hits.some((h) => h.at === lead && h.base >= 1.4 && h.w >= 1),
@@ -828,7 +922,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     has('parameter') &&
     !!paramMachine &&
     !anyVals.length &&
-    (asked || asking) &&
+    (asked || asking || ![...cueHits.keys()].some((intent) => lang.intents[intent]?.command)) &&
     ![...cueHits.entries()].some(
       ([intent, hits]) =>
         intent !== 'status' && intent !== 'set_parameter' && hits.some((h) => h.base >= 1.5),
@@ -849,6 +943,8 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     const matches = cueHits.get(intent) ?? [];
     matches.sort((a, b) => b.w - a.w || b.span.length - a.span.length);
     const taken = new Set<number>();
+    /** Words inside this intent's phrases of several words: an idiom ("out the door") is not its words. */
+    const idiom = new Set<number>();
     const cueAt: number[] = [];
     let s = 0;
     const counted = new Set<string>();
@@ -857,6 +953,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       if (span.some((k) => taken.has(k))) continue;
       const key = span.map((k) => stems[k]).join(' ');
       span.forEach((k) => taken.add(k));
+      if (span.length > 1) span.forEach((k) => idiom.add(k));
       cueAt.push(m.at);
       if (counted.has(key)) continue;
       counted.add(key);
@@ -865,6 +962,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     // a combo's first words marked "^" must open the utterance ("^is" + "good parts": a yes/no question)
     for (const c of C.combos.get(intent) ?? [])
       if (
+        (!c.timed || saysWhen) &&
         (c.a.some((p) => findPhrase(words, p).length) ||
           c.opens.some((p) => findPhrase(allWords, p).includes(firstAt))) &&
         c.b.some((p) => findPhrase(words, p).length)
@@ -920,14 +1018,18 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     // a word that is this intent's own cue is no evidence against it ("has ORD-102 shipped")
     s -=
       (asked ? 1.5 : 3) *
-      unsupportedAt.filter((span) => !span.every(situation) && (!asked || !span.every((k) => taken.has(k))))
-        .length;
+      unsupportedAt.filter(
+        (span) =>
+          !span.every(situation) &&
+          !span.every((k) => idiom.has(k)) &&
+          (!asked || !span.every((k) => taken.has(k))),
+      ).length;
     // a command word first: not a question (unless this intent's own cue opens it)
     if (
       imperative &&
       !isCommand(intent) &&
       intent !== 'help' &&
-      !(cueHits.get(intent) ?? []).some((h) => h.at === lead && h.exact)
+      !(cueHits.get(intent) ?? []).some((h) => h.at === lead && h.exact && h.w >= 1)
     )
       s -= 1;
     if (foreign || (generic && !isCommand(intent))) s -= 2;

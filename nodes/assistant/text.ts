@@ -143,8 +143,11 @@ export function correctTypos(
       } else if (d === bestD) cands.push(i);
     }
     const top = cands.some((i) => i < priority) ? cands.filter((i) => i < priority) : cands;
+    // a three-letter word is fixed only into a plant or cue word ("red" is no typo of "wed")
     const fix =
-      top.length && bestD <= budget && (t.text.length > 3 || top.length === 1) ? ordered[top[0]] : '';
+      top.length && bestD <= budget && (t.text.length > 3 || (top.length === 1 && top[0] < priority))
+        ? ordered[top[0]]
+        : '';
     if (cache.size < 10000) cache.set(t.text, fix);
     if (fix) {
       t.text = fix;

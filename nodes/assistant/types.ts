@@ -170,7 +170,16 @@ export interface LangData {
   questionWords: string[];
   intents: Record<
     string,
-    { command?: boolean; cues: Record<string, number>; combos?: [string[], string[], number][] }
+    {
+      command?: boolean;
+      cues: Record<string, number>;
+      combos?: [string[], string[], number][];
+      /**
+       * Cues and word pairs that count only when the utterance says when: a task done now is no booking
+       * ("calibrate the press" is out of scope, "calibrate the press tomorrow" books maintenance).
+       */
+      timed?: { cues?: Record<string, number>; combos?: [string[], string[], number][] };
+    }
   >;
   unsupported: string[];
   /**
@@ -216,6 +225,15 @@ export interface LangData {
   pluralSuffixes?: string[];
   /** Words that introduce a reason ("because"): what follows explains, it asks for nothing. */
   reasonWords?: string[];
+  /**
+   * Function words a cue phrase of three or more words may lose inside it in clipped speech ("how use this"
+   * for "how do I use this"); such a shortened cue counts for a little less.
+   */
+  optionalWords?: string[];
+  /** Words that set a scene at the start ("before the meeting, ..."): what follows up to a pause or a request explains. */
+  preamble?: string[];
+  /** Words that open a purpose after an order ("stop the press for cleaning"): what follows explains it. */
+  purposeWords?: string[];
   /** Pronouns that may stand inside a cue phrase where a name would ("shut it down"). */
   pronouns?: string[];
   /** Possessive endings stripped from a word ("the mill's" -> mill; "the machines'" -> machines). */
