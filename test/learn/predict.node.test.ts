@@ -183,6 +183,31 @@ describe('takt-predict-train and takt-predict nodes', () => {
     assert.match(e.error.message, /no model/);
   });
 
+  it('both nodes disable themselves when their takt-model node is missing: red status, named error on every input', async () => {
+    const f = flow();
+    Object.assign(f[1], { modelRef: 'gone' });
+    Object.assign(f[2], { modelRef: 'gone' });
+    await load([trainNode, predictNode, catchNode], f);
+    // Statuses are set during construction: read them from the helper's (prototype-wide) spy.
+    const statusOf = (id: string) => {
+      const n = getNode(id);
+      const spy = n.status as unknown as { getCalls(): { thisValue: unknown; args: object[] }[] };
+      return spy
+        .getCalls()
+        .filter((c) => c.thisValue === n)
+        .map((c) => c.args[0]);
+    };
+    for (const id of ['t', 'p'])
+      assert.deepEqual(statusOf(id), [{ fill: 'red', shape: 'dot', text: 'no model node' }], id);
+    const caught = nextMessages<{ error: { message: string; code?: string } }>('caught', 2);
+    getNode('t').receive(part());
+    getNode('p').receive({ payload: { temp: 200, speed: 1, humidity: 40 } });
+    for (const m of await caught) {
+      assert.equal(m.error.code, 'models.noModelNode');
+      assert.match(m.error.message, /choose a takt-model configuration node/);
+    }
+  });
+
   it('refuses a bad config with a named config error naming the field', async () => {
     const f = flow();
     Object.assign(f[1], { coverage: 1.5 });
