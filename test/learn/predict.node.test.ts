@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../nodes/core/random';
-import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import { getNode, helper, load, nextMessages, nextStatus, statusesOf } from '../helpers/nodered';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const trainNode = require('../../nodes/learn/predict-train.node');
@@ -188,17 +188,9 @@ describe('takt-predict-train and takt-predict nodes', () => {
     Object.assign(f[1], { modelRef: 'gone' });
     Object.assign(f[2], { modelRef: 'gone' });
     await load([trainNode, predictNode, catchNode], f);
-    // Statuses are set during construction: read them from the helper's (prototype-wide) spy.
-    const statusOf = (id: string) => {
-      const n = getNode(id);
-      const spy = n.status as unknown as { getCalls(): { thisValue: unknown; args: object[] }[] };
-      return spy
-        .getCalls()
-        .filter((c) => c.thisValue === n)
-        .map((c) => c.args[0]);
-    };
+    // Statuses are set during construction: every one the nodes showed.
     for (const id of ['t', 'p'])
-      assert.deepEqual(statusOf(id), [{ fill: 'red', shape: 'dot', text: 'no model node' }], id);
+      assert.deepEqual(statusesOf(id), [{ fill: 'red', shape: 'dot', text: 'no model node' }], id);
     const caught = nextMessages<{ error: { message: string; code?: string } }>('caught', 2);
     getNode('t').receive(part());
     getNode('p').receive({ payload: { temp: 200, speed: 1, humidity: 40 } });
