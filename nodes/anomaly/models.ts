@@ -43,7 +43,10 @@
  * Scoring must then run in time order (scoreSeries here, OnnxAnomalyModel row by row on line). `followGate` (a
  * fraction of the threshold the index must be under), `followResume` (after an alarm, move again only under a
  * fraction of the threshold) and `calibrateFollowing` (held-out calibration blocks scored behind a follower) are
- * options the bench tried and did not choose.
+ * options the bench tried and did not choose. takt-train does not offer them (it trains with the defaults);
+ * they stay for the library and because bench:skab runs every candidate of its three protocol rounds again
+ * (its final JSON counts them), which is how the choice above can be checked. A card that carries a gate or a
+ * resume level (FollowSpec) is scored with it by takt-anomaly.
  *
  * Threshold: a quantile of calibration scores times a factor, for the raw score and for its moving mean (the
  * health index). By default (`calibration: 'blocked'`) the calibration scores are out of sample: the training
@@ -120,7 +123,8 @@ export interface TrainOptions extends KindOptions {
   follow?: number;
   /**
    * With `follow`: the levels move only while the health index is at or under this fraction of its threshold
-   * (FollowSpec.gate; default 1), so that a fault building up under the alarm line is not learnt.
+   * (FollowSpec.gate; default 1), so that a fault building up under the alarm line is not learnt. A candidate of
+   * bench:skab that was not chosen; takt-train leaves it at 1 (module comment).
    */
   followGate?: number;
   /**
@@ -130,13 +134,15 @@ export interface TrainOptions extends KindOptions {
   followHold?: number;
   /**
    * With `follow`: after an alarm, the levels move again only once the health index is at or under this fraction of
-   * its threshold (FollowSpec.resume; default 1), for `followHold` rows.
+   * its threshold (FollowSpec.resume; default 1), for `followHold` rows. A candidate of bench:skab that was not
+   * chosen; takt-train leaves it at 1.
    */
   followResume?: number;
   /**
    * With `follow` and blocked calibration: score each held-out block behind a level follower (started at its
    * fold's training means) as rows after training are scored, so that the threshold is calibrated on scores
-   * made the way the model scores on line (default false: held-out blocks at fixed levels).
+   * made the way the model scores on line (default false: held-out blocks at fixed levels). A candidate of
+   * bench:skab that was not chosen; takt-train leaves it off.
    */
   calibrateFollowing?: boolean;
 }

@@ -15,15 +15,27 @@ export class SerialJobs {
   private queue: Promise<void> = Promise.resolve();
   private active: AbortController | null = null;
   private closedFlag = false;
-  private waiting = 0;
+  /** Jobs taken and not finished: the one running (or whose turn has come) and those behind it. */
+  private pending = 0;
   private refused = 0;
 
-  /** `maxWaiting`: jobs that may wait behind the running one; one more fails at once (the queue never grows). */
-  constructor(readonly maxWaiting = MAX_WAITING_JOBS) {}
+  /**
+   * `maxWaiting`: jobs that may wait behind the running one (0: one at a time, none waiting); one more fails
+   * at once (the queue never grows). `busy` makes the error it fails with (default `core.busy`); the job is
+   * already counted in `dropped` when it is called.
+   */
+  constructor(
+    readonly maxWaiting = MAX_WAITING_JOBS,
+    private readonly busy: (jobs: SerialJobs) => Error = (jobs) =>
+      new TaktError(
+        'core.busy',
+        `busy: ${jobs.maxWaiting} messages are already waiting for the one being worked on; this one is dropped`,
+      ),
+  ) {}
 
-  /** Jobs waiting for their turn (not the running one). */
+  /** Jobs waiting behind the one running (or whose turn has come). */
   get size(): number {
-    return this.waiting;
+    return Math.max(0, this.pending - 1);
   }
 
   get closed(): boolean {
@@ -37,38 +49,37 @@ export class SerialJobs {
 
   /** True when no job runs and none waits (a message handled at once stays in arrival order). */
   get idle(): boolean {
-    return this.waiting === 0 && this.active === null;
+    return this.pending === 0;
   }
 
   /**
-   * Runs `job` after the jobs before it, then calls `done` (with the error when the job threw). Jobs that
-   * come after `close()` are not run: `done()` is called at once.
+   * Runs `job` after the jobs before it, then calls `done` (with the error when the job threw). The first job
+   * of an idle queue runs next whether or not its turn has come yet (a promise tick), so a burst takes
+   * `maxWaiting` + 1 jobs. Jobs that come after `close()` are not run: `done()` is called at their turn.
    */
   run(job: (signal: AbortSignal) => Promise<void>, done: (err?: Error) => void): void {
-    if (this.waiting >= this.maxWaiting) {
+    if (this.pending > this.maxWaiting) {
       this.refused++;
-      done(
-        new TaktError(
-          'core.busy',
-          `busy: ${this.maxWaiting} messages are already waiting for the one being worked on; this one is dropped`,
-        ),
-      );
+      done(this.busy(this));
       return;
     }
-    this.waiting++;
+    this.pending++;
     this.queue = this.queue.then(async () => {
-      this.waiting--;
-      if (this.closedFlag) return done();
-      const ctl = new AbortController();
-      this.active = ctl;
-      try {
-        await job(ctl.signal);
-        done();
-      } catch (err) {
-        done(err as Error);
-      } finally {
-        this.active = null;
+      let failed: Error | undefined;
+      if (!this.closedFlag) {
+        const ctl = new AbortController();
+        this.active = ctl;
+        try {
+          await job(ctl.signal);
+        } catch (err) {
+          failed = err as Error;
+        } finally {
+          this.active = null;
+        }
       }
+      // Counted out before `done`, so a message that `done` lets in finds the place free.
+      this.pending--;
+      done(failed);
     });
   }
 

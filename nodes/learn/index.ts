@@ -40,9 +40,13 @@ export {
   openServed,
   qualityDomain,
   qualityRegistration,
+  REGISTER_WHEN,
+  registerDecision,
   residualOf,
   type QualityEvent,
   type QualityFeed,
   type QualityRegistration,
+  type RegisterDecision,
+  type RegisterWhen,
   type ServedCard,
 } from './registry';

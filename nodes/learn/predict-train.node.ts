@@ -9,6 +9,8 @@
  * its name becomes the current one; later ones wait for a promotion through takt-model-ops): its card says it
  * is a quality model, with the target, the conformal interval or the classes, the training rows' sample as the
  * drift reference and the held-out rows with their labels and errors. msg.version names the new version.
+ * *Register* (`register`) can limit that to a model that beats the current version on its held-out rows
+ * (`better`) or to the first model (`first`); msg.registration says what was decided and why.
  *
  * Labels that arrive later (join "id" or "time"): rows without a label wait in a bounded buffer (join.ts) and
  * messages with topic "label" carry the labels (msg.label or msg.payload, the part id in msg.partId or
@@ -24,7 +26,13 @@ import { commandReader, readFeatureRows, readTimestamp, rowVector } from '../cor
 import { status, throttledStatus } from '../core/status';
 import { championFeed } from '../anomaly/follow';
 import { type JoinStats, LabelJoin, labelValue } from './join';
-import { type QualityFeed, qualityRegistration } from './registry';
+import {
+  type QualityFeed,
+  qualityRegistration,
+  REGISTER_WHEN,
+  type RegisterDecision,
+  registerDecision,
+} from './registry';
 import { startFit, type FitResult } from './train-job';
 
 interface PredictTrainDef extends NodeDef {
@@ -41,6 +49,8 @@ interface PredictTrainDef extends NodeDef {
   waitRows?: string | number;
   modelRef?: string;
   target?: string;
+  /** Which trained models go to the registry (REGISTER_WHEN); default every one. */
+  register?: string;
 }
 
 type Msg = NodeMessageInFlow & {
@@ -52,6 +62,7 @@ type Msg = NodeMessageInFlow & {
   card?: unknown;
   join?: JoinStats;
   version?: number;
+  registration?: RegisterDecision;
 };
 
 const isRecord = (x: unknown): x is Record<string, unknown> =>
@@ -76,6 +87,7 @@ const init: NodeInitializer = (RED) => {
           ? championFeed<QualityFeed>((id) => RED.nodes.getNode(id), def.modelRef)
           : undefined,
         target: cfg.string('target', 'quality'),
+        when: cfg.choice('register', REGISTER_WHEN, 'every'),
         task: cfg.choice('task', ['regression', 'classification'], 'regression'),
         rowsWanted: cfg.number('rows', { default: 1000, min: 50, integer: true }),
         timeLimitS: cfg.number('timeLimitS', { default: 60, min: 0, exclusiveMin: true }),
@@ -93,7 +105,7 @@ const init: NodeInitializer = (RED) => {
       };
     });
     if (!set) return;
-    const { task, rowsWanted, timeLimitS, coverage, joiner, feed, target } = set;
+    const { task, rowsWanted, timeLimitS, coverage, joiner, feed, target, when } = set;
     /** Warnings so far about expired rows, unmatched and ambiguous labels (the first, then every 100th). */
     const told = { expired: 0, unmatched: 0, ambiguous: 0 };
     const tell = (what: keyof typeof told, n: number, text: string) => {
@@ -135,21 +147,19 @@ const init: NodeInitializer = (RED) => {
       });
       job.promise
         .then(async (r) => {
-          if (!feed) return { r, version: undefined };
-          const reg = qualityRegistration(
-            { onnx: new Uint8Array(readFileSync(r.model)), card: r.card, split: r.split },
-            data.X,
-            data.y,
-            { target },
-          );
+          if (!feed) return { r, version: undefined, decision: undefined };
+          const fitted = { onnx: new Uint8Array(readFileSync(r.model)), card: r.card, split: r.split };
+          const decision = await registerDecision(feed.registry, fitted, data.X, data.y, when);
+          if (!decision.registered) return { r, version: undefined, decision };
+          const reg = qualityRegistration(fitted, data.X, data.y, { target });
           const { card } = await feed.registry.register(reg, {
             who: `takt-predict-train ${this.id}`,
-            why: `trained on ${data.X.length} labelled rows`,
+            why: `trained on ${data.X.length} labelled rows${when === 'every' ? '' : `: ${decision.why}`}`,
           });
-          return { r, version: card.version };
+          return { r, version: card.version, decision };
         })
         .then(
-          ({ r, version }) => {
+          ({ r, version, decision }) => {
             job = undefined;
             const m = r.card.metrics;
             shown.now(
@@ -162,7 +172,12 @@ const init: NodeInitializer = (RED) => {
                   : RED._('predictTrain.status.trainedClassification', {
                       acc: m.valid.accuracy?.toFixed(3) ?? '',
                       ridge: m.baseline.accuracy?.toFixed(3) ?? '',
-                    })) + (version === undefined ? '' : `, v${version}`),
+                    })) +
+                  (version !== undefined
+                    ? `, v${version}`
+                    : decision
+                      ? `, ${RED._('predictTrain.status.notRegistered')}`
+                      : ''),
               ),
             );
             send({
@@ -172,6 +187,7 @@ const init: NodeInitializer = (RED) => {
               card: r.card,
               ...(joiner ? { join: joiner.stats } : {}),
               ...(version !== undefined ? { version } : {}),
+              ...(decision ? { registration: decision } : {}),
             });
             done();
           },

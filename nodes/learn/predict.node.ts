@@ -55,19 +55,16 @@ const init: NodeInitializer = (RED) => {
         lo: cfg.optionalNumber('lower'),
         hi: cfg.optionalNumber('upper'),
         model: cfg.string('model', ''),
+        // A takt-model node that is missing or broken disables the node, as in every node that uses one.
+        feed: def.modelRef
+          ? championFeed<QualityFeed>((id) => RED.nodes.getNode(id), def.modelRef)
+          : undefined,
       };
     });
     if (!set) return;
-    const { lo, hi } = set;
+    const { lo, hi, feed } = set;
     let predictor: Predictor | undefined;
     let loading: Promise<Predictor> | undefined;
-    let feed: QualityFeed | undefined;
-    try {
-      if (def.modelRef) feed = championFeed<QualityFeed>((id) => RED.nodes.getNode(id), def.modelRef);
-    } catch (err) {
-      this.error((err as Error).message);
-      shown.now(errorStatus(err));
-    }
     const load = (path: string): Promise<Predictor> => {
       loading = Predictor.load(resolve(path)).then((p) => {
         predictor = p;

@@ -66,6 +66,11 @@ export interface QualityFeed {
       input: QualityRegistration,
       actor: Actor,
     ): Promise<{ card: { version: number }; champion: boolean }>;
+    /** The current version (the champion pointer), read from disk. */
+    champion(): { version: number } | undefined;
+    card(version: number): ServedCard;
+    /** The version's ONNX file. */
+    path(version: number): string;
   };
 }
 
@@ -202,4 +207,109 @@ export function residualOf(
   if (card.task === 'regression') return label - (p.value ?? NaN);
   const k = card.classes?.indexOf(label) ?? -1;
   return 1 - (k >= 0 ? (p.probabilities?.[k] ?? 0) : 0);
+}
+
+/** A quality model on held-out labelled rows: RMSE (regression) or accuracy (classification). */
+export interface QualityEvaluation {
+  version: number;
+  rows: number;
+  rmse?: number;
+  accuracy?: number;
+}
+
+/** RMSE (regression) or accuracy (classification) of a model on labelled rows. */
+export async function evaluateQuality(
+  p: Predictor,
+  version: number,
+  rows: readonly number[][],
+  labels: readonly number[],
+): Promise<QualityEvaluation> {
+  const out = await p.predict(rows as number[][], { contributions: false });
+  const e: QualityEvaluation = { version, rows: rows.length };
+  if (p.card.task === 'regression')
+    e.rmse = Math.sqrt(out.reduce((a, r, i) => a + (labels[i] - (r.value ?? NaN)) ** 2, 0) / rows.length);
+  else e.accuracy = out.filter((r, i) => r.label === labels[i]).length / rows.length;
+  return e;
+}
+
+/**
+ * Which trained models takt-predict-train registers: `every` one (a new version per training window), only one
+ * that is `better` than the registry's current version on its own held-out rows, or only the `first` (while
+ * the registry has no version).
+ */
+export const REGISTER_WHEN = ['every', 'better', 'first'] as const;
+export type RegisterWhen = (typeof REGISTER_WHEN)[number];
+
+/** Whether a trained model is registered, and why; with the comparison when one was made. */
+export interface RegisterDecision {
+  registered: boolean;
+  why: string;
+  /** The new model (version 0: not registered yet) and the current version on the new model's held-out rows. */
+  compared?: { model: QualityEvaluation; current: QualityEvaluation };
+}
+
+/**
+ * Decides whether `fitted` (trained on rows X with labels y) is registered (`REGISTER_WHEN`). `better`
+ * compares on the new model's held-out rows (the calibration rows of a regression, the validation rows of a
+ * classification; the rows the registry keeps with the version): a lower RMSE, or a higher accuracy, than the
+ * current version's. A model that cannot be compared (no current version, another task, features the rows do
+ * not hold, a version that does not open as a quality model) is registered, saying why.
+ */
+export async function registerDecision(
+  registry: QualityFeed['registry'],
+  fitted: { onnx: Uint8Array; card: LearnCard; split: FitSplit },
+  X: readonly number[][],
+  y: readonly number[],
+  when: RegisterWhen,
+): Promise<RegisterDecision> {
+  if (when === 'every') return { registered: true, why: 'every model is registered' };
+  const cur = registry.champion()?.version;
+  if (cur === undefined) return { registered: true, why: `${registry.name} has no version yet` };
+  if (when === 'first')
+    return {
+      registered: false,
+      why: `${registry.name} already has a version (v${cur}): only the first is registered`,
+    };
+  const card = registry.card(cur);
+  const names = fitted.card.features;
+  const at = card.features.map((f) => names.indexOf(f));
+  if (card.quality?.task !== fitted.card.task || at.some((j) => j < 0))
+    return {
+      registered: true,
+      why: `not compared: v${cur} predicts ${card.quality?.task ?? card.domain ?? 'anomaly'} from ${card.features.join(', ')}`,
+    };
+  let current: Predictor;
+  try {
+    current = await openServed(card, registry.path(cur));
+  } catch (err) {
+    return { registered: true, why: `not compared: ${(err as Error).message}` };
+  }
+  const held = fitted.split.heldOut;
+  const labels = held.map((i) => y[i]);
+  const model = await evaluateQuality(
+    Predictor.fromBytes(fitted.onnx),
+    0,
+    held.map((i) => [...X[i]]),
+    labels,
+  );
+  const old = await evaluateQuality(
+    current,
+    cur,
+    held.map((i) => at.map((j) => X[i][j])),
+    labels,
+  );
+  const compared = { model, current: old };
+  const beats =
+    model.rmse !== undefined && old.rmse !== undefined
+      ? model.rmse < old.rmse
+      : model.accuracy !== undefined && old.accuracy !== undefined && model.accuracy > old.accuracy;
+  const figure = (e: QualityEvaluation) =>
+    e.rmse !== undefined
+      ? `RMSE ${e.rmse.toPrecision(4)}`
+      : `accuracy ${(100 * (e.accuracy ?? 0)).toFixed(1)} %`;
+  return {
+    registered: beats,
+    why: `${figure(model)} against v${cur}'s ${figure(old)} on ${held.length} held-out rows`,
+    compared,
+  };
 }

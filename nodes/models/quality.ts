@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { TaktError } from '../core/errors';
 import { Predictor } from '../learn/model';
-import { openServed, qualityRegistration } from '../learn/registry';
+import { evaluateQuality, openServed, qualityRegistration } from '../learn/registry';
 import { startFit } from '../learn/train-job';
 import { checkRows } from './reference';
 import type { ModelRegistry } from './registry';
@@ -22,23 +22,10 @@ import { stagedRetrain, trainingCount } from './staging';
 import type { QualityEvaluation, VersionCard } from './types';
 import { domainOf, isQualityDomain } from './verify';
 
+export { evaluateQuality };
+
 /** Held-out labelled rows a promotion check needs at least. */
 export const MIN_QUALITY_HOLDOUT = 10;
-
-/** RMSE (regression) or accuracy (classification) of a model on labelled rows. */
-export async function evaluateQuality(
-  p: Predictor,
-  version: number,
-  rows: readonly number[][],
-  labels: readonly number[],
-): Promise<QualityEvaluation> {
-  const out = await p.predict(rows as number[][], { contributions: false });
-  const e: QualityEvaluation = { version, rows: rows.length };
-  if (p.card.task === 'regression')
-    e.rmse = Math.sqrt(out.reduce((a, r, i) => a + (labels[i] - (r.value ?? NaN)) ** 2, 0) / rows.length);
-  else e.accuracy = out.filter((r, i) => r.label === labels[i]).length / rows.length;
-  return e;
-}
 
 /** Why `challenger` is worse than `champion` (empty when it is not). */
 export function qualityWorseBy(

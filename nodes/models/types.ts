@@ -1,4 +1,5 @@
 /** The registry's on-disk documents: version cards, the champion pointer, audit entries, reference samples. */
+import type { QualityEvaluation } from '../learn/registry';
 
 /** The JSON card written next to each version's ONNX file (`v<N>.json`). */
 export interface VersionCard {
@@ -72,13 +73,8 @@ export interface QualityInfo {
   evaluation?: { challenger: QualityEvaluation; champion?: QualityEvaluation };
 }
 
-/** A quality model on held-out labelled rows: RMSE (regression) or accuracy (classification). */
-export interface QualityEvaluation {
-  version: number;
-  rows: number;
-  rmse?: number;
-  accuracy?: number;
-}
+/** A quality model on held-out labelled rows (learn/registry.ts, where takt-predict-train compares too). */
+export type { QualityEvaluation };
 
 /** `champion.json`: the version being served and the champions before it (most recent last). */
 export interface ChampionPointer {

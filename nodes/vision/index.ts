@@ -40,7 +40,6 @@ export {
   type PrepareOptions,
   type RawImage,
 } from './image';
-export { BoundedQueue } from './queue';
 export { Inspector, sha256Hex, type LoadOptions } from './inspector';
 export {
   readForeignSpec,

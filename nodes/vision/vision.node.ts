@@ -10,11 +10,11 @@ import { isAbsolute, join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
+import { SerialJobs } from '../core/jobs';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { modelSource } from '../models/source';
 import { Inspector, type LoadOptions } from './inspector';
 import { verdict } from './model';
-import { BoundedQueue } from './queue';
 import { ImageDrift } from './stats';
 
 interface VisionNodeDef extends NodeDef {
@@ -40,7 +40,17 @@ const init: NodeInitializer = (RED) => {
     const cfg = setUp(this, () => {
       const c = configReader(def);
       return {
-        queue: new BoundedQueue(c.number('queue', { default: 4, integer: true, min: 0, max: 1000 })),
+        // One image at a time, at most *Queue* waiting behind it; one more is refused (the camera outran the
+        // model) and counted where it is dropped.
+        jobs: new SerialJobs(
+          c.number('queue', { default: 4, integer: true, min: 0, max: 1000 }),
+          (j) =>
+            new TaktError(
+              'vision.queueFull',
+              `image dropped: ${j.maxWaiting} images already wait for inspection (${j.dropped} dropped so far)`,
+              'payload',
+            ),
+        ),
         band: c.number('doubt', { default: 0.1, min: 0, max: 0.99 }),
         maxPixels: Math.round(1e6 * c.number('maxMegapixels', { default: 40, min: 0.01, max: 500 })),
         heatmap: c.boolean('heatmap', true),
@@ -50,7 +60,7 @@ const init: NodeInitializer = (RED) => {
       };
     });
     if (!cfg) return;
-    const { queue, band, maxPixels } = cfg;
+    const { jobs, band, maxPixels } = cfg;
     const shown = throttledStatus((s) => this.status(s));
     const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
     const resolve = (p: string) => (isAbsolute(p) ? p : join(userDir, 'takt', 'models', p));
@@ -117,66 +127,55 @@ const init: NodeInitializer = (RED) => {
       this,
       (msg, send, done) => {
         if (typeof msg.model === 'string' && msg.model !== '') return load(resolve(msg.model));
-        const accepted = queue.push(async () => {
+        jobs.run(async () => {
           await loading;
           const insp = inspector;
-          if (!insp) {
-            done(
-              new TaktError('vision.noModel', 'no model loaded: set the model or send msg.model', 'model'),
+          if (!insp)
+            throw new TaktError(
+              'vision.noModel',
+              'no model loaded: set the model or send msg.model',
+              'model',
             );
-            return;
+          const r = await insp.inspect(msg.payload as Uint8Array, { heatmap: cfg.heatmap, maxPixels });
+          const v = verdict(r.score, r.threshold, band);
+          const report = drift?.push(r.stats);
+          if (report) {
+            msg.drift = report;
+            if (report.drift && !drifting) this.warn(`image drift: ${report.warnings.join('; ')}`);
+            drifting = report.drift;
           }
-          try {
-            const r = await insp.inspect(msg.payload as Uint8Array, { heatmap: cfg.heatmap, maxPixels });
-            const v = verdict(r.score, r.threshold, band);
-            const report = drift?.push(r.stats);
-            if (report) {
-              msg.drift = report;
-              if (report.drift && !drifting) this.warn(`image drift: ${report.warnings.join('; ')}`);
-              drifting = report.drift;
-            }
-            msg.vision = {
-              score: r.score,
-              threshold: r.threshold,
-              verdict: v,
-              ...(r.label !== undefined ? { label: r.label, probabilities: r.probabilities } : {}),
-              map: r.map,
-              defects: r.defects,
-              image: r.image,
-              heatmap: r.heatmap
-                ? Buffer.from(r.heatmap.buffer, r.heatmap.byteOffset, r.heatmap.byteLength)
-                : undefined,
-              warnings: r.warnings,
-              stats: r.stats,
-              model: modelPath,
-              ...(modelVersion !== undefined ? { version: modelVersion } : {}),
-              kind: r.kind,
-              dropped: queue.dropped,
-            };
-            for (const w of r.warnings) this.warn(w);
-            const text = `${v} ${r.score.toFixed(2)}${queue.dropped ? ` drop ${queue.dropped}` : ''}`;
-            const moved = drifting ? (drift?.report?.moved ?? []) : [];
-            shown.update(() =>
-              moved.length
-                ? status.warning(`drift ${moved[0]}`)
-                : v === 'ng'
-                  ? status.error(text)
-                  : v === 'doubt'
-                    ? status.warning(text)
-                    : status.ready(text),
-            );
-            send(msg);
-            done();
-          } catch (err) {
-            done(err as Error);
-          }
-        });
-        if (!accepted)
-          throw new TaktError(
-            'vision.queueFull',
-            `image dropped: ${queue.capacity} images already wait for inspection (${queue.dropped} dropped so far)`,
-            'payload',
+          msg.vision = {
+            score: r.score,
+            threshold: r.threshold,
+            verdict: v,
+            ...(r.label !== undefined ? { label: r.label, probabilities: r.probabilities } : {}),
+            map: r.map,
+            defects: r.defects,
+            image: r.image,
+            heatmap: r.heatmap
+              ? Buffer.from(r.heatmap.buffer, r.heatmap.byteOffset, r.heatmap.byteLength)
+              : undefined,
+            warnings: r.warnings,
+            stats: r.stats,
+            model: modelPath,
+            ...(modelVersion !== undefined ? { version: modelVersion } : {}),
+            kind: r.kind,
+            dropped: jobs.dropped,
+          };
+          for (const w of r.warnings) this.warn(w);
+          const text = `${v} ${r.score.toFixed(2)}${jobs.dropped ? ` drop ${jobs.dropped}` : ''}`;
+          const moved = drifting ? (drift?.report?.moved ?? []) : [];
+          shown.update(() =>
+            moved.length
+              ? status.warning(`drift ${moved[0]}`)
+              : v === 'ng'
+                ? status.error(text)
+                : v === 'doubt'
+                  ? status.warning(text)
+                  : status.ready(text),
           );
+          send(msg);
+        }, done);
         return 'later';
       },
       shown,
@@ -186,6 +185,8 @@ const init: NodeInitializer = (RED) => {
       this,
       () => unfollow?.(),
       () => shown.dispose(),
+      // The image being judged finishes; those waiting are not judged any more.
+      () => jobs.close(),
       async () => {
         const insp = inspector;
         inspector = undefined;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { SerialJobs } from '../../nodes/core/jobs';
+import { TaktError } from '../../nodes/core/errors';
 
 describe('core/SerialJobs', () => {
   it('runs jobs one at a time in arrival order and reports each outcome', async () => {
@@ -58,5 +59,57 @@ describe('core/SerialJobs', () => {
       }, resolve),
     );
     assert.deepEqual([ran, later, jobs.closed], [false, undefined, true]);
+  });
+
+  it('keeps at most maxWaiting behind the running job, in a burst as later on, and counts the ones refused', async () => {
+    for (const maxWaiting of [0, 1, 3]) {
+      const jobs = new SerialJobs(
+        maxWaiting,
+        (j) => new TaktError('test.full', `full: ${j.maxWaiting} wait, ${j.dropped} dropped`),
+      );
+      let release!: () => void;
+      let gate = new Promise<void>((r) => (release = r));
+      const outcomes: string[] = [];
+      const ran: number[] = [];
+      const submit = (k: number) =>
+        new Promise<void>((resolve) =>
+          jobs.run(
+            async () => {
+              ran.push(k);
+              await gate;
+            },
+            (err) => {
+              outcomes[k] = err ? err.message : 'ok';
+              resolve();
+            },
+          ),
+        );
+      // A burst while idle: the first runs next and maxWaiting wait behind it; the rest are refused at once.
+      const burst = Array.from({ length: maxWaiting + 3 }, (_, k) => submit(k));
+      assert.equal(jobs.dropped, 2, `maxWaiting ${maxWaiting}`);
+      assert.equal(outcomes[maxWaiting + 1], `full: ${maxWaiting} wait, 1 dropped`);
+      assert.equal(outcomes[maxWaiting + 2], `full: ${maxWaiting} wait, 2 dropped`);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(ran, [0], 'one at a time');
+      assert.equal(jobs.size, maxWaiting);
+      release();
+      await Promise.all(burst);
+      assert.deepEqual(
+        ran,
+        Array.from({ length: maxWaiting + 1 }, (_, k) => k),
+        'in arrival order',
+      );
+      assert.ok(jobs.idle);
+      // The same cap once a job has started.
+      gate = new Promise<void>((r) => (release = r));
+      const later = [submit(100)];
+      await new Promise((r) => setImmediate(r));
+      for (let k = 1; k <= maxWaiting + 1; k++) later.push(submit(100 + k));
+      assert.equal(jobs.dropped, 3);
+      assert.match(outcomes[100 + maxWaiting + 1], /^full/);
+      release();
+      await Promise.all(later);
+      assert.equal(outcomes.filter((o) => o === 'ok').length, 2 * (maxWaiting + 1));
+    }
   });
 });

@@ -67,6 +67,21 @@ export function nextStatus(
   });
 }
 
+/**
+ * Every status a node has shown so far, in order, including those set while it was constructed (before a
+ * `nextStatus` could listen): read from the helper's spy on `status`, which is shared by all nodes.
+ */
+export function statusesOf(nodeId: string): { fill?: string; shape?: string; text?: string }[] {
+  const n = getNode(nodeId);
+  const spy = n.status as unknown as {
+    getCalls(): { thisValue: unknown; args: [{ fill?: string; shape?: string; text?: string }] }[];
+  };
+  return spy
+    .getCalls()
+    .filter((c) => c.thisValue === n)
+    .map((c) => c.args[0]);
+}
+
 /** Loads node modules and a flow, resolving when the flow has started. */
 export function load(nodes: unknown[], flow: object[], credentials?: object): Promise<void> {
   return new Promise((resolve) => {

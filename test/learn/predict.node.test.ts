@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../nodes/core/random';
-import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import { getNode, helper, load, nextMessages, nextStatus, statusesOf } from '../helpers/nodered';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const trainNode = require('../../nodes/learn/predict-train.node');
@@ -181,6 +181,23 @@ describe('takt-predict-train and takt-predict nodes', () => {
     getNode('p').receive({ payload: { temp: 200, speed: 1, humidity: 40 } });
     const [e] = await caught;
     assert.match(e.error.message, /no model/);
+  });
+
+  it('both nodes disable themselves when their takt-model node is missing: red status, named error on every input', async () => {
+    const f = flow();
+    Object.assign(f[1], { modelRef: 'gone' });
+    Object.assign(f[2], { modelRef: 'gone' });
+    await load([trainNode, predictNode, catchNode], f);
+    // Statuses are set during construction: every one the nodes showed.
+    for (const id of ['t', 'p'])
+      assert.deepEqual(statusesOf(id), [{ fill: 'red', shape: 'dot', text: 'no model node' }], id);
+    const caught = nextMessages<{ error: { message: string; code?: string } }>('caught', 2);
+    getNode('t').receive(part());
+    getNode('p').receive({ payload: { temp: 200, speed: 1, humidity: 40 } });
+    for (const m of await caught) {
+      assert.equal(m.error.code, 'models.noModelNode');
+      assert.match(m.error.message, /choose a takt-model configuration node/);
+    }
   });
 
   it('refuses a bad config with a named config error naming the field', async () => {

@@ -3,8 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../nodes/core/random';
+import { fit } from '../../nodes/learn/model';
+import { type QualityFeed, qualityRegistration, type RegisterDecision } from '../../nodes/learn/registry';
 import type { DriftReport } from '../../nodes/models/drift';
 import { ModelRegistry } from '../../nodes/models/registry';
+import type { ChampionServer } from '../../nodes/models/server';
 import type { AuditEntry, QualityEvaluation, VersionCard } from '../../nodes/models/types';
 import { waitUntil } from '../helpers/net';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
@@ -19,6 +22,10 @@ const driftNode = require('../../nodes/models/drift.node');
 const anomalyNode = require('../../nodes/anomaly/anomaly.node');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+// takt-model's server is what takt-predict and takt-predict-train see as a QualityFeed (checked by the compiler).
+const asFeed = (s: ChampionServer): QualityFeed => s;
+void asFeed;
 
 const NODES = [trainNode, predictNode, modelNode, opsNode, driftNode, anomalyNode, catchNode];
 
@@ -185,6 +192,56 @@ describe('quality models through takt-model: takt-predict-train, takt-predict, t
       reg.audit().map((e) => `${e.action} ${e.from}->${e.to}`),
       ['register null->1', 'promote null->1', 'register 1->2', 'promote 1->2', 'rollback 2->1'],
     );
+  });
+
+  it("registers only a model that beats the current version with register 'better', only the first with 'first'", async () => {
+    const rng = new Rng(11);
+    // the current version: trained on 3,000 parts, so a model of one 300-part window is worse on the same process
+    const parts = Array.from({ length: 3000 }, () => part(rng));
+    const X = parts.map((m) => [m.payload.feed, m.payload.speed, m.payload.wear]);
+    const y = parts.map((m) => m.label);
+    const fitted = await fit(X, y, { task: 'regression', features: ['feed', 'speed', 'wear'] });
+    const reg = new ModelRegistry(root(), 'bore');
+    await reg.register(qualityRegistration(fitted, X, y, { target: 'bore diameter' }), {
+      who: 'ana',
+      why: 'v1',
+    });
+    type Trained = { version?: number; registration: RegisterDecision };
+    const window = async (offset: number) => {
+      const trained = nextMessages<Trained>('trained', 1, 40000);
+      for (let i = 0; i < 300; i++) getNode('t').receive(part(rng, offset));
+      return (await trained)[0];
+    };
+
+    const f = flow();
+    Object.assign(f[2], { register: 'better' });
+    await load(NODES, f);
+    const same = await window(0);
+    assert.equal(same.version, undefined);
+    assert.equal(same.registration.registered, false);
+    const c = same.registration.compared!;
+    assert.equal(c.current.version, 1);
+    assert.equal(c.model.rows, c.current.rows);
+    assert.ok(c.model.rmse! >= c.current.rmse!, JSON.stringify(c));
+    assert.match(same.registration.why, /^RMSE .* against v1's RMSE .* on 30 held-out rows$/);
+    assert.deepEqual(reg.versions(), [1]);
+    // a new tool lot: the bores come out 4 µm wider; a model of it beats v1 and is registered (not promoted)
+    const lot = await window(0.004);
+    assert.equal(lot.version, 2);
+    assert.equal(lot.registration.registered, true);
+    assert.ok(lot.registration.compared!.model.rmse! < lot.registration.compared!.current.rmse!);
+    assert.deepEqual(reg.versions(), [1, 2]);
+    assert.equal(reg.champion()?.version, 1);
+    await helper.unload();
+
+    // 'first': the registry has a version, so even a better model is only written and sent
+    Object.assign(f[2], { register: 'first' });
+    await load(NODES, f);
+    const once = await window(0.004);
+    assert.equal(once.version, undefined);
+    assert.deepEqual([once.registration.registered, once.registration.compared], [false, undefined]);
+    assert.match(once.registration.why, /only the first is registered/);
+    assert.deepEqual(reg.versions(), [1, 2]);
   });
 
   it('takt-predict refuses a registry whose model is an anomaly scorer, and takt-anomaly a quality model', async () => {

@@ -13,7 +13,7 @@ import { DEFAULT_PLANT } from '../../nodes/sim/model';
 import { SimRunner } from '../../nodes/sim/runner';
 import { startBroker, type TestBroker } from '../helpers/broker';
 import { freePort, waitUntil } from '../helpers/net';
-import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import { getNode, helper, load, nextMessages, nextStatus, statusesOf } from '../helpers/nodered';
 import { requireServer } from '../helpers/servers';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -295,19 +295,11 @@ describe('takt-sparkplug-in against the simulator', function () {
           caFile: '/no/ca.pem',
         },
       ]);
-      // Statuses are set during construction: read them from the helper's (prototype-wide) spy.
-      const statusOf = (id: string) => {
-        const n = getNode(id);
-        const spy = n.status as unknown as { getCalls(): { thisValue: unknown; args: Status[] }[] };
-        return spy
-          .getCalls()
-          .filter((c) => c.thisValue === n)
-          .map((c) => c.args[0]);
-      };
-      assert.deepEqual(statusOf('in'), [{ fill: 'red', shape: 'ring', text: 'bad config' }]);
-      assert.deepEqual(statusOf('in2'), [{ fill: 'red', shape: 'ring', text: 'no broker' }]);
-      assert.deepEqual(statusOf('in3'), [{ fill: 'red', shape: 'ring', text: 'bad config' }]);
-      assert.deepEqual(statusOf('in4'), [{ fill: 'red', shape: 'ring', text: 'bad config' }]);
+      // Statuses are set during construction: every one each node showed.
+      assert.deepEqual(statusesOf('in'), [{ fill: 'red', shape: 'ring', text: 'bad config' }]);
+      assert.deepEqual(statusesOf('in2'), [{ fill: 'red', shape: 'ring', text: 'no broker' }]);
+      assert.deepEqual(statusesOf('in3'), [{ fill: 'red', shape: 'ring', text: 'bad config' }]);
+      assert.deepEqual(statusesOf('in4'), [{ fill: 'red', shape: 'ring', text: 'bad config' }]);
     });
   });
 });

@@ -186,21 +186,21 @@ describe('takt-vibration node with the worker thread', () => {
     );
     const w = waveform(new Rng(4), 4096);
     const total = MAX_WAITING_JOBS + 50;
-    // all handed over at once (none has started yet): MAX_WAITING_JOBS are taken, 50 refused
-    const out = nextMessages<Out>('v-out', MAX_WAITING_JOBS, 60000);
-    const caught = nextMessages<{ error: { message: string }; seq: number }>('caught', 50, 60000);
+    // all handed over at once: the first is next, MAX_WAITING_JOBS wait behind it, the other 49 are refused
+    const out = nextMessages<Out>('v-out', MAX_WAITING_JOBS + 1, 60000);
+    const caught = nextMessages<{ error: { message: string }; seq: number }>('caught', 49, 60000);
     for (let k = 0; k < total; k++) getNode('v').receive({ payload: w, seq: k });
     const [sent, refused] = await Promise.all([out, caught]);
     assert.deepEqual(
       sent.map((m) => m.seq),
-      Array.from({ length: MAX_WAITING_JOBS }, (_, k) => k),
+      Array.from({ length: MAX_WAITING_JOBS + 1 }, (_, k) => k),
     );
     assert.deepEqual(
       refused.map((m) => m.seq),
-      Array.from({ length: 50 }, (_, k) => MAX_WAITING_JOBS + k),
+      Array.from({ length: 49 }, (_, k) => MAX_WAITING_JOBS + 1 + k),
     );
     assert.match(refused[0].error.message, /busy: 100 messages are already waiting/);
-    assert.ok(sent.every((m) => m.vibration.dropped === 50));
+    assert.ok(sent.every((m) => m.vibration.dropped === 49));
     // the queue drained: the next message is taken
     const next = nextMessages<Out>('v-out', 1, 30000);
     getNode('v').receive({ payload: w, seq: total });

@@ -6,7 +6,6 @@ import { onnx } from 'onnx-proto';
 import sharp from 'sharp';
 import { encodePng, sniffFormat } from '../../nodes/vision/image';
 import { CARD_KEY, train } from '../../nodes/vision/model';
-import { BoundedQueue } from '../../nodes/vision/queue';
 import type { ModelRegistry } from '../../nodes/models/registry';
 import { renderPart } from '../../nodes/sim/synth';
 import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
@@ -40,28 +39,6 @@ interface Judged {
 interface Caught {
   error: { message: string };
 }
-
-describe('BoundedQueue', () => {
-  it('runs one job at a time, keeps at most `capacity` waiting and counts the ones refused', async () => {
-    const q = new BoundedQueue(2);
-    const order: number[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const results = [0, 1, 2, 3, 4].map((i) =>
-      q.push(async () => {
-        if (i === 0) await gate;
-        order.push(i);
-      }),
-    );
-    assert.deepEqual(results, [true, true, true, false, false]);
-    assert.equal(q.dropped, 2);
-    assert.equal(q.length, 2);
-    release();
-    await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(order, [0, 1, 2]);
-    assert.equal(q.accepted, 3);
-  });
-});
 
 describe('takt-vision node', function () {
   this.timeout(120_000);
