@@ -147,7 +147,8 @@ export class Calendar {
 
   private instance(name: string, start: number, end: number, localDay: number): ShiftInstance {
     const cuts: Interval[] = [];
-    for (const d of [localDay, localDay + DAY])
+    // A break across midnight ("23:45"-"00:15") that began the day before still cuts a shift starting at 00:00.
+    for (const d of [localDay - DAY, localDay, localDay + DAY])
       for (const [s, e] of this.breaks) cuts.push([d + s - this.offset, d + e - this.offset]);
     for (const w of this.cal.plannedDowntime ?? []) cuts.push([w.start, w.end]);
     return { name, start, end, planned: subtract([start, end], cuts) };

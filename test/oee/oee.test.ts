@@ -33,6 +33,24 @@ describe('oee/Calendar', () => {
     const s = c.at(DAY + 86400000 + 60 * 60000)!;
     assert.deepEqual([s.name, s.start, s.end], ['night', at(21), at(21) + 8 * 3600000]);
   });
+
+  it('cuts a break across midnight from the end of one shift and the start of the next', () => {
+    // Local = UTC+1: the break 23:45-00:15 local is 22:45-23:15 UTC, midnight local is 23:00 UTC.
+    const c = new Calendar({
+      shifts: [
+        { name: 'a', start: '00:00', end: '08:00' },
+        { name: 'b', start: '08:00', end: '00:00' },
+      ],
+      breaks: [{ start: '23:45', end: '00:15' }],
+      utcOffsetMin: 60,
+    });
+    const a = c.at(at(23, 30))!;
+    assert.deepEqual([a.name, a.start, a.end], ['a', at(23), at(31)]);
+    assert.deepEqual(a.planned, [[at(23, 15), at(31)]]);
+    const b = c.at(at(22, 50))!;
+    assert.deepEqual([b.name, b.start, b.end], ['b', at(7), at(23)]);
+    assert.deepEqual(b.planned, [[at(7), at(22, 45)]]);
+  });
 });
 
 describe('oee/OeeTracker (a hand-computed shift)', () => {
