@@ -109,7 +109,7 @@ describe('takt-oee node', function () {
     assert.ok(full.get('CNC1')!.total <= 80);
   });
 
-  it('sends live values on request and refuses a bad calendar', async () => {
+  it('sends live values on request and refuses a bad calendar or time zone', async () => {
     await load(
       [oeeNode, catchNode],
       [
@@ -132,7 +132,15 @@ describe('takt-oee node', function () {
           shifts: '[{"name":"x","start":"25:99","end":"06:00"}]',
           wires: [[], []],
         },
-        { id: 'c', z: 'tab', type: 'catch', scope: ['bad'], uncaught: false, wires: [['caught']] },
+        {
+          id: 'badZone',
+          z: 'tab',
+          type: 'takt-oee',
+          shifts: '[{"name":"x","start":"06:00","end":"14:00"}]',
+          timeZone: 'Europe/Atlantis',
+          wires: [[], []],
+        },
+        { id: 'c', z: 'tab', type: 'catch', scope: ['bad', 'badZone'], uncaught: false, wires: [['caught']] },
         { id: 'caught', z: 'tab', type: 'helper' },
       ],
     );
@@ -157,6 +165,12 @@ describe('takt-oee node', function () {
     const caught = nextMessages<{ error: { message: string } }>('caught', 1);
     getNode('bad').receive({ payload: 1 });
     assert.match((await caught)[0].error.message, /shifts\[0\]\.start: "25:99" is not HH:MM/);
+    const caughtZone = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('badZone').receive({ payload: 1 });
+    assert.match(
+      (await caughtZone)[0].error.message,
+      /timeZone: "Europe\/Atlantis" is not a known time zone/,
+    );
   });
 
   it('reads ISO and epoch-second timestamps and skips samples of bad quality', async () => {
