@@ -15,6 +15,7 @@ import { TaktError } from '../core/errors';
 import { identityOf } from '../core/identity';
 import { runtimeIdentityOptions } from '../core/identity-options';
 import { status } from '../core/status';
+import { zoneOf } from '../core/zone';
 import { answer, type Answer, isSampleTopic, PlantState } from './answer';
 import { askModel, type ChatModelOptions, faultText } from './llm';
 import { parse } from './parse';
@@ -26,6 +27,7 @@ interface AskDef extends NodeDef {
   plant?: string;
   threshold?: string | number;
   utcOffsetMin?: string | number;
+  timeZone?: string;
   requireUser?: boolean | string;
   permissions?: string;
   llmUrl?: string;
@@ -72,7 +74,11 @@ const init: NodeInitializer = (RED) => {
       return {
         plant: toPlant(def.plant),
         threshold: cfg.number('threshold', { default: 0.5, min: 0, max: 1 }),
-        utcOffsetMin: cfg.number('utcOffsetMin', { default: 0, min: -840, max: 840 }),
+        // the plant's IANA zone (daylight saving) when given, else the fixed offset
+        zone: zoneOf(
+          cfg.string('timeZone', ''),
+          cfg.number('utcOffsetMin', { default: 0, min: -840, max: 840 }),
+        ),
         policy: new Policy({
           permissions: cfg.json<Permissions>('permissions', {}, permissionsProblem),
           requireAuthenticated: cfg.boolean('requireUser', false),
@@ -82,7 +88,7 @@ const init: NodeInitializer = (RED) => {
       };
     });
     if (!set) return;
-    const { threshold, utcOffsetMin, policy, model, audit } = set;
+    const { threshold, zone, policy, model, audit } = set;
     if (def.dashboardUsers === true || def.dashboardUsers === 'true')
       this.warn(
         'the "Dashboard users signed in" option is gone: a Dashboard 2 user plugin in the runtime decides, as for takt-approve',
@@ -110,6 +116,8 @@ const init: NodeInitializer = (RED) => {
       const text = msg.payload;
       // who counts as signed in is the runtime's word, the same for takt-approve (core/identity-options.ts)
       const who = identityOf(msg as unknown as Record<string, unknown>, runtimeIdentityOptions(RED));
+      // today's offset: a period reaching back across a daylight-saving change is an hour off at its far end
+      const utcOffsetMin = (zone.toLocal(now) - now) / 60000;
       let r = parse(text, { plant, now, threshold, utcOffsetMin });
       let via: 'parser' | 'llm' = 'parser';
       let a: Answer | undefined;

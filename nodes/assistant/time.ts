@@ -111,18 +111,14 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
   const cur = curIdx >= 0 ? shifts[curIdx] : undefined;
   const weekday = new Date(d0 + off).getUTCDay();
   const monday = d0 - ((weekday + 6) % 7) * DAY;
-  const monthStart = (() => {
+  /** Start of the local month `k` months from this one (0: this month, -1: the last, 1: the next). */
+  const monthFrom = (k: number) => {
     const d = new Date(d0 + off);
-    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1) - off;
-  })();
-  const prevMonthStart = (() => {
-    const d = new Date(d0 + off);
-    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1) - off;
-  })();
-  const nextMonthStart = (() => {
-    const d = new Date(d0 + off);
-    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) - off;
-  })();
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + k, 1) - off;
+  };
+  const monthStart = monthFrom(0);
+  const prevMonthStart = monthFrom(-1);
+  const nextMonthStart = monthFrom(1);
 
   const words = tokens.map((t) => (t.used ? '\u0000' : t.text));
   /** Length of the longest phrase of list that starts at i, or 0. */
@@ -314,7 +310,7 @@ export function findTimes(tokens: Token[], lang: LangData, c: Clock): TimeMatch[
         if (calendar && d.unit === 'month') {
           if (which === 'this') return both(range(monthStart, now), i, jj + d.len);
           if (which === 'last') return both(range(prevMonthStart, monthStart), i, jj + d.len);
-          return both(range(nextMonthStart, nextMonthStart + 31 * DAY), i, jj + d.len);
+          return both(range(nextMonthStart, monthFrom(2)), i, jj + d.len);
         }
         if (calendar && d.unit === 'day' && which === 'this') return both(range(d0, now), i, jj + d.len);
         if (which === 'next') return both(range(now, now + (cnt ?? 1) * d.ms), i, jj + d.len);

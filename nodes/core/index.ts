@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './time';
+export * from './zone';
 export * from './message';
 export * from './adaptor';
 export * from './state';

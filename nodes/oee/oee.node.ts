@@ -13,6 +13,7 @@ interface OeeDef extends NodeDef {
   shifts?: string;
   breaks?: string;
   utcOffsetMin?: string | number;
+  timeZone?: string;
   minorStopS?: string | number;
   startupMin?: string | number;
   liveInterval?: string | number;
@@ -33,6 +34,7 @@ const init: NodeInitializer = (RED) => {
         ),
         breaks: cfg.json('breaks', []),
         utcOffsetMin: cfg.number('utcOffsetMin', { default: 0 }),
+        timeZone: cfg.string('timeZone', ''),
       };
       const plant = new OeePlant(
         {

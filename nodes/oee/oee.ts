@@ -14,6 +14,7 @@
  * ideal cycle; scrap within `startupMin` after a setup counts as reduced yield).
  */
 import { TaktError } from '../core/errors';
+import { type Zone, zoneOf } from '../core/zone';
 
 export type MachineState = 'Running' | 'Idle' | 'Setup' | 'Down';
 export const MACHINE_STATES: readonly MachineState[] = ['Running', 'Idle', 'Setup', 'Down'];
@@ -25,8 +26,14 @@ export interface ShiftCalendar {
   breaks?: { start: string; end: string }[];
   /** Planned downtime windows, epoch ms. */
   plannedDowntime?: { start: number; end: number }[];
-  /** Local time = UTC + this many minutes. */
+  /** Local time = UTC + this many minutes (when no `timeZone`). */
   utcOffsetMin?: number;
+  /**
+   * IANA time zone of the plant ("Europe/Berlin"): local times follow its daylight saving, so the night shift
+   * of the spring change is an hour shorter and that of the autumn change an hour longer. Wins over
+   * `utcOffsetMin`.
+   */
+  timeZone?: string;
 }
 
 export interface OeeOptions {
@@ -108,7 +115,7 @@ interface ShiftInstance {
 /** Shift calendar arithmetic: which shift instance a time falls in, and its planned intervals. */
 export class Calendar {
   private readonly cal: ShiftCalendar;
-  private readonly offset: number;
+  private readonly zone: Zone;
   private readonly shifts: { name: string; start: number; end: number }[];
   private readonly breaks: Interval[];
 
@@ -116,7 +123,7 @@ export class Calendar {
     if (!Array.isArray(cal.shifts) || cal.shifts.length === 0)
       throw new TaktError('oee.noShifts', 'the shift calendar needs at least one shift', 'shifts');
     this.cal = cal;
-    this.offset = (cal.utcOffsetMin ?? 0) * MIN;
+    this.zone = zoneOf(cal.timeZone, cal.utcOffsetMin ?? 0);
     this.shifts = cal.shifts.map((s, i) => {
       const start = hhmm(s.start, `shifts[${i}].start`);
       let end = hhmm(s.end, `shifts[${i}].end`);
@@ -133,13 +140,13 @@ export class Calendar {
 
   /** The shift instance containing t, if any. */
   at(t: number): ShiftInstance | undefined {
-    const local = t + this.offset;
-    const day0 = Math.floor(local / DAY) * DAY;
+    const day0 = Math.floor(this.zone.toLocal(t) / DAY) * DAY;
+    const utc = (local: number) => this.zone.toUtc(local);
     for (const d of [day0, day0 - DAY]) {
       for (const s of this.shifts) {
-        const a = d + s.start;
-        const b = d + s.end;
-        if (local >= a && local < b) return this.instance(s.name, a - this.offset, b - this.offset, d);
+        const a = utc(d + s.start);
+        const b = utc(d + s.end);
+        if (t >= a && t < b) return this.instance(s.name, a, b, d);
       }
     }
     return undefined;
@@ -147,8 +154,9 @@ export class Calendar {
 
   private instance(name: string, start: number, end: number, localDay: number): ShiftInstance {
     const cuts: Interval[] = [];
-    for (const d of [localDay, localDay + DAY])
-      for (const [s, e] of this.breaks) cuts.push([d + s - this.offset, d + e - this.offset]);
+    // A break across midnight ("23:45"-"00:15") that began the day before still cuts a shift starting at 00:00.
+    for (const d of [localDay - DAY, localDay, localDay + DAY])
+      for (const [s, e] of this.breaks) cuts.push([this.zone.toUtc(d + s), this.zone.toUtc(d + e)]);
     for (const w of this.cal.plannedDowntime ?? []) cuts.push([w.start, w.end]);
     return { name, start, end, planned: subtract([start, end], cuts) };
   }

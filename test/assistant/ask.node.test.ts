@@ -91,6 +91,16 @@ describe('takt-ask node', function () {
     assert.match(r.payload, /CNC1 is Down: tool breakage/);
   });
 
+  it("reads time words in the plant's time zone", async () => {
+    // Kolkata is UTC+05:30 all year: "today" begins at 18:30 UTC of the day before its local date
+    await load([askNode, approveNode, catchNode], flow({ timeZone: 'Asia/Kolkata' }));
+    const r = await ask('how much energy did we use today');
+    const period = r.assistant.slots.period as { from: number; to: number };
+    const off = 330 * 60000;
+    assert.equal(period.from, Math.floor((period.to + off) / 86400000) * 86400000 - off);
+    assert.ok(period.to - period.from < 86400000);
+  });
+
   it('sends a command to takt-approve as a proposal with the asker, and never executes it', async () => {
     await load([askNode, approveNode, catchNode], flow());
     const prop = nextMessages<{

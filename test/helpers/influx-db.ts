@@ -24,7 +24,9 @@ export async function vmCount(url: string, metric: string, labels: Record<string
 export async function vmSeries(url: string, match: string): Promise<Record<string, string>[]> {
   const res = await fetch(`${url}/api/v1/series`, {
     method: 'POST',
-    body: new URLSearchParams({ 'match[]': match, start: '0' }),
+    // start=1 (s), all of time: VictoriaMetrics takes start=0 as no start and then looks at the current UTC day
+    // only, so a series written before midnight was not found after it
+    body: new URLSearchParams({ 'match[]': match, start: '1' }),
   });
   return ((await res.json()) as { data: Record<string, string>[] }).data;
 }

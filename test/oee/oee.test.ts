@@ -33,6 +33,93 @@ describe('oee/Calendar', () => {
     const s = c.at(DAY + 86400000 + 60 * 60000)!;
     assert.deepEqual([s.name, s.start, s.end], ['night', at(21), at(21) + 8 * 3600000]);
   });
+
+  it('cuts a break across midnight from the end of one shift and the start of the next', () => {
+    // Local = UTC+1: the break 23:45-00:15 local is 22:45-23:15 UTC, midnight local is 23:00 UTC.
+    const c = new Calendar({
+      shifts: [
+        { name: 'a', start: '00:00', end: '08:00' },
+        { name: 'b', start: '08:00', end: '00:00' },
+      ],
+      breaks: [{ start: '23:45', end: '00:15' }],
+      utcOffsetMin: 60,
+    });
+    const a = c.at(at(23, 30))!;
+    assert.deepEqual([a.name, a.start, a.end], ['a', at(23), at(31)]);
+    assert.deepEqual(a.planned, [[at(23, 15), at(31)]]);
+    const b = c.at(at(22, 50))!;
+    assert.deepEqual([b.name, b.start, b.end], ['b', at(7), at(23)]);
+    assert.deepEqual(b.planned, [[at(7), at(22, 45)]]);
+  });
+});
+
+describe('oee/Calendar in a time zone with daylight saving (Europe/Berlin)', () => {
+  const H = 3600000;
+  const U = (mo: number, d: number, h: number, mi = 0) => Date.UTC(2027, mo - 1, d, h, mi);
+  const berlin = (more: object = {}) =>
+    new Calendar({
+      shifts: [
+        { name: 'early', start: '06:00', end: '14:00' },
+        { name: 'late', start: '14:00', end: '22:00' },
+        { name: 'night', start: '22:00', end: '06:00' },
+      ],
+      breaks: [{ start: '00:00', end: '00:30' }],
+      utcOffsetMin: 0, // the zone wins
+      timeZone: 'Europe/Berlin',
+      ...more,
+    });
+
+  it('starts the shifts at local time in winter (UTC+1) and in summer (UTC+2)', () => {
+    const winter = berlin().at(U(1, 15, 8))!;
+    assert.deepEqual([winter.name, winter.start, winter.end], ['early', U(1, 15, 5), U(1, 15, 13)]);
+    const summer = berlin().at(U(7, 15, 8))!;
+    assert.deepEqual([summer.name, summer.start, summer.end], ['early', U(7, 15, 4), U(7, 15, 12)]);
+  });
+
+  it('makes the night shift of the spring change 7 hours, its break still at local midnight', () => {
+    // Sunday 28 March 2027: 02:00 CET becomes 03:00 CEST (01:00 UTC). The night began 22:00 CET = 21:00 UTC.
+    const s = berlin().at(U(3, 28, 0, 59) + 30000)!;
+    assert.deepEqual([s.name, s.start, s.end], ['night', U(3, 27, 21), U(3, 28, 4)]);
+    assert.equal(s.end - s.start, 7 * H);
+    assert.deepEqual(s.planned, [
+      [U(3, 27, 21), U(3, 27, 23)],
+      [U(3, 27, 23, 30), U(3, 28, 4)],
+    ]);
+    // a minute after the change it is the same shift, and the early shift starts at 06:00 CEST
+    assert.equal(berlin().at(U(3, 28, 1, 1))!.start, U(3, 27, 21));
+    assert.deepEqual(berlin().at(U(3, 28, 4))!.name, 'early');
+  });
+
+  it('makes the night shift of the autumn change 9 hours', () => {
+    // Sunday 31 October 2027: 03:00 CEST becomes 02:00 CET (01:00 UTC). The night began 22:00 CEST = 20:00 UTC.
+    for (const t of [U(10, 31, 0, 59), U(10, 31, 1, 30), U(10, 31, 4, 30)]) {
+      const s = berlin().at(t)!;
+      assert.deepEqual([s.name, s.start, s.end], ['night', U(10, 30, 20), U(10, 31, 5)]);
+    }
+    assert.equal(berlin().at(U(10, 31, 5))!.name, 'early');
+  });
+
+  it('counts the planned minutes of the short and the long night', () => {
+    const plannedMin = (from: number, to: number) => {
+      const tr = new OeeTracker('M1', {
+        calendar: { shifts: [{ name: 'night', start: '22:00', end: '06:00' }], timeZone: 'Europe/Berlin' },
+        idealCycleS: 60,
+      });
+      tr.setState(from, 'Running');
+      const closed = tr.tick(to);
+      assert.equal(closed.length, 1);
+      return closed[0].plannedMin;
+    };
+    assert.equal(plannedMin(U(3, 27, 21), U(3, 28, 5)), 7 * 60);
+    assert.equal(plannedMin(U(10, 30, 20), U(10, 31, 6)), 9 * 60);
+  });
+
+  it('refuses a time zone it does not know', () => {
+    assert.throws(
+      () => berlin({ timeZone: 'Mars/Olympus' }),
+      /timeZone: "Mars\/Olympus" is not a known time zone/,
+    );
+  });
 });
 
 describe('oee/OeeTracker (a hand-computed shift)', () => {
