@@ -12,7 +12,8 @@
  * Flags: --minutes (60), --time-factor (600), --seed (1), --faults-per-day (6), --interval (30 s),
  * --retrain-hours (24, plant hours between retrainings; 0 = never), --reject-share (0.2 of the
  * proposals are rejected, seeded), --no-gc (sample the heap without forcing a collection), --keep (keep
- * the runtime's userDir and log), --cpu-prof DIR (the runtime writes a V8 CPU profile into DIR when it
+ * the runtime's userDir and log), --samples FILE (append every probe sample to FILE as a JSON line: memory by
+ * V8 space over time, to see whether a slope levels off), --cpu-prof DIR (the runtime writes a V8 CPU profile into DIR when it
  * stops: `node dist/bench/lib/long-tasks.js` on it lists what held the event loop longest),
  * --heap-snapshots 8,16 (minutes after the start: the runtime writes a V8 heap snapshot after a full collection
  * at each, into --snapshot-dir, default a new temporary folder; `node dist/bench/lib/heap-diff.js A B` lists
@@ -23,7 +24,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
@@ -42,6 +43,7 @@ const retrainHours = numberFlag(flags, 'retrain-hours', 24);
 const rejectShare = numberFlag(flags, 'reject-share', 0.2);
 const forceGc = flags['no-gc'] === undefined;
 const keep = flags.keep !== undefined;
+const samplesFile = typeof flags.samples === 'string' ? flags.samples : undefined;
 const cpuProf = typeof flags['cpu-prof'] === 'string' ? flags['cpu-prof'] : undefined;
 const MB = 1024 * 1024;
 const snapshotMinutes =
@@ -237,6 +239,7 @@ async function main(): Promise<void> {
     if (m?.type !== 'sample') return;
     const elapsedS = (m.t - t0) / 1000;
     samples.push({ ...m, elapsedS });
+    if (samplesFile) appendFileSync(samplesFile, JSON.stringify({ ...m, elapsedS }) + '\n');
     const row = [
       (elapsedS / 60).toFixed(1),
       ((elapsedS * timeFactor) / 86400).toFixed(2),
