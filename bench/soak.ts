@@ -13,7 +13,8 @@
  * --retrain-hours (24, plant hours between retrainings; 0 = never), --reject-share (0.2 of the
  * proposals are rejected, seeded), --no-gc (sample the heap without forcing a collection), --keep (keep
  * the runtime's userDir and log), --samples FILE (append every probe sample to FILE as a JSON line: memory by
- * V8 space over time, to see whether a slope levels off), --cpu-prof DIR (the runtime writes a V8 CPU profile into DIR when it
+ * V8 space over time, to see whether a slope levels off), --runtime-flags=--jitless (extra Node/V8 flags for the
+ * runtime only; with --jitless V8 compiles no machine code, so a growth that stays is data), --cpu-prof DIR (the runtime writes a V8 CPU profile into DIR when it
  * stops: `node dist/bench/lib/long-tasks.js` on it lists what held the event loop longest),
  * --heap-snapshots 8,16 (minutes after the start: the runtime writes a V8 heap snapshot after a full collection
  * at each, into --snapshot-dir, default a new temporary folder; `node dist/bench/lib/heap-diff.js A B` lists
@@ -43,6 +44,9 @@ const retrainHours = numberFlag(flags, 'retrain-hours', 24);
 const rejectShare = numberFlag(flags, 'reject-share', 0.2);
 const forceGc = flags['no-gc'] === undefined;
 const keep = flags.keep !== undefined;
+// Extra V8/Node flags for the runtime, e.g. "--jitless" (no compiled code: tells JIT warm-up from data growth).
+const runtimeFlags =
+  typeof flags['runtime-flags'] === 'string' ? flags['runtime-flags'].split(/\s+/).filter(Boolean) : [];
 const samplesFile = typeof flags.samples === 'string' ? flags.samples : undefined;
 const cpuProf = typeof flags['cpu-prof'] === 'string' ? flags['cpu-prof'] : undefined;
 const MB = 1024 * 1024;
@@ -105,6 +109,7 @@ async function main(): Promise<void> {
   };
   delete env.TAKT_HTTP_PASSWORD;
   const nodeArgs = [
+    ...runtimeFlags,
     ...(forceGc ? ['--expose-gc'] : []),
     ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []),
     '--require',
@@ -184,7 +189,8 @@ async function main(): Promise<void> {
   console.log(
     `soak: ${minutes} min at ${timeFactor}x (~${((minutes * timeFactor) / 1440).toFixed(1)} plant days), ` +
       `seed ${seed}, ${faultsPerDay} random faults per plant day, retrain every ${retrainHours} plant h, ` +
-      `sample every ${intervalS} s${forceGc ? ' (heap after a forced full GC)' : ''}; userDir ${userDir}`,
+      `sample every ${intervalS} s${forceGc ? ' (heap after a forced full GC)' : ''}` +
+      `${runtimeFlags.length ? `; runtime flags ${runtimeFlags.join(' ')}` : ''}; userDir ${userDir}`,
   );
   const startDeadline = Date.now() + 120000;
   while (!started) {
@@ -513,6 +519,7 @@ async function main(): Promise<void> {
     rejected,
     retrains,
     heapAfterGc: forceGc,
+    runtimeFlags: runtimeFlags.join(' '),
   });
   process.exit(errors.length || crashed ? 1 : 0);
 }
