@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
 import { rng } from '../nodes/schedule/search';
 import { freePort } from '../test/helpers/net';
+import { isCodeSpace } from './lib/soak-series';
 import { linearTrend } from './lib/trend';
 import type { LoopStats, ProbeSample, ProbeSnapshot } from './soak-probe';
 
@@ -345,7 +346,7 @@ async function main(): Promise<void> {
   const heap1 = trend(first, (s) => s.heapUsed);
   // The heap by V8 space. Compiled code lives in the code spaces (machine code) and the trusted spaces
   // (bytecode, deoptimisation data and code metadata); everything else is the program's data.
-  const isCode = (space: string) => /code|trusted/.test(space);
+  const isCode = isCodeSpace;
   const spaceNames = [...new Set(samples.flatMap((s) => Object.keys(s.spaces ?? {})))];
   const spaceSum = (s: ProbeSample, keep: (space: string) => boolean) =>
     Object.entries(s.spaces ?? {}).reduce((a, [k, v]) => (keep(k) ? a + v : a), 0);
