@@ -13,7 +13,8 @@
  * --retrain-hours (24, plant hours between retrainings; 0 = never), --reject-share (0.2 of the
  * proposals are rejected, seeded), --no-gc (sample the heap without forcing a collection), --keep (keep
  * the runtime's userDir and log), --samples FILE (append every probe sample to FILE as a JSON line: memory by
- * V8 space over time, to see whether a slope levels off), --runtime-flags=--jitless (extra Node/V8 flags for the
+ * V8 space over time; `node dist/bench/lib/soak-series.js FILE` prints it with the slope over each quarter, to
+ * see whether a slope levels off), --runtime-flags=--jitless (extra Node/V8 flags for the
  * runtime only; with --jitless V8 compiles no machine code, so a growth that stays is data), --cpu-prof DIR (the runtime writes a V8 CPU profile into DIR when it
  * stops: `node dist/bench/lib/long-tasks.js` on it lists what held the event loop longest),
  * --heap-snapshots 8,16 (minutes after the start: the runtime writes a V8 heap snapshot after a full collection
@@ -31,7 +32,7 @@ import { join } from 'node:path';
 import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
 import { rng } from '../nodes/schedule/search';
 import { freePort } from '../test/helpers/net';
-import { isCodeSpace } from './lib/soak-series';
+import { splitHeap } from './lib/soak-series';
 import { linearTrend } from './lib/trend';
 import type { LoopStats, ProbeSample, ProbeSnapshot } from './soak-probe';
 
@@ -346,14 +347,13 @@ async function main(): Promise<void> {
   const heap1 = trend(first, (s) => s.heapUsed);
   // The heap by V8 space. Compiled code lives in the code spaces (machine code) and the trusted spaces
   // (bytecode, deoptimisation data and code metadata); everything else is the program's data.
-  const isCode = isCodeSpace;
   const spaceNames = [...new Set(samples.flatMap((s) => Object.keys(s.spaces ?? {})))];
   const spaceSum = (s: ProbeSample, keep: (space: string) => boolean) =>
     Object.entries(s.spaces ?? {}).reduce((a, [k, v]) => (keep(k) ? a + v : a), 0);
-  const heapData = trend(second, (s) => spaceSum(s, (k) => !isCode(k)));
-  const heapData1 = trend(first, (s) => spaceSum(s, (k) => !isCode(k)));
-  const compiled = trend(second, (s) => spaceSum(s, isCode));
-  const compiled1 = trend(first, (s) => spaceSum(s, isCode));
+  const heapData = trend(second, (s) => splitHeap(s).data);
+  const heapData1 = trend(first, (s) => splitHeap(s).data);
+  const compiled = trend(second, (s) => splitHeap(s).compiled);
+  const compiled1 = trend(first, (s) => splitHeap(s).compiled);
   const codeSpace = trend(second, (s) => spaceSum(s, (k) => k.includes('code')));
   const trustedSpace = trend(second, (s) => spaceSum(s, (k) => k.includes('trusted')));
   const v8Code = trend(second, (s) => s.code?.codeAndMetadata ?? 0);
@@ -418,7 +418,7 @@ async function main(): Promise<void> {
       heapData.slope * halfHours,
       heapData.residualSd,
       heapData1.slope,
-      lastMB(last && spaceSum(last, (k) => !isCode(k))),
+      lastMB(last && splitHeap(last).data),
     ],
     [
       'code + trusted spaces',
@@ -427,7 +427,7 @@ async function main(): Promise<void> {
       compiled.slope * halfHours,
       compiled.residualSd,
       compiled1.slope,
-      lastMB(last && spaceSum(last, isCode)),
+      lastMB(last && splitHeap(last).compiled),
     ],
     [
       'V8 machine code + meta',
