@@ -2,7 +2,8 @@
  * Loaded into the Node-RED process by `npm run soak` (node --require dist/bench/soak-probe.js): every
  * TAKT_SOAK_INTERVAL_MS it sends the parent, over the IPC channel, the process's memory (after a full
  * collection when node runs with --expose-gc, so the heap figure is what is still referenced) and the
- * event-loop delay since the last sample, plus the delay histogram since the parent's "mark" (the start
+ * event-loop delay since the last sample, the bytes used in each V8 heap space and V8's code statistics (so
+ * compiled code can be told from data), plus the delay histogram since the parent's "mark" (the start
  * of the second half). The forced collection itself is kept out of the delay histograms.
  * On the parent's "snapshot" message ({ type: 'snapshot', file }) it writes a V8 heap snapshot to that file after
  * a full collection and answers { type: 'snapshot', file, ms } (the soak's --heap-snapshots; the snapshot stops
@@ -10,7 +11,7 @@
  * Without an IPC channel it does nothing.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapCodeStatistics, getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 
 export interface LoopStats {
   p50: number;
@@ -38,6 +39,10 @@ export interface ProbeSample {
   loop: LoopStats;
   loopSinceMark: LoopStats;
   gc: boolean;
+  /** Bytes used in each V8 heap space (v8.getHeapSpaceStatistics(): old_space, code_space, trusted_space...). */
+  spaces: Record<string, number>;
+  /** v8.getHeapCodeStatistics(): machine code and bytecode with their metadata, script sources outside the heap. */
+  code: { codeAndMetadata: number; bytecodeAndMetadata: number; externalScriptSource: number };
 }
 
 const ms = (ns: number) => Number((ns / 1e6).toFixed(3));
@@ -60,6 +65,7 @@ if (typeof process.send === 'function') {
     const loop = stats(delay);
     if (gc) gc();
     const m = process.memoryUsage();
+    const codeStats = getHeapCodeStatistics();
     const sample: ProbeSample = {
       type: 'sample',
       t: Date.now(),
@@ -71,6 +77,12 @@ if (typeof process.send === 'function') {
       loop,
       loopSinceMark: stats(sinceMark),
       gc: Boolean(gc),
+      spaces: Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name, x.space_used_size])),
+      code: {
+        codeAndMetadata: codeStats.code_and_metadata_size,
+        bytecodeAndMetadata: codeStats.bytecode_and_metadata_size,
+        externalScriptSource: codeStats.external_script_source_size,
+      },
     };
     process.send?.(sample);
     delay.reset();

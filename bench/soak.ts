@@ -12,21 +12,27 @@
  * Flags: --minutes (60), --time-factor (600), --seed (1), --faults-per-day (6), --interval (30 s),
  * --retrain-hours (24, plant hours between retrainings; 0 = never), --reject-share (0.2 of the
  * proposals are rejected, seeded), --no-gc (sample the heap without forcing a collection), --keep (keep
- * the runtime's userDir and log), --cpu-prof DIR (the runtime writes a V8 CPU profile into DIR when it
+ * the runtime's userDir and log), --samples FILE (append every probe sample to FILE as a JSON line: memory by
+ * V8 space over time; `node dist/bench/lib/soak-series.js FILE` prints it with the slope over each quarter, to
+ * see whether a slope levels off), --runtime-flags=--jitless (extra Node/V8 flags for the
+ * runtime only; with --jitless V8 compiles no machine code, so a growth that stays is data), --cpu-prof DIR (the runtime writes a V8 CPU profile into DIR when it
  * stops: `node dist/bench/lib/long-tasks.js` on it lists what held the event loop longest),
  * --heap-snapshots 8,16 (minutes after the start: the runtime writes a V8 heap snapshot after a full collection
  * at each, into --snapshot-dir, default a new temporary folder; `node dist/bench/lib/heap-diff.js A B` lists
  * what grew between two of them). The summary gives the slopes of external memory and ArrayBuffers too (memory
- * outside the JS heap: onnxruntime sessions, Buffers), so an RSS growth can be told from a heap one.
+ * outside the JS heap: onnxruntime sessions, Buffers), so an RSS growth can be told from a heap one, and the heap
+ * split by V8 space: the data spaces (old, new, large objects) apart from the code and trusted spaces, where V8
+ * keeps compiled code, bytecode and their metadata; JIT warm-up shows in the latter and levels off.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
 import { rng } from '../nodes/schedule/search';
 import { freePort } from '../test/helpers/net';
+import { splitHeap } from './lib/soak-series';
 import { linearTrend } from './lib/trend';
 import type { LoopStats, ProbeSample, ProbeSnapshot } from './soak-probe';
 
@@ -40,6 +46,10 @@ const retrainHours = numberFlag(flags, 'retrain-hours', 24);
 const rejectShare = numberFlag(flags, 'reject-share', 0.2);
 const forceGc = flags['no-gc'] === undefined;
 const keep = flags.keep !== undefined;
+// Extra V8/Node flags for the runtime, e.g. "--jitless" (no compiled code: tells JIT warm-up from data growth).
+const runtimeFlags =
+  typeof flags['runtime-flags'] === 'string' ? flags['runtime-flags'].split(/\s+/).filter(Boolean) : [];
+const samplesFile = typeof flags.samples === 'string' ? flags.samples : undefined;
 const cpuProf = typeof flags['cpu-prof'] === 'string' ? flags['cpu-prof'] : undefined;
 const MB = 1024 * 1024;
 const snapshotMinutes =
@@ -101,6 +111,7 @@ async function main(): Promise<void> {
   };
   delete env.TAKT_HTTP_PASSWORD;
   const nodeArgs = [
+    ...runtimeFlags,
     ...(forceGc ? ['--expose-gc'] : []),
     ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []),
     '--require',
@@ -180,7 +191,8 @@ async function main(): Promise<void> {
   console.log(
     `soak: ${minutes} min at ${timeFactor}x (~${((minutes * timeFactor) / 1440).toFixed(1)} plant days), ` +
       `seed ${seed}, ${faultsPerDay} random faults per plant day, retrain every ${retrainHours} plant h, ` +
-      `sample every ${intervalS} s${forceGc ? ' (heap after a forced full GC)' : ''}; userDir ${userDir}`,
+      `sample every ${intervalS} s${forceGc ? ' (heap after a forced full GC)' : ''}` +
+      `${runtimeFlags.length ? `; runtime flags ${runtimeFlags.join(' ')}` : ''}; userDir ${userDir}`,
   );
   const startDeadline = Date.now() + 120000;
   while (!started) {
@@ -235,6 +247,7 @@ async function main(): Promise<void> {
     if (m?.type !== 'sample') return;
     const elapsedS = (m.t - t0) / 1000;
     samples.push({ ...m, elapsedS });
+    if (samplesFile) appendFileSync(samplesFile, JSON.stringify({ ...m, elapsedS }) + '\n');
     const row = [
       (elapsedS / 60).toFixed(1),
       ((elapsedS * timeFactor) / 86400).toFixed(2),
@@ -325,13 +338,36 @@ async function main(): Promise<void> {
       set.map(hours),
       set.map((s) => pick(s) / MB),
     );
+  const last = samples.at(-1);
   const rss = trend(second, (s) => s.rss);
   const heap = trend(second, (s) => s.heapUsed);
   const external = trend(second, (s) => s.external);
   const arrayBuffers = trend(second, (s) => s.arrayBuffers);
   const rss1 = trend(first, (s) => s.rss);
   const heap1 = trend(first, (s) => s.heapUsed);
-  const last = samples.at(-1);
+  // The heap by V8 space. Compiled code lives in the code spaces (machine code) and the trusted spaces
+  // (bytecode, deoptimisation data and code metadata); everything else is the program's data.
+  const spaceNames = [...new Set(samples.flatMap((s) => Object.keys(s.spaces ?? {})))];
+  const spaceSum = (s: ProbeSample, keep: (space: string) => boolean) =>
+    Object.entries(s.spaces ?? {}).reduce((a, [k, v]) => (keep(k) ? a + v : a), 0);
+  const heapData = trend(second, (s) => splitHeap(s).data);
+  const heapData1 = trend(first, (s) => splitHeap(s).data);
+  const compiled = trend(second, (s) => splitHeap(s).compiled);
+  const compiled1 = trend(first, (s) => splitHeap(s).compiled);
+  const codeSpace = trend(second, (s) => spaceSum(s, (k) => k.includes('code')));
+  const trustedSpace = trend(second, (s) => spaceSum(s, (k) => k.includes('trusted')));
+  const v8Code = trend(second, (s) => s.code?.codeAndMetadata ?? 0);
+  const v8Code1 = trend(first, (s) => s.code?.codeAndMetadata ?? 0);
+  const v8Bytecode = trend(second, (s) => s.code?.bytecodeAndMetadata ?? 0);
+  const v8Bytecode1 = trend(first, (s) => s.code?.bytecodeAndMetadata ?? 0);
+  const bySpace = spaceNames
+    .filter((k) => samples.some((s) => (s.spaces?.[k] ?? 0) > 0))
+    .map((k) => ({
+      space: k,
+      second: trend(second, (s) => s.spaces?.[k] ?? 0),
+      first: trend(first, (s) => s.spaces?.[k] ?? 0),
+      lastMB: (last?.spaces?.[k] ?? 0) / MB,
+    }));
   const loop: LoopStats = last?.loopSinceMark ?? { p50: 0, p99: 0, max: 0, mean: 0 };
   const idleLoop: LoopStats = idleLast?.loopSinceMark ?? { p50: 0, p99: 0, max: 0, mean: 0 };
   const halfHours = minutes / 120;
@@ -352,6 +388,64 @@ async function main(): Promise<void> {
       arrayBuffers.slope * halfHours,
       arrayBuffers.residualSd,
       '',
+    ],
+  ]);
+  console.log('');
+  const lastMB = (x: number | undefined) => ((x ?? 0) / MB).toFixed(1);
+  printTable([
+    [
+      'heap by V8 space',
+      'slope MB/h',
+      '± 2 SE',
+      'growth over half MB',
+      'residual SD MB',
+      'first-half slope MB/h',
+      'last MB',
+    ],
+    ...bySpace.map((b) => [
+      b.space,
+      b.second.slope,
+      2 * b.second.slopeSe,
+      b.second.slope * halfHours,
+      b.second.residualSd,
+      b.first.slope,
+      b.lastMB.toFixed(1),
+    ]),
+    [
+      'data (not code/trusted)',
+      heapData.slope,
+      2 * heapData.slopeSe,
+      heapData.slope * halfHours,
+      heapData.residualSd,
+      heapData1.slope,
+      lastMB(last && splitHeap(last).data),
+    ],
+    [
+      'code + trusted spaces',
+      compiled.slope,
+      2 * compiled.slopeSe,
+      compiled.slope * halfHours,
+      compiled.residualSd,
+      compiled1.slope,
+      lastMB(last && splitHeap(last).compiled),
+    ],
+    [
+      'V8 machine code + meta',
+      v8Code.slope,
+      2 * v8Code.slopeSe,
+      v8Code.slope * halfHours,
+      v8Code.residualSd,
+      v8Code1.slope,
+      lastMB(last?.code?.codeAndMetadata),
+    ],
+    [
+      'V8 bytecode + meta',
+      v8Bytecode.slope,
+      2 * v8Bytecode.slopeSe,
+      v8Bytecode.slope * halfHours,
+      v8Bytecode.residualSd,
+      v8Bytecode1.slope,
+      lastMB(last?.code?.bytecodeAndMetadata),
     ],
   ]);
   if (snapshots.length) console.log(`heap snapshots: ${snapshots.join(' ')}`);
@@ -391,6 +485,21 @@ async function main(): Promise<void> {
     arrayBuffersSlopeSeMBPerHour: r(arrayBuffers.slopeSe),
     rssGrowthBeyondNoise: beyond(rss),
     heapGrowthBeyondNoise: beyond(heap),
+    // The heap split by V8 space: data = every space but the code and trusted ones (compiled code, bytecode).
+    heapDataSlopeMBPerHour: r(heapData.slope),
+    heapDataSlopeSeMBPerHour: r(heapData.slopeSe),
+    heapDataResidualSdMB: r(heapData.residualSd),
+    heapDataGrowthBeyondNoise: beyond(heapData),
+    codeSpaceSlopeMBPerHour: r(codeSpace.slope),
+    codeSpaceSlopeSeMBPerHour: r(codeSpace.slopeSe),
+    trustedSpaceSlopeMBPerHour: r(trustedSpace.slope),
+    trustedSpaceSlopeSeMBPerHour: r(trustedSpace.slopeSe),
+    compiledSlopeMBPerHour: r(compiled.slope),
+    compiledSlopeSeMBPerHour: r(compiled.slopeSe),
+    compiledGrowthBeyondNoise: beyond(compiled),
+    v8CodeSlopeMBPerHour: r(v8Code.slope),
+    v8BytecodeSlopeMBPerHour: r(v8Bytecode.slope),
+    spaceSlopesMBPerHour: Object.fromEntries(bySpace.map((b) => [b.space, r(b.second.slope, 3)])),
     loopDelayP99Ms: r(loop.p99),
     loopDelayMaxMs: r(loop.max),
     // Reference: the same probe in a bare Node process on the same machine over the same half.
@@ -402,6 +511,8 @@ async function main(): Promise<void> {
     // Reference from the same run: the slopes over the first half (after a 10% warm-up), while caches fill.
     rssFirstHalfSlopeMBPerHour: r(rss1.slope),
     heapFirstHalfSlopeMBPerHour: r(heap1.slope),
+    heapDataFirstHalfSlopeMBPerHour: r(heapData1.slope),
+    compiledFirstHalfSlopeMBPerHour: r(compiled1.slope),
     faultsStarted,
     faultsCleared: ended.cleared ?? 0,
     faultsFailed: ended.failure ?? 0,
@@ -409,6 +520,7 @@ async function main(): Promise<void> {
     rejected,
     retrains,
     heapAfterGc: forceGc,
+    runtimeFlags: runtimeFlags.join(' '),
   });
   process.exit(errors.length || crashed ? 1 : 0);
 }

@@ -105,6 +105,12 @@ export function groupOf(h: Heap, i: number): string {
   const t = h.type[i];
   if (t === 'object' || t === 'native') return `${t} ${h.name[i]}`;
   if (t === 'closure') return `closure ${h.name[i] || '(anonymous)'}`;
+  // V8's compiled code by kind: bytecode, feedback vectors, baseline and optimised instruction streams ("for f"
+  // dropped, so one kind is one group); a plain name is a function's shared info.
+  if (t === 'code') {
+    const n = h.name[i];
+    return /^(system \/ |\()/.test(n) ? `(code) ${n.replace(/ for .*\)$/, ')')}` : '(code) function info';
+  }
   return `(${t})`;
 }
 
