@@ -16,7 +16,7 @@
  * hypothesis and the n-best; the
  * decode time of every command (p50, p95, max).
  *
- *   npm run bench:voice [-- --n 100 --seed 7 --set gen|eval --search lm|grammar --second-pass off --errors]
+ *   npm run bench:voice [-- --n 100 --seed 7 --set gen|eval --search lm|grammar --second-pass on --errors]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,8 +40,8 @@ const n = numberFlag(flags, 'n', 100);
 const seed = numberFlag(flags, 'seed', 7);
 const set = flags.set === 'eval' ? 'eval' : 'gen';
 const search = flags.search === 'grammar' ? 'grammar' : 'lm';
-/** `--second-pass off`: the language model alone, without the sentence-pattern grammar beside it. */
-const secondPass = flags['second-pass'] !== 'off';
+/** `--second-pass on`: the sentence-pattern grammar beside the language model (off by default, as in the node). */
+const secondPass = flags['second-pass'] === 'on';
 const plant = JSON.parse(readFileSync(join(ROOT, 'nodes', 'assistant', 'demo-plant.json'), 'utf8')) as Plant;
 const VOICES = ['en-us', 'en-gb', 'en+m3', 'en+f2', 'en-us+m7', 'en+f4'];
 /** Signal-to-noise ratios in dB; Infinity = clean. */

@@ -1,9 +1,8 @@
 /**
  * takt-voice-in: speech to text, offline. A WAV buffer (or a file path) in msg.payload -> the words heard in
- * msg.payload (text for takt-ask), with msg.voice = { text, best, alternatives, grammar, ms }. pocketsphinx
- * decodes against a domain language model built from the assistant's voice language data and the plant's
- * names, and a second pass against a grammar of the same sentence patterns (see voice.ts); msg.topic 'plant'
- * with a plant in msg.payload rebuilds both.
+ * msg.payload (text for takt-ask), with msg.voice = { text, best, alternatives, ms }. pocketsphinx decodes
+ * against a domain language model built from the assistant's voice language data and the plant's names (see
+ * voice.ts); msg.topic 'plant' with a plant in msg.payload rebuilds it.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { configReader, onClose, onInput, setUp } from '../core/adaptor';

@@ -15,9 +15,10 @@
  * the decoder's noise estimate and feature normalisation off (a clean espeak-ng sentence decoded as one
  * word). A microphone's own room noise is usually near or above that floor, so it changes little there.
  * pocketsphinx_batch decodes the whole recording as one utterance and lists its n best hypotheses. With the
- * language model, a second pass decodes the same audio at the same time against a grammar of the same
- * sentence patterns (buildPatternGrammar), which hears only whole sentences of the domain; the parser picks
- * among both passes' hypotheses (pickHeard). Measured and not kept (bench:voice, generated and held-out
+ * language model and `secondPass`, a second pass decodes the same audio at the same time against a grammar of
+ * the same sentence patterns (buildPatternGrammar), which hears only whole sentences of the domain; the parser
+ * picks among both passes' hypotheses (pickHeard). It is off by default: pocketsphinx compiles the grammar in
+ * every run, which costs more time than its 4 and 2 commands in 100 are worth. Measured and not kept (bench:voice, generated and held-out
  * sets): the grammar's hypothesis first, or whichever of the two has the better acoustic score (the grammar's
  * nearly always has: 59 and 47 fully right, against 71 and 53 for pickHeard's order); pocketsphinx
  * -remove_noise no (69 and 42, against 67 and 51 without a second pass); a sox band limit to 100-4000 Hz
@@ -412,14 +413,16 @@ export function buildPatternGrammar(plant: Plant, opts: GrammarOptions = {}): Gr
     }
     node.end = true;
   }
+  const alts = (node: Trie): string[] =>
+    [...node.next].map(([tok, child]) => (child.next.size ? `${tok} ${expr(child)}` : tok));
   const expr = (node: Trie): string => {
-    const alts = [...node.next].map(([tok, child]) => (child.next.size ? `${tok} ${expr(child)}` : tok));
-    const one = alts.length === 1 ? alts[0] : `( ${alts.join(' | ')} )`;
+    const a = alts(node);
+    const one = a.length === 1 ? a[0] : `( ${a.join(' | ')} )`;
     return node.end ? `[ ${one} ]` : one;
   };
   if (!root.next.size)
     throw new TaktError('voice.noSentences', 'the voice language data has no sentences for this plant');
-  return toGrammar(rules, [expr(root)], lang, voice, opts);
+  return toGrammar(rules, alts(root), lang, voice, opts);
 }
 
 /**
@@ -700,7 +703,9 @@ export interface RecognizerOptions extends GrammarOptions {
   /**
    * With search 'lm': also decode with the grammar of the voice language data's sentence patterns
    * (buildPatternGrammar), beside the language model; its hypothesis is a candidate for the parser's pick
-   * (pickHeard). Default true.
+   * (pickHeard). Default false: it gained 4 and 2 commands in 100 (generated and held-out sets) but pocketsphinx
+   * compiles the grammar in every run, which made a decode several times slower (32 s against 3-5 s on the
+   * loaded bench machine).
    */
   secondPass?: boolean;
 }
@@ -801,7 +806,7 @@ export class Recognizer {
         : { ...buildLanguageModel(plant, opts), file: 'domain.lm' };
     const text = 'jsgf' in built ? built.jsgf : built.arpa;
     this.model = { kind, words: built.words, fallback: built.fallback };
-    const second = kind === 'lm' && opts.secondPass !== false ? buildPatternGrammar(plant, opts) : undefined;
+    const second = kind === 'lm' && opts.secondPass === true ? buildPatternGrammar(plant, opts) : undefined;
     if (second) this.second = { words: second.words, fallback: second.fallback };
     this.timeoutMs = opts.timeoutMs ?? 20000;
     const hash = createHash('sha1')
