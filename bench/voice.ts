@@ -12,10 +12,11 @@
  * voice side too), with their gold.
  * Per stage: decoding (word error rate against the spoken text, numbers written as words; word-exact
  * transcripts), parsing (the typed text through the same parser: the ceiling the voice side can reach), and
- * the round trip, with the decoder's best hypothesis alone and after the parser's pick among the n-best; the
+ * the round trip, with the decoder's best hypothesis alone and after the parser's pick among the second pass's
+ * hypothesis and the n-best; the
  * decode time of every command (p50, p95, max).
  *
- *   npm run bench:voice [-- --n 100 --seed 7 --set gen|eval --search lm|grammar --errors]
+ *   npm run bench:voice [-- --n 100 --seed 7 --set gen|eval --search lm|grammar --second-pass on --errors]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,6 +40,8 @@ const n = numberFlag(flags, 'n', 100);
 const seed = numberFlag(flags, 'seed', 7);
 const set = flags.set === 'eval' ? 'eval' : 'gen';
 const search = flags.search === 'grammar' ? 'grammar' : 'lm';
+/** `--second-pass on`: the sentence-pattern grammar beside the language model (off by default, as in the node). */
+const secondPass = flags['second-pass'] === 'on';
 const plant = JSON.parse(readFileSync(join(ROOT, 'nodes', 'assistant', 'demo-plant.json'), 'utf8')) as Plant;
 const VOICES = ['en-us', 'en-gb', 'en+m3', 'en+f2', 'en-us+m7', 'en+f4'];
 /** Signal-to-noise ratios in dB; Infinity = clean. */
@@ -135,7 +138,7 @@ const quantile = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.fl
 
 async function main() {
   const { list, now } = cases();
-  const rec = new Recognizer(plant, { timeoutMs: 90000, search });
+  const rec = new Recognizer(plant, { timeoutMs: 90000, search, secondPass });
   console.log(
     `${search === 'lm' ? 'domain language model' : 'grammar'}: ${rec.model.words.length} words, ${rec.model.fallback.length} pronounced by fallback (${rec.model.fallback.slice(0, 12).join(', ')}${rec.model.fallback.length > 12 ? ', …' : ''}); set ${set}, ${list.length} utterances`,
   );
@@ -154,6 +157,8 @@ async function main() {
   /** The decoder's best hypothesis fully right (before the parser's n-best pick), and how often the pick changed it. */
   let bestOk = 0;
   let picked = 0;
+  /** How often the second pass's (grammar) hypothesis was passed on. */
+  let secondPicked = 0;
   const decodeMs: number[] = [];
   const errors: string[] = [];
   try {
@@ -175,7 +180,7 @@ async function main() {
       // a decode that fails or times out counts as wrong (nothing heard), the run goes on
       const tr = await rec.transcribe(wav16(mixed)).catch((e: unknown) => {
         failures++;
-        return { text: '', best: '', alternatives: [], ms: NaN, error: String(e) };
+        return { text: '', best: '', alternatives: [], grammar: '', ms: NaN, error: String(e) };
       });
       if (Number.isFinite(tr.ms)) decodeMs.push(tr.ms);
       const heard = parse(tr.text, { plant, now });
@@ -183,6 +188,7 @@ async function main() {
       const first = tr.best === tr.text ? heard : parse(tr.best, { plant, now });
       if (first.intent === c.intent && sameSlots(first.slots, gold)) bestOk++;
       if (tr.best !== tr.text) picked++;
+      if (tr.grammar && tr.text === tr.grammar && tr.best !== tr.text) secondPicked++;
       const tOk = typed.intent === c.intent && sameSlots(typed.slots, gold);
       const ref = spokenForm(c.text);
       const hyp = spokenForm(tr.text);
@@ -220,6 +226,7 @@ async function main() {
             snr: sk,
             heard: tr.text,
             ...(tr.best !== tr.text ? { best: tr.best } : {}),
+            ...(tr.grammar !== undefined ? { grammar: tr.grammar } : {}),
             intent: heard.intent,
             slots: heard.slots,
             typedRight: tOk,
@@ -255,6 +262,7 @@ async function main() {
     ['round trip: intent right', `${intentOk}/${total}`],
     ['round trip, decoder best only: fully right', `${bestOk}/${total}`],
     ['n-best: the parser passed on another hypothesis', `${picked}/${total}`],
+    ['of which the second pass (sentence-pattern grammar)', `${secondPicked}/${total}`],
     ['round trip: fully right', `${voiceOk}/${total}`],
     ['lost in decoding (typed right, voice wrong)', `${decodeWrongTypedRight}/${total}`],
     [
@@ -263,7 +271,7 @@ async function main() {
     ],
   ]);
   console.log(
-    `SYNTHETIC VOICE (espeak-ng ${VOICES.join(', ')}; 140..190 wpm; ${NOISES.join('/')} at ${SNRS.map((s) => (Number.isFinite(s) ? `${s} dB` : 'clean')).join(', ')} SNR; set ${set}; ${search}): ` +
+    `SYNTHETIC VOICE (espeak-ng ${VOICES.join(', ')}; 140..190 wpm; ${NOISES.join('/')} at ${SNRS.map((s) => (Number.isFinite(s) ? `${s} dB` : 'clean')).join(', ')} SNR; set ${set}; ${search}${secondPass && search === 'lm' ? ' + pattern grammar' : ''}): ` +
       `${(100 * voiceAcc).toFixed(1)}% fully right (intent and slots) over ${total} utterances; typed text ${(100 * textAcc).toFixed(1)}%; ` +
       `word error rate ${(100 * wer).toFixed(1)}%; decode p50 ${quantile(decodeMs, 0.5)} ms (machine loaded)`,
   );
@@ -272,12 +280,14 @@ async function main() {
     synthetic: true,
     set,
     search,
+    secondPass,
     utterances: total,
     voiceAcc: Number(voiceAcc.toFixed(3)),
     typedAcc: Number(textAcc.toFixed(3)),
     voiceVsTyped: textAcc ? Number((voiceAcc / textAcc).toFixed(3)) : null,
     intentAcc: Number((intentOk / total).toFixed(3)),
     bestOnlyAcc: Number((bestOk / total).toFixed(3)),
+    secondPassPicked: secondPicked,
     wer: Number(wer.toFixed(3)),
     wordExact: Number((wordsRight / total).toFixed(3)),
     decodeMedianMs: quantile(decodeMs, 0.5),

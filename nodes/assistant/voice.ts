@@ -14,8 +14,15 @@
  * under the speech: synthetic or gated audio holds runs of exact digital silence, whose log energies throw
  * the decoder's noise estimate and feature normalisation off (a clean espeak-ng sentence decoded as one
  * word). A microphone's own room noise is usually near or above that floor, so it changes little there.
- * pocketsphinx_batch decodes the whole recording as one utterance and lists its n best hypotheses; the
- * parser picks among them (pickHeard).
+ * pocketsphinx_batch decodes the whole recording as one utterance and lists its n best hypotheses. With the
+ * language model and `secondPass`, a second pass decodes the same audio at the same time against a grammar of
+ * the same sentence patterns (buildPatternGrammar), which hears only whole sentences of the domain; the parser
+ * picks among both passes' hypotheses (pickHeard). It is off by default: pocketsphinx compiles the grammar in
+ * every run, which costs more time than its 4 and 2 commands in 100 are worth. Measured and not kept (bench:voice, generated and held-out
+ * sets): the grammar's hypothesis first, or whichever of the two has the better acoustic score (the grammar's
+ * nearly always has: 59 and 47 fully right, against 71 and 53 for pickHeard's order); pocketsphinx
+ * -remove_noise no (69 and 42, against 67 and 51 without a second pass); a sox band limit to 100-4000 Hz
+ * (34 and 24); -cmn batch (no change).
  *
  * The grammar is one rule per intent: an optional lead ("can you", "what is"), the intent's cue phrases (one
  * or two), an optional helper verb, the intent's names in any order (each after an optional preposition and
@@ -208,15 +215,14 @@ function names(x: { id?: string; name?: string; aliases?: string[] }): string[][
   return out;
 }
 
-/** The grammar and its dictionary for one plant and language. */
-export function buildGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
-  const lang = opts.lang ?? english;
-  const voice = opts.voice ?? englishVoice;
-  const dictPath = opts.dictPath ?? join(opts.modelDir ?? DEFAULT_MODEL_DIR, 'cmudict-en-us.dict');
-  const dict = readDictionary(dictPath);
+/**
+ * The JSGF rules both grammars share: numbers in words (<num>, <int>, <digit>), units (<unit>, <value>), the
+ * plant's names (<machine>, <line>, <order>, <item>, <characteristic>, <parameter>) and times (<time>). A
+ * class the plant has no names for is <VOID>.
+ */
+function classRules(plant: Plant, lang: LangData): Record<string, string> {
   const P = (phrases: string[]) => phrases.map(spokenWords);
   const rules: Record<string, string> = {};
-
   // numbers: integers to 999999 in words, an optional sign and decimals
   const units = Object.keys(lang.numbers.units).map((w) => [w]);
   const oneToNine = Object.entries(lang.numbers.units)
@@ -286,6 +292,15 @@ export function buildGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
   );
   rules.clock = `( ( <below100> [ <below100> ] | ${alt(P([...t.midnight, ...t.noon]))} ) [ ${alt(P([...t.am, ...t.pm, ...t.oclock]))} ] )`;
   rules.time = `( <day> [ ${alt(P(t.partOfDay))} ] | <rel> <period> | ${alt(P([...t.since, ...t.at]))} <clock> | ${alt(P(t.in))} <int> ${alt(P(durations))} | ${alt(P([...t.shiftStart, ...t.shiftEnd]))} )`;
+  return rules;
+}
+
+/** The grammar and its dictionary for one plant and language. */
+export function buildGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
+  const lang = opts.lang ?? english;
+  const voice = opts.voice ?? englishVoice;
+  const P = (phrases: string[]) => phrases.map(spokenWords);
+  const rules = classRules(plant, lang);
 
   const slotRule: Partial<Record<keyof Slots, string>> = {
     machine: '<machine>',
@@ -334,14 +349,26 @@ export function buildGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
       `( [ <lead> ] [ <det> ] ${cue} [ ${cue} ] [ <aux> ]${ents_} [ ${cue} ]${value}${time} [ <post> ] )`;
     top.push(`<i_${intent}>`);
   }
+  return toGrammar(rules, top, lang, voice, opts);
+}
+
+/** JSGF text from rules and the top-level alternatives, with the dictionary for exactly its words. */
+function toGrammar(
+  rules: Record<string, string>,
+  top: string[],
+  lang: LangData,
+  voice: VoiceLang,
+  opts: GrammarOptions,
+): Grammar {
+  const dict = readDictionary(
+    opts.dictPath ?? join(opts.modelDir ?? DEFAULT_MODEL_DIR, 'cmudict-en-us.dict'),
+  );
   // rules with no words (a plant without lines) are left out; nothing refers to them
   const body = Object.entries(rules)
     .filter(([, r]) => r !== '<VOID>')
     .map(([name, r]) => `<${name}> = ${r};`)
     .join('\n');
   const jsgf = `#JSGF V1.0;\ngrammar takt;\npublic <utterance> = ( ${top.join(' | ')} );\n${body}\n`;
-
-  // the dictionary: every word of the grammar with its pronunciations
   const words = [
     ...new Set(
       jsgf
@@ -353,6 +380,49 @@ export function buildGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
     ),
   ].sort();
   return { jsgf, ...dictionaryFor(words, dict, lang, voice), words };
+}
+
+/**
+ * The grammar of the voice language data's sentence patterns ("sentences", the same patterns the domain
+ * language model is counted from), each class filled by the plant's names, numbers in words and units: the
+ * recognizer's second pass. The patterns are merged into a prefix tree, so sentences with the same opening
+ * share its words; a pattern with a class the plant has no names for is left out.
+ */
+export function buildPatternGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
+  const lang = opts.lang ?? english;
+  const voice = opts.voice ?? englishVoice;
+  const rules = classRules(plant, lang);
+  interface Trie {
+    end: boolean;
+    next: Map<string, Trie>;
+  }
+  const root: Trie = { end: false, next: new Map() };
+  for (const pattern of voice.sentences) {
+    const tokens = pattern.split(/\s+/).filter((w) => w !== '');
+    const refs = tokens.map((t) => (/^\{\w+\}$/.test(t) ? `<${t.slice(1, -1)}>` : t));
+    if (
+      !tokens.length ||
+      refs.some((r) => r.startsWith('<') && (rules[r.slice(1, -1)] ?? '<VOID>') === '<VOID>')
+    )
+      continue;
+    let node = root;
+    for (const r of refs) {
+      let child = node.next.get(r);
+      if (!child) node.next.set(r, (child = { end: false, next: new Map() }));
+      node = child;
+    }
+    node.end = true;
+  }
+  const alts = (node: Trie): string[] =>
+    [...node.next].map(([tok, child]) => (child.next.size ? `${tok} ${expr(child)}` : tok));
+  const expr = (node: Trie): string => {
+    const a = alts(node);
+    const one = a.length === 1 ? a[0] : `( ${a.join(' | ')} )`;
+    return node.end ? `[ ${one} ]` : one;
+  };
+  if (!root.next.size)
+    throw new TaktError('voice.noSentences', 'the voice language data has no sentences for this plant');
+  return toGrammar(rules, alts(root), lang, voice, opts);
 }
 
 /**
@@ -630,14 +700,27 @@ export interface RecognizerOptions extends GrammarOptions {
    * hears only the word orders it lists.
    */
   search?: 'lm' | 'grammar';
+  /**
+   * With search 'lm': also decode with the grammar of the voice language data's sentence patterns
+   * (buildPatternGrammar), beside the language model; its hypothesis is a candidate for the parser's pick
+   * (pickHeard). Default false: it gained 4 and 2 commands in 100 (generated and held-out sets) but pocketsphinx
+   * compiles the grammar in every run, which made a decode several times slower (32 s against 3-5 s on the
+   * loaded bench machine).
+   */
+  secondPass?: boolean;
 }
 export interface Transcript {
-  /** The words chosen: the decoder's best, or the first n-best hypothesis the parser reads fully (pickHeard). */
+  /**
+   * The words chosen: the decoder's best, else the sentence-pattern grammar's hypothesis, else the first
+   * n-best hypothesis that the parser reads fully (pickHeard).
+   */
   text: string;
   /** The decoder's best hypothesis. */
   best: string;
   /** The n-best hypotheses, best first, without repeats. */
   alternatives: string[];
+  /** The sentence-pattern grammar's hypothesis (the second pass; '' when it heard nothing). */
+  grammar?: string;
   /** Wall time of the whole transcription (conversion and decoding). */
   ms: number;
 }
@@ -660,27 +743,43 @@ function readsFully(text: string, plant: Plant, lang: LangData): boolean {
 }
 
 /**
- * The text to pass on: the decoder's best when the parser reads it fully, else the first of the n-best that
- * it reads fully (the acoustic score orders them), else the best.
+ * The text to pass on: the decoder's best when the parser reads it fully, else the second pass's hypothesis
+ * (the sentence-pattern grammar) when it reads fully, else the first of the n-best that it reads fully (the
+ * decoder's score orders them), else the best.
  */
 export function pickHeard(
   best: string,
   alternatives: string[],
   plant: Plant,
   lang: LangData = english,
+  grammar = '',
 ): string {
-  if (!best || readsFully(best, plant, lang)) return best;
+  if (best && readsFully(best, plant, lang)) return best;
+  if (grammar && readsFully(grammar, plant, lang)) return grammar;
+  if (!best) return best;
   return alternatives.find((t) => t !== best && readsFully(t, plant, lang)) ?? best;
 }
 
-/** A speech recognizer for one plant: the model and dictionary are built once and written to a temp dir. */
+/** One decoding pass: its search arguments and dictionary. */
+interface Pass {
+  name: string;
+  args: string[];
+  dict: string;
+}
+
+/**
+ * A speech recognizer for one plant: the model, the second pass's grammar and their dictionaries are built
+ * once and written to a temp dir.
+ */
 export class Recognizer {
   /** What the decoder searches, with its dictionary. */
   readonly model: { kind: 'lm' | 'grammar'; words: string[]; fallback: string[] };
+  /** The second pass's grammar (search 'lm' with secondPass), with its dictionary. */
+  readonly second?: { words: string[]; fallback: string[] };
   private readonly dir: string;
   private readonly modelDir: string;
   private readonly timeoutMs: number;
-  private readonly searchArgs: string[];
+  private readonly passes: Pass[];
   private readonly plant: Plant;
   private readonly lang: LangData;
 
@@ -707,26 +806,95 @@ export class Recognizer {
         : { ...buildLanguageModel(plant, opts), file: 'domain.lm' };
     const text = 'jsgf' in built ? built.jsgf : built.arpa;
     this.model = { kind, words: built.words, fallback: built.fallback };
+    const second = kind === 'lm' && opts.secondPass === true ? buildPatternGrammar(plant, opts) : undefined;
+    if (second) this.second = { words: second.words, fallback: second.fallback };
     this.timeoutMs = opts.timeoutMs ?? 20000;
-    const hash = createHash('sha1').update(text).update(built.dict).digest('hex').slice(0, 12);
+    const hash = createHash('sha1')
+      .update(text)
+      .update(built.dict)
+      .update(second?.jsgf ?? '')
+      .digest('hex')
+      .slice(0, 12);
     this.dir = join(tmpdir(), `takt-voice-${process.pid}-${hash}`);
     mkdirSync(this.dir, { recursive: true });
-    writeFileSync(join(this.dir, built.file), text);
-    writeFileSync(join(this.dir, 'words.dict'), built.dict);
-    this.searchArgs =
-      kind === 'grammar'
-        ? // the grammar is large: the default beams prune the right path
-          ['-jsgf', join(this.dir, built.file), '-beam', '1e-60', '-pbeam', '1e-60', '-wbeam', '1e-45']
-        : ['-lm', join(this.dir, built.file), '-nbest', String(NBEST)];
+    const file = (name: string, content: string) => {
+      writeFileSync(join(this.dir, name), content);
+      return join(this.dir, name);
+    };
+    this.passes = [
+      {
+        name: 'first',
+        args:
+          kind === 'grammar'
+            ? // the grammar is large: the default beams prune the right path
+              ['-jsgf', file(built.file, text), '-beam', '1e-60', '-pbeam', '1e-60', '-wbeam', '1e-45']
+            : ['-lm', file(built.file, text), '-nbest', String(NBEST)],
+        dict: file('words.dict', built.dict),
+      },
+    ];
+    if (second)
+      this.passes.push({
+        name: 'second',
+        args: ['-jsgf', file('patterns.gram', second.jsgf)],
+        dict: file('patterns.dict', second.dict),
+      });
   }
 
   private hmm(): string {
     return existsSync(join(this.modelDir, 'mdef')) ? this.modelDir : join(this.modelDir, 'en-us');
   }
 
+  /** One pocketsphinx_batch run over work/in.wav: its best hypothesis and n-best list. */
+  private async decode(work: string, pass: Pass): Promise<{ best: string; alternatives: string[] }> {
+    const out = join(work, pass.name);
+    mkdirSync(out);
+    await run(
+      PS_BIN,
+      [
+        '-ctl',
+        join(work, 'ctl'),
+        '-cepdir',
+        work,
+        '-cepext',
+        '.wav',
+        '-adcin',
+        'yes',
+        // wav16 writes the plain 44-byte header
+        '-adchdr',
+        '44',
+        '-hyp',
+        join(out, 'hyp'),
+        '-nbestdir',
+        out,
+        ...pass.args,
+        '-dict',
+        pass.dict,
+        '-hmm',
+        this.hmm(),
+        '-logfn',
+        '/dev/null',
+      ],
+      { timeoutMs: this.timeoutMs, packages: PS_PACKAGES },
+    );
+    // "words (in score)"; n-best: "words score" per line
+    const best = readText(join(out, 'hyp'))
+      .replace(/\s*\(in\s+-?\d+\)\s*$/m, '')
+      .trim();
+    const alternatives = [
+      ...new Set(
+        readText(join(out, 'in.hyp'))
+          .split('\n')
+          .map((l) => l.replace(/\s*-?\d+\s*$/, '').trim())
+          .filter((l) => l !== ''),
+      ),
+    ];
+    return { best, alternatives };
+  }
+
   /**
    * WAV buffer or file path -> the words heard ('' when nothing was heard). The whole recording is one
-   * utterance (pocketsphinx_batch: no voice-activity split in the middle of a command), with the n-best list.
+   * utterance (pocketsphinx_batch: no voice-activity split in the middle of a command), with the n-best list;
+   * the second pass runs at the same time, in its own process.
    */
   async transcribe(audio: Buffer | string): Promise<Transcript> {
     const t0 = Date.now();
@@ -741,48 +909,16 @@ export class Recognizer {
     try {
       writeFileSync(join(work, 'in.wav'), wav);
       writeFileSync(join(work, 'ctl'), 'in\n');
-      await run(
-        PS_BIN,
-        [
-          '-ctl',
-          join(work, 'ctl'),
-          '-cepdir',
-          work,
-          '-cepext',
-          '.wav',
-          '-adcin',
-          'yes',
-          // wav16 writes the plain 44-byte header
-          '-adchdr',
-          '44',
-          '-hyp',
-          join(work, 'hyp'),
-          '-nbestdir',
-          work,
-          ...this.searchArgs,
-          '-dict',
-          join(this.dir, 'words.dict'),
-          '-hmm',
-          this.hmm(),
-          '-logfn',
-          '/dev/null',
-        ],
-        { timeoutMs: this.timeoutMs, packages: PS_PACKAGES },
-      );
-      // "words (in score)"; n-best: "words score" per line
-      const best = readText(join(work, 'hyp'))
-        .replace(/\s*\(in\s+-?\d+\)\s*$/m, '')
-        .trim();
-      const alternatives = [
-        ...new Set(
-          readText(join(work, 'in.hyp'))
-            .split('\n')
-            .map((l) => l.replace(/\s*-?\d+\s*$/, '').trim())
-            .filter((l) => l !== ''),
-        ),
-      ];
-      const text = pickHeard(best, alternatives, this.plant, this.lang);
-      return { text, best, alternatives, ms: Date.now() - t0 };
+      const [first, second] = await Promise.all(this.passes.map((p) => this.decode(work, p)));
+      const grammar = second?.best;
+      const text = pickHeard(first.best, first.alternatives, this.plant, this.lang, grammar);
+      return {
+        text,
+        best: first.best,
+        alternatives: first.alternatives,
+        ...(second ? { grammar } : {}),
+        ms: Date.now() - t0,
+      };
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -4,6 +4,7 @@ import { parse, type Plant } from '../../nodes/assistant';
 import demo from '../../nodes/assistant/demo-plant.json';
 import {
   buildGrammar,
+  buildPatternGrammar,
   buildLanguageModel,
   DEFAULT_MODEL_DIR,
   englishVoice,
@@ -254,6 +255,53 @@ describe('assistant voice: grammar and dictionary', () => {
     assert.equal(pickHeard('', ['stop the oven'], plant), '');
   });
 
+  it("passes on the second pass's grammar hypothesis before the n-best when the best is not read fully", () => {
+    // the best lacks the order: the grammar's hypothesis comes before the language model's n-best
+    assert.equal(
+      pickHeard('rush the order', ['rush order 106'], plant, english, 'rush order 105'),
+      'rush order 105',
+    );
+    // a best that reads fully stays
+    assert.equal(pickHeard('stop the oven', [], plant, english, 'stop the press'), 'stop the oven');
+    // the language model heard nothing: the grammar's hypothesis when it reads fully
+    assert.equal(pickHeard('', [], plant, english, 'stop the press'), 'stop the press');
+    // a grammar hypothesis that does not read fully is passed over
+    assert.equal(
+      pickHeard('rush the order', ['rush order 106'], plant, english, 'rush the order'),
+      'rush order 106',
+    );
+  });
+
+  it('builds the second pass grammar from the sentence patterns, filled with the plant', function () {
+    if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
+    const voice = {
+      ...englishVoice,
+      sentences: [
+        'why did {machine} stop',
+        'why is {machine} down',
+        'rush {order}',
+        'how much {item} is left',
+      ],
+    };
+    const other: Plant = { machines: [{ id: 'Lathe7', aliases: ['zx lathe'] }], orders: [{ id: 'WO-88' }] };
+    const g = buildPatternGrammar(other, { voice });
+    // the two "why" patterns share their first word; the item pattern has no item to fill and is left out
+    assert.match(
+      g.jsgf,
+      /public <utterance> = \( why \( did <machine> stop \| is <machine> down \) \| rush <order> \);/,
+    );
+    assert.ok(!g.jsgf.includes('how much'));
+    assert.ok(g.jsgf.includes('zx lathe') && g.jsgf.includes(' 88 '));
+    const dictWords = new Set(g.dict.split('\n').map((l) => l.split(' ')[0].replace(/\(\d+\)$/, '')));
+    for (const w of g.words) assert.ok(dictWords.has(w), w);
+    // the English patterns for the demo plant
+    const demoGrammar = buildPatternGrammar(plant);
+    assert.ok(demoGrammar.jsgf.includes('<machine>') && demoGrammar.jsgf.includes('<num>'));
+    assert.throws(() => buildPatternGrammar(other, { voice: { ...voice, sentences: ['{item}'] } }), {
+      code: 'voice.noSentences',
+    });
+  });
+
   it('reads WAV formats and refuses what is not a WAV', () => {
     assert.deepEqual(wavInfo(wav(16000, 1)), { format: 1, channels: 1, sampleRate: 16000, bits: 16 });
     assert.deepEqual(wavInfo(wav(44100, 2)), { format: 1, channels: 2, sampleRate: 44100, bits: 16 });
@@ -310,6 +358,8 @@ describe('assistant voice: round trip with the real binaries', function () {
     const t = await rec.transcribe(await say('put order 105 first', { voice: 'en-us', speed: 150 }));
     const words = new Set(rec.model.words);
     for (const w of t.text.split(' ').filter(Boolean)) assert.ok(words.has(w), `${w} in ${t.text}`);
+    // no second pass by default
+    assert.equal(t.grammar, undefined);
     const r = parse(t.text, { plant, now: NOW });
     assert.equal(r.intent, 'rush_order', t.text);
     assert.deepEqual(r.slots, { order: 'ORD-105' }, t.text);
@@ -335,6 +385,22 @@ describe('assistant voice: round trip with the real binaries', function () {
     // run: the noise floor and sox are seeded); the grammar without the noise floor got 22 % clean
     console.log(`      voice round trip (CI-sized, clean): ${ok}/${cases.length} fully right`);
     assert.ok(ok >= cases.length / 2, `${ok}/${cases.length}: ${wrong.join(' | ')}`);
+  });
+
+  it('with secondPass, decodes the same audio with the sentence-pattern grammar too', async () => {
+    const r2 = new Recognizer(plant, { timeoutMs: 200000, secondPass: true });
+    try {
+      const t = await r2.transcribe(await say('why did the oven stop', { voice: 'en-us', speed: 150 }));
+      assert.equal(typeof t.grammar, 'string');
+      const second = new Set(r2.second?.words);
+      for (const w of (t.grammar ?? '').split(' ').filter(Boolean))
+        assert.ok(second.has(w), `${w} in ${t.grammar}`);
+      const r = parse(t.text, { plant, now: NOW });
+      assert.equal(r.intent, 'why_stopped', `${t.text} (grammar: ${t.grammar})`);
+      assert.equal(r.slots.machine, 'Oven1', t.text);
+    } finally {
+      r2.dispose();
+    }
   });
 
   it("hears another plant's machine from a model built for it", async () => {
