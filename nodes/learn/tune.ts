@@ -17,8 +17,7 @@
  * Two things it sees coming: a context change observed before the part it affects (a new lot's hardness) is
  * in the prediction of that part (feedforward); and a counter that resets (a tool's parts since its change,
  * seen resetting before) is met halfway: the proposals move ahead of the reset the model predicts, since the
- * step limit would otherwise leave the parts after it to catch up one step at a time (`lead`). Energy readings
- * are learned with a Huber step, so a part whose energy includes a stop does not drag the energy model.
+ * step limit would otherwise leave the parts after it to catch up one step at a time (`lead`).
  *
  * Hard guarantees, whatever comes in (checked in `guard`, the last step of every proposal):
  * - every proposed value lies within [min, max] of its setpoint;
@@ -130,12 +129,6 @@ const DRIFT_RATES = [0.001, 0.005, 0.02, 0.08, 0.3];
 /** Discount per part of the noise variance estimate and of the filters' likelihood scores. */
 const NOISE_DISCOUNT = 0.995;
 const SCORE_DISCOUNT = 0.98;
-/**
- * Energy readings are clipped at this many standard deviations of their prediction (Huber): a part's energy can
- * include a stop or a slow cycle and come in far above the rest, which would drag a Gaussian filter's gains and
- * inflate its noise estimate so the energy differences between setpoints drown.
- */
-const ENERGY_CLIP = 2.5;
 /** A context's scale is re-taken when its spread or centre moves this much (the model is re-expressed). */
 const RESCALE = 0.25;
 
@@ -233,26 +226,14 @@ function predict(f: Filter, phi: readonly number[]): { m: number; v: number } {
   return { m, v: Math.max(0, v) };
 }
 
-/**
- * One Kalman step: the offset drifts, then the observation y at φ with noise variance r updates θ and P. With
- * `clip`, an innovation beyond `clip` standard deviations moves θ only as far as one of exactly `clip` would
- * (a Huber step: one outlier, e.g. a part's energy that includes a stop, cannot drag the model).
- */
-function update(
-  f: Filter,
-  phi: readonly number[],
-  y: number,
-  r: number,
-  clip = Infinity,
-): { e: number; s: number } {
+/** One Kalman step: the offset drifts, then the observation y at φ with noise variance r updates θ and P. */
+function update(f: Filter, phi: readonly number[], y: number, r: number): { e: number; s: number } {
   f.P[0][0] += f.drift * r;
   const p = phi.length;
   const Pphi = f.P.map((row) => row.reduce((a, v, j) => a + v * phi[j], 0));
   const s = Math.max(1e-300, Pphi.reduce((a, v, i) => a + v * phi[i], 0) + r);
   const e = y - phi.reduce((a, v, i) => a + v * f.theta[i], 0);
-  const lim = clip * Math.sqrt(s);
-  const step = clamp(e, -lim, lim);
-  for (let i = 0; i < p; i++) f.theta[i] += (Pphi[i] / s) * step;
+  for (let i = 0; i < p; i++) f.theta[i] += (Pphi[i] / s) * e;
   for (let i = 0; i < p; i++)
     for (let j = 0; j <= i; j++)
       f.P[i][j] = f.P[j][i] = (f.P[i][j] + f.P[j][i]) / 2 - (Pphi[i] * Pphi[j]) / s;
@@ -607,9 +588,8 @@ export class Tuner {
       }
       const en = this.energy;
       const re = en.noise.sum / en.noise.weight;
-      const { e, s } = update(en.filter, phi, energy / en.ref, re, ENERGY_CLIP);
-      const ec = Math.min(e * e, ENERGY_CLIP * ENERGY_CLIP * s);
-      en.noise.sum = NOISE_DISCOUNT * en.noise.sum + (ec * re) / s;
+      const { e, s } = update(en.filter, phi, energy / en.ref, re);
+      en.noise.sum = NOISE_DISCOUNT * en.noise.sum + (e * e * re) / s;
       en.noise.weight = NOISE_DISCOUNT * en.noise.weight + 1;
     }
   }
