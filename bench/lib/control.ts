@@ -43,6 +43,8 @@ export interface ControlOptions {
   stepShare?: number;
   /** Called with every part's deviation from nominal (for diagnosis). */
   trace?: (part: number, deviation: number, truth: ProcessTruth) => void;
+  /** Called after each part's proposal is applied, with the ground truth for the next part (for diagnosis). */
+  next?: (part: number, truth: ProcessTruth, tuner?: Tuner) => void;
   /** Tuner options beyond the setpoints, target, tolerance and context. */
   tuner?: Partial<TunerOptions>;
   /** Parts whose quality arrives bad (index set), to exercise the fallback. */
@@ -56,9 +58,22 @@ export function controlRun(controller: Controller, o: ControlOptions): ControlRu
   const machine = o.machine ?? 'CNC1';
   const spec = o.process ?? DEFAULT_PROCESSES[machine];
   const plant = withProcesses(DEFAULT_PLANT, { [machine]: spec });
-  const sim = new PlantSimulator(plant, { seed: o.seed, startTime: START, stepMs: 500 });
   const m = plant.lines[0].machines.find((x) => x.id === machine)!;
   const q = m.quality;
+  // Common random numbers: the simulator draws a part's scrap number only when the part is within tolerance,
+  // so a controller that makes a part out of tolerance would shift every later draw (noise, cycle times, lot
+  // changes, ambient) and each controller would face another drift path. The simulated machine gets a tolerance
+  // no part reaches (it only counts good parts); the controllers get the real one.
+  const simPlant = {
+    ...plant,
+    lines: plant.lines.map((l) => ({
+      ...l,
+      machines: l.machines.map((x) =>
+        x.id === machine ? { ...x, quality: { ...x.quality, tolerance: 1000 * x.quality.tolerance } } : x,
+      ),
+    })),
+  };
+  const sim = new PlantSimulator(simPlant, { seed: o.seed, startTime: START, stepMs: 500 });
   const prefix = `${plant.enterprise}/${plant.site}/${plant.area}/${plant.lines[0].id}/${machine}`;
   const share = o.stepShare ?? 0.05;
   const sps = spec.setpoints.map((s) => ({
@@ -131,6 +146,7 @@ export function controlRun(controller: Controller, o: ControlOptions): ControlRu
         tuner?.applied(next);
         r2r?.accept(next[0]);
       }
+      o.next?.(sum.parts, sim.processTruth(machine)!, tuner);
       // Distance from the optimum for the next part (the truth after this part's drift update).
       const opt = truth.optimum.setpoints;
       const now = inForce();

@@ -14,6 +14,11 @@
  * "safe" exploration); energy is second: the least among the candidates within a small slack of the best
  * quality. The first parts probe up to three steps around the start so the gains show above the noise.
  *
+ * Two things it sees coming: a context change observed before the part it affects (a new lot's hardness) is
+ * in the prediction of that part (feedforward); and a counter that resets (a tool's parts since its change,
+ * seen resetting before) is met halfway: the proposals move ahead of the reset the model predicts, since the
+ * step limit would otherwise leave the parts after it to catch up one step at a time (`lead`).
+ *
  * Hard guarantees, whatever comes in (checked in `guard`, the last step of every proposal):
  * - every proposed value lies within [min, max] of its setpoint;
  * - no value moves more than `maxStep` from the setpoint in force (taken inside its bounds);
@@ -47,7 +52,11 @@ export interface TunerOptions {
   tolerance: number;
   /** Names of the drift context inputs (e.g. tool wear counter, ambient temperature, lot hardness). */
   context?: string[];
-  /** Weight of energy per part (relative to its mean) against quality (squared deviation in tolerances²). */
+  /**
+   * 0 ignores energy; above 0 (default 0.01) energy is second to quality: among the setpoints within
+   * `energySlack` of the best quality, the least predicted energy (the value itself no longer weighs energy
+   * against quality, which let the slack's candidates differ by less than the noise of the quality estimate).
+   */
   energyWeight?: number;
   /** Parts probed around the start before the model is used (default 12 per setpoint). */
   warmup?: number;
@@ -243,11 +252,29 @@ export interface TunerState {
   learned: number;
   fallbacks: number;
   lastContext: (number | null)[];
+  /** What each context has shown of a counter that resets (absent in states saved before it was kept). */
+  counters?: Counter[];
   scale: { n: number; mean: number; m2: number; centre: number; spread: number }[];
   quality: Filter[];
   noise: Noise;
   energy?: { filter: Filter; noise: Noise; ref: number };
 }
+
+/**
+ * A context input seen as a counter that resets, e.g. a tool's parts since its last change: the step it last
+ * rose by per part, and the value it reached before its last reset and the value it restarted from.
+ */
+interface Counter {
+  step: number | null;
+  /** Rises by exactly `step` in a row, up to now. */
+  run: number;
+  resetAt: number | null;
+  resetTo: number | null;
+}
+
+/** A context is taken for a counter after this many equal rises in a row (ambient or a lot never do that). */
+const COUNTER_RUN = 5;
+const newCounter = (): Counter => ({ step: null, run: 0, resetAt: null, resetTo: null });
 
 export class Tuner {
   readonly options: ReturnType<typeof checkTunerOptions>;
@@ -255,6 +282,7 @@ export class Tuner {
   private cur: number[];
   private good: number[];
   private lastContext: number[];
+  private counters: Counter[];
   private learned = 0;
   private fell = 0;
   private probeIndex = 0;
@@ -273,6 +301,7 @@ export class Tuner {
     this.good = [...this.cur];
     this.start = [...this.cur];
     this.lastContext = this.options.context.map(() => NaN);
+    this.counters = this.options.context.map(newCounter);
     this.scale = this.options.context.map(() => ({ n: 0, mean: 0, m2: 0, centre: NaN, spread: 1 }));
     const p = this.features(
       new Array<number>(this.d).fill(0),
@@ -325,7 +354,9 @@ export class Tuner {
     if (usable) this.learn(inForce, (y - o.target) / o.tolerance, obs.energy);
     o.context.forEach((name, k) => {
       const v = obs.context?.[name];
-      if (finite(v)) this.lastContext[k] = v;
+      if (!finite(v)) return;
+      this.count(k, v);
+      this.lastContext[k] = v;
     });
     this.rescale();
     if (!usable) {
@@ -352,6 +383,7 @@ export class Tuner {
       learned: this.learned,
       fallbacks: this.fell,
       lastContext: this.lastContext.map((v) => (Number.isFinite(v) ? v : null)),
+      counters: copy(this.counters),
       scale: copy(this.scale),
       quality: copy(this.quality),
       noise: { ...this.noise },
@@ -388,6 +420,16 @@ export class Tuner {
     if (![s.probeIndex, s.learned, s.fallbacks].every((v) => Number.isInteger(v) && v >= 0))
       fail('bad counters');
     if (!Array.isArray(s.lastContext) || s.lastContext.length !== k) fail('bad context');
+    const orNull = (v: unknown) => v === null || finite(v);
+    if (
+      s.counters !== undefined &&
+      (!Array.isArray(s.counters) ||
+        s.counters.length !== k ||
+        !s.counters.every(
+          (c) => orNull(c.step) && Number.isInteger(c.run) && orNull(c.resetAt) && orNull(c.resetTo),
+        ))
+    )
+      fail('bad context counters');
     if (
       !Array.isArray(s.scale) ||
       s.scale.length !== k ||
@@ -412,6 +454,7 @@ export class Tuner {
     this.learned = s.learned;
     this.fell = s.fallbacks;
     this.lastContext = s.lastContext.map((v) => (finite(v) ? v : NaN));
+    this.counters = s.counters ? copy(s.counters) : this.options.context.map(newCounter);
     // JSON has no NaN: a centre not yet taken is saved as null.
     this.scale = copy(s.scale).map((c) => ({ ...c, centre: finite(c.centre) ? c.centre : NaN }));
     this.quality = copy(s.quality);
@@ -551,6 +594,67 @@ export class Tuner {
     }
   }
 
+  /** Follows context k as a counter: the step it rises by, and where it reset last (value before and after). */
+  private count(k: number, v: number): void {
+    const c = this.counters[k];
+    const prev = this.lastContext[k];
+    if (!Number.isFinite(prev)) return;
+    const d = v - prev;
+    if (d > 0 && c.step !== null && Math.abs(d - c.step) <= 1e-9 * Math.max(1, c.step)) c.run++;
+    else if (d > 0) {
+      c.step = d;
+      c.run = 1;
+    } else {
+      // A drop after a regular rise is a reset; anything else means this is no counter (forget its resets).
+      const reset = d < 0 && c.run >= COUNTER_RUN;
+      c.resetAt = reset ? prev : null;
+      c.resetTo = reset ? v : null;
+      c.run = 0;
+    }
+  }
+
+  /**
+   * What the proposal should aim at (tolerance units from target) ahead of a context change it can foresee:
+   * a counter that reset before (a tool life, a dressing interval) and is rising towards the value it reset at
+   * again. The model predicts the jump J the reset will bring; the step limit lets the quality move at most
+   * `rate` per part, so without looking ahead the parts after the jump would miss by J − rate, J − 2·rate...
+   * Meeting it halfway splits that miss between the parts before and after it (about a quarter of the squared
+   * miss): the last part before the reset aims (|J| − rate)/2 against the jump, earlier parts ramp towards it.
+   * No forecast (0) once a counter passes the value it last reset at, or for a jump the step limit covers.
+   */
+  private lead(f: Filter, u: readonly number[], z: readonly number[]): number {
+    const o = this.options;
+    let aim = 0;
+    this.counters.forEach((c, k) => {
+      const v = this.lastContext[k];
+      const sc = this.scale[k];
+      if (c.step === null || c.resetAt === null || c.resetTo === null || !Number.isFinite(sc.centre)) return;
+      if (c.run < COUNTER_RUN) return;
+      if (!(v <= c.resetAt)) return;
+      // Parts still made before the reset, the next one included.
+      const before = Math.floor((c.resetAt - v) / c.step + 1e-9) + 1;
+      const at = (x: number) => {
+        const zz = [...z];
+        zz[k] = (x - sc.centre) / sc.spread;
+        return predict(f, this.features(u, zz)).m;
+      };
+      const jump = at(c.resetTo) - at(c.resetAt);
+      // How far the quality can move in one part: each setpoint by its step, in the direction that helps.
+      const stepU = o.setpoints.map((sp) => (2 * sp.maxStep) / (sp.max - sp.min));
+      let rate = 0;
+      for (let i = 0; i < this.d; i++) {
+        const up = [...u];
+        const dn = [...u];
+        up[i] += stepU[i];
+        dn[i] -= stepU[i];
+        rate += Math.abs(predict(f, this.features(up, z)).m - predict(f, this.features(dn, z)).m) / 2;
+      }
+      const share = (Math.abs(jump) - rate) / 2 - (before - 1) * rate;
+      if (share > 0) aim -= Math.sign(jump) * share;
+    });
+    return aim;
+  }
+
   /** The filter whose one-step predictions have been the most likely lately. */
   private best(): Filter {
     return this.quality.reduce((b, f) => (f.score > b.score ? f : b));
@@ -568,18 +672,19 @@ export class Tuner {
     const en = this.energy;
     const z = this.z();
     const r = this.noise.sum / this.noise.weight;
+    const ref = this.cur.map((v, i) => this.inside(v, i));
+    const aim = this.lead(f, this.norm(ref), z);
     const evaluate = (values: number[]) => {
       const phi = this.features(this.norm(values), z);
       const q = predict(f, phi);
       const epi = q.v + f.drift * r;
       return {
-        miss: q.m * q.m + o.caution * epi,
+        miss: (q.m - aim) ** 2 + o.caution * epi,
         m: q.m,
         sd: Math.sqrt(epi + r),
         e: en ? predict(en.filter, phi).m : 0,
       };
     };
-    const ref = this.cur.map((v, i) => this.inside(v, i));
     const lo = ref.map((v, i) => Math.max(o.setpoints[i].min, v - o.setpoints[i].maxStep));
     const hi = ref.map((v, i) => Math.min(o.setpoints[i].max, v + o.setpoints[i].maxStep));
     const g = this.d <= 2 ? 11 : this.d === 3 ? 7 : 5;
@@ -594,8 +699,7 @@ export class Tuner {
       let best: (typeof cands)[number] | undefined;
       for (const c of cands)
         if (c.r.miss <= least + slack) {
-          const cost = c.r.miss + o.energyWeight * c.r.e;
-          if (!best || cost < best.r.miss + o.energyWeight * best.r.e) best = c;
+          if (!best || c.r.e < best.r.e || (c.r.e === best.r.e && c.r.miss < best.r.miss)) best = c;
         }
       return best;
     };

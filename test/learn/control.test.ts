@@ -13,4 +13,20 @@ describe('bench/lib/control: closed loop on the simulator', function () {
     assert.deepEqual([tune.outOfBounds, tune.beyondStep], [0, 0]);
     assert.ok(tune.msd < 0.5 * fixed.msd, `tune ${tune.msd} vs fixed ${fixed.msd}`);
   });
+
+  it('gives every controller the same drift path (common random numbers), out-of-tolerance parts or not', () => {
+    // Fixed setpoints make many parts out of tolerance, the tuner few: the paths must not depend on that.
+    const path = (c: 'tune' | 'fixed') => {
+      const seen: string[] = [];
+      controlRun(c, {
+        seed: 4,
+        parts: 400,
+        next: (part, t) => {
+          if (part % 20 === 0) seen.push(JSON.stringify([t.context, t.disturbance]));
+        },
+      });
+      return seen;
+    };
+    assert.deepEqual(path('tune'), path('fixed'));
+  });
 });
