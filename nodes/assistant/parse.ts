@@ -162,10 +162,13 @@ interface Compiled {
   commandIntents: Set<string>;
   causative: Set<string>;
   units: { tokens: string[]; unit: string }[];
-  list: (words: string[]) => string[][];
+  /** A phrase list of the language data, tokenised once; an absent (optional) list is empty. */
+  list: (words?: string[]) => string[][];
 }
 
 const cache = new WeakMap<Plant, Map<LangData, Compiled>>();
+/** The one key an absent optional list is cached under (a fresh `[]` per call would add an entry per message). */
+const NO_WORDS: string[] = [];
 
 function compile(plant: Plant, lang: LangData): Compiled {
   let byLang = cache.get(plant);
@@ -174,7 +177,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
   if (hit) return hit;
   // phrase lists of the language data, tokenised once per list
   const lists = new Map<string[], string[][]>();
-  const list = (words: string[]) => {
+  const list = (words: string[] = NO_WORDS) => {
     let l = lists.get(words);
     if (!l) lists.set(words, (l = words.map((w) => phraseTokens(w, lang)).filter((p) => p.length > 0)));
     return l;
@@ -394,7 +397,7 @@ function compile(plant: Plant, lang: LangData): Compiled {
       tokens,
       stems: tokens.map((w) => stem(w, lang.stemSuffixes)),
     })),
-    polite: list(lang.polite ?? []),
+    polite: list(lang.polite),
     owned: new Set(lang.ownedWords ?? []),
     indefinite: new Set(lang.indefinite ?? []),
     possessive: new Set(lang.possessives ?? []),
@@ -676,7 +679,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const clauseHeads: number[] = [];
   {
     const breaks = new Map<number, number>();
-    for (const p of C.list(lang.clauseBreaks ?? []))
+    for (const p of C.list(lang.clauseBreaks))
       for (const at of findPhrase(allWords, p)) breaks.set(at, Math.max(breaks.get(at) ?? 0, p.length));
     let c = 0;
     allWords.forEach((_w, i) => {
@@ -792,7 +795,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const laterOrder = orderHead.length > 0;
   // words that only tell the situation: the clauses before such an order ("the jam is cleared, restart
   // the packer") and a reason after a reason word ("stop the press because the die is cracked")
-  const reasonAt = C.list(lang.reasonWords ?? []).flatMap((p) => findPhrase(allWords, p));
+  const reasonAt = C.list(lang.reasonWords).flatMap((p) => findPhrase(allWords, p));
   // ... and a purpose after a strong command verb that opens the utterance ("stop the press for cleaning")
   const lead = allWords.findIndex((w, i) => i >= politeHead && w !== ',');
   const leadOrder = [...cueHits.entries()].some(
@@ -800,17 +803,17 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       lang.intents[intent]?.command && hits.some((h) => h.at === lead && h.exact && h.w >= 2),
   );
   const purposeAt = leadOrder
-    ? C.list(lang.purposeWords ?? []).flatMap((p) => findPhrase(allWords, p).filter((at) => at > lead))
+    ? C.list(lang.purposeWords).flatMap((p) => findPhrase(allWords, p).filter((at) => at > lead))
     : [];
-  const hitListEarly = [...cueHits.values()].flat();
+  const hitList = [...cueHits.values()].flat();
   // ... and a scene set at the start ("before the meeting, ...", "after lunch I need ..."), up to a pause, a
   // request or a question word
-  const preambleEnd = C.list(lang.preamble ?? []).some((p) => findPhrase(allWords, p).includes(0))
+  const preambleEnd = C.list(lang.preamble).some((p) => findPhrase(allWords, p).includes(0))
     ? (range(1, allWords.length).find(
         (j) =>
           toks[j].kind === 'punct' ||
           lang.questionWords.includes(allWords[j]) ||
-          [...C.polite, ...C.list(lang.asking ?? [])].some((p) => findPhrase(allWords, p).includes(j)),
+          [...C.polite, ...C.list(lang.asking)].some((p) => findPhrase(allWords, p).includes(j)),
       ) ?? 0)
     : 0;
   // ... and an opening clause that names nothing of the plant and asks nothing, before one that does
@@ -819,9 +822,9 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const idleOpening =
     firstBreak > 0 &&
     toks.slice(0, firstBreak).every((t) => !t.used || t.used === 'time') &&
-    !hitListEarly.some((h) => h.at < firstBreak && h.w >= 1) &&
+    !hitList.some((h) => h.at < firstBreak && h.w >= 1) &&
     (toks.slice(firstBreak).some((t) => t.used === 'entity' || t.used === 'order') ||
-      hitListEarly.some((h) => h.at > firstBreak && h.w >= 1.5))
+      hitList.some((h) => h.at > firstBreak && h.w >= 1.5))
       ? firstBreak
       : 0;
   const situation = (i: number) =>
@@ -832,7 +835,6 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     purposeAt.some((r) => r < i);
   // words the parser could not place: unknown, or fixed from a typo into a word that then served no
   // more than a weak cue ("pump" -> "bump")
-  const hitList = [...cueHits.values()].flat();
   const served = new Set(hitList.filter((h) => h.w >= 1).flatMap((h) => h.span));
   const unplaced = (i: number) => guessed(toks[i]) || (!!toks[i].fixed && !toks[i].used && !served.has(i));
   let unknownWords = 0;
@@ -886,7 +888,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     );
   const asked = question && !laterOrder;
   // "show me", "tell me": asking to be told
-  const asking = C.list(lang.asking ?? []).some((p) => findPhrase(allWords, p).includes(politeHead));
+  const asking = C.list(lang.asking).some((p) => findPhrase(allWords, p).includes(politeHead));
   // a machine named with no other topic is a status question ("CNC1?", "check on the packer"); another
   // topic is a strong cue of another intent (also when stemmed or fixed from a typo), a characteristic,
   // an item or an order, or a command verb first
@@ -918,11 +920,12 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
       return ms.size === 1 ? [...ms][0] : undefined;
     })();
   // a parameter asked about with no value and no other topic ("the scrap rate" is quality) is a reading
+  const commandCue = [...cueHits.keys()].some((intent) => lang.intents[intent]?.command);
   const reading =
     has('parameter') &&
     !!paramMachine &&
     !anyVals.length &&
-    (asked || asking || ![...cueHits.keys()].some((intent) => lang.intents[intent]?.command)) &&
+    (asked || asking || !commandCue) &&
     ![...cueHits.entries()].some(
       ([intent, hits]) =>
         intent !== 'status' && intent !== 'set_parameter' && hits.some((h) => h.base >= 1.5),
@@ -935,9 +938,9 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   const fragment =
     fragmentWords.length > 0 &&
     fragmentWords.length <= 2 &&
-    (mentions.length > 0 || !!order || times.some((m) => !m.isNow)) &&
+    (mentions.length > 0 || !!order || saysWhen) &&
     !lang.questionWords.includes(firstWord) &&
-    ![...cueHits.keys()].some((intent) => lang.intents[intent]?.command);
+    !commandCue;
   const scores = new Map<Exclude<Intent, 'out_of_scope'>, { s: number; cueAt: number[] }>();
   for (const intent of Object.keys(INTENT_SLOTS) as Exclude<Intent, 'out_of_scope'>[]) {
     const matches = cueHits.get(intent) ?? [];
