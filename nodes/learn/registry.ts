@@ -87,7 +87,8 @@ export function flatMetrics(card: LearnCard): Record<string, number> {
   return out;
 }
 
-function meanSd(rows: readonly number[][], d: number): { mean: number[]; sd: number[] } {
+/** Per-column mean and sample standard deviation of the first `d` columns of `rows`. */
+export function meanSd(rows: readonly number[][], d: number): { mean: number[]; sd: number[] } {
   const n = rows.length;
   const mean = new Array<number>(d).fill(0);
   const sd = new Array<number>(d).fill(0);

@@ -15,6 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { TaktError } from '../core/errors';
+import { meanSd } from '../learn/registry';
 import { modelKind, type TrainOptions } from '../anomaly/models';
 import { OnnxAnomalyModel } from '../anomaly/scorer';
 import { startTraining } from '../anomaly/train-job';
@@ -178,15 +179,6 @@ export interface RetrainHandle {
   cancel(): void;
 }
 
-function meanSd(X: Float64Array, n: number, d: number): { mean: number[]; sd: number[] } {
-  const mean = new Array<number>(d).fill(0);
-  const sd = new Array<number>(d).fill(0);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += X[i * d + j] / n;
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < d; j++) sd[j] += (X[i * d + j] - mean[j]) ** 2 / Math.max(1, n - 1);
-  return { mean, sd: sd.map(Math.sqrt) };
-}
-
 /** Trains a challenger off the event loop and registers it (never as champion). */
 export function retrain(
   registry: ModelRegistry,
@@ -241,7 +233,7 @@ export function retrain(
             threshold: c.threshold,
             kind: c.kind,
             training,
-            normalisation: meanSd(X, n, d),
+            normalisation: meanSd(trainRows, d),
             smoothing: c.smoothing,
             smoothedThreshold: c.smoothedThreshold,
             train: {

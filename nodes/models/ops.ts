@@ -34,6 +34,7 @@ export function approvalIdentity(approval: unknown): Identity | undefined {
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { TaktError } from '../core/errors';
+import { qualityDomain } from '../learn/registry';
 import { type Identity, identityLabel } from '../core/identity';
 import type { ScoreResult } from '../anomaly/scorer';
 import { promoteGated, retrain } from './lifecycle';
@@ -489,7 +490,7 @@ export class ModelOps {
     if (features) input.features = features;
     // takt-predict-train's card (msg.card): a quality model, no threshold.
     if (c.kind === 'gbt' && (c.task === 'regression' || c.task === 'classification')) {
-      input.domain = c.task === 'regression' ? 'quality-regression' : 'quality-classification';
+      input.domain = qualityDomain(c.task);
       input.kind = 'gbt';
       input.quality = {
         task: c.task,

@@ -1,4 +1,5 @@
 /** The registry's on-disk documents: version cards, the champion pointer, audit entries, reference samples. */
+import type { LearnCard } from '../learn/model';
 import type { QualityEvaluation } from '../learn/registry';
 
 /** The JSON card written next to each version's ONNX file (`v<N>.json`). */
@@ -66,7 +67,7 @@ export interface QualityInfo {
   /** What is predicted (e.g. "bore diameter"). */
   target: string;
   /** Split conformal interval of a regression model: half-width and the coverage it was built for. */
-  conformal?: { coverage: number; quantile: number; calibRows: number; calibCoverage: number };
+  conformal?: NonNullable<LearnCard['conformal']>;
   /** Class labels in probability order (classification). */
   classes?: number[];
   /** Held-out comparison made when the version was retrained (see lifecycle.ts). */
