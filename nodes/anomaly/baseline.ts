@@ -133,10 +133,11 @@ export class LevelFollower {
     if (h > threshold) this.alarmed = true;
     const under = h <= gate * threshold && (!this.alarmed || h <= resume * threshold);
     this.quiet = under ? this.quiet + 1 : 0;
-    if (this.quiet > hold) this.alarmed = false;
-    if (this.quiet > hold)
+    if (this.quiet > hold) {
+      this.alarmed = false;
       for (let k = 0; k < index.length; k++)
         if (!skip?.(k)) this.level[k] += (X[i * d + index[k]] - this.level[k]) / rows;
+    }
     return h;
   }
 }
