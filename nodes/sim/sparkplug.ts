@@ -101,18 +101,12 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
       this.byTopic.set(tag.topic, ref);
     }
     // Throws TaktError (mqtt.badUrl, ...) on a bad URL or option.
+    const { groupId, edgeNodeId, ...broker } = opts;
     this.conn = new MqttBrokerConnection({
-      url: opts.url,
-      username: opts.username,
-      password: opts.password,
-      tls: opts.tls,
-      keepaliveSec: opts.keepaliveSec,
-      reconnectInitialMs: opts.reconnectInitialMs,
-      reconnectMaxMs: opts.reconnectMaxMs,
-      connectTimeoutMs: opts.connectTimeoutMs,
+      ...broker,
       protocolVersion: 4,
       cleanSession: true,
-      clientId: `takt-sim-${opts.groupId}-${opts.edgeNodeId}-${process.pid}`,
+      clientId: `takt-sim-${groupId}-${edgeNodeId}-${process.pid}`,
       will: { topic: this.topic('NDEATH'), payload: this.edge.death().payload, qos: 1, retain: false },
     });
   }
@@ -120,10 +114,6 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
   /** The broker of the current (or last) connection attempt. */
   get server(): string {
     return this.conn.server;
-  }
-
-  get connected(): boolean {
-    return this.conn.connected;
   }
 
   private topic(kind: string, device?: string): string {
