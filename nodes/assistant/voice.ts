@@ -150,7 +150,9 @@ export function spokenWords(phrase: string): string[] {
 
 /** An integer 0..999999 in words, from the language's number data ("182" -> one hundred and eighty two). */
 export function numberWords(n: number, lang: LangData, withAnd = true): string[] {
-  const units = Object.entries(lang.numbers.units).filter(([w]) => w !== 'oh' && w !== 'nought');
+  // a digit's other names for zero ("oh", "nought") are read, never said for a number
+  const digitZero = new Set(lang.digitZero ?? []);
+  const units = Object.entries(lang.numbers.units).filter(([w]) => !digitZero.has(w));
   const unitOf = (v: number) => units.find(([, x]) => x === v)?.[0] ?? String(v);
   const tensOf = (v: number) => Object.entries(lang.numbers.tens).find(([, x]) => x === v)?.[0] ?? String(v);
   const scale = (v: number) => Object.entries(lang.numbers.scales).find(([, x]) => x === v)?.[0] ?? String(v);
@@ -226,7 +228,7 @@ function classRules(plant: Plant, lang: LangData): Record<string, string> {
   // numbers: integers to 999999 in words, an optional sign and decimals
   const units = Object.keys(lang.numbers.units).map((w) => [w]);
   const oneToNine = Object.entries(lang.numbers.units)
-    .filter(([w, v]) => v >= 1 && v <= 9 && w !== 'oh')
+    .filter(([, v]) => v >= 1 && v <= 9)
     .map(([w]) => [w]);
   const digits = Object.entries(lang.numbers.units)
     .filter(([, v]) => v <= 9)
@@ -755,9 +757,9 @@ export function pickHeard(
   grammar = '',
 ): string {
   if (best && readsFully(best, plant, lang)) return best;
-  if (grammar && readsFully(grammar, plant, lang)) return grammar;
+  if (grammar && grammar !== best && readsFully(grammar, plant, lang)) return grammar;
   if (!best) return best;
-  return alternatives.find((t) => t !== best && readsFully(t, plant, lang)) ?? best;
+  return alternatives.find((t) => t !== best && t !== grammar && readsFully(t, plant, lang)) ?? best;
 }
 
 /** One decoding pass: its search arguments and dictionary. */
