@@ -24,11 +24,16 @@ export function fixedZone(offsetMin: number): Zone {
   return { toLocal: (t) => t + off, toUtc: (local) => local - off };
 }
 
+/** Zones built so far, by name (at most the runtime's zone names): the OEE trackers of a plant share one formatter and offset cache. */
+const zones = new Map<string, Zone>();
+
 /**
  * An IANA time zone (e.g. "Europe/Berlin", "America/Chicago", "UTC"), from the runtime's time zone data.
  * Throws `TaktError("time.badZone")` for a name the runtime does not know.
  */
 export function ianaZone(name: string, field = 'timeZone'): Zone {
+  const known = zones.get(name);
+  if (known) return known;
   let fmt: Intl.DateTimeFormat;
   try {
     fmt = new Intl.DateTimeFormat('en-US', {
@@ -61,7 +66,7 @@ export function ianaZone(name: string, field = 'timeZone'): Zone {
     }
     return off;
   };
-  return {
+  const zone: Zone = {
     toLocal: (t) => t + offsetAt(t),
     toUtc: (local) => {
       // the offsets a day before and after (real zones change at most once in two days)
@@ -73,6 +78,8 @@ export function ianaZone(name: string, field = 'timeZone'): Zone {
       return before; // skipped by the spring change: the old offset reads it as that long past the change
     },
   };
+  zones.set(name, zone);
+  return zone;
 }
 
 /** The zone a node's config names: an IANA name when given, else the fixed offset. */
