@@ -32,8 +32,7 @@ import { join } from 'node:path';
 import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
 import { rng } from '../nodes/schedule/search';
 import { freePort } from '../test/helpers/net';
-import { splitHeap } from './lib/soak-series';
-import { linearTrend } from './lib/trend';
+import { MB, splitHeap, trendMB } from './lib/soak-series';
 import type { LoopStats, ProbeSample, ProbeSnapshot } from './soak-probe';
 
 const flags = parseFlags();
@@ -51,7 +50,6 @@ const runtimeFlags =
   typeof flags['runtime-flags'] === 'string' ? flags['runtime-flags'].split(/\s+/).filter(Boolean) : [];
 const samplesFile = typeof flags.samples === 'string' ? flags.samples : undefined;
 const cpuProf = typeof flags['cpu-prof'] === 'string' ? flags['cpu-prof'] : undefined;
-const MB = 1024 * 1024;
 const snapshotMinutes =
   typeof flags['heap-snapshots'] === 'string'
     ? flags['heap-snapshots'].split(',').map((x) => {
@@ -332,41 +330,35 @@ async function main(): Promise<void> {
 
   const second = samples.filter((s) => s.elapsedS >= (minutes * 60) / 2);
   const first = samples.filter((s) => s.elapsedS < (minutes * 60) / 2 && s.elapsedS >= (minutes * 60) / 10);
-  const hours = (s: { elapsedS: number }) => s.elapsedS / 3600;
-  const trend = (set: typeof samples, pick: (s: ProbeSample) => number) =>
-    linearTrend(
-      set.map(hours),
-      set.map((s) => pick(s) / MB),
-    );
   const last = samples.at(-1);
-  const rss = trend(second, (s) => s.rss);
-  const heap = trend(second, (s) => s.heapUsed);
-  const external = trend(second, (s) => s.external);
-  const arrayBuffers = trend(second, (s) => s.arrayBuffers);
-  const rss1 = trend(first, (s) => s.rss);
-  const heap1 = trend(first, (s) => s.heapUsed);
+  const rss = trendMB(second, (s) => s.rss);
+  const heap = trendMB(second, (s) => s.heapUsed);
+  const external = trendMB(second, (s) => s.external);
+  const arrayBuffers = trendMB(second, (s) => s.arrayBuffers);
+  const rss1 = trendMB(first, (s) => s.rss);
+  const heap1 = trendMB(first, (s) => s.heapUsed);
   // The heap by V8 space. Compiled code lives in the code spaces (machine code) and the trusted spaces
   // (bytecode, deoptimisation data and code metadata); everything else is the program's data.
   const spaceNames = [...new Set(samples.flatMap((s) => Object.keys(s.spaces ?? {})))];
   const spaceSum = (s: ProbeSample, keep: (space: string) => boolean) =>
     Object.entries(s.spaces ?? {}).reduce((a, [k, v]) => (keep(k) ? a + v : a), 0);
-  const heapData = trend(second, (s) => splitHeap(s).data);
-  const heapData1 = trend(first, (s) => splitHeap(s).data);
-  const compiled = trend(second, (s) => splitHeap(s).compiled);
-  const compiled1 = trend(first, (s) => splitHeap(s).compiled);
-  const codeSpace = trend(second, (s) => spaceSum(s, (k) => k.includes('code')));
-  const trustedSpace = trend(second, (s) => spaceSum(s, (k) => k.includes('trusted')));
-  const v8Code = trend(second, (s) => s.code?.codeAndMetadata ?? 0);
-  const v8Code1 = trend(first, (s) => s.code?.codeAndMetadata ?? 0);
-  const v8Bytecode = trend(second, (s) => s.code?.bytecodeAndMetadata ?? 0);
-  const v8Bytecode1 = trend(first, (s) => s.code?.bytecodeAndMetadata ?? 0);
+  const heapData = trendMB(second, (s) => splitHeap(s).data);
+  const heapData1 = trendMB(first, (s) => splitHeap(s).data);
+  const compiled = trendMB(second, (s) => splitHeap(s).compiled);
+  const compiled1 = trendMB(first, (s) => splitHeap(s).compiled);
+  const codeSpace = trendMB(second, (s) => spaceSum(s, (k) => k.includes('code')));
+  const trustedSpace = trendMB(second, (s) => spaceSum(s, (k) => k.includes('trusted')));
+  const v8Code = trendMB(second, (s) => s.code?.codeAndMetadata ?? 0);
+  const v8Code1 = trendMB(first, (s) => s.code?.codeAndMetadata ?? 0);
+  const v8Bytecode = trendMB(second, (s) => s.code?.bytecodeAndMetadata ?? 0);
+  const v8Bytecode1 = trendMB(first, (s) => s.code?.bytecodeAndMetadata ?? 0);
   const bySpace = spaceNames
     .filter((k) => samples.some((s) => (s.spaces?.[k] ?? 0) > 0))
     .map((k) => ({
       space: k,
-      second: trend(second, (s) => s.spaces?.[k] ?? 0),
-      first: trend(first, (s) => s.spaces?.[k] ?? 0),
-      lastMB: (last?.spaces?.[k] ?? 0) / MB,
+      second: trendMB(second, (s) => s.spaces?.[k] ?? 0),
+      first: trendMB(first, (s) => s.spaces?.[k] ?? 0),
+      lastBytes: last?.spaces?.[k] ?? 0,
     }));
   const loop: LoopStats = last?.loopSinceMark ?? { p50: 0, p99: 0, max: 0, mean: 0 };
   const idleLoop: LoopStats = idleLast?.loopSinceMark ?? { p50: 0, p99: 0, max: 0, mean: 0 };
@@ -375,23 +367,27 @@ async function main(): Promise<void> {
   // "Beyond noise": the fitted growth over the second half exceeds two standard errors of the fit.
   const beyond = (t: typeof rss) => t.n > 2 && t.slope > 2 * t.slopeSe;
 
+  // a table row: the second half's slope, ± 2 SE, growth over the half, residual SD, then the first half's slope
+  // and the last sample's MB where the table has them
+  type Trend = typeof rss;
+  const row = (name: string, t: Trend, t1?: Trend, lastBytes?: number) => [
+    name,
+    t.slope,
+    2 * t.slopeSe,
+    t.slope * halfHours,
+    t.residualSd,
+    t1 ? t1.slope : '',
+    ...(lastBytes === undefined ? [] : [(lastBytes / MB).toFixed(1)]),
+  ];
   console.log('');
   printTable([
     ['second half', 'slope MB/h', '± 2 SE', 'growth over half MB', 'residual SD MB', 'first-half slope MB/h'],
-    ['RSS', rss.slope, 2 * rss.slopeSe, rss.slope * halfHours, rss.residualSd, rss1.slope],
-    ['heap used', heap.slope, 2 * heap.slopeSe, heap.slope * halfHours, heap.residualSd, heap1.slope],
-    ['external', external.slope, 2 * external.slopeSe, external.slope * halfHours, external.residualSd, ''],
-    [
-      'arrayBuffers',
-      arrayBuffers.slope,
-      2 * arrayBuffers.slopeSe,
-      arrayBuffers.slope * halfHours,
-      arrayBuffers.residualSd,
-      '',
-    ],
+    row('RSS', rss, rss1),
+    row('heap used', heap, heap1),
+    row('external', external),
+    row('arrayBuffers', arrayBuffers),
   ]);
   console.log('');
-  const lastMB = (x: number | undefined) => ((x ?? 0) / MB).toFixed(1);
   printTable([
     [
       'heap by V8 space',
@@ -402,51 +398,11 @@ async function main(): Promise<void> {
       'first-half slope MB/h',
       'last MB',
     ],
-    ...bySpace.map((b) => [
-      b.space,
-      b.second.slope,
-      2 * b.second.slopeSe,
-      b.second.slope * halfHours,
-      b.second.residualSd,
-      b.first.slope,
-      b.lastMB.toFixed(1),
-    ]),
-    [
-      'data (not code/trusted)',
-      heapData.slope,
-      2 * heapData.slopeSe,
-      heapData.slope * halfHours,
-      heapData.residualSd,
-      heapData1.slope,
-      lastMB(last && splitHeap(last).data),
-    ],
-    [
-      'code + trusted spaces',
-      compiled.slope,
-      2 * compiled.slopeSe,
-      compiled.slope * halfHours,
-      compiled.residualSd,
-      compiled1.slope,
-      lastMB(last && splitHeap(last).compiled),
-    ],
-    [
-      'V8 machine code + meta',
-      v8Code.slope,
-      2 * v8Code.slopeSe,
-      v8Code.slope * halfHours,
-      v8Code.residualSd,
-      v8Code1.slope,
-      lastMB(last?.code?.codeAndMetadata),
-    ],
-    [
-      'V8 bytecode + meta',
-      v8Bytecode.slope,
-      2 * v8Bytecode.slopeSe,
-      v8Bytecode.slope * halfHours,
-      v8Bytecode.residualSd,
-      v8Bytecode1.slope,
-      lastMB(last?.code?.bytecodeAndMetadata),
-    ],
+    ...bySpace.map((b) => row(b.space, b.second, b.first, b.lastBytes)),
+    row('data (not code/trusted)', heapData, heapData1, last ? splitHeap(last).data : 0),
+    row('code + trusted spaces', compiled, compiled1, last ? splitHeap(last).compiled : 0),
+    row('V8 machine code + meta', v8Code, v8Code1, last?.code?.codeAndMetadata ?? 0),
+    row('V8 bytecode + meta', v8Bytecode, v8Bytecode1, last?.code?.bytecodeAndMetadata ?? 0),
   ]);
   if (snapshots.length) console.log(`heap snapshots: ${snapshots.join(' ')}`);
   console.log(

@@ -13,7 +13,7 @@ import { numberFlag, parseFlags, printTable } from './cli';
 import { linearTrend } from './trend';
 import type { ProbeSample } from '../soak-probe';
 
-const MB = 1024 * 1024;
+export const MB = 1024 * 1024;
 
 export type Sample = ProbeSample & { elapsedS: number };
 
@@ -36,6 +36,17 @@ export function splitHeap(s: Pick<ProbeSample, 'spaces'>): Split {
   return { data, compiled };
 }
 
+/** Linear trend of pick (bytes) over the samples' time: slope in MB per hour, its standard error, residual SD in MB. */
+export function trendMB<S extends { elapsedS: number }>(
+  samples: readonly S[],
+  pick: (s: S) => number,
+): ReturnType<typeof linearTrend> {
+  return linearTrend(
+    samples.map((s) => s.elapsedS / 3600),
+    samples.map((s) => pick(s) / MB),
+  );
+}
+
 /** Slope (MB per hour) of pick over each of `parts` equal stretches of time, with its standard error. */
 export function partSlopes(
   samples: readonly Sample[],
@@ -48,10 +59,7 @@ export function partSlopes(
     const set = samples.filter(
       (s) => s.elapsedS >= (end * p) / parts && (p === parts - 1 || s.elapsedS < (end * (p + 1)) / parts),
     );
-    const t = linearTrend(
-      set.map((s) => s.elapsedS / 3600),
-      set.map((s) => pick(s) / MB),
-    );
+    const t = trendMB(set, pick);
     out.push({ slope: t.slope, se: t.slopeSe });
   }
   return out;
