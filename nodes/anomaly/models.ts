@@ -342,6 +342,8 @@ export function trainModel(
   const s = scoreMatrix(params, Xf, n).score;
   let cal = s;
   const followed = Array.from({ length: d }, (_, j) => j).filter((j) => !adapt.includes(j));
+  // each fold's model and means, kept only for the calibration behind a follower below
+  const calibrateFollowing = !!follow && blocked && !!o.calibrateFollowing;
   const held: { params: KindParams; lo: number; hi: number; mean: number[] }[] = [];
   if (blocked) {
     cal = new Float64Array(n);
@@ -356,6 +358,7 @@ export function trainModel(
       rest.set(Xf.subarray(hi * d), lo * d);
       const fold = module.train(rest, m, d, quiet, ignore).params;
       cal.set(scoreMatrix(fold, Xf.subarray(lo * d, hi * d), hi - lo).score, lo);
+      if (!calibrateFollowing) continue;
       const mean = followed.map((j) => {
         let v = 0;
         for (let i = 0; i < m; i++) v += rest[i * d + j] / m;
@@ -366,7 +369,7 @@ export function trainModel(
   }
   let threshold = quantile(cal, tq) * tf;
   let smoothedThreshold = quantile(movingMean(cal, w), tq) * tf;
-  if (follow && blocked && o.calibrateFollowing) {
+  if (calibrateFollowing) {
     // Each held-out block again, behind a follower started at its fold's means and gated by the threshold above.
     const again = new Float64Array(n);
     for (const h of held) {
