@@ -272,6 +272,9 @@ interface Counter {
   resetTo: number | null;
 }
 
+/** A deep copy of plain JSON state (what `state()` saves and `restore()` reads). */
+const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+
 /** A context is taken for a counter after this many equal rises in a row (ambient or a lot never do that). */
 const COUNTER_RUN = 5;
 const newCounter = (): Counter => ({ step: null, run: 0, resetAt: null, resetTo: null });
@@ -372,7 +375,6 @@ export class Tuner {
 
   /** The learned state, as plain JSON (bounded: a few hundred numbers), for `restore` after a restart. */
   state(): TunerState {
-    const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
     return {
       version: 1,
       key: this.key(),
@@ -446,7 +448,6 @@ export class Tuner {
       (!filterOk(s.energy.filter) || !noiseOk(s.energy.noise) || !finite(s.energy.ref))
     )
       fail('bad energy model');
-    const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
     this.cur = [...s.current];
     this.good = [...s.lastGood];
     this.start = [...s.start];
@@ -625,6 +626,22 @@ export class Tuner {
   private lead(f: Filter, u: readonly number[], z: readonly number[]): number {
     const o = this.options;
     let aim = 0;
+    // How far the quality can move in one part: each setpoint by its step, in the direction that helps
+    // (the same for every counter; worked out when the first counter needs it).
+    let rate: number | undefined;
+    const stepRate = (): number => {
+      if (rate !== undefined) return rate;
+      const stepU = o.setpoints.map((sp) => (2 * sp.maxStep) / (sp.max - sp.min));
+      rate = 0;
+      for (let i = 0; i < this.d; i++) {
+        const up = [...u];
+        const dn = [...u];
+        up[i] += stepU[i];
+        dn[i] -= stepU[i];
+        rate += Math.abs(predict(f, this.features(up, z)).m - predict(f, this.features(dn, z)).m) / 2;
+      }
+      return rate;
+    };
     this.counters.forEach((c, k) => {
       const v = this.lastContext[k];
       const sc = this.scale[k];
@@ -639,17 +656,8 @@ export class Tuner {
         return predict(f, this.features(u, zz)).m;
       };
       const jump = at(c.resetTo) - at(c.resetAt);
-      // How far the quality can move in one part: each setpoint by its step, in the direction that helps.
-      const stepU = o.setpoints.map((sp) => (2 * sp.maxStep) / (sp.max - sp.min));
-      let rate = 0;
-      for (let i = 0; i < this.d; i++) {
-        const up = [...u];
-        const dn = [...u];
-        up[i] += stepU[i];
-        dn[i] -= stepU[i];
-        rate += Math.abs(predict(f, this.features(up, z)).m - predict(f, this.features(dn, z)).m) / 2;
-      }
-      const share = (Math.abs(jump) - rate) / 2 - (before - 1) * rate;
+      const perPart = stepRate();
+      const share = (Math.abs(jump) - perPart) / 2 - (before - 1) * perPart;
       if (share > 0) aim -= Math.sign(jump) * share;
     });
     return aim;
