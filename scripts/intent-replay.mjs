@@ -5,9 +5,9 @@
 // that commit had never seen the batch. This script rebuilds that parser from git (transpiled, no type
 // check), scores it on the batch as committed then (gold labels of today where the text is unchanged), and
 // combines its answer with the classifier trained on every OTHER batch of today (parse.ts BLEND: class c
-// scores weight * p(c) + (1 - weight) * [c is the parser's pick] * its confidence; a negated command stays
-// out of scope). Intent accuracy only (slots need the new parser); also at other weights, and the per
-// utterance records go to dist/replay/records[-strict].json.
+// scores weight * p(c) + (1 - weight) * [c is the parser's pick] * its confidence, a pick with confidence
+// >= cap stands, a negated command stays out of scope). Intent accuracy only (slots need the new parser);
+// also at other weights. The per utterance records go to dist/replay/records[-strict].json.
 //
 // Needs git history and a build: npm run build && node scripts/intent-replay.mjs [--lambda x] [--strict]
 // --strict: the classifier learns only from batches committed BEFORE the batch it scores.
@@ -87,7 +87,7 @@ const byWeight = WEIGHTS.map(() => 0);
 /** Per utterance: gold, the old parser's intent and confidence, the classifier's class and probabilities. */
 const records = [];
 console.log(
-  `first-sight replay, lambda ${lambda}, classifier weight ${BLEND.weight}${strict ? ', strict (earlier batches only)' : ''}`,
+  `first-sight replay, lambda ${lambda}, classifier weight ${BLEND.weight}, cap ${BLEND.cap}${strict ? ', strict (earlier batches only)' : ''}`,
 );
 console.log(
   `${'batch (parser of the commit that added it)'.padEnd(46)}${'n'.padStart(5)}  parser classif combined`,
@@ -119,7 +119,9 @@ files.forEach((f, i) => {
     const negated = (r.issues ?? []).some((x) => x.kind === 'negated');
     const own = proba[model.classes.indexOf(r.intent)] ?? 0;
     const blend = (w) =>
-      w * guess.p > w * own + (1 - w) * r.confidence && !(negated && isCommand(guess.label))
+      r.confidence < BLEND.cap &&
+      w * guess.p > w * own + (1 - w) * r.confidence &&
+      !(negated && isCommand(guess.label))
         ? guess.label
         : r.intent;
     const pick = blend(BLEND.weight);
