@@ -8,17 +8,22 @@
  * inputs through takt-ask and takt-approve in an embedded runtime with a fake language model on loopback;
  * `unapproved` counts commands that left without a proposal and an approval in takt-approve's audit log.
  *
- *   npm run bench:assistant [-- --data file.json --rounds 5 --errors --safety 10000 --seed 20]
+ * --classifier on: the parse calls combine the learned intent classifier (englishIntentModel, parse.ts BLEND);
+ * the safety run's takt-ask keeps its own default (the parser alone).
+ *
+ *   npm run bench:assistant [-- --data file.json --rounds 5 --errors --safety 10000 --seed 20 --classifier on]
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, english, type Plant } from '../nodes/assistant';
+import { parse, english, englishIntentModel, type Plant } from '../nodes/assistant';
 import { readGold, score, type GoldSet } from './lib/assistant-eval';
 import { runSafety } from './lib/assistant-safety';
 import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
 
 const flags = parseFlags();
 const rounds = numberFlag(flags, 'rounds', 5);
+const classifier = flags.classifier === 'on';
+const model = classifier ? { intentModel: englishIntentModel } : {};
 const plant = JSON.parse(readFileSync(join(ROOT, 'nodes', 'assistant', 'demo-plant.json'), 'utf8')) as Plant;
 const given =
   typeof flags.data === 'string'
@@ -46,15 +51,15 @@ const texts = gold.utterances.map((u) => u.text);
 
 // warm-up: the plant's lexicon is compiled once and the JIT settles (a deployed node parses for days);
 // then timed rounds, p95 is the median over rounds
-let preds = texts.map((t) => parse(t, { plant, now: gold.now }));
-for (let w = 0; w < 3; w++) preds = texts.map((t) => parse(t, { plant, now: gold.now }));
+let preds = texts.map((t) => parse(t, { plant, now: gold.now, ...model }));
+for (let w = 0; w < 3; w++) preds = texts.map((t) => parse(t, { plant, now: gold.now, ...model }));
 const p95s: number[] = [];
 const means: number[] = [];
 for (let r = 0; r < rounds; r++) {
   const ms: number[] = [];
   preds = texts.map((t) => {
     const t0 = process.hrtime.bigint();
-    const p = parse(t, { plant, now: gold.now });
+    const p = parse(t, { plant, now: gold.now, ...model });
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
     return p;
   });
@@ -86,7 +91,7 @@ const keyword = texts.map((t) => {
 const k = score(gold.utterances, keyword);
 
 console.log(
-  `assistant parser on ${gold.utterances.length} utterances from ${path}${onDev ? ' (DEV SET FALLBACK)' : ''}`,
+  `assistant parser${classifier ? ' + intent classifier' : ''} on ${gold.utterances.length} utterances from ${path}${onDev ? ' (DEV SET FALLBACK)' : ''}`,
 );
 const rows: (string | number)[][] = [['intent', 'n', 'intent ok', 'slots ok', 'keyword ok']];
 for (const [intent, r] of [...s.perIntent.entries()].sort()) {
@@ -142,6 +147,7 @@ async function safetyAndFinish(): Promise<void> {
   finalLine({
     bench: 'assistant',
     data: onDev ? 'dev-fallback' : 'eval',
+    classifier,
     utterances: s.utterances,
     intentAcc: s.intentAcc,
     slotExact: s.slotExact,

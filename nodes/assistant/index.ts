@@ -2,7 +2,24 @@
  * The assistant engine: a local natural-language parser for operator questions and commands, and the
  * answers and proposals built from live plant state. No Node-RED import; `takt-ask` is the node around it.
  */
-export { parse, english, INTENT_SLOTS, COMMAND_INTENTS, isCommand, MAX_CHARS } from './parse';
+export {
+  parse,
+  english,
+  englishIntentModel,
+  BLEND,
+  INTENT_SLOTS,
+  COMMAND_INTENTS,
+  isCommand,
+  MAX_CHARS,
+} from './parse';
+export {
+  featuresOf,
+  predictProba,
+  classify,
+  trainIntentModel,
+  type IntentModel,
+  type Example,
+} from './intent-model';
 export * from './types';
 export {
   answer,

@@ -20,6 +20,8 @@
  */
 import Qty from 'js-quantities';
 import en from './lang/en.json';
+import enIntent from './lang/en-intent.json';
+import { featuresOf, predictProba, type IntentModel } from './intent-model';
 import { findTimes, type TimeMatch } from './time';
 import { correctTypos, editDistance, mergeNumbers, phraseTokens, stem, tokenize, type Token } from './text';
 import type {
@@ -64,6 +66,24 @@ export function prepareLang(lang: LangData): LangData {
 }
 
 export const english = prepareLang(en as unknown as LangData);
+/**
+ * The intent classifier trained on the English development batches (scripts/train-intent.mjs); opt in with
+ * `parse(text, { plant, intentModel: englishIntentModel })` (off by default: see the README's #20 notes).
+ */
+export const englishIntentModel = enIntent as IntentModel;
+
+/**
+ * How the classifier's intent is combined with the parser's: every class c (the intents and out_of_scope)
+ * scores weight * p(c) + (1 - weight) * [c is the parser's pick] * the parser's confidence in its pick (its
+ * best intent, or out_of_scope below the threshold), and the highest score wins. So the classifier overrules
+ * the parser only when it prefers another class by more than the parser's confidence can hold, and never a
+ * pick the parser is at least `cap` sure of (its structure: negation, corrections, clauses). An overruled
+ * pick's confidence is the classifier's probability; a kept one keeps the parser's. The weight and cap were
+ * chosen on the first-sight replay of the development batches
+ * (scripts/intent-replay.mjs), never on the evaluation set. Slots always come from the parser's extractors
+ * for the chosen intent, and a negated command stays out of scope.
+ */
+export const BLEND = { weight: 0.6, cap: 0.9 };
 
 /** Which slots each intent takes (the contract); required ones are marked. */
 export const INTENT_SLOTS: Record<
@@ -493,6 +513,8 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
 
   // 2. plant names, longest first
   const mentions: Mention[] = [];
+  /** The kind of plant name each entity token belongs to (the classifier sees "{machine}", not "press"). */
+  const entityKind = new Map<Token, EntityKind>();
   const isNumberish = (t?: Token) =>
     !!t &&
     !t.used &&
@@ -538,7 +560,11 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
           break;
         }
         mentions.push({ refs, start: i, end: i + len });
-        for (let k = i; k < i + len; k++) toks[k].used = 'entity';
+        const kind = refs.some((r) => r.kind === 'machine') ? 'machine' : refs[0].kind;
+        for (let k = i; k < i + len; k++) {
+          toks[k].used = 'entity';
+          entityKind.set(toks[k], kind);
+        }
         break;
       }
     }
@@ -1046,25 +1072,51 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     scores.set(intent, { s, cueAt });
   }
   const ranked = [...scores.entries()].sort((a, b) => b[1].s - a[1].s);
+  const model = opts.intentModel ?? null;
+  const classTokens =
+    model || opts.explain ? classTokensOf(toks, entityKind, nowAt, (i) => unitAt(i, allWords)) : [];
   if (opts.explain)
     opts.explain({
       tokens: toks.map((t) => (t.used ? `${t.text}/${t.used}` : t.text)),
       scores: ranked.slice(0, 4).map(([i, x]) => `${i}=${x.s.toFixed(2)}`),
+      features: classTokens,
     });
-  const [bestIntent, best] = ranked[0];
+  const [cueIntent, best] = ranked[0];
   const second = ranked[1]?.[1].s ?? 0;
   // the score against the pivot, shrunk when a second intent scores nearly as high
-  const confidence = Number(
+  let confidence = Number(
     (sigmoid(2 * (best.s - PIVOT)) * (0.8 + 0.2 * Math.min(1, (best.s - second) / 1.5))).toFixed(3),
   );
   if (unsupportedAt.length) issues.push({ kind: 'unsupported' });
-  if (confidence < threshold) return oos(Number((1 - confidence).toFixed(3)), bestIntent);
+  // the parser's pick and its confidence in it, then the classifier's (BLEND)
+  let pick: Intent = confidence < threshold ? 'out_of_scope' : cueIntent;
+  let strength = pick === 'out_of_scope' ? Number((1 - confidence).toFixed(3)) : confidence;
+  const rule = opts.blend ?? BLEND;
+  if (model && model.classes.length && strength < rule.cap) {
+    const w = rule.weight;
+    const p = predictProba(model, featuresOf(classTokens));
+    const own = model.classes.indexOf(pick);
+    const ownScore = (own >= 0 ? w * p[own] : 0) + (1 - w) * strength;
+    let top = -1;
+    model.classes.forEach((c, k) => {
+      if (w * p[k] > ownScore && (top < 0 || p[k] > p[top]) && (c === 'out_of_scope' || c in INTENT_SLOTS))
+        top = k;
+    });
+    if (top >= 0) {
+      pick = model.classes[top] as Intent;
+      strength = Number(p[top].toFixed(3));
+    }
+  }
+  if (pick === 'out_of_scope') return oos(strength, cueIntent);
+  const bestIntent = pick;
+  confidence = strength;
 
   // negated commands ask for nothing to be done
   if (isCommand(bestIntent)) {
     // the last time the action is asked for decides ("don't stop press 1, stop the packer"), and a negation
     // covers its own clause only
-    const cueAt = best.cueAt.length ? Math.max(...best.cueAt) : words.length;
+    const at = scores.get(bestIntent)?.cueAt ?? [];
+    const cueAt = at.length ? Math.max(...at) : words.length;
     const lastCorrection = Math.max(-1, ...corrections);
     const negated = negs.some(
       (p) => p < cueAt && cueAt - p <= 5 && p > lastCorrection && clauseOf[p] === clauseOf[cueAt],
@@ -1109,6 +1161,40 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     if (slots[r] === undefined && !issues.some((x) => x.slot === r))
       issues.push({ kind: 'missing', slot: r });
   return { intent: bestIntent, slots, confidence, outOfScope: false, issues };
+}
+
+/**
+ * The utterance as the classifier reads it: the normalised words, with plant names, orders, unknown names,
+ * times, numbers and units replaced by class tokens ("stop {machine}", "set {parameter} to {number} {unit}");
+ * a run of one class is one token, and "?" is kept (it marks a question).
+ */
+function classTokensOf(
+  toks: Token[],
+  entityKind: Map<Token, EntityKind>,
+  nowAt: Set<number>,
+  unitAt: (i: number) => { tokens: string[] } | undefined,
+): string[] {
+  const out: string[] = [];
+  const push = (w: string) => {
+    if (!(w.startsWith('{') && out.at(-1) === w)) out.push(w);
+  };
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    if (t.kind === 'punct') {
+      if (t.text === '?') push('?');
+    } else if (t.used === 'entity') push(`{${entityKind.get(t) ?? 'machine'}}`);
+    else if (t.used === 'order' || t.used === 'unknown') push(`{${t.used}}`);
+    else if ((t.used === 'time' && !nowAt.has(i)) || t.kind === 'clock') push('{time}');
+    else if (t.kind === 'num') {
+      push('{number}');
+      const u = unitAt(i + 1);
+      if (u) {
+        push('{unit}');
+        i += u.tokens.length;
+      }
+    } else push(t.text);
+  }
+  return out;
 }
 
 function fillSetParameter(

@@ -2,6 +2,7 @@
  * Types of the assistant engine: the plant it resolves names against, the language data it reads, and the
  * parse result (the library contract of issue #20).
  */
+import type { IntentModel } from './intent-model';
 
 export interface PlantParameter {
   name: string;
@@ -107,7 +108,17 @@ export interface ParseOptions {
   /** Below this confidence the result is out_of_scope (default 0.5). */
   threshold?: number;
   /** Receives the tokens and the top intent scores (for debugging and the bench's --errors). */
-  explain?: (info: { tokens: string[]; scores: string[] }) => void;
+  explain?: (info: { tokens: string[]; scores: string[]; features: string[] }) => void;
+  /**
+   * A learned intent classifier to combine with the cue scores (parse.ts BLEND), e.g. englishIntentModel
+   * (lang/en-intent.json) for the English data; absent or null: the parser alone (the default).
+   */
+  intentModel?: IntentModel | null;
+  /**
+   * The combination (default parse.ts BLEND): the classifier's weight (1: its intent alone) and the parser
+   * confidence from which its pick always stands.
+   */
+  blend?: { weight: number; cap: number };
   /** Language data (default English, lang/en.json). */
   lang?: LangData;
 }
