@@ -8,10 +8,11 @@
  * inputs through takt-ask and takt-approve in an embedded runtime with a fake language model on loopback;
  * `unapproved` counts commands that left without a proposal and an approval in takt-approve's audit log.
  *
- * --classifier on: the parse calls combine the learned intent classifier (englishIntentModel, parse.ts BLEND);
- * the safety run's takt-ask keeps its own default (the parser alone).
+ * The parse calls combine the learned intent classifier (englishIntentModel, parse.ts BLEND), as parse and
+ * takt-ask do by default; --classifier off scores the cue-scored parser alone (the safety run's takt-ask keeps
+ * its default either way).
  *
- *   npm run bench:assistant [-- --data file.json --rounds 5 --errors --safety 10000 --seed 20 --classifier on]
+ *   npm run bench:assistant [-- --data file.json --rounds 5 --errors --safety 10000 --seed 20 --classifier off]
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,8 +23,8 @@ import { finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
 
 const flags = parseFlags();
 const rounds = numberFlag(flags, 'rounds', 5);
-const classifier = flags.classifier === 'on';
-const model = classifier ? { intentModel: englishIntentModel } : {};
+const classifier = flags.classifier !== 'off';
+const model = { intentModel: classifier ? englishIntentModel : null };
 const plant = JSON.parse(readFileSync(join(ROOT, 'nodes', 'assistant', 'demo-plant.json'), 'utf8')) as Plant;
 const given =
   typeof flags.data === 'string'

@@ -67,8 +67,8 @@ export function prepareLang(lang: LangData): LangData {
 
 export const english = prepareLang(en as unknown as LangData);
 /**
- * The intent classifier trained on the English development batches (scripts/train-intent.mjs); opt in with
- * `parse(text, { plant, intentModel: englishIntentModel })` (off by default: see the README's #20 notes).
+ * The intent classifier trained on the English development batches (scripts/train-intent.mjs), combined with the
+ * cue scores by default for the English data; `parse(text, { plant, intentModel: null })` parses without it.
  */
 export const englishIntentModel = enIntent as IntentModel;
 
@@ -1072,7 +1072,9 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
     scores.set(intent, { s, cueAt });
   }
   const ranked = [...scores.entries()].sort((a, b) => b[1].s - a[1].s);
-  const model = opts.intentModel ?? null;
+  // the English classifier is on by default for the English data; another language brings its own or none
+  const model =
+    opts.intentModel === undefined ? (lang === english ? englishIntentModel : null) : opts.intentModel;
   const classTokens =
     model || opts.explain ? classTokensOf(toks, entityKind, nowAt, (i) => unitAt(i, allWords)) : [];
   if (opts.explain)

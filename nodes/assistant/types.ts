@@ -111,7 +111,8 @@ export interface ParseOptions {
   explain?: (info: { tokens: string[]; scores: string[]; features: string[] }) => void;
   /**
    * A learned intent classifier to combine with the cue scores (parse.ts BLEND), e.g. englishIntentModel
-   * (lang/en-intent.json) for the English data; absent or null: the parser alone (the default).
+   * (lang/en-intent.json), the default for the English data (absent: englishIntentModel with the English data,
+   * none with another language's); null: the parser alone.
    */
   intentModel?: IntentModel | null;
   /**

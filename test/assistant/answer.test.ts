@@ -96,7 +96,7 @@ describe('assistant answers and proposals', () => {
   });
 
   it('no proposal for a missing or ambiguous name, a value outside the limits, a negation, or without a required user', () => {
-    assert.equal(reply('please expedite the order').refused, 'missing');
+    assert.equal(reply('please rush the order').refused, 'missing');
     assert.equal(reply('set the offset to 0.1').refused, 'ambiguous');
     assert.equal(reply('set the packer speed to 12').refused, 'out_of_limits');
     assert.match(reply('set the packer speed to 12').text, /0 to 8 packs\/min/);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BLEND, englishIntentModel, parse, type Plant } from '../../nodes/assistant';
+import { BLEND, englishIntentModel, type LangData, parse, type Plant } from '../../nodes/assistant';
 import demoPlant from '../../nodes/assistant/demo-plant.json';
 import {
   classify,
@@ -137,9 +137,19 @@ describe('assistant intent classifier', () => {
       assert.deepEqual(q('what is the cure oven up to').slots, { machine: 'Oven1' });
       assert.equal(q('what is the cure oven up to').intent, 'status');
     });
-    it('off by default; weight 0 is the parser alone; a pick the parser is sure of stands', () => {
+    it('on by default for the English data; weight 0 is the parser alone; a pick the parser is sure of stands', () => {
+      for (const text of ['bring the press back up', 'what is the oee of line 1 today', 'tell me a joke'])
+        assert.deepEqual(parse(text, { plant, now }), q(text));
+      // another language's data brings its own classifier or none: the English one is not applied to it
+      const de = JSON.parse(
+        readFileSync(join(ROOT, 'test', 'assistant', 'lang-de.json'), 'utf8'),
+      ) as LangData;
+      for (const text of ['starte die Presse', 'wie ist die OEE der Presse heute'])
+        assert.deepEqual(
+          parse(text, { plant, now, lang: de }),
+          parse(text, { plant, now, lang: de, intentModel: null }),
+        );
       for (const text of ['bring the press back up', 'what is the oee of line 1 today', 'tell me a joke']) {
-        assert.deepEqual(parse(text, { plant, now }), q(text, { intentModel: null }));
         assert.deepEqual(q(text, { blend: { weight: 0, cap: 1 } }), q(text, { intentModel: null }));
       }
       // the classifier alone reads "do not rush" as out of scope; the parser is sure of the clause structure
