@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse, type Plant } from '../../nodes/assistant';
 import demo from '../../nodes/assistant/demo-plant.json';
 import {
@@ -13,6 +15,7 @@ import {
   numberWords,
   pickHeard,
   pcm16,
+  readDictionary,
   Recognizer,
   run,
   say,
@@ -23,7 +26,10 @@ import {
   noiseFloorRms,
   withNoiseFloor,
 } from '../../nodes/assistant/voice';
+import { Decoder } from '../../nodes/assistant/voice-decoder';
 import { arpaModel, fillSentences } from '../../nodes/assistant/voice-lm';
+import { sample, timePhrase } from '../../nodes/assistant/voice-phrase';
+import { mulberry32 } from '../../nodes/core/random';
 import { english } from '../../nodes/assistant/parse';
 import { sameSlots } from '../../bench/lib/assistant-eval';
 import { generate } from '../../bench/lib/voice-commands';
@@ -85,6 +91,49 @@ describe('assistant voice: grammar and dictionary', () => {
     // every grammar word has a pronunciation
     const dictWords = new Set(g.dict.split('\n').map((l) => l.split(' ')[0].replace(/\(\d+\)$/, '')));
     for (const w of g.words) assert.ok(dictWords.has(w), w);
+  });
+
+  it('reads a four-digit part number in pairs too ("6205": sixty two oh five)', function () {
+    if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
+    const m = buildLanguageModel(plant);
+    assert.match(m.dict, /^6205\(\d\) S IH K S T IY T UW OW F AY V$/m);
+    assert.match(m.dict, /^6205\(\d\) S IH K S T IY T UW Z IH R OW F AY V$/m);
+    // three digits are not paired
+    assert.doesNotMatch(m.dict, /^105\(\d\) T EH N/m);
+  });
+
+  it('builds one time phrase from the time words for the grammar and the language model', function () {
+    if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
+    const dict = readDictionary(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`);
+    const time = timePhrase(english, spokenWords, ['the'], (w) => dict.has(w));
+    const rnd = mulberry32(5);
+    const said = (max: number) => () => numberWords(1 + Math.floor(rnd() * max), english);
+    const phrases = Array.from({ length: 300 }, () =>
+      sample(time, rnd, { int: said(30), below100: said(23) }).join(' '),
+    );
+    // typed short forms and typos of the time words are not said
+    for (const p of phrases) assert.doesNotMatch(p, /\b(tmrw|tomorow|mins|min|hrs|mon|thu)\b/, p);
+    // the parser reads nearly every one as a time ("at eight four pm" is not)
+    const read = phrases.filter((p) => parse(`oee of the press ${p}`, { plant, now: NOW }).slots.period);
+    assert.ok(read.length >= 0.95 * phrases.length, `${read.length}/${phrases.length}`);
+    // every kind of time phrase comes up: a clock time, a stretch back, a day, a shift, a while ahead
+    for (const re of [
+      /^since \w+/,
+      /\b(last|past|previous) [a-z ]+ (hours|minutes|days)$/,
+      /^tomorrow\b/,
+      /\bshift$/,
+      /^in \w+ hours$/,
+    ])
+      assert.ok(
+        phrases.some((q) => re.test(q)),
+        String(re),
+      );
+    // the language model counts the timed patterns; the grammar's <time> rule has the same phrases
+    const lm = buildLanguageModel(plant);
+    assert.ok(lm.words.includes('since') && lm.words.includes('tomorrow'));
+    const g = buildPatternGrammar(plant);
+    assert.match(g.jsgf, /<time> = .*\blast\b.*;/);
+    assert.match(g.jsgf, /^public <utterance> = .*<time> please/m);
   });
 
   it("follows another plant's names (no fixed sentence list)", function () {
@@ -320,6 +369,41 @@ describe('assistant voice: grammar and dictionary', () => {
     );
   });
 
+  it('reads each word with espeak-ng once per process', function () {
+    if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
+    const first = espeakReadings(['zorblex'], englishVoice);
+    assert.ok(first.get('zorblex'), 'espeak-ng reads a made-up word');
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      // espeak-ng cannot run now: the reading comes from the cache, a new word gets none
+      assert.equal(espeakReadings(['zorblex'], englishVoice).get('zorblex'), first.get('zorblex'));
+      assert.equal(espeakReadings(['quibbix'], englishVoice).size, 0);
+    } finally {
+      process.env.PATH = path;
+    }
+    // a failed reading is not kept: with espeak-ng back the word is read
+    assert.ok(espeakReadings(['quibbix'], englishVoice).get('quibbix'));
+  });
+
+  it('a decoder names the Debian package when its binary is missing, and refuses work after dispose', async () => {
+    const d = new Decoder({
+      bin: 'takt-no-such-binary',
+      args: [],
+      dir: mkdtempSync(join(tmpdir(), 'takt-dec-')),
+      nbest: 0,
+      timeoutMs: 5000,
+      packages: 'takt-pkg',
+    });
+    await assert.rejects(d.decode(wav(16000, 1)), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'voice.missingBinary');
+      assert.match(e.message, /install the Debian package\(s\) takt-pkg/);
+      return true;
+    });
+    d.dispose();
+    await assert.rejects(d.decode(wav(16000, 1)), { code: 'voice.closed' });
+  });
+
   it('names the model package when the acoustic model is missing', () => {
     assert.throws(
       () => new Recognizer(plant, { modelDir: '/nonexistent/model' }),
@@ -356,6 +440,7 @@ describe('assistant voice: round trip with the real binaries', function () {
 
   it('decodes only words of the domain model, and hears a spoken command right', async () => {
     const t = await rec.transcribe(await say('put order 105 first', { voice: 'en-us', speed: 150 }));
+    assert.ok(t.passes.first.best.score < 0 && t.passes.first.alternatives.length >= 1);
     const words = new Set(rec.model.words);
     for (const w of t.text.split(' ').filter(Boolean)) assert.ok(words.has(w), `${w} in ${t.text}`);
     // no second pass by default
@@ -381,6 +466,8 @@ describe('assistant voice: round trip with the real binaries', function () {
       if (heard.intent === c.intent && sameSlots(heard.slots, gold)) ok++;
       else wrong.push(`${c.text} -> ${t.text}`);
     }
+    // one decoder process served every command (the model loaded once)
+    assert.equal(rec.processStarts, 1);
     // a synthetic-voice floor under the bench's clean figure (80 %; this set decodes 8 of 12, the same every
     // run: the noise floor and sox are seeded); the grammar without the noise floor got 22 % clean
     console.log(`      voice round trip (CI-sized, clean): ${ok}/${cases.length} fully right`);
@@ -390,8 +477,13 @@ describe('assistant voice: round trip with the real binaries', function () {
   it('with secondPass, decodes the same audio with the sentence-pattern grammar too', async () => {
     const r2 = new Recognizer(plant, { timeoutMs: 200000, secondPass: true });
     try {
-      const t = await r2.transcribe(await say('why did the oven stop', { voice: 'en-us', speed: 150 }));
+      const audio = await say('why did the oven stop', { voice: 'en-us', speed: 150 });
+      const t = await r2.transcribe(audio);
       assert.equal(typeof t.grammar, 'string');
+      // the grammar is compiled once: a second command reuses both decoder processes
+      const again = await r2.transcribe(audio);
+      assert.equal(again.grammar, t.grammar);
+      assert.equal(r2.processStarts, 2);
       const second = new Set(r2.second?.words);
       for (const w of (t.grammar ?? '').split(' ').filter(Boolean))
         assert.ok(second.has(w), `${w} in ${t.grammar}`);
