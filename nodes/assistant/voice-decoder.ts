@@ -37,6 +37,11 @@ export interface DecoderOptions {
   /** How many hypotheses to list (0: only the best). */
   nbest: number;
   timeoutMs: number;
+  /**
+   * Extra time for the first utterance of a new process, which waits for the model to load and the grammar to
+   * compile (seconds; tens of seconds for a large grammar on a loaded machine). Default 120 s.
+   */
+  startupMs?: number;
   /** The Debian packages that ship the binary (named in the error when it is missing). */
   packages: string;
 }
@@ -78,6 +83,8 @@ export class Decoder {
   private lastError = '';
   private lineBuf = '';
   private disposed = false;
+  /** Whether the current process has decoded an utterance (it has loaded its model). */
+  private ready = false;
   /** How many decoder processes this decoder has started (one, unless a process died or timed out). */
   starts = 0;
 
@@ -118,6 +125,7 @@ export class Decoder {
     if (o.nbest > 0) args.push('-nbest', String(o.nbest), '-nbestdir', o.dir);
     const child = spawn(o.bin, [...args, ...o.args], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
+    this.ready = false;
     this.starts++;
     this.lineBuf = '';
     alive.add(child);
@@ -194,6 +202,7 @@ export class Decoder {
       if (hyp) p.best = { text: hyp[1].trim(), score: Number(hyp[2]) };
       else if (line.startsWith(`${p.uttid} done `)) {
         this.pending = undefined;
+        this.ready = true;
         p.resolve({
           best: p.best ?? { text: '', score: 0 },
           alternatives: this.readNbest(p.uttid),
@@ -225,17 +234,15 @@ export class Decoder {
     const audio = join(this.opts.dir, `${uttid}.wav`);
     writeFileSync(audio, wav);
     const child = this.child ?? this.start();
+    const limit = this.opts.timeoutMs + (this.ready ? 0 : (this.opts.startupMs ?? 120_000));
     let timer: NodeJS.Timeout | undefined;
     try {
       return await new Promise<Decoded>((resolve, reject) => {
         this.pending = { uttid, t0: Date.now(), resolve, reject };
         timer = setTimeout(() => {
-          this.fail(
-            child,
-            new TaktError('voice.timeout', `${this.opts.bin} took longer than ${this.opts.timeoutMs} ms`),
-          );
+          this.fail(child, new TaktError('voice.timeout', `${this.opts.bin} took longer than ${limit} ms`));
           child.kill('SIGKILL');
-        }, this.opts.timeoutMs);
+        }, limit);
         writeSync(this.ctl as number, `${uttid}\n`);
       });
     } finally {

@@ -321,6 +321,27 @@ describe('assistant voice: grammar and dictionary', () => {
     );
   });
 
+  it('passes on the meaning both passes heard before the best', () => {
+    // the model's best reads fully (alarms on the oven), but the grammar heard an acknowledgement, and so did
+    // one of the model's n-best in other words: both passes agree on it
+    const best = 'what is the alarm on the oven';
+    const grammar = 'acknowledge the alarm on the oven';
+    assert.equal(
+      pickHeard(
+        best,
+        ['what is the alarms on the oven', 'acknowledge alarm on the oven'],
+        plant,
+        english,
+        grammar,
+      ),
+      grammar,
+    );
+    // nothing of the n-best means what the grammar heard: the best stays
+    assert.equal(pickHeard(best, ['what is the alarms on the oven'], plant, english, grammar), best);
+    // the best and the grammar agree in other words: the best
+    assert.equal(pickHeard('stop oven', [], plant, english, 'stop the oven'), 'stop oven');
+  });
+
   it('builds the second pass grammar from the sentence patterns, filled with the plant', function () {
     if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
     const voice = {
