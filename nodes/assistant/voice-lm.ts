@@ -14,7 +14,6 @@
 import { mulberry32 } from '../core/random';
 import { TaktError } from '../core/errors';
 import type { LangData, Plant } from './types';
-import { sample, type Phrase } from './voice-phrase';
 
 /** Inputs the model needs from the voice module (passed in, so this file has no cycle with voice.ts). */
 export interface LmInputs {
@@ -24,8 +23,6 @@ export interface LmInputs {
   spokenWords: (phrase: string) => string[];
   /** An integer in words (182 -> one hundred and eighty two). */
   numberWords: (n: number, lang: LangData, withAnd?: boolean) => string[];
-  /** The time phrase that fills {time} (voice-phrase.ts timePhrase); without it patterns with {time} are left out. */
-  time?: Phrase;
   /** How many times each pattern is filled (default 20). */
   fills?: number;
   seed?: number;
@@ -85,22 +82,17 @@ export function fillSentences(plant: Plant, inp: LmInputs): string[][] {
     if (r < 0.8) return inp.numberWords(Math.floor(rnd() * 300), inp.lang, rnd() < 0.5);
     return inp.numberWords(Math.floor(rnd() * 5000), inp.lang, rnd() < 0.5);
   };
-  // numbers inside a time phrase: small ones (hours, minutes, a count of hours or days)
-  const small = (max: number) => () => inp.numberWords(1 + Math.floor(rnd() * max), inp.lang);
-  const timeRules = { int: small(30), below100: small(23) };
-  const builtIn = new Set(['num', 'unit', ...(inp.time ? ['time'] : [])]);
   const out: string[][] = [];
   for (const pattern of inp.sentences) {
     const parts = pattern.split(/\s+/).filter((w) => w !== '');
     const classes = parts.filter((w) => /^\{\w+\}$/.test(w)).map((w) => w.slice(1, -1));
-    if (classes.some((c) => !builtIn.has(c) && !names.has(c))) continue;
+    if (classes.some((c) => c !== 'num' && c !== 'unit' && !names.has(c))) continue;
     for (let k = 0; k < (inp.fills ?? 20); k++) {
       const words: string[] = [];
       for (const p of parts) {
         if (!/^\{\w+\}$/.test(p)) words.push(p);
         else if (p === '{num}') words.push(...num());
         else if (p === '{unit}') words.push(...pick(units));
-        else if (p === '{time}' && inp.time) words.push(...sample(inp.time, rnd, timeRules));
         else words.push(...pick(names.get(p.slice(1, -1)) ?? [[]]));
       }
       out.push(words);

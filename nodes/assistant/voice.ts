@@ -38,13 +38,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaktError } from '../core/errors';
 import { mulberry32 } from '../core/random';
-import voiceTimeEn from './lang/en-voice-time.json';
 import voiceEn from './lang/en-voice.json';
 import { english, INTENT_SLOTS, parse } from './parse';
 import type { LangData, Plant, Slots } from './types';
 import { Decoder, type Decoded } from './voice-decoder';
 import { arpaModel, fillSentences } from './voice-lm';
-import { timePhrase, toJsgf } from './voice-phrase';
 
 /** Words the speech side of a language needs beyond the parser's language data. */
 export interface VoiceLang {
@@ -79,11 +77,7 @@ export interface VoiceLang {
   sentences: string[];
 }
 
-/** The English voice data: en-voice.json, with the timed patterns of en-voice-time.json. */
-export const englishVoice: VoiceLang = {
-  ...voiceEn,
-  sentences: [...voiceEn.sentences, ...voiceTimeEn.sentences],
-};
+export const englishVoice: VoiceLang = voiceEn;
 
 export const DEFAULT_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 const PS_BIN = 'pocketsphinx_batch';
@@ -247,12 +241,7 @@ function names(x: { id?: string; name?: string; aliases?: string[] }): string[][
  * plant's names (<machine>, <line>, <order>, <item>, <characteristic>, <parameter>) and times (<time>). A
  * class the plant has no names for is <VOID>.
  */
-function classRules(
-  plant: Plant,
-  lang: LangData,
-  voice: VoiceLang,
-  dict: Map<string, string[]>,
-): Record<string, string> {
+function classRules(plant: Plant, lang: LangData): Record<string, string> {
   const rules: Record<string, string> = {};
   // numbers: integers to 999999 in words, an optional sign and decimals
   const units = Object.keys(lang.numbers.units).map((w) => [w]);
@@ -301,8 +290,28 @@ function classRules(
     ),
   );
 
-  // times: "this shift", "the last two hours", "since six", "tomorrow at two pm" (voice-phrase.ts)
-  rules.time = toJsgf(timePhrase(lang, spokenWords, voice.determiners, (w) => dict.has(w)));
+  // times: "this shift", "last hour", "since six", "tomorrow at two pm", "in three hours", "early shift"
+  const t = lang.time;
+  const durations = Object.values(t.durations).flat();
+  rules.day = alt(
+    P([
+      ...t.now,
+      ...t.today,
+      ...t.yesterday,
+      ...t.tomorrow,
+      ...t.tonight,
+      ...t.lastNight,
+      ...t.dayAfterTomorrow,
+      ...t.morning,
+      ...Object.keys(t.weekdays),
+    ]),
+  );
+  rules.rel = alt(P([...t.this, ...t.last, ...t.next]));
+  rules.period = alt(
+    P([...t.shift, ...durations, ...Object.values(t.shiftNames).flat(), ...t.morning, ...t.partOfDay]),
+  );
+  rules.clock = `( ( <below100> [ <below100> ] | ${alt(P([...t.midnight, ...t.noon]))} ) [ ${alt(P([...t.am, ...t.pm, ...t.oclock]))} ] )`;
+  rules.time = `( <day> [ ${alt(P(t.partOfDay))} ] | <rel> <period> | ${alt(P([...t.since, ...t.at]))} <clock> | ${alt(P(t.in))} <int> ${alt(P(durations))} | ${alt(P([...t.shiftStart, ...t.shiftEnd]))} )`;
   return rules;
 }
 
@@ -310,7 +319,7 @@ function classRules(
 export function buildGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
   const lang = opts.lang ?? english;
   const voice = opts.voice ?? englishVoice;
-  const rules = classRules(plant, lang, voice, baseDictionary(opts));
+  const rules = classRules(plant, lang);
 
   const slotRule: Partial<Record<keyof Slots, string>> = {
     machine: '<machine>',
@@ -399,7 +408,7 @@ function toGrammar(
 export function buildPatternGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
   const lang = opts.lang ?? english;
   const voice = opts.voice ?? englishVoice;
-  const rules = classRules(plant, lang, voice, baseDictionary(opts));
+  const rules = classRules(plant, lang);
   interface Trie {
     end: boolean;
     next: Map<string, Trie>;
@@ -517,15 +526,7 @@ export function buildLanguageModel(plant: Plant, opts: GrammarOptions = {}): Dom
   const lang = opts.lang ?? english;
   const voice = opts.voice ?? englishVoice;
   const dict = baseDictionary(opts);
-  const lm = arpaModel(
-    fillSentences(plant, {
-      sentences: voice.sentences,
-      lang,
-      spokenWords,
-      numberWords,
-      time: timePhrase(lang, spokenWords, voice.determiners, (w) => dict.has(w)),
-    }),
-  );
+  const lm = arpaModel(fillSentences(plant, { sentences: voice.sentences, lang, spokenWords, numberWords }));
   return {
     arpa: lm.arpa,
     ...dictionaryFor(lm.words, dict, lang, voice),

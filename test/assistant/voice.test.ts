@@ -15,7 +15,6 @@ import {
   numberWords,
   pickHeard,
   pcm16,
-  readDictionary,
   Recognizer,
   run,
   say,
@@ -28,8 +27,6 @@ import {
 } from '../../nodes/assistant/voice';
 import { Decoder } from '../../nodes/assistant/voice-decoder';
 import { arpaModel, fillSentences } from '../../nodes/assistant/voice-lm';
-import { sample, timePhrase } from '../../nodes/assistant/voice-phrase';
-import { mulberry32 } from '../../nodes/core/random';
 import { english } from '../../nodes/assistant/parse';
 import { sameSlots } from '../../bench/lib/assistant-eval';
 import { generate } from '../../bench/lib/voice-commands';
@@ -100,40 +97,6 @@ describe('assistant voice: grammar and dictionary', () => {
     assert.match(m.dict, /^6205\(\d\) S IH K S T IY T UW Z IH R OW F AY V$/m);
     // three digits are not paired
     assert.doesNotMatch(m.dict, /^105\(\d\) T EH N/m);
-  });
-
-  it('builds one time phrase from the time words for the grammar and the language model', function () {
-    if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
-    const dict = readDictionary(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`);
-    const time = timePhrase(english, spokenWords, ['the'], (w) => dict.has(w));
-    const rnd = mulberry32(5);
-    const said = (max: number) => () => numberWords(1 + Math.floor(rnd() * max), english);
-    const phrases = Array.from({ length: 300 }, () =>
-      sample(time, rnd, { int: said(30), below100: said(23) }).join(' '),
-    );
-    // typed short forms and typos of the time words are not said
-    for (const p of phrases) assert.doesNotMatch(p, /\b(tmrw|tomorow|mins|min|hrs|mon|thu)\b/, p);
-    // the parser reads nearly every one as a time ("at eight four pm" is not)
-    const read = phrases.filter((p) => parse(`oee of the press ${p}`, { plant, now: NOW }).slots.period);
-    assert.ok(read.length >= 0.95 * phrases.length, `${read.length}/${phrases.length}`);
-    // every kind of time phrase comes up: a clock time, a stretch back, a day, a shift, a while ahead
-    for (const re of [
-      /^since \w+/,
-      /\b(last|past|previous) [a-z ]+ (hours|minutes|days)$/,
-      /^tomorrow\b/,
-      /\bshift$/,
-      /^in \w+ hours$/,
-    ])
-      assert.ok(
-        phrases.some((q) => re.test(q)),
-        String(re),
-      );
-    // the language model counts the timed patterns; the grammar's <time> rule has the same phrases
-    const lm = buildLanguageModel(plant);
-    assert.ok(lm.words.includes('since') && lm.words.includes('tomorrow'));
-    const g = buildPatternGrammar(plant);
-    assert.match(g.jsgf, /<time> = .*\blast\b.*;/);
-    assert.match(g.jsgf, /^public <utterance> = .*<time> please/m);
   });
 
   it("follows another plant's names (no fixed sentence list)", function () {
