@@ -14,15 +14,19 @@
  * under the speech: synthetic or gated audio holds runs of exact digital silence, whose log energies throw
  * the decoder's noise estimate and feature normalisation off (a clean espeak-ng sentence decoded as one
  * word). A microphone's own room noise is usually near or above that floor, so it changes little there.
- * pocketsphinx_batch decodes the whole recording as one utterance and lists its n best hypotheses. With the
- * language model and `secondPass`, a second pass decodes the same audio at the same time against a grammar of
- * the same sentence patterns (buildPatternGrammar), which hears only whole sentences of the domain; the parser
- * picks among both passes' hypotheses (pickHeard). It is off by default: pocketsphinx compiles the grammar in
- * every run, which costs more time than its 4 and 2 commands in 100 are worth. Measured and not kept (bench:voice, generated and held-out
- * sets): the grammar's hypothesis first, or whichever of the two has the better acoustic score (the grammar's
- * nearly always has: 59 and 47 fully right, against 71 and 53 for pickHeard's order); pocketsphinx
+ * pocketsphinx_batch decodes the whole recording as one utterance and lists its n best hypotheses; each search
+ * runs in a decoder process started once per plant and kept (voice-decoder.ts), so the acoustic model loads
+ * and a grammar compiles once, not per command. With the language model and `secondPass`, a second decoder
+ * hears the same audio at the same time against a grammar of the same sentence patterns
+ * (buildPatternGrammar), which hears only whole sentences of the domain; the parser picks among both passes'
+ * hypotheses (pickHeard: first the meaning both passes heard). It is off by default: it hears about 5 more
+ * commands in 100 on synthetic voices, but the grammar's search costs three to four times the language
+ * model's CPU per command and its decoder holds about 300 MB (README, bench:voice). Measured and not kept
+ * (bench:voice, generated and held-out sets): the grammar's hypothesis first, or whichever of the two has the
+ * better acoustic score (59 and 47 fully right, against 71 and 53 for pickHeard's order then); pocketsphinx
  * -remove_noise no (69 and 42, against 67 and 51 without a second pass); a sox band limit to 100-4000 Hz
- * (34 and 24); -cmn batch (no change).
+ * (34 and 24); -cmn batch (no change); a {time} class in the sentence patterns filled from the language's
+ * time words (72 and 53 against 73 and 56: the model then hears time words where there are none).
  *
  * The grammar is one rule per intent: an optional lead ("can you", "what is"), the intent's cue phrases (one
  * or two), an optional helper verb, the intent's names in any order (each after an optional preposition and
@@ -720,7 +724,7 @@ export async function toRecognizerWav(buf: Buffer, timeoutMs = 10000): Promise<B
 }
 
 export interface RecognizerOptions extends GrammarOptions {
-  /** Kill the decoder after this long (default 20 s). */
+  /** Kill a decode after this long (default 20 s; a new decoder process gets 120 s more to load its model). */
   timeoutMs?: number;
   /**
    * What the decoder searches: 'lm' (default), the domain language model; 'grammar', the JSGF grammar, which
@@ -729,10 +733,10 @@ export interface RecognizerOptions extends GrammarOptions {
   search?: 'lm' | 'grammar';
   /**
    * With search 'lm': also decode with the grammar of the voice language data's sentence patterns
-   * (buildPatternGrammar), beside the language model; its hypothesis is a candidate for the parser's pick
-   * (pickHeard). Default false: it gained 4 and 2 commands in 100 (generated and held-out sets) but pocketsphinx
-   * compiles the grammar in every run, which made a decode several times slower (32 s against 3-5 s on the
-   * loaded bench machine).
+   * (buildPatternGrammar), beside the language model, in a second decoder process; its hypothesis is a
+   * candidate for the parser's pick (pickHeard). Default false: about 5 more commands in 100 on synthetic
+   * voices (bench:voice, generated and held-out sets), for three to four times the decoding CPU per command and
+   * a decoder process of about 300 MB.
    */
   secondPass?: boolean;
 }
