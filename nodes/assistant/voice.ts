@@ -20,8 +20,8 @@
  * hears the same audio at the same time against a grammar of the same sentence patterns
  * (buildPatternGrammar), which hears only whole sentences of the domain; the parser picks among both passes'
  * hypotheses (pickHeard: first the meaning both passes heard). It is off by default: it hears about 5 more
- * commands in 100 on synthetic voices, but the grammar's search costs three to four times the language
- * model's CPU per command and its decoder holds about 300 MB (README, bench:voice). Measured and not kept
+ * commands in 100 on synthetic voices, but the grammar's search costs about six times the language
+ * model's CPU per command and its decoder holds about 230 MB (README, bench:voice). Measured and not kept
  * (bench:voice, generated and held-out sets): the grammar's hypothesis first, or whichever of the two has the
  * better acoustic score (59 and 47 fully right, against 71 and 53 for pickHeard's order then); pocketsphinx
  * -remove_noise no (69 and 42, against 67 and 51 without a second pass); a sox band limit to 100-4000 Hz
@@ -735,8 +735,8 @@ export interface RecognizerOptions extends GrammarOptions {
    * With search 'lm': also decode with the grammar of the voice language data's sentence patterns
    * (buildPatternGrammar), beside the language model, in a second decoder process; its hypothesis is a
    * candidate for the parser's pick (pickHeard). Default false: about 5 more commands in 100 on synthetic
-   * voices (bench:voice, generated and held-out sets), for three to four times the decoding CPU per command and
-   * a decoder process of about 300 MB.
+   * voices (bench:voice, generated and held-out sets), for about six times the decoding CPU per command and
+   * a decoder process of about 230 MB.
    */
   secondPass?: boolean;
 }
