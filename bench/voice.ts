@@ -16,14 +16,21 @@
  * hypothesis and the n-best; the
  * decode time of every command (p50, p95, max).
  *
- *   npm run bench:voice [-- --n 100 --seed 7 --set gen|eval --search lm|grammar --second-pass on --errors]
+ * `--audio-cache DIR` keeps the synthesized and mixed audio (keyed by text, voice, speed, noise and SNR), so a
+ * rerun decodes the same audio without espeak-ng and sox; `--dump FILE` writes every case's passes (scored
+ * hypotheses) as JSON lines, for reading errors.
+ *
+ *   npm run bench:voice [-- --n 100 --seed 7 --set gen|eval --search lm|grammar --second-pass on --errors
+ *                          --limit 20 --audio-cache DIR --dump FILE]
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { english, parse, type Plant, type Slots } from '../nodes/assistant';
 import {
   numberWords,
   pcm16,
+  pickHeard,
   Recognizer,
   run,
   say,
@@ -42,6 +49,9 @@ const set = flags.set === 'eval' ? 'eval' : 'gen';
 const search = flags.search === 'grammar' ? 'grammar' : 'lm';
 /** `--second-pass on`: the sentence-pattern grammar beside the language model (off by default, as in the node). */
 const secondPass = flags['second-pass'] === 'on';
+const limit = numberFlag(flags, 'limit', Infinity);
+const audioCache = typeof flags['audio-cache'] === 'string' ? flags['audio-cache'] : undefined;
+const dump = typeof flags.dump === 'string' ? flags.dump : undefined;
 const plant = JSON.parse(readFileSync(join(ROOT, 'nodes', 'assistant', 'demo-plant.json'), 'utf8')) as Plant;
 const VOICES = ['en-us', 'en-gb', 'en+m3', 'en+f2', 'en-us+m7', 'en+f4'];
 /** Signal-to-noise ratios in dB; Infinity = clean. */
@@ -136,8 +146,36 @@ async function noisy(speech: Int16Array, kind: string, snrDb: number, i: number)
 const pct = (x: number, of: number) => `${((100 * x) / Math.max(1, of)).toFixed(0)}%`;
 const quantile = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
+/** The spoken, noise-mixed 16 kHz audio of one case (from the audio cache when it holds it). */
+async function spoken(text: string, voice: string, speed: number, kind: string, snr: number, i: number) {
+  const key = createHash('sha1')
+    .update(JSON.stringify([text, voice, speed, kind, snr, i % 16000]))
+    .digest('hex')
+    .slice(0, 16);
+  const file = audioCache ? join(audioCache, `${key}.wav`) : undefined;
+  if (file && existsSync(file)) return readFileSync(file);
+  const clean = pcm16(await toRecognizerWav(await say(text, { voice, speed })));
+  const wav = wav16(await noisy(clean, kind, snr, i));
+  if (file) {
+    mkdirSync(audioCache as string, { recursive: true });
+    writeFileSync(file, wav);
+  }
+  return wav;
+}
+
+/** period/when gold from the parser's reading of the typed text (generated set), else none. */
+function timesOf(typed: { slots: Slots }, c: Case): Slots {
+  if (!c.timesFromTyped) return {};
+  const out: Slots = {};
+  if (typed.slots.period) out.period = typed.slots.period;
+  if (typed.slots.when) out.when = typed.slots.when;
+  return out;
+}
+
 async function main() {
-  const { list, now } = cases();
+  const all = cases();
+  const list = all.list.slice(0, limit);
+  const now = all.now;
   const rec = new Recognizer(plant, { timeoutMs: 90000, search, secondPass });
   console.log(
     `${search === 'lm' ? 'domain language model' : 'grammar'}: ${rec.model.words.length} words, ${rec.model.fallback.length} pronounced by fallback (${rec.model.fallback.slice(0, 12).join(', ')}${rec.model.fallback.length > 12 ? ', …' : ''}); set ${set}, ${list.length} utterances`,
@@ -160,6 +198,11 @@ async function main() {
   /** How often the second pass's (grammar) hypothesis was passed on. */
   let secondPicked = 0;
   const decodeMs: number[] = [];
+  /** Decode time of the first pass alone (the language model). */
+  const firstMs: number[] = [];
+  /** Fully right with the first pass alone (secondPass off), from the same decodes. */
+  let firstOnlyOk = 0;
+  const dumped: string[] = [];
   const errors: string[] = [];
   try {
     for (let i = 0; i < list.length; i++) {
@@ -168,21 +211,42 @@ async function main() {
       const speed = 140 + 10 * Math.floor(pick() * 6);
       const snr = SNRS[i % SNRS.length];
       const kind = NOISES[Math.floor(i / SNRS.length) % NOISES.length];
-      const wav22 = await say(c.text, { voice, speed });
-      const clean = pcm16(await toRecognizerWav(wav22));
-      const mixed = await noisy(clean, kind, snr, i);
+      const mixed = await spoken(c.text, voice, speed, kind, snr, i);
       const typed = parse(c.text, { plant, now });
-      const gold: Slots = { ...c.slots };
-      if (c.timesFromTyped) {
-        if (typed.slots.period) gold.period = typed.slots.period;
-        if (typed.slots.when) gold.when = typed.slots.when;
-      }
+      const gold: Slots = { ...c.slots, ...timesOf(typed, c) };
       // a decode that fails or times out counts as wrong (nothing heard), the run goes on
-      const tr = await rec.transcribe(wav16(mixed)).catch((e: unknown) => {
+      const tr = await rec.transcribe(mixed).catch((e: unknown) => {
         failures++;
-        return { text: '', best: '', alternatives: [], grammar: '', ms: NaN, error: String(e) };
+        return {
+          text: '',
+          best: '',
+          alternatives: [],
+          grammar: '',
+          ms: NaN,
+          passes: undefined,
+          error: String(e),
+        };
       });
       if (Number.isFinite(tr.ms)) decodeMs.push(tr.ms);
+      if (tr.passes) firstMs.push(tr.passes.first.ms);
+      // the same first pass without the second: what the recognizer passes on with secondPass off
+      const alone = secondPass ? pickHeard(tr.best, tr.alternatives, plant) : tr.text;
+      const aloneHeard = parse(alone, { plant, now });
+      if (aloneHeard.intent === c.intent && sameSlots(aloneHeard.slots, { ...c.slots, ...timesOf(typed, c) }))
+        firstOnlyOk++;
+      if (dump)
+        dumped.push(
+          JSON.stringify({
+            i,
+            said: c.text,
+            gold: { intent: c.intent, slots: gold },
+            voice,
+            speed,
+            snr,
+            kind,
+            passes: tr.passes,
+          }),
+        );
       const heard = parse(tr.text, { plant, now });
       const ok = heard.intent === c.intent && sameSlots(heard.slots, gold);
       const first = tr.best === tr.text ? heard : parse(tr.best, { plant, now });
@@ -237,6 +301,7 @@ async function main() {
   } finally {
     rec.dispose();
   }
+  if (dump) writeFileSync(dump, dumped.join('\n') + '\n');
   const rows: (string | number)[][] = [
     ['intent', 'n', 'voice intent', 'voice fully right', 'typed fully right'],
   ];
@@ -250,6 +315,7 @@ async function main() {
   printTable([['voice', 'n', 'fully right'], ...[...perVoice].map(([k, v]) => [k, v.n, pct(v.ok, v.n)])]);
   if (flags.errors) for (const e of errors) console.log(e);
   decodeMs.sort((a, b) => a - b);
+  firstMs.sort((a, b) => a - b);
   const total = list.length;
   const voiceAcc = voiceOk / total;
   const textAcc = textOk / total;
@@ -264,11 +330,13 @@ async function main() {
     ['n-best: the parser passed on another hypothesis', `${picked}/${total}`],
     ['of which the second pass (sentence-pattern grammar)', `${secondPicked}/${total}`],
     ['round trip: fully right', `${voiceOk}/${total}`],
+    ['round trip with the first pass alone (second pass off): fully right', `${firstOnlyOk}/${total}`],
     ['lost in decoding (typed right, voice wrong)', `${decodeWrongTypedRight}/${total}`],
     [
       'decode time per command p50 / p95 / max',
       `${quantile(decodeMs, 0.5)} / ${quantile(decodeMs, 0.95)} / ${decodeMs[decodeMs.length - 1]} ms`,
     ],
+    ['first pass alone p50 / p95', `${quantile(firstMs, 0.5)} / ${quantile(firstMs, 0.95)} ms`],
   ]);
   console.log(
     `SYNTHETIC VOICE (espeak-ng ${VOICES.join(', ')}; 140..190 wpm; ${NOISES.join('/')} at ${SNRS.map((s) => (Number.isFinite(s) ? `${s} dB` : 'clean')).join(', ')} SNR; set ${set}; ${search}${secondPass && search === 'lm' ? ' + pattern grammar' : ''}): ` +
@@ -287,6 +355,9 @@ async function main() {
     voiceVsTyped: textAcc ? Number((voiceAcc / textAcc).toFixed(3)) : null,
     intentAcc: Number((intentOk / total).toFixed(3)),
     bestOnlyAcc: Number((bestOk / total).toFixed(3)),
+    firstPassAcc: Number((firstOnlyOk / total).toFixed(3)),
+    firstPassMedianMs: quantile(firstMs, 0.5),
+    firstPassP95Ms: quantile(firstMs, 0.95),
     secondPassPicked: secondPicked,
     wer: Number(wer.toFixed(3)),
     wordExact: Number((wordsRight / total).toFixed(3)),

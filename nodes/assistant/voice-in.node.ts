@@ -2,7 +2,8 @@
  * takt-voice-in: speech to text, offline. A WAV buffer (or a file path) in msg.payload -> the words heard in
  * msg.payload (text for takt-ask), with msg.voice = { text, best, alternatives, ms }. pocketsphinx decodes
  * against a domain language model built from the assistant's voice language data and the plant's names (see
- * voice.ts); msg.topic 'plant' with a plant in msg.payload rebuilds it.
+ * voice.ts), and with `secondPass` also with a grammar of the same sentence patterns; msg.topic 'plant' with a
+ * plant in msg.payload rebuilds them.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
 import { configReader, onClose, onInput, setUp } from '../core/adaptor';
@@ -15,6 +16,7 @@ interface VoiceInDef extends NodeDef {
   plant?: string;
   modelDir?: string;
   timeoutS?: string | number;
+  secondPass?: boolean;
 }
 
 const init: NodeInitializer = (RED) => {
@@ -24,16 +26,17 @@ const init: NodeInitializer = (RED) => {
       const cfg = configReader(def);
       const modelDir = cfg.string('modelDir', DEFAULT_MODEL_DIR);
       const timeoutMs = cfg.duration('timeoutS', { unit: 's', default: 20, minMs: 1 });
-      return { modelDir, timeoutMs, rec: new Recognizer(toPlant(def.plant ?? ''), { modelDir, timeoutMs }) };
+      const opts = { modelDir, timeoutMs, secondPass: cfg.boolean('secondPass', false) };
+      return { opts, rec: new Recognizer(toPlant(def.plant ?? ''), opts) };
     });
     if (!set) return;
-    const { modelDir, timeoutMs } = set;
+    const { opts } = set;
     let rec = set.rec;
     this.status(status.idle(`${rec.model.words.length} words`));
 
     onInput<NodeMessageInFlow>(this, async (msg, send) => {
       if (msg.topic === 'plant') {
-        const next = new Recognizer(toPlant(msg.payload), { modelDir, timeoutMs });
+        const next = new Recognizer(toPlant(msg.payload), opts);
         rec.dispose();
         rec = next;
         this.status(status.idle(`${rec.model.words.length} words`));

@@ -14,15 +14,19 @@
  * under the speech: synthetic or gated audio holds runs of exact digital silence, whose log energies throw
  * the decoder's noise estimate and feature normalisation off (a clean espeak-ng sentence decoded as one
  * word). A microphone's own room noise is usually near or above that floor, so it changes little there.
- * pocketsphinx_batch decodes the whole recording as one utterance and lists its n best hypotheses. With the
- * language model and `secondPass`, a second pass decodes the same audio at the same time against a grammar of
- * the same sentence patterns (buildPatternGrammar), which hears only whole sentences of the domain; the parser
- * picks among both passes' hypotheses (pickHeard). It is off by default: pocketsphinx compiles the grammar in
- * every run, which costs more time than its 4 and 2 commands in 100 are worth. Measured and not kept (bench:voice, generated and held-out
- * sets): the grammar's hypothesis first, or whichever of the two has the better acoustic score (the grammar's
- * nearly always has: 59 and 47 fully right, against 71 and 53 for pickHeard's order); pocketsphinx
+ * pocketsphinx_batch decodes the whole recording as one utterance and lists its n best hypotheses; each search
+ * runs in a decoder process started once per plant and kept (voice-decoder.ts), so the acoustic model loads
+ * and a grammar compiles once, not per command. With the language model and `secondPass`, a second decoder
+ * hears the same audio at the same time against a grammar of the same sentence patterns
+ * (buildPatternGrammar), which hears only whole sentences of the domain; the parser picks among both passes'
+ * hypotheses (pickHeard: first the meaning both passes heard). It is off by default: it hears about 5 more
+ * commands in 100 on synthetic voices, but the grammar's search costs about six times the language
+ * model's CPU per command and its decoder holds about 230 MB (README, bench:voice). Measured and not kept
+ * (bench:voice, generated and held-out sets): the grammar's hypothesis first, or whichever of the two has the
+ * better acoustic score (59 and 47 fully right, against 71 and 53 for pickHeard's order then); pocketsphinx
  * -remove_noise no (69 and 42, against 67 and 51 without a second pass); a sox band limit to 100-4000 Hz
- * (34 and 24); -cmn batch (no change).
+ * (34 and 24); -cmn batch (no change); a {time} class in the sentence patterns filled from the language's
+ * time words (72 and 53 against 73 and 56: the model then hears time words where there are none).
  *
  * The grammar is one rule per intent: an optional lead ("can you", "what is"), the intent's cue phrases (one
  * or two), an optional helper verb, the intent's names in any order (each after an optional preposition and
@@ -33,7 +37,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaktError } from '../core/errors';
@@ -41,6 +45,7 @@ import { mulberry32 } from '../core/random';
 import voiceEn from './lang/en-voice.json';
 import { english, INTENT_SLOTS, parse } from './parse';
 import type { LangData, Plant, Slots } from './types';
+import { Decoder, type Decoded } from './voice-decoder';
 import { arpaModel, fillSentences } from './voice-lm';
 
 /** Words the speech side of a language needs beyond the parser's language data. */
@@ -136,6 +141,11 @@ export function readDictionary(path: string): Map<string, string[]> {
   return map;
 }
 
+/** The base pronunciation dictionary of these options (default: the model's cmudict-en-us.dict). */
+function baseDictionary(opts: GrammarOptions): Map<string, string[]> {
+  return readDictionary(opts.dictPath ?? join(opts.modelDir ?? DEFAULT_MODEL_DIR, 'cmudict-en-us.dict'));
+}
+
 /** Lower case words of a phrase as the grammar spells them: letters, digits and apostrophes only. */
 export function spokenWords(phrase: string): string[] {
   return phrase
@@ -147,6 +157,9 @@ export function spokenWords(phrase: string): string[] {
     .split(/\s+/)
     .filter((w) => w !== '' && w !== "'");
 }
+
+/** The spoken words of each phrase. */
+const P = (phrases: string[]): string[][] => phrases.map(spokenWords);
 
 /** An integer 0..999999 in words, from the language's number data ("182" -> one hundred and eighty two). */
 export function numberWords(n: number, lang: LangData, withAnd = true): string[] {
@@ -187,6 +200,16 @@ function fallbackPronunciations(
       ...voice.zeroAlternatives.map((z) => [z, ...voice.digitWords.slice(1)]),
     ];
     for (const forms of digitForms) out.add([...word].map((d) => phonesOf(forms[Number(d)])).join(' '));
+    // in pairs, as part numbers are read: "6205" sixty two oh five
+    if (word.length >= 4 && word.length % 2 === 0 && word[0] !== '0')
+      for (const zero of [voice.digitWords[0], ...voice.zeroAlternatives]) {
+        const pairs = (word.match(/\d\d/g) ?? []).map((pair) => {
+          const v = Number(pair);
+          if (v >= 10) return numberWords(v, lang, false);
+          return [zero, voice.digitWords[v]];
+        });
+        out.add(pairs.flat().map(phonesOf).join(' '));
+      }
     const n = Number(word);
     if (n < 1e6 && !(word.length > 1 && word.startsWith('0'))) {
       out.add(numberWords(n, lang, true).map(phonesOf).join(' '));
@@ -223,7 +246,6 @@ function names(x: { id?: string; name?: string; aliases?: string[] }): string[][
  * class the plant has no names for is <VOID>.
  */
 function classRules(plant: Plant, lang: LangData): Record<string, string> {
-  const P = (phrases: string[]) => phrases.map(spokenWords);
   const rules: Record<string, string> = {};
   // numbers: integers to 999999 in words, an optional sign and decimals
   const units = Object.keys(lang.numbers.units).map((w) => [w]);
@@ -301,7 +323,6 @@ function classRules(plant: Plant, lang: LangData): Record<string, string> {
 export function buildGrammar(plant: Plant, opts: GrammarOptions = {}): Grammar {
   const lang = opts.lang ?? english;
   const voice = opts.voice ?? englishVoice;
-  const P = (phrases: string[]) => phrases.map(spokenWords);
   const rules = classRules(plant, lang);
 
   const slotRule: Partial<Record<keyof Slots, string>> = {
@@ -362,9 +383,7 @@ function toGrammar(
   voice: VoiceLang,
   opts: GrammarOptions,
 ): Grammar {
-  const dict = readDictionary(
-    opts.dictPath ?? join(opts.modelDir ?? DEFAULT_MODEL_DIR, 'cmudict-en-us.dict'),
-  );
+  const dict = baseDictionary(opts);
   // rules with no words (a plant without lines) are left out; nothing refers to them
   const body = Object.entries(rules)
     .filter(([, r]) => r !== '<VOID>')
@@ -444,25 +463,37 @@ export function ipaToPhones(ipa: string, table: Record<string, string>): string 
   return out.filter((p, i) => !(p === 'R' && out[i - 1] === 'ER')).join(' ');
 }
 
+/** espeak-ng readings as phones per voice and word ('' when nothing mapped), kept for the process's life. */
+const readingCache = new Map<string, string>();
+
 /**
  * espeak-ng's reading of words (one per line in, one IPA line out), as phones: word -> phones. Empty when
- * espeak-ng is missing or the language data has no voice or IPA table.
+ * espeak-ng is missing or the language data has no voice or IPA table. A word is read once per process:
+ * every plant message rebuilds the model with mostly the same words.
  */
 export function espeakReadings(words: string[], voice: VoiceLang): Map<string, string> {
   const out = new Map<string, string>();
   if (!words.length || !voice.espeakVoice || !voice.ipaPhones) return out;
-  const r = spawnSync('espeak-ng', ['-q', '--ipa', '-v', voice.espeakVoice], {
-    input: words.join('\n') + '\n',
-    encoding: 'utf8',
-    timeout: 20000,
-  });
-  if (r.status !== 0 || typeof r.stdout !== 'string') return out;
-  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length !== words.length) return out;
-  words.forEach((w, i) => {
-    const phones = ipaToPhones(lines[i], voice.ipaPhones ?? {});
+  const key = (w: string) => `${voice.espeakVoice}\u0000${w}`;
+  const todo = [...new Set(words.filter((w) => !readingCache.has(key(w))))];
+  if (todo.length) {
+    const r = spawnSync('espeak-ng', ['-q', '--ipa', '-v', voice.espeakVoice], {
+      input: todo.join('\n') + '\n',
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+    const lines =
+      r.status === 0 && typeof r.stdout === 'string'
+        ? r.stdout.split('\n').filter((l) => l.trim() !== '')
+        : [];
+    // a failed run (espeak-ng missing) is not kept: a later plant may find it installed
+    if (lines.length === todo.length)
+      todo.forEach((w, i) => readingCache.set(key(w), ipaToPhones(lines[i], voice.ipaPhones ?? {})));
+  }
+  for (const w of words) {
+    const phones = readingCache.get(key(w));
     if (phones) out.set(w, phones);
-  });
+  }
   return out;
 }
 
@@ -498,9 +529,7 @@ function dictionaryFor(
 export function buildLanguageModel(plant: Plant, opts: GrammarOptions = {}): DomainModel {
   const lang = opts.lang ?? english;
   const voice = opts.voice ?? englishVoice;
-  const dict = readDictionary(
-    opts.dictPath ?? join(opts.modelDir ?? DEFAULT_MODEL_DIR, 'cmudict-en-us.dict'),
-  );
+  const dict = baseDictionary(opts);
   const lm = arpaModel(fillSentences(plant, { sentences: voice.sentences, lang, spokenWords, numberWords }));
   return {
     arpa: lm.arpa,
@@ -695,7 +724,7 @@ export async function toRecognizerWav(buf: Buffer, timeoutMs = 10000): Promise<B
 }
 
 export interface RecognizerOptions extends GrammarOptions {
-  /** Kill the decoder after this long (default 20 s). */
+  /** Kill a decode after this long (default 20 s; a new decoder process gets 120 s more to load its model). */
   timeoutMs?: number;
   /**
    * What the decoder searches: 'lm' (default), the domain language model; 'grammar', the JSGF grammar, which
@@ -704,10 +733,10 @@ export interface RecognizerOptions extends GrammarOptions {
   search?: 'lm' | 'grammar';
   /**
    * With search 'lm': also decode with the grammar of the voice language data's sentence patterns
-   * (buildPatternGrammar), beside the language model; its hypothesis is a candidate for the parser's pick
-   * (pickHeard). Default false: it gained 4 and 2 commands in 100 (generated and held-out sets) but pocketsphinx
-   * compiles the grammar in every run, which made a decode several times slower (32 s against 3-5 s on the
-   * loaded bench machine).
+   * (buildPatternGrammar), beside the language model, in a second decoder process; its hypothesis is a
+   * candidate for the parser's pick (pickHeard). Default false: about 5 more commands in 100 on synthetic
+   * voices (bench:voice, generated and held-out sets), for about six times the decoding CPU per command and
+   * a decoder process of about 230 MB.
    */
   secondPass?: boolean;
 }
@@ -725,29 +754,40 @@ export interface Transcript {
   grammar?: string;
   /** Wall time of the whole transcription (conversion and decoding). */
   ms: number;
+  /** Each pass's scored hypotheses and decode time: the language model's (or grammar's), the second pass's. */
+  passes: { first: Decoded; second?: Decoded };
 }
 
 /** How many hypotheses the decoder lists (-nbest); the parser picks among them. */
 export const NBEST = 20;
 
 /**
- * Whether the parser reads a text fully: an intent in scope with every slot the intent requires, and no
- * unresolved name.
+ * The parser's reading of a text, and whether it reads it fully: an intent in scope with every slot the
+ * intent requires, and no unresolved name. `meaning` is the intent and slots as one key.
  */
-function readsFully(text: string, plant: Plant, lang: LangData): boolean {
-  const r = parse(text, { plant, lang });
-  return (
+function reading(
+  text: string,
+  plant: Plant,
+  lang: LangData,
+  now: number,
+): { full: boolean; meaning: string } {
+  const r = parse(text, { plant, lang, now });
+  const full =
     !r.outOfScope &&
     r.intent !== 'out_of_scope' &&
     INTENT_SLOTS[r.intent].required.every((k) => r.slots[k] !== undefined) &&
-    !(r.issues ?? []).length
-  );
+    !(r.issues ?? []).length;
+  return { full, meaning: JSON.stringify([r.intent, r.slots]) };
 }
 
 /**
- * The text to pass on: the decoder's best when the parser reads it fully, else the second pass's hypothesis
- * (the sentence-pattern grammar) when it reads fully, else the first of the n-best that it reads fully (the
- * decoder's score orders them), else the best.
+ * The text to pass on, among the hypotheses the parser reads fully: the one whose meaning (intent and slots)
+ * both passes heard, i.e. the second pass's hypothesis means the same as one of the language model's n-best;
+ * else, in order, the decoder's best, the second pass's hypothesis (the sentence-pattern grammar), the n-best
+ * (the decoder's score orders them); else the best. Without a second pass this is the decoder's best when it
+ * reads fully, else the first of the n-best that does. The rule was written down before it was measured
+ * (bench:voice, with the second pass: 73 and 56 fully right on the generated and held-out sets, against 71 and
+ * 53 for the order alone).
  */
 export function pickHeard(
   best: string,
@@ -756,22 +796,26 @@ export function pickHeard(
   lang: LangData = english,
   grammar = '',
 ): string {
-  if (best && readsFully(best, plant, lang)) return best;
-  if (grammar && grammar !== best && readsFully(grammar, plant, lang)) return grammar;
-  if (!best) return best;
-  return alternatives.find((t) => t !== best && t !== grammar && readsFully(t, plant, lang)) ?? best;
-}
-
-/** One decoding pass: its search arguments and dictionary. */
-interface Pass {
-  name: string;
-  args: string[];
-  dict: string;
+  if (!best && !grammar) return best;
+  const now = Date.now();
+  const order = [...new Set([best, grammar, ...alternatives].filter((t) => t !== ''))];
+  const read = new Map(order.map((t) => [t, reading(t, plant, lang, now)]));
+  const fully = order.filter((t) => read.get(t)?.full);
+  if (!fully.length) return best;
+  const lmMeanings = new Set([best, ...alternatives].filter((t) => t).map((t) => read.get(t)?.meaning));
+  const grammarMeaning = grammar ? read.get(grammar)?.meaning : undefined;
+  const support = (t: string) => {
+    const m = read.get(t)?.meaning;
+    return (lmMeanings.has(m) ? 1 : 0) + (m === grammarMeaning ? 1 : 0);
+  };
+  // the first of the best supported (sort is stable: ties keep the order)
+  return [...fully].sort((a, b) => support(b) - support(a))[0];
 }
 
 /**
  * A speech recognizer for one plant: the model, the second pass's grammar and their dictionaries are built
- * once and written to a temp dir.
+ * once and written to a temp dir, and each search runs in a decoder process kept for the recognizer's life
+ * (voice-decoder.ts), so the acoustic model is loaded and the grammar compiled once, not per command.
  */
 export class Recognizer {
   /** What the decoder searches, with its dictionary. */
@@ -779,18 +823,17 @@ export class Recognizer {
   /** The second pass's grammar (search 'lm' with secondPass), with its dictionary. */
   readonly second?: { words: string[]; fallback: string[] };
   private readonly dir: string;
-  private readonly modelDir: string;
   private readonly timeoutMs: number;
-  private readonly passes: Pass[];
+  private readonly decoders: Decoder[];
   private readonly plant: Plant;
   private readonly lang: LangData;
 
   constructor(plant: Plant, opts: RecognizerOptions = {}) {
-    this.modelDir = opts.modelDir ?? DEFAULT_MODEL_DIR;
-    if (!existsSync(join(this.modelDir, 'mdef')) && !existsSync(join(this.modelDir, 'en-us', 'mdef')))
+    const modelDir = opts.modelDir ?? DEFAULT_MODEL_DIR;
+    if (!existsSync(join(modelDir, 'mdef')) && !existsSync(join(modelDir, 'en-us', 'mdef')))
       throw new TaktError(
         'voice.missingModel',
-        `no acoustic model in ${this.modelDir}: install the Debian packages ${PS_PACKAGES}`,
+        `no acoustic model in ${modelDir}: install the Debian packages ${PS_PACKAGES}`,
         'model',
       );
     const kind = opts.search ?? 'lm';
@@ -817,86 +860,48 @@ export class Recognizer {
       .update(second?.jsgf ?? '')
       .digest('hex')
       .slice(0, 12);
-    this.dir = join(tmpdir(), `takt-voice-${process.pid}-${hash}`);
-    mkdirSync(this.dir, { recursive: true });
+    this.dir = mkdtempSync(join(tmpdir(), `takt-voice-${hash}-`));
     const file = (name: string, content: string) => {
       writeFileSync(join(this.dir, name), content);
       return join(this.dir, name);
     };
-    this.passes = [
-      {
-        name: 'first',
-        args:
-          kind === 'grammar'
-            ? // the grammar is large: the default beams prune the right path
-              ['-jsgf', file(built.file, text), '-beam', '1e-60', '-pbeam', '1e-60', '-wbeam', '1e-45']
-            : ['-lm', file(built.file, text), '-nbest', String(NBEST)],
-        dict: file('words.dict', built.dict),
-      },
+    const hmm = existsSync(join(modelDir, 'mdef')) ? modelDir : join(modelDir, 'en-us');
+    const decoder = (name: string, args: string[], dict: string, nbest: number) =>
+      new Decoder({
+        bin: PS_BIN,
+        args: [...args, '-dict', dict, '-hmm', hmm],
+        dir: join(this.dir, name),
+        nbest,
+        timeoutMs: this.timeoutMs,
+        packages: PS_PACKAGES,
+      });
+    this.decoders = [
+      kind === 'grammar'
+        ? // the grammar is large: the default beams prune the right path
+          decoder(
+            'first',
+            ['-jsgf', file(built.file, text), '-beam', '1e-60', '-pbeam', '1e-60', '-wbeam', '1e-45'],
+            file('words.dict', built.dict),
+            0,
+          )
+        : decoder('first', ['-lm', file(built.file, text)], file('words.dict', built.dict), NBEST),
     ];
     if (second)
-      this.passes.push({
-        name: 'second',
-        args: ['-jsgf', file('patterns.gram', second.jsgf)],
-        dict: file('patterns.dict', second.dict),
-      });
-  }
-
-  private hmm(): string {
-    return existsSync(join(this.modelDir, 'mdef')) ? this.modelDir : join(this.modelDir, 'en-us');
-  }
-
-  /** One pocketsphinx_batch run over work/in.wav: its best hypothesis and n-best list. */
-  private async decode(work: string, pass: Pass): Promise<{ best: string; alternatives: string[] }> {
-    const out = join(work, pass.name);
-    mkdirSync(out);
-    await run(
-      PS_BIN,
-      [
-        '-ctl',
-        join(work, 'ctl'),
-        '-cepdir',
-        work,
-        '-cepext',
-        '.wav',
-        '-adcin',
-        'yes',
-        // wav16 writes the plain 44-byte header
-        '-adchdr',
-        '44',
-        '-hyp',
-        join(out, 'hyp'),
-        '-nbestdir',
-        out,
-        ...pass.args,
-        '-dict',
-        pass.dict,
-        '-hmm',
-        this.hmm(),
-        '-logfn',
-        '/dev/null',
-      ],
-      { timeoutMs: this.timeoutMs, packages: PS_PACKAGES },
-    );
-    // "words (in score)"; n-best: "words score" per line
-    const best = readText(join(out, 'hyp'))
-      .replace(/\s*\(in\s+-?\d+\)\s*$/m, '')
-      .trim();
-    const alternatives = [
-      ...new Set(
-        readText(join(out, 'in.hyp'))
-          .split('\n')
-          .map((l) => l.replace(/\s*-?\d+\s*$/, '').trim())
-          .filter((l) => l !== ''),
-      ),
-    ];
-    return { best, alternatives };
+      this.decoders.push(
+        decoder(
+          'second',
+          ['-jsgf', file('patterns.gram', second.jsgf)],
+          file('patterns.dict', second.dict),
+          0,
+        ),
+      );
+    for (const d of this.decoders) d.warm();
   }
 
   /**
    * WAV buffer or file path -> the words heard ('' when nothing was heard). The whole recording is one
-   * utterance (pocketsphinx_batch: no voice-activity split in the middle of a command), with the n-best list;
-   * the second pass runs at the same time, in its own process.
+   * utterance (no voice-activity split in the middle of a command), with the n-best list; the second pass
+   * decodes the same audio at the same time, in its own process.
    */
   async transcribe(audio: Buffer | string): Promise<Transcript> {
     const t0 = Date.now();
@@ -906,33 +911,39 @@ export class Recognizer {
         throw new TaktError('voice.badAudio', `audio file ${audio} not found`, 'payload');
       buf = readFileSync(audio);
     } else buf = audio;
-    const wav = wav16(withNoiseFloor(pcm16(await toRecognizerWav(buf, this.timeoutMs))));
-    const work = mkdtempSync(join(this.dir, 'u-'));
-    try {
-      writeFileSync(join(work, 'in.wav'), wav);
-      writeFileSync(join(work, 'ctl'), 'in\n');
-      const [first, second] = await Promise.all(this.passes.map((p) => this.decode(work, p)));
-      const grammar = second?.best;
-      const text = pickHeard(first.best, first.alternatives, this.plant, this.lang, grammar);
-      return {
-        text,
-        best: first.best,
-        alternatives: first.alternatives,
-        ...(second ? { grammar } : {}),
-        ms: Date.now() - t0,
-      };
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
+    const pcm = pcm16(await toRecognizerWav(buf, this.timeoutMs));
+    // at least MIN_SAMPLES: the decoder skips a recording shorter than its feature window
+    const padded =
+      pcm.length >= MIN_SAMPLES ? pcm : Int16Array.from({ length: MIN_SAMPLES }, (_, i) => pcm[i] ?? 0);
+    const wav = wav16(withNoiseFloor(padded));
+    const [first, second] = await Promise.all(this.decoders.map((d) => d.decode(wav)));
+    const grammar = second?.best.text;
+    const alternatives = first.alternatives.map((a) => a.text);
+    const text = pickHeard(first.best.text, alternatives, this.plant, this.lang, grammar);
+    return {
+      text,
+      best: first.best.text,
+      alternatives,
+      ...(second ? { grammar } : {}),
+      ms: Date.now() - t0,
+      passes: second ? { first, second } : { first },
+    };
   }
 
-  /** Removes the model files. */
+  /** Decoder processes started so far, over the passes (one per pass while none died or timed out). */
+  get processStarts(): number {
+    return this.decoders.reduce((n, d) => n + d.starts, 0);
+  }
+
+  /** Stops the decoders and removes the model files. */
   dispose(): void {
+    for (const d of this.decoders) d.dispose();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
-const readText = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+/** 0.1 s at 16 kHz. */
+const MIN_SAMPLES = 1600;
 
 export interface SayOptions {
   /** espeak-ng voice (-v), e.g. en-us, en-gb, en+f2. */

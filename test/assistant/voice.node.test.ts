@@ -128,6 +128,24 @@ describe('takt-voice-in and takt-say nodes (real pocketsphinx and espeak-ng)', f
     assert.match((await heard)[0].payload, /zx lathe/);
   });
 
+  it('with Second pass, decodes with the sentence grammar too and keeps it for a plant sent later', async () => {
+    await load(
+      nodes,
+      flow().map((n) => (n.id === 'in' ? { ...n, secondPass: true } : n)),
+    );
+    const heard = nextMessages<Heard & { voice: { grammar?: string } }>('heard', 1, 200000);
+    getNode('in').receive({ payload: await say('why did the oven stop', { voice: 'en-us', speed: 150 }) });
+    const [h] = await heard;
+    assert.equal(typeof h.voice.grammar, 'string');
+    const other = { machines: [{ id: 'Lathe7', name: 'lathe 7', aliases: ['zx lathe'] }] };
+    getNode('in').receive({ topic: 'plant', payload: other });
+    const again = nextMessages<Heard & { voice: { grammar?: string } }>('heard', 1, 200000);
+    getNode('in').receive({ payload: await say('stop the zx lathe', { voice: 'en-us', speed: 150 }) });
+    const [h2] = await again;
+    assert.equal(typeof h2.voice.grammar, 'string');
+    assert.match(h2.payload, /zx lathe/);
+  });
+
   it('a bad config disables the node with the field named (config.*), on every message', async () => {
     const bad = flow().map((n) =>
       n.id === 'say' ? { ...n, play: 'speakers' } : n.id === 'in' ? { ...n, timeoutS: 'soon' } : n,

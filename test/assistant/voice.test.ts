@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse, type Plant } from '../../nodes/assistant';
 import demo from '../../nodes/assistant/demo-plant.json';
 import {
@@ -23,6 +25,7 @@ import {
   noiseFloorRms,
   withNoiseFloor,
 } from '../../nodes/assistant/voice';
+import { Decoder } from '../../nodes/assistant/voice-decoder';
 import { arpaModel, fillSentences } from '../../nodes/assistant/voice-lm';
 import { english } from '../../nodes/assistant/parse';
 import { sameSlots } from '../../bench/lib/assistant-eval';
@@ -85,6 +88,15 @@ describe('assistant voice: grammar and dictionary', () => {
     // every grammar word has a pronunciation
     const dictWords = new Set(g.dict.split('\n').map((l) => l.split(' ')[0].replace(/\(\d+\)$/, '')));
     for (const w of g.words) assert.ok(dictWords.has(w), w);
+  });
+
+  it('reads a four-digit part number in pairs too ("6205": sixty two oh five)', function () {
+    if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
+    const m = buildLanguageModel(plant);
+    assert.match(m.dict, /^6205\(\d\) S IH K S T IY T UW OW F AY V$/m);
+    assert.match(m.dict, /^6205\(\d\) S IH K S T IY T UW Z IH R OW F AY V$/m);
+    // three digits are not paired
+    assert.doesNotMatch(m.dict, /^105\(\d\) T EH N/m);
   });
 
   it("follows another plant's names (no fixed sentence list)", function () {
@@ -272,6 +284,27 @@ describe('assistant voice: grammar and dictionary', () => {
     );
   });
 
+  it('passes on the meaning both passes heard before the best', () => {
+    // the model's best reads fully (alarms on the oven), but the grammar heard an acknowledgement, and so did
+    // one of the model's n-best in other words: both passes agree on it
+    const best = 'what is the alarm on the oven';
+    const grammar = 'acknowledge the alarm on the oven';
+    assert.equal(
+      pickHeard(
+        best,
+        ['what is the alarms on the oven', 'acknowledge alarm on the oven'],
+        plant,
+        english,
+        grammar,
+      ),
+      grammar,
+    );
+    // nothing of the n-best means what the grammar heard: the best stays
+    assert.equal(pickHeard(best, ['what is the alarms on the oven'], plant, english, grammar), best);
+    // the best and the grammar agree in other words: the best
+    assert.equal(pickHeard('stop oven', [], plant, english, 'stop the oven'), 'stop oven');
+  });
+
   it('builds the second pass grammar from the sentence patterns, filled with the plant', function () {
     if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
     const voice = {
@@ -320,6 +353,41 @@ describe('assistant voice: grammar and dictionary', () => {
     );
   });
 
+  it('reads each word with espeak-ng once per process', function () {
+    if (!existsSync(`${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`)) return requireVoice(this);
+    const first = espeakReadings(['zorblex'], englishVoice);
+    assert.ok(first.get('zorblex'), 'espeak-ng reads a made-up word');
+    const path = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      // espeak-ng cannot run now: the reading comes from the cache, a new word gets none
+      assert.equal(espeakReadings(['zorblex'], englishVoice).get('zorblex'), first.get('zorblex'));
+      assert.equal(espeakReadings(['quibbix'], englishVoice).size, 0);
+    } finally {
+      process.env.PATH = path;
+    }
+    // a failed reading is not kept: with espeak-ng back the word is read
+    assert.ok(espeakReadings(['quibbix'], englishVoice).get('quibbix'));
+  });
+
+  it('a decoder names the Debian package when its binary is missing, and refuses work after dispose', async () => {
+    const d = new Decoder({
+      bin: 'takt-no-such-binary',
+      args: [],
+      dir: mkdtempSync(join(tmpdir(), 'takt-dec-')),
+      nbest: 0,
+      timeoutMs: 5000,
+      packages: 'takt-pkg',
+    });
+    await assert.rejects(d.decode(wav(16000, 1)), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'voice.missingBinary');
+      assert.match(e.message, /install the Debian package\(s\) takt-pkg/);
+      return true;
+    });
+    d.dispose();
+    await assert.rejects(d.decode(wav(16000, 1)), { code: 'voice.closed' });
+  });
+
   it('names the model package when the acoustic model is missing', () => {
     assert.throws(
       () => new Recognizer(plant, { modelDir: '/nonexistent/model' }),
@@ -356,6 +424,7 @@ describe('assistant voice: round trip with the real binaries', function () {
 
   it('decodes only words of the domain model, and hears a spoken command right', async () => {
     const t = await rec.transcribe(await say('put order 105 first', { voice: 'en-us', speed: 150 }));
+    assert.ok(t.passes.first.best.score < 0 && t.passes.first.alternatives.length >= 1);
     const words = new Set(rec.model.words);
     for (const w of t.text.split(' ').filter(Boolean)) assert.ok(words.has(w), `${w} in ${t.text}`);
     // no second pass by default
@@ -381,6 +450,8 @@ describe('assistant voice: round trip with the real binaries', function () {
       if (heard.intent === c.intent && sameSlots(heard.slots, gold)) ok++;
       else wrong.push(`${c.text} -> ${t.text}`);
     }
+    // one decoder process served every command (the model loaded once)
+    assert.equal(rec.processStarts, 1);
     // a synthetic-voice floor under the bench's clean figure (80 %; this set decodes 8 of 12, the same every
     // run: the noise floor and sox are seeded); the grammar without the noise floor got 22 % clean
     console.log(`      voice round trip (CI-sized, clean): ${ok}/${cases.length} fully right`);
@@ -390,8 +461,13 @@ describe('assistant voice: round trip with the real binaries', function () {
   it('with secondPass, decodes the same audio with the sentence-pattern grammar too', async () => {
     const r2 = new Recognizer(plant, { timeoutMs: 200000, secondPass: true });
     try {
-      const t = await r2.transcribe(await say('why did the oven stop', { voice: 'en-us', speed: 150 }));
+      const audio = await say('why did the oven stop', { voice: 'en-us', speed: 150 });
+      const t = await r2.transcribe(audio);
       assert.equal(typeof t.grammar, 'string');
+      // the grammar is compiled once: a second command reuses both decoder processes
+      const again = await r2.transcribe(audio);
+      assert.equal(again.grammar, t.grammar);
+      assert.equal(r2.processStarts, 2);
       const second = new Set(r2.second?.words);
       for (const w of (t.grammar ?? '').split(' ').filter(Boolean))
         assert.ok(second.has(w), `${w} in ${t.grammar}`);
