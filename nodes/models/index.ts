@@ -53,8 +53,8 @@ export {
 } from './lifecycle';
 export { ChampionServer, type Served, type ServerEvent, type ServerListener } from './server';
 export { buildReference, sampleIndices, REFERENCE_MAX } from './reference';
+export { championFeed } from '../core/adaptor';
 export {
-  championFeed,
   followChampion,
   type ChampionEvent,
   type ChampionFeed,
