@@ -5,9 +5,9 @@
  * makes (card section, drift reference, labelled held-out rows), and following the registry's current version
  * (verified against the card's SHA-256, refused when the card is not a quality model). No Node-RED import.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { TaktError } from '../core/errors';
+import { sha256 } from '../core/hash';
 import { type FitSplit, type LearnCard, Predictor } from './model';
 
 export type QualityDomain = 'quality-regression' | 'quality-classification';
@@ -140,8 +140,6 @@ export function qualityRegistration(
   if (o.note) r.note = o.note;
   return r;
 }
-
-export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /**
  * Opens a registry version for prediction: the card must be a quality model (`learn.notQuality` names what

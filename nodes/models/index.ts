@@ -80,7 +80,6 @@ export {
   openVerified,
   readImageSignature,
   readSignature,
-  sha256,
   tabular,
   verifyQuality,
   verifyVision,
@@ -90,6 +89,7 @@ export {
   type ServedModel,
   type VisionVersion,
 } from './verify';
+export { sha256 } from '../core/hash';
 export {
   checkQualityPromotion,
   evaluateQuality,

@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLog, type AuditRecord } from '../core/audit';
 import { TaktError } from '../core/errors';
+import { sha256 } from '../core/hash';
 import { JsonStore, writeFileAtomic } from '../core/state';
 import type { OnnxAnomalyModel } from '../anomaly/scorer';
 import { buildReference, sampleIndices } from './reference';
@@ -33,7 +34,6 @@ import {
   openVerified,
   readImageSignature,
   readSignature,
-  sha256,
   verifyQuality,
   verifyVision,
   type ServedModel,

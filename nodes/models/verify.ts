@@ -3,19 +3,15 @@
  * ../anomaly/onnx.ts) and the input signature (feature count and names) against the card, then a test run.
  * Every failure is a TaktError that names the version and what is wrong.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { TaktError } from '../core/errors';
+import { sha256 } from '../core/hash';
 import { openOnnxSession, readOnnx } from '../core/onnx';
 import { META } from '../anomaly/models';
 import { readOnnxHeader } from '../anomaly/onnx';
 import { OnnxAnomalyModel } from '../anomaly/scorer';
 import type { ModelDomain, QualityDomain, VersionCard } from './types';
 import { MODEL_DOMAINS } from './types';
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 /** What an ONNX file declares: its input, the input's width (when fixed), features and threshold from metadata. */
 export interface OnnxSignature {
