@@ -15,6 +15,16 @@ export type QualityDomain = 'quality-regression' | 'quality-classification';
 export const qualityDomain = (task: LearnCard['task']): QualityDomain =>
   task === 'classification' ? 'quality-classification' : 'quality-regression';
 
+/**
+ * What a registry card's model is (models/types.ts MODEL_DOMAINS): cards written before the field existed
+ * are anomaly models. Here rather than in models/ so that both folders read cards one way (models/ builds
+ * on this folder).
+ */
+export const domainOf = (card: { domain?: string | undefined }): string => card.domain ?? 'anomaly';
+
+export const isQualityDomain = (d: string | undefined): d is QualityDomain =>
+  d === 'quality-regression' || d === 'quality-classification';
+
 /** A registry card as far as a quality node reads it (models/types.ts VersionCard). */
 export interface ServedCard {
   name: string;
@@ -148,8 +158,8 @@ export function qualityRegistration(
  */
 export async function openServed(card: ServedCard, path: string): Promise<Predictor> {
   const where = `${card.name} v${card.version}`;
-  const domain = card.domain ?? 'anomaly';
-  if (domain !== 'quality-regression' && domain !== 'quality-classification')
+  const domain = domainOf(card);
+  if (!isQualityDomain(domain))
     throw new TaktError(
       'learn.notQuality',
       `${where} is a${/^[aeiou]/.test(domain) ? 'n' : ''} ${domain} model, not a quality model: choose the takt-model node that takt-predict-train registers to`,
@@ -275,7 +285,7 @@ export async function registerDecision(
   if (card.quality?.task !== fitted.card.task || at.some((j) => j < 0))
     return {
       registered: true,
-      why: `not compared: v${cur} predicts ${card.quality?.task ?? card.domain ?? 'anomaly'} from ${card.features.join(', ')}`,
+      why: `not compared: v${cur} predicts ${card.quality?.task ?? domainOf(card)} from ${card.features.join(', ')}`,
     };
   let current: Predictor;
   try {

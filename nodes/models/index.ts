@@ -73,9 +73,7 @@ export { rowsOf, toVector, type Row } from './rows';
 export {
   checkCard,
   checkSignature,
-  domainOf,
   isCheckedVersion,
-  isQualityDomain,
   isVisionVersion,
   openVerified,
   readImageSignature,
@@ -90,6 +88,7 @@ export {
   type VisionVersion,
 } from './verify';
 export { sha256 } from '../core/hash';
+export { domainOf, isQualityDomain } from '../learn/registry';
 export {
   checkQualityPromotion,
   evaluateQuality,

@@ -14,13 +14,18 @@
 import { readFileSync } from 'node:fs';
 import { TaktError } from '../core/errors';
 import { Predictor } from '../learn/model';
-import { evaluateQuality, openServed, qualityRegistration } from '../learn/registry';
+import {
+  domainOf,
+  evaluateQuality,
+  isQualityDomain,
+  openServed,
+  qualityRegistration,
+} from '../learn/registry';
 import { startFit } from '../learn/train-job';
 import { checkRows } from './reference';
 import type { ModelRegistry } from './registry';
 import { stagedRetrain, trainingCount } from './staging';
 import type { QualityEvaluation, VersionCard } from './types';
-import { domainOf, isQualityDomain } from './verify';
 
 export { evaluateQuality };
 
