@@ -184,11 +184,7 @@ export function retrain(
   req: RetrainRequest,
   onProgress?: (fraction: number, text: string) => void,
 ): RetrainHandle {
-  return stagedRetrain(registry, () => {
-    const cur = registry.champion();
-    if (!cur)
-      throw new TaktError('models.noChampion', `${registry.name}: no champion to retrain from`, 'version');
-    const base = registry.card(cur.version);
+  return stagedRetrain(registry, (cur, base) => {
     const d = base.features.length;
     checkRows(req.rows, base.features, 'rows');
     const n = trainingCount(req.rows.length, { ...req, minHoldout: MIN_HOLDOUT, what: 'normal' });

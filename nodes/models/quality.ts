@@ -122,11 +122,7 @@ export function retrainQuality(
   registry: ModelRegistry,
   req: QualityRetrainRequest,
 ): { promise: Promise<QualityRetrainResult>; cancel(): void } {
-  return stagedRetrain(registry, () => {
-    const cur = registry.champion();
-    if (!cur)
-      throw new TaktError('models.noChampion', `${registry.name}: no champion to retrain from`, 'version');
-    const base = registry.card(cur.version);
+  return stagedRetrain(registry, (cur, base) => {
     const quality = base.quality;
     if (!isQualityDomain(domainOf(base)) || !quality)
       throw new TaktError(
