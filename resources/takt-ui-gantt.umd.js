@@ -1,6 +1,7 @@
 /* global window */
 // Takt Gantt chart for FlowFuse Dashboard 2 (widget takt-ui-gantt). Hand-written Vue 3 render
 // functions on the dashboard's global Vue; the view model comes from the runtime (nodes/dashboard/views.ts).
+import { clockTicks } from './takt-ui-clock.js';
 import { defineWidget, exportWidget } from './takt-ui-widget.js';
 
 const { h } = window.Vue;
@@ -192,10 +193,12 @@ const TaktUiGantt = defineWidget({
       h('line', { x1: LEFT, y1: axisY, x2: W - RIGHT, y2: axisY, stroke: 'currentColor', opacity: 0.4 }),
     );
     const step = niceStep(span, W - LEFT - RIGHT, tf.clock);
-    // Clock ticks fall on the clock's round times (14:00, 14:30), not on round plan minutes.
-    const o = tf.clock ? new Date(v.origin) : null;
-    const off = o ? o.getHours() * 60 + o.getMinutes() + o.getSeconds() / 60 : 0;
-    for (let t = Math.ceil((v.from + off) / step) * step - off; t <= v.to; t += step) {
+    // Clock ticks fall on the clock's round times (14:00, 14:30), not on round plan minutes, each placed with
+    // the clock's offset at its own time (a daylight-saving change inside the plan moves none of them).
+    const ticks = [];
+    if (tf.clock) ticks.push(...clockTicks(v.origin, v.from, v.to, step));
+    else for (let t = Math.ceil(v.from / step) * step; t <= v.to; t += step) ticks.push(t);
+    for (const t of ticks) {
       const x = sx(t);
       kids.push(h('line', { x1: x, y1: TOP, x2: x, y2: axisY + 4, stroke: 'currentColor', opacity: 0.12 }));
       kids.push(

@@ -8,10 +8,10 @@
  * node serves that registry's champion and follows it when it changes (promotion, rollback).
  */
 import type { Node, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { onClose, onInput, setUp } from '../core/adaptor';
+import { championFeed, onClose, onInput, setUp } from '../core/adaptor';
 import { errorMessage } from '../core/errors';
 import { commandReader, readFeatureRows, readTimestamp } from '../core/message';
-import { championFeed, followChampion } from './follow';
+import { followChampion, type ChampionFeed } from './follow';
 import { errorStatus, status, throttledStatus } from '../core/status';
 import { type AnomalyNodeDef, resolveModel, toLiveOptions } from './config';
 import { LiveAnomaly, type LiveResult } from './live';
@@ -31,7 +31,7 @@ const init: NodeInitializer = (RED) => {
     const set = setUp(this, () => ({
       live: new LiveAnomaly(resolveModel(userDir, def.model ?? ''), toLiveOptions(def)),
       source: def.modelRef
-        ? { server: championFeed((id) => RED.nodes.getNode(id), def.modelRef) }
+        ? { server: championFeed<ChampionFeed>((id) => RED.nodes.getNode(id), def.modelRef) }
         : undefined,
     }));
     if (!set) return;

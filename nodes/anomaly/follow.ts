@@ -31,22 +31,6 @@ export interface ChampionFeed {
   on(fn: (e: ChampionEvent) => void): () => void;
 }
 
-/**
- * The feed of the takt-model config node `id` (models/model.node.ts sets `server` once it serves, or
- * `configError`), or a named error saying why there is none.
- */
-export function championFeed<F = ChampionFeed>(getNode: (id: string) => unknown, id: string | undefined): F {
-  const n = id ? (getNode(id) as { server?: F; configError?: string } | null) : null;
-  if (!n) throw new TaktError('models.noModelNode', 'model: choose a takt-model configuration node', 'model');
-  if (!n.server)
-    throw new TaktError(
-      'models.badModelNode',
-      `model: ${n.configError ?? 'the takt-model node is not ready'}`,
-      'model',
-    );
-  return n.server;
-}
-
 export interface FollowCallbacks {
   loading(version: number): void;
   ready(version: number): void;

@@ -122,6 +122,24 @@ export function requireConfigNode<N extends { configError?: string }, R>(
 }
 
 /**
+ * The served models of the takt-model config node `id` (models/model.node.ts sets `server` once it serves,
+ * or `configError`), as the using node sees them (`F`: anomaly/follow.ts `ChampionFeed`, learn/registry.ts
+ * `QualityFeed`, models/server.ts `ChampionServer`). Throws `models.noModelNode` when no such node is set or
+ * found, `models.badModelNode` with the node's `configError` when it has no server; `field` is "model".
+ */
+export function championFeed<F>(getNode: (id: string) => unknown, id: string | undefined): F {
+  const n = id ? (getNode(id) as { server?: F; configError?: string } | null) : null;
+  if (!n) throw new TaktError('models.noModelNode', 'model: choose a takt-model configuration node', 'model');
+  if (!n.server)
+    throw new TaktError(
+      'models.badModelNode',
+      `model: ${n.configError ?? 'the takt-model node is not ready'}`,
+      'model',
+    );
+  return n.server;
+}
+
+/**
  * The status of a protocol or writer node that cannot start: a red ring, "no <field>" when its config
  * node is missing (`requireConfigNode`), "bad config" for anything else.
  */

@@ -3,10 +3,10 @@
  * the previous record's hash and this record's content, so editing, removing or reordering any earlier
  * line breaks the chain at that line. `verifyAuditLog` checks a whole file.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TaktError } from './errors';
+import { sha256 } from './hash';
 
 export const GENESIS = '0'.repeat(64);
 
@@ -32,9 +32,7 @@ export function canonical(value: unknown): string {
 }
 
 export function recordHash(prevHash: string, seq: number, ts: number, entry: unknown): string {
-  return createHash('sha256')
-    .update(`${prevHash}\n${canonical({ seq, ts, entry })}`)
-    .digest('hex');
+  return sha256(`${prevHash}\n${canonical({ seq, ts, entry })}`);
 }
 
 export interface VerifyResult {

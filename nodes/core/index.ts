@@ -5,3 +5,4 @@ export * from './message';
 export * from './adaptor';
 export * from './state';
 export * from './random';
+export * from './hash';

@@ -4,7 +4,6 @@
  * admin API and the dashboard without credentials, default and weak passwords, and the model registry's
  * hashes. Everything here is read-only toward the box: probes connect without credentials and disconnect.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import {
   settingsPasswords,
   type WeakPassword,
 } from './audit';
+import { sha256 } from '../core/hash';
 
 /** A node of a flow file (config nodes included). */
 export type FlowNode = Record<string, unknown> & { type?: string; id?: string; name?: string };
@@ -155,8 +155,6 @@ export function fileFacts(userDir: string | undefined, keyFiles: string[] = []):
   for (const k of keyFiles) add(k, 'secret');
   return out;
 }
-
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** Every registered version in the registries, with its file's hash against the card's. */
 export function modelFacts(registries: string[]): ModelFact[] {

@@ -20,11 +20,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { configReader, onClose, onInput, setUp } from '../core/adaptor';
+import { championFeed, configReader, onClose, onInput, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { commandReader, readFeatureRows, readTimestamp, rowVector } from '../core/message';
 import { status, throttledStatus } from '../core/status';
-import { championFeed } from '../anomaly/follow';
 import { type JoinStats, LabelJoin, labelValue } from './join';
 import {
   type QualityFeed,

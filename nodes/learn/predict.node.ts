@@ -14,8 +14,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
-import { championFeed } from '../anomaly/follow';
-import { configReader, setUp } from '../core/adaptor';
+import { championFeed, configReader, setUp } from '../core/adaptor';
 import { TaktError } from '../core/errors';
 import { readRows, rowVector } from '../core/message';
 import { errorStatus, status, throttledStatus } from '../core/status';

@@ -5,15 +5,25 @@
  * makes (card section, drift reference, labelled held-out rows), and following the registry's current version
  * (verified against the card's SHA-256, refused when the card is not a quality model). No Node-RED import.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { TaktError } from '../core/errors';
+import { sha256 } from '../core/hash';
 import { type FitSplit, type LearnCard, Predictor } from './model';
 
 export type QualityDomain = 'quality-regression' | 'quality-classification';
 
 export const qualityDomain = (task: LearnCard['task']): QualityDomain =>
   task === 'classification' ? 'quality-classification' : 'quality-regression';
+
+/**
+ * What a registry card's model is (models/types.ts MODEL_DOMAINS): cards written before the field existed
+ * are anomaly models. Here rather than in models/ so that both folders read cards one way (models/ builds
+ * on this folder).
+ */
+export const domainOf = (card: { domain?: string | undefined }): string => card.domain ?? 'anomaly';
+
+export const isQualityDomain = (d: string | undefined): d is QualityDomain =>
+  d === 'quality-regression' || d === 'quality-classification';
 
 /** A registry card as far as a quality node reads it (models/types.ts VersionCard). */
 export interface ServedCard {
@@ -141,8 +151,6 @@ export function qualityRegistration(
   return r;
 }
 
-export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
-
 /**
  * Opens a registry version for prediction: the card must be a quality model (`learn.notQuality` names what
  * it is instead), the file must hash to the card's SHA-256, and the model's own card must agree with the
@@ -150,8 +158,8 @@ export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update
  */
 export async function openServed(card: ServedCard, path: string): Promise<Predictor> {
   const where = `${card.name} v${card.version}`;
-  const domain = card.domain ?? 'anomaly';
-  if (domain !== 'quality-regression' && domain !== 'quality-classification')
+  const domain = domainOf(card);
+  if (!isQualityDomain(domain))
     throw new TaktError(
       'learn.notQuality',
       `${where} is a${/^[aeiou]/.test(domain) ? 'n' : ''} ${domain} model, not a quality model: choose the takt-model node that takt-predict-train registers to`,
@@ -277,7 +285,7 @@ export async function registerDecision(
   if (card.quality?.task !== fitted.card.task || at.some((j) => j < 0))
     return {
       registered: true,
-      why: `not compared: v${cur} predicts ${card.quality?.task ?? card.domain ?? 'anomaly'} from ${card.features.join(', ')}`,
+      why: `not compared: v${cur} predicts ${card.quality?.task ?? domainOf(card)} from ${card.features.join(', ')}`,
     };
   let current: Predictor;
   try {

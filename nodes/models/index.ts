@@ -53,8 +53,8 @@ export {
 } from './lifecycle';
 export { ChampionServer, type Served, type ServerEvent, type ServerListener } from './server';
 export { buildReference, sampleIndices, REFERENCE_MAX } from './reference';
+export { championFeed } from '../core/adaptor';
 export {
-  championFeed,
   followChampion,
   type ChampionEvent,
   type ChampionFeed,
@@ -73,14 +73,11 @@ export { rowsOf, toVector, type Row } from './rows';
 export {
   checkCard,
   checkSignature,
-  domainOf,
   isCheckedVersion,
-  isQualityDomain,
   isVisionVersion,
   openVerified,
   readImageSignature,
   readSignature,
-  sha256,
   tabular,
   verifyQuality,
   verifyVision,
@@ -90,6 +87,8 @@ export {
   type ServedModel,
   type VisionVersion,
 } from './verify';
+export { sha256 } from '../core/hash';
+export { domainOf, isQualityDomain } from '../learn/registry';
 export {
   checkQualityPromotion,
   evaluateQuality,

@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { TaktError } from '../core/errors';
-import { meanSd } from '../learn/registry';
+import { domainOf, isQualityDomain, meanSd } from '../learn/registry';
 import { modelKind, type TrainOptions } from '../anomaly/models';
 import { OnnxAnomalyModel } from '../anomaly/scorer';
 import { startTraining } from '../anomaly/train-job';
@@ -24,7 +24,6 @@ import { checkQualityPromotion } from './quality';
 import { checkRows } from './reference';
 import { stagedRetrain, trainingCount } from './staging';
 import type { ChampionPointer, Evaluation, QualityEvaluation, VersionCard } from './types';
-import { domainOf, isQualityDomain } from './verify';
 
 export const PROMOTION_MARGIN = 0.02;
 export const MIN_HOLDOUT = 10;
@@ -185,11 +184,7 @@ export function retrain(
   req: RetrainRequest,
   onProgress?: (fraction: number, text: string) => void,
 ): RetrainHandle {
-  return stagedRetrain(registry, () => {
-    const cur = registry.champion();
-    if (!cur)
-      throw new TaktError('models.noChampion', `${registry.name}: no champion to retrain from`, 'version');
-    const base = registry.card(cur.version);
+  return stagedRetrain(registry, (cur, base) => {
     const d = base.features.length;
     checkRows(req.rows, base.features, 'rows');
     const n = trainingCount(req.rows.length, { ...req, minHoldout: MIN_HOLDOUT, what: 'normal' });

@@ -9,7 +9,7 @@ import { errorMessage, TaktError } from '../core/errors';
 import { identityLabel, identityOfRequest } from '../core/identity';
 import { ModelRegistry } from './registry';
 import { ChampionServer } from './server';
-import { domainOf } from './verify';
+import { domainOf } from '../learn/registry';
 import { type ModelSourceNode, registryRoot } from './source';
 
 interface ModelDef extends NodeDef {

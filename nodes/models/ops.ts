@@ -34,7 +34,7 @@ export function approvalIdentity(approval: unknown): Identity | undefined {
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { TaktError } from '../core/errors';
-import { qualityDomain } from '../learn/registry';
+import { domainOf, isQualityDomain, qualityDomain } from '../learn/registry';
 import { type Identity, identityLabel } from '../core/identity';
 import type { ScoreResult } from '../anomaly/scorer';
 import { promoteGated, retrain } from './lifecycle';
@@ -44,7 +44,7 @@ import type { RegisterInput } from './registry';
 import { type Row, rowsOf, toVector } from './rows';
 import type { ChampionServer } from './server';
 import type { AuditEntry, QualityInfo } from './types';
-import { domainOf, isQualityDomain, readSignature, tabular } from './verify';
+import { readSignature, tabular } from './verify';
 
 export const OPS_ACTIONS = [
   'register',

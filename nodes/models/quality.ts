@@ -14,13 +14,18 @@
 import { readFileSync } from 'node:fs';
 import { TaktError } from '../core/errors';
 import { Predictor } from '../learn/model';
-import { evaluateQuality, openServed, qualityRegistration } from '../learn/registry';
+import {
+  domainOf,
+  evaluateQuality,
+  isQualityDomain,
+  openServed,
+  qualityRegistration,
+} from '../learn/registry';
 import { startFit } from '../learn/train-job';
 import { checkRows } from './reference';
 import type { ModelRegistry } from './registry';
 import { stagedRetrain, trainingCount } from './staging';
 import type { QualityEvaluation, VersionCard } from './types';
-import { domainOf, isQualityDomain } from './verify';
 
 export { evaluateQuality };
 
@@ -117,11 +122,7 @@ export function retrainQuality(
   registry: ModelRegistry,
   req: QualityRetrainRequest,
 ): { promise: Promise<QualityRetrainResult>; cancel(): void } {
-  return stagedRetrain(registry, () => {
-    const cur = registry.champion();
-    if (!cur)
-      throw new TaktError('models.noChampion', `${registry.name}: no champion to retrain from`, 'version');
-    const base = registry.card(cur.version);
+  return stagedRetrain(registry, (cur, base) => {
     const quality = base.quality;
     if (!isQualityDomain(domainOf(base)) || !quality)
       throw new TaktError(

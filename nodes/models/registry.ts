@@ -12,6 +12,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLog, type AuditRecord } from '../core/audit';
 import { TaktError } from '../core/errors';
+import { sha256 } from '../core/hash';
+import { domainOf, isQualityDomain } from '../learn/registry';
 import { JsonStore, writeFileAtomic } from '../core/state';
 import type { OnnxAnomalyModel } from '../anomaly/scorer';
 import { buildReference, sampleIndices } from './reference';
@@ -28,12 +30,9 @@ import type {
 import {
   checkCard,
   checkSignature,
-  domainOf,
-  isQualityDomain,
   openVerified,
   readImageSignature,
   readSignature,
-  sha256,
   verifyQuality,
   verifyVision,
   type ServedModel,
@@ -331,33 +330,46 @@ export class ModelRegistry {
       if (input.smoothedThreshold !== undefined) card.smoothedThreshold = input.smoothedThreshold;
       if (input.train) card.train = input.train;
       if (input.evaluation) card.evaluation = input.evaluation;
-      const path = this.path(version);
-      const written: string[] = [path];
-      writeFileAtomic(path, input.onnx);
-      try {
+      await this.writeVersion(card, input.onnx, async (path, put) => {
         const model = await openVerified(path, card);
         try {
-          if (input.reference?.length) {
-            const ref = await buildReference(input.reference, card.features, model);
-            card.reference = `v${version}.ref.json`;
-            written.push(join(this.dir, card.reference));
-            writeFileAtomic(join(this.dir, card.reference), JSON.stringify(ref));
-          }
+          if (input.reference?.length)
+            card.reference = put('ref.json', await buildReference(input.reference, card.features, model));
         } finally {
           await model.dispose();
         }
-        if (input.holdout?.length) {
-          card.holdout = `v${version}.holdout.json`;
-          written.push(join(this.dir, card.holdout));
-          writeFileAtomic(join(this.dir, card.holdout), JSON.stringify(input.holdout));
-        }
-        writeFileAtomic(join(this.dir, `v${version}.json`), JSON.stringify(card, null, 2));
-      } catch (err) {
-        for (const f of written) rmSync(f, { force: true });
-        throw err;
-      }
+        if (input.holdout?.length) card.holdout = put('holdout.json', input.holdout);
+      });
       return { card, champion: this.registered(card, actor) };
     });
+  }
+
+  /**
+   * Writes a new version's files: the model, then what `check` verifies and adds beside it (`put` writes
+   * `v<n>.<suffix>` as JSON and gives the name for the card), the card last. When anything fails, every file
+   * written is removed and the error passes on, so a refused version leaves nothing behind.
+   */
+  private async writeVersion(
+    card: VersionCard,
+    onnx: Uint8Array,
+    check: (path: string, put: (suffix: string, value: unknown) => string) => Promise<unknown>,
+  ): Promise<void> {
+    const path = this.path(card.version);
+    const written: string[] = [path];
+    const put = (suffix: string, value: unknown): string => {
+      const name = `v${card.version}.${suffix}`;
+      written.push(join(this.dir, name));
+      writeFileAtomic(join(this.dir, name), JSON.stringify(value));
+      return name;
+    };
+    writeFileAtomic(path, onnx);
+    try {
+      await check(path, put);
+      writeFileAtomic(join(this.dir, `v${card.version}.json`), JSON.stringify(card, null, 2));
+    } catch (err) {
+      for (const f of written) rmSync(f, { force: true });
+      throw err;
+    }
   }
 
   /** The card fields every new version has. */
@@ -419,15 +431,7 @@ export class ModelRegistry {
         ...(sig.width !== undefined ? { width: sig.width } : {}),
       },
     };
-    const path = this.path(version);
-    writeFileAtomic(path, input.onnx);
-    try {
-      await verifyVision(path, card);
-      writeFileAtomic(join(this.dir, `v${version}.json`), JSON.stringify(card, null, 2));
-    } catch (err) {
-      rmSync(path, { force: true });
-      throw err;
-    }
+    await this.writeVersion(card, input.onnx, (path) => verifyVision(path, card));
     return { card, champion: this.registered(card, actor) };
   }
 
@@ -460,10 +464,7 @@ export class ModelRegistry {
         `holdoutLabels: ${labels?.length ?? 0} labels for ${input.holdout.length} held-out rows`,
         'holdoutLabels',
       );
-    const path = this.path(version);
-    const written: string[] = [path];
-    writeFileAtomic(path, input.onnx);
-    try {
+    await this.writeVersion(card, input.onnx, async (path, put) => {
       await verifyQuality(path, card);
       if (input.reference?.length) {
         const ref = await buildReference(input.reference, card.features);
@@ -473,21 +474,13 @@ export class ModelRegistry {
           ref.score = sampleIndices(res.length).map((i) => res[i]);
           ref.scoreName = 'residual';
         }
-        card.reference = `v${version}.ref.json`;
-        written.push(join(this.dir, card.reference));
-        writeFileAtomic(join(this.dir, card.reference), JSON.stringify(ref));
+        card.reference = put('ref.json', ref);
       }
       if (input.holdout?.length && labels) {
-        card.holdout = `v${version}.holdout.json`;
-        written.push(join(this.dir, card.holdout));
         const h: LabelledRows = { rows: input.holdout, labels };
-        writeFileAtomic(join(this.dir, card.holdout), JSON.stringify(h));
+        card.holdout = put('holdout.json', h);
       }
-      writeFileAtomic(join(this.dir, `v${version}.json`), JSON.stringify(card, null, 2));
-    } catch (err) {
-      for (const f of written) rmSync(f, { force: true });
-      throw err;
-    }
+    });
     return { card, champion: this.registered(card, actor) };
   }
 

@@ -4,7 +4,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type { Node } from 'node-red';
-import { championFeed } from '../anomaly/follow';
+import { championFeed } from '../core/adaptor';
 import type { ModelRegistry } from './registry';
 import type { ChampionServer } from './server';
 

@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TaktError } from '../core/errors';
 import type { ModelRegistry } from './registry';
+import type { ChampionPointer, VersionCard } from './types';
 
 /**
  * How many of `rows` recent rows (time order) a retrain trains on: all but the latest `holdoutShare` (default
@@ -37,13 +38,18 @@ export interface StagedJob<R extends { model: string; cardFile: string }> {
 }
 
 /**
- * Runs a retrain: `start(dir, name)` starts the training job (in the registry's staging folder, named after
- * the next version), `finish(trained, version)` evaluates and registers its result; the staged files are
- * removed either way. `cancel()` stops it before the job starts or while it runs.
+ * Runs a retrain from the registry's champion (`models.noChampion` when there is none): `prepare(champion,
+ * card)` checks the request against the champion's card, then `start(dir, name)` starts the training job (in
+ * the registry's staging folder, named after the next version) and `finish(trained, version)` evaluates and
+ * registers its result; the staged files are removed either way. `cancel()` stops it before the job starts
+ * or while it runs.
  */
 export function stagedRetrain<R extends { model: string; cardFile: string }, T>(
   registry: ModelRegistry,
-  prepare: () => {
+  prepare: (
+    champion: ChampionPointer,
+    card: VersionCard,
+  ) => {
     start(dir: string, name: string): StagedJob<R>;
     finish(trained: R, version: number): Promise<T>;
   },
@@ -51,7 +57,10 @@ export function stagedRetrain<R extends { model: string; cardFile: string }, T>(
   let cancelled = false;
   let stop = (): void => undefined;
   const promise = (async (): Promise<T> => {
-    const steps = prepare();
+    const cur = registry.champion();
+    if (!cur)
+      throw new TaktError('models.noChampion', `${registry.name}: no champion to retrain from`, 'version');
+    const steps = prepare(cur, registry.card(cur.version));
     const version = (registry.versions().at(-1) ?? 0) + 1;
     if (cancelled) throw new TaktError('models.cancelled', 'retrain: cancelled', 'retrain');
     const job = steps.start(join(registry.dir, '.staging'), `v${version}-${Date.now()}`);

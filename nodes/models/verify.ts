@@ -3,19 +3,16 @@
  * ../anomaly/onnx.ts) and the input signature (feature count and names) against the card, then a test run.
  * Every failure is a TaktError that names the version and what is wrong.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { TaktError } from '../core/errors';
+import { sha256 } from '../core/hash';
 import { openOnnxSession, readOnnx } from '../core/onnx';
 import { META } from '../anomaly/models';
 import { readOnnxHeader } from '../anomaly/onnx';
+import { domainOf, isQualityDomain } from '../learn/registry';
 import { OnnxAnomalyModel } from '../anomaly/scorer';
-import type { ModelDomain, QualityDomain, VersionCard } from './types';
+import type { ModelDomain, VersionCard } from './types';
 import { MODEL_DOMAINS } from './types';
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 /** What an ONNX file declares: its input, the input's width (when fixed), features and threshold from metadata. */
 export interface OnnxSignature {
@@ -143,11 +140,6 @@ export const isVisionVersion = (m: ServedModel): m is VisionVersion =>
   (m as Partial<CheckedVersion>).domain === 'vision';
 
 /** What a card says the model is; a card without `domain` was written for an anomaly model. */
-export const domainOf = (card: { domain?: string | undefined }): string => card.domain ?? 'anomaly';
-
-export const isQualityDomain = (d: string | undefined): d is QualityDomain =>
-  d === 'quality-regression' || d === 'quality-classification';
-
 /** The node that opens a checked version of each domain, for error messages. */
 const OPENED_BY: Record<Exclude<ModelDomain, 'anomaly'>, string> = {
   vision: 'takt-vision scores images with it',

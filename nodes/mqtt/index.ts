@@ -2,6 +2,8 @@
 export * from './decoder';
 /** The Sparkplug B edge-node engine shared by the simulator and takt-uns-out. */
 export * from './sparkplug-edge';
+/** The edge node's MQTT session (NDEATH as will, bdSeq per session, clean NDEATH on stop), shared likewise. */
+export { DEATH_ACK_MS, SparkplugSession } from './sparkplug-session';
 export {
   MqttBrokerConnection,
   checkBrokerOptions,

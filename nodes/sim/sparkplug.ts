@@ -13,14 +13,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { errorMessage, TaktError } from '../core/errors';
-import { within } from '../core/time';
-import { MqttBrokerConnection, type BrokerOptions } from '../mqtt/connection';
+import type { BrokerOptions, MqttBrokerConnection } from '../mqtt/connection';
 import {
   SparkplugEdgeEngine,
   type EdgeMetricType,
   type MetricPoint,
   type SpMessage,
 } from '../mqtt/sparkplug-edge';
+import { SparkplugSession } from '../mqtt/sparkplug-session';
 import type { AdvanceResult, PlantSimulator, TagInfo } from './engine';
 
 export interface SparkplugOptions extends Pick<
@@ -62,7 +62,8 @@ interface Ref {
 }
 
 /**
- * The transport (the failover broker connection, its own session with the NDEATH as will) around the shared Sparkplug edge engine
+ * The transport (the failover broker connection, its own Sparkplug session with the NDEATH as will:
+ * mqtt/sparkplug-session.ts) around the shared Sparkplug edge engine
  * of the protocol layer, which holds births, bdSeq/seq, aliases and encoding. The simulator declares
  * every tag up front with its datatype, publishes by exception (changed values, plus every finished part)
  * and stamps DBIRTH/DDATA with simulated time.
@@ -70,6 +71,7 @@ interface Ref {
 export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
   private readonly sim: PlantSimulator;
   private readonly edge: SparkplugEdgeEngine;
+  private readonly session: SparkplugSession;
   private readonly conn: MqttBrokerConnection;
   private started = false;
   /** Metrics per device (machine id), in tag order. */
@@ -102,13 +104,13 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
     }
     // Throws TaktError (mqtt.badUrl, ...) on a bad URL or option.
     const { groupId, edgeNodeId, ...broker } = opts;
-    this.conn = new MqttBrokerConnection({
+    this.session = new SparkplugSession(this.edge, {
       ...broker,
       protocolVersion: 4,
       cleanSession: true,
       clientId: `takt-sim-${groupId}-${edgeNodeId}-${process.pid}`,
-      will: { topic: this.topic('NDEATH'), payload: this.edge.death().payload, qos: 1, retain: false },
     });
+    this.conn = this.session.conn;
   }
 
   /** The broker of the current (or last) connection attempt. */
@@ -118,10 +120,6 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
 
   private topic(kind: string, device?: string): string {
     return this.edge.topic(kind, device);
-  }
-
-  private deathPayload(): Buffer {
-    return Buffer.from(this.edge.death().payload);
   }
 
   /**
@@ -134,7 +132,8 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
     let first = true;
     let lost = false;
     const settled = new Promise<void>((resolve, reject) => {
-      this.conn.on('state', (state, why) => {
+      // On a lost (or refused) session the session has put the next bdSeq in the will already.
+      this.session.onState((state, why) => {
         if (state === 'connected') {
           lost = false;
           this.emit('connected');
@@ -142,9 +141,6 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
           if (first) resolve();
           first = false;
         } else if (state === 'backoff') {
-          // Once per lost (or refused) session: the next CONNECT carries the next bdSeq in its will.
-          this.edge.sessionLost();
-          this.conn.setWillPayload(this.edge.death().payload);
           // Said once per outage, not on every attempt.
           if (!lost) {
             lost = true;
@@ -245,23 +241,12 @@ export class SparkplugEdgeNode extends EventEmitter<SparkplugEvents> {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
-    // A clean stop publishes the death certificate itself (the broker sends the will only on a lost
-    // connection). The broker may be stopping too (an embedded one): wait for its acknowledgement at most
-    // 2 s, then drop the connection, which makes the broker (if still there) send the will instead.
-    const acked =
-      this.conn.connected &&
-      (await within(
-        this.conn.publish(this.topic('NDEATH'), this.deathPayload(), { qos: 1 }).then(
-          () => true,
-          () => false,
-        ),
-        2000,
-      )) === true;
-    if (!acked) this.conn.dropConnection('stopped');
+    // The broker may be stopping too (an embedded one): when it does not acknowledge the NDEATH in time,
+    // drop the connection, which makes the broker (if still there) send the will instead.
+    if (!(await this.session.sayDeath())) this.conn.dropConnection('stopped');
     this.conn.removeAllListeners();
     await this.conn.deregister(this);
-    // A later start is a new session, with the next bdSeq.
-    this.edge.sessionLost();
-    this.conn.setWillPayload(this.edge.death().payload);
+    // The simulator may start again: that is a new session, with the next bdSeq.
+    this.session.nextSession();
   }
 }

@@ -37,6 +37,8 @@ export interface SpcNodeDef extends NodeDef {
   patternModel?: string;
   /** 'table' (qcc's published d2/d3, the default) or 'exact'. */
   constants?: string;
+  /** IANA zone for the time in alarm texts; empty = the runtime's local time. */
+  timeZone?: string;
 }
 
 /** The pattern model to load, or undefined when pattern recognition is off ('' = the shipped model). */
@@ -64,6 +66,8 @@ export function toMonitorConfig(def: SpcNodeDef): MonitorConfig {
     autocorrelation: def.autocorrelation === true,
     constants: toConstantsMode(def.constants, 'constants'),
   };
+  const zone = read.string('timeZone', '');
+  if (zone) cfg.timeZone = zone;
   const num = [
     'nsigmas',
     'lambda',

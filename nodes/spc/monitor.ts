@@ -6,6 +6,7 @@
  * before any state changes, so the next good sample is processed as if the bad one never came.
  */
 import { TaktError } from '../core/errors';
+import { ianaZone, type Zone as PlantZone } from '../core/zone';
 import { capability, type CapabilityResult, type CapabilitySpec } from './capability';
 import { chart, ChartStream, type Sample, toNumber } from './charts';
 import { type ConstantsMode, toConstantsMode } from './constants';
@@ -57,6 +58,11 @@ export interface MonitorConfig {
   r2r?: Omit<R2ROptions, 'target'> & { target?: number };
   /** d2 and d3 from qcc's published tables ('table', the default) or computed exactly. */
   constants?: ConstantsMode;
+  /**
+   * IANA time zone of the plant ("Europe/Berlin") in which alarm texts give the time, following daylight
+   * saving; absent or empty: the runtime's local time.
+   */
+  timeZone?: string;
 }
 
 export interface SpcSampleIn {
@@ -211,9 +217,11 @@ export function signature(c: MonitorConfig): string {
 const WE_NUMBER: Record<number, number> = { 1: 1, 5: 2, 6: 3, 2: 4 };
 const WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 
-function hhmm(ts: number): string {
-  const d = new Date(ts);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+/** hh:mm of ts in `zone` (core/zone.ts), or on the runtime's local clock when there is none. */
+function hhmm(ts: number, zone?: PlantZone): string {
+  const d = new Date(zone ? zone.toLocal(ts) : ts);
+  const [h, m] = zone ? [d.getUTCHours(), d.getUTCMinutes()] : [d.getHours(), d.getMinutes()];
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`;
 }
 
 const fmt = (v: number) => Number(v.toPrecision(6)).toString();
@@ -231,12 +239,16 @@ export function withPattern(ev: SpcEvent, r: PatternResult): SpcEvent {
   return ev;
 }
 
-/** The readable text of an alarm (English; engines do no i18n). */
+/**
+ * The readable text of an alarm (English; engines do no i18n), its time of day in `zone` (default: the
+ * runtime's local time).
+ */
 export function describeAlarm(
   a: Omit<Alarm, 'text'>,
   p: { stat: number; lcl: number; ucl: number },
   runLength: number,
   type: ChartType,
+  zone?: PlantZone,
 ): string {
   const head =
     a.ruleSet === 'we' && WE_NUMBER[a.rule] !== undefined
@@ -267,7 +279,7 @@ export function describeAlarm(
     default:
       what = RULE_TEXT[a.rule];
   }
-  let text = `${where}${head}: ${what} at ${hhmm(a.ts)}`;
+  let text = `${where}${head}: ${what} at ${hhmm(a.ts, zone)}`;
   if (a.chart !== 'primary' && a.rule === 1)
     text += a.side === 'above' ? ' (variation increased)' : ' (variation decreased)';
   if (a.changePoint) {
@@ -296,6 +308,8 @@ export class SpcMonitor {
   private rs?: RuleSet;
   /** The chart kind: what the monitor reads instead of testing chart names. */
   private readonly kind: ChartKind;
+  /** The plant's zone for alarm texts; undefined: the runtime's local time. */
+  private readonly plantZone: PlantZone | undefined;
 
   constructor(config: MonitorConfig) {
     if (!isChartType(config.type)) {
@@ -347,6 +361,8 @@ export class SpcMonitor {
         'lsl',
       );
     }
+    const timeZone = config.timeZone?.trim();
+    this.plantZone = timeZone ? ianaZone(timeZone) : undefined;
     this.config = { ...config, phaseOne, grouping };
     this.kind = kind;
   }
@@ -744,7 +760,13 @@ export class SpcMonitor {
         } else told = true;
         if (cp) a.changePoint = cp;
       }
-      const text = describeAlarm(told ? { ...a, changePoint: undefined } : a, point, rs.runLength, P.type);
+      const text = describeAlarm(
+        told ? { ...a, changePoint: undefined } : a,
+        point,
+        rs.runLength,
+        P.type,
+        this.plantZone,
+      );
       ev.alarms.push({ ...a, text });
     }
     if (secondary && traits.secondary) {
@@ -758,7 +780,7 @@ export class SpcMonitor {
           ts: raw.ts,
           side: secondary.z > 0 ? 'above' : 'below',
         };
-        ev.alarms.push({ ...a, text: describeAlarm(a, secondary, rs.runLength, P.type) });
+        ev.alarms.push({ ...a, text: describeAlarm(a, secondary, rs.runLength, P.type, this.plantZone) });
       }
     }
     if (this.r2r) {

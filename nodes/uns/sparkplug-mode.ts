@@ -7,8 +7,8 @@ import type { Node, NodeMessageInFlow } from 'node-red';
 import { errorMessage } from '../core/errors';
 import { isBatch } from '../core/sample';
 import { errorStatus, status, throttledStatus } from '../core/status';
-import { within } from '../core/time';
-import { MqttBrokerConnection, type BrokerOptions } from '../mqtt/connection';
+import type { BrokerOptions } from '../mqtt/connection';
+import { SparkplugSession } from '../mqtt/sparkplug-session';
 import { SparkplugEdge, type EdgeSample, type SpMessage } from './sparkplug-edge';
 
 export interface SparkplugDef {
@@ -29,11 +29,9 @@ export function sparkplugMode(node: Node, def: SparkplugDef, broker: BrokerOptio
     deviceLevel: level,
     prefix: def.prefix,
   });
-  const conn = new MqttBrokerConnection({
-    ...broker,
-    clientId: undefined,
-    will: { topic: edge.topic('NDEATH'), payload: edge.death().payload, qos: 1, retain: false },
-  });
+  // Its own session (mqtt/sparkplug-session.ts): the NDEATH as will, the next bdSeq after each lost session.
+  const session = new SparkplugSession(edge, { ...broker, clientId: undefined });
+  const conn = session.conn;
   const shown = throttledStatus((s) => node.status(s));
   let sent = 0;
   const show = () =>
@@ -53,16 +51,10 @@ export function sparkplugMode(node: Node, def: SparkplugDef, broker: BrokerOptio
     }
     show();
   };
-  const onState = (s: string) => {
+  const offState = session.onState((s) => {
     if (s === 'connected') send(edge.birth());
-    else if (s === 'backoff') {
-      // Once per lost (or refused) session: the next CONNECT carries the next bdSeq in its will.
-      edge.sessionLost();
-      conn.setWillPayload(edge.death().payload);
-    }
     show();
-  };
-  conn.on('state', onState);
+  });
   conn.subscribe(
     node,
     [edge.commandTopic],
@@ -92,16 +84,11 @@ export function sparkplugMode(node: Node, def: SparkplugDef, broker: BrokerOptio
 
   node.on('close', (_removed: boolean, done: () => void) => {
     shown.dispose();
-    conn.off('state', onState);
-    // A clean stop says NDEATH itself: the broker sends the will only when a client vanishes. A broker
-    // that is stopping too may never acknowledge it: wait at most 2 s (the will covers the rest).
-    const bye =
-      conn.state === 'connected'
-        ? within(conn.publish(edge.topic('NDEATH'), edge.death().payload, { qos: 1 }), 2000).catch(
-            () => undefined,
-          )
-        : Promise.resolve();
-    void bye
+    offState();
+    // NDEATH said, its acknowledgement waited for at most 2 s; without one the connection is left to end
+    // with the node (the will covers the rest), and the node is not started again.
+    void session
+      .sayDeath()
       .then(() => conn.deregister(node))
       .catch((err: unknown) => node.warn(errorMessage(err)))
       .finally(done);

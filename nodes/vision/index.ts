@@ -40,7 +40,9 @@ export {
   type PrepareOptions,
   type RawImage,
 } from './image';
-export { Inspector, sha256Hex, type LoadOptions } from './inspector';
+export { Inspector, type LoadOptions } from './inspector';
+/** The SHA-256 of a model file (core/hash.ts), under the name this library has always exported. */
+export { sha256 as sha256Hex } from '../core/hash';
 export {
   readForeignSpec,
   ForeignModel,

@@ -5,10 +5,10 @@
  * options, from the ONNX metadata, or from a `<name>.metadata.json` or `metadata.json` beside the file.
  * An expected SHA-256 is checked before anything is parsed. No Node-RED import.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { TaktError } from '../core/errors';
+import { sha256 } from '../core/hash';
 import { readOnnx } from '../core/onnx';
 import type { ImageInput } from './image';
 import { ForeignModel, type ForeignSpec, type VisionResult } from './interop';
@@ -26,10 +26,6 @@ export interface LoadOptions {
   sha256?: string;
   /** Metadata of a foreign model (what its metadata.json says), instead of looking for it. */
   metadata?: Record<string, unknown>;
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
@@ -84,7 +80,7 @@ export class Inspector {
   static async load(modelPathOrBytes: string | Uint8Array, opts: LoadOptions = {}): Promise<Inspector> {
     const path = typeof modelPathOrBytes === 'string' ? modelPathOrBytes : undefined;
     const bytes = await readModelBytes(modelPathOrBytes);
-    const hash = sha256Hex(bytes);
+    const hash = sha256(bytes);
     if (opts.sha256 !== undefined && opts.sha256.toLowerCase() !== hash)
       throw new TaktError(
         'vision.hashMismatch',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {
   type AdaptorNode,
+  championFeed,
   configNodeStatus,
   configReader,
   onClose,
@@ -130,6 +131,36 @@ describe('core/adaptor', () => {
       const plain = caught(() => requireConfigNode<Ep, string>({}, (n) => n.connection, spec));
       assert.match(plain.message, /the OPC UA endpoint configuration is invalid/);
       assert.deepEqual(configNodeStatus(new Error('x')), { fill: 'red', shape: 'ring', text: 'bad config' });
+    });
+  });
+
+  describe('championFeed (the takt-model config node a model-using node follows)', () => {
+    type Feed = { on(): () => void };
+    const feed: Feed = { on: () => () => undefined };
+    const nodes: Record<string, unknown> = {
+      ready: { server: feed },
+      broken: { configError: 'the registry folder is not writable' },
+      starting: {},
+    };
+    const getNode = (id: string) => nodes[id] ?? null;
+
+    it("returns the config node's server", () => {
+      assert.equal(championFeed<Feed>(getNode, 'ready'), feed);
+    });
+
+    it('names the missing node, or why the node has no server', () => {
+      assert.throws(() => championFeed(getNode, undefined), { code: 'models.noModelNode' });
+      assert.throws(() => championFeed(getNode, 'gone'), /choose a takt-model configuration node/);
+      assert.throws(() => championFeed(getNode, 'broken'), {
+        code: 'models.badModelNode',
+        message: 'model: the registry folder is not writable',
+      });
+      assert.throws(() => championFeed(getNode, 'starting'), /the takt-model node is not ready/);
+      assert.deepEqual(configNodeStatus(caught(() => championFeed(getNode, 'gone'))), {
+        fill: 'red',
+        shape: 'ring',
+        text: 'no model',
+      });
     });
   });
 

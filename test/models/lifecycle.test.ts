@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../nodes/core/random';
 import { evaluate, promoteGated, retrain, worseBy } from '../../nodes/models/lifecycle';
+import { retrainQuality } from '../../nodes/models/quality';
 import { ModelRegistry } from '../../nodes/models/registry';
 import { pcaOnnx, pumpRows } from './fixtures';
 
@@ -50,6 +51,23 @@ describe('models: retrain and gated promotion', function () {
         message: /"forest" is not a model kind/,
       });
       assert.deepEqual(other.versions(), [1], 'nothing registered');
+    } finally {
+      rmSync(r2, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to retrain, anomaly or quality model, in a registry that has no champion yet', async () => {
+    const r2 = mkdtempSync(join(tmpdir(), 'takt-lifecycle-'));
+    try {
+      const empty = new ModelRegistry(r2, 'pump');
+      const why = { code: 'models.noChampion', message: 'pump: no champion to retrain from' };
+      await assert.rejects(retrain(empty, { rows: rowsB, who: 'flow', why: 'drift' }).promise, why);
+      const labels = rowsB.map(() => 0);
+      await assert.rejects(
+        retrainQuality(empty, { rows: rowsB, labels, who: 'flow', why: 'drift' }).promise,
+        why,
+      );
+      assert.deepEqual(empty.versions(), [], 'nothing registered');
     } finally {
       rmSync(r2, { recursive: true, force: true });
     }

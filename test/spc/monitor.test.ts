@@ -42,6 +42,34 @@ describe('spc.SpcMonitor: streaming phase I then phase II', () => {
     assert.ok(p.secondary && p.secondary.stat > 0);
   });
 
+  it("gives an alarm's time of day in the plant's time zone across daylight saving, else the runtime's", () => {
+    const alarmAt = (ts: number, timeZone?: string) => {
+      const m = new spc.SpcMonitor({ type: 'imr', phaseOne: 30, ...(timeZone ? { timeZone } : {}) });
+      const u = lcg(9);
+      feed(
+        m,
+        Array.from({ length: 30 }, () => 10 + gauss(u)),
+        ts - 30 * 60000,
+      );
+      const ev = m.push({ value: 100, ts });
+      const a = ev?.alarms.find((x) => x.rule === 1);
+      assert.ok(a, 'rule 1 raised');
+      return a.text;
+    };
+    // Chicago: UTC-5 in July (CDT), UTC-6 in January (CST); Kolkata: UTC+5:30 all year
+    const july = Date.UTC(2026, 6, 1, 15, 42);
+    const january = Date.UTC(2026, 0, 15, 15, 42);
+    assert.match(alarmAt(july, 'America/Chicago'), / at 10:42/);
+    assert.match(alarmAt(january, 'America/Chicago'), / at 09:42/);
+    assert.match(alarmAt(july, 'Asia/Kolkata'), / at 21:12/);
+    const d = new Date(july);
+    const local = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+    assert.match(alarmAt(july), new RegExp(` at ${local}`), 'no zone: the runtime clock, as before');
+    assert.throws(() => new spc.SpcMonitor({ type: 'imr', phaseOne: 30, timeZone: 'Mars/Olympus' }), {
+      code: 'time.badZone',
+    });
+  });
+
   it('writes rule 2 as "nine points above centre" and dates the shift', () => {
     const m = new spc.SpcMonitor({ type: 'imr', phaseOne: 30 });
     const u = lcg(4);

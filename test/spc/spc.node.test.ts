@@ -107,6 +107,27 @@ describe('takt-spc node', () => {
     assert.ok(await collecting);
   });
 
+  it("writes the alarm's time of day in the node's time zone", async () => {
+    await load([spcNode, catchNode], flow({ timeZone: 'Asia/Kolkata' }));
+    const alarms = nextMessages<SpcMsg & { alarms: { ts: number; text: string }[] }>('alarms', 1);
+    send(values);
+    const [al] = await alarms;
+    const ts = al.alarms[0].ts;
+    // Kolkata is UTC+5:30 all year
+    const d = new Date(ts + 330 * 60000);
+    const hhmm = `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    assert.match(al.alarms[0].text, new RegExp(` at ${hhmm}`));
+  });
+
+  it('refuses an unknown time zone: the node is disabled with a red status naming it', async () => {
+    await load([spcNode, catchNode], flow({ timeZone: 'Mars/Olympus' }));
+    const caught = nextMessages<{ error: { code?: string; message: string } }>('caught', 1);
+    send([74]);
+    const [c] = await caught;
+    assert.equal(c.error.code, 'time.badZone');
+    assert.match(c.error.message, /timeZone: "Mars\/Olympus" is not a known time zone/);
+  });
+
   it('keeps the frozen limits across a restart and continues in phase II', async () => {
     await load([spcNode, catchNode], flow());
     const frozen = nextMessages<SpcMsg>('points', 25);

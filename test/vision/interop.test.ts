@@ -8,7 +8,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaktError } from '../../nodes/core/errors';
-import { Inspector, sha256Hex } from '../../nodes/vision/inspector';
+import { sha256 } from '../../nodes/core/hash';
+import { Inspector } from '../../nodes/vision/inspector';
 import { readForeignSpec } from '../../nodes/vision/interop';
 import { encodePng } from '../../nodes/vision/image';
 import { ROOT } from '../helpers/paths';
@@ -173,7 +174,7 @@ describe('vision: bad model files', () => {
 
   it('refuses a model file that fails its hash, and loads it with the right one', async () => {
     const path = join(DIR, 'classifier.onnx');
-    const hash = sha256Hex(new Uint8Array(readFileSync(path)));
+    const hash = sha256(new Uint8Array(readFileSync(path)));
     await rejects(
       Inspector.load(path, { sha256: '0'.repeat(64) }),
       'vision.hashMismatch',
