@@ -85,11 +85,15 @@ export function sparkplugMode(node: Node, def: SparkplugDef, broker: BrokerOptio
   node.on('close', (_removed: boolean, done: () => void) => {
     shown.dispose();
     offState();
-    // NDEATH said, its acknowledgement waited for at most 2 s; without one the connection is left to end
-    // with the node (the will covers the rest), and the node is not started again.
+    // NDEATH said, its acknowledgement waited for at most 2 s; without one the connection is dropped first
+    // (its clean close would wait for that acknowledgement; the broker's will covers the death), as the
+    // simulator does, and the node is not started again.
     void session
       .sayDeath()
-      .then(() => conn.deregister(node))
+      .then((acked) => {
+        if (!acked) conn.dropConnection('stopped');
+        return conn.deregister(node);
+      })
       .catch((err: unknown) => node.warn(errorMessage(err)))
       .finally(done);
   });

@@ -303,6 +303,32 @@ describe('takt-uns-out in Sparkplug B mode', function () {
     await nextStatus('u', (s) => /^1 metrics/.test(s.text ?? ''), 10000);
   });
 
+  it('closes when the broker takes its NDEATH but never acknowledges it (the connection is dropped, not waited on)', async () => {
+    await load(
+      [unsNode, brokerNode],
+      [
+        { id: 'tab', type: 'tab' },
+        { id: 'b', type: 'takt-mqtt-broker', url: broker.url, protocolVersion: '4' },
+        {
+          id: 'u',
+          z: 'tab',
+          type: 'takt-uns-out',
+          broker: 'b',
+          mode: 'sparkplug',
+          groupId: 'G',
+          edgeNodeId: 'E',
+        },
+      ],
+    );
+    await nextStatus('u', (s) => s.fill === 'green', 10000);
+    // A broker that is stopping: it takes the NDEATH and never acknowledges it. Before, the node's close
+    // waited for that acknowledgement for ever (Node-RED gave up after its close timeout).
+    broker.broker.authorizePublish = (_client, packet, done) => {
+      if (!/\/NDEATH\//.test(packet.topic)) done(null);
+    };
+    await (getNode('u') as unknown as { close(removed: boolean): Promise<void> }).close(false);
+  });
+
   it('shows a red status for a missing group or edge node id', async () => {
     await load(
       [unsNode, brokerNode],
