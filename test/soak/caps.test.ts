@@ -113,6 +113,37 @@ describe('caps on what long-running nodes keep', () => {
     assert.equal(g.retained().dueDates, MAX_DUE_DATES);
   });
 
+  it('Gantt: forgets the due date of a job that left the plan, so rolling plans keep only their own jobs', () => {
+    const g = new GanttState({ history: 60 });
+    const plan = (now: number, jobs: number[]) => ({
+      now,
+      schedule: {
+        operations: jobs.map((k) => ({ job: `J${k}`, op: 0, machine: 'M', start: 10 * k, end: 10 * k + 10 })),
+      },
+    });
+    // As in the demo: a rush order every step, then a plan with the last five jobs (the scheduler drops
+    // finished ones); a job that is announced but not planned yet keeps its due date.
+    for (let k = 0; k < 3000; k++) {
+      g.apply({ event: 'rush', at: 10 * k, job: { id: `J${k}`, due: 10 * k + 5, operations: [] } });
+      g.apply(
+        plan(
+          10 * k,
+          [k - 4, k - 3, k - 2, k - 1, k].filter((x) => x >= 0),
+        ),
+      );
+    }
+    g.apply({ event: 'rush', at: 30000, job: { id: 'NEXT', due: 1, operations: [] } });
+    g.apply(plan(30000, [2996, 2997, 2998, 2999]));
+    assert.ok(g.retained().dueDates <= 6, `${g.retained().dueDates} due dates kept`);
+    // The due dates that are kept still mark late jobs: J2999 ends at 30000, due at 29995; NEXT is kept for its plan.
+    assert.ok(g.view().bars.find((b) => b.job === 'J2999')?.late);
+    g.apply({
+      now: 30000,
+      schedule: { operations: [{ job: 'NEXT', op: 0, machine: 'M', start: 30000, end: 30010 }] },
+    });
+    assert.equal(g.view().bars[0].late, true);
+  });
+
   it('serial jobs: a message beyond the waiting cap fails at once instead of queueing', async () => {
     const jobs = new SerialJobs(2);
     let release!: () => void;
