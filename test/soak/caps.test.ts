@@ -8,7 +8,7 @@ import { SerialJobs } from '../../nodes/core/jobs';
 import { GanttState, MAX_DUE_DATES } from '../../nodes/dashboard/views';
 import { LivePlanner, prunePast } from '../../nodes/schedule/live';
 import type { ScheduledOperation, SchedulingProblem } from '../../nodes/schedule/types';
-import { PlantSimulator } from '../../nodes/sim/engine';
+import { GROUND_TRUTH_KEEP, PlantSimulator } from '../../nodes/sim/engine';
 import { DEFAULT_PLANT } from '../../nodes/sim/model';
 
 const op = (machine: string, duration: number) => ({ alternatives: [{ machine, duration }] });
@@ -186,6 +186,21 @@ describe('caps on what long-running nodes keep', () => {
     assert.ok(sim.groundTruth.includes(active), 'the active fault stays');
     assert.equal(sim.groundTruth.at(-1)?.end, undefined);
     assert.equal(sim.groundTruth.length, 5);
+  });
+
+  it('simulator: by default the ended faults in memory stop growing within ten plant days of the demo', () => {
+    // The demo's rate is six faults a plant day: 120 faults are 20 plant days.
+    const sim = new PlantSimulator(DEFAULT_PLANT, { seed: 1, startTime: 0 });
+    for (let k = 0; k < 120; k++) {
+      sim.inject('CNC1', 'toolWear', 0.5);
+      sim.advance(1000);
+      sim.clear('CNC1');
+    }
+    sim.inject('CNC1', 'toolWear', 0.5);
+    const ended = sim.groundTruth.filter((f) => f.end !== undefined);
+    assert.equal(ended.length, GROUND_TRUTH_KEEP);
+    assert.ok(GROUND_TRUTH_KEEP <= 60, `${GROUND_TRUTH_KEEP} ended faults are 10 plant days at six a day`);
+    assert.equal(ended.at(-1)?.id, 120, 'the newest ended ones stay');
   });
 
   it('approval book: refuses a proposal beyond maxPending', () => {
