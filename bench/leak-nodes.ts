@@ -776,7 +776,12 @@ async function main(): Promise<void> {
         suspect: false,
       });
     }
-    console.error(`${c.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const r = rows[rows.length - 1];
+    // Progress on stderr, so a long run shows each node as it finishes.
+    console.error(
+      `${c.name}: ${((Date.now() - t0) / 1000).toFixed(1)} s, ${r.counts.join('/')} messages, ` +
+        `Δ data ${r.grown.map((x) => (x / 1024).toFixed(0)).join(' / ')} kB${r.skipped ? ` (${r.skipped})` : ''}`,
+    );
   }
   await rt.deploy([]);
   await rt.stop();
