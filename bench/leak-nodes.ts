@@ -313,6 +313,14 @@ function dut(n: FlowNode, to: string[][] = []): FlowNode {
   };
 }
 
+/** A case of one demo node alone, fed by `key`. */
+const alone = (name: string, key: FeedKey, cap: string, type: string, nodeName?: string): Case => ({
+  name,
+  key,
+  cap,
+  flow: () => [dut(demoNode(type, nodeName))],
+});
+
 const cases: Case[] = [
   {
     name: 'link in (empty node, reference)',
@@ -326,30 +334,16 @@ const cases: Case[] = [
     cap: 'GROUND_TRUTH_KEEP ended faults; a value per tag',
     flow: () => [],
   },
-  {
-    name: 'function "route samples"',
-    key: 'route',
-    cap: 'memory context: a flag and a time per machine',
-    flow: () => [dut(demoNode('function', 'route samples'))],
-  },
-  {
-    name: 'takt-oee',
-    key: 'scalars',
-    cap: 'the open shift per machine (MAX_MACHINES 1,000)',
-    flow: () => [dut(demoNode('takt-oee'))],
-  },
-  {
-    name: 'debug "plant samples" (JSONata status)',
-    key: 'scalars',
-    cap: 'keeps nothing',
-    flow: () => [dut(demoNode('debug', 'plant samples'))],
-  },
-  {
-    name: 'takt-spc (I-MR, Nelson)',
-    key: 'bore',
-    cap: 'phase I; 2 x max(phase I, 64) raw; 200 points',
-    flow: () => [dut(demoNode('takt-spc'))],
-  },
+  alone(
+    'function "route samples"',
+    'route',
+    'memory context: a flag and a time per machine',
+    'function',
+    'route samples',
+  ),
+  alone('takt-oee', 'scalars', 'the open shift per machine (MAX_MACHINES 1,000)', 'takt-oee'),
+  alone('debug "plant samples" (JSONata status)', 'scalars', 'keeps nothing', 'debug', 'plant samples'),
+  alone('takt-spc (I-MR, Nelson)', 'bore', 'phase I; 2 x max(phase I, 64) raw; 200 points', 'takt-spc'),
   {
     name: 'takt-ui-control-chart (behind takt-spc)',
     key: 'bore',
