@@ -42,7 +42,7 @@ export interface EmbeddedRuntime {
 export async function startEmbedded(
   countAt: string[],
   onMessage?: (nodeId: string, msg: Record<string, unknown>) => void,
-  opts: { userDir?: string } = {},
+  opts: { userDir?: string; settings?: Record<string, unknown> } = {},
 ): Promise<EmbeddedRuntime> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RED = require('node-red') as NodeRedApi;
@@ -58,6 +58,8 @@ export async function startEmbedded(
     credentialSecret: false,
     logging: { console: { level: 'warn' } },
     telemetry: { enabled: false },
+    // e.g. httpNodeRoot '/' for Dashboard 2 (it needs the node HTTP root), a memory context store
+    ...opts.settings,
   });
   await RED.start();
   const received = new Map<string, number>(countAt.map((id) => [id, 0]));

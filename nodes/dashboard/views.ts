@@ -59,7 +59,11 @@ export interface GanttOptions {
   maintenancePrefix: string;
 }
 
-/** Due dates the Gantt remembers (for the late flag); the oldest go first beyond this. */
+/**
+ * Due dates the Gantt remembers (for the late flag); the oldest go first beyond this. A job's due date is
+ * forgotten once the job has been in a plan and a later plan no longer has it (finished and dropped by the
+ * scheduler, or cancelled: it is never drawn again), so this cap only holds jobs that never reach a plan.
+ */
 export const MAX_DUE_DATES = 1000;
 
 type Obj = Record<string, unknown>;
@@ -84,6 +88,8 @@ export class GanttState {
   private makespan: number | null = null;
   private lateJobs: number | null = null;
   private due = new Map<string, number>();
+  /** The jobs of the last plan: a due date leaves with its job (see MAX_DUE_DATES). */
+  private planJobs = new Set<string>();
   readonly options: GanttOptions;
 
   constructor(options: Partial<GanttOptions> = {}) {
@@ -145,6 +151,8 @@ export class GanttState {
         end: o.end as number,
       };
     });
+    for (const job of this.planJobs) if (!jobEnd.has(job)) this.due.delete(job);
+    this.planJobs = new Set(jobEnd.keys());
     this.bars = ops.map((o) => ({
       ...o,
       state: o.end <= now ? 'done' : o.start < now ? 'running' : 'planned',
@@ -188,6 +196,7 @@ export class GanttState {
     this.planned.clear();
     this.breakdowns = [];
     this.due.clear();
+    this.planJobs.clear();
     for (const m of p.machines as unknown[]) {
       if (!isRecord(m) || typeof m.id !== 'string') badInput('each machine needs an id');
       this.addMachine(m.id);

@@ -138,8 +138,12 @@ export interface SimOptions {
   groundTruthKeep?: number;
 }
 
-/** Ended faults the simulator keeps in memory; the runner's ground-truth file has every one. */
-export const GROUND_TRUTH_KEEP = 1000;
+/**
+ * Ended faults the simulator keeps in memory; the runner's ground-truth file and the node's second output have
+ * every one. Small, so the history is full within days of plant time at the demo's six faults a day (a larger
+ * cap reads as steady growth in a soak of a few plant weeks).
+ */
+export const GROUND_TRUTH_KEEP = 50;
 
 interface ActiveFault {
   record: FaultRecord;

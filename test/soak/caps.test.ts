@@ -8,7 +8,7 @@ import { SerialJobs } from '../../nodes/core/jobs';
 import { GanttState, MAX_DUE_DATES } from '../../nodes/dashboard/views';
 import { LivePlanner, prunePast } from '../../nodes/schedule/live';
 import type { ScheduledOperation, SchedulingProblem } from '../../nodes/schedule/types';
-import { PlantSimulator } from '../../nodes/sim/engine';
+import { GROUND_TRUTH_KEEP, PlantSimulator } from '../../nodes/sim/engine';
 import { DEFAULT_PLANT } from '../../nodes/sim/model';
 
 const op = (machine: string, duration: number) => ({ alternatives: [{ machine, duration }] });
@@ -113,6 +113,37 @@ describe('caps on what long-running nodes keep', () => {
     assert.equal(g.retained().dueDates, MAX_DUE_DATES);
   });
 
+  it('Gantt: forgets the due date of a job that left the plan, so rolling plans keep only their own jobs', () => {
+    const g = new GanttState({ history: 60 });
+    const plan = (now: number, jobs: number[]) => ({
+      now,
+      schedule: {
+        operations: jobs.map((k) => ({ job: `J${k}`, op: 0, machine: 'M', start: 10 * k, end: 10 * k + 10 })),
+      },
+    });
+    // As in the demo: a rush order every step, then a plan with the last five jobs (the scheduler drops
+    // finished ones); a job that is announced but not planned yet keeps its due date.
+    for (let k = 0; k < 3000; k++) {
+      g.apply({ event: 'rush', at: 10 * k, job: { id: `J${k}`, due: 10 * k + 5, operations: [] } });
+      g.apply(
+        plan(
+          10 * k,
+          [k - 4, k - 3, k - 2, k - 1, k].filter((x) => x >= 0),
+        ),
+      );
+    }
+    g.apply({ event: 'rush', at: 30000, job: { id: 'NEXT', due: 1, operations: [] } });
+    g.apply(plan(30000, [2996, 2997, 2998, 2999]));
+    assert.ok(g.retained().dueDates <= 6, `${g.retained().dueDates} due dates kept`);
+    // The due dates that are kept still mark late jobs: J2999 ends at 30000, due at 29995; NEXT is kept for its plan.
+    assert.ok(g.view().bars.find((b) => b.job === 'J2999')?.late);
+    g.apply({
+      now: 30000,
+      schedule: { operations: [{ job: 'NEXT', op: 0, machine: 'M', start: 30000, end: 30010 }] },
+    });
+    assert.equal(g.view().bars[0].late, true);
+  });
+
   it('serial jobs: a message beyond the waiting cap fails at once instead of queueing', async () => {
     const jobs = new SerialJobs(2);
     let release!: () => void;
@@ -155,6 +186,21 @@ describe('caps on what long-running nodes keep', () => {
     assert.ok(sim.groundTruth.includes(active), 'the active fault stays');
     assert.equal(sim.groundTruth.at(-1)?.end, undefined);
     assert.equal(sim.groundTruth.length, 5);
+  });
+
+  it('simulator: by default the ended faults in memory stop growing within ten plant days of the demo', () => {
+    // The demo's rate is six faults a plant day: 120 faults are 20 plant days.
+    const sim = new PlantSimulator(DEFAULT_PLANT, { seed: 1, startTime: 0 });
+    for (let k = 0; k < 120; k++) {
+      sim.inject('CNC1', 'toolWear', 0.5);
+      sim.advance(1000);
+      sim.clear('CNC1');
+    }
+    sim.inject('CNC1', 'toolWear', 0.5);
+    const ended = sim.groundTruth.filter((f) => f.end !== undefined);
+    assert.equal(ended.length, GROUND_TRUTH_KEEP);
+    assert.ok(GROUND_TRUTH_KEEP <= 60, `${GROUND_TRUTH_KEEP} ended faults are 10 plant days at six a day`);
+    assert.equal(ended.at(-1)?.id, 120, 'the newest ended ones stay');
   });
 
   it('approval book: refuses a proposal beyond maxPending', () => {
