@@ -198,14 +198,15 @@ export function onInput<M>(
 
 /**
  * Close handling: runs every cleanup in order (awaiting the async ones), warns about any that fails,
- * then calls Node-RED's done.
+ * then calls Node-RED's done. Each cleanup is told whether the node was removed (not just redeployed or
+ * stopped), e.g. to delete its state file.
  */
-export function onClose(node: AdaptorNode, ...cleanups: (() => unknown)[]): void {
-  node.on('close', (_removed, done) => {
+export function onClose(node: AdaptorNode, ...cleanups: ((removed: boolean) => unknown)[]): void {
+  node.on('close', (removed, done) => {
     void (async () => {
       for (const c of cleanups) {
         try {
-          await c();
+          await c(removed === true);
         } catch (err) {
           node.warn(errorMessage(err));
         }

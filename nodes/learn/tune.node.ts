@@ -9,7 +9,7 @@
  *
  * What it learned (the model, the setpoints in force, the last good setpoint, the counters) is kept in
  * `<userDir>/takt/tune/<node id>.json` (core/state: written atomically, at most once a second and on close), so
- * a restart or redeploy continues where it stopped. A file that cannot be read, or one learned for other
+ * a restart or redeploy continues where it stopped; removing the node deletes it. A file that cannot be read, or one learned for other
  * setpoints, target, tolerance or context, is reported with a warning and the tuner starts fresh.
  */
 import type { Node, NodeDef, NodeInitializer, NodeMessageInFlow } from 'node-red';
@@ -216,10 +216,12 @@ const init: NodeInitializer = (RED) => {
       },
       shown,
     );
-    onClose(this, () => {
+    onClose(this, (removed) => {
       shown.dispose();
       if (timer) clearTimeout(timer);
-      if (unsaved) save();
+      // A removed node's learning goes with it; a redeploy or restart keeps it.
+      if (removed) store.remove();
+      else if (unsaved) save();
     });
   }
   RED.nodes.registerType('takt-tune', TuneNode);

@@ -235,6 +235,19 @@ describe('takt-tune node', function () {
     assert.deepEqual(after.tune.current, before.tune.values);
   });
 
+  it('deletes its state file when the node is removed (a redeploy keeps it)', async () => {
+    const file = join(userDir, 'takt', 'tune', 't.json');
+    await load([tuneNode, approveNode, catchNode], flow(true));
+    await run(5, 400);
+    await (getNode('t') as unknown as { close(removed: boolean): Promise<void> }).close(false);
+    assert.ok(existsSync(file), 'closed, not removed: the state is kept');
+    await helper.unload();
+    await load([tuneNode, approveNode, catchNode], flow(true));
+    await run(1, 400);
+    await (getNode('t') as unknown as { close(removed: boolean): Promise<void> }).close(true);
+    assert.ok(!existsSync(file), 'removed: the state file is gone');
+  });
+
   it('reports a corrupt or mismatched state file and starts fresh', async () => {
     const dir = join(userDir, 'takt', 'tune');
     mkdirSync(dir, { recursive: true });
