@@ -277,8 +277,9 @@ describe('takt-uns-out in Sparkplug B mode', function () {
     await nextStatus('u', (s) => /^1 metrics, \d+ sent$/.test(s.text ?? ''), 10000);
   });
 
-  it('refuses a bad sample with a clear error and keeps publishing the good ones', async () => {
-    await load(
+  /** Edge node E of group G on the test broker, with a catch node on it. */
+  const loadEdge = () =>
+    load(
       [unsNode, brokerNode, catchNode],
       [
         { id: 'tab', type: 'tab' },
@@ -296,6 +297,9 @@ describe('takt-uns-out in Sparkplug B mode', function () {
         { id: 'caught', z: 'tab', type: 'helper' },
       ],
     );
+
+  it('refuses a bad sample with a clear error and keeps publishing the good ones', async () => {
+    await loadEdge();
     const caught = new Promise<{ error: { message: string } }>((r) => getNode('caught').once('input', r));
     getNode('u').receive({ topic: 'line1/cnc1/wave', payload: [1, 2, 3] });
     assert.match((await caught).error.message, /number, boolean or text/);
@@ -304,22 +308,7 @@ describe('takt-uns-out in Sparkplug B mode', function () {
   });
 
   it('closes when the broker takes its NDEATH but never acknowledges it (the connection is dropped, not waited on)', async () => {
-    await load(
-      [unsNode, brokerNode],
-      [
-        { id: 'tab', type: 'tab' },
-        { id: 'b', type: 'takt-mqtt-broker', url: broker.url, protocolVersion: '4' },
-        {
-          id: 'u',
-          z: 'tab',
-          type: 'takt-uns-out',
-          broker: 'b',
-          mode: 'sparkplug',
-          groupId: 'G',
-          edgeNodeId: 'E',
-        },
-      ],
-    );
+    await loadEdge();
     await nextStatus('u', (s) => s.fill === 'green', 10000);
     // A broker that is stopping: it takes the NDEATH and never acknowledges it. Before, the node's close
     // waited for that acknowledgement for ever (Node-RED gave up after its close timeout).
