@@ -412,11 +412,23 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(progress);
     for (const b of boxes) b.proc.kill('SIGKILL');
-    // Dropped first: a clean goodbye would wait for publishes a stalled node never acknowledges.
+    // Dropped first: a clean goodbye would wait for publishes a stalled node never acknowledges. Each step of
+    // the cleanup gets at most 15 s, so a step that never ends cannot keep the bench from exiting after its
+    // result is printed (one CI run hung past the test's 400 s); the ones that did not end are named.
     publisher?.dropConnection('bench over');
-    await publisher?.close();
-    await vm.stop();
-    await cluster.stop();
+    for (const [what, step] of [
+      ['the simulator connection', () => publisher?.close()],
+      ['VictoriaMetrics', () => vm.stop()],
+      ['the nats cluster', () => cluster.stop()],
+    ] as const) {
+      let timer: NodeJS.Timeout | undefined;
+      const ended = await Promise.race([
+        Promise.resolve(step()).then(() => true),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15000))),
+      ]);
+      clearTimeout(timer);
+      if (!ended) console.error(`fleet: stopping ${what} did not end within 15 s; left to the exit`);
+    }
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -302,7 +302,8 @@ async function startOnce(size: number, ackWaitS: number, timeoutMs: number): Pro
           (n) =>
             new Promise<void>((resolve) => {
               const p = n.proc;
-              if (!p) return resolve();
+              // a process that has already exited (crashed, or killed before) emits no second 'exit'
+              if (!p || p.exitCode !== null || p.signalCode !== null) return resolve();
               p.once('exit', () => resolve());
               p.kill('SIGKILL');
             }),
