@@ -20,6 +20,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { within } from '../nodes/core/time';
 import { MqttBrokerConnection } from '../nodes/mqtt/connection';
 import { VmProcess } from '../test/helpers/influx-db';
 import { startNatsCluster } from '../test/helpers/nats-cluster';
@@ -147,14 +148,7 @@ class Simulator {
         // A broker node that stops acknowledging (its store lost the quorum while a node was down) is left
         // for the next one: the publishes still waiting are sent again there.
         const all = Promise.allSettled(chunk.map((q) => this.conn.publish(q.topic, q.body, { qos: 1 })));
-        for (;;) {
-          let timer: NodeJS.Timeout | undefined;
-          const stalled = new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 5000)));
-          const late = await Promise.race([all.then(() => false), stalled]);
-          clearTimeout(timer);
-          if (!late) break;
-          this.conn.dropConnection('no PUBACK in 5 s');
-        }
+        while ((await within(all, 5000)) === undefined) this.conn.dropConnection('no PUBACK in 5 s');
         const results = await all;
         const ok = results.findIndex((r) => r.status === 'rejected');
         const done = ok < 0 ? chunk.length : ok;
@@ -421,12 +415,10 @@ async function main(): Promise<void> {
       ['VictoriaMetrics', () => vm.stop()],
       ['the nats cluster', () => cluster.stop()],
     ] as const) {
-      let timer: NodeJS.Timeout | undefined;
-      const ended = await Promise.race([
+      const ended = await within(
         Promise.resolve(step()).then(() => true),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 15000))),
-      ]);
-      clearTimeout(timer);
+        15000,
+      );
       if (!ended) console.error(`fleet: stopping ${what} did not end within 15 s; left to the exit`);
     }
     rmSync(root, { recursive: true, force: true });

@@ -59,7 +59,8 @@ export interface VersionCard {
 /** The kinds of model a registry holds; a card says which one it is in `domain`. */
 export const MODEL_DOMAINS = ['anomaly', 'vision', 'quality-regression', 'quality-classification'] as const;
 export type ModelDomain = (typeof MODEL_DOMAINS)[number];
-export type QualityDomain = Extract<ModelDomain, `quality-${string}`>;
+/** The quality domains, as the learn folder names them (models/ builds on learn/). */
+export type { QualityDomain } from '../learn/registry';
 
 /** A quality model's card section: target, task, intervals or classes, held-out metrics. */
 export interface QualityInfo {
