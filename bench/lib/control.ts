@@ -110,16 +110,21 @@ export function controlRun(controller: Controller, o: ControlOptions): ControlRu
     });
   const inForce = () => sim.setpoints(machine);
   let fallbacks = 0;
+  const running = () => sim.snapshot().get(`${prefix}/State`)!.value === 'Running';
   while (sum.parts < n) {
     const parts = sim.advance(5000).parts.filter((p) => p.machine === machine);
-    for (const p of parts) {
+    for (const [k, p] of parts.entries()) {
       if (sum.parts >= n) break;
       const truth = sim.processTruth(machine)!;
       sum.sq += (p.value - q.nominal) ** 2;
       o.trace?.(sum.parts + 1, p.value - q.nominal, truth);
+      const e = sim.snapshot().get(`${prefix}/PartEnergy`)!.value as number;
+      // The setpoints of the next part are chosen when it starts, with the context then: after a setup, a
+      // stop or a wait for material the machine has cooled (and a real controller reads it before the part).
+      // Read at the end of the last part instead, the first part after a setup was proposed for a warm machine.
+      if (k === parts.length - 1) while (!running()) sim.advance(500);
       const snap = sim.snapshot();
       const tag = (name: string) => snap.get(`${prefix}/${name}`)!.value as number;
-      const e = tag('PartEnergy');
       sum.energy += e;
       sum.parts++;
       const bad = o.badParts?.(sum.parts) ?? false;

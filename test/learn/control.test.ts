@@ -29,4 +29,21 @@ describe('bench/lib/control: closed loop on the simulator', function () {
     };
     assert.deepEqual(path('tune'), path('fixed'));
   });
+
+  it('proposes the setpoints of the first part after a setup with the context when that part starts', () => {
+    // CNC1 sets up (and changes its tool) every 240 parts, cooling down meanwhile: the tuner must see the
+    // cooled machine, not the temperature at the end of the part before the setup.
+    const seen: { cold: number; temperature: number }[] = [];
+    controlRun('tune', {
+      seed: 3,
+      parts: 245,
+      next: (part, t, tuner) => {
+        if (part === 240) seen.push({ cold: t.context.cold, temperature: tuner!.state().lastContext[3]! });
+      },
+    });
+    assert.equal(seen.length, 1);
+    // CNC1 runs at 38 °C; a 20-minute setup cools it by several degrees.
+    assert.ok(seen[0].cold > 0.1, `machine not cooled at the proposal: cold ${seen[0].cold}`);
+    assert.ok(seen[0].temperature < 36, `tuner saw ${seen[0].temperature} °C`);
+  });
 });

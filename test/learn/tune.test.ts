@@ -219,6 +219,55 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     assert.ok(b < 1, `b ${b}`);
   });
 
+  it('spends the energy slack along the setpoints of equal quality, not as a standing bias off target', () => {
+    // y = x, energy falls as x rises: the least energy within the slack lies on the slack's edge above the
+    // target (the old choice: every proposal predicted about √(0.05·0.04) = 0.045 above it). Energy second
+    // means on the aim: the proposals' predicted quality has no bias.
+    const o: TunerOptions = {
+      setpoints: [{ name: 'x', min: 0, max: 20, maxStep: 0.5, initial: 10 }],
+      target: 10,
+      tolerance: 1,
+    };
+    const rng = new Rng(23);
+    const t = new Tuner(o);
+    let x = 10;
+    const predicted: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const y = x + 0.2 * rng.normal();
+      const p = t.observe({ quality: y, energy: 2 - 0.05 * x + 0.005 * rng.normal() });
+      assertSafe(o, p, [x]);
+      if (i >= 200) predicted.push(p.predicted!.quality - 10);
+      x = p.values[0];
+      t.applied(p.values);
+    }
+    const bias = predicted.reduce((s, v) => s + v, 0) / predicted.length;
+    assert.ok(Math.abs(bias) < 0.01, `mean predicted quality ${bias} from target`);
+  });
+
+  it('takes an energy reading far outside its prediction (a part with a stop) at 3 predictive SDs', () => {
+    const o: TunerOptions = {
+      setpoints: [{ name: 'x', min: 0, max: 20, maxStep: 0.5, initial: 10 }],
+      target: 10,
+      tolerance: 1,
+    };
+    const rng = new Rng(29);
+    const t = new Tuner(o);
+    let x = 10;
+    let before = 0;
+    for (let i = 0; i < 300; i++) {
+      const y = x + 0.2 * rng.normal();
+      // One part reads 5 times its energy (its cycle was interrupted and restarted).
+      const p = t.observe({ quality: y, energy: (i === 299 ? 5 : 1) * (1 + 0.01 * rng.normal()) });
+      if (i === 298) before = p.predicted!.energy!;
+      else if (i === 299) {
+        const moved = Math.abs(p.predicted!.energy! - before);
+        assert.ok(moved < 0.004, `one reading moved the predicted energy by ${moved}`);
+      }
+      x = p.values[0];
+      t.applied(p.values);
+    }
+  });
+
   it('reports whether a proposal lies inside the trust region', () => {
     const t = new Tuner({ ...TWO, setpoints: TWO.setpoints.map((s) => ({ ...s, trust: [s.min, s.max] })) });
     assert.equal(t.observe({ quality: 10 }).withinTrust, true);
@@ -250,10 +299,10 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     let bLast = 5;
     runAB({ step: 0.5, seed: 5, parts: 700, noise: 0.1, d: (i) => (i < 600 ? 0 : -6) }, (i, y, _, b) => {
       if (i >= 640) late.push(y - 10);
-      if (i >= 100 && i < 600 && b === 0) atBound++;
+      if (i >= 100 && i < 600 && b <= 0.05) atBound++;
       bLast = b;
     });
-    assert.ok(atBound > 200, `b sat at its bound for ${atBound} parts`);
+    assert.ok(atBound > 200, `b sat at (a tenth of a step from) its bound for ${atBound} parts`);
     const msd = late.reduce((s, v) => s + v * v, 0) / late.length;
     assert.ok(msd < 3 * 0.1 ** 2, `MSD after the jump ${msd}; b = ${bLast}`);
   });
