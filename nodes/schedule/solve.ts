@@ -1,9 +1,7 @@
 /**
  * solve(problem, options): constructive start, then tabu search in worker threads (one per core by
  * default) sharing the best plan, anytime: the time limit is honoured and an AbortSignal ends the
- * search at once with the best plan so far. The threads are kept between solves (idle, unref'd): a
- * live plan solves on every order and breakdown, and a thread per solve costs a new V8 isolate each
- * time, whose native memory the allocator does not all give back (docs/ARCHITECTURE.md, "Caps").
+ * search at once with the best plan so far.
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -26,11 +24,7 @@ export interface WorkerInit {
   /** The previous plan, for the stability term. */
   initial?: ScheduledOperation[];
 }
-/** `job` numbers the solves a kept thread runs, so that a late message of an earlier one is ignored. */
-export type ToWorker =
-  | { type: 'solve'; job: number; init: WorkerInit }
-  | { type: 'stop'; job: number }
-  | { type: 'best'; job: number; sol: Solution };
+export type ToWorker = { type: 'stop' } | { type: 'best'; sol: Solution };
 export type FromWorker =
   | { type: 'best'; sol: Solution; at: number }
   | { type: 'done'; sol: Solution; at: number; iterations: number }
@@ -142,50 +136,6 @@ export function toSchedule(
 /** The compiled worker script, next to this file in dist/. */
 export const WORKER_FILE = join(__dirname, 'worker.js');
 
-/** Search threads kept idle between solves: at most one per core; more are terminated after their solve. */
-const idle: Worker[] = [];
-let threadsStarted = 0;
-let solveCount = 0;
-const EVENTS = ['message', 'error', 'exit'] as const;
-
-/** Search threads started since the process started, and those idle now (tests, benches). */
-export function solverThreads(): { started: number; idle: number } {
-  return { started: threadsStarted, idle: idle.length };
-}
-
-function takeThread(): Worker {
-  const w = idle.pop();
-  if (w) {
-    for (const e of EVENTS) w.removeAllListeners(e);
-    w.ref();
-    return w;
-  }
-  threadsStarted++;
-  return new Worker(WORKER_FILE);
-}
-
-function keepThread(w: Worker): void {
-  for (const e of EVENTS) w.removeAllListeners(e);
-  if (idle.length >= Math.max(1, availableParallelism())) {
-    void w.terminate();
-    return;
-  }
-  idle.push(w);
-  w.unref();
-  const drop = () => {
-    const k = idle.indexOf(w);
-    if (k >= 0) idle.splice(k, 1);
-  };
-  w.once('error', drop);
-  w.once('exit', drop);
-}
-
-/** Terminates the idle search threads (tests, shutdown). */
-export async function releaseSolverThreads(): Promise<void> {
-  const all = idle.splice(0);
-  await Promise.all(all.map((w) => w.terminate()));
-}
-
 /** Solves a scheduling problem; resolves with the best plan found within the time limit. */
 export async function solve(problem: SchedulingProblem, options: SolveOptions = {}): Promise<Schedule> {
   const t0 = performance.now();
@@ -245,14 +195,11 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
 
   return new Promise<Schedule>((resolve, reject) => {
     const pool: Worker[] = [];
-    const job = ++solveCount;
     let running = workers;
     let failed: Error | null = null;
     let finished = 0;
     let lastProgress = 0;
-    // threads that answered 'done' go back to the pool; the others are terminated
-    const answered = new Set<Worker>();
-    const stopAll = () => pool.forEach((w) => w.postMessage({ type: 'stop', job } satisfies ToWorker));
+    const stopAll = () => pool.forEach((w) => w.postMessage({ type: 'stop' } satisfies ToWorker));
     const onAbort = () => stopAll();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(stopAll, Math.max(0, deadline - Date.now()) + 50);
@@ -260,7 +207,7 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
       if (sol.cost < best.cost) {
         best = sol;
         bestAt = at;
-        for (const w of pool) if (w !== from) w.postMessage({ type: 'best', job, sol } satisfies ToWorker);
+        for (const w of pool) if (w !== from) w.postMessage({ type: 'best', sol } satisfies ToWorker);
         if (best.cost <= target) stopAll();
         if (performance.now() - lastProgress > 200) {
           lastProgress = performance.now();
@@ -278,7 +225,7 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
         start: best,
       };
       if (options.initial) init.initial = options.initial;
-      const w = takeThread();
+      const w = new Worker(WORKER_FILE, { workerData: init });
       pool.push(w);
       let ended = false;
       const end = () => {
@@ -287,26 +234,18 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
         if (--running === 0) {
           clearTimeout(timer);
           options.signal?.removeEventListener('abort', onAbort);
-          for (const x of pool) {
-            if (answered.has(x)) keepThread(x);
-            else {
-              for (const e of EVENTS) x.removeAllListeners(e);
-              void x.terminate();
-            }
-          }
+          for (const x of pool) void x.terminate();
           // a worker that cannot start (e.g. worker.js missing) must not pass for a finished search
           if (failed && finished === 0) reject(failed);
           else resolve(finish());
         }
       };
       w.on('message', (msg: FromWorker) => {
-        if (ended) return;
         if (msg.type === 'best') take(msg.sol, msg.at, w);
         else if (msg.type === 'done') {
           take(msg.sol, msg.at, w);
           iterations += msg.iterations;
           finished++;
-          answered.add(w);
           end();
         } else {
           failed = new Error(msg.message);
@@ -318,7 +257,6 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
         end();
       });
       w.on('exit', () => end());
-      w.postMessage({ type: 'solve', job, init } satisfies ToWorker);
     }
   });
 }

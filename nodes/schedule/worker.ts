@@ -1,15 +1,14 @@
 /**
- * Worker thread, kept between solves: each "solve" runs one tabu search with its own seed. Sends its
- * improvements to the main thread, adopts better plans the main thread forwards from other workers at
- * its next restart, stops on "stop" or at the deadline and sends its best plan; then waits for the next
- * solve. Messages of an earlier solve (a late "stop" or plan) are ignored.
+ * Worker thread: one tabu search with its own seed. Sends its improvements to the main thread,
+ * adopts better plans the main thread forwards from other workers at its next restart, stops on
+ * "stop" or at the deadline and sends its best plan.
  */
-import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { compile, setReference } from './model';
 import { Search, type Solution } from './search';
 import type { FromWorker, ToWorker, WorkerInit } from './solve';
 
-function main(port: NonNullable<typeof parentPort>, job: number, init: WorkerInit): void {
+function main(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
   const model = compile(init.problem);
   if (init.initial) setReference(model, init.initial);
   const s = new Search(model, init.seed);
@@ -23,9 +22,8 @@ function main(port: NonNullable<typeof parentPort>, job: number, init: WorkerIni
   const poll = () => {
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
       const msg = m.message as ToWorker;
-      if (msg.job !== job) continue;
       if (msg.type === 'stop') stop = true;
-      else if (msg.type === 'best' && (!incoming || msg.sol.cost < incoming.cost)) incoming = msg.sol;
+      else if (!incoming || msg.sol.cost < incoming.cost) incoming = msg.sol;
     }
   };
   const send = (msg: FromWorker) => port.postMessage(msg);
@@ -56,16 +54,12 @@ function main(port: NonNullable<typeof parentPort>, job: number, init: WorkerIni
 }
 
 if (parentPort) {
-  const port = parentPort;
-  port.on('message', (msg: ToWorker) => {
-    if (msg.type !== 'solve') return; // a late message of a solve that has ended
-    try {
-      main(port, msg.job, msg.init);
-    } catch (err) {
-      port.postMessage({
-        type: 'error',
-        message: err instanceof Error ? err.message : String(err),
-      } satisfies FromWorker);
-    }
-  });
+  try {
+    main(parentPort, workerData as WorkerInit);
+  } catch (err) {
+    parentPort.postMessage({
+      type: 'error',
+      message: err instanceof Error ? err.message : String(err),
+    } satisfies FromWorker);
+  }
 }

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { TaktError } from '../../nodes/core/errors';
 import { compile, lowerBound, parseFjs, parseJsplib, solve, validate } from '../../nodes/schedule';
 import { jackson } from '../../nodes/schedule/bound';
-import { releaseSolverThreads, solverThreads } from '../../nodes/schedule/solve';
 import type { Schedule, SchedulingProblem } from '../../nodes/schedule';
 
 // ft06: Fisher & Thompson (1963), "Probabilistic learning combinations of local job-shop scheduling
@@ -192,30 +191,6 @@ describe('schedule engine: solve', function () {
     const s = await solve(p, { timeLimitMs: 1500, workers: 2 });
     assert.ok(s.makespan >= 55);
     ok(p, s);
-  });
-
-  it('keeps its search thread between solves: the next solve reuses it instead of starting one', async () => {
-    await releaseSolverThreads();
-    const p = parseJsplib(FT06);
-    const before = solverThreads().started;
-    // target 0 cannot be reached: every solve searches in the thread until its time limit
-    const a = await solve(p, { timeLimitMs: 150, workers: 1, target: 0 });
-    assert.equal(solverThreads().idle, 1);
-    const ac = new AbortController();
-    const b = await solve(p, {
-      timeLimitMs: 600000,
-      workers: 1,
-      target: 0,
-      signal: ac.signal,
-      onProgress: () => ac.abort(),
-    });
-    const c = await solve(p, { timeLimitMs: 150, workers: 1, target: 0, seed: 7 });
-    assert.equal(solverThreads().started - before, 1);
-    for (const s of [a, b, c]) ok(p, s);
-    // the stop of the aborted solve did not end the next one before it searched
-    assert.ok((c.iterations ?? 0) > 0);
-    await releaseSolverThreads();
-    assert.equal(solverThreads().idle, 0);
   });
 
   it('stops on abort with the best plan so far', async () => {
