@@ -16,14 +16,16 @@
  * search thread beside it), `energy-cold` (the same with the kept thread released after each call: a new
  * thread and a new HiGHS WebAssembly instance per call), `train` (an anomaly training job in its own worker,
  * as takt-train runs on every retraining), `onnx` (an anomaly model loaded into an onnxruntime session and
- * released, as takt-anomaly does on every swap).
+ * released, as takt-anomaly does on every swap), `onnx-run` (100 rows scored one by one on a kept session: the
+ * demo scores a feature row per machine every 30 plant seconds), `vibration` (4 messages of 10 windows of 2,048
+ * samples through the kept feature worker thread, as takt-vibration does with the demo's waveforms).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { finalLine, parseFlags, printTable } from './lib/cli';
+import { finalLine, parseFlags, printTable, ROOT } from './lib/cli';
 import { startTraining } from '../nodes/anomaly/train-job';
 import { OnnxAnomalyModel } from '../nodes/anomaly/scorer';
 import { Rng } from '../nodes/core/random';
@@ -31,8 +33,20 @@ import { optimise, releaseSolver } from '../nodes/energy/optimise';
 import type { EnergyProblem } from '../nodes/energy/types';
 import { solve } from '../nodes/schedule/solve';
 import type { SchedulingProblem } from '../nodes/schedule/types';
+import { toFeatureOptions, type VibrationNodeDef } from '../nodes/vibration/config';
+import { acquireFeatureWorker, featuresInWorker } from '../nodes/vibration/offload';
 
-const SUSPECTS = ['noop', 'thread', 'schedule', 'energy', 'energy-cold', 'train', 'onnx'] as const;
+const SUSPECTS = [
+  'noop',
+  'thread',
+  'schedule',
+  'energy',
+  'energy-cold',
+  'train',
+  'onnx',
+  'onnx-run',
+  'vibration',
+] as const;
 type Suspect = (typeof SUSPECTS)[number];
 
 const flags = parseFlags();
@@ -152,8 +166,39 @@ async function jobOf(suspect: Suspect, dir: string): Promise<(i: number) => Prom
         await m.dispose();
       };
     }
+    case 'onnx-run': {
+      const m = await OnnxAnomalyModel.load(await train(dir, 'scorer'));
+      const rng = new Rng(11);
+      const features = trainingRows(1, 9).features;
+      return async () => {
+        for (let k = 0; k < 100; k++) {
+          const row: Record<string, number> = {};
+          for (const f of features) row[f] = rng.next() * 3;
+          await m.score([row]);
+        }
+      };
+    }
+    case 'vibration': {
+      const flow = JSON.parse(
+        readFileSync(join(ROOT, 'flows', 'plant-demo.json'), 'utf8'),
+      ) as VibrationNodeDef[];
+      const def = flow.find((n) => (n as { type?: string }).type === 'takt-vibration');
+      if (!def) throw new Error('flows/plant-demo.json has no takt-vibration');
+      const options = toFeatureOptions(def);
+      const { worker, release } = acquireFeatureWorker();
+      releases.push(release);
+      const rng = new Rng(13);
+      const window = () => Float64Array.from({ length: options.windowSize }, () => rng.normal());
+      return async () => {
+        for (let k = 0; k < 4; k++)
+          await featuresInWorker(worker, Array.from({ length: 10 }, window), options);
+      };
+    }
   }
 }
+
+/** What the jobs hold open until the child ends (the kept feature worker). */
+const releases: (() => Promise<void>)[] = [];
 
 // ------------------------------------------------------------------------------------------------ the child
 
@@ -202,6 +247,7 @@ async function child(suspect: Suspect): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
+    for (const r of releases) await r();
     await releaseSolver();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -246,7 +292,8 @@ export function growthPer100(r: Pick<ChildResult, 'rssMB' | 'at'>): number {
 
 async function main(): Promise<void> {
   const only = typeof flags.only === 'string' ? flags.only.split(',') : undefined;
-  const suspects = SUSPECTS.filter((s) => !only || only.includes(s) || s === 'noop' || s === 'thread');
+  // the no-op reference always runs; the bare thread when no --only is given or when it names it
+  const suspects = SUSPECTS.filter((s) => !only || only.includes(s) || s === 'noop');
   const arenaFlag = typeof flags.arena === 'string' ? flags.arena : 'both';
   const arenas =
     arenaFlag === 'both' ? [undefined, '2'] : arenaFlag === 'default' ? [undefined] : [arenaFlag];
