@@ -11,9 +11,9 @@ import { TaktError } from './errors';
 /**
  * The V8 limits of a thread kept for the life of the runtime (a `KeptWorker`, the energy solver). Node gives
  * every worker thread a young generation of up to 192 MB, and V8 grows it in steps while a busy thread
- * allocates, so a kept thread's heap (which `process.memoryUsage()` does not show: RSS only) rose from 23 to
- * 39 MB over 4,000 feature calls and kept stepping up; capped at 8 MB it stayed at 16 MB with the same work
- * (README, "Weeks on an edge box"; `npm run bench:leak-native`). The old generation is left as it is.
+ * allocates, so the kept vibration thread's heap (which `process.memoryUsage()` does not show: RSS only) rose
+ * from 23 to 71 MB over 12,000 calls of 10 windows and RSS from 119 to 165 MB; capped at 8 MB it stayed at
+ * 16 MB, at the same speed (`npm run bench:leak-native`, suspect `vibration`). The old generation is left as it is.
  */
 export const KEPT_THREAD_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8 };
 
