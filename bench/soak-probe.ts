@@ -47,15 +47,19 @@ export interface ProbeSample {
   spaces: Record<string, number>;
   /** v8.getHeapCodeStatistics(): machine code and bytecode with their metadata, script sources outside the heap. */
   code: { codeAndMetadata: number; bytecodeAndMetadata: number; externalScriptSource: number };
-  /** Worker threads alive at the sample: how many, the sum of their V8 heaps (total and used), how many did not answer. */
-  workers?: { threads: number; heapTotal: number; heapUsed: number; unanswered: number };
+  /**
+   * Worker threads: started since the runtime started, alive at the sample, the sum of the live ones' V8 heaps
+   * (total and used), and how many did not answer.
+   */
+  workers?: { started: number; threads: number; heapTotal: number; heapUsed: number; unanswered: number };
 }
 
 /** Every worker thread the runtime starts, while it runs (the probe is loaded first, with --require). */
 const live = new Set<workerThreads.Worker>();
+let started = 0;
 
 async function workerHeaps(): Promise<NonNullable<ProbeSample['workers']>> {
-  const out = { threads: live.size, heapTotal: 0, heapUsed: 0, unanswered: 0 };
+  const out = { started, threads: live.size, heapTotal: 0, heapUsed: 0, unanswered: 0 };
   await Promise.all(
     [...live].map(async (w) => {
       let timer: NodeJS.Timeout | undefined;
@@ -83,6 +87,7 @@ if (typeof process.send === 'function') {
   workerThreads.Worker = class extends Base {
     constructor(...args: ConstructorParameters<typeof Base>) {
       super(...args);
+      started++;
       live.add(this);
       this.once('exit', () => live.delete(this));
     }

@@ -444,6 +444,12 @@ async function main(): Promise<void> {
     workerHeapsSlopeMBPerHour: r(workerHeaps.slope),
     workerHeapsSlopeSeMBPerHour: r(workerHeaps.slopeSe),
     workerHeapsMBLast: r((samples.at(-1)?.workers?.heapTotal ?? 0) / MB),
+    // worker threads the runtime started (schedule searches, training jobs, the kept ones), per plant day
+    workerThreadsStarted: samples.at(-1)?.workers?.started ?? null,
+    workerThreadsPerPlantDay:
+      samples.at(-1)?.workers && minutes > 0
+        ? r((samples.at(-1)?.workers?.started ?? 0) / ((minutes * timeFactor) / 1440), 1)
+        : null,
     rssGrowthBeyondNoise: beyond(rss),
     heapGrowthBeyondNoise: beyond(heap),
     // The heap split by V8 space: data = every space but the code and trusted ones (compiled code, bytecode).
