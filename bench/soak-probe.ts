@@ -8,10 +8,14 @@
  * On the parent's "snapshot" message ({ type: 'snapshot', file }) it writes a V8 heap snapshot to that file after
  * a full collection and answers { type: 'snapshot', file, ms } (the soak's --heap-snapshots; the snapshot stops
  * the event loop for seconds, so that sample's delay is left out of the histograms as the collection is).
+ * Worker threads: their V8 heaps are not in `process.memoryUsage()` (only in RSS), so the probe wraps
+ * `worker_threads.Worker` before the runtime loads and adds to each sample the live threads and the sum of
+ * their heaps (`Worker.getHeapStatistics()`, a thread that does not answer within a second is counted apart).
  * Without an IPC channel it does nothing.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapCodeStatistics, getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import workerThreads from 'node:worker_threads';
 
 export interface LoopStats {
   p50: number;
@@ -43,6 +47,33 @@ export interface ProbeSample {
   spaces: Record<string, number>;
   /** v8.getHeapCodeStatistics(): machine code and bytecode with their metadata, script sources outside the heap. */
   code: { codeAndMetadata: number; bytecodeAndMetadata: number; externalScriptSource: number };
+  /**
+   * Worker threads: started since the runtime started, alive at the sample, the sum of the live ones' V8 heaps
+   * (total and used), and how many did not answer.
+   */
+  workers?: { started: number; threads: number; heapTotal: number; heapUsed: number; unanswered: number };
+}
+
+/** Every worker thread the runtime starts, while it runs (the probe is loaded first, with --require). */
+const live = new Set<workerThreads.Worker>();
+let started = 0;
+
+async function workerHeaps(): Promise<NonNullable<ProbeSample['workers']>> {
+  const out = { started, threads: live.size, heapTotal: 0, heapUsed: 0, unanswered: 0 };
+  await Promise.all(
+    [...live].map(async (w) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), 1000)));
+      const h = await Promise.race([w.getHeapStatistics().catch(() => null), late]);
+      clearTimeout(timer);
+      if (!h) out.unanswered++;
+      else {
+        out.heapTotal += h.total_heap_size;
+        out.heapUsed += h.used_heap_size;
+      }
+    }),
+  );
+  return out;
 }
 
 const ms = (ns: number) => Number((ns / 1e6).toFixed(3));
@@ -52,6 +83,15 @@ const stats = (h: ReturnType<typeof monitorEventLoopDelay>): LoopStats =>
     : { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean) };
 
 if (typeof process.send === 'function') {
+  const Base = workerThreads.Worker;
+  workerThreads.Worker = class extends Base {
+    constructor(...args: ConstructorParameters<typeof Base>) {
+      super(...args);
+      started++;
+      live.add(this);
+      this.once('exit', () => live.delete(this));
+    }
+  };
   const interval = Number(process.env.TAKT_SOAK_INTERVAL_MS) || 30000;
   const gc = (globalThis as { gc?: () => void }).gc;
   const delay = monitorEventLoopDelay({ resolution: 10 });
@@ -84,7 +124,7 @@ if (typeof process.send === 'function') {
         externalScriptSource: codeStats.external_script_source_size,
       },
     };
-    process.send?.(sample);
+    void workerHeaps().then((workers) => process.send?.({ ...sample, workers }));
     delay.reset();
     delay.enable();
     sinceMark.enable();

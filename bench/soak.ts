@@ -335,6 +335,8 @@ async function main(): Promise<void> {
   const heap = trendMB(second, (s) => s.heapUsed);
   const external = trendMB(second, (s) => s.external);
   const arrayBuffers = trendMB(second, (s) => s.arrayBuffers);
+  // worker threads' V8 heaps (in RSS, not in the heap figures above): the probe sums them per sample
+  const workerHeaps = trendMB(second, (s) => s.workers?.heapTotal ?? 0);
   const rss1 = trendMB(first, (s) => s.rss);
   const heap1 = trendMB(first, (s) => s.heapUsed);
   // The heap by V8 space. Compiled code lives in the code spaces (machine code) and the trusted spaces
@@ -439,6 +441,15 @@ async function main(): Promise<void> {
     externalSlopeSeMBPerHour: r(external.slopeSe),
     arrayBuffersSlopeMBPerHour: r(arrayBuffers.slope),
     arrayBuffersSlopeSeMBPerHour: r(arrayBuffers.slopeSe),
+    workerHeapsSlopeMBPerHour: r(workerHeaps.slope),
+    workerHeapsSlopeSeMBPerHour: r(workerHeaps.slopeSe),
+    workerHeapsMBLast: r((samples.at(-1)?.workers?.heapTotal ?? 0) / MB),
+    // worker threads the runtime started (schedule searches, training jobs, the kept ones), per plant day
+    workerThreadsStarted: samples.at(-1)?.workers?.started ?? null,
+    workerThreadsPerPlantDay:
+      samples.at(-1)?.workers && minutes > 0
+        ? r((samples.at(-1)?.workers?.started ?? 0) / ((minutes * timeFactor) / 1440), 1)
+        : null,
     rssGrowthBeyondNoise: beyond(rss),
     heapGrowthBeyondNoise: beyond(heap),
     // The heap split by V8 space: data = every space but the code and trusted ones (compiled code, bytecode).

@@ -101,6 +101,7 @@ function main(): void {
     ['code + trusted spaces', (s) => splitHeap(s).compiled],
     ['V8 machine code + meta', (s) => s.code?.codeAndMetadata ?? 0],
     ['V8 bytecode + meta', (s) => s.code?.bytecodeAndMetadata ?? 0],
+    ['worker thread heaps', (s) => s.workers?.heapTotal ?? 0],
     ['RSS', (s) => s.rss],
   ];
   console.log('\nslope MB/h (± 2 SE) over each quarter of the run');

@@ -5,8 +5,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
 import { TaktError } from '../core/errors';
+import { KEPT_THREAD_LIMITS } from '../core/jobs';
 import { type CoreResult, solveCore } from './highs';
 import { toLoadSlots } from './heuristic';
 import { sharedPlanBuffer } from './shared-plan';
@@ -57,7 +58,7 @@ function takeWorker(): Worker {
     w.ref();
     return w;
   }
-  return new Worker(WORKER_FILE);
+  return new Worker(WORKER_FILE, { resourceLimits: KEPT_THREAD_LIMITS });
 }
 
 const EVENTS = ['message', 'error', 'exit'] as const;
@@ -83,7 +84,7 @@ function keepWorker(w: Worker): void {
  */
 export function warmUp(): Promise<void> {
   if (idle) return Promise.resolve();
-  const w = new Worker(WORKER_FILE);
+  const w = new Worker(WORKER_FILE, { resourceLimits: KEPT_THREAD_LIMITS });
   return new Promise<void>((resolve) => {
     const ready = () => {
       keepWorker(w);
@@ -94,6 +95,11 @@ export function warmUp(): Promise<void> {
     w.once('exit', () => resolve());
     w.postMessage({ type: 'warm' } satisfies ToWorker);
   });
+}
+
+/** The V8 limits of the idle solver thread, or null when none is idle (tests). */
+export function idleSolverLimits(): ResourceLimits | null {
+  return idle ? { ...idle.resourceLimits } : null;
 }
 
 /** Terminates the idle solver thread (tests, shutdown). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { SerialJobs } from '../../nodes/core/jobs';
+import { join } from 'node:path';
+import { KeptWorker, SerialJobs } from '../../nodes/core/jobs';
 import { TaktError } from '../../nodes/core/errors';
 
 describe('core/SerialJobs', () => {
@@ -110,6 +111,23 @@ describe('core/SerialJobs', () => {
       release();
       await Promise.all(later);
       assert.equal(outcomes.filter((o) => o === 'ok').length, 2 * (maxWaiting + 1));
+    }
+  });
+});
+
+describe('core/KeptWorker', () => {
+  it('runs its thread with a young generation capped at 16 MB or less, not the 192 MB Node allows a worker', async () => {
+    // a kept thread lives as long as the runtime; V8 grows an uncapped young generation in steps while it works
+    const { worker, release } = KeptWorker.acquire<unknown, number | undefined>(
+      join(__dirname, 'kept-limits-worker.js'),
+      'probe',
+    );
+    try {
+      const mb = await worker.call({});
+      assert.equal(typeof mb, 'number');
+      assert.ok((mb as number) > 0 && (mb as number) <= 16, `young generation ${mb} MB`);
+    } finally {
+      await release();
     }
   });
 });

@@ -4,7 +4,7 @@ import { Rng } from '../../nodes/core/random';
 import { heuristic, iteratedSearch, toLoadSlots } from '../../nodes/energy/heuristic';
 import { buildLp } from '../../nodes/energy/lp';
 import { compileProblem } from '../../nodes/energy/model';
-import { evaluate, optimise, releaseSolver, warmUp } from '../../nodes/energy/optimise';
+import { evaluate, idleSolverLimits, optimise, releaseSolver, warmUp } from '../../nodes/energy/optimise';
 import { SharedPlan, sharedPlanBuffer } from '../../nodes/energy/shared-plan';
 import type { EnergyProblem, ShiftableLoad } from '../../nodes/energy/types';
 
@@ -329,6 +329,15 @@ describe('energy solver threads', () => {
       assert.equal(evaluate(p, plan.loads).feasible, true);
       assert.equal(plan.optimal, true, `threads ${threads}`);
     }
+  });
+
+  it('keeps its solver thread with a young generation capped at 16 MB or less (Node allows a worker 192 MB)', async () => {
+    await releaseSolver();
+    await warmUp();
+    const young = () => idleSolverLimits()?.maxYoungGenerationSizeMb ?? NaN;
+    assert.ok(young() > 0 && young() <= 16, `after warm-up: ${young()} MB`);
+    await optimise(p, { threads: 1, timeLimitMs: 2000 });
+    assert.ok(young() > 0 && young() <= 16, `after a solve: ${young()} MB`);
   });
 
   it('a shared plan is taken once, whole, after each publish', () => {
