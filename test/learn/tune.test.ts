@@ -14,6 +14,13 @@ const TWO: TunerOptions = {
 };
 
 /** Checks a proposal against the bounds and the step from the setpoints in force (taken inside the bounds). */
+/** One setpoint x in 0..20 (step 0.5, from 10), target 10 ± 1: the energy tests' process y = x. */
+const ONE_X: TunerOptions = {
+  setpoints: [{ name: 'x', min: 0, max: 20, maxStep: 0.5, initial: 10 }],
+  target: 10,
+  tolerance: 1,
+};
+
 function assertSafe(o: TunerOptions, p: TuneProposal, inForce: readonly number[]): void {
   o.setpoints.forEach((s, i) => {
     const v = p.values[i];
@@ -223,11 +230,7 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     // y = x, energy falls as x rises: the least energy within the slack lies on the slack's edge above the
     // target (the old choice: every proposal predicted about √(0.05·0.04) = 0.045 above it). Energy second
     // means on the aim: the proposals' predicted quality has no bias.
-    const o: TunerOptions = {
-      setpoints: [{ name: 'x', min: 0, max: 20, maxStep: 0.5, initial: 10 }],
-      target: 10,
-      tolerance: 1,
-    };
+    const o = ONE_X;
     const rng = new Rng(23);
     const t = new Tuner(o);
     let x = 10;
@@ -245,11 +248,7 @@ describe('learn/tune: adaptive setpoint tuner', () => {
   });
 
   it('takes an energy reading far outside its prediction (a part with a stop) at 3 predictive SDs', () => {
-    const o: TunerOptions = {
-      setpoints: [{ name: 'x', min: 0, max: 20, maxStep: 0.5, initial: 10 }],
-      target: 10,
-      tolerance: 1,
-    };
+    const o = ONE_X;
     const rng = new Rng(29);
     const t = new Tuner(o);
     let x = 10;
