@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { finalLine, parseFlags, printTable, ROOT } from './lib/cli';
+import { linearTrend } from './lib/trend';
 import { startTraining } from '../nodes/anomaly/train-job';
 import { OnnxAnomalyModel } from '../nodes/anomaly/scorer';
 import { Rng } from '../nodes/core/random';
@@ -226,7 +227,6 @@ async function child(suspect: Suspect): Promise<void> {
     for (let i = 0; i < WARMUP; i++) await job(i);
     const rssMB = [await settledRss()];
     const at = [0];
-    const t0 = performance.now();
     let busy = 0;
     for (let i = 1; i <= reps; i++) {
       const t = performance.now();
@@ -237,7 +237,6 @@ async function child(suspect: Suspect): Promise<void> {
         at.push(i);
       }
     }
-    void t0;
     const out: ChildResult = {
       suspect,
       arena: process.env.MALLOC_ARENA_MAX ?? 'default',
@@ -279,15 +278,7 @@ export function growthPer100(r: Pick<ChildResult, 'rssMB' | 'at'>): number {
   const xs = r.at.slice(1);
   const ys = r.rssMB.slice(1);
   if (xs.length < 2) return (100 * (r.rssMB[1] - r.rssMB[0])) / Math.max(1, r.at[1]);
-  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-  let sxy = 0;
-  let sxx = 0;
-  xs.forEach((x, i) => {
-    sxy += (x - mx) * (ys[i] - my);
-    sxx += (x - mx) ** 2;
-  });
-  return (100 * sxy) / sxx;
+  return 100 * linearTrend(xs, ys).slope;
 }
 
 async function main(): Promise<void> {

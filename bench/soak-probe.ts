@@ -16,6 +16,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapCodeStatistics, getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import workerThreads from 'node:worker_threads';
+import { within } from '../nodes/core/time';
 
 export interface LoopStats {
   p50: number;
@@ -62,10 +63,10 @@ async function workerHeaps(): Promise<NonNullable<ProbeSample['workers']>> {
   const out = { started, threads: live.size, heapTotal: 0, heapUsed: 0, unanswered: 0 };
   await Promise.all(
     [...live].map(async (w) => {
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), 1000)));
-      const h = await Promise.race([w.getHeapStatistics().catch(() => null), late]);
-      clearTimeout(timer);
+      const h = await within(
+        w.getHeapStatistics().catch(() => null),
+        1000,
+      );
       if (!h) out.unanswered++;
       else {
         out.heapTotal += h.total_heap_size;

@@ -38,6 +38,8 @@ import type { LoopStats, ProbeSample, ProbeSnapshot } from './soak-probe';
 const flags = parseFlags();
 const minutes = numberFlag(flags, 'minutes', 60);
 const timeFactor = numberFlag(flags, 'time-factor', 600);
+/** Plant days the run covers. */
+const plantDays = (minutes * timeFactor) / 1440;
 const seed = numberFlag(flags, 'seed', 1);
 const faultsPerDay = numberFlag(flags, 'faults-per-day', 6);
 const intervalS = numberFlag(flags, 'interval', 30);
@@ -187,7 +189,7 @@ async function main(): Promise<void> {
   };
 
   console.log(
-    `soak: ${minutes} min at ${timeFactor}x (~${((minutes * timeFactor) / 1440).toFixed(1)} plant days), ` +
+    `soak: ${minutes} min at ${timeFactor}x (~${plantDays.toFixed(1)} plant days), ` +
       `seed ${seed}, ${faultsPerDay} random faults per plant day, retrain every ${retrainHours} plant h, ` +
       `sample every ${intervalS} s${forceGc ? ' (heap after a forced full GC)' : ''}` +
       `${runtimeFlags.length ? `; runtime flags ${runtimeFlags.join(' ')}` : ''}; userDir ${userDir}`,
@@ -337,6 +339,7 @@ async function main(): Promise<void> {
   const arrayBuffers = trendMB(second, (s) => s.arrayBuffers);
   // worker threads' V8 heaps (in RSS, not in the heap figures above): the probe sums them per sample
   const workerHeaps = trendMB(second, (s) => s.workers?.heapTotal ?? 0);
+  const lastWorkers = samples.at(-1)?.workers;
   const rss1 = trendMB(first, (s) => s.rss);
   const heap1 = trendMB(first, (s) => s.heapUsed);
   // The heap by V8 space. Compiled code lives in the code spaces (machine code) and the trusted spaces
@@ -424,7 +427,7 @@ async function main(): Promise<void> {
     bench: 'soak',
     minutes,
     timeFactor,
-    plantDays: r((minutes * timeFactor) / 1440, 1),
+    plantDays: r(plantDays, 1),
     seed,
     faultsPerDay,
     samples: samples.length,
@@ -443,13 +446,10 @@ async function main(): Promise<void> {
     arrayBuffersSlopeSeMBPerHour: r(arrayBuffers.slopeSe),
     workerHeapsSlopeMBPerHour: r(workerHeaps.slope),
     workerHeapsSlopeSeMBPerHour: r(workerHeaps.slopeSe),
-    workerHeapsMBLast: r((samples.at(-1)?.workers?.heapTotal ?? 0) / MB),
+    workerHeapsMBLast: r((lastWorkers?.heapTotal ?? 0) / MB),
     // worker threads the runtime started (schedule searches, training jobs, the kept ones), per plant day
-    workerThreadsStarted: samples.at(-1)?.workers?.started ?? null,
-    workerThreadsPerPlantDay:
-      samples.at(-1)?.workers && minutes > 0
-        ? r((samples.at(-1)?.workers?.started ?? 0) / ((minutes * timeFactor) / 1440), 1)
-        : null,
+    workerThreadsStarted: lastWorkers?.started ?? null,
+    workerThreadsPerPlantDay: lastWorkers && plantDays > 0 ? r(lastWorkers.started / plantDays, 1) : null,
     rssGrowthBeyondNoise: beyond(rss),
     heapGrowthBeyondNoise: beyond(heap),
     // The heap split by V8 space: data = every space but the code and trusted ones (compiled code, bytecode).

@@ -500,6 +500,25 @@ export class Tuner {
     });
   }
 
+  /**
+   * Half the change of the predicted quality between u + h_i and u - h_i along each normalised setpoint i
+   * (central differences; divided by h_i, the gradient).
+   */
+  private qualityDiffs(
+    f: Filter,
+    u: readonly number[],
+    z: readonly number[],
+    h: readonly number[],
+  ): number[] {
+    return u.map((_, i) => {
+      const up = [...u];
+      const dn = [...u];
+      up[i] += h[i];
+      dn[i] -= h[i];
+      return (predict(f, this.features(up, z)).m - predict(f, this.features(dn, z)).m) / 2;
+    });
+  }
+
   /** Features: offset, normalised setpoints u, their squares and products, context z (and z × u). */
   private features(u: readonly number[], z: readonly number[]): number[] {
     const f = [1, ...u];
@@ -645,14 +664,7 @@ export class Tuner {
     const stepRate = (): number => {
       if (rate !== undefined) return rate;
       const stepU = o.setpoints.map((sp) => (2 * sp.maxStep) / (sp.max - sp.min));
-      rate = 0;
-      for (let i = 0; i < this.d; i++) {
-        const up = [...u];
-        const dn = [...u];
-        up[i] += stepU[i];
-        dn[i] -= stepU[i];
-        rate += Math.abs(predict(f, this.features(up, z)).m - predict(f, this.features(dn, z)).m) / 2;
-      }
+      rate = this.qualityDiffs(f, u, z, stepU).reduce((sum, d) => sum + Math.abs(d), 0);
       return rate;
     };
     this.counters.forEach((c, k) => {
@@ -748,14 +760,9 @@ export class Tuner {
       const half = o.setpoints.map((sp) => (sp.max - sp.min) / 2);
       let v = [...best.values];
       let at = best.r;
+      const h = v.map(() => GRADIENT_STEP);
       for (let k = 0; k < 2; k++) {
-        const g = v.map((_, i) => {
-          const up = [...v];
-          const dn = [...v];
-          up[i] += GRADIENT_STEP * half[i];
-          dn[i] -= GRADIENT_STEP * half[i];
-          return (evaluate(up).m - evaluate(dn).m) / (2 * GRADIENT_STEP);
-        });
+        const g = this.qualityDiffs(f, this.norm(v), z, h).map((d) => d / GRADIENT_STEP);
         const g2 = g.reduce((a, b) => a + b * b, 0);
         if (!(g2 > 0)) break;
         const miss = at.m - aim;
