@@ -13,9 +13,9 @@
  * includes the model's own uncertainty at the candidate (so the tuner stays where it has evidence: cautious,
  * "safe" exploration); energy is second: the least among the candidates within a small slack of the best
  * quality sets how far to go along the setpoints of equal quality, and the proposal then goes back across them
- * to the aim (no standing bias towards the cheap side). Energy readings far outside the energy model's
- * prediction (a part whose cycle was interrupted) are taken at 3 predictive SDs. The first parts probe up to
- * three steps around the start so the gains show above the noise.
+ * to the aim, offset towards the cheap side only by what `energyWeight` says a per cent of energy is worth.
+ * Energy readings far outside the energy model's prediction (a part whose cycle was interrupted) are taken at
+ * 3 predictive SDs. The first parts probe up to three steps around the start so the gains show above the noise.
  *
  * Two things it sees coming: a context change observed before the part it affects (a new lot's hardness) is
  * in the prediction of that part (feedforward); and a counter that resets (a tool's parts since its change,
@@ -56,9 +56,12 @@ export interface TunerOptions {
   /** Names of the drift context inputs (e.g. tool wear counter, ambient temperature, lot hardness). */
   context?: string[];
   /**
-   * 0 ignores energy; above 0 (default 0.01) energy is second to quality: among the setpoints within
-   * `energySlack` of the best quality, the least predicted energy (the value itself no longer weighs energy
-   * against quality, which let the slack's candidates differ by less than the noise of the quality estimate).
+   * What one per cent less energy per part is worth, in noise variances of expected squared deviation (default
+   * 0.01); 0 ignores energy. Above 0, energy is second to quality: among the setpoints of equal quality the
+   * least predicted energy (see `energySlack`), and the aim moves off target towards the cheaper side by what
+   * the weight buys where the energy changes with the quality: the bias b (in noise SDs) minimises
+   * b² + energyWeight × (per cent of energy), so b = −energyWeight/2 × (per cent of energy per noise SD), at most
+   * one noise SD. At 0.01 that is under 0.04 noise SDs on CNC1; a plant that counts energy higher sets more.
    */
   energyWeight?: number;
   /** Parts probed around the start before the model is used (default 12 per setpoint). */
@@ -501,15 +504,10 @@ export class Tuner {
   }
 
   /**
-   * Half the change of the predicted quality between u + h_i and u - h_i along each normalised setpoint i
-   * (central differences; divided by h_i, the gradient).
+   * Half the change of model f's prediction (the quality's, or the energy's) between u + h_i and u - h_i along
+   * each normalised setpoint i (central differences; divided by h_i, the gradient).
    */
-  private qualityDiffs(
-    f: Filter,
-    u: readonly number[],
-    z: readonly number[],
-    h: readonly number[],
-  ): number[] {
+  private diffs(f: Filter, u: readonly number[], z: readonly number[], h: readonly number[]): number[] {
     return u.map((_, i) => {
       const up = [...u];
       const dn = [...u];
@@ -664,7 +662,7 @@ export class Tuner {
     const stepRate = (): number => {
       if (rate !== undefined) return rate;
       const stepU = o.setpoints.map((sp) => (2 * sp.maxStep) / (sp.max - sp.min));
-      rate = this.qualityDiffs(f, u, z, stepU).reduce((sum, d) => sum + Math.abs(d), 0);
+      rate = this.diffs(f, u, z, stepU).reduce((sum, d) => sum + Math.abs(d), 0);
       return rate;
     };
     this.counters.forEach((c, k) => {
@@ -686,6 +684,32 @@ export class Tuner {
       if (share > 0) aim -= Math.sign(jump) * share;
     });
     return aim;
+  }
+
+  /**
+   * The aim's offset (tolerance units) that `energyWeight` buys: the quality and energy models' gradients at u
+   * (normalised setpoints) give the per cent of energy one tolerance unit of quality costs along the quickest
+   * way across the setpoints of equal quality; the bias b minimises b²/r + energyWeight × per cent, capped at
+   * one noise SD (√r) whatever the energy model says.
+   */
+  private energyBias(
+    f: Filter,
+    energy: Filter,
+    u: readonly number[],
+    z: readonly number[],
+    r: number,
+  ): number {
+    const w = this.options.energyWeight;
+    const e = predict(energy, this.features(u, z)).m;
+    if (!(w > 0) || !(e > 0)) return 0;
+    const h = u.map(() => GRADIENT_STEP);
+    const g = this.diffs(f, u, z, h);
+    const gE = this.diffs(energy, u, z, h);
+    const g2 = g.reduce((a, b) => a + b * b, 0);
+    if (!(g2 > 0)) return 0;
+    // Per cent of energy per tolerance unit of quality, moving along the quality's gradient.
+    const perCent = (100 * gE.reduce((a, b, i) => a + b * g[i], 0)) / g2 / e;
+    return clamp(-(w / 2) * r * perCent, -Math.sqrt(r), Math.sqrt(r));
   }
 
   /** The filter whose one-step predictions have been the most likely lately. */
@@ -761,15 +785,17 @@ export class Tuner {
       let v = [...best.values];
       let at = best.r;
       const h = v.map(() => GRADIENT_STEP);
+      const bias = this.energyBias(f, en.filter, this.norm(v), z, r);
       for (let k = 0; k < 2; k++) {
-        const g = this.qualityDiffs(f, this.norm(v), z, h).map((d) => d / GRADIENT_STEP);
+        const g = this.diffs(f, this.norm(v), z, h).map((d) => d / GRADIENT_STEP);
         const g2 = g.reduce((a, b) => a + b * b, 0);
         if (!(g2 > 0)) break;
-        const miss = at.m - aim;
+        const miss = at.m - aim - bias;
         v = v.map((x, i) => clamp(x - ((miss * g[i]) / g2) * half[i], lo[i], hi[i]));
         at = evaluate(v);
       }
-      if (Number.isFinite(at.miss) && Number.isFinite(at.e) && at.miss <= best.r.miss)
+      // Kept when its expected squared deviation is no worse than the slack's, but for the bias it buys.
+      if (Number.isFinite(at.miss) && Number.isFinite(at.e) && at.miss <= best.r.miss + bias * bias)
         best = { values: v, r: at };
     }
     const scale = o.tolerance;

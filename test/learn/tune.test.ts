@@ -247,6 +247,29 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     assert.ok(Math.abs(bias) < 0.01, `mean predicted quality ${bias} from target`);
   });
 
+  it('moves its aim to the cheap side by what energyWeight says a per cent of energy is worth, at most 1 SD', () => {
+    // y = x (noise SD 0.2, r = 0.04), energy 2 − 0.05·x: about −3.3 % per unit of quality at x = 10. The bias b
+    // minimises b²/r + w·(per cent): b = w/2 · r · 3.3 = 0.033 at w = 0.5; at w = 20 the 1-SD cap (0.2) holds it.
+    const meanAim = (energyWeight: number) => {
+      const rng = new Rng(31);
+      const t = new Tuner({ ...ONE_X, energyWeight });
+      let x = 10;
+      const predicted: number[] = [];
+      for (let i = 0; i < 400; i++) {
+        const p = t.observe({ quality: x + 0.2 * rng.normal(), energy: 2 - 0.05 * x + 0.005 * rng.normal() });
+        assertSafe(ONE_X, p, [x]);
+        if (i >= 200) predicted.push(p.predicted!.quality - 10);
+        x = p.values[0];
+        t.applied(p.values);
+      }
+      return predicted.reduce((s, v) => s + v, 0) / predicted.length;
+    };
+    const half = meanAim(0.5);
+    assert.ok(half > 0.022 && half < 0.045, `w 0.5: mean aim ${half} (expected about 0.033)`);
+    const capped = meanAim(20);
+    assert.ok(capped > 0.15 && capped < 0.25, `w 20: mean aim ${capped} (expected the 1-SD cap, about 0.2)`);
+  });
+
   it('takes an energy reading far outside its prediction (a part with a stop) at 3 predictive SDs', () => {
     const o = ONE_X;
     const rng = new Rng(29);
