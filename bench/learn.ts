@@ -6,7 +6,7 @@
  * test split, training time, prediction rows/s of the TypeScript predictor and of onnxruntime.
  *
  *   npm run bench:learn -- [--rows 100000] [--seed 2] [--coverage 0.9] [--lr 0.1] [--parts 1000]
- *                          [--control-seeds 9]
+ *                          [--control-seeds 9] [--energy-weight 0.01]
  *
  * Then adaptive control on the simulator (see `control()` below): MSD from target of takt-tune's engine against
  * the EWMA run-to-run controller and fixed setpoints, energy per part, proposals out of bounds or beyond step.
@@ -35,6 +35,9 @@ const PYTHON = '/usr/bin/python3';
 /** Control: parts per run and the simulator seeds (median over them). */
 const PARTS = numberFlag(flags, 'parts', 1000);
 const CONTROL_SEEDS = Array.from({ length: numberFlag(flags, 'control-seeds', 9) }, (_, i) => i + 1);
+/** takt-tune's energyWeight in the control runs (the engine's default when not given): the quality/energy trade. */
+const ENERGY_WEIGHT =
+  flags['energy-weight'] === undefined ? undefined : numberFlag(flags, 'energy-weight', 0.01);
 
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
@@ -186,6 +189,7 @@ async function main(): Promise<void> {
     floorVsR2RRandom: ctl.random.floorVsR2R,
     energyVsR2RRandom: ctl.random.energyVsR2R,
     outOfBounds: ctl.outOfBounds,
+    energyWeight: ENERGY_WEIGHT ?? null,
   });
 }
 
@@ -237,7 +241,12 @@ function control(): {
       return {
         fixed: controlRun('fixed', { seed, parts: PARTS, ...o }),
         r2r: controlRun('r2r', { seed, parts: PARTS, ...o }),
-        tune: controlRun('tune', { seed, parts: PARTS, ...o }),
+        tune: controlRun('tune', {
+          seed,
+          parts: PARTS,
+          ...o,
+          ...(ENERGY_WEIGHT === undefined ? {} : { tuner: { energyWeight: ENERGY_WEIGHT } }),
+        }),
       };
     });
     r.forEach((x, i) => {
