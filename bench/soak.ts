@@ -145,6 +145,7 @@ async function main(): Promise<void> {
   const logLines: string[] = [];
   const errors: string[] = [];
   let warnings = 0;
+  const warningLines: string[] = [];
   let started = false;
   let partial = '';
   const onData = (d: Buffer) => {
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
     for (const line of lines) {
       logLines.push(line);
       if (/\[error\]/.test(line) || /^(Uncaught|Error:|TypeError|RangeError)/.test(line)) errors.push(line);
-      else if (/\[warn\]/.test(line)) warnings++;
+      else if (/\[warn\]/.test(line) && ++warnings <= 10) warningLines.push(line);
       if (/Started flows/.test(line)) started = true;
     }
   };
@@ -418,6 +419,7 @@ async function main(): Promise<void> {
       `rejected ${rejected}; retrainings ${retrains}${crashed ? `; THE RUNTIME EXITED (code ${exitCode})` : ''}`,
   );
   for (const e of errors.slice(0, 10)) console.log(`  ${e}`);
+  for (const w of warningLines) console.log(`  ${w}`);
   if (keep || crashed || errors.length) {
     writeFileSync(join(userDir, 'soak.log'), logLines.join('\n'));
     console.log(`runtime log: ${join(userDir, 'soak.log')}`);
