@@ -312,6 +312,38 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     bad({ target: NaN }, /target/);
   });
 
+  it('moves inward to see when its learned curvature flattens a setpoint at its bound and the quality is off', () => {
+    // A model learned at the lower bound: gain 1 at the centre, curvature 0.55, so at u = −1 the slope is
+    // 1 − 1.1 = −0.1 (SD 0.28): by the mean model, moving up lowers the quality a little, and its uncertainty is
+    // least where the data are (covariance 0.04 off the direction of the bound's features φ₀ = [1, −1, 1]).
+    // The quality sits 2 tolerances below target at x = 0. A cautious tuner that trusts the extrapolation stays
+    // at the bound for ever (the old code proposed x = 0); the centre gain (1, SD 0.16) says up: one step up.
+    const t = new Tuner(ONE_X);
+    const s = t.state();
+    s.learned = 100;
+    s.current = [0];
+    s.lastGood = [0];
+    s.noise = { sum: 0.04 * 50, weight: 50 };
+    for (const f of s.quality) {
+      f.theta = [-1.55, 1, 0.55];
+      const phi0 = [1, -1, 1];
+      f.P = phi0.map((a, i) =>
+        phi0.map((b, j) => 0.04 * ((i === j ? 1 : 0) - (a * b) / 3) + (i === j ? 1e-4 : 0)),
+      );
+    }
+    t.restore(s);
+    const p = t.observe({ quality: 8, setpoints: { x: 0 } });
+    assert.equal(p.mode, 'tune');
+    assert.equal(p.values[0], 0.5);
+    assert.ok(p.predicted!.quality < 9, `predicted ${p.predicted!.quality}`);
+    // On target (no miss beyond a noise SD) the same model is left alone: no step to see.
+    const calm = new Tuner(ONE_X);
+    s.quality.forEach((f) => (f.theta[0] = 0.45));
+    calm.restore(s);
+    const q = calm.observe({ quality: 10, setpoints: { x: 0 } });
+    assert.ok(q.values[0] < 0.125, `on target it moved to ${q.values[0]}`);
+  });
+
   it('keeps a gain it learned while that setpoint sat at its bound for hundreds of parts', () => {
     // b goes to its lower bound (energy) and a does the work. After 600 parts the disturbance jumps so far
     // that a alone cannot reach the target: b must move, and the tuner must still know b's gain (learned in
