@@ -21,6 +21,14 @@ export function getNode(id: string): TestNode {
   return n;
 }
 
+/**
+ * Closes a node as the runtime does on a redeploy (`removed` false) or when the node is deleted from the flow
+ * (`removed` true): what a node keeps or deletes on close (a state file) depends on it.
+ */
+export function closeNode(id: string, removed: boolean): Promise<void> {
+  return (getNode(id) as unknown as { close(removed: boolean): Promise<void> }).close(removed);
+}
+
 /** Resolves with the next `count` messages a helper node receives (that pass `filter`, when given). */
 export function nextMessages<T extends object = NodeMessage>(
   nodeId: string,

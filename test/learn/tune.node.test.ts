@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
+import { closeNode, getNode, helper, load, nextMessages, nextStatus } from '../helpers/nodered';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const tuneNode = require('../../nodes/learn/tune.node');
@@ -239,12 +239,12 @@ describe('takt-tune node', function () {
     const file = join(userDir, 'takt', 'tune', 't.json');
     await load([tuneNode, approveNode, catchNode], flow(true));
     await run(5, 400);
-    await (getNode('t') as unknown as { close(removed: boolean): Promise<void> }).close(false);
+    await closeNode('t', false);
     assert.ok(existsSync(file), 'closed, not removed: the state is kept');
     await helper.unload();
     await load([tuneNode, approveNode, catchNode], flow(true));
     await run(1, 400);
-    await (getNode('t') as unknown as { close(removed: boolean): Promise<void> }).close(true);
+    await closeNode('t', true);
     assert.ok(!existsSync(file), 'removed: the state file is gone');
   });
 

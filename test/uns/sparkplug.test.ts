@@ -6,7 +6,7 @@ import { rebirthCommand, SparkplugDecoder } from '../../nodes/mqtt/decoder';
 import { SparkplugEdge, type SpMessage } from '../../nodes/uns/sparkplug-edge';
 import { startBroker, type TestBroker } from '../helpers/broker';
 import { waitUntil } from '../helpers/net';
-import { getNode, helper, load, nextStatus } from '../helpers/nodered';
+import { closeNode, getNode, helper, load, nextStatus } from '../helpers/nodered';
 import { requireServer } from '../helpers/servers';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -315,7 +315,7 @@ describe('takt-uns-out in Sparkplug B mode', function () {
     broker.broker.authorizePublish = (_client, packet, done) => {
       if (!/\/NDEATH\//.test(packet.topic)) done(null);
     };
-    await (getNode('u') as unknown as { close(removed: boolean): Promise<void> }).close(false);
+    await closeNode('u', false);
   });
 
   it('shows a red status for a missing group or edge node id', async () => {
