@@ -4,16 +4,20 @@
  * machine code, bytecode and their metadata), with V8's own code statistics, and the slope of each over every
  * quarter of the run. A JIT warm-up levels off (the quarters' slopes fall towards 0); a leak keeps its slope.
  *
- *   node dist/bench/lib/soak-series.js samples.jsonl [--every 4]
+ *   node dist/bench/lib/soak-series.js samples.jsonl [--every 4] [--fit-from 15]
  *
- * --every N prints every Nth sample of the series (the slopes use all of them).
+ * --every N prints every Nth sample of the series (the slopes use all of them). Last, each series fitted from
+ * minute --fit-from on as a curve that levels off (bench/lib/trend.ts saturatingFit): its time constant, the level
+ * it tends to and what is left to grow; a series that does not level off within MAX_TAU_MIN says so.
  */
 import { readFileSync } from 'node:fs';
 import { numberFlag, parseFlags, printTable } from './cli';
-import { linearTrend } from './trend';
+import { linearTrend, saturatingFit } from './trend';
 import type { ProbeSample } from '../soak-probe';
 
 export const MB = 1024 * 1024;
+/** The longest time constant the levelling-off fit tries (minutes): beyond it a series counts as unbounded. */
+const MAX_TAU_MIN = 2000;
 
 export type Sample = ProbeSample & { elapsedS: number };
 
@@ -111,6 +115,23 @@ function main(): void {
       name,
       ...partSlopes(samples, pick).map((q) => `${q.slope.toFixed(2)} ± ${(2 * q.se).toFixed(2)}`),
     ]),
+  ]);
+  const from = numberFlag(flags, 'fit-from', 15);
+  const late = samples.filter((s) => s.elapsedS >= from * 60);
+  console.log(`\nlevelling off: y = asymptote − b·exp(−t/τ), fitted from minute ${from}`);
+  printTable([
+    ['', 'τ min', 'asymptote MB', 'left to grow MB', 'residual SD MB'],
+    ...series.map(([name, pick]) => {
+      const f = saturatingFit(
+        late.map((s) => s.elapsedS / 60),
+        late.map((s) => pick(s) / MB),
+        2,
+        MAX_TAU_MIN,
+      );
+      return f.unbounded
+        ? [name, `> ${MAX_TAU_MIN} (no levelling off)`, '-', '-', f.residualSd.toFixed(3)]
+        : [name, f.tau.toFixed(0), f.asymptote.toFixed(2), f.left.toFixed(2), f.residualSd.toFixed(3)];
+    }),
   ]);
 }
 

@@ -38,3 +38,45 @@ export function linearTrend(xs: readonly number[], ys: readonly number[]): Trend
   const slopeSe = n > 2 && sxx > 0 ? residualSd / Math.sqrt(sxx) : 0;
   return { n, slope, intercept, slopeSe, residualSd };
 }
+
+/** A curve that levels off: y = asymptote − b·exp(−x/τ). */
+export interface Saturation {
+  /** Time constant, in units of x (the largest tried when the data show no levelling off). */
+  tau: number;
+  asymptote: number;
+  /** asymptote − the fitted y at the last x: what is left to grow. */
+  left: number;
+  residualSd: number;
+  /** τ reached the largest tried: the data are a straight line as far as the fit can tell. */
+  unbounded: boolean;
+}
+
+/**
+ * Least-squares fit of y = a + b·exp(−x/τ) (a JIT warm-up or a cache filling up levels off; a leak does not):
+ * for each τ on a geometric grid from `minTau` to `maxTau` the best a and b are a straight-line fit of y on
+ * exp(−x/τ); the τ with the least squared error is kept.
+ */
+export function saturatingFit(
+  xs: readonly number[],
+  ys: readonly number[],
+  minTau: number,
+  maxTau: number,
+): Saturation {
+  let best: { tau: number; t: Trend; sse: number } | undefined;
+  for (let tau = minTau; tau <= maxTau * (1 + 1e-9); tau *= 1.02) {
+    const e = xs.map((x) => Math.exp(-x / tau));
+    const t = linearTrend(e, ys);
+    const sse = t.residualSd ** 2 * Math.max(1, t.n - 2);
+    if (!best || sse < best.sse) best = { tau, t, sse };
+  }
+  if (!best || best.t.n < 4) return { tau: NaN, asymptote: NaN, left: NaN, residualSd: NaN, unbounded: true };
+  const { tau, t } = best;
+  const last = xs[xs.length - 1];
+  return {
+    tau,
+    asymptote: t.intercept,
+    left: -t.slope * Math.exp(-last / tau),
+    residualSd: Math.sqrt(best.sse / Math.max(1, t.n - 3)),
+    unbounded: tau * 1.02 > maxTau,
+  };
+}
