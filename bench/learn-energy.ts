@@ -7,7 +7,7 @@
  *   saves energy by running off target on the cheap side);
  * - the product, the energy over the on-target optimum.
  * Each part's "line" is solved exactly (for every value of the second setpoint on a fine grid the first one that
- * gives the quality, then a golden-section search), unlike the simulator's `optimum()`, which accepts a miss of a
+ * gives the quality, then a ternary search), unlike the simulator's `optimum()`, which accepts a miss of a
  * tenth of a noise SD and so finds setpoints slightly off target on the cheap side. Parts whose target the
  * bounds cannot reach are left out (counted). Same seeds and drift paths as bench:learn's control runs.
  *
@@ -44,7 +44,7 @@ const values = (spec: ProcessSpec, u: readonly number[]) =>
  * The least energy factor among the setpoints whose expected quality shift is `want`, or undefined when no
  * setpoints within the bounds give it. Two setpoints: the shift is quadratic in u1 for a given u2 (the response
  * is quadratic in the setpoints, its drift effects linear in them), so three values give its coefficients and
- * the u1 that gives `want` is a root; u2 on a grid of GRID + 1 values, then golden-section search around the best.
+ * the u1 that gives `want` is a root; u2 on a grid of GRID + 1 values, then a ternary search around the best.
  */
 export function lineOptimum(spec: ProcessSpec, c: ProcessContext, want: number): number | undefined {
   if (spec.setpoints.length !== 2) throw new Error('lineOptimum: two setpoints only');
@@ -166,4 +166,4 @@ function main(): void {
   });
 }
 
-main();
+if (require.main === module) main();

@@ -73,7 +73,7 @@ function main(): void {
   const flags = parseFlags();
   const file = process.argv.slice(2).find((a) => !a.startsWith('--') && a.endsWith('.jsonl'));
   if (!file) {
-    console.error('usage: soak-series samples.jsonl [--every 4]');
+    console.error('usage: soak-series samples.jsonl [--every 4] [--fit-from 15]');
     process.exit(2);
   }
   const every = numberFlag(flags, 'every', 4);

@@ -54,7 +54,7 @@ export interface Saturation {
 /**
  * Least-squares fit of y = a + b·exp(−x/τ) (a JIT warm-up or a cache filling up levels off; a leak does not):
  * for each τ on a geometric grid from `minTau` to `maxTau` the best a and b are a straight-line fit of y on
- * exp(−x/τ); the τ with the least squared error is kept.
+ * exp(−x/τ); the τ with the least squared error is kept. xs in increasing order.
  */
 export function saturatingFit(
   xs: readonly number[],
@@ -63,6 +63,7 @@ export function saturatingFit(
   maxTau: number,
 ): Saturation {
   let best: { tau: number; t: Trend; sse: number } | undefined;
+  if (!(minTau > 0) || !(maxTau >= minTau)) throw new RangeError('saturatingFit: needs 0 < minTau <= maxTau');
   for (let tau = minTau; tau <= maxTau * (1 + 1e-9); tau *= 1.02) {
     const e = xs.map((x) => Math.exp(-x / tau));
     const t = linearTrend(e, ys);

@@ -707,11 +707,20 @@ export class Tuner {
     const h = u.map(() => GRADIENT_STEP);
     const g = this.diffs(f, u, z, h);
     const gE = this.diffs(energy, u, z, h);
-    const g2 = g.reduce((a, b) => a + b * b, 0);
-    if (!(g2 > 0)) return 0;
-    // Per cent of energy per tolerance unit of quality, moving along the quality's gradient.
-    const perCent = (100 * gE.reduce((a, b, i) => a + b * g[i], 0)) / g2 / e;
-    return clamp(-(w / 2) * r * perCent, -Math.sqrt(r), Math.sqrt(r));
+    // Per cent of energy per tolerance unit of quality, moving along the quality's gradient over the setpoints
+    // in `free` (a setpoint at a bound in the way the bias moves it cannot move: it buys nothing).
+    const perCent = (free: readonly boolean[]) => {
+      const g2 = g.reduce((a, b, i) => a + (free[i] ? b * b : 0), 0);
+      return g2 > 0 ? (100 * gE.reduce((a, b, i) => a + (free[i] ? b * g[i] : 0), 0)) / g2 / e : 0;
+    };
+    const first = -(w / 2) * r * perCent(u.map(() => true));
+    // The bias b moves setpoint i by about b·g_i: pinned when that pushes it past its bound.
+    const free = u.map(
+      (ui, i) => !((ui >= 1 - 1e-9 && first * g[i] > 0) || (ui <= -1 + 1e-9 && first * g[i] < 0)),
+    );
+    const b = -(w / 2) * r * perCent(free);
+    if (Math.sign(b) !== Math.sign(first)) return 0;
+    return clamp(b, -Math.sqrt(r), Math.sqrt(r));
   }
 
   /**
@@ -735,7 +744,6 @@ export class Tuner {
     if (!(Math.abs(miss) > Math.sqrt(r))) return undefined;
     if (proposed.some((v, i) => Math.abs(v - ref[i]) > o.setpoints[i].maxStep / 4)) return undefined;
     const u = this.norm(ref);
-    const p = f.theta.length;
     // The gradient of the features with respect to u_i at u (offset 0; u_i's own 1; its squares and products;
     // the context's interaction terms z_k).
     const dphi = (i: number): number[] => {
@@ -748,22 +756,18 @@ export class Tuner {
       const b = this.features(dn, z);
       return a.map((v, k) => (v - b[k]) / (2 * h));
     };
-    const sdOf = (c: readonly number[]) => {
-      let v = 0;
-      for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) v += c[a] * f.P[a][b] * c[b];
-      return Math.sqrt(Math.max(0, v));
-    };
     for (let i = 0; i < this.d; i++) {
-      const c = dphi(i);
-      const slope = c.reduce((a, v, k) => a + v * f.theta[k], 0);
+      const slope = predict(f, dphi(i));
       const g0 = f.theta[1 + i];
       const sd0 = Math.sqrt(f.P[1 + i][1 + i]);
-      if (!(Math.abs(slope) < sdOf(c)) || !(Math.abs(g0) > 2 * sd0)) continue;
-      // The way the centre gain says takes the quality back towards the aim.
+      if (!(Math.abs(slope.m) < Math.sqrt(slope.v)) || !(Math.abs(g0) > 2 * sd0)) continue;
+      // The way the centre gain says takes the quality back towards the aim: inward from a bound the setpoint
+      // sits within a step of (where the slope is extrapolated; a flat slope inside is a learned one).
       const dir = -Math.sign(miss) * Math.sign(g0);
       const sp = o.setpoints[i];
+      const atBound = dir > 0 ? ref[i] - sp.min <= sp.maxStep : sp.max - ref[i] <= sp.maxStep;
       const to = clamp(ref[i] + dir * sp.maxStep, sp.min, sp.max);
-      if (Math.abs(to - ref[i]) < sp.maxStep / 2) continue;
+      if (!atBound || Math.abs(to - ref[i]) < sp.maxStep / 2) continue;
       const v = [...ref];
       v[i] = to;
       return v;
@@ -780,7 +784,9 @@ export class Tuner {
    * The next setpoints: among candidates within the step limit, those whose expected squared deviation (the
    * predicted miss squared plus the model's uncertainty there) is within `energySlack` noise variances of the
    * least; among them the least predicted energy (quality first, energy second). A grid over the box the step
-   * limit allows, then finer grids around the best.
+   * limit allows, then finer grids around the best; then back across the setpoints of equal quality to the aim,
+   * short of it by the bias `energyWeight` buys (`energyBias`), and a step to see where a slope at a bound is
+   * flat only by extrapolation (`flatAtBound`).
    */
   private search(): { values: number[]; predicted: TuneProposal['predicted'] } {
     const o = this.options;
@@ -839,12 +845,13 @@ export class Tuner {
     // part). Energy is second: the slack chooses how far to go along the setpoints that give the same quality,
     // then the proposal goes back across them to the aim (Newton steps along the predicted quality's gradient
     // in normalised setpoints, the shortest way), kept when its expected squared deviation is no worse.
+    let bias = 0;
     if (en) {
       const half = o.setpoints.map((sp) => (sp.max - sp.min) / 2);
       let v = [...best.values];
       let at = best.r;
       const h = v.map(() => GRADIENT_STEP);
-      const bias = this.energyBias(f, en.filter, this.norm(v), z, r);
+      bias = this.energyBias(f, en.filter, this.norm(v), z, r);
       for (let k = 0; k < 2; k++) {
         const g = this.diffs(f, this.norm(v), z, h).map((d) => d / GRADIENT_STEP);
         const g2 = g.reduce((a, b) => a + b * b, 0);
@@ -857,7 +864,7 @@ export class Tuner {
       if (Number.isFinite(at.miss) && Number.isFinite(at.e) && at.miss <= best.r.miss + bias * bias)
         best = { values: v, r: at };
     }
-    const doubt = this.flatAtBound(f, z, ref, best.r.m - aim, r, best.values);
+    const doubt = this.flatAtBound(f, z, ref, best.r.m - aim - bias, r, best.values);
     if (doubt) best = { values: doubt, r: evaluate(doubt) };
     const scale = o.tolerance;
     return {

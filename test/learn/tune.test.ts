@@ -344,6 +344,50 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     assert.ok(q.values[0] < 0.125, `on target it moved to ${q.values[0]}`);
   });
 
+  it('does not hunt at a learned peak when the target is out of reach (no doubt of a slope inside the bounds)', () => {
+    // y = 8 + u − u² (u = (x − 10)/10) peaks at 8.25 (x = 15), below the target 10: the best is to sit at the peak,
+    // where the slope is flat because the model learned it there, not by extrapolation.
+    const rng = new Rng(37);
+    const t = new Tuner(ONE_X);
+    let x = 10;
+    let moves = 0;
+    for (let i = 0; i < 600; i++) {
+      const u = (x - 10) / 10;
+      const p = t.observe({ quality: 8 + u - u * u + 0.2 * rng.normal() });
+      if (i >= 300 && Math.abs(p.values[0] - x) > 0.25) moves++;
+      x = p.values[0];
+      t.applied(p.values);
+    }
+    assert.ok(Math.abs(x - 15) < 2, `ends at ${x}`);
+    assert.ok(moves < 30, `${moves} moves of more than half a step over the last 300 parts`);
+  });
+
+  it('gives up no quality for energy through a setpoint that sits at its bound', () => {
+    // y = a + b, energy 1 + 0.03·b: b goes to its lower bound 0 and a does the work; there, running off target
+    // saves no energy (b cannot go lower), so even a large energyWeight leaves the aim on target.
+    const rng = new Rng(41);
+    const t = new Tuner({
+      setpoints: ['a', 'b'].map((name) => ({ name, min: 0, max: 10, maxStep: 0.5, initial: 5 })),
+      target: 10,
+      tolerance: 1,
+      energyWeight: 5,
+    });
+    let [a, b] = [5, 5];
+    const predicted: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const p = t.observe({
+        quality: a + b + 0.2 * rng.normal(),
+        energy: 1 + 0.03 * b + 0.005 * rng.normal(),
+      });
+      if (i >= 300) predicted.push(p.predicted!.quality - 10);
+      [a, b] = p.values;
+      t.applied(p.values);
+    }
+    assert.ok(b < 0.5, `b ${b}`);
+    const mean = predicted.reduce((s, v) => s + v, 0) / predicted.length;
+    assert.ok(Math.abs(mean) < 0.02, `mean aim ${mean} off target for no energy`);
+  });
+
   it('keeps a gain it learned while that setpoint sat at its bound for hundreds of parts', () => {
     // b goes to its lower bound (energy) and a does the work. After 600 parts the disturbance jumps so far
     // that a alone cannot reach the target: b must move, and the tuner must still know b's gain (learned in
