@@ -13,8 +13,8 @@
  *
  *   npm run bench:learn-energy -- [--control-seeds 9] [--parts 1000] [--energy-weight 0.01]
  */
-import { finalLine, numberFlag, parseFlags, printTable } from './lib/cli';
-import { controlRun, type Controller } from './lib/control';
+import { finalLine, median, numberFlag, parseFlags, printTable } from './lib/cli';
+import { controlRun, type Controller, tunerFlags } from './lib/control';
 import {
   DEFAULT_PROCESSES,
   energyFactor,
@@ -26,15 +26,10 @@ import {
 const flags = parseFlags();
 const PARTS = numberFlag(flags, 'parts', 1000);
 const SEEDS = Array.from({ length: numberFlag(flags, 'control-seeds', 9) }, (_, i) => i + 1);
-const ENERGY_WEIGHT =
-  flags['energy-weight'] === undefined ? undefined : numberFlag(flags, 'energy-weight', 0.01);
+/** takt-tune's options in the control runs (`--energy-weight`; the engine's defaults when not given). */
+const TUNER = tunerFlags(flags);
 const SPEC = DEFAULT_PROCESSES.CNC1;
 const GRID = 2000;
-
-const median = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)];
-};
 
 /** Setpoint values from normalised u ∈ [−1, 1]. */
 const values = (spec: ProcessSpec, u: readonly number[]) =>
@@ -98,7 +93,7 @@ function split(controller: Controller, seed: number): Split {
   const run = controlRun(controller, {
     seed,
     parts: PARTS,
-    ...(ENERGY_WEIGHT === undefined ? {} : { tuner: { energyWeight: ENERGY_WEIGHT } }),
+    tuner: TUNER,
     next: (_, t) => {
       const here = energyFactor(SPEC, t.setpoints);
       const level = qualityShift(SPEC, t.setpoints, t.context);
@@ -152,7 +147,7 @@ function main(): void {
     bench: 'learn-energy',
     surface: 'CNC1',
     seeds: SEEDS.length,
-    energyWeight: ENERGY_WEIGHT ?? null,
+    energyWeight: TUNER.energyWeight ?? null,
     tuneAlongLine: m((x) => x.tune.alongLine),
     tuneOffTarget: m((x) => x.tune.offTarget),
     tuneVsOptimum: m((x) => x.tune.vsOptimum),

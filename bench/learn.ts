@@ -21,8 +21,8 @@ import { join } from 'node:path';
 import { openOnnxSession } from '../nodes/core/onnx';
 import { Rng } from '../nodes/core/random';
 import { fit, Predictor } from '../nodes/learn';
-import { cpuMs, finalLine, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
-import { controlRun, type ControlRun, HELD_OUT_CNC, randomProcess } from './lib/control';
+import { cpuMs, finalLine, median, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
+import { controlRun, type ControlRun, HELD_OUT_CNC, randomProcess, tunerFlags } from './lib/control';
 import { processData } from './lib/process-data';
 
 const flags = parseFlags();
@@ -35,14 +35,8 @@ const PYTHON = '/usr/bin/python3';
 /** Control: parts per run and the simulator seeds (median over them). */
 const PARTS = numberFlag(flags, 'parts', 1000);
 const CONTROL_SEEDS = Array.from({ length: numberFlag(flags, 'control-seeds', 9) }, (_, i) => i + 1);
-/** takt-tune's energyWeight in the control runs (the engine's default when not given): the quality/energy trade. */
-const ENERGY_WEIGHT =
-  flags['energy-weight'] === undefined ? undefined : numberFlag(flags, 'energy-weight', 0.01);
-
-const median = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  return s[Math.floor(s.length / 2)];
-};
+/** takt-tune's options in the control runs (`--energy-weight`; the engine's defaults when not given). */
+const TUNER = tunerFlags(flags);
 
 async function main(): Promise<void> {
   const data = processData(ROWS, SEED);
@@ -189,7 +183,7 @@ async function main(): Promise<void> {
     floorVsR2RRandom: ctl.random.floorVsR2R,
     energyVsR2RRandom: ctl.random.energyVsR2R,
     outOfBounds: ctl.outOfBounds,
-    energyWeight: ENERGY_WEIGHT ?? null,
+    energyWeight: TUNER.energyWeight ?? null,
   });
 }
 
@@ -245,7 +239,7 @@ function control(): {
           seed,
           parts: PARTS,
           ...o,
-          ...(ENERGY_WEIGHT === undefined ? {} : { tuner: { energyWeight: ENERGY_WEIGHT } }),
+          tuner: TUNER,
         }),
       };
     });

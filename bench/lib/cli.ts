@@ -42,6 +42,12 @@ export function dataDir(flags: Record<string, string | true>, flag: string, shar
   return dir;
 }
 
+/** The median as the benches quote it: the middle value, the upper of the two middle ones for an even count. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
 /** Prints rows as an aligned text table (header first). */
 export function printTable(rows: (string | number)[][]): void {
   const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)));

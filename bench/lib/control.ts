@@ -10,6 +10,7 @@ import { DEFAULT_PLANT, withProcesses } from '../../nodes/sim/model';
 import { DEFAULT_PROCESSES, type ProcessSpec } from '../../nodes/sim/process';
 import { EwmaR2R } from '../../nodes/spc/insight';
 import { Rng } from '../../nodes/core/random';
+import { numberFlag } from './cli';
 
 export type Controller = 'tune' | 'r2r' | 'fixed';
 
@@ -49,6 +50,16 @@ export interface ControlOptions {
   tuner?: Partial<TunerOptions>;
   /** Parts whose quality arrives bad (index set), to exercise the fallback. */
   badParts?: (i: number) => boolean;
+}
+
+/**
+ * takt-tune options from a bench's flags: `--energy-weight W` (the quality/energy trade); none given, the
+ * engine's defaults.
+ */
+export function tunerFlags(flags: Record<string, string | true>): Partial<TunerOptions> {
+  return flags['energy-weight'] === undefined
+    ? {}
+    : { energyWeight: numberFlag(flags, 'energy-weight', 0.01) };
 }
 
 const START = Date.UTC(2026, 0, 5, 6, 0, 0);
