@@ -50,17 +50,39 @@ export interface ProbeSample {
   code: { codeAndMetadata: number; bytecodeAndMetadata: number; externalScriptSource: number };
   /**
    * Worker threads: started since the runtime started, alive at the sample, the sum of the live ones' V8 heaps
-   * (total and used), and how many did not answer.
+   * (total and used), how many did not answer, and the starts by script (its folder and file name, e.g.
+   * `schedule/worker.js`).
    */
-  workers?: { started: number; threads: number; heapTotal: number; heapUsed: number; unanswered: number };
+  workers?: {
+    started: number;
+    threads: number;
+    heapTotal: number;
+    heapUsed: number;
+    unanswered: number;
+    byScript?: Record<string, number>;
+  };
 }
 
 /** Every worker thread the runtime starts, while it runs (the probe is loaded first, with --require). */
 const live = new Set<workerThreads.Worker>();
 let started = 0;
+const byScript: Record<string, number> = {};
+const scriptName = (file: unknown): string =>
+  typeof file === 'string'
+    ? file.split(/[\\/]/).slice(-2).join('/')
+    : file instanceof URL
+      ? file.pathname
+      : 'eval';
 
 async function workerHeaps(): Promise<NonNullable<ProbeSample['workers']>> {
-  const out = { started, threads: live.size, heapTotal: 0, heapUsed: 0, unanswered: 0 };
+  const out = {
+    started,
+    threads: live.size,
+    heapTotal: 0,
+    heapUsed: 0,
+    unanswered: 0,
+    byScript: { ...byScript },
+  };
   await Promise.all(
     [...live].map(async (w) => {
       const h = await within(
@@ -89,6 +111,8 @@ if (typeof process.send === 'function') {
     constructor(...args: ConstructorParameters<typeof Base>) {
       super(...args);
       started++;
+      const name = scriptName(args[0]);
+      byScript[name] = (byScript[name] ?? 0) + 1;
       live.add(this);
       this.once('exit', () => live.delete(this));
     }

@@ -452,6 +452,7 @@ async function main(): Promise<void> {
     // worker threads the runtime started (schedule searches, training jobs, the kept ones), per plant day
     workerThreadsStarted: lastWorkers?.started ?? null,
     workerThreadsPerPlantDay: lastWorkers && plantDays > 0 ? r(lastWorkers.started / plantDays, 1) : null,
+    workerThreadsByScript: lastWorkers?.byScript ?? null,
     rssGrowthBeyondNoise: beyond(rss),
     heapGrowthBeyondNoise: beyond(heap),
     // The heap split by V8 space: data = every space but the code and trusted ones (compiled code, bytecode).

@@ -3,7 +3,8 @@
  * optimiser): messages wait their turn in arrival order, each job gets an AbortSignal, and closing the node
  * aborts the running job and resolves when the queue has drained. `startWorkerJob`: one job in a worker
  * thread of its own (training). `KeptWorker`: a worker thread kept between many short calls (vibration
- * features), shared by the nodes that use the same script. Used by node adaptors; no Node-RED import.
+ * features), shared by the nodes that use the same script. `IdleThreads`: threads kept idle between longer
+ * jobs that drive a thread themselves (schedule searches, the energy solver). Used by node adaptors; no Node-RED import.
  */
 import { parentPort, type ResourceLimits, Worker } from 'node:worker_threads';
 import { TaktError } from './errors';
@@ -153,6 +154,85 @@ export function startWorkerJob<R extends object>(
     );
   });
   return { promise, cancel: () => cancel() };
+}
+
+/**
+ * Removes a job's listeners from a worker thread: 'message', 'error', 'exit' only. (Not every listener: a
+ * Worker listens to itself to start and stop its message port, and without those it never delivers again.)
+ */
+export function detach(w: Worker): void {
+  for (const e of ['message', 'messageerror', 'error', 'exit', 'online']) w.removeAllListeners(e);
+}
+
+/**
+ * Worker threads of one script kept idle between jobs, so that a job that needs a thread of its own for a
+ * while (a schedule search, the energy solver) does not start one each time. Every thread start leaves some
+ * native memory behind (about 2 kB each, `npm run bench:leak-native`, suspect `thread`), and the demo's line
+ * plan searched in a new thread on every order and breakdown: thousands of starts over weeks. `take()` gives
+ * an idle thread (ref'd again) or starts one with `KEPT_THREAD_LIMITS`; `keep(w)` takes it back once its job
+ * ended cleanly: listeners removed, unref'd (an idle thread does not hold the process open), and terminated
+ * instead when `max` threads are already idle. A thread that failed or was stopped mid-job must be
+ * terminated by its user, not kept. An idle thread that dies is dropped.
+ */
+export class IdleThreads {
+  private readonly idle: Worker[] = [];
+  private startedCount = 0;
+
+  constructor(
+    readonly script: string,
+    readonly max: number,
+  ) {}
+
+  /** An idle thread, or a new one. */
+  take(): Worker {
+    const w = this.idle.pop();
+    if (w) {
+      detach(w);
+      w.ref();
+      return w;
+    }
+    this.startedCount++;
+    return new Worker(this.script, { resourceLimits: KEPT_THREAD_LIMITS });
+  }
+
+  /** Takes back a thread whose job ended cleanly. */
+  keep(w: Worker): void {
+    detach(w);
+    if (this.idle.length >= this.max) {
+      void w.terminate();
+      return;
+    }
+    this.idle.push(w);
+    w.unref();
+    const drop = () => {
+      const i = this.idle.indexOf(w);
+      if (i >= 0) this.idle.splice(i, 1);
+    };
+    w.once('error', drop);
+    w.once('exit', drop);
+  }
+
+  /** Threads idle now. */
+  get size(): number {
+    return this.idle.length;
+  }
+
+  /** Threads this pool has started (tests, benchmarks). */
+  get started(): number {
+    return this.startedCount;
+  }
+
+  /** The V8 limits of an idle thread, or null when none is idle (tests). */
+  idleLimits(): ResourceLimits | null {
+    const w = this.idle.at(-1);
+    return w ? { ...w.resourceLimits } : null;
+  }
+
+  /** Terminates the idle threads (tests, shutdown). */
+  async release(): Promise<void> {
+    const all = this.idle.splice(0);
+    await Promise.all(all.map((w) => w.terminate()));
+  }
 }
 
 /** A call to a kept worker, and its answer. */

@@ -5,9 +5,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { type ResourceLimits, Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { TaktError } from '../core/errors';
-import { KEPT_THREAD_LIMITS } from '../core/jobs';
+import { detach, IdleThreads } from '../core/jobs';
 import { type CoreResult, solveCore } from './highs';
 import { toLoadSlots } from './heuristic';
 import { sharedPlanBuffer } from './shared-plan';
@@ -39,6 +39,7 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'plan'; slots: number[][]; cost: number; bound?: number | undefined }
   | { type: 'done'; result: CoreResult }
+  | { type: 'searched' }
   | { type: 'error'; message: string; code?: string | undefined; field?: string | undefined };
 
 export const WORKER_FILE = join(__dirname, 'worker.js');
@@ -47,47 +48,22 @@ const DEFAULT_LIMIT = 10000;
 /**
  * One solver thread is kept between calls, idle and unref'd (it does not hold the process open):
  * loading HiGHS' WebAssembly costs about 0.3 s, more than a plain day-ahead solve. A thread that
- * failed, timed out or was stopped mid-solve is terminated instead of kept.
+ * failed, timed out or was stopped mid-solve is terminated instead of kept. The local search beside
+ * it (with a peak term) is kept too, once it has stopped.
  */
-let idle: Worker | null = null;
-
-function takeWorker(): Worker {
-  const w = idle;
-  if (w) {
-    idle = null;
-    w.ref();
-    return w;
-  }
-  return new Worker(WORKER_FILE, { resourceLimits: KEPT_THREAD_LIMITS });
-}
-
-const EVENTS = ['message', 'error', 'exit'] as const;
-
-function keepWorker(w: Worker): void {
-  for (const e of EVENTS) w.removeAllListeners(e);
-  if (idle) {
-    void w.terminate();
-    return;
-  }
-  idle = w;
-  w.unref();
-  const drop = () => {
-    if (idle === w) idle = null;
-  };
-  w.once('error', drop);
-  w.once('exit', drop);
-}
+const solverThreads = new IdleThreads(WORKER_FILE, 1);
+const searchThreads = new IdleThreads(WORKER_FILE, 1);
 
 /**
  * Starts the solver thread and loads HiGHS in it, so that the next optimise() does not wait for
  * it; resolves once loaded (or at once when a thread is already idle).
  */
 export function warmUp(): Promise<void> {
-  if (idle) return Promise.resolve();
-  const w = new Worker(WORKER_FILE, { resourceLimits: KEPT_THREAD_LIMITS });
+  if (solverThreads.size > 0) return Promise.resolve();
+  const w = solverThreads.take();
   return new Promise<void>((resolve) => {
     const ready = () => {
-      keepWorker(w);
+      solverThreads.keep(w);
       resolve();
     };
     w.once('message', ready);
@@ -99,14 +75,49 @@ export function warmUp(): Promise<void> {
 
 /** The V8 limits of the idle solver thread, or null when none is idle (tests). */
 export function idleSolverLimits(): ResourceLimits | null {
-  return idle ? { ...idle.resourceLimits } : null;
+  return solverThreads.idleLimits();
 }
 
-/** Terminates the idle solver thread (tests, shutdown). */
+/** Threads the solver and the search beside it have started since the process started (tests). */
+export function solverThreadsStarted(): number {
+  return solverThreads.started + searchThreads.started;
+}
+
+/**
+ * Ends the local search beside the solver: keeps the thread if it has stopped already ('searched'),
+ * otherwise raises the stop flag and keeps it once it says so; a thread that does not answer within a
+ * second is terminated.
+ */
+function stopSearcher(s: Worker, flag: Int32Array, stopped: boolean): void {
+  detach(s);
+  if (stopped) {
+    searchThreads.keep(s);
+    return;
+  }
+  Atomics.store(flag, 0, 1);
+  const timer = setTimeout(() => {
+    detach(s);
+    void s.terminate();
+  }, 1000);
+  const end = (keep: boolean) => {
+    clearTimeout(timer);
+    if (keep) searchThreads.keep(s);
+    else {
+      detach(s);
+      void s.terminate();
+    }
+  };
+  s.on('message', (msg: FromWorker) => {
+    if (msg.type === 'searched') end(true);
+    else if (msg.type === 'error') end(false);
+  });
+  s.once('error', () => end(false));
+  s.once('exit', () => end(false));
+}
+
+/** Terminates the idle solver threads (tests, shutdown). */
 export async function releaseSolver(): Promise<void> {
-  const w = idle;
-  idle = null;
-  if (w) await w.terminate();
+  await Promise.all([solverThreads.release(), searchThreads.release()]);
 }
 
 export function evaluate(problem: EnergyProblem, loads: LoadSlots): EnergyEvaluation {
@@ -189,7 +200,7 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
       stop,
       ...(parallel ? { plan: sharedPlanBuffer(m) } : {}),
     };
-    const w = takeWorker();
+    const w = solverThreads.take();
     w.postMessage({ type: 'solve', init } satisfies ToWorker);
     let last: CoreResult | null = null;
     let settled = false;
@@ -200,11 +211,13 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
       progress(msg.cost, msg.bound);
     };
     let searcher: Worker | null = null;
+    let searched = false;
     if (parallel) {
-      const s = new Worker(WORKER_FILE);
+      const s = searchThreads.take();
       searcher = s;
       s.on('message', (msg: FromWorker) => {
-        if (!settled && msg.type === 'plan') onPlan(msg);
+        if (msg.type === 'searched') searched = true;
+        else if (!settled && msg.type === 'plan') onPlan(msg);
       });
       s.on('error', () => undefined); // the solver's answer stands on its own
       s.postMessage({ type: 'search', init: { ...init, deadline: deadline - 200 } } satisfies ToWorker);
@@ -224,15 +237,15 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
       settled = true;
       clearTimeout(guard);
       options.signal?.removeEventListener('abort', onAbort);
-      if (searcher) void searcher.terminate();
-      if (reuse) keepWorker(w);
+      if (searcher) stopSearcher(searcher, flag, searched);
+      if (reuse) solverThreads.keep(w);
       else {
-        for (const e of EVENTS) w.removeAllListeners(e);
+        detach(w);
         void w.terminate();
       }
     };
     w.on('message', (msg: FromWorker) => {
-      if (settled || msg.type === 'ready') return;
+      if (settled || msg.type === 'ready' || msg.type === 'searched') return;
       if (msg.type === 'plan') onPlan(msg);
       else if (msg.type === 'done') {
         settle(true);

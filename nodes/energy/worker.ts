@@ -84,6 +84,7 @@ if (parentPort) {
     else if (msg.type === 'search') {
       try {
         search(port, msg.init);
+        port.postMessage({ type: 'searched' } satisfies FromWorker);
       } catch (err) {
         fail(err);
       }

@@ -5,8 +5,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { TaktError } from '../core/errors';
+import { detach, IdleThreads } from '../core/jobs';
 import { lowerBound } from './bound';
 import { compile, type Model, setReference } from './model';
 import { Search, type Solution } from './search';
@@ -24,7 +25,11 @@ export interface WorkerInit {
   /** The previous plan, for the stability term. */
   initial?: ScheduledOperation[];
 }
-export type ToWorker = { type: 'stop' } | { type: 'best'; sol: Solution };
+/** Every message carries its search's number: a kept thread ignores what was meant for an earlier one. */
+export type ToWorker =
+  | { type: 'start'; job: number; init: WorkerInit }
+  | { type: 'stop'; job: number }
+  | { type: 'best'; job: number; sol: Solution };
 export type FromWorker =
   | { type: 'best'; sol: Solution; at: number }
   | { type: 'done'; sol: Solution; at: number; iterations: number }
@@ -136,6 +141,24 @@ export function toSchedule(
 /** The compiled worker script, next to this file in dist/. */
 export const WORKER_FILE = join(__dirname, 'worker.js');
 
+/**
+ * The search threads, kept idle between solves (up to one per core): the line plan is solved again on
+ * every order and breakdown, and a thread started per solve leaves native memory behind (see
+ * `IdleThreads`). A thread that failed, or has not said 'done' when the solve ends, is terminated.
+ */
+const searchThreads = new IdleThreads(WORKER_FILE, availableParallelism());
+let nextJob = 1;
+
+/** Threads the search has started since the process started (tests). */
+export function searchThreadsStarted(): number {
+  return searchThreads.started;
+}
+
+/** Terminates the idle search threads (tests, shutdown). */
+export function releaseSearchThreads(): Promise<void> {
+  return searchThreads.release();
+}
+
 /** Solves a scheduling problem; resolves with the best plan found within the time limit. */
 export async function solve(problem: SchedulingProblem, options: SolveOptions = {}): Promise<Schedule> {
   const t0 = performance.now();
@@ -194,12 +217,14 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
   }
 
   return new Promise<Schedule>((resolve, reject) => {
+    const job = nextJob++;
     const pool: Worker[] = [];
+    const said = new Set<Worker>(); // threads that sent 'done': free to keep
     let running = workers;
     let failed: Error | null = null;
     let finished = 0;
     let lastProgress = 0;
-    const stopAll = () => pool.forEach((w) => w.postMessage({ type: 'stop' } satisfies ToWorker));
+    const stopAll = () => pool.forEach((w) => w.postMessage({ type: 'stop', job } satisfies ToWorker));
     const onAbort = () => stopAll();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(stopAll, Math.max(0, deadline - Date.now()) + 50);
@@ -207,7 +232,7 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
       if (sol.cost < best.cost) {
         best = sol;
         bestAt = at;
-        for (const w of pool) if (w !== from) w.postMessage({ type: 'best', sol } satisfies ToWorker);
+        for (const w of pool) if (w !== from) w.postMessage({ type: 'best', job, sol } satisfies ToWorker);
         if (best.cost <= target) stopAll();
         if (performance.now() - lastProgress > 200) {
           lastProgress = performance.now();
@@ -225,7 +250,7 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
         start: best,
       };
       if (options.initial) init.initial = options.initial;
-      const w = new Worker(WORKER_FILE, { workerData: init });
+      const w = searchThreads.take();
       pool.push(w);
       let ended = false;
       const end = () => {
@@ -234,18 +259,26 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
         if (--running === 0) {
           clearTimeout(timer);
           options.signal?.removeEventListener('abort', onAbort);
-          for (const x of pool) void x.terminate();
+          for (const x of pool) {
+            if (said.has(x)) searchThreads.keep(x);
+            else {
+              detach(x);
+              void x.terminate();
+            }
+          }
           // a worker that cannot start (e.g. worker.js missing) must not pass for a finished search
           if (failed && finished === 0) reject(failed);
           else resolve(finish());
         }
       };
       w.on('message', (msg: FromWorker) => {
+        if (ended) return;
         if (msg.type === 'best') take(msg.sol, msg.at, w);
         else if (msg.type === 'done') {
           take(msg.sol, msg.at, w);
           iterations += msg.iterations;
           finished++;
+          said.add(w);
           end();
         } else {
           failed = new Error(msg.message);
@@ -257,6 +290,7 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
         end();
       });
       w.on('exit', () => end());
+      w.postMessage({ type: 'start', job, init } satisfies ToWorker);
     }
   });
 }

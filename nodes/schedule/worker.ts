@@ -1,14 +1,15 @@
 /**
- * Worker thread: one tabu search with its own seed. Sends its improvements to the main thread,
- * adopts better plans the main thread forwards from other workers at its next restart, stops on
- * "stop" or at the deadline and sends its best plan.
+ * Worker thread, kept between solves: on each "start" one tabu search with its own seed. Sends its
+ * improvements to the main thread, adopts better plans the main thread forwards from other workers at its
+ * next restart, stops on "stop" or at the deadline and sends its best plan; then waits for the next start.
+ * Messages of an earlier search (a "stop" that crossed its "done") are ignored.
  */
-import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { compile, setReference } from './model';
 import { Search, type Solution } from './search';
 import type { FromWorker, ToWorker, WorkerInit } from './solve';
 
-function main(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
+function main(port: NonNullable<typeof parentPort>, job: number, init: WorkerInit): void {
   const model = compile(init.problem);
   if (init.initial) setReference(model, init.initial);
   const s = new Search(model, init.seed);
@@ -22,8 +23,9 @@ function main(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
   const poll = () => {
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
       const msg = m.message as ToWorker;
+      if (msg.job !== job) continue;
       if (msg.type === 'stop') stop = true;
-      else if (!incoming || msg.sol.cost < incoming.cost) incoming = msg.sol;
+      else if (msg.type === 'best' && (!incoming || msg.sol.cost < incoming.cost)) incoming = msg.sol;
     }
   };
   const send = (msg: FromWorker) => port.postMessage(msg);
@@ -54,12 +56,16 @@ function main(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
 }
 
 if (parentPort) {
-  try {
-    main(parentPort, workerData as WorkerInit);
-  } catch (err) {
-    parentPort.postMessage({
-      type: 'error',
-      message: err instanceof Error ? err.message : String(err),
-    } satisfies FromWorker);
-  }
+  const port = parentPort;
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type !== 'start') return;
+    try {
+      main(port, msg.job, msg.init);
+    } catch (err) {
+      port.postMessage({
+        type: 'error',
+        message: err instanceof Error ? err.message : String(err),
+      } satisfies FromWorker);
+    }
+  });
 }

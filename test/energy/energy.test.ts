@@ -4,7 +4,14 @@ import { Rng } from '../../nodes/core/random';
 import { heuristic, iteratedSearch, toLoadSlots } from '../../nodes/energy/heuristic';
 import { buildLp } from '../../nodes/energy/lp';
 import { compileProblem } from '../../nodes/energy/model';
-import { evaluate, idleSolverLimits, optimise, releaseSolver, warmUp } from '../../nodes/energy/optimise';
+import {
+  evaluate,
+  idleSolverLimits,
+  optimise,
+  releaseSolver,
+  solverThreadsStarted,
+  warmUp,
+} from '../../nodes/energy/optimise';
 import { SharedPlan, sharedPlanBuffer } from '../../nodes/energy/shared-plan';
 import type { EnergyProblem, ShiftableLoad } from '../../nodes/energy/types';
 
@@ -329,6 +336,18 @@ describe('energy solver threads', () => {
       assert.equal(evaluate(p, plan.loads).feasible, true);
       assert.equal(plan.optimal, true, `threads ${threads}`);
     }
+  });
+
+  it('solves again and again on the same two threads (solver and search), starting no new ones', async () => {
+    await releaseSolver();
+    const best = bruteForce(p) as number;
+    const before = solverThreadsStarted();
+    for (let k = 0; k < 4; k++) {
+      const plan = await optimise(p, { threads: 2, mipRelGap: 1e-9, timeLimitMs: 5000 });
+      close(plan.totalCost, best, 1e-6);
+      await new Promise((r) => setTimeout(r, 50)); // the search thread says it stopped
+    }
+    assert.equal(solverThreadsStarted() - before, 2);
   });
 
   it('keeps its solver thread with a young generation capped at 16 MB or less (Node allows a worker 192 MB)', async () => {

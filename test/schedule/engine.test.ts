@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { TaktError } from '../../nodes/core/errors';
 import { compile, lowerBound, parseFjs, parseJsplib, solve, validate } from '../../nodes/schedule';
+import { Worker } from 'node:worker_threads';
 import { jackson } from '../../nodes/schedule/bound';
+import {
+  type FromWorker,
+  releaseSearchThreads,
+  searchThreadsStarted,
+  startingPlan,
+  type ToWorker,
+  WORKER_FILE,
+} from '../../nodes/schedule/solve';
 import type { Schedule, SchedulingProblem } from '../../nodes/schedule';
 
 // ft06: Fisher & Thompson (1963), "Probabilistic learning combinations of local job-shop scheduling
@@ -303,6 +312,57 @@ describe('schedule engine: solve', function () {
     const s = await solve(p, { timeLimitMs: 2000, workers: 0 });
     assert.equal(s.weightedTardiness, best);
     ok(p, s);
+  });
+});
+
+describe('schedule engine: kept search threads', function () {
+  this.timeout(30000);
+  after(() => releaseSearchThreads());
+
+  it('solves again and again on the threads of the first solve, starting no new ones', async () => {
+    await releaseSearchThreads();
+    const before = searchThreadsStarted();
+    for (let k = 0; k < 4; k++) {
+      const p = randomShop(200 + k, 6, 4, false);
+      const s = await solve(p, { timeLimitMs: 200, workers: 2 });
+      ok(p, s);
+    }
+    assert.equal(searchThreadsStarted() - before, 2);
+  });
+
+  it('a kept thread ignores a stop meant for an earlier search, and obeys one for its own', async () => {
+    const p = randomShop(7, 15, 8, false);
+    const start = startingPlan(compile(p), undefined, 1);
+    const w = new Worker(WORKER_FILE);
+    const next = () =>
+      new Promise<{ msg: FromWorker; at: number }>((resolve) => {
+        const on = (msg: FromWorker) => {
+          if (msg.type === 'best') return;
+          w.off('message', on);
+          resolve({ msg, at: Date.now() });
+        };
+        w.on('message', on);
+      });
+    try {
+      let deadline = Date.now() + 300;
+      let init = { problem: p, seed: 1, deadline, t0: Date.now(), target: 0, start };
+      let reply = next();
+      w.postMessage({ type: 'start', job: 2, init } satisfies ToWorker);
+      w.postMessage({ type: 'stop', job: 1 } satisfies ToWorker); // queued behind the start: read while searching
+      let { msg, at } = await reply;
+      assert.equal(msg.type, 'done');
+      assert.ok(at >= deadline, `stopped ${deadline - at} ms before its deadline`);
+      deadline = Date.now() + 60000;
+      init = { ...init, deadline };
+      reply = next();
+      w.postMessage({ type: 'start', job: 3, init } satisfies ToWorker);
+      w.postMessage({ type: 'stop', job: 3 } satisfies ToWorker);
+      ({ msg, at } = await reply);
+      assert.equal(msg.type, 'done');
+      assert.ok(at < deadline - 50000, 'the stop for its own search was not obeyed');
+    } finally {
+      await w.terminate();
+    }
   });
 });
 
