@@ -156,60 +156,90 @@ export function startWorkerJob<R extends object>(
   return { promise, cancel: () => cancel() };
 }
 
-/**
- * Removes a job's listeners from a worker thread: 'message', 'error', 'exit' only. (Not every listener: a
- * Worker listens to itself to start and stop its message port, and without those it never delivers again.)
- */
-export function detach(w: Worker): void {
-  for (const e of ['message', 'messageerror', 'error', 'exit', 'online']) w.removeAllListeners(e);
+/** A job's listeners on a worker thread (see `listen`). */
+export interface ThreadListeners<M> {
+  message?: (msg: M) => void;
+  error?: (err: Error) => void;
+  exit?: (code: number) => void;
 }
+
+/**
+ * Adds a job's listeners to a worker thread; the function returned removes exactly those. (Not every listener
+ * of an event: a Worker listens to itself to run its message port, and others may listen for its exit.)
+ */
+export function listen<M>(w: Worker, on: ThreadListeners<M>): () => void {
+  if (on.message) w.on('message', on.message);
+  if (on.error) w.on('error', on.error);
+  if (on.exit) w.on('exit', on.exit);
+  return () => {
+    if (on.message) w.off('message', on.message);
+    if (on.error) w.off('error', on.error);
+    if (on.exit) w.off('exit', on.exit);
+  };
+}
+
+/** A worker thread that has exited or is exiting (Node sets its threadId to -1 then). */
+const dead = (w: Worker): boolean => w.threadId === -1;
 
 /**
  * Worker threads of one script kept idle between jobs, so that a job that needs a thread of its own for a
  * while (a schedule search, the energy solver) does not start one each time. Every thread start leaves some
- * native memory behind (about 2 kB each, `npm run bench:leak-native`, suspect `thread`), and the demo's line
- * plan searched in a new thread on every order and breakdown: thousands of starts over weeks. `take()` gives
- * an idle thread (ref'd again) or starts one with `KEPT_THREAD_LIMITS`; `keep(w)` takes it back once its job
- * ended cleanly: listeners removed, unref'd (an idle thread does not hold the process open), and terminated
- * instead when `max` threads are already idle. A thread that failed or was stopped mid-job must be
- * terminated by its user, not kept. An idle thread that dies is dropped.
+ * native memory behind (`npm run bench:leak-native`, suspect `thread`), and the demo's line plan searched in a
+ * new thread on every order and breakdown: thousands of starts over weeks. `take()` gives an idle thread (ref'd
+ * again) or starts one with `KEPT_THREAD_LIMITS`; `keep(w)` takes it back once its job ended cleanly and its
+ * user removed its own listeners: unref'd (an idle thread does not hold the process open), and terminated
+ * instead when `max` threads are already idle, when it has died, or after `idleMs` without a job (an idle
+ * thread keeps its last job's heap). A thread that failed or was stopped mid-job must be terminated by its
+ * user, not kept. An idle thread that dies is dropped.
  */
 export class IdleThreads {
-  private readonly idle: Worker[] = [];
+  private readonly idle: { w: Worker; off: () => void; timer?: ReturnType<typeof setTimeout> }[] = [];
   private startedCount = 0;
 
+  /** `idleMs`: how long a thread may wait for a job before it is ended (default: for ever). */
   constructor(
     readonly script: string,
     readonly max: number,
+    readonly idleMs?: number,
   ) {}
 
   /** An idle thread, or a new one. */
   take(): Worker {
-    const w = this.idle.pop();
-    if (w) {
-      detach(w);
-      w.ref();
-      return w;
+    for (let e = this.idle.pop(); e; e = this.idle.pop()) {
+      e.off();
+      if (e.timer) clearTimeout(e.timer);
+      if (dead(e.w)) continue;
+      e.w.ref();
+      return e.w;
     }
     this.startedCount++;
     return new Worker(this.script, { resourceLimits: KEPT_THREAD_LIMITS });
   }
 
-  /** Takes back a thread whose job ended cleanly. */
+  /** Takes back a thread whose job ended cleanly (its user's listeners already removed). */
   keep(w: Worker): void {
-    detach(w);
-    if (this.idle.length >= this.max) {
+    if (this.idle.some((e) => e.w === w)) return; // kept already
+    if (dead(w) || this.idle.length >= this.max) {
       void w.terminate();
       return;
     }
-    this.idle.push(w);
     w.unref();
+    const entry: (typeof this.idle)[number] = { w, off: () => undefined };
     const drop = () => {
-      const i = this.idle.indexOf(w);
+      const i = this.idle.indexOf(entry);
       if (i >= 0) this.idle.splice(i, 1);
+      entry.off();
+      if (entry.timer) clearTimeout(entry.timer);
     };
-    w.once('error', drop);
-    w.once('exit', drop);
+    entry.off = listen(w, { error: drop, exit: drop });
+    if (this.idleMs !== undefined) {
+      entry.timer = setTimeout(() => {
+        drop();
+        void w.terminate();
+      }, this.idleMs);
+      entry.timer.unref();
+    }
+    this.idle.push(entry);
   }
 
   /** Threads idle now. */
@@ -224,14 +254,18 @@ export class IdleThreads {
 
   /** The V8 limits of an idle thread, or null when none is idle (tests). */
   idleLimits(): ResourceLimits | null {
-    const w = this.idle.at(-1);
-    return w ? { ...w.resourceLimits } : null;
+    const e = this.idle.at(-1);
+    return e ? { ...e.w.resourceLimits } : null;
   }
 
   /** Terminates the idle threads (tests, shutdown). */
   async release(): Promise<void> {
     const all = this.idle.splice(0);
-    await Promise.all(all.map((w) => w.terminate()));
+    for (const e of all) {
+      e.off();
+      if (e.timer) clearTimeout(e.timer);
+    }
+    await Promise.all(all.map((e) => e.w.terminate()));
   }
 }
 

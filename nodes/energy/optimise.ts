@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { TaktError } from '../core/errors';
-import { detach, IdleThreads } from '../core/jobs';
+import { IdleThreads, listen } from '../core/jobs';
 import { type CoreResult, solveCore } from './highs';
 import { toLoadSlots } from './heuristic';
 import { sharedPlanBuffer } from './shared-plan';
@@ -49,10 +49,10 @@ const DEFAULT_LIMIT = 10000;
  * One solver thread is kept between calls, idle and unref'd (it does not hold the process open):
  * loading HiGHS' WebAssembly costs about 0.3 s, more than a plain day-ahead solve. A thread that
  * failed, timed out or was stopped mid-solve is terminated instead of kept. The local search beside
- * it (with a peak term) is kept too, once it has stopped.
+ * it (with a peak term) is kept too once it has stopped, for up to 10 minutes without a solve.
  */
 const solverThreads = new IdleThreads(WORKER_FILE, 1);
-const searchThreads = new IdleThreads(WORKER_FILE, 1);
+const searchThreads = new IdleThreads(WORKER_FILE, 1, 10 * 60_000);
 
 /**
  * Starts the solver thread and loads HiGHS in it, so that the next optimise() does not wait for
@@ -62,13 +62,17 @@ export function warmUp(): Promise<void> {
   if (solverThreads.size > 0) return Promise.resolve();
   const w = solverThreads.take();
   return new Promise<void>((resolve) => {
-    const ready = () => {
-      solverThreads.keep(w);
+    const done = (ready: boolean) => {
+      off();
+      if (ready) solverThreads.keep(w);
+      else void w.terminate();
       resolve();
     };
-    w.once('message', ready);
-    w.once('error', () => resolve());
-    w.once('exit', () => resolve());
+    const off = listen<FromWorker>(w, {
+      message: (msg) => done(msg.type === 'ready'),
+      error: () => done(false),
+      exit: () => done(false),
+    });
     w.postMessage({ type: 'warm' } satisfies ToWorker);
   });
 }
@@ -83,36 +87,52 @@ export function solverThreadsStarted(): number {
   return solverThreads.started + searchThreads.started;
 }
 
+/** Where the local search beside the solver is, when the solve ends. */
+type SearchState = 'running' | 'searched' | 'failed';
+/** The local search's thread during a solve, with the solve's listeners on it. */
+interface Searcher {
+  w: Worker;
+  off: () => void;
+  state: SearchState;
+}
+
 /**
- * Ends the local search beside the solver: keeps the thread if it has stopped already ('searched'),
- * otherwise raises the stop flag and keeps it once it says so; a thread that does not answer within a
- * second is terminated.
+ * A search thread still stopping after its solve ended: the next optimise() waits for it (at most a second)
+ * rather than start another thread beside it.
  */
-function stopSearcher(s: Worker, flag: Int32Array, stopped: boolean): void {
-  detach(s);
-  if (stopped) {
-    searchThreads.keep(s);
+let searchStopping: Promise<void> | null = null;
+
+/**
+ * Ends the local search beside the solver (its listeners of the solve already removed): keeps the thread if
+ * it has stopped ('searched'), terminates it if it failed, and otherwise raises the stop flag and keeps it
+ * once it says it stopped; a thread that does not answer within a second is terminated.
+ */
+function stopSearcher(s: Worker, flag: Int32Array, state: SearchState): void {
+  if (state !== 'running') {
+    if (state === 'searched') searchThreads.keep(s);
+    else void s.terminate();
     return;
   }
   Atomics.store(flag, 0, 1);
-  const timer = setTimeout(() => {
-    detach(s);
-    void s.terminate();
-  }, 1000);
-  const end = (keep: boolean) => {
-    clearTimeout(timer);
-    if (keep) searchThreads.keep(s);
-    else {
-      detach(s);
-      void s.terminate();
-    }
-  };
-  s.on('message', (msg: FromWorker) => {
-    if (msg.type === 'searched') end(true);
-    else if (msg.type === 'error') end(false);
+  searchStopping = new Promise<void>((resolve) => {
+    const end = (keep: boolean) => {
+      clearTimeout(timer);
+      off();
+      if (keep) searchThreads.keep(s);
+      else void s.terminate();
+      searchStopping = null;
+      resolve();
+    };
+    const timer = setTimeout(() => end(false), 1000);
+    const off = listen<FromWorker>(s, {
+      message: (msg) => {
+        if (msg.type === 'searched') end(true);
+        else if (msg.type === 'error') end(false);
+      },
+      error: () => end(false),
+      exit: () => end(false),
+    });
   });
-  s.once('error', () => end(false));
-  s.once('exit', () => end(false));
 }
 
 /** Terminates the idle solver threads (tests, shutdown). */
@@ -192,6 +212,7 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
   // with a peak term and a second core, the local search runs in its own thread beside HiGHS
   const threads = Math.floor(options.threads ?? Math.min(2, availableParallelism()));
   const parallel = threads >= 2 && (m.demandCharge > 0 || m.cap !== null) && m.loads.length > 1;
+  if (parallel && searchStopping) await searchStopping;
   return new Promise<EnergyPlan>((resolve, reject) => {
     const init: WorkerInit = {
       problem,
@@ -210,16 +231,21 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
         last = { slots: msg.slots, cost: msg.cost, optimal: false, gap: Infinity, source: 'heuristic' };
       progress(msg.cost, msg.bound);
     };
-    let searcher: Worker | null = null;
-    let searched = false;
+    let searcher: Searcher | null = null;
     if (parallel) {
       const s = searchThreads.take();
-      searcher = s;
-      s.on('message', (msg: FromWorker) => {
-        if (msg.type === 'searched') searched = true;
-        else if (!settled && msg.type === 'plan') onPlan(msg);
+      const x: Searcher = { w: s, off: () => undefined, state: 'running' };
+      searcher = x;
+      // the solver's answer stands on its own: a failed search only ends its thread
+      x.off = listen<FromWorker>(s, {
+        message: (msg) => {
+          if (msg.type === 'searched') x.state = 'searched';
+          else if (msg.type === 'error') x.state = 'failed';
+          else if (!settled && msg.type === 'plan') onPlan(msg);
+        },
+        error: () => (x.state = 'failed'),
+        exit: () => (x.state = 'failed'),
       });
-      s.on('error', () => undefined); // the solver's answer stands on its own
       s.postMessage({ type: 'search', init: { ...init, deadline: deadline - 200 } } satisfies ToWorker);
     }
     const onAbort = () => Atomics.store(flag, 0, 1);
@@ -237,14 +263,15 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
       settled = true;
       clearTimeout(guard);
       options.signal?.removeEventListener('abort', onAbort);
-      if (searcher) stopSearcher(searcher, flag, searched);
-      if (reuse) solverThreads.keep(w);
-      else {
-        detach(w);
-        void w.terminate();
+      if (searcher) {
+        searcher.off();
+        stopSearcher(searcher.w, flag, searcher.state);
       }
+      offSolver();
+      if (reuse) solverThreads.keep(w);
+      else void w.terminate();
     };
-    w.on('message', (msg: FromWorker) => {
+    const onMessage = (msg: FromWorker) => {
       if (settled || msg.type === 'ready' || msg.type === 'searched') return;
       if (msg.type === 'plan') onPlan(msg);
       else if (msg.type === 'done') {
@@ -255,18 +282,21 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
         settle(msg.code !== undefined);
         reject(msg.code ? new TaktError(msg.code, msg.message, msg.field) : new Error(msg.message));
       }
-    });
-    w.on('error', (err) => {
-      if (settled) return;
-      settle(false);
-      if (last && last.cost < 1e5) resolve(toPlan(m, last, Date.now() - t0));
-      else reject(err);
-    });
-    w.on('exit', (code) => {
-      if (settled) return;
-      settle(false);
-      if (last && last.cost < 1e5) resolve(toPlan(m, last, Date.now() - t0));
-      else reject(new Error(`energy solver thread exited with code ${code}`));
+    };
+    const offSolver = listen<FromWorker>(w, {
+      message: onMessage,
+      error: (err) => {
+        if (settled) return;
+        settle(false);
+        if (last && last.cost < 1e5) resolve(toPlan(m, last, Date.now() - t0));
+        else reject(err);
+      },
+      exit: (code) => {
+        if (settled) return;
+        settle(false);
+        if (last && last.cost < 1e5) resolve(toPlan(m, last, Date.now() - t0));
+        else reject(new Error(`energy solver thread exited with code ${code}`));
+      },
     });
   });
 }

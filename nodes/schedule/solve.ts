@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { TaktError } from '../core/errors';
-import { detach, IdleThreads } from '../core/jobs';
+import { IdleThreads, listen } from '../core/jobs';
 import { lowerBound } from './bound';
 import { compile, type Model, setReference } from './model';
 import { Search, type Solution } from './search';
@@ -142,11 +142,13 @@ export function toSchedule(
 export const WORKER_FILE = join(__dirname, 'worker.js');
 
 /**
- * The search threads, kept idle between solves (up to one per core): the line plan is solved again on
- * every order and breakdown, and a thread started per solve leaves native memory behind (see
- * `IdleThreads`). A thread that failed, or has not said 'done' when the solve ends, is terminated.
+ * The search threads, kept idle between solves (up to one per core, each for up to 10 minutes without a
+ * solve): the line plan is solved again on every order and breakdown, and a thread started per solve leaves
+ * native memory behind (see `IdleThreads`). A thread that failed, or has not said 'done' when the solve
+ * ends, is terminated.
  */
-const searchThreads = new IdleThreads(WORKER_FILE, availableParallelism());
+const SEARCH_IDLE_MS = 10 * 60_000;
+const searchThreads = new IdleThreads(WORKER_FILE, availableParallelism(), SEARCH_IDLE_MS);
 let nextJob = 1;
 
 /** Threads the search has started since the process started (tests). */
@@ -220,6 +222,7 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
     const job = nextJob++;
     const pool: Worker[] = [];
     const said = new Set<Worker>(); // threads that sent 'done': free to keep
+    const offs = new Map<Worker, () => void>(); // each thread's listeners of this search
     let running = workers;
     let failed: Error | null = null;
     let finished = 0;
@@ -259,38 +262,52 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
         if (--running === 0) {
           clearTimeout(timer);
           options.signal?.removeEventListener('abort', onAbort);
-          for (const x of pool) {
+          for (const [x, off] of offs) {
+            off();
             if (said.has(x)) searchThreads.keep(x);
-            else {
-              detach(x);
-              void x.terminate();
-            }
+            else void x.terminate();
           }
           // a worker that cannot start (e.g. worker.js missing) must not pass for a finished search
           if (failed && finished === 0) reject(failed);
           else resolve(finish());
         }
       };
-      w.on('message', (msg: FromWorker) => {
-        if (ended) return;
-        if (msg.type === 'best') take(msg.sol, msg.at, w);
-        else if (msg.type === 'done') {
-          take(msg.sol, msg.at, w);
-          iterations += msg.iterations;
-          finished++;
-          said.add(w);
-          end();
-        } else {
-          failed = new Error(msg.message);
-          end();
-        }
-      });
-      w.on('error', (err) => {
-        failed = err;
+      offs.set(
+        w,
+        listen<FromWorker>(w, {
+          message: (msg) => {
+            if (ended) return;
+            if (msg.type === 'best') take(msg.sol, msg.at, w);
+            else if (msg.type === 'done') {
+              take(msg.sol, msg.at, w);
+              iterations += msg.iterations;
+              finished++;
+              said.add(w);
+              end();
+            } else {
+              failed = new Error(msg.message);
+              end();
+            }
+          },
+          // a thread that dies, even after its 'done', is not kept
+          error: (err) => {
+            said.delete(w);
+            failed = err;
+            end();
+          },
+          exit: () => {
+            said.delete(w);
+            end();
+          },
+        }),
+      );
+      try {
+        w.postMessage({ type: 'start', job, init } satisfies ToWorker);
+      } catch (err) {
+        // e.g. a problem that cannot be copied to a thread: this thread never starts its search
+        failed = err instanceof Error ? err : new Error(String(err));
         end();
-      });
-      w.on('exit', () => end());
-      w.postMessage({ type: 'start', job, init } satisfies ToWorker);
+      }
     }
   });
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { KeptWorker, SerialJobs } from '../../nodes/core/jobs';
+import type { Worker } from 'node:worker_threads';
+import { IdleThreads, KeptWorker, listen, SerialJobs } from '../../nodes/core/jobs';
 import { TaktError } from '../../nodes/core/errors';
 
 describe('core/SerialJobs', () => {
@@ -129,5 +130,86 @@ describe('core/KeptWorker', () => {
     } finally {
       await release();
     }
+  });
+});
+
+describe('core/IdleThreads', () => {
+  const script = join(__dirname, 'idle-thread-worker.js');
+  const exited = (w: Worker) => new Promise<void>((resolve) => w.once('exit', () => resolve()));
+  const echo = (w: Worker, m: string) =>
+    new Promise<unknown>((resolve) => {
+      const off = listen<unknown>(w, {
+        message: (x) => {
+          off();
+          resolve(x);
+        },
+      });
+      w.postMessage(m);
+    });
+
+  it('gives the kept thread to the next job, and a new one only when none is idle', async () => {
+    const pool = new IdleThreads(script, 2);
+    const a = pool.take();
+    assert.equal(await echo(a, 'one'), 'one');
+    pool.keep(a);
+    pool.keep(a); // twice: still one idle thread
+    assert.equal(pool.size, 1);
+    const b = pool.take();
+    assert.equal(b, a);
+    assert.equal(await echo(b, 'two'), 'two');
+    assert.equal(pool.started, 1);
+    pool.keep(b);
+    await pool.release();
+    assert.equal(pool.size, 0);
+  });
+
+  it('does not keep a thread that has died, and drops one that dies while idle', async () => {
+    const pool = new IdleThreads(script, 2);
+    const a = pool.take();
+    const gone = exited(a);
+    a.postMessage('exit');
+    await gone;
+    pool.keep(a);
+    assert.equal(pool.size, 0, 'a dead thread was kept');
+    const b = pool.take();
+    assert.notEqual(b, a);
+    pool.keep(b);
+    assert.equal(pool.size, 1);
+    const goneB = exited(b);
+    b.postMessage('exit');
+    await goneB;
+    assert.equal(pool.size, 0, 'a thread that died while idle is still offered');
+    const c = pool.take();
+    assert.equal(await echo(c, 'alive'), 'alive');
+    assert.equal(pool.started, 3);
+    pool.keep(c);
+    await pool.release();
+  });
+
+  it('ends a thread beyond the cap, and one idle for longer than idleMs', async () => {
+    const pool = new IdleThreads(script, 1, 100);
+    const a = pool.take();
+    const b = pool.take();
+    const goneB = exited(b);
+    pool.keep(a);
+    pool.keep(b); // beyond the cap of one
+    await goneB;
+    assert.equal(pool.size, 1);
+    const goneA = exited(a);
+    await goneA; // after 100 ms idle
+    assert.equal(pool.size, 0);
+  });
+
+  it("removes only the job's own listeners: others' on the thread stay", async () => {
+    const pool = new IdleThreads(script, 1);
+    const w = pool.take();
+    let seen = 0;
+    w.on('exit', () => seen++);
+    const off = listen(w, { exit: () => undefined, error: () => undefined, message: () => undefined });
+    off();
+    pool.keep(w);
+    await pool.release();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(seen, 1);
   });
 });

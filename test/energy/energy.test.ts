@@ -350,6 +350,42 @@ describe('energy solver threads', () => {
     assert.equal(solverThreadsStarted() - before, 2);
   });
 
+  it('back to back, waits for the search thread still stopping instead of starting another', async function () {
+    this.timeout(60000);
+    // 48 slots, 8 loads and a demand charge: HiGHS proves the optimum while the search beside it still runs
+    const T = 48;
+    const prices = Array.from(
+      { length: T },
+      (_, t) => 0.1 + 0.2 * Math.abs(Math.sin(t / 7)) + (0.05 * ((t * 37) % 11)) / 11,
+    );
+    const big: EnergyProblem = {
+      slotMinutes: 15,
+      prices,
+      baseLoadKw: prices.map((_, t) => 20 + (t % 7)),
+      renewableKw: prices.map((_, t) => 30 * Math.max(0, Math.sin((t - 24) / 15))),
+      exportPrice: 0.04,
+      demandChargePerKw: 0.5,
+      loads: Array.from({ length: 8 }, (_, j) => ({
+        id: `l${j}`,
+        powerKw: 5 + 3 * (j % 5),
+        durationSlots: 2 + (j % 6),
+        release: j,
+        deadline: T - j,
+        preemptive: j % 3 === 0,
+      })),
+    };
+    await releaseSolver();
+    const before = solverThreadsStarted();
+    let optimal = 0;
+    for (let k = 0; k < 4; k++) {
+      const plan = await optimise(big, { threads: 2, mipRelGap: 1e-9, timeLimitMs: 10000 });
+      assert.equal(evaluate(big, plan.loads).feasible, true);
+      if (plan.optimal) optimal++;
+    }
+    assert.equal(optimal, 4, 'HiGHS proves the optimum before the time limit');
+    assert.equal(solverThreadsStarted() - before, 2);
+  });
+
   it('keeps its solver thread with a young generation capped at 16 MB or less (Node allows a worker 192 MB)', async () => {
     await releaseSolver();
     await warmUp();
