@@ -11,10 +11,11 @@
  *   node --expose-gc dist/bench/leak-native.js [--reps 200] [--checkpoints 50,100,200] [--only schedule,onnx]
  *     [--arena both|default|2]
  *
- * Suspects: `schedule` (schedule.solve with workers: 1, a 40 ms search; the demo's line plan solves this way on
- * every order and breakdown), `energy` (energy.optimise with a peak term: the kept HiGHS thread plus the local
- * search thread beside it), `energy-cold` (the same with the kept thread released after each call: a new
- * thread and a new HiGHS WebAssembly instance per call), `train` (an anomaly training job in its own worker,
+ * Suspects: `schedule` (schedule.solve with workers: 1, a 40 ms search on the kept search thread; the demo's
+ * line plan solves this way on every order and breakdown), `schedule-cold` (the same with the kept thread released
+ * after each solve: a new thread per solve, as before the threads were kept), `energy` (energy.optimise with a
+ * peak term: the kept HiGHS thread plus the kept local search thread beside it), `energy-cold` (the same with
+ * both released after each call: new threads and a new HiGHS WebAssembly instance per call), `train` (an anomaly training job in its own worker,
  * as takt-train runs on every retraining), `onnx` (an anomaly model loaded into an onnxruntime session and
  * released, as takt-anomaly does on every swap), `onnx-run` (100 rows scored one by one on a kept session: the
  * demo scores a feature row per machine every 30 plant seconds), `vibration` (4 messages of 10 windows of 2,048
@@ -32,7 +33,7 @@ import { OnnxAnomalyModel } from '../nodes/anomaly/scorer';
 import { Rng } from '../nodes/core/random';
 import { optimise, releaseSolver } from '../nodes/energy/optimise';
 import type { EnergyProblem } from '../nodes/energy/types';
-import { solve } from '../nodes/schedule/solve';
+import { releaseSearchThreads, solve } from '../nodes/schedule/solve';
 import type { SchedulingProblem } from '../nodes/schedule/types';
 import { toFeatureOptions, type VibrationNodeDef } from '../nodes/vibration/config';
 import { acquireFeatureWorker, featuresInWorker } from '../nodes/vibration/offload';
@@ -41,6 +42,7 @@ const SUSPECTS = [
   'noop',
   'thread',
   'schedule',
+  'schedule-cold',
   'energy',
   'energy-cold',
   'train',
@@ -139,10 +141,12 @@ async function jobOf(suspect: Suspect, dir: string): Promise<(i: number) => Prom
       return () => new Promise((r) => setImmediate(r));
     case 'thread':
       return thread;
-    case 'schedule': {
+    case 'schedule':
+    case 'schedule-cold': {
       const p = lineProblem(10, 3);
       return async (i) => {
         await solve(p, { workers: 1, timeLimitMs: 40, target: 0, seed: 1 + i });
+        if (suspect === 'schedule-cold') await releaseSearchThreads();
       };
     }
     case 'energy':
