@@ -178,6 +178,24 @@ export function listen<M>(w: Worker, on: ThreadListeners<M>): () => void {
   };
 }
 
+/**
+ * Checks that `value` can be posted to a worker thread (structured clone: no functions, symbols...), so that a
+ * job fails with `code` before it takes a thread rather than halfway through handing it out.
+ */
+export function copyable(value: unknown, code: string, what: string): void {
+  try {
+    structuredClone(value);
+  } catch (err) {
+    throw new TaktError(code, `${what} cannot be copied to a worker thread: ${(err as Error).message}`);
+  }
+}
+
+/** Ends a thread a job gave up on; an error while it ends is of no interest to anyone. */
+export function discard(w: Worker): void {
+  w.on('error', () => undefined);
+  void w.terminate();
+}
+
 /** A worker thread that has exited or is exiting (Node sets its threadId to -1 then). */
 const dead = (w: Worker): boolean => w.threadId === -1;
 
@@ -220,7 +238,7 @@ export class IdleThreads {
   keep(w: Worker): void {
     if (this.idle.some((e) => e.w === w)) return; // kept already
     if (dead(w) || this.idle.length >= this.max) {
-      void w.terminate();
+      discard(w);
       return;
     }
     w.unref();
@@ -235,7 +253,7 @@ export class IdleThreads {
     if (this.idleMs !== undefined) {
       entry.timer = setTimeout(() => {
         drop();
-        void w.terminate();
+        discard(w);
       }, this.idleMs);
       entry.timer.unref();
     }
@@ -265,7 +283,12 @@ export class IdleThreads {
       e.off();
       if (e.timer) clearTimeout(e.timer);
     }
-    await Promise.all(all.map((e) => e.w.terminate()));
+    await Promise.all(
+      all.map((e) => {
+        e.w.on('error', () => undefined);
+        return e.w.terminate();
+      }),
+    );
   }
 }
 

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { TaktError } from '../core/errors';
-import { IdleThreads, listen } from '../core/jobs';
+import { copyable, discard, IdleThreads, listen } from '../core/jobs';
 import { type CoreResult, solveCore } from './highs';
 import { toLoadSlots } from './heuristic';
 import { sharedPlanBuffer } from './shared-plan';
@@ -65,7 +65,7 @@ export function warmUp(): Promise<void> {
     const done = (ready: boolean) => {
       off();
       if (ready) solverThreads.keep(w);
-      else void w.terminate();
+      else discard(w);
       resolve();
     };
     const off = listen<FromWorker>(w, {
@@ -110,17 +110,17 @@ let searchStopping: Promise<void> | null = null;
 function stopSearcher(s: Worker, flag: Int32Array, state: SearchState): void {
   if (state !== 'running') {
     if (state === 'searched') searchThreads.keep(s);
-    else void s.terminate();
+    else discard(s);
     return;
   }
   Atomics.store(flag, 0, 1);
-  searchStopping = new Promise<void>((resolve) => {
+  const stopping: Promise<void> = new Promise<void>((resolve) => {
     const end = (keep: boolean) => {
       clearTimeout(timer);
       off();
       if (keep) searchThreads.keep(s);
-      else void s.terminate();
-      searchStopping = null;
+      else discard(s);
+      if (searchStopping === stopping) searchStopping = null;
       resolve();
     };
     const timer = setTimeout(() => end(false), 1000);
@@ -133,10 +133,12 @@ function stopSearcher(s: Worker, flag: Int32Array, state: SearchState): void {
       exit: () => end(false),
     });
   });
+  searchStopping = stopping;
 }
 
 /** Terminates the idle solver threads (tests, shutdown). */
 export async function releaseSolver(): Promise<void> {
+  if (searchStopping) await searchStopping;
   await Promise.all([solverThreads.release(), searchThreads.release()]);
 }
 
@@ -212,6 +214,7 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
   // with a peak term and a second core, the local search runs in its own thread beside HiGHS
   const threads = Math.floor(options.threads ?? Math.min(2, availableParallelism()));
   const parallel = threads >= 2 && (m.demandCharge > 0 || m.cap !== null) && m.loads.length > 1;
+  copyable(problem, 'energy.badProblem', 'the problem');
   if (parallel && searchStopping) await searchStopping;
   return new Promise<EnergyPlan>((resolve, reject) => {
     const init: WorkerInit = {
@@ -269,7 +272,7 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
       }
       offSolver();
       if (reuse) solverThreads.keep(w);
-      else void w.terminate();
+      else discard(w);
     };
     const onMessage = (msg: FromWorker) => {
       if (settled || msg.type === 'ready' || msg.type === 'searched') return;

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { TaktError } from '../core/errors';
-import { IdleThreads, listen } from '../core/jobs';
+import { copyable, discard, IdleThreads, listen } from '../core/jobs';
 import { lowerBound } from './bound';
 import { compile, type Model, setReference } from './model';
 import { Search, type Solution } from './search';
@@ -218,6 +218,7 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
     return finish();
   }
 
+  copyable({ problem, initial: options.initial, best }, 'schedule.badProblem', 'the problem');
   return new Promise<Schedule>((resolve, reject) => {
     const job = nextJob++;
     const pool: Worker[] = [];
@@ -265,7 +266,7 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
           for (const [x, off] of offs) {
             off();
             if (said.has(x)) searchThreads.keep(x);
-            else void x.terminate();
+            else discard(x);
           }
           // a worker that cannot start (e.g. worker.js missing) must not pass for a finished search
           if (failed && finished === 0) reject(failed);
@@ -295,8 +296,11 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
             failed = err;
             end();
           },
-          exit: () => {
+          // a thread that exits before its 'done' (one that died just after its last search, handed out
+          // before its exit was seen) searched nothing: that is a failure, not a finished search
+          exit: (code) => {
             said.delete(w);
+            if (!ended) failed ??= new Error(`schedule search thread exited with code ${code}`);
             end();
           },
         }),
@@ -304,7 +308,8 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
       try {
         w.postMessage({ type: 'start', job, init } satisfies ToWorker);
       } catch (err) {
-        // e.g. a problem that cannot be copied to a thread: this thread never starts its search
+        // (copyable() above makes this unlikely) the thread never started a search: it is kept as it was
+        said.add(w);
         failed = err instanceof Error ? err : new Error(String(err));
         end();
       }

@@ -330,6 +330,19 @@ describe('schedule engine: kept search threads', function () {
     assert.equal(searchThreadsStarted() - before, 2);
   });
 
+  it('refuses a problem that cannot be copied to its threads before taking one', async () => {
+    const p = randomShop(3, 4, 3, false);
+    await solve(p, { timeLimitMs: 100, workers: 1 });
+    const before = searchThreadsStarted();
+    const bad = { ...p, note: () => 'not data' } as unknown as SchedulingProblem;
+    await assert.rejects(solve(bad, { timeLimitMs: 100, workers: 1, target: 0 }), (e: TaktError) => {
+      assert.equal(e.code, 'schedule.badProblem');
+      return true;
+    });
+    ok(p, await solve(p, { timeLimitMs: 100, workers: 1, target: 0 }));
+    assert.equal(searchThreadsStarted() - before, 0);
+  });
+
   it('a kept thread ignores a stop meant for an earlier search, and obeys one for its own', async () => {
     const p = randomShop(7, 15, 8, false);
     const start = startingPlan(compile(p), undefined, 1);
