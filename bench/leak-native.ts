@@ -9,7 +9,10 @@
  * (glibc: at most two malloc arenas, so freed memory of short-lived threads is not kept in arenas of their own).
  *
  *   node --expose-gc dist/bench/leak-native.js [--reps 200] [--checkpoints 50,100,200] [--only schedule,onnx]
- *     [--arena both|default|2]
+ *     [--arena both|default|2] [--unsettled]
+ *
+ * `--unsettled` reads RSS at each checkpoint at once, without the collections and pauses: what a runtime
+ * busy with back-to-back jobs carries (threads still being torn down, garbage not yet collected).
  *
  * Suspects: `schedule` (schedule.solve with workers: 1, a 40 ms search on the kept search thread; the demo's
  * line plan solves this way on every order and breakdown), `schedule-cold` (the same with the kept thread released
@@ -216,7 +219,11 @@ interface ChildResult {
   msPerRep: number;
 }
 
+/** `--unsettled`: RSS read at once, without the collections and pauses (what a busy runtime carries). */
+const UNSETTLED = flags.unsettled === true;
+
 async function settledRss(): Promise<number> {
+  if (UNSETTLED) return process.memoryUsage().rss / MB;
   for (let k = 0; k < 3; k++) {
     (globalThis as { gc?: () => void }).gc?.();
     await new Promise((r) => setTimeout(r, 100));
@@ -263,6 +270,7 @@ function runChild(suspect: Suspect, arena: string | undefined): Promise<ChildRes
   delete env.MALLOC_ARENA_MAX;
   if (arena) env.MALLOC_ARENA_MAX = arena;
   const args = ['--expose-gc', __filename, '--child', suspect, '--reps', String(reps)];
+  if (UNSETTLED) args.push('--unsettled');
   args.push('--checkpoints', checkpoints.join(','));
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -293,7 +301,8 @@ async function main(): Promise<void> {
   const arenas =
     arenaFlag === 'both' ? [undefined, '2'] : arenaFlag === 'default' ? [undefined] : [arenaFlag];
   console.log(
-    `leak-native: ${reps} repetitions per suspect after ${WARMUP} of warm-up, RSS after a full collection at ` +
+    `leak-native: ${reps} repetitions per suspect after ${WARMUP} of warm-up, RSS ` +
+      `${UNSETTLED ? 'read at once (--unsettled)' : 'after a full collection'} at ` +
       `${checkpoints.join(', ')}; each suspect in its own process; allocator: ${arenas.map((a) => (a ? `MALLOC_ARENA_MAX=${a}` : 'default')).join(', ')}`,
   );
   const results: ChildResult[] = [];
@@ -336,6 +345,7 @@ async function main(): Promise<void> {
     mbPer100RepsArena2: arena2,
     referenceNoopMbPer100: ref,
     scheduleVsNoop: dflt.schedule !== undefined ? Number((dflt.schedule - ref).toFixed(2)) : null,
+    unsettled: UNSETTLED,
   });
 }
 

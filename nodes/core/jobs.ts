@@ -201,9 +201,11 @@ const dead = (w: Worker): boolean => w.threadId === -1;
 
 /**
  * Worker threads of one script kept idle between jobs, so that a job that needs a thread of its own for a
- * while (a schedule search, the energy solver) does not start one each time. Every thread start leaves some
- * native memory behind (`npm run bench:leak-native`, suspect `thread`), and the demo's line plan searched in a
- * new thread on every order and breakdown: thousands of starts over weeks. `take()` gives an idle thread (ref'd
+ * while (a schedule search, the energy solver) does not start one each time: a start costs about 30 ms and,
+ * when jobs come back to back, threads still being torn down pile up in RSS (5,500 line-plan solves in a row:
+ * RSS 77 -> 163 MB and rising with a thread per solve, 91 -> 109 MB and flat on a kept thread). Once they are
+ * gone, starts leave no measurable native memory behind (`npm run bench:leak-native`: `schedule-cold`), while an
+ * idle thread holds its heap (about 20 MB for a search): hence `idleMs`. `take()` gives an idle thread (ref'd
  * again) or starts one with `KEPT_THREAD_LIMITS`; `keep(w)` takes it back once its job ended cleanly and its
  * user removed its own listeners: unref'd (an idle thread does not hold the process open), and terminated
  * instead when `max` threads are already idle, when it has died, or after `idleMs` without a job (an idle

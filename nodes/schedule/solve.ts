@@ -143,9 +143,9 @@ export const WORKER_FILE = join(__dirname, 'worker.js');
 
 /**
  * The search threads, kept idle between solves (up to one per core, each for up to 10 minutes without a
- * solve): the line plan is solved again on every order and breakdown, and a thread started per solve leaves
- * native memory behind (see `IdleThreads`). A thread that failed, or has not said 'done' when the solve
- * ends, is terminated.
+ * solve): the line plan is solved again on every order and breakdown, often in bursts, and a thread per solve
+ * costs a start each time (see `IdleThreads`); a quiet plant gets its memory back. A thread that failed, or
+ * has not said 'done' when the solve ends, is terminated.
  */
 const SEARCH_IDLE_MS = 10 * 60_000;
 const searchThreads = new IdleThreads(WORKER_FILE, availableParallelism(), SEARCH_IDLE_MS);
