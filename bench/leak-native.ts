@@ -15,14 +15,15 @@
  * busy with back-to-back jobs carries (threads still being torn down, garbage not yet collected).
  *
  * Suspects: `schedule` (schedule.solve with workers: 1, a 40 ms search on the kept search thread; the demo's
- * line plan solves this way on every order and breakdown), `schedule-cold` (the same with the kept thread released
- * after each solve: a new thread per solve, as before the threads were kept), `energy` (energy.optimise with a
- * peak term: the kept HiGHS thread plus the kept local search thread beside it), `energy-cold` (the same with
- * both released after each call: new threads and a new HiGHS WebAssembly instance per call), `train` (an anomaly training job in its own worker,
- * as takt-train runs on every retraining), `onnx` (an anomaly model loaded into an onnxruntime session and
- * released, as takt-anomaly does on every swap), `onnx-run` (100 rows scored one by one on a kept session: the
- * demo scores a feature row per machine every 30 plant seconds), `vibration` (4 messages of 10 windows of 2,048
- * samples through the kept feature worker thread, as takt-vibration does with the demo's waveforms).
+ * line plan solves this way on every order and breakdown), `schedule-cold` (the same with the kept thread
+ * released after each solve: a new thread per solve, as before the threads were kept), `energy`
+ * (energy.optimise with a peak term: the kept HiGHS thread plus the kept local search thread beside it),
+ * `energy-cold` (the same with both released after each call: new threads and a new HiGHS WebAssembly instance
+ * per call), `train` (an anomaly training job in its own worker, as takt-train runs on every retraining),
+ * `onnx` (an anomaly model loaded into an onnxruntime session and released, as takt-anomaly does on every swap),
+ * `onnx-run` (100 rows scored one by one on a kept session: the demo scores a feature row per machine every 30
+ * plant seconds), `vibration` (4 messages of 10 windows of 2,048 samples through the kept feature worker thread,
+ * as takt-vibration does with the demo's waveforms).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -222,7 +223,8 @@ interface ChildResult {
 /** `--unsettled`: RSS read at once, without the collections and pauses (what a busy runtime carries). */
 const UNSETTLED = flags.unsettled === true;
 
-async function settledRss(): Promise<number> {
+/** RSS in MB: after collections and pauses, so that terminated threads are gone (or at once, `--unsettled`). */
+async function readRss(): Promise<number> {
   if (UNSETTLED) return process.memoryUsage().rss / MB;
   for (let k = 0; k < 3; k++) {
     (globalThis as { gc?: () => void }).gc?.();
@@ -236,7 +238,7 @@ async function child(suspect: Suspect): Promise<void> {
   try {
     const job = await jobOf(suspect, dir);
     for (let i = 0; i < WARMUP; i++) await job(i);
-    const rssMB = [await settledRss()];
+    const rssMB = [await readRss()];
     const at = [0];
     let busy = 0;
     for (let i = 1; i <= reps; i++) {
@@ -244,7 +246,7 @@ async function child(suspect: Suspect): Promise<void> {
       await job(WARMUP + i);
       busy += performance.now() - t;
       if (checkpoints.includes(i)) {
-        rssMB.push(await settledRss());
+        rssMB.push(await readRss());
         at.push(i);
       }
     }

@@ -191,13 +191,26 @@ export function copyable(value: unknown, code: string, what: string): void {
 }
 
 /** Ends a thread a job gave up on; an error while it ends is of no interest to anyone. */
-export function discard(w: Worker): void {
+export function discard(w: Worker): Promise<number> {
   w.on('error', () => undefined);
-  void w.terminate();
+  return w.terminate();
 }
 
 /** A worker thread that has exited or is exiting (Node sets its threadId to -1 then). */
 const dead = (w: Worker): boolean => w.threadId === -1;
+
+/** An idle thread, with the pool's own listeners on it and its idle timer. */
+interface IdleEntry {
+  w: Worker;
+  off: () => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** Takes the pool's listeners and timer off an idle thread. */
+function forget(e: IdleEntry): void {
+  e.off();
+  if (e.timer) clearTimeout(e.timer);
+}
 
 /**
  * Worker threads of one script kept idle between jobs, so that a job that needs a thread of its own for a
@@ -213,7 +226,7 @@ const dead = (w: Worker): boolean => w.threadId === -1;
  * user, not kept. An idle thread that dies is dropped.
  */
 export class IdleThreads {
-  private readonly idle: { w: Worker; off: () => void; timer?: ReturnType<typeof setTimeout> }[] = [];
+  private readonly idle: IdleEntry[] = [];
   private startedCount = 0;
 
   /** `idleMs`: how long a thread may wait for a job before it is ended (default: for ever). */
@@ -226,8 +239,7 @@ export class IdleThreads {
   /** An idle thread, or a new one. */
   take(): Worker {
     for (let e = this.idle.pop(); e; e = this.idle.pop()) {
-      e.off();
-      if (e.timer) clearTimeout(e.timer);
+      forget(e);
       if (dead(e.w)) continue;
       e.w.ref();
       return e.w;
@@ -240,22 +252,21 @@ export class IdleThreads {
   keep(w: Worker): void {
     if (this.idle.some((e) => e.w === w)) return; // kept already
     if (dead(w) || this.idle.length >= this.max) {
-      discard(w);
+      void discard(w);
       return;
     }
     w.unref();
-    const entry: (typeof this.idle)[number] = { w, off: () => undefined };
+    const entry: IdleEntry = { w, off: () => undefined };
     const drop = () => {
       const i = this.idle.indexOf(entry);
       if (i >= 0) this.idle.splice(i, 1);
-      entry.off();
-      if (entry.timer) clearTimeout(entry.timer);
+      forget(entry);
     };
     entry.off = listen(w, { error: drop, exit: drop });
     if (this.idleMs !== undefined) {
       entry.timer = setTimeout(() => {
         drop();
-        discard(w);
+        void discard(w);
       }, this.idleMs);
       entry.timer.unref();
     }
@@ -281,16 +292,8 @@ export class IdleThreads {
   /** Terminates the idle threads (tests, shutdown). */
   async release(): Promise<void> {
     const all = this.idle.splice(0);
-    for (const e of all) {
-      e.off();
-      if (e.timer) clearTimeout(e.timer);
-    }
-    await Promise.all(
-      all.map((e) => {
-        e.w.on('error', () => undefined);
-        return e.w.terminate();
-      }),
-    );
+    all.forEach(forget);
+    await Promise.all(all.map((e) => discard(e.w)));
   }
 }
 

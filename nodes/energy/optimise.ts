@@ -65,7 +65,7 @@ export function warmUp(): Promise<void> {
     const done = (ready: boolean) => {
       off();
       if (ready) solverThreads.keep(w);
-      else discard(w);
+      else void discard(w);
       resolve();
     };
     const off = listen<FromWorker>(w, {
@@ -110,7 +110,7 @@ let searchStopping: Promise<void> | null = null;
 function stopSearcher(s: Worker, flag: Int32Array, state: SearchState): void {
   if (state !== 'running') {
     if (state === 'searched') searchThreads.keep(s);
-    else discard(s);
+    else void discard(s);
     return;
   }
   Atomics.store(flag, 0, 1);
@@ -119,7 +119,7 @@ function stopSearcher(s: Worker, flag: Int32Array, state: SearchState): void {
       clearTimeout(timer);
       off();
       if (keep) searchThreads.keep(s);
-      else discard(s);
+      else void discard(s);
       if (searchStopping === stopping) searchStopping = null;
       resolve();
     };
@@ -272,7 +272,7 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
       }
       offSolver();
       if (reuse) solverThreads.keep(w);
-      else discard(w);
+      else void discard(w);
     };
     const onMessage = (msg: FromWorker) => {
       if (settled || msg.type === 'ready' || msg.type === 'searched') return;
@@ -286,20 +286,17 @@ export async function optimise(problem: EnergyProblem, options: OptimiseOptions 
         reject(msg.code ? new TaktError(msg.code, msg.message, msg.field) : new Error(msg.message));
       }
     };
+    // the solver thread failed or exited before its answer: the best plan so far, if any
+    const lost = (err: Error) => {
+      if (settled) return;
+      settle(false);
+      if (last && last.cost < 1e5) resolve(toPlan(m, last, Date.now() - t0));
+      else reject(err);
+    };
     const offSolver = listen<FromWorker>(w, {
       message: onMessage,
-      error: (err) => {
-        if (settled) return;
-        settle(false);
-        if (last && last.cost < 1e5) resolve(toPlan(m, last, Date.now() - t0));
-        else reject(err);
-      },
-      exit: (code) => {
-        if (settled) return;
-        settle(false);
-        if (last && last.cost < 1e5) resolve(toPlan(m, last, Date.now() - t0));
-        else reject(new Error(`energy solver thread exited with code ${code}`));
-      },
+      error: lost,
+      exit: (code) => lost(new Error(`energy solver thread exited with code ${code}`)),
     });
   });
 }

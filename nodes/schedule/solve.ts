@@ -221,14 +221,15 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
   copyable({ problem, initial: options.initial, best }, 'schedule.badProblem', 'the problem');
   return new Promise<Schedule>((resolve, reject) => {
     const job = nextJob++;
-    const pool: Worker[] = [];
+    const offs = new Map<Worker, () => void>(); // the search's threads, each with its listeners of this search
     const said = new Set<Worker>(); // threads that sent 'done': free to keep
-    const offs = new Map<Worker, () => void>(); // each thread's listeners of this search
     let running = workers;
     let failed: Error | null = null;
     let finished = 0;
     let lastProgress = 0;
-    const stopAll = () => pool.forEach((w) => w.postMessage({ type: 'stop', job } satisfies ToWorker));
+    const stopAll = () => {
+      for (const w of offs.keys()) w.postMessage({ type: 'stop', job } satisfies ToWorker);
+    };
     const onAbort = () => stopAll();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(stopAll, Math.max(0, deadline - Date.now()) + 50);
@@ -236,7 +237,8 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
       if (sol.cost < best.cost) {
         best = sol;
         bestAt = at;
-        for (const w of pool) if (w !== from) w.postMessage({ type: 'best', job, sol } satisfies ToWorker);
+        for (const w of offs.keys())
+          if (w !== from) w.postMessage({ type: 'best', job, sol } satisfies ToWorker);
         if (best.cost <= target) stopAll();
         if (performance.now() - lastProgress > 200) {
           lastProgress = performance.now();
@@ -255,7 +257,6 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
       };
       if (options.initial) init.initial = options.initial;
       const w = searchThreads.take();
-      pool.push(w);
       let ended = false;
       const end = () => {
         if (ended) return;
@@ -266,7 +267,7 @@ export async function solve(problem: SchedulingProblem, options: SolveOptions = 
           for (const [x, off] of offs) {
             off();
             if (said.has(x)) searchThreads.keep(x);
-            else discard(x);
+            else void discard(x);
           }
           // a worker that cannot start (e.g. worker.js missing) must not pass for a finished search
           if (failed && finished === 0) reject(failed);
