@@ -491,6 +491,31 @@ export class PackedEnsemble {
     });
   }
 
+  /**
+   * Margins of every row of X into out (row i's at i·outputs ..): tree by tree over all rows, so that one
+   * tree's nodes stay in cache while the rows go through it.
+   */
+  marginsAll(X: readonly (readonly number[])[], out: Float64Array): void {
+    const { feature, threshold, left, right, leafValue, roots, d } = this;
+    const n = X.length;
+    const K = this.e.outputs;
+    const x32 = new Float32Array(n * d);
+    for (let r = 0; r < n; r++) {
+      const x = X[r];
+      for (let j = 0; j < d; j++) x32[r * d + j] = x[j];
+      for (let k = 0; k < K; k++) out[r * K + k] = this.e.base[k];
+    }
+    for (let t = 0; t < roots.length; t++) {
+      const root = roots[t];
+      const k = t % K;
+      for (let r = 0, o = 0; r < n; r++, o += d) {
+        let i = root;
+        while (i >= 0) i = x32[o + feature[i]] <= threshold[i] ? left[i] : right[i];
+        out[r * K + k] += leafValue[~i];
+      }
+    }
+  }
+
   /** Margins of row x into out (length e.outputs). */
   margins(x: ArrayLike<number>, out: Float64Array): void {
     const { feature, threshold, left, right, leafValue, roots, x32 } = this;

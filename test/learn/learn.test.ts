@@ -213,6 +213,31 @@ describe('learn: TreeSHAP', () => {
     assert.ok(mean(4) < mean(0) / 5, `${mean(4)} vs ${mean(0)}`);
   });
 
+  it('works contributions out when first read, from a copy of the row, the same as at once', async () => {
+    const { X, y } = synth(600, 9, 4);
+    const { onnx } = await fit(X, y, { task: 'regression', boost: { maxLeaves: 8 } });
+    const p = await Predictor.load(onnx);
+    const want = (x: number[]) => {
+      const phi = new Array<number>(4).fill(0);
+      for (const t of p.ensemble.trees) treeShap(t, x, phi);
+      return phi;
+    };
+    const rows = X.slice(0, 20).map((x) => [...x]);
+    const expected = rows.map(want);
+    const out = await p.predict(rows);
+    // The caller reuses its rows before reading: the contributions are still those of the rows predicted.
+    for (const r of rows) r.fill(0);
+    out.forEach((r, i) => {
+      for (let j = 0; j < 4; j++) assert.ok(Math.abs(r.contributions[j] - expected[i][j]) < 1e-12);
+      assert.equal(r.contributions, r.contributions, 'worked out once, then kept');
+    });
+    // An ordinary property to JSON and to a spread copy.
+    const json = JSON.parse(JSON.stringify(out[0])) as { contributions: number[] };
+    assert.deepEqual(json.contributions, out[0].contributions);
+    assert.deepEqual({ ...out[1] }.contributions, out[1].contributions);
+    assert.deepEqual((await p.predict(rows, { contributions: false }))[0].contributions, []);
+  });
+
   it('brute force agrees on the first trees of a trained model', async () => {
     const { X, y } = synth(400, 8, 4);
     const { onnx } = await fit(X, y, { task: 'regression', boost: { maxLeaves: 6 } });
