@@ -87,9 +87,9 @@ export interface Prediction {
   label?: number;
   probabilities?: number[];
   /** One number per feature (card.features order), in margin units: value for regression, log-odds for two
-   * classes, the predicted class's logit for more. They sum to margin minus card.expected. Worked out (TreeSHAP)
-   * when first read, from a copy of the row, then kept: a prediction whose contributions are never read costs
-   * no TreeSHAP. */
+   * classes, the predicted class's logit for more. They sum to margin minus card.expected. From `predict`:
+   * worked out (TreeSHAP) when first read, from a copy of the row, then kept as an own property; a prediction
+   * whose contributions are never read costs no TreeSHAP (JSON has them; a spread copy only once read). */
   contributions: number[];
 }
 
@@ -320,26 +320,49 @@ function probs(e: Ensemble, m: number[]): number[] {
 }
 
 /**
- * A prediction whose `contributions` are the TreeSHAP values of row x for output k (the trees k, k + outputs,
- * ...), worked out on first read and kept: an ordinary enumerable property to every reader (JSON, spread,
- * assignment). An object literal's accessor, which V8 keeps as cheap as a plain field to make.
+ * A prediction whose `contributions` are the TreeSHAP values of its row for output k (the trees k,
+ * k + outputs, ...), worked out when first read and then kept. A class, so that making one costs what a plain
+ * object costs (an object literal with its own accessor costs about six times as much in V8). `contributions`
+ * lives on the prototype: JSON has it (toJSON), `{ ...p }` does not copy it until it has been read once.
  */
-function lazyPrediction(e: Ensemble, x: readonly number[], k: () => number): Prediction {
-  let phi: number[] | undefined;
-  return {
-    get contributions(): number[] {
-      if (!phi) {
-        const acc = new Float64Array(x.length);
-        const kk = k();
-        for (let t = kk; t < e.trees.length; t += e.outputs) treeShap(e.trees[t], x, acc);
-        phi = Array.from(acc);
-      }
-      return phi;
-    },
-    set contributions(v: number[]) {
-      phi = v;
-    },
-  };
+class LazyPrediction implements Prediction {
+  declare value?: number;
+  declare lower?: number;
+  declare upper?: number;
+  declare label?: number;
+  declare probabilities?: number[];
+  readonly #e: Ensemble;
+  readonly #x: readonly number[];
+  readonly #k: number;
+
+  constructor(e: Ensemble, x: readonly number[], k: number) {
+    this.#e = e;
+    this.#x = x;
+    this.#k = k;
+  }
+
+  get contributions(): number[] {
+    const e = this.#e;
+    const acc = new Float64Array(this.#x.length);
+    for (let t = this.#k; t < e.trees.length; t += e.outputs) treeShap(e.trees[t], this.#x, acc);
+    const phi = Array.from(acc);
+    this.contributions = phi;
+    return phi;
+  }
+
+  /** Kept as an own property from now on (what the first read also does). */
+  set contributions(v: number[]) {
+    Object.defineProperty(this, 'contributions', {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+
+  toJSON(): Prediction {
+    return { ...this, contributions: this.contributions };
+  }
 }
 
 /** A trained model read back from its ONNX file; predicts in TypeScript (same trees as onnxruntime runs). */
@@ -399,10 +422,15 @@ export class Predictor {
       const x = X[r];
       const m = K === 1 ? [all[r]] : Array.from(all.subarray(r * K, r * K + K));
       let cls = 0;
+      let pr: number[] | undefined;
+      if (this.card.task !== 'regression') {
+        pr = probs(e, m);
+        cls = pr.reduce((b, v, i) => (v > pr![b] ? i : b), 0);
+      }
       const p: Prediction = shap
-        ? lazyPrediction(e, x.slice(), () => (e.link === 'softmax' ? cls : 0))
+        ? new LazyPrediction(e, x.slice(), e.link === 'softmax' ? cls : 0)
         : { contributions: [] };
-      if (this.card.task === 'regression') {
+      if (!pr) {
         p.value = m[0];
         const q = this.card.conformal?.quantile;
         if (q !== undefined && q !== null) {
@@ -410,8 +438,6 @@ export class Predictor {
           p.upper = m[0] + q;
         }
       } else {
-        const pr = probs(e, m);
-        cls = pr.reduce((b, v, i) => (v > pr[b] ? i : b), 0);
         p.probabilities = pr;
         p.label = this.card.classes?.[cls] ?? cls;
       }
