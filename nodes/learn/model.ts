@@ -89,7 +89,8 @@ export interface Prediction {
   /** One number per feature (card.features order), in margin units: value for regression, log-odds for two
    * classes, the predicted class's logit for more. They sum to margin minus card.expected. From `predict`:
    * worked out (TreeSHAP) when first read, from a copy of the row, then kept as an own property; a prediction
-   * whose contributions are never read costs no TreeSHAP (JSON has them; a spread copy only once read). */
+   * whose contributions are never read costs no TreeSHAP (JSON and Node-RED's message copies have them; a
+   * spread or structuredClone only once read). */
   contributions: number[];
 }
 
@@ -319,11 +320,16 @@ function probs(e: Ensemble, m: number[]): number[] {
   return softmax(m);
 }
 
+/** Where a prediction from `predict` keeps how to work its contributions out (until it has). */
+const EXPLAIN = Symbol('takt.learn.explain');
+
 /**
- * A prediction whose `contributions` are the TreeSHAP values of its row for output k (the trees k,
- * k + outputs, ...), worked out when first read and then kept. A class, so that making one costs what a plain
- * object costs (an object literal with its own accessor costs about six times as much in V8). `contributions`
- * lives on the prototype: JSON has it (toJSON), `{ ...p }` does not copy it until it has been read once.
+ * A prediction whose `contributions` are worked out (TreeSHAP) when first read and then kept as an own
+ * enumerable property. A class, so that making one costs what a plain object costs (an object literal with its
+ * own accessor cost about 2.5 µs a row in V8). How to work them out is a function under a symbol key: a deep copy
+ * that keeps the prototype and copies symbol keys (Node-RED's cloneMessage, lodash cloneDeep) keeps it too.
+ * Until they are read, `contributions` is on the prototype only: JSON has them (toJSON); a copy onto a plain
+ * object (a spread, Object.assign, structuredClone, a worker's postMessage) has none.
  */
 class LazyPrediction implements Prediction {
   declare value?: number;
@@ -331,26 +337,22 @@ class LazyPrediction implements Prediction {
   declare upper?: number;
   declare label?: number;
   declare probabilities?: number[];
-  readonly #e: Ensemble;
-  readonly #x: readonly number[];
-  readonly #k: number;
+  [EXPLAIN]?: () => number[];
 
-  constructor(e: Ensemble, x: readonly number[], k: number) {
-    this.#e = e;
-    this.#x = x;
-    this.#k = k;
+  constructor(explain: () => number[]) {
+    this[EXPLAIN] = explain;
   }
 
   get contributions(): number[] {
-    const e = this.#e;
-    const acc = new Float64Array(this.#x.length);
-    for (let t = this.#k; t < e.trees.length; t += e.outputs) treeShap(e.trees[t], this.#x, acc);
-    const phi = Array.from(acc);
-    this.contributions = phi;
+    const explain = this[EXPLAIN];
+    // A copy caught half-made (a deep copy reads the property before it copies the symbol): nothing to say yet.
+    if (!explain) return [];
+    const phi = explain();
+    if (Object.isExtensible(this)) this.contributions = phi;
     return phi;
   }
 
-  /** Kept as an own property from now on (what the first read also does). */
+  /** Kept as an own property from now on (what the first read also does); the row is let go. */
   set contributions(v: number[]) {
     Object.defineProperty(this, 'contributions', {
       value: v,
@@ -358,11 +360,21 @@ class LazyPrediction implements Prediction {
       writable: true,
       configurable: true,
     });
+    delete this[EXPLAIN];
   }
 
   toJSON(): Prediction {
     return { ...this, contributions: this.contributions };
   }
+}
+
+/** TreeSHAP values of row x for output k (the trees k, k + outputs, ...). */
+function explainer(e: Ensemble, x: readonly number[], k: number): () => number[] {
+  return () => {
+    const acc = new Float64Array(x.length);
+    for (let t = k; t < e.trees.length; t += e.outputs) treeShap(e.trees[t], x, acc);
+    return Array.from(acc);
+  };
 }
 
 /** A trained model read back from its ONNX file; predicts in TypeScript (same trees as onnxruntime runs). */
@@ -402,8 +414,9 @@ export class Predictor {
   }
 
   /**
-   * Predicts each row. Each prediction's `contributions` are worked out when first read (TreeSHAP costs about
-   * a hundred times the prediction itself); `contributions: false` gives an empty array instead.
+   * Predicts each row. Each prediction's `contributions` are worked out when first read (TreeSHAP costs several
+   * hundred times the prediction itself; see LazyPrediction for copies); `contributions: false` gives an empty
+   * array instead.
    */
   async predict(X: number[][], opts: { contributions?: boolean } = {}): Promise<Prediction[]> {
     return this.predictSync(X, opts);
@@ -428,7 +441,7 @@ export class Predictor {
         cls = pr.reduce((b, v, i) => (v > pr![b] ? i : b), 0);
       }
       const p: Prediction = shap
-        ? new LazyPrediction(e, x.slice(), e.link === 'softmax' ? cls : 0)
+        ? new LazyPrediction(explainer(e, x.slice(), e.link === 'softmax' ? cls : 0))
         : { contributions: [] };
       if (!pr) {
         p.value = m[0];

@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { TaktError } from '../../nodes/core/errors';
 import { openOnnxSession } from '../../nodes/core/onnx';
 import { Rng } from '../../nodes/core/random';
+import { util } from '@node-red/util';
 import {
   boost,
   binEdges,
   binOf,
   conformalQuantile,
   fit,
+  type Prediction,
   Predictor,
   treeExpectation,
   treeShap,
@@ -237,6 +239,13 @@ describe('learn: TreeSHAP', () => {
     assert.deepEqual(json.contributions, want(X[0]));
     assert.equal(json.value, fresh[0].value);
     assert.deepEqual({ ...out[1] }.contributions, expected[1]);
+    // Node-RED copies a message it sends on two wires (or from a function node): read or not, the copy explains.
+    const [copyUnread, copyRead] = [
+      util.cloneMessage({ payload: fresh[1] }).payload as Prediction,
+      util.cloneMessage({ payload: out[2] }).payload as Prediction,
+    ];
+    assert.deepEqual(copyUnread.contributions, want(X[1]));
+    assert.deepEqual(copyRead.contributions, expected[2]);
     assert.deepEqual((await p.predict(rows, { contributions: false }))[0].contributions, []);
   });
 
