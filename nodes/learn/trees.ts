@@ -455,7 +455,6 @@ export class PackedEnsemble {
   private readonly leafValue: Float64Array;
   /** Root of tree t: a node index, or ~leaf for a single-leaf tree. */
   private readonly roots: Int32Array;
-  private readonly x32: Float32Array;
 
   constructor(
     readonly e: Ensemble,
@@ -473,7 +472,6 @@ export class PackedEnsemble {
     this.right = new Int32Array(inner);
     this.leafValue = new Float64Array(leaves);
     this.roots = new Int32Array(e.trees.length);
-    this.x32 = new Float32Array(d);
     let ni = 0;
     let li = 0;
     e.trees.forEach((t, ti) => {
@@ -513,19 +511,6 @@ export class PackedEnsemble {
         while (i >= 0) i = x32[o + feature[i]] <= threshold[i] ? left[i] : right[i];
         out[r * K + k] += leafValue[~i];
       }
-    }
-  }
-
-  /** Margins of row x into out (length e.outputs). */
-  margins(x: ArrayLike<number>, out: Float64Array): void {
-    const { feature, threshold, left, right, leafValue, roots, x32 } = this;
-    for (let j = 0; j < this.d; j++) x32[j] = x[j];
-    const K = this.e.outputs;
-    for (let k = 0; k < K; k++) out[k] = this.e.base[k];
-    for (let t = 0; t < roots.length; t++) {
-      let i = roots[t];
-      while (i >= 0) i = x32[feature[i]] <= threshold[i] ? left[i] : right[i];
-      out[t % K] += leafValue[~i];
     }
   }
 }
