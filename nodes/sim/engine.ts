@@ -180,8 +180,12 @@ export interface ProcessTruth {
   disturbance: number;
   /** Expected quality of the next part at the setpoints in force. */
   expected: number;
-  /** The setpoints that put the next part on nominal with the least energy, and their expected energy factor. */
-  optimum: Optimum;
+  /**
+   * The setpoints that put the next part on nominal with the least energy, and their expected energy factor
+   * (a grid search over the bounds, tens of thousands of evaluations for three setpoints: worked out on first
+   * read).
+   */
+  readonly optimum: Optimum;
 }
 
 function lotLength(spec: ProcessSpec, rng: Rng): number {
@@ -463,6 +467,7 @@ export class PlantSimulator {
     const context = this.context(ms);
     const disturbance =
       ms.offset + ms.toolWearOffset + (ms.fault('shift')?.record.severity ?? 0) * 2 * q.sigma + p.wander;
+    let best: Optimum | undefined;
     return {
       machine,
       names: p.spec.setpoints.map((s) => s.name),
@@ -470,7 +475,10 @@ export class PlantSimulator {
       context,
       disturbance,
       expected: q.nominal + disturbance + qualityShift(p.spec, p.setpoints, context),
-      optimum: optimum(p.spec, context, -disturbance, q.sigma / 10),
+      get optimum(): Optimum {
+        best ??= optimum(p.spec, context, -disturbance, q.sigma / 10);
+        return best;
+      },
     };
   }
 
