@@ -1,8 +1,9 @@
 /**
  * takt-predict: predicts a part's quality from its feature row with a model written by takt-predict-train
  * (or learn.fit): msg.payload becomes `{ value, lower, upper }` (regression, conformal interval) or
- * `{ label, probabilities }` (classification), plus `contributions` (TreeSHAP, by feature name) and, when
- * limits are set, `inTolerance`. A string in msg.model (a model path) loads that model first (hot swap); when
+ * `{ label, probabilities }` (classification), plus `contributions` (TreeSHAP, by feature name; `explain`:
+ * every part, only parts predicted out of tolerance, or none, since TreeSHAP costs several hundred times the
+ * prediction) and, when limits are set, `inTolerance`. A string in msg.model (a model path) loads that model first (hot swap); when
  * msg.payload is not a row (takt-predict-train's output, payload = path) nothing is sent.
  *
  * With a takt-model node (modelRef) it predicts with the registry's current version instead, verified against
@@ -27,7 +28,11 @@ interface PredictDef extends NodeDef {
   modelRef?: string;
   lower: string | number;
   upper: string | number;
+  /** Which parts get `contributions`: every one (default), those predicted out of tolerance, or none. */
+  explain?: string;
 }
+
+const EXPLAIN = ['all', 'out', 'none'] as const;
 
 type Msg = NodeMessageInFlow & { model?: unknown; label?: unknown; residual?: number | number[] };
 
@@ -50,9 +55,19 @@ const init: NodeInitializer = (RED) => {
     const resolve = (p: string) => (isAbsolute(p) ? p : join(userDir, 'takt', 'models', p));
     const set = setUp(this, () => {
       const cfg = configReader(def);
+      const lo = cfg.optionalNumber('lower');
+      const hi = cfg.optionalNumber('upper');
+      const explain = cfg.choice('explain', EXPLAIN, 'all');
+      if (explain === 'out' && lo === undefined && hi === undefined)
+        throw new TaktError(
+          'config.badChoice',
+          'explain: "out" explains the parts predicted out of tolerance: set a lower or upper limit',
+          'explain',
+        );
       return {
-        lo: cfg.optionalNumber('lower'),
-        hi: cfg.optionalNumber('upper'),
+        lo,
+        hi,
+        explain,
         model: cfg.string('model', ''),
         // A takt-model node that is missing or broken disables the node, as in every node that uses one.
         feed: def.modelRef
@@ -61,7 +76,7 @@ const init: NodeInitializer = (RED) => {
       };
     });
     if (!set) return;
-    const { lo, hi, feed } = set;
+    const { lo, hi, explain, feed } = set;
     let predictor: Predictor | undefined;
     let loading: Promise<Predictor> | undefined;
     const load = (path: string): Promise<Predictor> => {
@@ -139,17 +154,25 @@ const init: NodeInitializer = (RED) => {
         const labels = labelsOf(msg.label, rows.length, batch);
         const served = versions.get(p);
         const residuals: number[] = [];
-        const results = (await p.predict(X)).map((r, i) => {
-          const contributions = Object.fromEntries(names.map((f, j) => [f, r.contributions[j]]));
-          const out: Record<string, unknown> = { ...r, contributions };
+        const results = (await p.predict(X, { contributions: explain !== 'none' })).map((r, i) => {
+          // Named fields, not a spread: a prediction keeps how to work its contributions out under a symbol key
+          // (model.ts), which a spread would copy along.
+          const out: Record<string, unknown> = {};
+          for (const k of ['value', 'lower', 'upper', 'label', 'probabilities'] as const)
+            if (r[k] !== undefined) out[k] = r[k];
+          const inTolerance =
+            r.value !== undefined && (lo !== undefined || hi !== undefined)
+              ? (lo === undefined || r.value >= lo) && (hi === undefined || r.value <= hi)
+              : undefined;
+          if (explain === 'all' || (explain === 'out' && inTolerance === false))
+            out.contributions = Object.fromEntries(names.map((f, j) => [f, r.contributions[j]]));
           if (served !== undefined) out.version = served;
           const label = labels[i];
           if (label !== undefined) {
             out.residual = residualOf(p.card, r, label);
             residuals.push(out.residual as number);
           }
-          if (r.value !== undefined && (lo !== undefined || hi !== undefined))
-            out.inTolerance = (lo === undefined || r.value >= lo) && (hi === undefined || r.value <= hi);
+          if (inTolerance !== undefined) out.inTolerance = inTolerance;
           return out;
         });
         const r = results[results.length - 1] as { value?: number; label?: string };

@@ -32,7 +32,7 @@ const part = () => {
   return { payload: { temp, speed, humidity }, label: diameter };
 };
 
-const flow = (rows = 300) => [
+const flow = (rows = 300): Record<string, unknown>[] => [
   { id: 'tab', type: 'tab' },
   {
     id: 't',
@@ -92,6 +92,48 @@ describe('takt-predict-train and takt-predict nodes', () => {
     assert.equal(b.payload.inTolerance, false);
     const c = b.payload.contributions;
     assert.ok(c.temp > 0.3 && Math.abs(c.humidity) < c.temp / 5, JSON.stringify(c));
+  });
+
+  it('explains only the parts predicted out of tolerance, or none, as set', async () => {
+    const f = flow();
+    Object.assign(f[1], { wires: [['p', 'p2', 'trained']] });
+    Object.assign(f[2], { explain: 'out' });
+    f.push({
+      id: 'p2',
+      z: 'tab',
+      type: 'takt-predict',
+      model: '',
+      upper: 10.6,
+      explain: 'none',
+      wires: [['out2']],
+    });
+    f.push({ id: 'out2', z: 'tab', type: 'helper' });
+    await load([trainNode, predictNode, catchNode], f);
+    const trained = nextMessages('trained', 1, 30000);
+    const ready = Promise.all(['p', 'p2'].map((id) => nextStatus(id, (s) => s.fill === 'green', 30000)));
+    for (let i = 0; i < 300; i++) getNode('t').receive(part());
+    await trained;
+    await ready;
+    const batch = {
+      payload: [
+        { temp: 200, speed: 0.9, humidity: 40 },
+        { temp: 219, speed: 1.3, humidity: 40 },
+      ],
+    };
+    const out = nextMessages<{ payload: Predicted['payload'][] }>('out', 1);
+    const out2 = nextMessages<{ payload: Predicted['payload'][] }>('out2', 1);
+    getNode('p').receive(batch);
+    getNode('p2').receive(batch);
+    const [[a, b], [c, d]] = [(await out)[0].payload, (await out2)[0].payload];
+    assert.deepEqual(
+      [a, b, c, d].map((r) => r.inTolerance),
+      [true, false, true, false],
+    );
+    assert.equal('contributions' in a, false, JSON.stringify(a));
+    assert.ok(b.contributions.temp > 0.3, JSON.stringify(b));
+    for (const r of [c, d]) assert.equal('contributions' in r, false, JSON.stringify(r));
+    // The same values with or without explanations.
+    assert.deepEqual([a.value, a.lower, a.upper, b.value], [c.value, c.lower, c.upper, d.value]);
   });
 
   it('rejects a row with a missing feature or label with an error and keeps working', async () => {
@@ -212,5 +254,23 @@ describe('takt-predict-train and takt-predict nodes', () => {
     const byCode = new Map(errors.map((m) => [m.error.code, m.error.message]));
     assert.match(byCode.get('config.tooLarge') ?? '', /^coverage: /, JSON.stringify(errors));
     assert.match(byCode.get('config.notNumber') ?? '', /^lower: "ten"/, JSON.stringify(errors));
+  });
+
+  it('refuses to explain only the parts out of tolerance when no limit is set, or an unknown choice', async () => {
+    const f = flow();
+    Object.assign(f[2], { upper: '', explain: 'out' });
+    f.push({ id: 'p2', z: 'tab', type: 'takt-predict', model: '', explain: 'some', wires: [] });
+    (f.find((n) => n.id === 'c') as { scope: string[] }).scope.push('p2');
+    await load([trainNode, predictNode, catchNode], f);
+    const caught = nextMessages<{ error: { message: string; code?: string } }>('caught', 2);
+    getNode('p').receive({ payload: { temp: 200, speed: 1, humidity: 40 } });
+    getNode('p2').receive({ payload: { temp: 200, speed: 1, humidity: 40 } });
+    const errors = (await caught).map((m) => m.error);
+    assert.deepEqual(
+      errors.map((e) => e.code),
+      ['config.badChoice', 'config.badChoice'],
+    );
+    assert.match(errors[0].message, /^explain: "out" .*set a lower or upper limit/);
+    assert.match(errors[1].message, /^explain: "some" is not one of all, out, none/);
   });
 });
