@@ -211,9 +211,10 @@ interface Surface {
  * SPC engine's EWMA run-to-run controller and fixed setpoints, PARTS parts per run with drift, on CNC1's
  * surface (the one the tuner's defaults were set on), on the CNC surface held out last session (other curvature,
  * interaction, drift that scales with the setpoints; seen since), on Press1 (held out last session, developed on
- * since), and on one fresh random surface per seed (bench/lib/control.ts randomProcess, defined before the tuner
- * first ran on it). Ratios are medians over the seeds (9 by default: with 5, the CNC1 median moved by a few
- * hundredths from one seed to the next); every controller of a seed faces the same drift path (common random
+ * since), and on one random surface per seed (bench/lib/control.ts randomProcess(1000 + seed), defined before the
+ * tuner first ran on it; the warm-up's length was later chosen looking at these too, so they are no longer held
+ * out). Ratios are medians over the seeds (27 by default: with 5, the CNC1 median moved by a few hundredths from
+ * one seed to the next, and the medians of 9 sat on the good side of those of 27); every controller of a seed faces the same drift path (common random
  * numbers, bench/lib/control.ts). outOfBounds counts every proposal outside the bounds or beyond the step limit,
  * in every run.
  */
@@ -280,7 +281,7 @@ function control(): {
   const heldOut = surface('CNC held out', { process: HELD_OUT_CNC });
   const press = surface('Press1', { machine: 'Press1' });
   // One fresh random surface per seed (randomProcess: defined before the tuner first ran on it).
-  const random = surface('random held out', (seed) => randomProcess(1000 + seed));
+  const random = surface('random', (seed) => randomProcess(1000 + seed));
   console.log('');
   console.log(`adaptive control: ${PARTS} parts per run, seeds ${CONTROL_SEEDS.join(', ')} (median ratios)`);
   console.log(
