@@ -467,6 +467,9 @@ export class PlantSimulator {
     const context = this.context(ms);
     const disturbance =
       ms.offset + ms.toolWearOffset + (ms.fault('shift')?.record.severity ?? 0) * 2 * q.sigma + p.wander;
+    // What the optimum needs, as it is now (it is worked out on first read, perhaps later).
+    const spec = p.spec;
+    const within = q.sigma / 10;
     let best: Optimum | undefined;
     return {
       machine,
@@ -476,7 +479,7 @@ export class PlantSimulator {
       disturbance,
       expected: q.nominal + disturbance + qualityShift(p.spec, p.setpoints, context),
       get optimum(): Optimum {
-        best ??= optimum(p.spec, context, -disturbance, q.sigma / 10);
+        best ??= optimum(spec, context, -disturbance, within);
         return best;
       },
     };

@@ -30,6 +30,15 @@ describe('bench/lib/control: closed loop on the simulator', function () {
     assert.deepEqual(path('tune'), path('fixed'));
   });
 
+  it('works out the distance from the ground-truth optimum when asked (gap), and only then', () => {
+    // Fixed setpoints stay where they start; the tuner moves towards the optimum.
+    const fixed = controlRun('fixed', { seed: 2, parts: 150, gap: true });
+    const tune = controlRun('tune', { seed: 2, parts: 150, gap: true });
+    assert.ok(fixed.optGap > 0 && Number.isFinite(fixed.optGap), String(fixed.optGap));
+    assert.ok(tune.optGap < fixed.optGap, `tune ${tune.optGap} vs fixed ${fixed.optGap}`);
+    assert.ok(Number.isNaN(controlRun('fixed', { seed: 2, parts: 20 }).optGap));
+  });
+
   it('proposes the setpoints of the first part after a setup with the context when that part starts', () => {
     // CNC1 sets up (and changes its tool) every 240 parts, cooling down meanwhile: the tuner must see the
     // cooled machine, not the temperature at the end of the part before the setup.
