@@ -90,6 +90,8 @@ const init: NodeInitializer = (RED) => {
       return loading;
     };
     let unfollow: (() => void) | undefined;
+    /** Warned that `explain: out` explains no part of a classification model. */
+    let warnedClass = false;
     /** Parts that came before the registry had a version. */
     let waiting = 0;
     /** The registry version each model came from. */
@@ -154,6 +156,12 @@ const init: NodeInitializer = (RED) => {
         const labels = labelsOf(msg.label, rows.length, batch);
         const served = versions.get(p);
         const residuals: number[] = [];
+        if (explain === 'out' && p.card.task === 'classification' && !warnedClass) {
+          warnedClass = true;
+          this.warn(
+            'explain "out" explains the parts predicted out of tolerance: a classification model\'s are not explained',
+          );
+        }
         const results = (await p.predict(X, { contributions: explain !== 'none' })).map((r, i) => {
           // Named fields, not a spread: a prediction keeps how to work its contributions out under a symbol key
           // (model.ts), which a spread would copy along.

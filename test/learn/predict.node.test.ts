@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../nodes/core/random';
+import { Predictor } from '../../nodes/learn/model';
 import { getNode, helper, load, nextMessages, nextStatus, statusesOf } from '../helpers/nodered';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -120,10 +121,35 @@ describe('takt-predict-train and takt-predict nodes', () => {
         { temp: 219, speed: 1.3, humidity: 40 },
       ],
     };
+    // What each node asked the predictor for, and the predictions it got back.
+    const calls: { opts: unknown; preds: object[] }[] = [];
+    const predict = Predictor.prototype.predict;
+    Predictor.prototype.predict = async function (
+      this: Predictor,
+      ...args: Parameters<Predictor['predict']>
+    ) {
+      const preds = await predict.apply(this, args);
+      calls.push({ opts: args[1], preds });
+      return preds;
+    };
     const out = nextMessages<{ payload: Predicted['payload'][] }>('out', 1);
     const out2 = nextMessages<{ payload: Predicted['payload'][] }>('out2', 1);
-    getNode('p').receive(batch);
-    getNode('p2').receive(batch);
+    try {
+      getNode('p').receive(batch);
+      await out;
+      getNode('p2').receive(batch);
+      await out2;
+    } finally {
+      Predictor.prototype.predict = predict;
+    }
+    // 'out' worked out (read) the contributions of the part out of tolerance only; 'none' asked for none.
+    assert.deepEqual(
+      calls.map((c) => [c.opts, c.preds.map((r) => Object.hasOwn(r, 'contributions'))]),
+      [
+        [{ contributions: true }, [false, true]],
+        [{ contributions: false }, [true, true]],
+      ],
+    );
     const [[a, b], [c, d]] = [(await out)[0].payload, (await out2)[0].payload];
     assert.deepEqual(
       [a, b, c, d].map((r) => r.inTolerance),
