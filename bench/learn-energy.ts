@@ -9,7 +9,8 @@
  * Each part's "line" is solved exactly (for every value of the second setpoint on a fine grid the first one that
  * gives the quality, then a ternary search), unlike the simulator's `optimum()`, which accepts a miss of a
  * tenth of a noise SD and so finds setpoints slightly off target on the cheap side. Parts whose target the
- * bounds cannot reach are left out (counted). Same seeds and drift paths as bench:learn's control runs.
+ * bounds cannot reach are left out (counted). The seeds and drift paths of bench:learn's control runs (its first
+ * 9 seeds by default; bench:learn runs 27).
  *
  *   npm run bench:learn-energy -- [--control-seeds 9] [--parts 1000] [--energy-weight 0.01]
  */

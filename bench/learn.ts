@@ -280,7 +280,7 @@ function control(): {
   const dev = surface('CNC1', {});
   const heldOut = surface('CNC held out', { process: HELD_OUT_CNC });
   const press = surface('Press1', { machine: 'Press1' });
-  // One fresh random surface per seed (randomProcess: defined before the tuner first ran on it).
+  // One random surface per seed (randomProcess: defined before the tuner first ran on it; see control()).
   const random = surface('random', (seed) => randomProcess(1000 + seed));
   console.log('');
   console.log(`adaptive control: ${PARTS} parts per run, seeds ${CONTROL_SEEDS.join(', ')} (median ratios)`);

@@ -70,8 +70,8 @@ export interface TunerOptions {
   /**
    * Parts probed around the start before the model is used (default 6 per setpoint). Each probing part is made
    * open loop around the start: a start far off target stays there until the model is used, so a long warm-up
-   * costs more than it teaches (at 12 per setpoint the tuner lost to the run-to-run controller on 12 of 27 random
-   * surfaces; at 6, on 7).
+   * costs more than it teaches (at 12 per setpoint the tuner lost to the run-to-run controller on 12 of the 27
+   * random surfaces randomProcess(1..27) of bench/lib/control.ts; at 6, on 7).
    */
   warmup?: number;
   /**
