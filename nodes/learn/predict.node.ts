@@ -3,8 +3,8 @@
  * (or learn.fit): msg.payload becomes `{ value, lower, upper }` (regression, conformal interval) or
  * `{ label, probabilities }` (classification), plus `contributions` (TreeSHAP, by feature name; `explain`:
  * every part, only parts predicted out of tolerance, or none, since TreeSHAP costs several hundred times the
- * prediction) and, when limits are set, `inTolerance`. A string in msg.model (a model path) loads that model first (hot swap); when
- * msg.payload is not a row (takt-predict-train's output, payload = path) nothing is sent.
+ * prediction) and, when limits are set, `inTolerance`. A string in msg.model (a model path) loads that model
+ * first (hot swap); when msg.payload is not a row (takt-predict-train's output, payload = path) nothing is sent.
  *
  * With a takt-model node (modelRef) it predicts with the registry's current version instead, verified against
  * its card, and follows promotions and rollbacks without a redeploy (`version` in each result); a card that is
