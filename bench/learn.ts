@@ -214,9 +214,9 @@ interface Surface {
  * since), and on one random surface per seed (bench/lib/control.ts randomProcess(1000 + seed), defined before the
  * tuner first ran on it; the warm-up's length was later chosen looking at these too, so they are no longer held
  * out). Ratios are medians over the seeds (27 by default: with 5, the CNC1 median moved by a few hundredths from
- * one seed to the next, and the medians of 9 sat on the good side of those of 27); every controller of a seed faces the same drift path (common random
- * numbers, bench/lib/control.ts). outOfBounds counts every proposal outside the bounds or beyond the step limit,
- * in every run.
+ * one seed to the next, and the medians of 9 sat on the good side of those of 27); every controller of a seed
+ * faces the same drift path (common random numbers, bench/lib/control.ts). outOfBounds counts every proposal
+ * outside the bounds or beyond the step limit, in every run.
  */
 function control(): {
   dev: Surface;
