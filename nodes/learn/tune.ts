@@ -15,7 +15,7 @@
  * quality sets how far to go along the setpoints of equal quality, and the proposal then goes back across them
  * to the aim, offset towards the cheap side only by what `energyWeight` says a per cent of energy is worth.
  * Energy readings far outside the energy model's prediction (a part whose cycle was interrupted) are taken at
- * 3 predictive SDs. The first parts (6 per setpoint) probe up to three steps around the start so the gains show
+ * 3 noise SDs. The first parts (6 per setpoint) probe up to three steps around the start so the gains show
  * above the noise.
  * When the model says nothing within a step helps while the quality is more than a noise SD off, and a
  * setpoint's slope there is flat only by extrapolated curvature, that setpoint is moved a step to see.
@@ -136,6 +136,13 @@ const CURVATURE_PRIOR_VAR = 0.05;
 /** Amplitude of the warm-up probes, in steps. */
 const PROBE_STEPS = 3;
 /**
+ * Prior variance of the energy model's gains and context coefficients, in (energy / first reading)² per unit
+ * feature: a setpoint that halves or doubles the energy over its half range is within one SD. Vaguer, a single
+ * reading early on (a part with a stop, before the model knows the noise) set gains of several hundred per
+ * cent that took a hundred parts to undo.
+ */
+const ENERGY_PRIOR_VAR = 0.25;
+/**
  * Drift rates of the filter bank: the variance added to the offset per part, as a share of the noise variance.
  * The filter whose one-step predictions have been most likely lately is used (multiple-model estimation).
  */
@@ -143,7 +150,7 @@ const DRIFT_RATES = [0.001, 0.005, 0.02, 0.08, 0.3];
 /** Discount per part of the noise variance estimate and of the filters' likelihood scores. */
 const NOISE_DISCOUNT = 0.995;
 const SCORE_DISCOUNT = 0.98;
-/** Energy readings are taken at most this many predictive SDs from the energy model's prediction. */
+/** Energy readings are taken at most this many noise SDs from the energy model's prediction. */
 const ENERGY_CLIP = 3;
 /** Step (in normalised setpoint units) of the central differences of the predicted quality's gradient. */
 const GRADIENT_STEP = 0.01;
@@ -543,6 +550,19 @@ export class Tuner {
     );
   }
 
+  /**
+   * A new energy model (energy over the first reading): the offset starts at 1, the gains and context
+   * coefficients at 0 with variance ENERGY_PRIOR_VAR, the curvature as the quality's.
+   */
+  private energyFilter(): Filter {
+    const f = newFilter(
+      this.prior.map((v, i) => (i === 0 ? 1 : Math.min(v, ENERGY_PRIOR_VAR))),
+      DRIFT_RATES[0],
+    );
+    f.theta[0] = 1;
+    return f;
+  }
+
   /** Index of context k's own feature (its interactions follow it). */
   private contextIndex(k: number): number {
     const d = this.d;
@@ -614,7 +634,7 @@ export class Tuner {
       if (!this.energy) {
         if (energy === 0) return;
         this.energy = {
-          filter: newFilter(this.prior, DRIFT_RATES[0]),
+          filter: this.energyFilter(),
           noise: { sum: 3 * 0.01, weight: 3 },
           ref: Math.abs(energy),
         };
@@ -622,10 +642,11 @@ export class Tuner {
       const en = this.energy;
       const re = en.noise.sum / en.noise.weight;
       // A reading far outside the model's prediction (a part whose energy includes an interrupted cycle, a
-      // stop) is taken at ENERGY_CLIP predictive SDs: it still counts, but cannot tilt the gains the least
-      // energy is chosen by.
+      // stop) is taken at ENERGY_CLIP noise SDs: it still counts, but cannot tilt the gains the least energy
+      // is chosen by. Noise SDs, not predictive ones: early on the model's own uncertainty is large, and a
+      // stop read at full weight then set the gains.
       const pr = predict(en.filter, phi);
-      const sd = Math.sqrt(pr.v + (1 + en.filter.drift) * re);
+      const sd = Math.sqrt((1 + en.filter.drift) * re);
       const yE = pr.m + clamp(energy / en.ref - pr.m, -ENERGY_CLIP * sd, ENERGY_CLIP * sd);
       const { e, s } = update(en.filter, phi, yE, re);
       en.noise.sum = NOISE_DISCOUNT * en.noise.sum + (e * e * re) / s;
