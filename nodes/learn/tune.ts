@@ -16,7 +16,8 @@
  * to the aim, offset towards the cheap side only by what `energyWeight` says a per cent of energy is worth.
  * Energy readings far outside the energy model's prediction (a part whose cycle was interrupted) are taken at
  * 3 noise SDs. The first parts (6 per setpoint) probe up to three steps around the start so the gains show
- * above the noise.
+ * above the noise. A gain the engineer knows (`gain`, as a run-to-run controller is told) is the prior of that
+ * gain instead: that setpoint is not probed, and corrects the level while the others are.
  * When the model says nothing within a step helps while the quality is more than a noise SD off, and a
  * setpoint's slope there is flat only by extrapolated curvature, that setpoint is moved a step to see.
  *
@@ -48,6 +49,15 @@ export interface TuneSetpoint {
    * region may be applied directly; any other goes to a person for approval. Default: no trust region.
    */
   trust?: [number, number];
+  /**
+   * The engineer's estimate of how much the quality characteristic changes per unit of this setpoint near the
+   * start (quality units per setpoint unit, signed: e.g. 0.0001 mm of bore per mm/min of feed), as a
+   * run-to-run controller is given. Optional. Given, it is the prior mean of that gain (prior SD half its
+   * size: data overrule an estimate that is off, even one of the wrong sign), the warm-up does not probe that
+   * setpoint, and the setpoint with the largest known effect corrects the level from the first part while the
+   * others are probed. Default: none (the gain is learned from the warm-up's probes).
+   */
+  gain?: number;
 }
 
 export interface TunerOptions {
@@ -68,10 +78,11 @@ export interface TunerOptions {
    */
   energyWeight?: number;
   /**
-   * Parts probed around the start before the model is used (default 6 per setpoint). Each probing part is made
-   * open loop around the start: a start far off target stays there until the model is used, so a long warm-up
-   * costs more than it teaches (at 12 per setpoint the tuner lost to the run-to-run controller on 12 of the 27
-   * random surfaces randomProcess(1..27) of bench/lib/control.ts; at 6, on 7).
+   * Parts probed around the start before the model is used (default 6 per setpoint without a `gain`). Probed
+   * setpoints run open loop around the start: a start far off target stays there until the model is used
+   * (unless a setpoint with a known gain corrects the level meanwhile), so a long warm-up costs more than it
+   * teaches (at 12 per setpoint the tuner lost to the run-to-run controller on 12 of the 27 random surfaces
+   * randomProcess(1..27) of bench/lib/control.ts; at 6, on 7).
    */
   warmup?: number;
   /**
@@ -136,6 +147,11 @@ const CURVATURE_PRIOR_VAR = 0.05;
 /** Amplitude of the warm-up probes, in steps. */
 const PROBE_STEPS = 3;
 /**
+ * Prior SD of a gain the engineer gave (`gain`), as a share of it: a half or double estimate costs little, and
+ * data overrule one of the wrong sign.
+ */
+const GAIN_PRIOR_SD = 0.5;
+/**
  * Prior variance of the energy model's gains and context coefficients, in (energy / first reading)² per unit
  * feature: a setpoint that halves or doubles the energy over its half range is within one SD. Vaguer, a single
  * reading early on (a part with a stop, before the model knows the noise) set gains of several hundred per
@@ -184,7 +200,10 @@ export function checkTunerOptions(
       if (!finite(lo) || !finite(hi) || lo > hi || lo < s.min || hi > s.max)
         bad(`${f}.trust`, 'must be [lo, hi] with min <= lo <= hi <= max');
     }
+    if (s.gain !== undefined && (!finite(s.gain) || s.gain === 0))
+      bad(`${f}.gain`, 'must be a non-zero number (quality units per setpoint unit)');
   });
+  const probed = o.setpoints.filter((s) => s.gain === undefined).length;
   if (!finite(o.target)) bad('target', 'must be a finite number');
   if (!finite(o.tolerance) || !(o.tolerance > 0)) bad('tolerance', 'must be a number > 0');
   const context = o.context ?? [];
@@ -202,7 +221,7 @@ export function checkTunerOptions(
     context,
     energyWeight: num('energyWeight', 0.01, 0, 100),
     energySlack: num('energySlack', 0.05, 0, 100),
-    warmup: Math.round(num('warmup', 2 * PROBE_STEPS * o.setpoints.length, 0, 10000)),
+    warmup: Math.round(num('warmup', 2 * PROBE_STEPS * probed, 0, 10000)),
     caution: num('caution', 1, 0, 100),
     interactions: o.interactions === true,
   };
@@ -273,6 +292,8 @@ export interface TunerState {
   current: number[];
   lastGood: number[];
   start: number[];
+  /** The warm-up's level correction of each setpoint (absent in states saved before it was kept: none). */
+  level?: number[];
   probeIndex: number;
   learned: number;
   fallbacks: number;
@@ -315,6 +336,8 @@ export class Tuner {
   private fell = 0;
   private probeIndex = 0;
   private start: number[];
+  /** What the warm-up's level correction has moved each setpoint by from the start (see `correctLevel`). */
+  private level: number[];
   /** Context standardisation: running mean and spread, and the centre and spread the model is expressed in. */
   private scale: TunerState['scale'];
   private quality: Filter[];
@@ -328,6 +351,7 @@ export class Tuner {
     this.cur = o.setpoints.map((s) => s.initial);
     this.good = [...this.cur];
     this.start = [...this.cur];
+    this.level = this.cur.map(() => 0);
     this.lastContext = this.options.context.map(() => NaN);
     this.counters = this.options.context.map(newCounter);
     this.scale = this.options.context.map(() => ({ n: 0, mean: 0, m2: 0, centre: NaN, spread: 1 }));
@@ -337,6 +361,15 @@ export class Tuner {
     ).length;
     this.prior = this.priorVariances(p);
     this.quality = DRIFT_RATES.map((q) => newFilter(this.prior, q));
+    // A gain the engineer gave, in the model's units (tolerances per normalised setpoint), is its prior mean.
+    this.options.setpoints.forEach((s, i) => {
+      if (s.gain === undefined) return;
+      const g = (s.gain * (s.max - s.min)) / 2 / this.options.tolerance;
+      for (const f of this.quality) {
+        f.theta[1 + i] = g;
+        f.P[1 + i][1 + i] = (GAIN_PRIOR_SD * g) ** 2;
+      }
+    });
     // Prior: noise about a fifth of the tolerance, worth a few parts.
     this.noise = { sum: 3 * 0.04, weight: 3 };
   }
@@ -393,7 +426,10 @@ export class Tuner {
     }
     this.learned++;
     if (Math.abs(y - o.target) <= o.tolerance) this.good = inForce.map((v, i) => this.inside(v, i));
-    if (this.learned <= o.warmup) return this.propose(this.probe(), 'probe', 'probing');
+    if (this.learned <= o.warmup) {
+      this.correctLevel();
+      return this.propose(this.probe(), 'probe', 'probing');
+    }
     const best = this.search();
     return this.propose(best.values, 'tune', 'tuning', best.predicted);
   }
@@ -406,6 +442,7 @@ export class Tuner {
       current: [...this.cur],
       lastGood: [...this.good],
       start: [...this.start],
+      level: [...this.level],
       probeIndex: this.probeIndex,
       learned: this.learned,
       fallbacks: this.fell,
@@ -444,6 +481,7 @@ export class Tuner {
     const noiseOk = (n: Noise | undefined) =>
       n !== undefined && finite(n.sum) && finite(n.weight) && n.weight > 0;
     if (!nums(s.current, d) || !nums(s.lastGood, d) || !nums(s.start, d)) fail('bad setpoints');
+    if (s.level !== undefined && !nums(s.level, d)) fail('bad level correction');
     if (![s.probeIndex, s.learned, s.fallbacks].every((v) => Number.isInteger(v) && v >= 0))
       fail('bad counters');
     if (!Array.isArray(s.lastContext) || s.lastContext.length !== k) fail('bad context');
@@ -476,6 +514,7 @@ export class Tuner {
     this.cur = [...s.current];
     this.good = [...s.lastGood];
     this.start = [...s.start];
+    this.level = s.level ? [...s.level] : this.cur.map(() => 0);
     this.probeIndex = s.probeIndex;
     this.learned = s.learned;
     this.fell = s.fallbacks;
@@ -905,19 +944,52 @@ export class Tuner {
   }
 
   /**
-   * Probe pattern while warming up: each setpoint follows a triangle wave of ±PROBE_STEPS steps around the
-   * start, setpoint i with period 12·(i + 1) parts (one step per part for the first), so the parts cover a
-   * square of setpoints large enough to show the gains above the noise (with the default warm-up of 6 parts per
-   * setpoint, the last setpoint goes up and back only). The guard keeps it in bounds.
+   * Probe pattern while warming up: each setpoint without a known `gain` follows a triangle wave of
+   * ±PROBE_STEPS steps around its start plus its level correction, the k-th of them with period 12·(k + 1)
+   * parts (one step per part for the first), so the parts cover a square of setpoints large enough to show the
+   * gains above the noise (with the default warm-up of 6 parts per probed setpoint, the last one goes up and
+   * back only). Setpoints with a known gain are not probed. The guard keeps it in bounds.
    */
   private probe(): number[] {
     const j = ++this.probeIndex;
+    let k = 0;
     return this.options.setpoints.map((s, i) => {
-      const period = 4 * PROBE_STEPS * (i + 1);
+      const centre = this.start[i] + this.level[i];
+      if (s.gain !== undefined) return centre;
+      const period = 4 * PROBE_STEPS * ++k;
       const ph = (j % period) / period; // 0..1
       const tri = ph < 0.25 ? 4 * ph : ph < 0.75 ? 2 - 4 * ph : 4 * ph - 4; // 0 → 1 → −1 → 0
-      return this.start[i] + tri * PROBE_STEPS * s.maxStep;
+      return centre + tri * PROBE_STEPS * s.maxStep;
     });
+  }
+
+  /**
+   * While warming up, the setpoint with the largest known effect (a `gain` given, in tolerances over its
+   * range) moves the probes' centre towards the level the model says puts the quality on target, at most a
+   * step per part: the run-to-run controller's correction, made with the model's gain (the engineer's,
+   * updated by the parts so far). Without it a start a few noise SDs off target stayed off for the whole
+   * warm-up. Nothing without a known gain.
+   */
+  private correctLevel(): void {
+    const o = this.options;
+    let lever = -1;
+    let most = 0;
+    o.setpoints.forEach((s, i) => {
+      const effect = s.gain === undefined ? 0 : Math.abs(s.gain * (s.max - s.min));
+      if (effect > most) [lever, most] = [i, effect];
+    });
+    if (lever < 0) return;
+    const f = this.best();
+    const z = this.z();
+    const centre = this.start.map((v, i) => this.inside(v + this.level[i], i));
+    const u = this.norm(centre);
+    const h = u.map((_, i) => (i === lever ? GRADIENT_STEP : 0));
+    const slope = this.diffs(f, u, z, h)[lever] / GRADIENT_STEP;
+    if (!(Math.abs(slope) > 0)) return;
+    const s = o.setpoints[lever];
+    const miss = predict(f, this.features(u, z)).m;
+    const move = clamp(((-miss / slope) * (s.max - s.min)) / 2, -s.maxStep, s.maxStep);
+    this.level[lever] = this.inside(centre[lever] + move, lever) - this.start[lever];
   }
 
   // ---- the guarantees --------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { TaktError } from '../../nodes/core/errors';
 import { Rng } from '../../nodes/core/random';
-import { Tuner, type TunerOptions, type TuneProposal } from '../../nodes/learn/tune';
+import { Tuner, type TunerOptions, type TuneProposal, type TunerState } from '../../nodes/learn/tune';
 
 const TWO: TunerOptions = {
   setpoints: [
@@ -134,6 +134,58 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     const late = dev.slice(-100);
     const msd = late.reduce((s, v) => s + v * v, 0) / late.length;
     assert.ok(msd < 3 * 0.05 ** 2, `late MSD ${msd}`);
+  });
+
+  /**
+   * Runs TWO's setpoints on y = 10 + 0.8·(feed − 5) − 0.05·(speed − 150) + 2.5 + noise (the start 2.5
+   * tolerances off target) with the engineer's feed gain `gain` (none: undefined); returns the deviations and
+   * the proposals.
+   */
+  function offStart(gain: number | undefined, parts: number, seed = 5) {
+    const o: TunerOptions = {
+      ...TWO,
+      setpoints: TWO.setpoints.map((s, i) => (i === 0 && gain !== undefined ? { ...s, gain } : s)),
+    };
+    const t = new Tuner(o);
+    const rng = new Rng(seed);
+    let [feed, speed] = [5, 150];
+    const dev: number[] = [];
+    const props: TuneProposal[] = [];
+    for (let i = 0; i < parts; i++) {
+      const y = 10 + 0.8 * (feed - 5) - 0.05 * (speed - 150) + 2.5 + 0.2 * rng.normal();
+      dev.push(y - 10);
+      const p = t.observe({ quality: y });
+      assertSafe(o, p, [feed, speed]);
+      props.push(p);
+      [feed, speed] = p.values;
+      t.applied(p.values);
+    }
+    return { dev, props };
+  }
+
+  it("takes the engineer's gain as its prior: corrects the level from the first part, probes only the others", () => {
+    const known = offStart(0.8, 12);
+    const probing = known.props.filter((p) => p.mode === 'probe');
+    assert.equal(probing.length, 6, 'six parts for the one probed setpoint');
+    // Feed is not probed: it only moves down, towards the level that puts the quality on target (feed 1.875).
+    const feeds = probing.map((p) => p.values[0]);
+    feeds.forEach((f, i) => assert.ok(f < (i === 0 ? 5 : feeds[i - 1]) + 1e-9, `feed ${feeds.join(' ')}`));
+    // Speed is: it goes up three steps and back.
+    assert.ok(Math.max(...probing.map((p) => p.values[1])) >= 150 + 3 * 5 - 1e-9, 'speed probed');
+    const unknown = offStart(undefined, 12);
+    assert.equal(unknown.props.filter((p) => p.mode === 'probe').length, 12);
+    const sq = (d: number[]) => d.reduce((a, v) => a + v * v, 0);
+    assert.ok(
+      sq(known.dev) < 0.5 * sq(unknown.dev),
+      `first 12 parts: ${sq(known.dev)} with the gain, ${sq(unknown.dev)} without`,
+    );
+  });
+
+  it("learns away from an engineer's gain of the wrong sign", () => {
+    const { dev } = offStart(-0.8, 300);
+    const late = dev.slice(-100);
+    const msd = late.reduce((a, v) => a + v * v, 0) / late.length;
+    assert.ok(msd < 2 * 0.2 ** 2, `last 100 parts: MSD ${msd} (noise 0.04)`);
   });
 
   it('uses less energy among setpoints that give the same quality', () => {
@@ -348,6 +400,8 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 0, initial: 0 }] }, /maxStep/);
     bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 2 }] }, /initial/);
     bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 0, trust: [0, 2] }] }, /trust/);
+    bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 0, gain: 0 }] }, /gain/);
+    bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 0, gain: NaN }] }, /gain/);
     bad({ tolerance: 0 }, /tolerance/);
     bad({ target: NaN }, /target/);
   });
@@ -475,6 +529,22 @@ describe('learn/tune: adaptive setpoint tuner', () => {
       );
       assert.equal(JSON.stringify(v.state()), before, 'unchanged');
     };
+    // Mid warm-up, with the level correction of a known gain under way.
+    const G: TunerOptions = { ...TWO, setpoints: TWO.setpoints.map((s, i) => (i ? s : { ...s, gain: 0.8 })) };
+    const g = new Tuner(G);
+    for (let i = 0; i < 3; i++) g.applied(g.observe({ ...obs(), quality: 12 }).values);
+    const mid = JSON.parse(JSON.stringify(g.state())) as TunerState;
+    assert.ok(mid.level![0] < 0, `level ${mid.level!.join(',')}`);
+    const h = new Tuner(G);
+    h.restore(mid);
+    for (let i = 0; i < 6; i++) {
+      const o = { ...obs(), quality: 11 };
+      const [p, q] = [g.observe(o), h.observe(o)];
+      assert.deepEqual([q.values, q.mode], [p.values, p.mode]);
+      g.applied(p.values);
+      h.applied(q.values);
+    }
+    refused({ ...mid, level: [0] }, /bad level/, G);
     refused(saved, /other setpoints/, { ...TWO, target: 11 });
     refused(saved, /other setpoints/, { ...TWO, context: ['wear', 'lot'] });
     refused({ ...(saved as object), current: [1] }, /bad setpoints/);
