@@ -2,6 +2,7 @@
  * Closed-loop runs of the simulator's process response (nodes/sim/process.ts) under a controller, for
  * bench:learn's control figures and their tests: takt-tune's engine, the SPC engine's EWMA run-to-run
  * controller on the first setpoint (given the true local gain, a generous baseline), and fixed setpoints.
+ * takt-tune is told the same gain of the first setpoint (as its `gain`, a prior), nothing of the others.
  * Every proposal is checked against the bounds and the step limit where it is produced.
  */
 import { Tuner, type TunerOptions } from '../../nodes/learn/tune';
@@ -53,6 +54,8 @@ export interface ControlOptions {
   tuner?: Partial<TunerOptions>;
   /** Work out `optGap` (default false: the ground-truth optimum of every part takes most of a run's time). */
   gap?: boolean;
+  /** Tell takt-tune the first setpoint's gain, as R2R is told (default true; false: it learns it all). */
+  gain?: boolean;
   /** Parts whose quality arrives bad (index set), to exercise the fallback. */
   badParts?: (i: number) => boolean;
 }
@@ -100,18 +103,19 @@ export function controlRun(controller: Controller, o: ControlOptions): ControlRu
     initial: s.initial,
   }));
   const contextTags = ['ToolWear', 'AmbientTemperature', 'LotHardness', 'Temperature'];
+  // R2R: the true local gain of the first setpoint at the start, per unit of setpoint. takt-tune is told the
+  // same gain (its `gain`, a prior it may learn away from), nothing about the other setpoints.
+  const gain = (spec.linear[0] * 2) / (spec.setpoints[0].max - spec.setpoints[0].min);
   const tuner =
     controller === 'tune'
       ? new Tuner({
-          setpoints: sps,
+          setpoints: sps.map((s, i) => (i === 0 && o.gain !== false ? { ...s, gain } : s)),
           target: q.nominal,
           tolerance: q.tolerance,
           context: contextTags,
           ...o.tuner,
         })
       : undefined;
-  // R2R: the true local gain of the first setpoint at the start, per unit of setpoint.
-  const gain = (spec.linear[0] * 2) / (spec.setpoints[0].max - spec.setpoints[0].min);
   const r2r =
     controller === 'r2r'
       ? new EwmaR2R({ target: q.nominal, gain, maxStep: sps[0].maxStep, setpoint: sps[0].initial })
