@@ -189,6 +189,14 @@ describe('takt-tune node', function () {
     getNode('t').receive(part(400));
     assert.ok((await red).text);
     await helper.unload();
+    await load(
+      [tuneNode, approveNode, catchNode],
+      flow(true, { setpoints: '[{"name":"F","min":1,"max":5,"maxStep":1,"initial":2,"gain":"fast"}]' }),
+    );
+    const noGain = nextMessages<{ error: { message: string } }>('caught', 1);
+    getNode('t').receive(part(400));
+    assert.match((await noGain)[0].error.message, /setpoints\[0\]\.gain/);
+    await helper.unload();
     await load([tuneNode, approveNode, catchNode], flow(true));
     const caught = nextMessages<{ error: { message: string } }>('caught', 2);
     getNode('t').receive({ payload: [1, 2, 3] });
