@@ -15,8 +15,8 @@
  * quality sets how far to go along the setpoints of equal quality, and the proposal then goes back across them
  * to the aim, offset towards the cheap side only by what `energyWeight` says a per cent of energy is worth.
  * Energy readings far outside the energy model's prediction (a part whose cycle was interrupted) are taken at
- * 3 noise SDs. The first parts (6 per setpoint) probe up to three steps around the start so the gains show
- * above the noise. A gain the engineer knows (`gain`, as a run-to-run controller is told) is the prior of that
+ * 3 noise SDs. The first parts (6 per setpoint without a known gain) probe up to three steps around the start
+ * so the gains show above the noise. A gain the engineer knows (`gain`, as a run-to-run controller is told) is the prior of that
  * gain instead: that setpoint is not probed, and corrects the level while the others are.
  * When the model says nothing within a step helps while the quality is more than a noise SD off, and a
  * setpoint's slope there is flat only by extrapolated curvature, that setpoint is moved a step to see.
@@ -52,10 +52,12 @@ export interface TuneSetpoint {
   /**
    * The engineer's estimate of how much the quality characteristic changes per unit of this setpoint near the
    * start (quality units per setpoint unit, signed: e.g. 0.0001 mm of bore per mm/min of feed), as a
-   * run-to-run controller is given. Optional. Given, it is the prior mean of that gain (prior SD half its
-   * size: data overrule an estimate that is off, even one of the wrong sign), the warm-up does not probe that
-   * setpoint, and the setpoint with the largest known effect corrects the level from the first part while the
-   * others are probed. Default: none (the gain is learned from the warm-up's probes).
+   * run-to-run controller is given. Optional. Given, it is the prior mean of that gain (the model's linear
+   * term; prior SD half its size, at least a quarter tolerance over the half range: data overrule an estimate
+   * that is off, even one of the wrong sign; one too small to move the quality by a hundredth of the
+   * tolerance over the whole range is refused as a unit slip), the warm-up does not probe that setpoint, and
+   * the setpoint with the largest known effect corrects the level from the first part while the others are
+   * probed. Default: none (the gain is learned from the warm-up's probes).
    */
   gain?: number;
 }
@@ -148,12 +150,19 @@ const CURVATURE_PRIOR_VAR = 0.05;
 const PROBE_STEPS = 3;
 /**
  * Prior SD of a gain the engineer gave (`gain`), as a share of it: a half or double estimate costs little, and
- * data overrule one of the wrong sign.
+ * data overrule one of the wrong sign. At least GAIN_PRIOR_MIN_SD tolerances per half range: a gain given too
+ * small is not also taken as a certain one.
  */
 const GAIN_PRIOR_SD = 0.5;
+const GAIN_PRIOR_MIN_SD = 0.25;
+/**
+ * Least effect of a given gain over the setpoint's half range, in tolerances: below it, the setpoint could not
+ * move the quality by a hundredth of the tolerance across its whole range, which is a unit slip, not a gain.
+ */
+const GAIN_MIN_EFFECT = 0.005;
 /**
  * Prior variance of the energy model's gains and context coefficients, in (energy / first reading)² per unit
- * feature: a setpoint that halves or doubles the energy over its half range is within one SD. Vaguer, a single
+ * feature: a setpoint that changes the energy by half over its half range is one SD. Vaguer, a single
  * reading early on (a part with a stop, before the model knows the noise) set gains of several hundred per
  * cent that took a hundred parts to undo.
  */
@@ -200,8 +209,16 @@ export function checkTunerOptions(
       if (!finite(lo) || !finite(hi) || lo > hi || lo < s.min || hi > s.max)
         bad(`${f}.trust`, 'must be [lo, hi] with min <= lo <= hi <= max');
     }
-    if (s.gain !== undefined && (!finite(s.gain) || s.gain === 0))
-      bad(`${f}.gain`, 'must be a non-zero number (quality units per setpoint unit)');
+    if (s.gain !== undefined) {
+      if (!finite(s.gain) || s.gain === 0)
+        bad(`${f}.gain`, 'must be a non-zero number (quality units per setpoint unit)');
+      const effect = Math.abs((s.gain * (s.max - s.min)) / 2 / o.tolerance);
+      if (!(effect >= GAIN_MIN_EFFECT) || !Number.isFinite(effect * effect))
+        bad(
+          `${f}.gain`,
+          `moves the quality by ${effect.toPrecision(3)} tolerances over half the range: check its unit`,
+        );
+    }
   });
   const probed = o.setpoints.filter((s) => s.gain === undefined).length;
   if (!finite(o.target)) bad('target', 'must be a finite number');
@@ -367,7 +384,7 @@ export class Tuner {
       const g = (s.gain * (s.max - s.min)) / 2 / this.options.tolerance;
       for (const f of this.quality) {
         f.theta[1 + i] = g;
-        f.P[1 + i][1 + i] = (GAIN_PRIOR_SD * g) ** 2;
+        f.P[1 + i][1 + i] = Math.max(GAIN_PRIOR_SD * Math.abs(g), GAIN_PRIOR_MIN_SD) ** 2;
       }
     });
     // Prior: noise about a fifth of the tolerance, worth a few parts.
@@ -797,8 +814,8 @@ export class Tuner {
    * posterior SD of zero while its gain at the centre of the bounds is further than one SD from zero, that
    * setpoint is moved one step the way the centre gain says helps, to see. (At two SDs, a feed whose known gain
    * had driven it to its bound in the warm-up stayed in a corner of the held-out CNC surface for 250 parts,
-   * 2-6 noise SDs off: its centre gain was 1.6 SDs from zero, learned from level moves alone.) Returns the setpoints to try, or
-   * undefined.
+   * 2-6 noise SDs off: its centre gain was 1.6 SDs from zero, learned from level moves alone.) Returns the
+   * setpoints to try, or undefined.
    */
   private flatAtBound(
     f: Filter,
@@ -812,20 +829,8 @@ export class Tuner {
     if (!(Math.abs(miss) > Math.sqrt(r))) return undefined;
     if (proposed.some((v, i) => Math.abs(v - ref[i]) > o.setpoints[i].maxStep / 4)) return undefined;
     const u = this.norm(ref);
-    // The gradient of the features with respect to u_i at u (offset 0; u_i's own 1; its squares and products;
-    // the context's interaction terms z_k).
-    const dphi = (i: number): number[] => {
-      const h = 1e-4;
-      const up = [...u];
-      const dn = [...u];
-      up[i] += h;
-      dn[i] -= h;
-      const a = this.features(up, z);
-      const b = this.features(dn, z);
-      return a.map((v, k) => (v - b[k]) / (2 * h));
-    };
     for (let i = 0; i < this.d; i++) {
-      const slope = predict(f, dphi(i));
+      const slope = this.slope(f, u, z, i);
       const g0 = f.theta[1 + i];
       const sd0 = Math.sqrt(f.P[1 + i][1 + i]);
       if (!(Math.abs(slope.m) < Math.sqrt(slope.v)) || !(Math.abs(g0) > sd0)) continue;
@@ -841,6 +846,25 @@ export class Tuner {
       return v;
     }
     return undefined;
+  }
+
+  /**
+   * Model f's slope along normalised setpoint i at u, with its posterior variance: the prediction of the
+   * features' gradient with respect to u_i (offset 0; u_i's own 1; its squares and products; the context's
+   * interaction terms z_k).
+   */
+  private slope(f: Filter, u: readonly number[], z: readonly number[], i: number): { m: number; v: number } {
+    const h = 1e-4;
+    const up = [...u];
+    const dn = [...u];
+    up[i] += h;
+    dn[i] -= h;
+    const a = this.features(up, z);
+    const b = this.features(dn, z);
+    return predict(
+      f,
+      a.map((x, k) => (x - b[k]) / (2 * h)),
+    );
   }
 
   /** The filter whose one-step predictions have been the most likely lately. */
@@ -947,8 +971,8 @@ export class Tuner {
 
   /**
    * Probe pattern while warming up: each setpoint without a known `gain` follows a triangle wave of
-   * ±PROBE_STEPS steps around its start plus its level correction, the k-th of them with period 12·(k + 1)
-   * parts (one step per part for the first), so the parts cover a square of setpoints large enough to show the
+   * ±PROBE_STEPS steps around its start plus its level correction, the k-th of them (k = 1, 2...) with period
+   * 12·k parts (one step per part for the first), so the parts cover a square of setpoints large enough to show the
    * gains above the noise (with the default warm-up of 6 parts per probed setpoint, the last one goes up and
    * back only). Setpoints with a known gain are not probed. The guard keeps it in bounds.
    */
@@ -970,7 +994,9 @@ export class Tuner {
    * range) moves the probes' centre towards the level the model says puts the quality on target, at most a
    * step per part: the run-to-run controller's correction, made with the model's gain (the engineer's,
    * updated by the parts so far). Without it a start a few noise SDs off target stayed off for the whole
-   * warm-up. Nothing without a known gain.
+   * warm-up. Nothing without a known gain, nor while the model's slope there is within one posterior SD of
+   * zero (a gain given far too small, or one of the wrong sign being learned away: the correction would
+   * swing a full step each way).
    */
   private correctLevel(): void {
     const o = this.options;
@@ -985,12 +1011,11 @@ export class Tuner {
     const z = this.z();
     const centre = this.start.map((v, i) => this.inside(v + this.level[i], i));
     const u = this.norm(centre);
-    const h = u.map((_, i) => (i === lever ? GRADIENT_STEP : 0));
-    const slope = this.diffs(f, u, z, h)[lever] / GRADIENT_STEP;
-    if (!(Math.abs(slope) > 0)) return;
+    const slope = this.slope(f, u, z, lever);
+    if (!(Math.abs(slope.m) > Math.sqrt(slope.v))) return;
     const s = o.setpoints[lever];
     const miss = predict(f, this.features(u, z)).m;
-    const move = clamp(((-miss / slope) * (s.max - s.min)) / 2, -s.maxStep, s.maxStep);
+    const move = clamp(((-miss / slope.m) * (s.max - s.min)) / 2, -s.maxStep, s.maxStep);
     this.level[lever] = this.inside(centre[lever] + move, lever) - this.start[lever];
   }
 

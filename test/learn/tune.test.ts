@@ -181,11 +181,30 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     );
   });
 
-  it("learns away from an engineer's gain of the wrong sign", () => {
-    const { dev } = offStart(-0.8, 300);
-    const late = dev.slice(-100);
-    const msd = late.reduce((a, v) => a + v * v, 0) / late.length;
-    assert.ok(msd < 2 * 0.2 ** 2, `last 100 parts: MSD ${msd} (noise 0.04)`);
+  it("learns away from an engineer's gain of the wrong sign, even one a hundred times too small", () => {
+    const late = (dev: number[]) => dev.slice(-100).reduce((a, v) => a + v * v, 0) / 100;
+    const two = late(offStart(-0.8, 300).dev);
+    assert.ok(two < 2 * 0.2 ** 2, `feed gain -0.8, last 100 parts: MSD ${two} (noise 0.04)`);
+    // One setpoint, y = 10 + 0.8·(x − 5) + 2.5: told −0.008, a prior SD of half that would hold the gain near
+    // it for good (MSD 7 over the last 100 parts); the least prior SD lets the parts overrule it.
+    const o: TunerOptions = {
+      setpoints: [{ name: 'x', min: 0, max: 10, maxStep: 0.5, initial: 5, gain: -0.008 }],
+      target: 10,
+      tolerance: 1,
+    };
+    const t = new Tuner(o);
+    const rng = new Rng(1);
+    let x = 5;
+    const dev: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const y = 10 + 0.8 * (x - 5) + 2.5 + 0.2 * rng.normal();
+      dev.push(y - 10);
+      const p = t.observe({ quality: y });
+      assertSafe(o, p, [x]);
+      x = p.values[0];
+      t.applied(p.values);
+    }
+    assert.ok(late(dev) < 2 * 0.2 ** 2, `x gain -0.008, last 100 parts: MSD ${late(dev)} (noise 0.04)`);
   });
 
   it('uses less energy among setpoints that give the same quality', () => {
@@ -362,7 +381,7 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     );
   });
 
-  it('takes an energy reading far outside its prediction (a part with a stop) at 3 noise SDs', () => {
+  it('takes an energy reading far outside its prediction late in a run (a part with a stop) clipped', () => {
     const o = ONE_X;
     const rng = new Rng(29);
     const t = new Tuner(o);
@@ -402,6 +421,9 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 0, trust: [0, 2] }] }, /trust/);
     bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 0, gain: 0 }] }, /gain/);
     bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 0, gain: NaN }] }, /gain/);
+    // A hundredth of the tolerance over the whole range: a unit slip; and one whose square overflows.
+    bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 0, gain: 0.009 }] }, /gain.*unit/);
+    bad({ setpoints: [{ name: 'x', min: 0, max: 1, maxStep: 1, initial: 0, gain: 1e300 }] }, /gain/);
     bad({ tolerance: 0 }, /tolerance/);
     bad({ target: NaN }, /target/);
   });
@@ -545,6 +567,12 @@ describe('learn/tune: adaptive setpoint tuner', () => {
       h.applied(q.values);
     }
     refused({ ...mid, level: [0] }, /bad level/, G);
+    // A state saved before the level correction was kept reads as none.
+    const { level, ...older } = mid;
+    assert.ok(level);
+    const k = new Tuner(G);
+    k.restore(older);
+    assert.deepEqual(k.state().level, [0, 0]);
     refused(saved, /other setpoints/, { ...TWO, target: 11 });
     refused(saved, /other setpoints/, { ...TWO, context: ['wear', 'lot'] });
     refused({ ...(saved as object), current: [1] }, /bad setpoints/);
