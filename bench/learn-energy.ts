@@ -12,17 +12,19 @@
  * bounds cannot reach are left out (counted). The seeds and drift paths of bench:learn's control runs (its first
  * 9 seeds by default; bench:learn runs 27).
  *
+ * The oracle: on R2R's drift path, a controller that knows the process and each part's disturbance, with no step
+ * limit, sets each part's setpoints to minimise the expected squared deviation (in noise variances) plus λ times
+ * the per cent of energy, for each λ of ORACLE_LAMBDAS: its MSD (noise included) and energy factor against R2R's.
+ * It is the best any controller could do for that trade, and says whether a pair of targets (MSD and energy
+ * against R2R's) can be met at all.
+ *
  *   npm run bench:learn-energy -- [--control-seeds 9] [--parts 1000] [--energy-weight 0.01]
  */
 import { finalLine, median, numberFlag, parseFlags, printTable } from './lib/cli';
 import { controlRun, type Controller, tunerFlags } from './lib/control';
-import {
-  DEFAULT_PROCESSES,
-  energyFactor,
-  type ProcessContext,
-  type ProcessSpec,
-  qualityShift,
-} from '../nodes/sim/process';
+import { DEFAULT_PLANT } from '../nodes/sim/model';
+import { lineOptimum, oracleChoice } from './lib/energy-line';
+import { DEFAULT_PROCESSES, energyFactor, qualityShift } from '../nodes/sim/process';
 
 const flags = parseFlags();
 const PARTS = numberFlag(flags, 'parts', 1000);
@@ -30,54 +32,10 @@ const SEEDS = Array.from({ length: numberFlag(flags, 'control-seeds', 9) }, (_, 
 /** takt-tune's options in the control runs (`--energy-weight`; the engine's defaults when not given). */
 const TUNER = tunerFlags(flags);
 const SPEC = DEFAULT_PROCESSES.CNC1;
-const GRID = 2000;
-
-/** Setpoint values from normalised u ∈ [−1, 1]. */
-const values = (spec: ProcessSpec, u: readonly number[]) =>
-  spec.setpoints.map((s, i) => s.min + ((u[i] + 1) / 2) * (s.max - s.min));
-
-/**
- * The least energy factor among the setpoints whose expected quality shift is `want`, or undefined when no
- * setpoints within the bounds give it. Two setpoints: the shift is quadratic in u1 for a given u2 (the response
- * is quadratic in the setpoints, its drift effects linear in them), so three values give its coefficients and
- * the u1 that gives `want` is a root; u2 on a grid of GRID + 1 values, then a ternary search around the best.
- */
-export function lineOptimum(spec: ProcessSpec, c: ProcessContext, want: number): number | undefined {
-  if (spec.setpoints.length !== 2) throw new Error('lineOptimum: two setpoints only');
-  const shift = (u1: number, u2: number) => qualityShift(spec, values(spec, [u1, u2]), c) - want;
-  const energyAt = (u2: number): number => {
-    const [fm, f0, fp] = [shift(-1, u2), shift(0, u2), shift(1, u2)];
-    const a = (fp + fm) / 2 - f0;
-    const b = (fp - fm) / 2;
-    const roots: number[] = [];
-    if (Math.abs(a) < 1e-14) {
-      if (b !== 0) roots.push(-f0 / b);
-    } else {
-      const disc = b * b - 4 * a * f0;
-      if (disc >= 0) roots.push((-b + Math.sqrt(disc)) / (2 * a), (-b - Math.sqrt(disc)) / (2 * a));
-    }
-    let best = Infinity;
-    for (const u1 of roots)
-      if (u1 >= -1 && u1 <= 1) best = Math.min(best, energyFactor(spec, values(spec, [u1, u2])));
-    return best;
-  };
-  let bi = -1;
-  let bv = Infinity;
-  for (let i = 0; i <= GRID; i++) {
-    const v = energyAt(-1 + (2 * i) / GRID);
-    if (v < bv) [bv, bi] = [v, i];
-  }
-  if (bi < 0) return undefined;
-  let lo = Math.max(-1, -1 + (2 * (bi - 1)) / GRID);
-  let hi = Math.min(1, -1 + (2 * (bi + 1)) / GRID);
-  for (let k = 0; k < 40; k++) {
-    const m1 = lo + (hi - lo) / 3;
-    const m2 = hi - (hi - lo) / 3;
-    if (energyAt(m1) < energyAt(m2)) hi = m2;
-    else lo = m1;
-  }
-  return Math.min(bv, energyAt((lo + hi) / 2));
-}
+/** CNC1's measurement noise SD (the simulator's plant). */
+const SIGMA = DEFAULT_PLANT.lines.flatMap((l) => l.machines).find((m) => m.id === 'CNC1')!.quality.sigma;
+/** The oracle's prices of a per cent of energy, in noise variances of squared deviation. */
+const ORACLE_LAMBDAS = [0.01, 0.05, 0.08, 0.12];
 
 interface Split {
   alongLine: number;
@@ -87,16 +45,28 @@ interface Split {
   msd: number;
   noiseVar: number;
   unreachable: number;
+  /** R2R only: the oracle's MSD and energy factor over R2R's, per λ (all parts). */
+  oracle?: { msd: number; energy: number }[];
 }
 
 function split(controller: Controller, seed: number): Split {
   let [e, line, opt, unreachable] = [0, 0, 0, 0];
+  const or = ORACLE_LAMBDAS.map(() => ({ dev2: 0, energy: 0 }));
+  let [allParts, allEnergy] = [0, 0];
   const run = controlRun(controller, {
     seed,
     parts: PARTS,
     tuner: TUNER,
     next: (_, t) => {
       const here = energyFactor(SPEC, t.setpoints);
+      if (controller === 'r2r') {
+        allParts++;
+        allEnergy += here;
+        oracleChoice(SPEC, t.context, t.disturbance, SIGMA, ORACLE_LAMBDAS).forEach((x, k) => {
+          or[k].dev2 += x.dev2;
+          or[k].energy += x.energy;
+        });
+      }
       const level = qualityShift(SPEC, t.setpoints, t.context);
       const atLevel = lineOptimum(SPEC, t.context, level);
       const onTarget = lineOptimum(SPEC, t.context, -t.disturbance);
@@ -117,6 +87,14 @@ function split(controller: Controller, seed: number): Split {
     msd: run.msd,
     noiseVar: run.noiseVar,
     unreachable,
+    ...(controller === 'r2r'
+      ? {
+          oracle: or.map((x) => ({
+            msd: (run.noiseVar * (1 + x.dev2 / allParts)) / run.msd,
+            energy: x.energy / allEnergy,
+          })),
+        }
+      : {}),
   };
 }
 
@@ -144,6 +122,18 @@ function main(): void {
   );
   printTable(rows);
   const m = (f: (x: { tune: Split; r2r: Split }) => number) => median(per.map(f));
+  const oracle = ORACLE_LAMBDAS.map((lambda, k) => ({
+    lambda,
+    msdVsR2R: m((x) => x.r2r.oracle![k].msd),
+    energyVsR2R: m((x) => x.r2r.oracle![k].energy),
+  }));
+  console.log(
+    "\nthe oracle (knows the process and each part's disturbance, no step limit), on R2R's drift paths (medians)",
+  );
+  printTable([
+    ['λ (noise variances per % energy)', 'MSD / R2R', 'energy factor / R2R'],
+    ...oracle.map((o) => [o.lambda, o.msdVsR2R, o.energyVsR2R]),
+  ]);
   finalLine({
     bench: 'learn-energy',
     surface: 'CNC1',
@@ -159,6 +149,7 @@ function main(): void {
     optimumVsR2R: m((x) => 1 / x.r2r.vsOptimum),
     energyVsR2R: m((x) => x.tune.energy / x.r2r.energy),
     msdVsR2R: m((x) => x.tune.msd / x.r2r.msd),
+    oracle,
   });
 }
 
