@@ -31,7 +31,7 @@ describe('bench/lib/energy-line: exact least-energy setpoints', () => {
     assert.equal(lineOptimum(LINEAR, CALM, 0.05), undefined, 'out of reach');
   });
 
-  it("the oracle holds the target at the line's least energy when energy is worth little, trading it as it is worth more", () => {
+  it("the oracle holds the target at the line's least energy when energy is cheap, trades it as it is dear", () => {
     const sigma = 0.005;
     const lambdas = [1e-6, 0.01, 0.05, 0.2, 1];
     const picks = oracleChoice(LINEAR, CALM, 0, sigma, lambdas);
