@@ -186,6 +186,9 @@ const bad = (field: string, what: string): never => {
   throw new TaktError('tune.badOption', `${field}: ${what}`, field);
 };
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+/** A setpoint's given `gain` in the model's units: tolerances of quality per normalised setpoint (half range). */
+const modelGain = (s: TuneSetpoint, tolerance: number): number =>
+  ((s.gain ?? 0) * (s.max - s.min)) / 2 / tolerance;
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 
 /** Checks tuner options; throws tune.badOption naming the field. */
@@ -212,7 +215,7 @@ export function checkTunerOptions(
     if (s.gain !== undefined) {
       if (!finite(s.gain) || s.gain === 0)
         bad(`${f}.gain`, 'must be a non-zero number (quality units per setpoint unit)');
-      const effect = Math.abs((s.gain * (s.max - s.min)) / 2 / o.tolerance);
+      const effect = Math.abs(modelGain(s, o.tolerance));
       if (!(effect >= GAIN_MIN_EFFECT) || !Number.isFinite(effect * effect))
         bad(
           `${f}.gain`,
@@ -381,7 +384,7 @@ export class Tuner {
     // A gain the engineer gave, in the model's units (tolerances per normalised setpoint), is its prior mean.
     this.options.setpoints.forEach((s, i) => {
       if (s.gain === undefined) return;
-      const g = (s.gain * (s.max - s.min)) / 2 / this.options.tolerance;
+      const g = modelGain(s, this.options.tolerance);
       for (const f of this.quality) {
         f.theta[1 + i] = g;
         f.P[1 + i][1 + i] = Math.max(GAIN_PRIOR_SD * Math.abs(g), GAIN_PRIOR_MIN_SD) ** 2;
@@ -972,9 +975,9 @@ export class Tuner {
   /**
    * Probe pattern while warming up: each setpoint without a known `gain` follows a triangle wave of
    * ±PROBE_STEPS steps around its start plus its level correction, the k-th of them (k = 1, 2...) with period
-   * 12·k parts (one step per part for the first), so the parts cover a square of setpoints large enough to show the
-   * gains above the noise (with the default warm-up of 6 parts per probed setpoint, the last one goes up and
-   * back only). Setpoints with a known gain are not probed. The guard keeps it in bounds.
+   * 12·k parts (one step per part for the first), so the parts cover a square of setpoints large enough to show
+   * the gains above the noise (with the default warm-up of 6 parts per probed setpoint, the last one goes up
+   * and back only). Setpoints with a known gain are not probed. The guard keeps it in bounds.
    */
   private probe(): number[] {
     const j = ++this.probeIndex;
@@ -1003,7 +1006,7 @@ export class Tuner {
     let lever = -1;
     let most = 0;
     o.setpoints.forEach((s, i) => {
-      const effect = s.gain === undefined ? 0 : Math.abs(s.gain * (s.max - s.min));
+      const effect = Math.abs(modelGain(s, o.tolerance));
       if (effect > most) [lever, most] = [i, effect];
     });
     if (lever < 0) return;
