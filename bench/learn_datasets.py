@@ -3,9 +3,15 @@ scikit-learn (its bundled real data sets and its synthetic generators; nothing i
 (seeded) into train and test parts, written as CSV (label first), and XGBoost's and scikit-learn's
 HistGradientBoosting scores on each split with their default hyper-parameters, one thread.
 
-Usage: learn_datasets.py <dir> <splits>; prints one JSON line: a list of
+Usage: learn_datasets.py <dir> <splits> [a | b <skab dir>]; prints one JSON line: a list of
 {name, task, split, rows, features, classes, xgb, hgb} (scores: rmse, or accuracy and logLoss).
-The list of data sets and their settings was fixed before Takt was first run on any of them."""
+
+Group a (scikit-learn's bundled sets and generators) was fixed before Takt was first run on any of them; its
+first run then showed Takt's defaults short of HGB on two regression sets, and the learner changed after
+that (a finer learning rate and a refit on small data), so group a is no longer held out. Group b was
+fixed (this list, before any run on it) before that change was made: real process data from the SKAB
+water-pump testbed (one sensor estimated from the others, as virtual metrology does; the valve experiments'
+anomaly labels from the sensors) and three more scikit-learn generators."""
 import json
 import os
 import sys
@@ -16,6 +22,7 @@ from sklearn.model_selection import train_test_split
 
 out_dir = sys.argv[1]
 splits = int(sys.argv[2])
+group = sys.argv[3] if len(sys.argv) > 3 else "a"
 
 REGRESSION = {
     "diabetes": lambda: datasets.load_diabetes(return_X_y=True),
@@ -35,6 +42,63 @@ CLASSIFICATION = {
         n_samples=3000, n_features=20, n_informative=8, random_state=0
     ),
 }
+
+if group == "b":
+    skab = sys.argv[4]
+    SENSORS = [
+        "Accelerometer1RMS",
+        "Accelerometer2RMS",
+        "Current",
+        "Pressure",
+        "Temperature",
+        "Thermocouple",
+        "Voltage",
+        "Volume Flow RateRMS",
+    ]
+
+    def skab_table(paths):
+        """Rows of SKAB CSVs (';'-separated, a header, the time first): the named columns as floats."""
+        rows = []
+        header = None
+        for path in paths:
+            with open(path) as f:
+                header = f.readline().strip().split(";")
+                for line in f:
+                    v = line.strip().split(";")
+                    if len(v) == len(header):
+                        rows.append([float(x) for x in v[1:]])
+        return np.array(rows), header[1:]
+
+    def skab_estimate(target):
+        def load():
+            T, cols = skab_table([os.path.join(skab, "anomaly-free", "anomaly-free.csv")])
+            x = [cols.index(c) for c in SENSORS if c != target]
+            return T[:, x], T[:, cols.index(target)]
+
+        return load
+
+    def skab_anomaly():
+        d = os.path.join(skab, "valve1")
+        T, cols = skab_table(sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".csv")))
+        return T[:, [cols.index(c) for c in SENSORS]], T[:, cols.index("anomaly")].astype(int)
+
+    def hastie():
+        X, y = datasets.make_hastie_10_2(n_samples=4000, random_state=1)
+        return X, (y > 0).astype(int)
+
+    REGRESSION = {
+        "skab_flow": skab_estimate("Volume Flow RateRMS"),
+        "skab_temperature": skab_estimate("Temperature"),
+        "skab_current": skab_estimate("Current"),
+        "sparse_uncorrelated": lambda: datasets.make_sparse_uncorrelated(
+            n_samples=2000, n_features=10, random_state=1
+        ),
+    }
+    CLASSIFICATION = {
+        "skab_valve1_anomaly": skab_anomaly,
+        "hastie_10_2": hastie,
+        "moons": lambda: datasets.make_moons(n_samples=2000, noise=0.3, random_state=1),
+    }
 
 
 def write(path, X, y):
