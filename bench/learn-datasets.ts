@@ -7,20 +7,24 @@
  * Reported per data set, medians over the splits: test RMSE against XGBoost's and HGB's and the conformal
  * 90 % interval's test coverage (regression), accuracy and log loss beside theirs (classification).
  *
- *   npm run bench:learn-datasets -- [--splits 5]
+ *   npm run bench:learn-datasets -- [--splits 5] [--group a|b] [--data ../shared/datasets/skab]
  *
- * The list of data sets and their settings was fixed before Takt first ran on any of them, and no default of
- * the learner was chosen after looking at them: they are held out.
+ * Group a (scikit-learn's bundled sets and generators) was fixed before Takt first ran on any of them; its first
+ * run showed Takt's defaults short of HGB on two regression sets, and the learner's small-data defaults
+ * changed after it (SMALL_DATA_ROWS in nodes/learn/model.ts), so group a is not held out. Group b (the SKAB
+ * water-pump testbed's sensors, one estimated from the others and the valve experiments' anomaly labels, and
+ * three more generators) was fixed before that change and had not been run: held out for it.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fit, Predictor } from '../nodes/learn';
-import { cpuMs, finalLine, median, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
+import { cpuMs, dataDir, finalLine, median, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
 
 const flags = parseFlags();
 const SPLITS = numberFlag(flags, 'splits', 5);
+const GROUP = flags.group === 'b' ? 'b' : 'a';
 const PYTHON = '/usr/bin/python3';
 
 interface Scores {
@@ -81,7 +85,9 @@ async function takt(s: SetSplit): Promise<Scores & { coverage?: number; cpuS: nu
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'takt-learn-sets-'));
   try {
-    const r = spawnSync(PYTHON, [join(ROOT, 'bench', 'learn_datasets.py'), dir, String(SPLITS)], {
+    const args = [join(ROOT, 'bench', 'learn_datasets.py'), dir, String(SPLITS), GROUP];
+    if (GROUP === 'b') args.push(dataDir(flags, 'data', 'datasets/skab'));
+    const r = spawnSync(PYTHON, args, {
       encoding: 'utf8',
       env: { ...process.env, OMP_NUM_THREADS: '1' },
       maxBuffer: 1 << 24,
@@ -153,7 +159,7 @@ async function main(): Promise<void> {
         ]);
       }
     }
-    console.log(`${SPLITS} splits per data set (75/25, seeded); medians over the splits`);
+    console.log(`group ${GROUP}, ${SPLITS} splits per data set (75/25, seeded); medians over the splits`);
     printTable([
       [
         'data set',
@@ -171,6 +177,7 @@ async function main(): Promise<void> {
     const reg = Object.values(summary).filter((s) => s.rmseRatioHgb !== undefined);
     finalLine({
       bench: 'learn-datasets',
+      group: GROUP,
       splits: SPLITS,
       xgboost: ref.xgboost,
       medianRmseRatioXgb: ref.xgboost ? median(reg.map((s) => s.rmseRatioXgb!)) : null,

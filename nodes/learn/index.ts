@@ -15,6 +15,8 @@ export {
   checkMatrix,
   conformalQuantile,
   ridge,
+  SMALL_DATA_LEARNING_RATE,
+  SMALL_DATA_ROWS,
   type FitOptions,
   type FitSplit,
   type LearnCard,

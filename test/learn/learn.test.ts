@@ -8,9 +8,12 @@ import {
   binEdges,
   binOf,
   conformalQuantile,
+  DEFAULT_BOOST,
   fit,
   type Prediction,
   Predictor,
+  SMALL_DATA_LEARNING_RATE,
+  SMALL_DATA_ROWS,
   treeExpectation,
   treeShap,
   treeValue,
@@ -293,6 +296,38 @@ describe('learn: fit, ONNX round trip and conformal intervals', () => {
     const cover = out.filter((r, i) => r.lower! <= test.y[i] && test.y[i] <= r.upper!).length / out.length;
     // 400 calibration rows: the coverage of split conformal is Beta-distributed around 0.9 (sd ≈ 0.015).
     assert.ok(cover > 0.85 && cover < 0.95, String(cover));
+  });
+
+  it('small data: a finer rate, and a regression grown again on train + valid rows, calibration rows kept out', async () => {
+    const { X, y } = synth(2000, 23);
+    const { card, split } = await fit(X, y, { task: 'regression' });
+    assert.equal(card.training.options.learningRate, SMALL_DATA_LEARNING_RATE);
+    assert.equal(card.training.refit, true);
+    const { train, valid, calib } = card.rows;
+    assert.equal(card.training.trees, Math.round((card.training.bestRound * (train + valid)) / train));
+    assert.equal(split.train.length, train + valid);
+    assert.equal(split.heldOut.length, calib);
+    const trained = new Set(split.train);
+    assert.ok(split.heldOut.every((i) => !trained.has(i)));
+    // A rate given is kept; classification keeps its validation rows held out (the registry's error reference).
+    const given = await fit(X, y, { task: 'regression', boost: { learningRate: 0.3 } });
+    assert.equal(given.card.training.options.learningRate, 0.3);
+    const cls = await fit(
+      X,
+      y.map((v) => (v > 0.5 ? 1 : 0)),
+      { task: 'classification' },
+    );
+    assert.equal(cls.card.training.refit, false);
+    assert.equal(cls.split.train.length, cls.card.rows.train);
+  });
+
+  it('above SMALL_DATA_ROWS: the default rate and no second growth', async () => {
+    const { X, y } = synth(SMALL_DATA_ROWS + 1, 24);
+    const { card, split } = await fit(X, y, { task: 'regression', boost: { maxLeaves: 8 } });
+    assert.equal(card.training.options.learningRate, DEFAULT_BOOST.learningRate);
+    assert.equal(card.training.refit, false);
+    assert.equal(card.training.trees, card.training.bestRound);
+    assert.equal(split.train.length, card.rows.train);
   });
 
   it('conformal quantile is the ceil((n+1)(1-α))-th smallest score', () => {
