@@ -22,7 +22,14 @@ import { openOnnxSession } from '../nodes/core/onnx';
 import { Rng } from '../nodes/core/random';
 import { fit, Predictor } from '../nodes/learn';
 import { cpuMs, finalLine, median, numberFlag, parseFlags, printTable, ROOT } from './lib/cli';
-import { controlRun, type ControlRun, HELD_OUT_CNC, randomProcess, tunerFlags } from './lib/control';
+import {
+  controlRun,
+  type ControlRun,
+  HELD_OUT_CNC,
+  randomProcess,
+  randomProcessB,
+  tunerFlags,
+} from './lib/control';
 import { processData } from './lib/process-data';
 
 const flags = parseFlags();
@@ -193,6 +200,9 @@ async function main(): Promise<void> {
     msdVsR2RRandom: ctl?.random.msdVsR2R ?? null,
     floorVsR2RRandom: ctl?.random.floorVsR2R ?? null,
     energyVsR2RRandom: ctl?.random.energyVsR2R ?? null,
+    msdVsR2RRandomB: ctl?.randomB.msdVsR2R ?? null,
+    floorVsR2RRandomB: ctl?.randomB.floorVsR2R ?? null,
+    energyVsR2RRandomB: ctl?.randomB.energyVsR2R ?? null,
     outOfBounds: ctl?.outOfBounds ?? null,
     energyWeight: TUNER.energyWeight ?? null,
   });
@@ -211,9 +221,10 @@ interface Surface {
  * SPC engine's EWMA run-to-run controller and fixed setpoints, PARTS parts per run with drift, on CNC1's
  * surface (the one the tuner's defaults were set on), on the CNC surface held out last session (other curvature,
  * interaction, drift that scales with the setpoints; seen since), on Press1 (held out last session, developed on
- * since), and on one random surface per seed (bench/lib/control.ts randomProcess(1000 + seed), defined before the
+ * since), on one random surface per seed (bench/lib/control.ts randomProcess(1000 + seed), defined before the
  * tuner first ran on it; the warm-up's length was later chosen looking at these too, so they are no longer held
- * out). Ratios are medians over the seeds (27 by default: with 5, the CNC1 median moved by a few hundredths from
+ * out), and on one surface per seed of a second generator (randomProcessB, held out: written after the tuner's
+ * defaults were chosen, before its first run). Ratios are medians over the seeds (27 by default: with 5, the CNC1 median moved by a few hundredths from
  * one seed to the next, and the medians of 9 sat on the good side of those of 27); every controller of a seed
  * faces the same drift path (common random numbers, bench/lib/control.ts). outOfBounds counts every proposal
  * outside the bounds or beyond the step limit, in every run.
@@ -223,6 +234,7 @@ function control(): {
   heldOut: Surface;
   press: Surface;
   random: Surface;
+  randomB: Surface;
   outOfBounds: number;
 } {
   let outOfBounds = 0;
@@ -240,7 +252,7 @@ function control(): {
       'floor/R2R',
     ],
   ];
-  type Plant = { machine?: string; process?: typeof HELD_OUT_CNC };
+  type Plant = { machine?: string; process?: typeof HELD_OUT_CNC; stepShare?: number };
   const surface = (label: string, plant: Plant | ((seed: number) => Plant)): Surface => {
     const r: { fixed: ControlRun; r2r: ControlRun; tune: ControlRun }[] = CONTROL_SEEDS.map((seed) => {
       const o = typeof plant === 'function' ? plant(seed) : plant;
@@ -282,13 +294,16 @@ function control(): {
   const press = surface('Press1', { machine: 'Press1' });
   // One random surface per seed (randomProcess: defined before the tuner first ran on it; see control()).
   const random = surface('random', (seed) => randomProcess(1000 + seed));
+  // A second generator, held out for every choice so far (randomProcessB: one to four setpoints, other step
+  // limits, weak setpoints beside strong ones).
+  const randomB = surface('random B', (seed) => randomProcessB(seed));
   console.log('');
   console.log(`adaptive control: ${PARTS} parts per run, seeds ${CONTROL_SEEDS.join(', ')} (median ratios)`);
   console.log(
     "floor/R2R: the measurement noise σ² over R2R's MSD, the lowest tune/R2R any controller could reach",
   );
   printTable(rows);
-  return { dev, heldOut, press, random, outOfBounds };
+  return { dev, heldOut, press, random, randomB, outOfBounds };
 }
 
 main().catch((err) => {

@@ -271,3 +271,66 @@ export function randomProcess(seed: number): { machine: string; process: Process
     },
   };
 }
+
+/**
+ * A second generator of random response surfaces (held out: written and committed before takt-tune first ran
+ * on any of its surfaces, in session 17, after every default of the tuner had been chosen; not changed after).
+ * Unlike `randomProcess`: one to four setpoints, either machine at random, the step limit from 2 % to 10 % of
+ * each range (`stepShare`), setpoints whose effect is near the noise beside strong ones (the first is the
+ * strongest: the lever R2R is given), stronger curvature (optima inside the bounds), drift interactions on
+ * wear, lot and warm-up, cross terms in the energy, and no promise that the target stays within reach.
+ */
+export function randomProcessB(seed: number): { machine: string; process: ProcessSpec; stepShare: number } {
+  const r = new Rng(seed, 11);
+  const machine = r.next() < 0.5 ? 'CNC1' : 'Press1';
+  const sigma = machine === 'CNC1' ? 0.005 : 0.012;
+  const sign = () => (r.next() < 0.5 ? -1 : 1);
+  const d = r.int(1, 4);
+  const setpoints = Array.from({ length: d }, (_, i) => {
+    const min = Math.round(r.uniform(20, 500));
+    const max = Math.round(min * r.uniform(1.2, 4));
+    const initial = Math.round(min + (max - min) * r.uniform(0.15, 0.85));
+    return { name: `SP${i + 1}`, unit: 'u', min, max, initial };
+  });
+  const size = setpoints.map((_, i) => (i === 0 ? r.uniform(3, 8) : r.uniform(0.3, 6)));
+  const first = Math.max(...size);
+  const linear = size.map((g, i) => sign() * (i === 0 ? first : Math.min(g, first)) * sigma);
+  const quadratic = setpoints.map(() => new Array<number>(d).fill(0));
+  for (let i = 0; i < d; i++) {
+    quadratic[i][i] = r.uniform(-2, 2) * sigma;
+    for (let j = 0; j < i; j++) quadratic[i][j] = quadratic[j][i] = r.uniform(-1, 1) * sigma;
+  }
+  const interaction: ProcessSpec['interaction'] = {};
+  for (const [k, p] of [
+    ['wear', 0.4],
+    ['lot', 0.4],
+    ['cold', 0.3],
+  ] as const)
+    if (r.next() < p) interaction[k] = setpoints.map(() => r.uniform(-0.5, 0.5));
+  const energyQuadratic = setpoints.map(() => new Array<number>(d).fill(0));
+  for (let i = 0; i < d; i++) {
+    energyQuadratic[i][i] = r.uniform(0, 0.15);
+    for (let j = 0; j < i; j++) energyQuadratic[i][j] = energyQuadratic[j][i] = r.uniform(-0.03, 0.03);
+  }
+  return {
+    machine,
+    stepShare: r.uniform(0.02, 0.1),
+    process: {
+      setpoints,
+      linear,
+      quadratic,
+      drift: {
+        wear: sign() * r.uniform(0, 6) * sigma,
+        ambient: r.uniform(-2, 2) * sigma,
+        lot: r.uniform(-3, 3) * sigma,
+        cold: r.uniform(-4, 4) * sigma,
+      },
+      interaction,
+      wanderSigma: r.uniform(0.02, 0.2) * sigma,
+      lotParts: r.int(40, 600),
+      energyLinear: setpoints.map(() => r.uniform(-0.4, 0.4)),
+      energyQuadratic,
+      ambientSwingC: r.uniform(1, 8),
+    },
+  };
+}
