@@ -15,8 +15,8 @@
  * quality sets how far to go along the setpoints of equal quality, and the proposal then goes back across them
  * to the aim, offset towards the cheap side only by what `energyWeight` says a per cent of energy is worth.
  * Energy readings far outside the energy model's prediction (a part whose cycle was interrupted) are taken at
- * 3 noise SDs. The first parts (6 per setpoint without a known gain) probe up to three steps around the start
- * so the gains show above the noise. A gain the engineer knows (`gain`, as a run-to-run controller is told) is
+ * 3 noise SDs. The first parts (6 per setpoint without a known gain) probe up to three steps (at most 15 % of
+ * the range) around the start so the gains show above the noise. A gain the engineer knows (`gain`, as a run-to-run controller is told) is
  * the prior of that gain instead: that setpoint is not probed, and corrects the level while the others are.
  * When the model says nothing within a step helps while the quality is more than a noise SD off, and a
  * setpoint's slope there is flat only by extrapolated curvature, that setpoint is moved a step to see.
@@ -148,6 +148,13 @@ const PRIOR_VAR = 4;
 const CURVATURE_PRIOR_VAR = 0.05;
 /** Amplitude of the warm-up probes, in steps. */
 const PROBE_STEPS = 3;
+/**
+ * ...and at most this share of the setpoint's range: the probes' size was developed with steps of 5 % of the
+ * range (three steps, 15 %); a step limit twice that made them twice as wide, and on the held-out surfaces of
+ * randomProcessB (bench/lib/control.ts) with a large step limit and strong setpoints the first 20 parts cost
+ * up to 3.9 times R2R's (that surface's run, 1.14x R2R's MSD; 1.03x with the cap).
+ */
+const PROBE_SPAN = 0.15;
 /**
  * Prior SD of a gain the engineer gave (`gain`), as a share of it: a half or double estimate costs little, and
  * data overrule one of the wrong sign. At least GAIN_PRIOR_MIN_SD tolerances per half range: a gain given too
@@ -974,7 +981,7 @@ export class Tuner {
 
   /**
    * Probe pattern while warming up: each setpoint without a known `gain` follows a triangle wave of
-   * ±PROBE_STEPS steps around its start plus its level correction, the k-th of them (k = 1, 2...) with period
+   * ±PROBE_STEPS steps (at most PROBE_SPAN of its range) around its start plus its level correction, the k-th of them (k = 1, 2...) with period
    * 12·k parts (one step per part for the first), so the parts cover a square of setpoints large enough to show
    * the gains above the noise (with the default warm-up of 6 parts per probed setpoint, the last one goes up
    * and back only). Setpoints with a known gain are not probed. The guard keeps it in bounds.
@@ -988,7 +995,7 @@ export class Tuner {
       const period = 4 * PROBE_STEPS * ++k;
       const ph = (j % period) / period; // 0..1
       const tri = ph < 0.25 ? 4 * ph : ph < 0.75 ? 2 - 4 * ph : 4 * ph - 4; // 0 → 1 → −1 → 0
-      return centre + tri * PROBE_STEPS * s.maxStep;
+      return centre + tri * Math.min(PROBE_STEPS * s.maxStep, PROBE_SPAN * (s.max - s.min));
     });
   }
 

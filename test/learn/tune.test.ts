@@ -181,6 +181,31 @@ describe('learn/tune: adaptive setpoint tuner', () => {
     );
   });
 
+  it('probes three steps around the start, but never further than 15 % of the range, whatever the step', () => {
+    for (const share of [0.02, 0.05, 0.1]) {
+      const t = new Tuner({
+        setpoints: [
+          { name: 'a', min: 0, max: 100, maxStep: 100 * share, initial: 50 },
+          { name: 'b', min: 200, max: 400, maxStep: 200 * share, initial: 300 },
+        ],
+        target: 0,
+        tolerance: 1,
+      });
+      const far = [0, 0];
+      for (let i = 0; i < 12; i++) {
+        const p = t.observe({ quality: 0.01 * Math.sin(i) });
+        assert.equal(p.mode, 'probe');
+        far[0] = Math.max(far[0], Math.abs(p.values[0] - 50) / 100);
+        far[1] = Math.max(far[1], Math.abs(p.values[1] - 300) / 200);
+        t.applied(p.values);
+      }
+      const want = Math.min(3 * share, 0.15);
+      // The first setpoint's triangle reaches its amplitude; the second's (twice the period) goes up and back.
+      assert.ok(Math.abs(far[0] - want) < 1e-9, `step ${share}: probed ${far[0]} of the range, want ${want}`);
+      assert.ok(far[1] <= want + 1e-9 && far[1] > 0, `step ${share}: second setpoint ${far[1]}`);
+    }
+  });
+
   it("learns away from an engineer's gain of the wrong sign, even one a hundred times too small", () => {
     const late = (dev: number[]) => dev.slice(-100).reduce((a, v) => a + v * v, 0) / 100;
     const two = late(offStart(-0.8, 300).dev);
