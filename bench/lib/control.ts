@@ -250,25 +250,54 @@ export function randomProcess(seed: number): { machine: string; process: Process
   const energyQuadratic = setpoints.map((_, i) =>
     setpoints.map((__, j) => (i === j ? r.uniform(0.02, 0.1) : 0)),
   );
+  const rest = randomDrift(r, sigma, d, {
+    wear: [1, 5],
+    ambient: 1.2,
+    lot: 2.5,
+    cold: 3,
+    wander: [0.05, 0.15],
+    lotParts: [60, 400],
+    energy: 0.3,
+    swing: [2, 6],
+  });
+  return { machine, process: { setpoints, linear, quadratic, interaction, energyQuadratic, ...rest } };
+}
+
+/** Ranges of a random surface's drift and energy (sizes in the machine's process sigmas). */
+interface DriftRanges {
+  /** Size of the wear effect (its sign is random). */
+  wear: [number, number];
+  /** Ambient, lot and warm-up effects: uniform in ± these. */
+  ambient: number;
+  lot: number;
+  cold: number;
+  wander: [number, number];
+  lotParts: [number, number];
+  /** Energy gains: uniform in ± this. */
+  energy: number;
+  /** Ambient swing, °C. */
+  swing: [number, number];
+}
+
+/** A random surface's drift, wander, lots, energy gains and ambient swing, drawn in this order from r. */
+function randomDrift(
+  r: Rng,
+  sigma: number,
+  d: number,
+  k: DriftRanges,
+): Pick<ProcessSpec, 'drift' | 'wanderSigma' | 'lotParts' | 'energyLinear' | 'ambientSwingC'> {
+  const sign = r.next() < 0.5 ? -1 : 1;
   return {
-    machine,
-    process: {
-      setpoints,
-      linear,
-      quadratic,
-      drift: {
-        wear: sign() * r.uniform(1, 5) * sigma,
-        ambient: r.uniform(-1.2, 1.2) * sigma,
-        lot: r.uniform(-2.5, 2.5) * sigma,
-        cold: r.uniform(-3, 3) * sigma,
-      },
-      interaction,
-      wanderSigma: r.uniform(0.05, 0.15) * sigma,
-      lotParts: r.int(60, 400),
-      energyLinear: setpoints.map(() => r.uniform(-0.3, 0.3)),
-      energyQuadratic,
-      ambientSwingC: r.uniform(2, 6),
+    drift: {
+      wear: sign * r.uniform(...k.wear) * sigma,
+      ambient: r.uniform(-k.ambient, k.ambient) * sigma,
+      lot: r.uniform(-k.lot, k.lot) * sigma,
+      cold: r.uniform(-k.cold, k.cold) * sigma,
     },
+    wanderSigma: r.uniform(...k.wander) * sigma,
+    lotParts: r.int(...k.lotParts),
+    energyLinear: Array.from({ length: d }, () => r.uniform(-k.energy, k.energy)),
+    ambientSwingC: r.uniform(...k.swing),
   };
 }
 
@@ -312,25 +341,20 @@ export function randomProcessB(seed: number): { machine: string; process: Proces
     energyQuadratic[i][i] = r.uniform(0, 0.15);
     for (let j = 0; j < i; j++) energyQuadratic[i][j] = energyQuadratic[j][i] = r.uniform(-0.03, 0.03);
   }
+  const stepShare = r.uniform(0.02, 0.1);
+  const rest = randomDrift(r, sigma, d, {
+    wear: [0, 6],
+    ambient: 2,
+    lot: 3,
+    cold: 4,
+    wander: [0.02, 0.2],
+    lotParts: [40, 600],
+    energy: 0.4,
+    swing: [1, 8],
+  });
   return {
     machine,
-    stepShare: r.uniform(0.02, 0.1),
-    process: {
-      setpoints,
-      linear,
-      quadratic,
-      drift: {
-        wear: sign() * r.uniform(0, 6) * sigma,
-        ambient: r.uniform(-2, 2) * sigma,
-        lot: r.uniform(-3, 3) * sigma,
-        cold: r.uniform(-4, 4) * sigma,
-      },
-      interaction,
-      wanderSigma: r.uniform(0.02, 0.2) * sigma,
-      lotParts: r.int(40, 600),
-      energyLinear: setpoints.map(() => r.uniform(-0.4, 0.4)),
-      energyQuadratic,
-      ambientSwingC: r.uniform(1, 8),
-    },
+    stepShare,
+    process: { setpoints, linear, quadratic, interaction, energyQuadratic, ...rest },
   };
 }
