@@ -159,6 +159,8 @@ class TreeGrower {
     private readonly d: number,
     private readonly edges: number[][],
     private readonly o: BoostOptions,
+    /** Least gain a split must bring (in the loss's units: scaled by the target's variance for regression). */
+    private readonly minGain: number,
   ) {
     this.nb = 256;
     this.tmp = new Uint32Array(n);
@@ -206,7 +208,7 @@ class TreeGrower {
         const gr = G - gl;
         const hr = Hs - hl;
         const gain = (gl * gl) / (hl + l2) + (gr * gr) / (hr + l2) - parent;
-        if (gain > 1e-12 && (!best || gain > best.gain)) best = { feature: j, bin: b, gain };
+        if (gain > this.minGain && (!best || gain > best.gain)) best = { feature: j, bin: b, gain };
       }
     }
     return best;
@@ -371,7 +373,15 @@ export function boost(
   const h = new Float64Array(n);
   const idx = new Uint32Array(n);
   const leafOf = new Int32Array(n);
-  const grower = new TreeGrower(B, n, d, edges, o);
+  // A split must gain more than rounding noise. For regression the gains scale with the target's square, so the
+  // threshold does too: a quality in metres (deviations of 1e-9) splits as the same quality in nanometres.
+  // An absolute 1e-12 grew no tree at all on such targets.
+  let minGain = 1e-12;
+  if (link === 'identity') {
+    const mean = base[0];
+    minGain *= y.reduce((a, v) => a + (v - mean) ** 2, 0) / n;
+  }
+  const grower = new TreeGrower(B, n, d, edges, o, minGain);
   const trees: Tree[] = [];
   const validLoss: number[] = [];
   let bestLoss = Infinity;
