@@ -92,12 +92,14 @@ async function main(): Promise<void> {
       env: { ...process.env, OMP_NUM_THREADS: '1' },
       maxBuffer: 1 << 24,
     });
-    if (r.status !== 0) {
-      const why = r.error?.message ?? r.stderr.trim().split('\n').pop();
+    const why = r.error?.message ?? r.stderr.trim().split('\n').pop();
+    // 3: scikit-learn (or numpy) is missing, which the bench says; anything else is a fault in the data or script.
+    if (r.error || r.status === 3) {
       console.log(`scikit-learn's data sets are not available (${PYTHON} with scikit-learn): ${why}`);
       finalLine({ bench: 'learn-datasets', sets: null, reason: 'no scikit-learn in /usr/bin/python3' });
       return;
     }
+    if (r.status !== 0) throw new Error(`bench/learn_datasets.py failed (${r.status}): ${r.stderr.trim()}`);
     const ref = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
       xgboost: string | null;
       sets: SetSplit[];

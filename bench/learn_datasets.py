@@ -3,8 +3,9 @@ scikit-learn (its bundled real data sets and its synthetic generators; nothing i
 (seeded) into train and test parts, written as CSV (label first), and XGBoost's and scikit-learn's
 HistGradientBoosting scores on each split with their default hyper-parameters, one thread.
 
-Usage: learn_datasets.py <dir> <splits> [a | b <skab dir>]; prints one JSON line: a list of
-{name, task, split, rows, features, classes, xgb, hgb} (scores: rmse, or accuracy and logLoss).
+Usage: learn_datasets.py <dir> <splits> [a | b <skab dir>]; prints one JSON line,
+{"xgboost": version or null, "sets": [{name, task, split, dir, rows, features, classes, xgb, hgb}]}
+(scores: rmse, or accuracy and logLoss). Exits with 3 when scikit-learn is missing, 1 on any other fault.
 
 Group a (scikit-learn's bundled sets and generators) was fixed before Takt was first run on any of them; its
 first run then showed Takt's defaults short of HGB on two regression sets, and the learner changed after
@@ -16,9 +17,13 @@ import json
 import os
 import sys
 
-import numpy as np
-from sklearn import datasets
-from sklearn.model_selection import train_test_split
+try:
+    import numpy as np
+    from sklearn import datasets
+    from sklearn.model_selection import train_test_split
+except ImportError as e:
+    print(f"scikit-learn missing: {e}", file=sys.stderr)
+    sys.exit(3)
 
 out_dir = sys.argv[1]
 splits = int(sys.argv[2])

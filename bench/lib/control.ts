@@ -302,8 +302,9 @@ function randomDrift(
 }
 
 /**
- * A second generator of random response surfaces (held out: written and committed before takt-tune first ran
- * on any of its surfaces, in session 17, after every default of the tuner had been chosen; not changed after).
+ * A second generator of random response surfaces (written and committed before takt-tune first ran on any of
+ * its surfaces, in session 17, after every default of the tuner had been chosen; not changed after). Held out for
+ * those defaults; the warm-up probes' cap (PROBE_SPAN in nodes/learn/tune.ts) was chosen after looking at it.
  * Unlike `randomProcess`: one to four setpoints, either machine at random, the step limit from 2 % to 10 % of
  * each range (`stepShare`), setpoints whose effect is near the noise beside strong ones (the first is the
  * strongest: the lever R2R is given), stronger curvature (optima inside the bounds), drift interactions on

@@ -374,8 +374,9 @@ export function boost(
   const idx = new Uint32Array(n);
   const leafOf = new Int32Array(n);
   // A split must gain more than rounding noise. For regression the gains scale with the target's square, so the
-  // threshold does too: a quality in metres (deviations of 1e-9) splits as the same quality in nanometres.
-  // An absolute 1e-12 grew no tree at all on such targets.
+  // threshold does too: a target of tiny values (a deviation from nominal in metres, around 1e-9) splits as the
+  // same target in nanometres. An absolute 1e-12 grew no tree at all on such targets. (The model's values are
+  // float32: a tiny spread on a large mean, 0.05 m ± 1e-9, is beyond any model served as ONNX floats.)
   let minGain = 1e-12;
   if (link === 'identity') {
     const mean = base[0];

@@ -981,8 +981,9 @@ export class Tuner {
 
   /**
    * Probe pattern while warming up: each setpoint without a known `gain` follows a triangle wave of
-   * ±PROBE_STEPS steps (at most PROBE_SPAN of its range) around its start plus its level correction, the k-th of them (k = 1, 2...) with period
-   * 12·k parts (one step per part for the first), so the parts cover a square of setpoints large enough to show
+   * ±PROBE_STEPS steps (at most PROBE_SPAN of its range) around its start plus its level correction, the k-th
+   * of them (k = 1, 2...) with period 12·k parts (the first moves a third of its amplitude per part: a step, or
+   * less where the span caps it), so the parts cover a square of setpoints large enough to show
    * the gains above the noise (with the default warm-up of 6 parts per probed setpoint, the last one goes up
    * and back only). Setpoints with a known gain are not probed. The guard keeps it in bounds.
    */

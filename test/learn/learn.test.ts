@@ -300,7 +300,7 @@ describe('learn: fit, ONNX round trip and conformal intervals', () => {
 
   it('small data: a finer rate, and a regression grown again on train + valid rows, calibration rows kept out', async () => {
     const { X, y } = synth(2000, 23);
-    const { card, split } = await fit(X, y, { task: 'regression' });
+    const { onnx, card, split } = await fit(X, y, { task: 'regression' });
     assert.equal(card.training.options.learningRate, SMALL_DATA_LEARNING_RATE);
     assert.equal(card.training.refit, true);
     const { train, valid, calib } = card.rows;
@@ -309,6 +309,16 @@ describe('learn: fit, ONNX round trip and conformal intervals', () => {
     assert.equal(split.heldOut.length, calib);
     const trained = new Set(split.train);
     assert.ok(split.heldOut.every((i) => !trained.has(i)));
+    // The residuals and the interval are the served model's, on the calibration rows.
+    const served = (await Predictor.load(onnx)).predictSync(
+      split.heldOut.map((i) => X[i]),
+      { contributions: false },
+    );
+    split.residuals.forEach((e, k) => {
+      const want = y[split.heldOut[k]] - served[k].value!;
+      assert.ok(Math.abs(e - want) < 1e-5, `row ${split.heldOut[k]}: residual ${e}, served model ${want}`);
+    });
+    assert.equal(card.conformal!.quantile, conformalQuantile(split.residuals.map(Math.abs), 0.9));
     // A rate given is kept; classification keeps its validation rows held out (the registry's error reference).
     const given = await fit(X, y, { task: 'regression', boost: { learningRate: 0.3 } });
     assert.equal(given.card.training.options.learningRate, 0.3);
