@@ -84,10 +84,10 @@ export const CARD_KEY = 'takt.card';
 /**
  * Data up to this many rows is small (scikit-learn's HistGradientBoosting turns early stopping on above the same
  * count): there the trees learn at SMALL_DATA_LEARNING_RATE instead of DEFAULT_BOOST's, and a regression is
- * grown again on its training and validation rows together once early stopping has chosen the rounds. The trees are cheap there; a
- * rate of 0.2 with a validation tenth of a few hundred rows stopped early and coarse (on scikit-learn's
- * Friedman 1 and a linear regression, 1.08x and 1.10x HistGradientBoosting's test RMSE; 1.02x and 1.00x
- * with both changes: bench:learn-datasets, group a).
+ * grown again on its training and validation rows together once early stopping has chosen the rounds. The
+ * trees are cheap there; a rate of 0.2 with a validation tenth of a few hundred rows stopped early and coarse
+ * (on scikit-learn's Friedman 1 and a linear regression, 1.08x and 1.10x HistGradientBoosting's test RMSE;
+ * 1.02x and 1.00x with both changes: bench:learn-datasets, group a).
  */
 export const SMALL_DATA_ROWS = 10_000;
 export const SMALL_DATA_LEARNING_RATE = 0.1;
