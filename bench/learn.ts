@@ -225,10 +225,10 @@ interface Surface {
  * tuner first ran on it; the warm-up's length was later chosen looking at these too, so they are no longer held
  * out), and on one surface per seed of a second generator (randomProcessB: written after the tuner's defaults
  * were chosen, before its first run; held out for all of them but the warm-up probes' cap, PROBE_SPAN, chosen
- * after looking at it). Ratios are medians over the seeds (27 by default: with 5, the CNC1 median moved by a few hundredths from
- * one seed to the next, and the medians of 9 sat on the good side of those of 27); every controller of a seed
- * faces the same drift path (common random numbers, bench/lib/control.ts). outOfBounds counts every proposal
- * outside the bounds or beyond the step limit, in every run.
+ * after looking at it). Ratios are medians over the seeds (27 by default: with 5, the CNC1 median moved by a
+ * few hundredths from one seed to the next, and the medians of 9 sat on the good side of those of 27); every
+ * controller of a seed faces the same drift path (common random numbers, bench/lib/control.ts). outOfBounds
+ * counts every proposal outside the bounds or beyond the step limit, in every run.
  */
 function control(): {
   dev: Surface;

@@ -16,8 +16,9 @@
  * to the aim, offset towards the cheap side only by what `energyWeight` says a per cent of energy is worth.
  * Energy readings far outside the energy model's prediction (a part whose cycle was interrupted) are taken at
  * 3 noise SDs. The first parts (6 per setpoint without a known gain) probe up to three steps (at most 15 % of
- * the range) around the start so the gains show above the noise. A gain the engineer knows (`gain`, as a run-to-run controller is told) is
- * the prior of that gain instead: that setpoint is not probed, and corrects the level while the others are.
+ * the range) around the start so the gains show above the noise. A gain the engineer knows (`gain`, as a
+ * run-to-run controller is told) is the prior of that gain instead: that setpoint is not probed, and corrects
+ * the level while the others are.
  * When the model says nothing within a step helps while the quality is more than a noise SD off, and a
  * setpoint's slope there is flat only by extrapolated curvature, that setpoint is moved a step to see.
  *

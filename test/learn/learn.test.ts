@@ -298,7 +298,7 @@ describe('learn: fit, ONNX round trip and conformal intervals', () => {
     assert.ok(cover > 0.85 && cover < 0.95, String(cover));
   });
 
-  it('small data: a finer rate, and a regression grown again on train + valid rows, calibration rows kept out', async () => {
+  it('small data: a finer rate, a regression grown again on train + valid rows, calibration rows kept out', async () => {
     const { X, y } = synth(2000, 23);
     const { onnx, card, split } = await fit(X, y, { task: 'regression' });
     assert.equal(card.training.options.learningRate, SMALL_DATA_LEARNING_RATE);
