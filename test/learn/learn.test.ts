@@ -333,28 +333,29 @@ describe('learn: fit, ONNX round trip and conformal intervals', () => {
 
   it('grows the same trees whatever the unit of the target (metres or nanometres)', async () => {
     const { X, y } = synth(600, 25);
-    const fits = await Promise.all(
-      [1e-9, 1, 1e9].map((unit) =>
-        fit(
+    const test = synth(50, 26).X;
+    const units = [1e-9, 1, 1e9];
+    const runs = await Promise.all(
+      units.map(async (unit) => {
+        const f = await fit(
           X,
           y.map((v) => v * unit),
           { task: 'regression' },
-        ),
-      ),
+        );
+        const out = (await Predictor.load(f.onnx)).predictSync(test, { contributions: false });
+        return { trees: f.card.training.trees, values: out.map((p) => p.value!) };
+      }),
     );
-    const test = synth(50, 26).X;
-    const preds = await Promise.all(
-      fits.map(async (f) => (await Predictor.load(f.onnx)).predictSync(test, { contributions: false })),
-    );
-    assert.ok(fits[1].card.training.trees > 10, `${fits[1].card.training.trees} trees`);
-    [1e-9, 1e9].forEach((unit, k) => {
-      const f = fits[k === 0 ? 0 : 2];
-      assert.equal(f.card.training.trees, fits[1].card.training.trees, `unit ${unit}`);
-      preds[k === 0 ? 0 : 2].forEach((p, i) => {
-        const want = preds[1][i].value! * unit;
-        assert.ok(Math.abs(p.value! - want) <= 1e-6 * Math.abs(unit), `unit ${unit}: ${p.value} vs ${want}`);
+    const plain = runs[1];
+    assert.ok(plain.trees > 10, `${plain.trees} trees`);
+    for (const j of [0, 2]) {
+      const unit = units[j];
+      assert.equal(runs[j].trees, plain.trees, `unit ${unit}`);
+      runs[j].values.forEach((v, i) => {
+        const want = plain.values[i] * unit;
+        assert.ok(Math.abs(v - want) <= 1e-6 * Math.abs(unit), `unit ${unit}: ${v} vs ${want}`);
       });
-    });
+    }
   });
 
   it('above SMALL_DATA_ROWS: the default rate and no second growth', async () => {
